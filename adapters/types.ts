@@ -1,0 +1,99 @@
+/**
+ * The Adapter contract (DESIGN.md). An adapter turns one protocol into DeviceEvents, or
+ * carries outbound messages to one kind of far end. Adapters know nothing of alarms.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Clock } from '../gateway/core/clock.js';
+import type { Alarm, Device, DeviceKind, HealthReasonCode, HealthStatus, Scalar, Site } from '../gateway/core/types.js';
+
+/** An event as an adapter reports it; the core assigns id and receivedAt. */
+export interface DeviceEventInput {
+  deviceId: string;
+  type: string;
+  at?: number;
+  seq?: number;
+  data?: Record<string, Scalar>;
+}
+
+export interface DeviceRegistry {
+  get(id: string): Device | undefined;
+  site(id: string): Site | undefined;
+  list(filter?: { siteId?: string; kind?: DeviceKind; adapter?: string }): Device[];
+  sites(): Site[];
+}
+
+export type MqttHandler = (topic: string, payload: Buffer) => void | Promise<void>;
+
+/** The gateway's own broker, seen from inside the process. */
+export interface MqttBus {
+  /** Handler completes before the broker acknowledges the publish (QoS 1 PUBACK). */
+  subscribe(filter: string, handler: MqttHandler): Promise<() => Promise<void>>;
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+}
+
+export interface AdapterContext {
+  log: Logger;
+  /**
+   * Hand an event to the core. Resolves once the event is durable (an alarm it raises is
+   * committed), so transports may acknowledge the device after it. Rejects with a coded
+   * error for events the core refuses (unknown device, bad data); the reject is counted.
+   */
+  emit(e: DeviceEventInput): Promise<void>;
+  /** Report an adapter-detected condition (e.g. `unreachable`) on or off for a device. */
+  setCondition(deviceId: string, code: HealthReasonCode, active: boolean, detail?: string): void;
+  /** Count and log an input the adapter refused (malformed frame, bad payload). */
+  reject(reason: string, detail: string, deviceId?: string): void;
+  devices: DeviceRegistry;
+  bus: MqttBus;
+  clock: Clock;
+  /** Directory this adapter may keep files in (created on demand). */
+  dataDir: string;
+}
+
+export interface CheckResult {
+  status: HealthStatus;
+  reasons: { code: HealthReasonCode; detail?: string }[];
+  /** What the check saw: latencies, firmware, resolution… kept as sweep evidence. */
+  evidence: Record<string, Scalar>;
+}
+
+/** Something to carry to a far end: a report to the 110 centre, a broadcast message. */
+export interface Outbound {
+  id: string;
+  kind: 'alarm-report' | 'test-report' | 'message';
+  site: Site;
+  device?: Device;
+  alarm?: Alarm;
+  /** For messages: recipients' addresses on this channel (phone numbers, talkgroups). */
+  to?: string[];
+  text?: string;
+}
+
+export interface DeliveryResult {
+  ok: boolean;
+  /** Far end's reference (message id, receipt). */
+  reference?: string;
+  latencyMs?: number;
+  detail?: string;
+}
+
+export interface Adapter {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  check?(device: Device, signal: AbortSignal): Promise<CheckResult>;
+  deliver?(msg: Outbound, signal: AbortSignal): Promise<DeliveryResult>;
+}
+
+export interface AdapterFactory<C = unknown> {
+  /** 'mqtt-native', 'barrier-modbus', 'camera-onvif', 'alarm-centre-dc09', … */
+  type: string;
+  /** What the adapter is for, shown in logs and the README. */
+  description: string;
+  /** Device kinds it can own (empty for channel-only adapters). */
+  kinds: DeviceKind[];
+  /** 'passive': devices report by themselves and time out; 'active': the adapter polls or checks. */
+  availability: 'passive' | 'active';
+  configSchema: TSchema;
+  create(config: C, ctx: AdapterContext): Adapter;
+}

@@ -1,0 +1,157 @@
+/**
+ * Core domain types. Pure data: no I/O, no protocol knowledge.
+ * Adapters produce DeviceEvents; the core turns them into Health and Alarms.
+ */
+
+export const DEVICE_KINDS = ['alarm-button', 'barrier', 'camera', 'sms', 'radio', 'alarm-centre'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** Weekly protection window, local time of the site's time zone ("HH:MM"). */
+export interface ProtectionWindow {
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  days: number[];
+  start: string;
+  end: string;
+  label?: string;
+}
+
+export interface Site {
+  id: string;
+  name: string;
+  /** English name, for the dashboard's English view. */
+  nameEn?: string;
+  district: string;
+  location?: { lat: number; lon: number };
+  timeZone: string;
+  protectionWindows: ProtectionWindow[];
+  /** Dates (YYYY-MM-DD) on which no window applies (holidays). */
+  holidays: string[];
+  /** Account number at the 110 alarm centre (SIA DC-09 account). */
+  arcAccount?: string;
+  contacts: { name: string; role: string; phone?: string; radio?: string }[];
+}
+
+export interface Device {
+  id: string;
+  siteId: string;
+  kind: DeviceKind;
+  /** Adapter type that owns this device, e.g. 'mqtt-native'. */
+  adapter: string;
+  name: string;
+  /** Device secret for MQTT authentication (never logged). */
+  secret?: string;
+  /** Seconds without a heartbeat before `no-heartbeat`; overrides the kind's default. */
+  heartbeatTimeout?: number;
+  options: Record<string, unknown>;
+}
+
+export type Scalar = number | string | boolean;
+
+export interface DeviceEvent {
+  id: string;
+  deviceId: string;
+  siteId: string;
+  /** Discrete events: press, cancel, test, impact, fault, tamper, raised, lowered…;
+   *  'telemetry' for periodic readings; 'status' for online/offline. */
+  type: string;
+  /** Device time (ms since epoch); receivedAt when the device gave none. */
+  at: number;
+  receivedAt: number;
+  seq?: number;
+  data: Record<string, Scalar>;
+}
+
+/** Closed vocabulary of health reasons: each is something a technician can act on. */
+export const HEALTH_REASONS = [
+  'no-heartbeat',
+  'offline',
+  'fault',
+  'sim-suspended',
+  'sim-expiring',
+  'not-linked-110',
+  'low-battery',
+  'tamper',
+  'unreachable',
+  'auth-failed',
+  'stream-down',
+  'no-stream-uri',
+  'image-black',
+  'image-frozen',
+  'image-changed',
+  'clock-drift',
+  'barrier-down-in-window',
+  'barrier-fault',
+  'barrier-command-failed',
+  'channel-unbound',
+  'throttled',
+  'link-down',
+  'nak',
+  'flooding',
+  'check-error',
+] as const;
+export type HealthReasonCode = (typeof HEALTH_REASONS)[number];
+
+export interface HealthReason {
+  code: HealthReasonCode;
+  /** Human detail, e.g. the fault code or the SIM status. */
+  detail?: string;
+  since: number;
+}
+
+export type HealthStatus = 'ok' | 'degraded' | 'offline' | 'unknown';
+
+export interface Health {
+  deviceId: string;
+  siteId: string;
+  kind: DeviceKind;
+  status: HealthStatus;
+  reasons: HealthReason[];
+  lastSeen?: number;
+  checkedAt: number;
+}
+
+export const ALARM_TYPES = [
+  'panic',
+  'device-offline',
+  'device-fault',
+  'tamper',
+  'barrier-impact',
+  'barrier-down-in-window',
+  'barrier-fault',
+  'camera-fault',
+  'link-down',
+  'channel-down',
+] as const;
+export type AlarmType = (typeof ALARM_TYPES)[number];
+
+export type Severity = 'critical' | 'major' | 'minor' | 'warning';
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, major: 1, minor: 2, warning: 3 };
+
+export type AlarmState = 'active' | 'acknowledged' | 'resolved';
+
+export interface AlarmEntry {
+  at: number;
+  /** raised, repeat, acknowledged, resolved, forward-queued, forward-sent, forward-acked, … */
+  action: string;
+  /** Operator name, or 'system', or the device id. */
+  by: string;
+  note?: string;
+  data?: Record<string, Scalar>;
+}
+
+export interface Alarm {
+  id: string;
+  type: AlarmType;
+  severity: Severity;
+  siteId: string;
+  deviceId?: string;
+  state: AlarmState;
+  raisedAt: number;
+  updatedAt: number;
+  repeats: number;
+  /** True for alarms raised during a drill; never forwarded as a real alarm. */
+  drill: boolean;
+  /** Short text shown on the board. */
+  summary: string;
+  timeline: AlarmEntry[];
+}

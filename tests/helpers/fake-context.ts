@@ -1,0 +1,127 @@
+/**
+ * A recording AdapterContext for adapter unit tests: no broker, no core, just what the
+ * adapter reported. Integration tests use the real gateway instead.
+ */
+import pino from 'pino';
+import type { AdapterContext, DeviceEventInput, DeviceRegistry, MqttBus, MqttHandler } from '../../adapters/types.js';
+import { systemClock, type Clock } from '../../gateway/core/clock.js';
+import type { Device, HealthReasonCode, Site } from '../../gateway/core/types.js';
+
+export interface RecordedCondition {
+  deviceId: string;
+  code: HealthReasonCode;
+  active: boolean;
+  detail?: string;
+}
+
+export interface FakeContext extends AdapterContext {
+  events: DeviceEventInput[];
+  conditions: RecordedCondition[];
+  rejects: { reason: string; detail: string; deviceId?: string }[];
+  published: { topic: string; payload: Buffer; retain: boolean }[];
+  /** Deliver a message to the fake bus's subscribers as if a device had published it. */
+  inject(topic: string, payload: string | Buffer): Promise<void>;
+  /** Resolves when an event satisfying `pred` has been emitted. */
+  waitForEvent(pred: (e: DeviceEventInput) => boolean, timeoutMs?: number): Promise<DeviceEventInput>;
+  /** Active conditions per device, as the health tracker would hold them. */
+  activeConditions(deviceId: string): HealthReasonCode[];
+}
+
+export function makeRegistry(sites: Site[], devices: Device[]): DeviceRegistry {
+  return {
+    get: (id) => devices.find((d) => d.id === id),
+    site: (id) => sites.find((s) => s.id === id),
+    list: (filter) =>
+      devices.filter(
+        (d) =>
+          (!filter?.siteId || d.siteId === filter.siteId) &&
+          (!filter?.kind || d.kind === filter.kind) &&
+          (!filter?.adapter || d.adapter === filter.adapter),
+      ),
+    sites: () => sites,
+  };
+}
+
+function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: Clock; dataDir?: string } = {}): FakeContext {
+  const events: DeviceEventInput[] = [];
+  const conditions: RecordedCondition[] = [];
+  const rejects: FakeContext['rejects'] = [];
+  const published: FakeContext['published'] = [];
+  const subs: { filter: string; handler: MqttHandler }[] = [];
+  const waiters: { pred: (e: DeviceEventInput) => boolean; resolve: (e: DeviceEventInput) => void }[] = [];
+
+  const bus: MqttBus = {
+    async subscribe(filter, handler) {
+      const sub = { filter, handler };
+      subs.push(sub);
+      return async () => {
+        const i = subs.indexOf(sub);
+        if (i >= 0) subs.splice(i, 1);
+      };
+    },
+    async publish(topic, payload, o) {
+      const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+      published.push({ topic, payload: buf, retain: o?.retain ?? false });
+      for (const s of subs) if (topicMatches(s.filter, topic)) await s.handler(topic, buf);
+    },
+  };
+
+  const ctx: FakeContext = {
+    log: pino({ level: 'silent' }),
+    clock: opts.clock ?? systemClock,
+    dataDir: opts.dataDir ?? '/tmp',
+    devices: makeRegistry(opts.sites ?? [], opts.devices ?? []),
+    bus,
+    events,
+    conditions,
+    rejects,
+    published,
+    async emit(e) {
+      events.push(e);
+      for (const w of [...waiters]) {
+        if (w.pred(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
+      }
+    },
+    setCondition(deviceId, code, active, detail) {
+      conditions.push(detail === undefined ? { deviceId, code, active } : { deviceId, code, active, detail });
+    },
+    reject(reason, detail, deviceId) {
+      rejects.push(deviceId === undefined ? { reason, detail } : { reason, detail, deviceId });
+    },
+    async inject(topic, payload) {
+      const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+      for (const s of subs) if (topicMatches(s.filter, topic)) await s.handler(topic, buf);
+    },
+    waitForEvent(pred, timeoutMs = 10_000) {
+      const found = events.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve: (e: DeviceEventInput) => { clearTimeout(t); resolve(e); } };
+        const t = setTimeout(() => {
+          waiters.splice(waiters.indexOf(w), 1);
+          reject(new Error(`no matching event within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(w);
+      });
+    },
+    activeConditions(deviceId) {
+      const state = new Map<HealthReasonCode, boolean>();
+      for (const c of conditions) if (c.deviceId === deviceId) state.set(c.code, c.active);
+      return [...state].filter(([, on]) => on).map(([code]) => code).sort();
+    },
+  };
+  return ctx;
+}
