@@ -1,0 +1,81 @@
+/**
+ * Pure codec for the v1 MQTT payloads: bytes + device kind + topic leaf → an event for the
+ * core, or a reason the payload is refused. No I/O.
+ */
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import type { DeviceEventInput } from '../types.js';
+import type { DeviceKind, Scalar } from '../../gateway/core/types.js';
+import type { DeviceLeaf } from '../../gateway/broker/topics.js';
+import { eventSchemas, telemetrySchemas } from './payload-schemas.js';
+
+export type DecodeResult =
+  | { ok: true; event: DeviceEventInput }
+  | { ok: false; reason: 'too-large' | 'not-json' | 'schema' | 'bad-status'; detail: string };
+
+const compile = (m: Record<DeviceKind, TSchema>) =>
+  Object.fromEntries(Object.entries(m).map(([k, s]) => [k, TypeCompiler.Compile(s)])) as Record<DeviceKind, TypeCheck<TSchema>>;
+
+const EVENT_CHECKS = compile(eventSchemas);
+const TELEMETRY_CHECKS = compile(telemetrySchemas);
+
+export interface DecodeOptions {
+  maxBytes: number;
+}
+
+function schemaError(check: TypeCheck<TSchema>, value: unknown): string {
+  const first = check.Errors(value).First();
+  return first ? `${first.path || '/'}: ${first.message}` : 'invalid';
+}
+
+/** One level of nesting is flattened with dots (`sim.status`); deeper values are refused by the schema. */
+function flatten(obj: Record<string, unknown>): Record<string, Scalar> {
+  const out: Record<string, Scalar> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'type' || k === 'at' || k === 'seq') continue;
+    if (typeof v === 'object' && v !== null) {
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
+        if (typeof v2 === 'string' || typeof v2 === 'number' || typeof v2 === 'boolean') out[`${k}.${k2}`] = v2;
+      }
+    } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+export function decodePayload(deviceId: string, kind: DeviceKind, leaf: DeviceLeaf, payload: Buffer, opts: DecodeOptions): DecodeResult {
+  if (payload.length > opts.maxBytes) return { ok: false, reason: 'too-large', detail: `${payload.length} bytes > ${opts.maxBytes}` };
+  const text = payload.toString('utf8');
+  if (leaf === 'status') {
+    // Plain `online`/`offline` (the will message), or {"status": "..."}.
+    const trimmed = text.trim();
+    let status: unknown = trimmed;
+    if (trimmed.startsWith('{')) {
+      try {
+        status = (JSON.parse(trimmed) as { status?: unknown }).status;
+      } catch {
+        return { ok: false, reason: 'not-json', detail: 'status is neither online/offline nor JSON' };
+      }
+    }
+    if (status !== 'online' && status !== 'offline') return { ok: false, reason: 'bad-status', detail: `status must be online or offline` };
+    return { ok: true, event: { deviceId, type: 'status', data: { status } } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: 'not-json', detail: (err as Error).message.slice(0, 120) };
+  }
+  const check = leaf === 'event' ? EVENT_CHECKS[kind] : TELEMETRY_CHECKS[kind];
+  if (!check.Check(value)) return { ok: false, reason: 'schema', detail: schemaError(check, value) };
+  const obj = value as Record<string, unknown>;
+  const event: DeviceEventInput = {
+    deviceId,
+    type: leaf === 'event' ? String(obj.type) : 'telemetry',
+    data: flatten(obj),
+    ...(typeof obj.at === 'number' ? { at: obj.at } : {}),
+    ...(typeof obj.seq === 'number' ? { seq: obj.seq } : {}),
+  };
+  return { ok: true, event };
+}

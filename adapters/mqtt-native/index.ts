@@ -1,0 +1,67 @@
+/**
+ * mqtt-native: devices that speak the gateway's own v1 topics to its embedded broker.
+ * Subscribes inside the broker; each message is validated against the device kind's schema
+ * and handed to the core before the broker acknowledges it.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { Adapter, AdapterContext, AdapterFactory } from '../types.js';
+import { DEVICE_LEAVES, parseDeviceTopic, TOPIC_ROOT } from '../../gateway/broker/topics.js';
+import { decodePayload } from './codec.js';
+
+export const MqttNativeConfigSchema = Type.Object(
+  {
+    maxPayloadBytes: Type.Integer({ minimum: 64, default: 16384 }),
+  },
+  { additionalProperties: false },
+);
+export type MqttNativeConfig = Static<typeof MqttNativeConfigSchema>;
+
+class MqttNativeAdapter implements Adapter {
+  private unsubscribers: (() => Promise<void>)[] = [];
+
+  constructor(
+    private readonly config: MqttNativeConfig,
+    private readonly ctx: AdapterContext,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const leaf of DEVICE_LEAVES) {
+      this.unsubscribers.push(await this.ctx.bus.subscribe(`${TOPIC_ROOT}/+/+/${leaf}`, (topic, payload) => this.onMessage(topic, payload)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const subs = this.unsubscribers;
+    this.unsubscribers = [];
+    await Promise.all(subs.map((u) => u()));
+  }
+
+  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+    const parsed = parseDeviceTopic(topic);
+    if (!parsed) return;
+    const device = this.ctx.devices.get(parsed.deviceId);
+    if (!device || device.siteId !== parsed.siteId || device.adapter !== 'mqtt-native') {
+      this.ctx.reject('unknown-device', `no mqtt-native device ${parsed.siteId}/${parsed.deviceId}`, parsed.deviceId);
+      return;
+    }
+    const result = decodePayload(device.id, device.kind, parsed.leaf, payload, { maxBytes: this.config.maxPayloadBytes });
+    if (!result.ok) {
+      this.ctx.reject(`payload-${result.reason}`, `${parsed.leaf}: ${result.detail}`, device.id);
+      return;
+    }
+    try {
+      await this.ctx.emit(result.event);
+    } catch (err) {
+      this.ctx.reject('refused-by-core', (err as Error).message, device.id);
+    }
+  }
+}
+
+export const mqttNativeAdapter: AdapterFactory<MqttNativeConfig> = {
+  type: 'mqtt-native',
+  description: 'Devices speaking the v1 MQTT topics (campus/v1/{site}/{device}/event|telemetry|status) to the embedded broker',
+  kinds: ['alarm-button', 'barrier', 'camera', 'radio'],
+  availability: 'passive',
+  configSchema: MqttNativeConfigSchema,
+  create: (config, ctx) => new MqttNativeAdapter(config, ctx),
+};

@@ -1,0 +1,179 @@
+/**
+ * The configuration schema. Validated once at load; every error is reported as
+ * `path: message`; on success the configuration is frozen.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { DEVICE_KINDS } from '../gateway/core/types.js';
+
+const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'lower-case id: a-z 0-9 . _ -' });
+const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+
+export const ProtectionWindowSchema = Type.Object(
+  {
+    days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1 }),
+    start: HHMM,
+    end: HHMM,
+    label: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const DeviceSchema = Type.Object(
+  {
+    id: Id,
+    kind: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))),
+    name: Type.String({ minLength: 1 }),
+    adapter: Type.Optional(Type.String({ minLength: 1 })),
+    /** MQTT password of the device (demo secrets only in the simulated district). */
+    secret: Type.Optional(Type.String({ minLength: 8 })),
+    heartbeatTimeout: Type.Optional(Type.Number({ minimum: 0.1, description: 'seconds' })),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export const SiteSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1 }),
+    nameEn: Type.Optional(Type.String()),
+    district: Type.String({ minLength: 1 }),
+    location: Type.Optional(
+      Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, { additionalProperties: false }),
+    ),
+    timeZone: Type.String({ default: 'Asia/Shanghai' }),
+    protectionWindows: Type.Array(ProtectionWindowSchema, { default: [] }),
+    holidays: Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), { default: [] }),
+    arcAccount: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{3,16}$' })),
+    contacts: Type.Array(
+      Type.Object(
+        { name: Type.String(), role: Type.String(), phone: Type.Optional(Type.String()), radio: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+    devices: Type.Array(DeviceSchema, { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+export const AclRuleSchema = Type.Object(
+  {
+    /** Applies to this username only; omitted = every authenticated client (mosquitto `pattern`). */
+    user: Type.Optional(Type.String()),
+    /** Topic filter; `%u` is replaced by the username and `%c` by the client id. */
+    topic: Type.String({ minLength: 1 }),
+    access: Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('readwrite'), Type.Literal('deny')]),
+  },
+  { additionalProperties: false },
+);
+
+export const MqttUserSchema = Type.Object(
+  {
+    username: Type.String({ minLength: 1 }),
+    password: Type.String({ minLength: 8 }),
+    /** 'integrator' may read gateway topics per ACL; 'device-bridge' may publish for any device. */
+    role: Type.Union([Type.Literal('integrator'), Type.Literal('service')], { default: 'integrator' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    district: Type.Object(
+      { id: Id, name: Type.String(), nameEn: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+    dataDir: Type.String({ default: './data' }),
+    log: Type.Object(
+      {
+        level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+        pretty: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        bodyLimit: Type.Integer({ minimum: 1024, default: 65536 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    mqtt: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+        /** MQTT over WebSocket on the HTTP server; empty string disables it. */
+        websocketPath: Type.String({ default: '/mqtt' }),
+        allowAnonymous: Type.Boolean({ default: false }),
+        persistence: Type.Union([Type.Literal('level'), Type.Literal('memory')], { default: 'level' }),
+        maxPayloadBytes: Type.Integer({ minimum: 256, default: 16384 }),
+        users: Type.Array(MqttUserSchema, { default: [] }),
+        acl: Type.Array(AclRuleSchema, { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    health: Type.Object(
+      {
+        /** Seconds without any message before `no-heartbeat`, per device kind. */
+        heartbeatTimeout: Type.Record(Type.String(), Type.Number({ minimum: 0.1 }), {
+          default: { 'alarm-button': 90, barrier: 60, camera: 180, sms: 120, radio: 120, 'alarm-centre': 120 },
+        }),
+        lowBatteryPercent: Type.Number({ minimum: 0, maximum: 100, default: 20 }),
+        simExpiringDays: Type.Integer({ minimum: 0, default: 30 }),
+        /** A button with no ACKed end-to-end 110 test in this many days is `not-linked-110`. */
+        linkTestMaxAgeDays: Type.Integer({ minimum: 1, default: 7 }),
+        /** Seconds offline before a device-offline alarm is raised (0 disables). */
+        offlineAlarmAfter: Type.Number({ minimum: 0, default: 300 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    alarms: Type.Object(
+      {
+        /** Instructions shown to the duty officer per alarm type (Chinese first). */
+        instructions: Type.Record(Type.String(), Type.String(), { default: {} }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    telemetry: Type.Object(
+      {
+        influx: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ minLength: 1 }),
+              database: Type.String({ default: 'campus' }),
+              username: Type.Optional(Type.String()),
+              password: Type.Optional(Type.String()),
+              retentionDays: Type.Integer({ minimum: 1, default: 30 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        batchSize: Type.Integer({ minimum: 1, default: 5000 }),
+        flushIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+        spoolMaxBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Per adapter type configuration, validated against that adapter's own schema. */
+    adapters: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+    sites: Type.Array(SiteSchema, { minItems: 0 }),
+    /** Only read by the simulators (`npm start`, `npm run simulate`). */
+    simulation: Type.Object(
+      {
+        heartbeatSeconds: Type.Number({ minimum: 0.05, default: 30 }),
+        /** Device id → faults the simulated device starts in (e.g. `sim-suspended`, `dead`). */
+        faults: Type.Record(Type.String(), Type.Array(Type.String()), { default: {} }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type GatewayConfig = Static<typeof ConfigSchema>;
+export type SiteConfig = Static<typeof SiteSchema>;
+export type DeviceConfig = Static<typeof DeviceSchema>;
+export type AclRule = Static<typeof AclRuleSchema>;
+export type MqttUser = Static<typeof MqttUserSchema>;

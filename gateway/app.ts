@@ -1,0 +1,206 @@
+/**
+ * The composition root: the only place that wires the gateway's parts together.
+ * build() returns a running gateway that does not listen; listen() binds the ports;
+ * close() releases everything (nothing keeps the process alive afterwards).
+ */
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Adapter, AdapterContext, AdapterFactory } from '../adapters/types.js';
+import { findAdapter } from '../adapters/registry.js';
+import type { LoadedConfig } from './config.js';
+import { Broker } from './broker/broker.js';
+import { alarmTopic } from './broker/topics.js';
+import { AlarmService } from './core/alarm-service.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { Counters } from './core/counters.js';
+import { EventBus } from './core/event-bus.js';
+import { HealthTracker } from './core/health-tracker.js';
+import { Pipeline } from './core/pipeline.js';
+import { Registry } from './core/registry.js';
+import { AlarmRules } from './core/rules.js';
+import type { Device } from './core/types.js';
+import { GatewayError } from './errors.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger } from './logger.js';
+import { StateStore } from './store/state-store.js';
+import type { TelemetryStore } from './store/telemetry-store.js';
+
+export interface BuildOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** Telemetry store; when omitted none is used (readings are still processed). */
+  telemetry?: TelemetryStore;
+}
+
+export interface Gateway {
+  readonly loaded: LoadedConfig;
+  readonly log: Logger;
+  readonly http: FastifyInstance;
+  readonly broker: Broker;
+  readonly registry: Registry;
+  readonly health: HealthTracker;
+  readonly alarms: AlarmService;
+  readonly store: StateStore;
+  readonly bus: EventBus;
+  readonly counters: Counters;
+  readonly adapters: ReadonlyMap<string, Adapter>;
+  /** Binds MQTT TCP and HTTP; returns the bound ports. */
+  listen(): Promise<{ httpPort: number; mqttPort: number }>;
+  close(): Promise<void>;
+}
+
+const DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist', import.meta.url));
+
+function adapterConfig(factory: AdapterFactory<never>, raw: unknown): unknown {
+  const value = Value.Default(factory.configSchema, structuredClone(raw ?? {}));
+  const check = TypeCompiler.Compile(factory.configSchema);
+  const errors = [...check.Errors(value)].map((e) => `/adapters/${factory.type}${e.path}: ${e.message}`);
+  if (errors.length > 0) throw new GatewayError('GW_ERR_CONFIG_INVALID', errors.join('; '), { details: errors });
+  return value;
+}
+
+export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Promise<Gateway> {
+  const { config } = loaded;
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
+  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+
+  // Which adapters run: every type devices name, plus every type configured.
+  const types = new Set<string>([...loaded.devices.map((d) => d.adapter), ...Object.keys(config.adapters)]);
+  const factories = new Map<string, AdapterFactory<never>>();
+  for (const type of types) {
+    const factory = findAdapter(type);
+    if (!factory) {
+      const where = loaded.devices.find((d) => d.adapter === type);
+      throw new GatewayError('GW_ERR_UNKNOWN_ADAPTER', `'${type}'${where ? ` (device ${where.id})` : ` (/adapters/${type})`}`);
+    }
+    factories.set(type, factory);
+  }
+  const adapterConfigs = new Map<string, unknown>();
+  for (const [type, factory] of factories) {
+    const raw = config.adapters[type] ?? (type === 'mqtt-native' ? { maxPayloadBytes: config.mqtt.maxPayloadBytes } : {});
+    adapterConfigs.set(type, adapterConfig(factory, raw));
+  }
+
+  const counters = new Counters();
+  const bus = new EventBus(log.child({ part: 'bus' }));
+  const registry = new Registry(loaded.sites, loaded.devices);
+  const store = new StateStore(dataDir);
+  const alarms = new AlarmService(store, bus, clock);
+  alarms.load();
+  const isPassive = (d: Device) => factories.get(d.adapter)?.availability !== 'active';
+  const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
+  const rules = new AlarmRules(alarms, registry, clock, { offlineAlarmAfter: config.health.offlineAlarmAfter }, log.child({ part: 'rules' }));
+  const pipeline = new Pipeline(registry, health, rules, opts.telemetry, bus, clock, counters);
+  const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir });
+
+  bus.on('health.changed', 'rules', ({ health: h, previous }) => rules.onHealth(h, previous));
+  bus.on('health.changed', 'telemetry', ({ health: h }) =>
+    opts.telemetry?.write([
+      {
+        measurement: 'health',
+        tags: { site: h.siteId, device: h.deviceId, kind: h.kind },
+        fields: { status: h.status, up: h.status === 'offline' ? 0 : 1, reasons: h.reasons.map((r) => r.code).join(',') },
+        at: h.checkedAt,
+      },
+    ]),
+  );
+  bus.on('reject', 'counters', (r) => counters.inc(`rejects.${r.reason}`));
+  // Retained current state of every alarm for MQTT integrators [DESIGN: campus/v1/alarms/{id}].
+  bus.on('alarm.changed', 'mqtt', ({ alarm }) => {
+    broker.bus
+      .publish(alarmTopic(alarm.id), JSON.stringify(alarm), { qos: 1, retain: true })
+      .catch((err: unknown) => log.warn({ err, alarmId: alarm.id }, 'alarm publish failed'));
+  });
+
+  await opts.telemetry?.start();
+  await broker.start();
+  health.start();
+
+  const adapters = new Map<string, Adapter>();
+  for (const [type, factory] of factories) {
+    const alog = log.child({ adapter: type });
+    const ctx: AdapterContext = {
+      log: alog,
+      clock,
+      devices: registry,
+      bus: broker.bus,
+      dataDir: join(dataDir, 'adapters', type),
+      emit: async (input) => {
+        pipeline.ingest(input);
+      },
+      setCondition: (deviceId, code, active, detail) => health.setCondition(deviceId, code, active, detail),
+      reject: (reason, detail, deviceId) => {
+        alog.warn({ reason, deviceId, detail }, 'input rejected');
+        bus.emit('reject', { source: type, reason, detail, at: clock.now(), ...(deviceId ? { deviceId } : {}) });
+      },
+    };
+    const adapter = factory.create(adapterConfigs.get(type) as never, ctx);
+    try {
+      await adapter.start();
+      adapters.set(type, adapter);
+    } catch (err) {
+      // A failed adapter is a health state of its devices (and, through it, an alarm), not a dead gateway.
+      alog.error({ err }, 'adapter failed to start');
+      counters.inc(`adapters.failed.${type}`);
+      for (const d of registry.list({ adapter: type })) health.setCondition(d.id, 'unreachable', true, `adapter failed to start: ${(err as Error).message}`);
+    }
+  }
+
+  const http = await createHttpServer({
+    config,
+    log,
+    clock,
+    registry,
+    health,
+    alarms,
+    store,
+    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
+    bus,
+    counters,
+    broker,
+    startedAt: clock.now(),
+    dashboardDir: DASHBOARD_DIR,
+  });
+
+  let closed = false;
+  return {
+    loaded,
+    log,
+    http,
+    broker,
+    registry,
+    health,
+    alarms,
+    store,
+    bus,
+    counters,
+    adapters,
+    async listen() {
+      await broker.listen();
+      await http.listen({ port: config.http.port, host: config.http.host });
+      const address = http.server.address();
+      const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+      return { httpPort, mqttPort: broker.port };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await http.close();
+      for (const [type, adapter] of adapters) {
+        await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));
+      }
+      rules.stop();
+      health.stop();
+      await broker.stop();
+      await opts.telemetry?.stop();
+      store.close();
+    },
+  };
+}

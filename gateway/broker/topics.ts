@@ -1,0 +1,55 @@
+/** The v1 topic contract (DESIGN.md): campus/v1/{siteId}/{deviceId}/{event|telemetry|status|cmd}. */
+
+export const TOPIC_ROOT = 'campus/v1';
+export const DEVICE_LEAVES = ['event', 'telemetry', 'status'] as const;
+export type DeviceLeaf = (typeof DEVICE_LEAVES)[number];
+
+export const deviceTopic = (siteId: string, deviceId: string, leaf: DeviceLeaf | 'cmd') => `${TOPIC_ROOT}/${siteId}/${deviceId}/${leaf}`;
+export const alarmTopic = (alarmId: string) => `${TOPIC_ROOT}/alarms/${alarmId}`;
+
+export interface ParsedDeviceTopic {
+  siteId: string;
+  deviceId: string;
+  leaf: DeviceLeaf;
+}
+
+export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || parts[0] !== 'campus' || parts[1] !== 'v1') return undefined;
+  const [, , siteId, deviceId, leaf] = parts as [string, string, string, string, string];
+  if (!siteId || !deviceId || !(DEVICE_LEAVES as readonly string[]).includes(leaf)) return undefined;
+  return { siteId, deviceId, leaf: leaf as DeviceLeaf };
+}
+
+/** MQTT topic filter matching with `+` and `#` [MQTT-4.7.1]. Filters starting with a wildcard do not match `$` topics [MQTT-4.7.2-1]. */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const part = f[i];
+    if (part === '#') return true;
+    if (i >= t.length) return false;
+    if (part !== '+' && part !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/**
+ * True when every topic the subscription `filter` could match is also matched by `rule`
+ * (so a subscription may be granted under a read rule).
+ */
+export function filterCoveredBy(rule: string, filter: string): boolean {
+  const r = rule.split('/');
+  const f = filter.split('/');
+  for (let i = 0; i < r.length; i++) {
+    const rp = r[i];
+    if (rp === '#') return true;
+    const fp = f[i];
+    if (fp === undefined) return false;
+    if (fp === '#') return false;
+    if (rp === '+') continue;
+    if (fp === '+' || fp !== rp) return false;
+  }
+  return r.length === f.length;
+}

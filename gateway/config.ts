@@ -1,0 +1,167 @@
+/**
+ * Configuration loading: embedded default (config/default.yaml), an optional file laid over
+ * it (GATEWAY_CONFIG), then environment overrides; validated against config/schema.ts with
+ * every error as `path: message`; frozen on success.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigSchema, type GatewayConfig } from '../config/schema.js';
+import type { Device, Site } from './core/types.js';
+import { GatewayError } from './errors.js';
+
+export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../config/default.yaml');
+
+const compiled = TypeCompiler.Compile(ConfigSchema);
+
+/** The loaded configuration plus the flattened registry data derived from it. */
+export interface LoadedConfig {
+  config: GatewayConfig;
+  sites: Site[];
+  devices: Device[];
+  /** Files that were read, in order. */
+  sources: string[];
+}
+
+export interface LoadOptions {
+  /** Files to read in order; defaults to [default.yaml, $GATEWAY_CONFIG]. */
+  files?: string[];
+  env?: Record<string, string | undefined>;
+  /** Applied last (tests: ephemeral ports, temp data dirs). */
+  overrides?: Record<string, unknown>;
+}
+
+type Plain = Record<string, unknown>;
+
+function isPlain(v: unknown): v is Plain {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars from the upper layer replace the lower. */
+export function mergeLayers(lower: unknown, upper: unknown): unknown {
+  if (!isPlain(lower) || !isPlain(upper)) return upper === undefined ? lower : upper;
+  const out: Plain = { ...lower };
+  for (const [k, v] of Object.entries(upper)) out[k] = mergeLayers(lower[k], v);
+  return out;
+}
+
+function readLayer(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new GatewayError('GW_ERR_CONFIG_READ', `${file}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return parseYaml(text) ?? {};
+  } catch (cause) {
+    const where = cause instanceof YAMLParseError && cause.linePos ? `:${cause.linePos[0].line}:${cause.linePos[0].col}` : '';
+    throw new GatewayError('GW_ERR_CONFIG_INVALID', `${file}${where}: ${(cause as Error).message.split('\n')[0]}`, { cause });
+  }
+}
+
+function envLayer(env: Record<string, string | undefined>): Plain {
+  const layer: Plain = {};
+  const set = (path: string[], value: unknown) => {
+    let node = layer;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Plain;
+    node[path[path.length - 1] as string] = value;
+  };
+  const int = (name: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    // Left as a string when not an integer, so the schema reports it with its path.
+    return /^\d+$/.test(raw) ? Number(raw) : raw;
+  };
+  if (int('HTTP_PORT') !== undefined) set(['http', 'port'], int('HTTP_PORT'));
+  if (env.HTTP_HOST) set(['http', 'host'], env.HTTP_HOST);
+  if (int('MQTT_PORT') !== undefined) set(['mqtt', 'port'], int('MQTT_PORT'));
+  if (env.MQTT_HOST) set(['mqtt', 'host'], env.MQTT_HOST);
+  if (env.DATA_DIR) set(['dataDir'], env.DATA_DIR);
+  if (env.LOG_LEVEL) set(['log', 'level'], env.LOG_LEVEL);
+  if (env.INFLUX_URL) set(['telemetry', 'influx', 'url'], env.INFLUX_URL);
+  if (env.INFLUX_DATABASE) set(['telemetry', 'influx', 'database'], env.INFLUX_DATABASE);
+  return layer;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Checks the schema cannot express: unique ids, references. */
+function semanticErrors(config: GatewayConfig): string[] {
+  const errors: string[] = [];
+  const siteIds = new Set<string>();
+  const deviceIds = new Map<string, string>();
+  config.sites.forEach((site, i) => {
+    if (siteIds.has(site.id)) errors.push(`/sites/${i}/id: duplicate site id '${site.id}'`);
+    siteIds.add(site.id);
+    site.devices.forEach((device, j) => {
+      const path = `/sites/${i}/devices/${j}`;
+      const seen = deviceIds.get(device.id);
+      if (seen) errors.push(`${path}/id: duplicate device id '${device.id}' (first at ${seen})`);
+      else deviceIds.set(device.id, path);
+      const adapter = device.adapter ?? 'mqtt-native';
+      if (adapter === 'mqtt-native' && !config.mqtt.allowAnonymous && !device.secret) {
+        errors.push(`${path}/secret: required for mqtt-native devices while mqtt.allowAnonymous is false`);
+      }
+    });
+  });
+  const usernames = new Set<string>();
+  config.mqtt.users.forEach((u, i) => {
+    if (deviceIds.has(u.username)) errors.push(`/mqtt/users/${i}/username: '${u.username}' is also a device id`);
+    if (usernames.has(u.username)) errors.push(`/mqtt/users/${i}/username: duplicate '${u.username}'`);
+    usernames.add(u.username);
+  });
+  for (const deviceId of Object.keys(config.simulation.faults)) {
+    if (!deviceIds.has(deviceId)) errors.push(`/simulation/faults/${deviceId}: unknown device`);
+  }
+  return errors;
+}
+
+/** Validates a raw configuration object; throws GW_ERR_CONFIG_INVALID listing every `path: message`. */
+export function validateConfig(raw: unknown): GatewayConfig {
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
+  const errors = [...compiled.Errors(withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
+  if (errors.length > 0) {
+    throw new GatewayError('GW_ERR_CONFIG_INVALID', errors.slice(0, 20).join('; '), { details: errors });
+  }
+  const config = withDefaults as GatewayConfig;
+  const semantic = semanticErrors(config);
+  if (semantic.length > 0) {
+    throw new GatewayError('GW_ERR_CONFIG_INVALID', semantic.slice(0, 20).join('; '), { details: semantic });
+  }
+  return config;
+}
+
+export function flatten(config: GatewayConfig): { sites: Site[]; devices: Device[] } {
+  const sites: Site[] = [];
+  const devices: Device[] = [];
+  for (const s of config.sites) {
+    const { devices: siteDevices, ...site } = s;
+    sites.push(site);
+    for (const d of siteDevices) {
+      devices.push({ ...d, siteId: s.id, adapter: d.adapter ?? 'mqtt-native', options: d.options ?? {} });
+    }
+  }
+  return { sites, devices };
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const files = opts.files ?? [DEFAULT_CONFIG_PATH, ...(env.GATEWAY_CONFIG ? [resolve(env.GATEWAY_CONFIG)] : [])];
+  let merged: unknown = {};
+  for (const file of files) merged = mergeLayers(merged, readLayer(file));
+  merged = mergeLayers(merged, envLayer(env));
+  if (opts.overrides) merged = mergeLayers(merged, opts.overrides);
+  const config = validateConfig(merged);
+  const { sites, devices } = flatten(config);
+  return deepFreeze({ config, sites, devices, sources: files });
+}

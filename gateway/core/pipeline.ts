@@ -1,0 +1,80 @@
+/**
+ * The core pipeline: every DeviceEvent goes to the telemetry store (batched, never awaited),
+ * the health tracker, and the alarm rules, in that order.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DeviceEventInput, DeviceRegistry } from '../../adapters/types.js';
+import type { TelemetryStore } from '../store/telemetry-store.js';
+import type { Clock } from './clock.js';
+import type { Counters } from './counters.js';
+import type { EventBus } from './event-bus.js';
+import type { HealthTracker } from './health-tracker.js';
+import type { AlarmRules } from './rules.js';
+import type { DeviceEvent, Scalar } from './types.js';
+import { GatewayError } from '../errors.js';
+
+/** Per device, the sequence numbers recently seen (devices resend after a lost ACK). */
+const SEQ_WINDOW = 64;
+
+export class Pipeline {
+  private readonly recentSeq = new Map<string, number[]>();
+
+  constructor(
+    private readonly registry: DeviceRegistry,
+    private readonly health: HealthTracker,
+    private readonly rules: AlarmRules,
+    private readonly telemetry: TelemetryStore | undefined,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    private readonly counters: Counters,
+  ) {}
+
+  /** Processes one event synchronously; returns undefined for a duplicate. */
+  ingest(input: DeviceEventInput): DeviceEvent | undefined {
+    const device = this.registry.get(input.deviceId);
+    if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', input.deviceId);
+    if (input.seq !== undefined && this.isDuplicate(device.id, input.seq)) {
+      this.counters.inc('events.duplicate');
+      return undefined;
+    }
+    const receivedAt = this.clock.now();
+    const event: DeviceEvent = {
+      id: randomUUID(),
+      deviceId: device.id,
+      siteId: device.siteId,
+      type: input.type,
+      at: input.at ?? receivedAt,
+      receivedAt,
+      ...(input.seq !== undefined ? { seq: input.seq } : {}),
+      data: input.data ?? {},
+    };
+    this.counters.inc(`events.${event.type}`);
+    this.telemetry?.write([
+      {
+        measurement: event.type === 'telemetry' ? 'telemetry' : 'event',
+        tags: { site: device.siteId, device: device.id, kind: device.kind },
+        fields: event.type === 'telemetry' ? numericOrText(event.data) : { type: event.type, ...numericOrText(event.data) },
+        at: event.at,
+      },
+    ]);
+    this.health.observe(event);
+    this.rules.onEvent(event);
+    this.bus.emit('device.event', event);
+    return event;
+  }
+
+  private isDuplicate(deviceId: string, seq: number): boolean {
+    const seen = this.recentSeq.get(deviceId) ?? [];
+    if (seen.includes(seq)) return true;
+    seen.push(seq);
+    if (seen.length > SEQ_WINDOW) seen.shift();
+    this.recentSeq.set(deviceId, seen);
+    return false;
+  }
+}
+
+function numericOrText(data: Record<string, Scalar>): Record<string, Scalar> {
+  const out: Record<string, Scalar> = {};
+  for (const [k, v] of Object.entries(data)) if (typeof v !== 'number' || Number.isFinite(v)) out[k] = v;
+  return out;
+}

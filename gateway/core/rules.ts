@@ -1,0 +1,96 @@
+/**
+ * Turns device events and health changes into alarms. Protocol-free: it sees DeviceEvents
+ * and Health only.
+ */
+import type { Logger } from 'pino';
+import type { DeviceRegistry } from '../../adapters/types.js';
+import type { AlarmService } from './alarm-service.js';
+import type { Clock, Timer } from './clock.js';
+import type { AlarmType, Device, DeviceEvent, Health, Severity } from './types.js';
+
+export interface RuleOptions {
+  /** Seconds a device may stay offline before a device-offline alarm (0 disables). */
+  offlineAlarmAfter: number;
+}
+
+const EVENT_ALARMS: Record<string, { type: AlarmType; severity: Severity; label: string }> = {
+  press: { type: 'panic', severity: 'critical', label: '一键报警' },
+  impact: { type: 'barrier-impact', severity: 'critical', label: '防冲撞装置受撞击' },
+  tamper: { type: 'tamper', severity: 'major', label: '设备被拆动' },
+  fault: { type: 'device-fault', severity: 'minor', label: '设备故障' },
+};
+
+export class AlarmRules {
+  private readonly offlineTimers = new Map<string, Timer>();
+
+  constructor(
+    private readonly alarms: AlarmService,
+    private readonly registry: DeviceRegistry,
+    private readonly clock: Clock,
+    private readonly opts: RuleOptions,
+    private readonly log: Logger,
+  ) {}
+
+  onEvent(e: DeviceEvent): void {
+    const device = this.registry.get(e.deviceId);
+    if (!device) return;
+    const rule = EVENT_ALARMS[e.type];
+    if (rule) {
+      const detail = e.type === 'fault' && e.data.code !== undefined ? ` (${String(e.data.code)})` : '';
+      const { alarm, created } = this.alarms.raise({
+        type: rule.type,
+        severity: rule.severity,
+        siteId: device.siteId,
+        deviceId: device.id,
+        summary: `${this.siteName(device)} · ${device.name} · ${rule.label}${detail}`,
+        by: device.id,
+        at: e.receivedAt,
+        data: e.data,
+      });
+      if (created) this.log.warn({ alarmId: alarm.id, type: alarm.type, deviceId: device.id }, 'alarm raised');
+      return;
+    }
+    if (e.type === 'cancel') {
+      // A school's cancel is recorded for the duty officer; it never silences a panic by itself.
+      const open = this.alarms.openAlarms().find((a) => a.type === 'panic' && a.deviceId === device.id && !a.drill);
+      if (open) this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
+    }
+  }
+
+  onHealth(health: Health, previous?: Health): void {
+    if (this.opts.offlineAlarmAfter <= 0) return;
+    const device = this.registry.get(health.deviceId);
+    if (!device) return;
+    const wasOffline = previous?.status === 'offline';
+    const isOffline = health.status === 'offline';
+    if (isOffline && !wasOffline) {
+      const t = this.clock.setTimeout(() => {
+        this.offlineTimers.delete(device.id);
+        const reasons = health.reasons.map((r) => r.code).join(', ');
+        this.alarms.raise({
+          type: 'device-offline',
+          severity: 'major',
+          siteId: device.siteId,
+          deviceId: device.id,
+          summary: `${this.siteName(device)} · ${device.name} · 设备离线 (${reasons})`,
+          by: 'system',
+        });
+      }, this.opts.offlineAlarmAfter * 1000);
+      this.offlineTimers.set(device.id, t);
+    } else if (!isOffline && wasOffline) {
+      const t = this.offlineTimers.get(device.id);
+      if (t) this.clock.clearTimeout(t);
+      this.offlineTimers.delete(device.id);
+      this.alarms.clear('device-offline', device.siteId, device.id, '设备恢复在线 / device back online');
+    }
+  }
+
+  stop(): void {
+    for (const t of this.offlineTimers.values()) this.clock.clearTimeout(t);
+    this.offlineTimers.clear();
+  }
+
+  private siteName(device: Device): string {
+    return this.registry.site(device.siteId)?.name ?? device.siteId;
+  }
+}

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../../config/schema.js';
+import type { Broker } from '../broker/broker.js';
+import type { AlarmService } from '../core/alarm-service.js';
+import type { Clock } from '../core/clock.js';
+import type { Counters } from '../core/counters.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { HealthTracker } from '../core/health-tracker.js';
+import type { Registry } from '../core/registry.js';
+import type { StateStore } from '../store/state-store.js';
+import type { TelemetryStore } from '../store/telemetry-store.js';
+
+/** What the HTTP routes may use: the running gateway's parts, never its wiring. */
+export interface HttpDeps {
+  config: GatewayConfig;
+  log: Logger;
+  clock: Clock;
+  registry: Registry;
+  health: HealthTracker;
+  alarms: AlarmService;
+  store: StateStore;
+  telemetry?: TelemetryStore;
+  bus: EventBus;
+  counters: Counters;
+  broker: Broker;
+  startedAt: number;
+  /** Directory of the built dashboard (index.html), if built. */
+  dashboardDir?: string;
+}

@@ -1,0 +1,45 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { HealthStatus } from '../core/types.js';
+import type { HttpDeps } from './deps.js';
+
+const STATUS_RANK: Record<HealthStatus, number> = { offline: 0, degraded: 1, unknown: 2, ok: 3 };
+
+const SiteView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  nameEn: Type.Optional(Type.String()),
+  district: Type.String(),
+  location: Type.Optional(Type.Object({ lat: Type.Number(), lon: Type.Number() })),
+  timeZone: Type.String(),
+  protectionWindows: Type.Array(Type.Object({ days: Type.Array(Type.Integer()), start: Type.String(), end: Type.String(), label: Type.Optional(Type.String()) })),
+  devices: Type.Integer(),
+  worstStatus: Type.String(),
+  openAlarms: Type.Integer(),
+});
+
+export function sitesRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/api/sites', { schema: { response: { 200: Type.Array(SiteView) } } }, async () => {
+    const open = deps.alarms.openAlarms();
+    return deps.registry.sites().map((site) => {
+      const devices = deps.registry.list({ siteId: site.id });
+      let worst: HealthStatus = 'ok';
+      for (const d of devices) {
+        const s = deps.health.get(d.id)?.status ?? 'unknown';
+        if (STATUS_RANK[s] < STATUS_RANK[worst]) worst = s;
+      }
+      return {
+        id: site.id,
+        name: site.name,
+        ...(site.nameEn ? { nameEn: site.nameEn } : {}),
+        district: site.district,
+        ...(site.location ? { location: site.location } : {}),
+        timeZone: site.timeZone,
+        protectionWindows: site.protectionWindows,
+        devices: devices.length,
+        worstStatus: worst,
+        openAlarms: open.filter((a) => a.siteId === site.id).length,
+      };
+    });
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * Generates config/default.yaml: the simulated district used by `npm start` and the tests.
+ * Run `npx tsx scripts/gen-district.ts` after changing it; the output is committed so ids
+ * stay stable and the file can be read and edited by hand.
+ */
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+
+const SCHOOLS: [string, string][] = [
+  ['城东区第一中学', 'Chengdong No.1 Middle School'],
+  ['城东区第二中学', 'Chengdong No.2 Middle School'],
+  ['城东区实验小学', 'Chengdong Experimental Primary School'],
+  ['城东区第三中学', 'Chengdong No.3 Middle School'],
+  ['东湖小学', 'Donghu Primary School'],
+  ['望江小学', 'Wangjiang Primary School'],
+  ['朝阳中学', 'Chaoyang Middle School'],
+  ['育才小学', 'Yucai Primary School'],
+  ['新华小学', 'Xinhua Primary School'],
+  ['光明中学', 'Guangming Middle School'],
+  ['春晖小学', 'Chunhui Primary School'],
+  ['文澜中学', 'Wenlan Middle School'],
+  ['明德小学', 'Mingde Primary School'],
+  ['博雅中学', 'Boya Middle School'],
+  ['启明小学', 'Qiming Primary School'],
+  ['金沙小学', 'Jinsha Primary School'],
+  ['翠苑中学', 'Cuiyuan Middle School'],
+  ['青蓝小学', 'Qinglan Primary School'],
+  ['树人中学', 'Shuren Middle School'],
+  ['星洲小学', 'Xingzhou Primary School'],
+  ['天成中学', 'Tiancheng Middle School'],
+  ['崇文小学', 'Chongwen Primary School'],
+  ['长河小学', 'Changhe Primary School'],
+  ['景华中学', 'Jinghua Middle School'],
+  ['桃源小学', 'Taoyuan Primary School'],
+  ['钱塘中学', 'Qiantang Middle School'],
+  ['海宁路小学', 'Haining Road Primary School'],
+  ['求是小学', 'Qiushi Primary School'],
+  ['紫金港中学', 'Zijingang Middle School'],
+  ['聚英小学', 'Juying Primary School'],
+  ['和平小学', 'Heping Primary School'],
+  ['行知中学', 'Xingzhi Middle School'],
+  ['城东区中心幼儿园', 'Chengdong Central Kindergarten'],
+];
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const secret = (deviceId: string) => `demo-pass-${deviceId}`;
+
+// Entry, noon and exit rush on school days (Mon–Fri), as the district's police set them.
+const windows = [
+  { days: [1, 2, 3, 4, 5], start: '07:00', end: '08:30', label: '入校' },
+  { days: [1, 2, 3, 4, 5], start: '11:20', end: '12:30', label: '午间' },
+  { days: [1, 2, 3, 4, 5], start: '16:00', end: '18:00', label: '放学' },
+];
+const holidays = ['2026-10-01', '2026-10-02', '2026-10-05', '2027-01-01', '2027-02-08', '2027-02-09', '2027-02-10'];
+
+const sites = SCHOOLS.map(([name, nameEn], i) => {
+  const n = i + 1;
+  const id = `sch-${pad(n)}`;
+  const secondary = name.includes('中学');
+  const buttons = secondary ? 2 : 1;
+  const devices: Record<string, unknown>[] = [];
+  const buttonPlaces = ['门卫室', '教学楼大厅'];
+  for (let b = 1; b <= buttons; b++) {
+    const did = `${id}-btn-${b}`;
+    devices.push({ id: did, kind: 'alarm-button', name: `一键报警 ${buttonPlaces[b - 1]}`, secret: secret(did) });
+  }
+  const bar = `${id}-bar-1`;
+  devices.push({ id: bar, kind: 'barrier', name: '校门防冲撞装置', secret: secret(bar) });
+  const cameraPlaces = ['校门', '操场', '教学楼走廊', '围墙'];
+  cameraPlaces.forEach((place, c) => {
+    const did = `${id}-cam-${c + 1}`;
+    devices.push({ id: did, kind: 'camera', name: `摄像机 ${place}`, secret: secret(did) });
+  });
+  return {
+    id,
+    name,
+    nameEn,
+    district: 'chengdong',
+    location: { lat: Number((30.27 + ((n * 37) % 23) * 0.004).toFixed(4)), lon: Number((120.19 + ((n * 53) % 29) * 0.005).toFixed(4)) },
+    timeZone: 'Asia/Shanghai',
+    protectionWindows: windows,
+    holidays,
+    arcAccount: String(1000 + n),
+    contacts: [
+      { name: `${name}门卫室`, role: 'guard-post', phone: `1380571${pad(n)}01`, radio: `tg-sch-${pad(n)}` },
+      { name: `${name}安保负责人`, role: 'school-contact', phone: `1380571${pad(n)}02` },
+    ],
+    devices,
+  };
+});
+
+// Field sweep: 7 of 33 schools had alarm buttons out of service. The simulated district
+// starts with the same failures so sweeps and the outage board have something true to find.
+const faults: Record<string, string[]> = {
+  'sch-03-btn-1': ['dead'],
+  'sch-07-btn-1': ['sim-suspended'],
+  'sch-10-btn-2': ['fault'],
+  'sch-15-btn-1': ['no-link-test'],
+  'sch-19-btn-1': ['low-battery'],
+  'sch-23-btn-1': ['tamper'],
+  'sch-28-btn-1': ['sim-expiring'],
+};
+
+const config = {
+  district: { id: 'chengdong', name: '城东区', nameEn: 'Chengdong District' },
+  dataDir: './data',
+  log: { level: 'info' },
+  http: { host: '0.0.0.0', port: 8080 },
+  mqtt: {
+    host: '0.0.0.0',
+    port: 1883,
+    websocketPath: '/mqtt',
+    allowAnonymous: false,
+    persistence: 'level',
+    users: [{ username: 'integrator', password: 'demo-pass-integrator', role: 'integrator' }],
+    acl: [
+      { user: 'integrator', topic: 'campus/v1/alarms/#', access: 'read' },
+      { user: 'integrator', topic: 'campus/v1/+/+/status', access: 'read' },
+    ],
+  },
+  health: { lowBatteryPercent: 20, simExpiringDays: 30, linkTestMaxAgeDays: 7, offlineAlarmAfter: 300 },
+  alarms: {
+    instructions: {
+      panic: '立即通过 110 调度就近警力赶赴现场；电话联系学校门卫室核实；查看校门摄像机。 / Dispatch the nearest patrol via 110; call the guard post; check the gate cameras.',
+      'barrier-impact': '防冲撞装置受到撞击：立即调度警力，查看校门摄像机。 / Barrier impact: dispatch police, check the gate cameras.',
+      'barrier-down-in-window': '上下学时段防冲撞装置未升起：通知学校门卫室立即升起。 / Barrier down during school rush: tell the guard post to raise it.',
+      'device-offline': '设备离线：通知维保技术员排查供电、网络与 SIM 卡。 / Device offline: send a technician to check power, network and SIM.',
+      'device-fault': '设备故障：通知维保技术员。 / Device fault: notify a technician.',
+      tamper: '设备被拆动：联系学校核实，必要时出警。 / Tamper: call the school, dispatch if needed.',
+    },
+  },
+  telemetry: { batchSize: 5000, flushIntervalMs: 1000 },
+  adapters: {},
+  sites,
+  simulation: { heartbeatSeconds: 30, faults },
+};
+
+const header = `# The simulated district (城东区, 33 schools) used by \`npm start\` and the tests.
+# Generated by scripts/gen-district.ts; edit that script and run it again.
+# Device secrets here are demo secrets for the simulators only: never deploy them.
+`;
+writeFileSync(new URL('../config/default.yaml', import.meta.url), header + stringify(config, { lineWidth: 140, aliasDuplicateObjects: false }));

@@ -1,0 +1,54 @@
+/**
+ * A one-touch alarm button (一键报警) on MQTT: press, cancel, test; telemetry with battery,
+ * RSSI, power and SIM status; faults on command like those the field sweeps find.
+ */
+import { SimulatedMqttDevice } from './mqtt-device.js';
+
+/** Faults a simulated button can be put in. */
+export const BUTTON_FAULTS = ['dead', 'sim-suspended', 'fault', 'low-battery', 'tamper', 'sim-expiring', 'no-link-test'] as const;
+
+const day = 86_400_000;
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export class SimulatedButton extends SimulatedMqttDevice {
+  protected override telemetry(): Record<string, unknown> {
+    const n = Number(this.id.replace(/\D/g, '').slice(-6) || '0');
+    return {
+      battery: this.faults.has('low-battery') ? 12 : 80 + (n % 20),
+      rssi: -60 - (n % 25),
+      power: 'mains',
+      sim: {
+        status: this.faults.has('sim-suspended') ? 'suspended' : 'active',
+        iccid: `898600${String(n).padStart(14, '0')}`,
+        expires: isoDate(Date.now() + (this.faults.has('sim-expiring') ? 10 : 400) * day),
+      },
+    };
+  }
+
+  protected override async onlineEvents(): Promise<void> {
+    if (this.faults.has('fault')) await this.event('fault', { code: 'E12-hardware' });
+    if (this.faults.has('tamper')) await this.event('tamper', { detail: 'enclosure opened' });
+  }
+
+  press(): Promise<void> {
+    return this.event('press');
+  }
+
+  cancel(): Promise<void> {
+    return this.event('cancel');
+  }
+
+  testPress(): Promise<void> {
+    return this.event('test');
+  }
+
+  /** Puts the button in a fault (or clears it) and reports as the device would. */
+  async setFault(fault: string, on: boolean): Promise<void> {
+    if (on) this.faults.add(fault);
+    else this.faults.delete(fault);
+    if (!this.client?.connected) return;
+    if (fault === 'fault') await this.event(on ? 'fault' : 'fault-cleared', on ? { code: 'E12-hardware' } : {});
+    else if (fault === 'tamper') await this.event(on ? 'tamper' : 'tamper-cleared');
+    else await this.heartbeat();
+  }
+}
