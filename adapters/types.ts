@@ -27,7 +27,7 @@ export type MqttHandler = (topic: string, payload: Buffer) => void | Promise<voi
 
 /** The gateway's own broker, seen from inside the process. */
 export interface MqttBus {
-  /** Handler completes before the broker acknowledges the publish (QoS 1 PUBACK). */
+  /** Device publishes reach the handler before the broker acknowledges them (QoS 1 PUBACK). */
   subscribe(filter: string, handler: MqttHandler): Promise<() => Promise<void>>;
   publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
 }

@@ -23,7 +23,7 @@ import { HealthTracker } from './core/health-tracker.js';
 import { Pipeline } from './core/pipeline.js';
 import { Registry } from './core/registry.js';
 import { AlarmRules } from './core/rules.js';
-import type { Device } from './core/types.js';
+import type { Alarm, Device } from './core/types.js';
 import { GatewayError } from './errors.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
@@ -113,11 +113,11 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   );
   bus.on('reject', 'counters', (r) => counters.inc(`rejects.${r.reason}`));
   // Retained current state of every alarm for MQTT integrators [DESIGN: campus/v1/alarms/{id}].
-  bus.on('alarm.changed', 'mqtt', ({ alarm }) => {
+  const publishAlarm = (alarm: Alarm) =>
     broker.bus
       .publish(alarmTopic(alarm.id), JSON.stringify(alarm), { qos: 1, retain: true })
       .catch((err: unknown) => log.warn({ err, alarmId: alarm.id }, 'alarm publish failed'));
-  });
+  bus.on('alarm.changed', 'mqtt', ({ alarm }) => void publishAlarm(alarm));
 
   await opts.telemetry?.start();
   await broker.start();
@@ -152,6 +152,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       for (const d of registry.list({ adapter: type })) health.setCondition(d.id, 'unreachable', true, `adapter failed to start: ${(err as Error).message}`);
     }
   }
+
+  // A crash can come between committing an alarm and publishing it: publish open alarms again.
+  await Promise.all(alarms.openAlarms().map(publishAlarm));
 
   const http = await createHttpServer({
     config,

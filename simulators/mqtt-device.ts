@@ -25,6 +25,8 @@ export class SimulatedMqttDevice {
   protected client?: MqttClient;
   protected timer?: ReturnType<typeof setInterval>;
   protected seq = 0;
+  /** A hung device: connected but silent. */
+  protected frozen = false;
   readonly faults: Set<string>;
   state: SimState = 'stopped';
 
@@ -47,6 +49,7 @@ export class SimulatedMqttDevice {
       return;
     }
     this.state = 'connecting';
+    this.frozen = false;
     const client = mqtt.connect(this.opts.url, {
       clientId: this.opts.device.id,
       username: this.opts.device.id,
@@ -81,11 +84,14 @@ export class SimulatedMqttDevice {
     if (!c) return;
     await c.publishAsync(this.topic('status'), 'online', { qos: 1, retain: true }).catch(() => undefined);
     await c.subscribeAsync(this.topic('cmd'), { qos: 1 }).catch(() => undefined);
-    await this.onlineEvents();
-    await this.heartbeat();
+    await this.onlineEvents().catch(() => undefined);
+    await this.heartbeat().catch(() => undefined);
     if (this.timer) clearInterval(this.timer);
     // Jitter so a district does not heartbeat in lockstep.
-    this.timer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs * (0.9 + Math.random() * 0.2));
+    this.timer = setInterval(() => {
+      // A heartbeat racing a drop finds no connection: that is what a real device sees too.
+      this.heartbeat().catch(() => undefined);
+    }, this.opts.heartbeatMs * (0.9 + Math.random() * 0.2));
   }
 
   /** Events a device sends right after connecting (a standing fault, a tamper switch). */
@@ -98,6 +104,7 @@ export class SimulatedMqttDevice {
   protected onCommand(_topic: string, _payload: Buffer): void {}
 
   async heartbeat(): Promise<void> {
+    if (this.frozen) return;
     await this.publish('telemetry', { ...this.telemetry(), seq: ++this.seq });
   }
 
@@ -130,6 +137,7 @@ export class SimulatedMqttDevice {
 
   /** Silently stops heartbeating while staying connected (a hung device). */
   freeze(): void {
+    this.frozen = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -21,6 +21,7 @@ import type { GatewayConfig } from '../../config/schema.js';
 import type { DeviceRegistry, MqttBus, MqttHandler } from '../../adapters/types.js';
 import type { Counters } from '../core/counters.js';
 import { Acl, type Principal } from './acl.js';
+import { topicMatches } from './topics.js';
 
 export interface BrokerDeps {
   config: GatewayConfig;
@@ -81,11 +82,14 @@ export class Broker {
         cb(null, true);
       },
       authorizePublish: (client, packet, cb) => {
-        if (!client) return cb(null); // will messages of clients long gone, already checked at connect
-        const p = this.principals.get(client);
-        if (p && this.acl.canPublish(p, packet.topic)) return cb(null);
+        const p = client ? this.principals.get(client) : undefined;
+        // client is null for the will of a client long gone: checked when it connected.
+        if (!client || (p && this.acl.canPublish(p, packet.topic))) {
+          void this.dispatch(packet.topic, packet.payload).finally(() => cb(null));
+          return;
+        }
         counters.inc('mqtt.publish.denied');
-        log.warn({ clientId: client.id, username: p?.username, topic: packet.topic }, 'publish refused by ACL');
+        log.warn({ clientId: client?.id, username: p?.username, topic: packet.topic }, 'publish refused by ACL');
         // [MQTT-3.3.5-2]: no way to tell a 3.1.1 client; the connection is closed.
         cb(new Error(`not authorized to publish to ${packet.topic}`));
       },
@@ -125,24 +129,39 @@ export class Broker {
     return this.aedes?.connectedClients ?? 0;
   }
 
+  /**
+   * In-process subscribers. They run inside authorizePublish, i.e. before aedes acknowledges
+   * a client's publish: aedes 1.x writes PUBACK first and only then publishes a QoS 1 message
+   * (lib/handlers/publish.js), so a subscriber on its message emitter would see the message
+   * after the device was told it was safe. Running here, an alarm is committed before PUBACK.
+   */
+  private readonly handlers: { filter: string; handler: MqttHandler }[] = [];
+
+  private async dispatch(topic: string, payload: Buffer | string): Promise<void> {
+    const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+    for (const { filter, handler } of this.handlers) {
+      if (!topicMatches(filter, topic)) continue;
+      try {
+        await handler(topic, buf);
+      } catch (err) {
+        this.deps.log.error({ err, topic }, 'mqtt handler failed');
+      }
+    }
+  }
+
   readonly bus: MqttBus = {
-    subscribe: (filter: string, handler: MqttHandler) =>
-      new Promise((resolve) => {
-        const aedes = this.requireAedes();
-        // The broker waits for cb before it sends PUBACK: handlers commit before the ack.
-        const deliver = (packet: { topic: string; payload: Buffer | string }, cb: () => void) => {
-          const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-          Promise.resolve()
-            .then(() => handler(packet.topic, payload))
-            .catch((err: unknown) => this.deps.log.error({ err, topic: packet.topic }, 'mqtt handler failed'))
-            .finally(cb);
-        };
-        aedes.subscribe(filter, deliver, () =>
-          resolve(() => new Promise<void>((done) => aedes.unsubscribe(filter, deliver, () => done()))),
-        );
-      }),
-    publish: (topic, payload, opts = {}) =>
-      new Promise((resolve, reject) => {
+    subscribe: async (filter: string, handler: MqttHandler) => {
+      const entry = { filter, handler };
+      this.handlers.push(entry);
+      return async () => {
+        const i = this.handlers.indexOf(entry);
+        if (i >= 0) this.handlers.splice(i, 1);
+      };
+    },
+    publish: async (topic, payload, opts = {}) => {
+      // The gateway's own publishes bypass authorizePublish: hand them to in-process subscribers here.
+      await this.dispatch(topic, payload);
+      await new Promise<void>((resolve, reject) => {
         this.requireAedes().publish(
           {
             cmd: 'publish',
@@ -154,7 +173,8 @@ export class Broker {
           },
           (err) => (err ? reject(err) : resolve()),
         );
-      }),
+      });
+    },
   };
 
   async stop(): Promise<void> {

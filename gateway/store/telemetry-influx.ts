@@ -1,0 +1,493 @@
+/**
+ * Telemetry in InfluxDB 1.x through node-influx. write() only validates and queues; batches
+ * leave by size or timer with a bounded number of requests in flight. When InfluxDB refuses
+ * a connection, times out or answers 5xx, batches go to a disk spool instead and a ping probe
+ * with backoff waits for the server; once it answers, the schema is re-checked and the spool
+ * replayed oldest first. Layout and measurement design: docs/telemetry.md.
+ */
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { InfluxDB, type IPoint } from 'influx';
+import type { Logger } from 'pino';
+import { systemClock, type Clock, type Timer } from '../core/clock.js';
+import { GatewayError } from '../errors.js';
+import {
+  availabilityQuery,
+  downsampleQuery,
+  ensureSchema,
+  InfluxQueryError,
+  policyFor,
+  resultSeries,
+  seriesPlan,
+  seriesQuery,
+  seriesRows,
+  type InfluxLayout,
+  type RawResponse,
+} from './telemetry-influx-schema.js';
+import {
+  bucketStarts,
+  checkAvailabilityRange,
+  fillBuckets,
+  isUp,
+  RejectCounter,
+  uptimeFraction,
+  type StoredPoint,
+  type UpSample,
+} from './telemetry-points.js';
+import { BatchQueue } from './telemetry-queue.js';
+import { DEFAULT_SPOOL_MAX_BYTES, TelemetrySpool } from './telemetry-spool.js';
+import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryPoint, TelemetryStats, TelemetryStore } from './telemetry-store.js';
+
+export interface InfluxStoreOptions {
+  /** e.g. 'http://127.0.0.1:8086' */
+  url: string;
+  database?: string;
+  username?: string;
+  password?: string;
+  /** Raw points (default RP 'raw'). Default 30. */
+  retentionDays?: number;
+  /** 5-minute means, health and alarm transitions (RP 'long'). Default 730. */
+  longRetentionDays?: number;
+  rawPolicy?: string;
+  longPolicy?: string;
+  batchSize?: number;
+  flushIntervalMs?: number;
+  /** Points held in memory before batches are spooled to disk instead of waiting. Default 50,000. */
+  maxBufferedPoints?: number;
+  /** Live write requests at once (a replay adds one). Default 2. */
+  maxInFlight?: number;
+  /** A write slower than this counts as a failure and its batch is spooled. Default 10,000. */
+  requestTimeoutMs?: number;
+  /** Directory for the disk spool (e.g. `${dataDir}/telemetry-spool`). Required. */
+  spoolDir: string;
+  spoolMaxBytes?: number;
+  /** Probe backoff bounds while InfluxDB is unreachable. Defaults 250 and 10,000. */
+  probeMinMs?: number;
+  probeMaxMs?: number;
+  /** start() waits at most this long for the first connection, then carries on spooling. Default 2,000. */
+  startWaitMs?: number;
+  clock?: Clock;
+}
+
+type Resolved = Required<Omit<InfluxStoreOptions, 'username' | 'password' | 'clock'>> & Pick<InfluxStoreOptions, 'username' | 'password'>;
+
+export function resolveInfluxOptions(o: InfluxStoreOptions): Resolved {
+  return {
+    database: 'campus',
+    retentionDays: 30,
+    longRetentionDays: 730,
+    rawPolicy: 'raw',
+    longPolicy: 'long',
+    batchSize: 5000,
+    flushIntervalMs: 1000,
+    maxBufferedPoints: 50_000,
+    maxInFlight: 2,
+    requestTimeoutMs: 10_000,
+    spoolMaxBytes: DEFAULT_SPOOL_MAX_BYTES,
+    probeMinMs: 250,
+    probeMaxMs: 10_000,
+    startWaitMs: 2000,
+    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+  } as Resolved;
+}
+
+/** node-influx's pool parks a failed host behind an un-cleared timer; we back off ourselves. */
+const NO_BACKOFF = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
+
+/** InfluxDB 1.x answers 400 for points it refuses ("partial write: … dropped=N"); a re-send cannot help. */
+function refusedCount(err: unknown, batch: number): number | undefined {
+  const status = (err as { res?: { statusCode?: number } }).res?.statusCode;
+  if (status !== 400) return undefined;
+  const m = /dropped=(\d+)/.exec(String((err as Error).message));
+  return m ? Math.min(batch, Number(m[1])) : batch;
+}
+
+const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class InfluxTelemetryStore implements TelemetryStore {
+  readonly name = 'influx';
+  private readonly o: Resolved;
+  private readonly clock: Clock;
+  private readonly layout: InfluxLayout;
+  private readonly queue: BatchQueue;
+  private readonly spool: TelemetrySpool;
+  private readonly rejects: RejectCounter;
+  private influx: InfluxDB | undefined;
+  private agent: Agent | undefined;
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  private online = false;
+  private connecting = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private inFlightPoints = 0;
+  private readonly spoolOps = new Set<Promise<void>>();
+  private spoolPendingPoints = 0;
+  private written = 0;
+  private dropped = 0;
+  private lastError: string | undefined;
+  private tick: Timer | undefined;
+  private probeTimer: Timer | undefined;
+  private probeDelay: number;
+  private replaying: Promise<void> | undefined;
+  private readonly replayDone = new Map<number, number>();
+  private replayRange: { min: number; max: number } | undefined;
+  private drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  constructor(opts: InfluxStoreOptions, private readonly log: Logger) {
+    this.o = resolveInfluxOptions(opts);
+    this.clock = opts.clock ?? systemClock;
+    this.layout = { database: this.o.database, rawPolicy: this.o.rawPolicy, longPolicy: this.o.longPolicy, retentionDays: this.o.retentionDays, longRetentionDays: this.o.longRetentionDays };
+    this.queue = new BatchQueue(this.o.batchSize);
+    this.spool = new TelemetrySpool({ dir: this.o.spoolDir, maxBytes: this.o.spoolMaxBytes }, log);
+    this.rejects = new RejectCounter(log);
+    this.probeDelay = this.o.probeMinMs;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    let url: URL;
+    try {
+      url = new URL(this.o.url);
+    } catch (err) {
+      throw new GatewayError('GW_ERR_CONFIG_INVALID', `telemetry.influx.url: not a URL: ${this.o.url}`, { cause: err });
+    }
+    const https = url.protocol === 'https:';
+    // Own agent so stop() can close its keep-alive sockets.
+    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new Agent({ keepAlive: true });
+    this.influx = new InfluxDB({
+      host: url.hostname,
+      port: Number(url.port || (https ? 443 : 8086)),
+      protocol: https ? 'https' : 'http',
+      path: url.pathname === '/' ? '' : url.pathname,
+      database: this.o.database,
+      ...(this.o.username !== undefined ? { username: this.o.username, password: this.o.password ?? '' } : {}),
+      pool: { maxRetries: 0, requestTimeout: this.o.requestTimeoutMs, backoff: NO_BACKOFF },
+      options: { agent: this.agent },
+    });
+    try {
+      await this.spool.open();
+    } catch (err) {
+      this.agent.destroy();
+      throw new GatewayError('GW_ERR_INTERNAL', `telemetry spool dir ${this.o.spoolDir} unusable`, { cause: err });
+    }
+    this.state = 'running';
+    this.tick = this.clock.setInterval(() => {
+      this.queue.seal();
+      this.pump();
+    }, this.o.flushIntervalMs);
+    let waitTimer: Timer | undefined;
+    await Promise.race([
+      this.connect(),
+      new Promise<void>((resolve) => {
+        waitTimer = this.clock.setTimeout(resolve, this.o.startWaitMs);
+      }),
+    ]);
+    if (waitTimer) this.clock.clearTimeout(waitTimer);
+    this.pump();
+  }
+
+  write(points: TelemetryPoint[]): void {
+    try {
+      if (this.state === 'stopping' || this.state === 'stopped') {
+        this.dropped += points.length;
+        this.lastError = 'GW_ERR_INTERNAL: telemetry store stopped';
+        return;
+      }
+      for (const p of points) {
+        const c = this.rejects.check(p);
+        if (typeof c === 'string') {
+          this.dropped++;
+          this.lastError = c;
+        } else this.queue.push(c);
+      }
+      if (this.state === 'new') this.shedBeforeStart();
+      if (this.queue.ready > 0) this.pump();
+    } catch (err) {
+      this.lastError = errText(err);
+      this.log.error({ err }, 'telemetry write failed');
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.state !== 'running' && this.state !== 'stopping') return;
+    for (;;) {
+      this.queue.seal();
+      this.pump();
+      if (this.queue.size === 0 && this.inFlight.size === 0 && this.spoolOps.size === 0) return;
+      await Promise.all([...this.inFlight, ...this.spoolOps]);
+    }
+  }
+
+  /** Resolves once nothing is buffered, in flight or spooled (waits for InfluxDB to return). */
+  async drained(): Promise<void> {
+    await this.flush();
+    if (this.spool.isEmpty() && !this.replaying) return;
+    await new Promise<void>((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    if (this.tick) this.clock.clearInterval(this.tick);
+    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
+    this.tick = this.probeTimer = undefined;
+    await this.flush();
+    await this.replaying;
+    await this.spool.idle();
+    this.agent?.destroy();
+    this.state = 'stopped';
+    for (const w of this.drainWaiters.splice(0)) w.reject(new GatewayError('GW_ERR_INTERNAL', 'telemetry store stopped'));
+  }
+
+  stats(): TelemetryStats {
+    const s = this.spool.stats();
+    return {
+      written: this.written,
+      buffered: this.queue.size + this.inFlightPoints + this.spoolPendingPoints,
+      spooled: s.points,
+      dropped: this.dropped + s.dropped,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesPoint[]> {
+    const starts = bucketStarts(q);
+    const measurement = q.measurement ?? 'telemetry';
+    const plan = seriesPlan(this.layout, measurement, q.field, q.from, this.clock.now());
+    const text = seriesQuery(this.layout, plan, measurement, q.deviceId, q.from, q.to, q.everyMs);
+    let series;
+    try {
+      series = resultSeries(await this.query(text), 0);
+    } catch (err) {
+      // mean() of a string or boolean field: there is no numeric mean, as in the embedded store.
+      if (err instanceof InfluxQueryError && /unsupported mean/.test(err.message)) return fillBuckets(starts, new Map());
+      throw this.queryError(err);
+    }
+    const means = new Map<number, number>();
+    for (const s of series) for (const r of seriesRows(s)) if (typeof r.time === 'number' && typeof r.v === 'number') means.set(r.time, r.v);
+    return fillBuckets(starts, means);
+  }
+
+  async availability(q: AvailabilityQuery): Promise<Record<string, number>> {
+    checkAvailabilityRange(q.from, q.to, q.deviceIds);
+    const ids = [...new Set(q.deviceIds)];
+    const before = new Map<string, UpSample>();
+    const inside = new Map<string, UpSample[]>();
+    const sample = (r: Record<string, unknown>): UpSample | undefined => {
+      const up = isUp(r);
+      return typeof r.time === 'number' && up !== undefined ? { at: r.time, up } : undefined;
+    };
+    for (let i = 0; i < ids.length; i += 100) {
+      const text = availabilityQuery(this.layout, ids.slice(i, i + 100), q.from, q.to);
+      try {
+        const resp = await this.query(text);
+        for (const s of resultSeries(resp, 0)) {
+          const r = seriesRows(s)[0];
+          const smp = r && sample(r);
+          if (s.tags?.device !== undefined && smp) before.set(s.tags.device, smp);
+        }
+        for (const s of resultSeries(resp, 1)) {
+          const list = seriesRows(s).map(sample).filter((x): x is UpSample => x !== undefined);
+          if (s.tags?.device !== undefined) inside.set(s.tags.device, list);
+        }
+      } catch (err) {
+        throw this.queryError(err);
+      }
+    }
+    return Object.fromEntries(ids.map((id) => [id, uptimeFraction(before.get(id), inside.get(id) ?? [], q.from, q.to)]));
+  }
+
+  /** Recomputes the 5-minute means for [from, to) into the long-term RP (after a replay). */
+  async downsample(from: number, to: number): Promise<void> {
+    resultSeries(await this.query(downsampleQuery(this.layout, from, to)), 0);
+  }
+
+  private async query(text: string): Promise<RawResponse> {
+    if (!this.influx) throw new GatewayError('GW_ERR_INTERNAL', 'telemetry store not started');
+    return (await this.influx.queryRaw(text, { precision: 'ms', method: 'POST' })) as RawResponse;
+  }
+
+  private queryError(err: unknown): GatewayError {
+    return err instanceof GatewayError ? err : new GatewayError('GW_ERR_INTERNAL', `telemetry query failed: ${errText(err)}`, { cause: err });
+  }
+
+  /** Moves sealed batches on: to InfluxDB while it is up and a slot is free, else to disk. */
+  private pump(): void {
+    if (this.state !== 'running' && this.state !== 'stopping') return;
+    while (this.queue.ready > 0) {
+      if (!this.online) this.toSpool(this.take());
+      else if (this.inFlight.size < this.o.maxInFlight) this.launch(this.take());
+      else if (this.queue.size > this.o.maxBufferedPoints) this.toSpool(this.take());
+      else break;
+    }
+  }
+
+  /** Before start() there is no spool yet: hold at most maxBufferedPoints, newest kept. */
+  private shedBeforeStart(): void {
+    while (this.queue.size > this.o.maxBufferedPoints && this.queue.ready > 0) {
+      this.dropped += this.take().length;
+      this.lastError = 'GW_ERR_INTERNAL: telemetry buffer full before start, oldest points dropped';
+    }
+  }
+
+  private take(): StoredPoint[] {
+    return this.queue.take() ?? [];
+  }
+
+  private launch(batch: StoredPoint[]): void {
+    this.inFlightPoints += batch.length;
+    const p: Promise<void> = this.deliver(batch)
+      .then((rest) => this.toSpool(rest))
+      .finally(() => {
+        this.inFlight.delete(p);
+        this.inFlightPoints -= batch.length;
+        this.pump();
+      });
+    this.inFlight.add(p);
+  }
+
+  /** Writes a batch (one request per RP); returns what is left to spool after a failure. */
+  private async deliver(batch: StoredPoint[]): Promise<StoredPoint[]> {
+    const groups = new Map<string, StoredPoint[]>();
+    for (const p of batch) {
+      const rp = policyFor(this.layout, p.measurement);
+      const g = groups.get(rp);
+      if (g) g.push(p);
+      else groups.set(rp, [p]);
+    }
+    const entries = [...groups];
+    for (let i = 0; i < entries.length; i++) {
+      const [retentionPolicy, points] = entries[i] as [string, StoredPoint[]];
+      const rest = (): StoredPoint[] => entries.slice(i).flatMap(([, g]) => g);
+      if (!this.influx || !this.online) return rest();
+      try {
+        await this.influx.writePoints(points.map(toIPoint), { precision: 'ms', retentionPolicy });
+        this.written += points.length;
+        this.probeDelay = this.o.probeMinMs;
+      } catch (err) {
+        const refused = refusedCount(err, points.length);
+        if (refused === undefined) {
+          this.goOffline(err);
+          return rest();
+        }
+        this.written += points.length - refused;
+        this.dropped += refused;
+        this.lastError = `GW_ERR_PAYLOAD_INVALID: InfluxDB refused points: ${errText(err)}`;
+        this.log.warn({ err, refused }, 'InfluxDB refused telemetry points');
+      }
+    }
+    return [];
+  }
+
+  private toSpool(batch: StoredPoint[]): void {
+    if (batch.length === 0) return;
+    this.spoolPendingPoints += batch.length;
+    const op: Promise<void> = this.spool
+      .append(batch)
+      .catch((err: unknown) => {
+        this.dropped += batch.length;
+        this.lastError = `GW_ERR_INTERNAL: telemetry spool append failed: ${errText(err)}`;
+        this.log.error({ err, points: batch.length }, 'telemetry spool append failed: points lost');
+      })
+      .finally(() => {
+        this.spoolPendingPoints -= batch.length;
+        this.spoolOps.delete(op);
+      });
+    this.spoolOps.add(op);
+  }
+
+  private goOffline(err: unknown): void {
+    this.lastError = `GW_ERR_INTERNAL: InfluxDB unavailable: ${errText(err)}`;
+    if (this.online) this.log.warn({ err: errText(err) }, 'InfluxDB unavailable: spooling telemetry to disk');
+    this.online = false;
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.state !== 'running') return;
+    const delay = this.probeDelay;
+    this.probeDelay = Math.min(this.probeDelay * 2, this.o.probeMaxMs);
+    this.probeTimer = this.clock.setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  /** Ping, then (re)create the schema; on success go online and start a replay. */
+  private async connect(): Promise<void> {
+    if (this.connecting || this.online || this.state !== 'running' || !this.influx) return;
+    this.connecting = true;
+    try {
+      const hosts = await this.influx.ping(Math.min(this.o.requestTimeoutMs, 2000));
+      if (!hosts.some((h) => h.online)) throw new Error('ping: no answer');
+      await ensureSchema(this.influx, this.layout);
+      if (this.state !== 'running') return;
+      this.online = true;
+      this.log.info({ url: this.o.url, spooled: this.spool.stats().points }, 'InfluxDB reachable');
+      this.pump();
+      this.kickReplay();
+    } catch (err) {
+      this.lastError = `GW_ERR_INTERNAL: InfluxDB unavailable: ${errText(err)}`;
+      this.scheduleProbe();
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private kickReplay(): void {
+    if (this.replaying || !this.online || this.spool.isEmpty()) return;
+    let failed = false;
+    this.replaying = this.replay()
+      .catch((err: unknown) => {
+        // Retried through the probe's backoff, never in a tight loop.
+        failed = true;
+        this.log.error({ err }, 'telemetry spool replay failed');
+        this.goOffline(err);
+      })
+      .finally(() => {
+        this.replaying = undefined;
+        if (this.spool.isEmpty()) for (const w of this.drainWaiters.splice(0)) w.resolve();
+        else if (!failed) this.kickReplay();
+      });
+  }
+
+  /** Sends spool segments oldest first, one request at a time, remembering progress per segment. */
+  private async replay(): Promise<void> {
+    while (this.online && this.state === 'running') {
+      const seg = await this.spool.peek();
+      if (!seg) break;
+      let done = this.replayDone.get(seg.id) ?? 0;
+      while (done < seg.points.length) {
+        const chunk = seg.points.slice(done, done + this.o.batchSize);
+        const rest = this.online && this.state === 'running' ? await this.deliver(chunk) : chunk;
+        if (rest.length > 0) {
+          this.replayDone.set(seg.id, done);
+          this.spool.release(seg.id);
+          return;
+        }
+        for (const p of chunk) {
+          if (p.measurement !== 'telemetry') continue;
+          const r = (this.replayRange ??= { min: p.at, max: p.at });
+          r.min = Math.min(r.min, p.at);
+          r.max = Math.max(r.max, p.at);
+        }
+        done += chunk.length;
+      }
+      await this.spool.ack(seg.id);
+      this.replayDone.delete(seg.id);
+    }
+    const range = this.replayRange;
+    if (range && this.spool.isEmpty() && this.online) {
+      this.replayRange = undefined;
+      // A CQ only looks at its last intervals: replayed history needs its means computed now.
+      await this.downsample(range.min, range.max + 1).catch((err: unknown) => {
+        this.log.warn({ err }, 'downsampling replayed telemetry failed');
+      });
+    }
+  }
+}
+
+const toIPoint = (p: StoredPoint): IPoint => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.at });
+
+export function createInfluxStore(opts: InfluxStoreOptions, log: Logger): InfluxTelemetryStore {
+  return new InfluxTelemetryStore(opts, log);
+}
