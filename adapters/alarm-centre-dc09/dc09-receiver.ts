@@ -1,0 +1,333 @@
+/**
+ * DC-09 receiver (CSR) over TCP and UDP (SIA DC-09-2013 5.3: a CSR accepting both picks the
+ * protocol per incoming message). Durability first: a message is ACKed only after the async
+ * `onMessage` handler resolved, so an ACK means the event is stored. A repeated sequence number
+ * from the same account/receiver/line with the same data is a retransmission (the sender
+ * lost our ACK): it is processed once and ACKed again.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { systemClock, type Clock, type Timer } from '../../gateway/core/clock.js';
+import { Dc09Error } from './dc09-errors.js';
+import type { Dc09Header } from './dc09-frame.js';
+import { splitFrames } from './dc09-framer.js';
+import {
+  buildAck,
+  buildDuh,
+  buildNak,
+  decideReply,
+  type Dc09Message,
+  type Dc09RejectReason,
+  type ReceiverPolicy,
+} from './dc09-receiver-logic.js';
+
+export interface Dc09ReceivedMessage extends Dc09Message {
+  transport: 'tcp' | 'udp';
+  remote: { address: string; port: number };
+  receivedAt: number;
+  /** The frame as received, latin1, <LF> and <CR> included. */
+  raw: string;
+}
+
+/**
+ * What the handler wants answered; undefined means ACK. 'none' sends nothing (the sender will
+ * retransmit). Only an ACKed message is remembered for de-duplication.
+ */
+export type Dc09HandlerResult = void | 'ack' | 'nak' | 'duh' | 'none';
+
+export interface Dc09RejectInfo {
+  transport: 'tcp' | 'udp';
+  remote: string;
+  account?: string;
+}
+
+export interface Dc09ReceiverOptions {
+  /** Bind address; default 127.0.0.1 (a deployment sets 0.0.0.0 explicitly). */
+  host?: string;
+  /** 0 picks a free port; UDP then binds the same number as TCP. */
+  port?: number;
+  tcp?: boolean;
+  udp?: boolean;
+  policy?: ReceiverPolicy;
+  onMessage(msg: Dc09ReceivedMessage): Promise<Dc09HandlerResult>;
+  onReject?(reason: Dc09RejectReason, detail: string, info: Dc09RejectInfo): void;
+  log?: Logger;
+  clock?: Clock;
+  /** How long an ACKed message is remembered for de-duplication. Default 10 min. */
+  dedupeTtlMs?: number;
+  dedupeMax?: number;
+  /** Bytes without a closing <CR> for this long are junk (answered DUH). Default 5 s. */
+  frameIdleMs?: number;
+  /** Close a TCP connection silent for this long; 0 never. Default 5 min. */
+  connectionIdleMs?: number;
+}
+
+type DedupeEntry = { state: 'pending'; done: Promise<boolean> } | { state: 'acked'; at: number };
+
+export class Dc09Receiver {
+  private tcpServer?: Server;
+  private udpSocket?: UdpSocket;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<Timer>();
+  private readonly seen = new Map<string, DedupeEntry>();
+  private boundPort?: number;
+  private running = false;
+
+  constructor(private readonly opts: Dc09ReceiverOptions) {}
+
+  private silent?: Logger;
+
+  private get log(): Logger {
+    return this.opts.log ?? (this.silent ??= pino({ level: 'silent' }));
+  }
+
+  private get clock(): Clock {
+    return this.opts.clock ?? systemClock;
+  }
+
+  /** Listens (again, on the same port after a stop()). */
+  async start(): Promise<{ host: string; port: number }> {
+    if (this.running) throw new Dc09Error('GW_ERR_DC09_ALREADY_STARTED');
+    const host = this.opts.host ?? '127.0.0.1';
+    let port = this.boundPort ?? this.opts.port ?? 0;
+    if (this.opts.tcp !== false) {
+      const server = createServer({ noDelay: true }, (s) => this.onConnection(s));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (err) => this.log.error({ err }, 'dc09 tcp server error'));
+      this.tcpServer = server;
+      const addr = server.address();
+      if (addr && typeof addr === 'object') port = addr.port;
+    }
+    if (this.opts.udp !== false) {
+      const udp = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(port, host, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      udp.on('error', (err) => this.log.error({ err }, 'dc09 udp socket error'));
+      udp.on('message', (buf, rinfo) => this.onDatagram(udp, buf, rinfo.address, rinfo.port));
+      this.udpSocket = udp;
+      port = udp.address().port;
+    }
+    this.boundPort = port;
+    this.running = true;
+    this.log.info({ host, port }, 'dc09 receiver listening');
+    return { host, port };
+  }
+
+  /** Closes listeners and connections; remembered sequence numbers survive a restart. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    const tcp = this.tcpServer;
+    const udp = this.udpSocket;
+    this.tcpServer = undefined;
+    this.udpSocket = undefined;
+    await Promise.all([
+      tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
+      udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
+    ]);
+  }
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  get listening(): boolean {
+    return this.running;
+  }
+
+  private later(fn: () => void, ms: number): Timer {
+    const t = this.clock.setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private cancel(t: Timer | undefined): void {
+    if (t === undefined) return;
+    this.clock.clearTimeout(t);
+    this.timers.delete(t);
+  }
+
+  private onConnection(sock: Socket): void {
+    if (!this.running) {
+      sock.destroy();
+      return;
+    }
+    this.sockets.add(sock);
+    sock.setNoDelay(true);
+    const remote = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+    const send = (b: Buffer): void => {
+      if (!sock.destroyed && sock.writable) sock.write(b);
+    };
+    let pending: Buffer = Buffer.alloc(0);
+    let chain: Promise<void> = Promise.resolve();
+    let junkTimer: Timer | undefined;
+    let idleTimer: Timer | undefined;
+    const idleMs = this.opts.connectionIdleMs ?? 300_000;
+    const armIdle = (): void => {
+      this.cancel(idleTimer);
+      if (idleMs > 0) idleTimer = this.later(() => sock.end(), idleMs);
+    };
+    armIdle();
+    sock.on('data', (chunk: Buffer) => {
+      armIdle();
+      this.cancel(junkTimer);
+      const { frames, junk, rest } = splitFrames(Buffer.concat([pending, chunk]));
+      pending = rest;
+      for (const j of junk) chain = chain.then(() => this.onJunk(j, 'tcp', remote, send));
+      for (const f of frames) chain = chain.then(() => this.onFrame(f, 'tcp', remote, send));
+      if (pending.length > 0) {
+        junkTimer = this.later(() => {
+          const j = pending;
+          pending = Buffer.alloc(0);
+          chain = chain.then(() => this.onJunk(j, 'tcp', remote, send));
+        }, this.opts.frameIdleMs ?? 5000);
+      }
+    });
+    sock.on('error', (err) => this.log.debug({ err, remote }, 'dc09 connection error'));
+    sock.on('close', () => {
+      this.cancel(junkTimer);
+      this.cancel(idleTimer);
+      this.sockets.delete(sock);
+    });
+  }
+
+  private onDatagram(udp: UdpSocket, buf: Buffer, address: string, port: number): void {
+    const remote = { address, port };
+    const send = (b: Buffer): void => {
+      if (this.udpSocket === udp) udp.send(b, port, address);
+    };
+    // One datagram is one message (5.3): whatever is left unterminated is junk.
+    const { frames, junk, rest } = splitFrames(buf);
+    if (rest.length > 0) junk.push(rest);
+    void (async () => {
+      for (const j of junk) await this.onJunk(j, 'udp', remote, send);
+      for (const f of frames) await this.onFrame(f, 'udp', remote, send);
+    })();
+  }
+
+  private reject(reason: Dc09RejectReason, detail: string, info: Dc09RejectInfo): void {
+    this.log.warn({ reason, detail, ...info }, 'dc09 frame refused');
+    try {
+      this.opts.onReject?.(reason, detail, info);
+    } catch (err) {
+      this.log.error({ err }, 'dc09 onReject callback threw');
+    }
+  }
+
+  private async onJunk(
+    junk: Buffer,
+    transport: 'tcp' | 'udp',
+    remote: { address: string; port: number },
+    send: (b: Buffer) => void,
+  ): Promise<void> {
+    this.reject('junk', JSON.stringify(junk.subarray(0, 40).toString('latin1')), {
+      transport,
+      remote: `${remote.address}:${remote.port}`,
+    });
+    send(buildDuh());
+  }
+
+  private async onFrame(
+    raw: Buffer,
+    transport: 'tcp' | 'udp',
+    remote: { address: string; port: number },
+    send: (b: Buffer) => void,
+  ): Promise<void> {
+    const policy = this.opts.policy ?? {};
+    const decision = decideReply(raw, this.clock.now(), policy);
+    const where = `${remote.address}:${remote.port}`;
+    if (decision.reply !== 'ack') {
+      const account = decision.reply === 'none' ? undefined : decision.header?.account;
+      this.reject(decision.reason, decision.detail, { transport, remote: where, ...(account ? { account } : {}) });
+      if (decision.reply !== 'none') send(decision.response);
+      return;
+    }
+    const { message } = decision;
+    const { frame } = message;
+    const key = policy.keys?.(frame.account);
+    const ack = (): void => send(buildAck(frame, this.clock.now(), key, policy.pad));
+    const id = [frame.account, frame.receiver ?? '', frame.line ?? '', frame.sequence, frame.token, frame.data].join('|');
+    this.evict();
+    const prior = this.seen.get(id);
+    if (prior?.state === 'acked') {
+      this.log.info({ account: frame.account, sequence: frame.sequence }, 'dc09 retransmission: ACK again');
+      ack();
+      return;
+    }
+    if (prior?.state === 'pending') {
+      this.log.info({ account: frame.account, sequence: frame.sequence }, 'dc09 retransmission while the first is processed');
+      if (await prior.done) ack();
+      return;
+    }
+    let settle: (acked: boolean) => void = () => undefined;
+    this.seen.set(id, { state: 'pending', done: new Promise<boolean>((r) => (settle = r)) });
+    let outcome: Dc09HandlerResult;
+    try {
+      outcome = await this.opts.onMessage({
+        ...message,
+        transport,
+        remote,
+        receivedAt: this.clock.now(),
+        raw: raw.toString('latin1'),
+      });
+    } catch (err) {
+      this.seen.delete(id);
+      settle(false);
+      this.reject('handler-failed', err instanceof Error ? err.message : String(err), {
+        transport,
+        remote: where,
+        account: frame.account,
+      });
+      return;
+    }
+    const reply = outcome ?? 'ack';
+    if (reply === 'ack') {
+      this.seen.delete(id);
+      this.seen.set(id, { state: 'acked', at: this.clock.now() });
+      settle(true);
+      ack();
+      return;
+    }
+    this.seen.delete(id);
+    settle(false);
+    const header: Dc09Header = {
+      token: frame.token,
+      encrypted: frame.encrypted,
+      sequence: frame.sequence,
+      account: frame.account,
+      ...(frame.receiver !== undefined ? { receiver: frame.receiver } : {}),
+      ...(frame.line !== undefined ? { line: frame.line } : {}),
+    };
+    if (reply === 'nak') send(buildNak(this.clock.now()));
+    else if (reply === 'duh') send(buildDuh(header));
+  }
+
+  /** Drops remembered messages past their TTL (insertion order is time order) or the cap. */
+  private evict(): void {
+    const ttl = this.opts.dedupeTtlMs ?? 600_000;
+    const max = this.opts.dedupeMax ?? 10_000;
+    const now = this.clock.now();
+    for (const [id, e] of this.seen) {
+      if (e.state === 'acked' && (now - e.at > ttl || this.seen.size > max)) this.seen.delete(id);
+      else if (e.state === 'acked') break;
+    }
+  }
+}

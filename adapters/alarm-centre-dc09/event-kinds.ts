@@ -1,0 +1,40 @@
+/**
+ * What a reported event means, independent of the payload protocol (DC-03 SIA codes or
+ * DC-05 Contact ID). A closed vocabulary the adapter maps onto DeviceEvent types.
+ */
+export const DC09_EVENT_KINDS = [
+  'panic',
+  'panic-restore',
+  'duress',
+  'holdup',
+  'holdup-restore',
+  'medical',
+  'medical-restore',
+  'emergency',
+  'emergency-restore',
+  'fire',
+  'fire-restore',
+  'burglary',
+  'burglary-restore',
+  'tamper',
+  'tamper-restore',
+  'test-periodic',
+  'test-manual',
+  'test',
+  'ac-loss',
+  'ac-restore',
+  'low-battery',
+  'battery-restore',
+  'comm-trouble',
+  'comm-restore',
+  'power-up',
+  'opening',
+  'closing',
+  'bypass',
+  'unbypass',
+  'trouble',
+  'trouble-restore',
+  'link-test',
+  'unknown',
+] as const;
+export type Dc09EventKind = (typeof DC09_EVENT_KINDS)[number];
