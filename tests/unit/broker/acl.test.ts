@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Acl, type Principal } from '../../../gateway/broker/acl.js';
+import { filterCoveredBy, parseDeviceTopic, topicMatches } from '../../../gateway/broker/topics.js';
+import { Registry } from '../../../gateway/core/registry.js';
+
+const registry = new Registry([], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);
+const device: Principal = { username: 'b1', clientId: 'b1', kind: 'device' };
+const integrator: Principal = { username: 'ops', clientId: 'ops-1', kind: 'user', role: 'integrator' };
+
+describe('topics', () => {
+  it('matches MQTT filters [MQTT-4.7]', () => {
+    expect(topicMatches('a/+/c', 'a/b/c')).toBe(true);
+    expect(topicMatches('a/#', 'a')).toBe(true);
+    expect(topicMatches('a/+', 'a/b/c')).toBe(false);
+    expect(topicMatches('#', '$SYS/x')).toBe(false);
+    expect(filterCoveredBy('a/+/c', 'a/b/c')).toBe(true);
+    expect(filterCoveredBy('a/b/c', 'a/+/c')).toBe(false);
+    expect(filterCoveredBy('a/#', 'a/+/c')).toBe(true);
+    expect(filterCoveredBy('a/+', 'a/#')).toBe(false);
+  });
+  it('parses v1 device topics only', () => {
+    expect(parseDeviceTopic('campus/v1/s1/b1/event')).toStrictEqual({ siteId: 's1', deviceId: 'b1', leaf: 'event' });
+    expect(parseDeviceTopic('campus/v1/s1/b1/cmd')).toBeUndefined();
+    expect(parseDeviceTopic('campus/v1/s1/b1/event/x')).toBeUndefined();
+    expect(parseDeviceTopic('campus/v2/s1/b1/event')).toBeUndefined();
+  });
+});
+
+describe('Acl', () => {
+  const acl = new Acl(
+    [
+      { user: 'ops', topic: 'campus/v1/alarms/#', access: 'read' },
+      { topic: 'clients/%c/#', access: 'readwrite' },
+      { user: 'ops', topic: 'clients/ops-1/secret', access: 'deny' },
+    ],
+    registry,
+  );
+  it('lets a device write its own topics and read only its cmd topic', () => {
+    expect(['event', 'telemetry', 'status'].map((l) => acl.canPublish(device, `campus/v1/s1/b1/${l}`))).toStrictEqual([true, true, true]);
+    expect(acl.canPublish(device, 'campus/v1/s1/b1/cmd')).toBe(false);
+    expect(acl.canPublish(device, 'campus/v1/s1/b2/event')).toBe(false);
+    expect(acl.canPublish(device, 'campus/v1/s2/b1/event')).toBe(false);
+    expect(acl.canSubscribe(device, 'campus/v1/s1/b1/cmd')).toBe(true);
+    expect(acl.canSubscribe(device, 'campus/v1/s1/+/cmd')).toBe(false);
+    expect(acl.canPublish(device, '$SYS/broker/x')).toBe(false);
+  });
+  it('applies user rules, %c patterns and deny precedence', () => {
+    expect(acl.canSubscribe(integrator, 'campus/v1/alarms/#')).toBe(true);
+    expect(acl.canPublish(integrator, 'campus/v1/alarms/x')).toBe(false);
+    expect(acl.canSubscribe(integrator, 'clients/ops-1/a')).toBe(true);
+    expect(acl.canSubscribe(integrator, 'clients/other/a')).toBe(false);
+    expect(acl.canSubscribe(integrator, 'clients/ops-1/secret')).toBe(false);
+    expect(acl.canPublish(integrator, 'clients/ops-1/secret')).toBe(false);
+  });
+});

@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../../../gateway/config.js';
+import { GatewayError } from '../../../gateway/errors.js';
+
+function layer(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'site.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+function configError(fn: () => unknown): GatewayError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof GatewayError) return err;
+    throw err;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('configuration', () => {
+  it('loads the simulated district: 33 schools, 1–2 buttons, a barrier and 4 cameras each, frozen', () => {
+    const { config, sites, devices } = loadConfig({ env: {} });
+    expect(sites).toHaveLength(33);
+    for (const site of sites) {
+      const mine = devices.filter((d) => d.siteId === site.id);
+      const buttons = mine.filter((d) => d.kind === 'alarm-button').length;
+      expect(buttons >= 1 && buttons <= 2).toBe(true);
+      expect(mine.filter((d) => d.kind === 'barrier')).toHaveLength(1);
+      expect(mine.filter((d) => d.kind === 'camera')).toHaveLength(4);
+      expect(site.protectionWindows.length).toBeGreaterThan(0);
+    }
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.sites[0]?.devices[0])).toBe(true);
+    expect(() => {
+      (config.http as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('lays a site file over the default and lets the environment override the usual knobs', () => {
+    const file = layer('http:\n  port: 9000\nmqtt:\n  allowAnonymous: false\ndistrict:\n  id: xihu\n  name: 西湖区\n');
+    const { config, sources } = loadConfig({ env: { GATEWAY_CONFIG: file, MQTT_PORT: '2883', DATA_DIR: '/var/lib/gw', INFLUX_URL: 'http://127.0.0.1:8086' } });
+    expect(sources).toStrictEqual([DEFAULT_CONFIG_PATH, file]);
+    expect([config.http.port, config.mqtt.port, config.dataDir, config.district.name]).toStrictEqual([9000, 2883, '/var/lib/gw', '西湖区']);
+    expect(config.telemetry.influx).toStrictEqual({ url: 'http://127.0.0.1:8086', database: 'campus', retentionDays: 30 });
+    const env = loadConfig({ env: { GATEWAY_CONFIG: file, HTTP_PORT: '9100' } });
+    expect(env.config.http.port).toBe(9100);
+  });
+
+  it('reports every schema error as path: message', () => {
+    const file = layer('http:\n  port: 70000\nmqtt:\n  acl:\n    - topic: a/#\n      access: write-ish\nsites:\n  - id: Bad Id\n    name: x\n    district: d\n');
+    const err = configError(() => loadConfig({ env: { GATEWAY_CONFIG: file } }));
+    expect(err.code).toBe('GW_ERR_CONFIG_INVALID');
+    expect(err.details).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/http\/port: /),
+        expect.stringMatching(/^\/mqtt\/acl\/0\/access: /),
+        expect.stringMatching(/^\/sites\/0\/id: /),
+      ]),
+    );
+  });
+
+  it('refuses a bad environment value with its path, duplicate ids and unknown keys', () => {
+    expect(configError(() => loadConfig({ env: { HTTP_PORT: 'eighty' } })).details).toEqual([expect.stringMatching(/^\/http\/port: /)]);
+    const dup = layer('sites:\n  - id: s1\n    name: 一中\n    district: d\n    devices:\n      - {id: b1, kind: alarm-button, name: 按钮, secret: secret-123}\n      - {id: b1, kind: alarm-button, name: 按钮2, secret: secret-123}\n');
+    expect(configError(() => loadConfig({ env: { GATEWAY_CONFIG: dup } })).details).toStrictEqual([
+      "/sites/0/devices/1/id: duplicate device id 'b1' (first at /sites/0/devices/0)",
+    ]);
+    const typo = layer('htp:\n  port: 80\n');
+    expect(configError(() => loadConfig({ env: { GATEWAY_CONFIG: typo } })).message).toMatch(/htp/);
+  });
+
+  it('says which file and line a YAML syntax error is on', () => {
+    const file = layer('http:\n  port: [80\n');
+    const err = configError(() => loadConfig({ env: { GATEWAY_CONFIG: file } }));
+    expect(err.message).toContain(`${file}:`);
+  });
+
+  it('refuses a missing configuration file with GW_ERR_CONFIG_READ', () => {
+    expect(configError(() => loadConfig({ env: { GATEWAY_CONFIG: '/nonexistent/site.yaml' } })).code).toBe('GW_ERR_CONFIG_READ');
+  });
+});
