@@ -1,0 +1,35 @@
+/**
+ * sms-smpp: the SMS leg of broadcasts ("一呼百应") over SMPP 3.4. One adapter instance is one
+ * SMSC transceiver link and one channel Device of kind 'sms'. See README.md.
+ */
+import type { Adapter, AdapterContext, AdapterFactory } from '../types.js';
+import type { SmsSmppAdapter } from './adapter-api.js';
+import { SmsSmppAdapterImpl } from './adapter.js';
+import { SmsSmppConfigSchema, resolveSmsSmppConfig, type SmsSmppConfig } from './config.js';
+
+export type { LinkEvent, ReceiptEvent, ReplyEvent, SendOptions, SmsSmppAdapter, SubmissionResult } from './adapter-api.js';
+export type { RecipientState, RecipientStatus, StatusChange, ChangeCause } from './delivery-tracker.js';
+export type { FailureReason, Receipt } from './receipt-codec.js';
+export type { SmsSmppConfig, SmsSmppConfigInput } from './config.js';
+export { SmsSmppConfigSchema, resolveSmsSmppConfig } from './config.js';
+export { SmsSmppError, type SmsErrorCode } from './errors.js';
+
+/** An AdapterFactory whose create() returns the full SMS channel API, not just Adapter. */
+export interface SmsSmppAdapterFactory extends AdapterFactory<SmsSmppConfig> {
+  create(config: SmsSmppConfig, ctx: AdapterContext): SmsSmppAdapter;
+}
+
+export const smsSmppAdapter: SmsSmppAdapterFactory = {
+  type: 'sms-smpp',
+  description: 'SMS broadcast channel over SMPP 3.4 (bind_transceiver): concatenated UCS-2/GSM messages, delivery receipts, replies',
+  kinds: ['sms'],
+  availability: 'active',
+  configSchema: SmsSmppConfigSchema,
+  // resolveSmsSmppConfig is idempotent: defaults the loader already applied stay as they are.
+  create: (config, ctx) => new SmsSmppAdapterImpl(resolveSmsSmppConfig(config), ctx),
+};
+
+/** For code holding a plain Adapter (e.g. from the registry): is it this SMS channel? */
+export function isSmsSmppAdapter(a: Adapter): a is SmsSmppAdapter {
+  return a instanceof SmsSmppAdapterImpl;
+}
