@@ -8,6 +8,8 @@
  *                                               alarm), one table, kept for the long retention
  * f holds the fields as a JSON object: one row per point was 1.4-1.8x faster to insert than one
  * row per field here, and JSON keeps the value types (json_type: integer/real, text, true/false).
+ * Rows go in rowid (arrival) order with a unique (sid, at) index: a clustered (sid, at) key
+ * dirtied one leaf page per device in every commit and wrote several times more WAL.
  * A second write of the same series and millisecond merges its fields (json_patch), as InfluxDB
  * merges the fields of points with the same series key and timestamp.
  */
@@ -28,7 +30,9 @@ export interface BucketRow {
 const DAY_MS = 86_400_000;
 /** Field keys may not contain '"' (telemetry-points.ts), so quoting the label is enough. */
 const path = (field: string): string => `$."${field}"`;
-const POINT_COLUMNS = 'sid INTEGER NOT NULL, at INTEGER NOT NULL, f TEXT NOT NULL, PRIMARY KEY (sid, at)';
+const pointTable = (name: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${name} (sid INTEGER NOT NULL, at INTEGER NOT NULL, f TEXT NOT NULL);` +
+  `CREATE UNIQUE INDEX IF NOT EXISTS ${name}_key ON ${name} (sid, at);`;
 const HAS_HEALTH = `(json_type(f, '$.up') IS NOT NULL OR json_type(f, '$.status') IS NOT NULL)`;
 
 export class EmbeddedSql {
@@ -45,14 +49,17 @@ export class EmbeddedSql {
     // commits, never corrupts the file (SQLite "Write-Ahead Logging", "PRAGMA synchronous").
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // Batches touch many series at once: a bigger page cache keeps their B-tree pages hot.
+    // Batches touch many series at once: a bigger page cache keeps their index pages hot, and
+    // checkpointing every ~40 MB of WAL instead of every 4 MB (the default) more than doubled
+    // insert throughput here (SQLite "PRAGMA wal_autocheckpoint").
     db.pragma('cache_size = -65536');
+    db.pragma('wal_autocheckpoint = 10000');
     db.exec(`
       CREATE TABLE IF NOT EXISTS series (
         id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, device TEXT NOT NULL,
         key TEXT NOT NULL UNIQUE, tags TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS series_device ON series (device, measurement);
-      CREATE TABLE IF NOT EXISTS lp (${POINT_COLUMNS}) WITHOUT ROWID;
+      ${pointTable('lp')}
       CREATE INDEX IF NOT EXISTS lp_at ON lp (at);`);
     this.loadDays();
     this.findSeries = db.prepare('SELECT id FROM series WHERE key = ?');
@@ -170,7 +177,7 @@ export class EmbeddedSql {
     if (!stmt) {
       const name = table === 'lp' ? 'lp' : `p_${table}`;
       if (table !== 'lp' && !this.days.has(table)) {
-        this.db.exec(`CREATE TABLE IF NOT EXISTS ${name} (${POINT_COLUMNS}) WITHOUT ROWID`);
+        this.db.exec(pointTable(name));
         this.days.add(table);
       }
       stmt = this.db.prepare(

@@ -220,9 +220,10 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       for (let batch = this.queue.take(); batch; batch = this.queue.take()) {
         this.writingPoints = batch.length;
         for (let i = 0; i < batch.length; i += COMMIT_CHUNK) {
+          // Yield first: the commit never runs inside the caller's write().
+          await yieldToLoop();
           this.commit(batch.slice(i, i + COMMIT_CHUNK));
           this.writingPoints -= Math.min(COMMIT_CHUNK, batch.length - i);
-          await yieldToLoop();
         }
       }
     })().finally(() => {

@@ -11,85 +11,15 @@ import { InfluxDB, type IPoint } from 'influx';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { GatewayError } from '../errors.js';
-import {
-  availabilityQuery,
-  downsampleQuery,
-  ensureSchema,
-  InfluxQueryError,
-  policyFor,
-  resultSeries,
-  seriesPlan,
-  seriesQuery,
-  seriesRows,
-  type InfluxLayout,
-  type RawResponse,
-} from './telemetry-influx-schema.js';
-import {
-  bucketStarts,
-  checkAvailabilityRange,
-  fillBuckets,
-  isUp,
-  RejectCounter,
-  uptimeFraction,
-  type StoredPoint,
-  type UpSample,
-} from './telemetry-points.js';
+import { resolveInfluxOptions, type InfluxStoreOptions, type ResolvedInfluxOptions } from './telemetry-influx-options.js';
+import { InfluxQueries } from './telemetry-influx-queries.js';
+import { ensureSchema, policyFor, type InfluxLayout } from './telemetry-influx-schema.js';
+import { RejectCounter, type StoredPoint } from './telemetry-points.js';
 import { BatchQueue } from './telemetry-queue.js';
-import { DEFAULT_SPOOL_MAX_BYTES, TelemetrySpool } from './telemetry-spool.js';
+import { TelemetrySpool } from './telemetry-spool.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryPoint, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 
-export interface InfluxStoreOptions {
-  /** e.g. 'http://127.0.0.1:8086' */
-  url: string;
-  database?: string;
-  username?: string;
-  password?: string;
-  /** Raw points (default RP 'raw'). Default 30. */
-  retentionDays?: number;
-  /** 5-minute means, health and alarm transitions (RP 'long'). Default 730. */
-  longRetentionDays?: number;
-  rawPolicy?: string;
-  longPolicy?: string;
-  batchSize?: number;
-  flushIntervalMs?: number;
-  /** Points held in memory before batches are spooled to disk instead of waiting. Default 50,000. */
-  maxBufferedPoints?: number;
-  /** Live write requests at once (a replay adds one). Default 2. */
-  maxInFlight?: number;
-  /** A write slower than this counts as a failure and its batch is spooled. Default 10,000. */
-  requestTimeoutMs?: number;
-  /** Directory for the disk spool (e.g. `${dataDir}/telemetry-spool`). Required. */
-  spoolDir: string;
-  spoolMaxBytes?: number;
-  /** Probe backoff bounds while InfluxDB is unreachable. Defaults 250 and 10,000. */
-  probeMinMs?: number;
-  probeMaxMs?: number;
-  /** start() waits at most this long for the first connection, then carries on spooling. Default 2,000. */
-  startWaitMs?: number;
-  clock?: Clock;
-}
-
-type Resolved = Required<Omit<InfluxStoreOptions, 'username' | 'password' | 'clock'>> & Pick<InfluxStoreOptions, 'username' | 'password'>;
-
-export function resolveInfluxOptions(o: InfluxStoreOptions): Resolved {
-  return {
-    database: 'campus',
-    retentionDays: 30,
-    longRetentionDays: 730,
-    rawPolicy: 'raw',
-    longPolicy: 'long',
-    batchSize: 5000,
-    flushIntervalMs: 1000,
-    maxBufferedPoints: 50_000,
-    maxInFlight: 2,
-    requestTimeoutMs: 10_000,
-    spoolMaxBytes: DEFAULT_SPOOL_MAX_BYTES,
-    probeMinMs: 250,
-    probeMaxMs: 10_000,
-    startWaitMs: 2000,
-    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
-  } as Resolved;
-}
+export type { InfluxStoreOptions } from './telemetry-influx-options.js';
 
 /** node-influx's pool parks a failed host behind an un-cleared timer; we back off ourselves. */
 const NO_BACKOFF = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
@@ -106,17 +36,19 @@ const errText = (err: unknown): string => (err instanceof Error ? err.message : 
 
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly name = 'influx';
-  private readonly o: Resolved;
+  private readonly o: ResolvedInfluxOptions;
   private readonly clock: Clock;
   private readonly layout: InfluxLayout;
   private readonly queue: BatchQueue;
   private readonly spool: TelemetrySpool;
   private readonly rejects: RejectCounter;
+  private readonly queries: InfluxQueries;
   private influx: InfluxDB | undefined;
   private agent: Agent | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private online = false;
   private connecting = false;
+  private pumpScheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
   private inFlightPoints = 0;
   private readonly spoolOps = new Set<Promise<void>>();
@@ -139,6 +71,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
     this.queue = new BatchQueue(this.o.batchSize);
     this.spool = new TelemetrySpool({ dir: this.o.spoolDir, maxBytes: this.o.spoolMaxBytes }, log);
     this.rejects = new RejectCounter(log);
+    this.queries = new InfluxQueries(() => this.influx, this.layout, this.clock);
     this.probeDelay = this.o.probeMinMs;
   }
 
@@ -200,7 +133,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
         } else this.queue.push(c);
       }
       if (this.state === 'new') this.shedBeforeStart();
-      if (this.queue.ready > 0) this.pump();
+      if (this.queue.ready > 0) this.schedulePump();
     } catch (err) {
       this.lastError = errText(err);
       this.log.error({ err }, 'telemetry write failed');
@@ -249,65 +182,17 @@ export class InfluxTelemetryStore implements TelemetryStore {
     };
   }
 
-  async series(q: SeriesQuery): Promise<SeriesPoint[]> {
-    const starts = bucketStarts(q);
-    const measurement = q.measurement ?? 'telemetry';
-    const plan = seriesPlan(this.layout, measurement, q.field, q.from, this.clock.now());
-    const text = seriesQuery(this.layout, plan, measurement, q.deviceId, q.from, q.to, q.everyMs);
-    let series;
-    try {
-      series = resultSeries(await this.query(text), 0);
-    } catch (err) {
-      // mean() of a string or boolean field: there is no numeric mean, as in the embedded store.
-      if (err instanceof InfluxQueryError && /unsupported mean/.test(err.message)) return fillBuckets(starts, new Map());
-      throw this.queryError(err);
-    }
-    const means = new Map<number, number>();
-    for (const s of series) for (const r of seriesRows(s)) if (typeof r.time === 'number' && typeof r.v === 'number') means.set(r.time, r.v);
-    return fillBuckets(starts, means);
+  series(q: SeriesQuery): Promise<SeriesPoint[]> {
+    return this.queries.series(q);
   }
 
-  async availability(q: AvailabilityQuery): Promise<Record<string, number>> {
-    checkAvailabilityRange(q.from, q.to, q.deviceIds);
-    const ids = [...new Set(q.deviceIds)];
-    const before = new Map<string, UpSample>();
-    const inside = new Map<string, UpSample[]>();
-    const sample = (r: Record<string, unknown>): UpSample | undefined => {
-      const up = isUp(r);
-      return typeof r.time === 'number' && up !== undefined ? { at: r.time, up } : undefined;
-    };
-    for (let i = 0; i < ids.length; i += 100) {
-      const text = availabilityQuery(this.layout, ids.slice(i, i + 100), q.from, q.to);
-      try {
-        const resp = await this.query(text);
-        for (const s of resultSeries(resp, 0)) {
-          const r = seriesRows(s)[0];
-          const smp = r && sample(r);
-          if (s.tags?.device !== undefined && smp) before.set(s.tags.device, smp);
-        }
-        for (const s of resultSeries(resp, 1)) {
-          const list = seriesRows(s).map(sample).filter((x): x is UpSample => x !== undefined);
-          if (s.tags?.device !== undefined) inside.set(s.tags.device, list);
-        }
-      } catch (err) {
-        throw this.queryError(err);
-      }
-    }
-    return Object.fromEntries(ids.map((id) => [id, uptimeFraction(before.get(id), inside.get(id) ?? [], q.from, q.to)]));
+  availability(q: AvailabilityQuery): Promise<Record<string, number>> {
+    return this.queries.availability(q);
   }
 
   /** Recomputes the 5-minute means for [from, to) into the long-term RP (after a replay). */
-  async downsample(from: number, to: number): Promise<void> {
-    resultSeries(await this.query(downsampleQuery(this.layout, from, to)), 0);
-  }
-
-  private async query(text: string): Promise<RawResponse> {
-    if (!this.influx) throw new GatewayError('GW_ERR_INTERNAL', 'telemetry store not started');
-    return (await this.influx.queryRaw(text, { precision: 'ms', method: 'POST' })) as RawResponse;
-  }
-
-  private queryError(err: unknown): GatewayError {
-    return err instanceof GatewayError ? err : new GatewayError('GW_ERR_INTERNAL', `telemetry query failed: ${errText(err)}`, { cause: err });
+  downsample(from: number, to: number): Promise<void> {
+    return this.queries.downsample(from, to);
   }
 
   /** Moves sealed batches on: to InfluxDB while it is up and a slot is free, else to disk. */
@@ -319,6 +204,17 @@ export class InfluxTelemetryStore implements TelemetryStore {
       else if (this.queue.size > this.o.maxBufferedPoints) this.toSpool(this.take());
       else break;
     }
+  }
+
+  /** Serializing a batch (node-influx builds the body synchronously, ~5 µs a point) is left
+   *  for after the caller's turn: write() itself only validates and queues. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    process.nextTick(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Before start() there is no spool yet: hold at most maxBufferedPoints, newest kept. */
@@ -391,6 +287,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       .finally(() => {
         this.spoolPendingPoints -= batch.length;
         this.spoolOps.delete(op);
+        // Spilled while online (buffer full behind a slow server): send it back as slots free up.
+        this.kickReplay();
       });
     this.spoolOps.add(op);
   }
@@ -419,7 +317,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
     try {
       const hosts = await this.influx.ping(Math.min(this.o.requestTimeoutMs, 2000));
       if (!hosts.some((h) => h.online)) throw new Error('ping: no answer');
-      await ensureSchema(this.influx, this.layout);
+      if (this.o.manageSchema) await this.ensureSchemaIfAllowed(this.influx);
       if (this.state !== 'running') return;
       this.online = true;
       this.log.info({ url: this.o.url, spooled: this.spool.stats().points }, 'InfluxDB reachable');
@@ -433,8 +331,19 @@ export class InfluxTelemetryStore implements TelemetryStore {
     }
   }
 
+  /** A user with WRITE but not admin rights gets 403 on CREATE DATABASE/RP/CQ: the schema is
+   *  then someone else's job, and writes are tried anyway (they spool if they fail). */
+  private async ensureSchemaIfAllowed(influx: InfluxDB): Promise<void> {
+    try {
+      await ensureSchema(influx, this.layout);
+    } catch (err) {
+      if ((err as { res?: { statusCode?: number } }).res?.statusCode !== 403) throw err;
+      this.log.warn({ err: errText(err) }, 'InfluxDB user may not manage the schema: assuming database, RPs and CQ exist');
+    }
+  }
+
   private kickReplay(): void {
-    if (this.replaying || !this.online || this.spool.isEmpty()) return;
+    if (this.replaying || !this.online || this.state !== 'running' || this.spool.isEmpty()) return;
     let failed = false;
     this.replaying = this.replay()
       .catch((err: unknown) => {
