@@ -3,9 +3,18 @@
  * here (a test checks that every folder under adapters/ is listed).
  */
 import type { AdapterFactory } from './types.js';
+import { alarmCentreDc09Adapter } from './alarm-centre-dc09/index.js';
+import { barrierModbusAdapter } from './barrier-modbus/index.js';
 import { mqttNativeAdapter } from './mqtt-native/index.js';
+import { smsSmppAdapter } from './sms-smpp/index.js';
 
-export const ADAPTERS: readonly AdapterFactory<never>[] = [mqttNativeAdapter as AdapterFactory<never>];
+// Factories are typed by their own config; the list only needs what they share.
+export const ADAPTERS: readonly AdapterFactory<never>[] = [
+  mqttNativeAdapter,
+  alarmCentreDc09Adapter,
+  barrierModbusAdapter,
+  smsSmppAdapter,
+] as unknown as AdapterFactory<never>[];
 
 export function findAdapter(type: string): AdapterFactory<never> | undefined {
   return ADAPTERS.find((a) => a.type === type);

@@ -68,6 +68,10 @@ export interface Outbound {
   /** For messages: recipients' addresses on this channel (phone numbers, talkgroups). */
   to?: string[];
   text?: string;
+  /** The channel's number for this entry (DC-09 sequence); the same on every retry. */
+  sequence?: number;
+  /** Delivery attempt, 1 for the first. */
+  attempt?: number;
 }
 
 export interface DeliveryResult {

@@ -37,6 +37,8 @@ export const SiteSchema = Type.Object(
     id: Id,
     name: Type.String({ minLength: 1 }),
     nameEn: Type.Optional(Type.String()),
+    /** A school, or a police station / command centre that hosts the district's channels. */
+    kind: Type.Union([Type.Literal('school'), Type.Literal('police')], { default: 'school' }),
     district: Type.String({ minLength: 1 }),
     location: Type.Optional(
       Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, { additionalProperties: false }),

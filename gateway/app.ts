@@ -23,7 +23,10 @@ import { HealthTracker } from './core/health-tracker.js';
 import { Pipeline } from './core/pipeline.js';
 import { Registry } from './core/registry.js';
 import { AlarmRules } from './core/rules.js';
-import type { Alarm, Device } from './core/types.js';
+import type { Alarm, AlarmType, Device } from './core/types.js';
+import { Forwarder } from './core/forwarder.js';
+import { LinkTestMonitor } from './core/link-test-monitor.js';
+import type { LinkConfig } from '../adapters/alarm-centre-dc09/link-config.js';
 import { GatewayError } from './errors.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
@@ -49,6 +52,9 @@ export interface Gateway {
   readonly bus: EventBus;
   readonly counters: Counters;
   readonly adapters: ReadonlyMap<string, Adapter>;
+  /** The 110 forwarder, when an alarm-centre link is configured. */
+  readonly forwarder: Forwarder | undefined;
+  readonly linkTests: LinkTestMonitor;
   /** Binds MQTT TCP and HTTP; returns the bound ports. */
   listen(): Promise<{ httpPort: number; mqttPort: number }>;
   close(): Promise<void>;
@@ -124,6 +130,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   health.start();
 
   const adapters = new Map<string, Adapter>();
+  const linkTests = new LinkTestMonitor(registry, health, store, clock, config.health.linkTestMaxAgeDays);
+  let forwarder: Forwarder | undefined;
   for (const [type, factory] of factories) {
     const alog = log.child({ adapter: type });
     const ctx: AdapterContext = {
@@ -142,15 +150,44 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       },
     };
     const adapter = factory.create(adapterConfigs.get(type) as never, ctx);
+    adapters.set(type, adapter);
     try {
       await adapter.start();
-      adapters.set(type, adapter);
     } catch (err) {
       // A failed adapter is a health state of its devices (and, through it, an alarm), not a dead gateway.
       alog.error({ err }, 'adapter failed to start');
       counters.inc(`adapters.failed.${type}`);
       for (const d of registry.list({ adapter: type })) health.setCondition(d.id, 'unreachable', true, `adapter failed to start: ${(err as Error).message}`);
     }
+  }
+
+  // The 110 link: alarms and end-to-end tests leave through the durable outbox.
+  const link = adapters.get('alarm-centre-dc09');
+  if (link) {
+    const linkConfig = adapterConfigs.get('alarm-centre-dc09') as LinkConfig;
+    const fwd = new Forwarder({
+      channel: 'alarm-centre-dc09',
+      adapter: link,
+      outbox: store.outbox,
+      alarms,
+      registry,
+      clock,
+      log: log.child({ part: 'forwarder', channel: '110' }),
+      types: linkConfig.forward as AlarmType[],
+      backoff: { minMs: linkConfig.backoffMinMs, maxMs: linkConfig.backoffMaxMs },
+      attemptTimeoutMs: (linkConfig.ackTimeoutMs + linkConfig.connectTimeoutMs) * 2 + 1000,
+      onTestAcked: (deviceId, at, latencyMs, receiver) => linkTests.record(deviceId, { at, latencyMs: Math.round(latencyMs * 10) / 10, ...(receiver ? { receiver } : {}) }),
+    });
+    // Both run inside ingest, before the device is acknowledged: the outbox entry is durable with the alarm.
+    bus.on('alarm.changed', 'forwarder', ({ alarm, change }) => {
+      if (change === 'raised' && fwd.carries(alarm)) fwd.enqueueAlarm(alarm);
+    });
+    bus.on('device.event', 'forwarder', (e) => {
+      if (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button') fwd.enqueueTest(e.deviceId);
+    });
+    fwd.start();
+    linkTests.start();
+    forwarder = fwd;
   }
 
   // A crash can come between committing an alarm and publishing it: publish open alarms again.
@@ -168,6 +205,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     bus,
     counters,
     broker,
+    linkTests,
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
   });
@@ -185,6 +223,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     bus,
     counters,
     adapters,
+    forwarder,
+    linkTests,
     async listen() {
       await broker.listen();
       await http.listen({ port: config.http.port, host: config.http.host });
@@ -199,6 +239,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       for (const [type, adapter] of adapters) {
         await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));
       }
+      await forwarder?.stop();
+      linkTests.stop();
       rules.stop();
       health.stop();
       await broker.stop();

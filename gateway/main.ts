@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { DistrictSimulator } from '../simulators/district.js';
+import { startFarEnds, type FarEnds } from '../simulators/far-ends.js';
 import { build, type Gateway } from './app.js';
 import { loadConfig } from './config.js';
 import { isGatewayError } from './errors.js';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   let log: Logger = createLogger({ level: 'info' });
   let gateway: Gateway | undefined;
   let sim: DistrictSimulator | undefined;
+  let farEnds: FarEnds | undefined;
   let stopping = false;
 
   let stoppingSince = 0;
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping');
     await sim?.stop();
     await gateway?.close();
+    await farEnds?.stop();
     log.info('stopped');
     process.exit(0);
   };
@@ -62,6 +65,8 @@ async function main(): Promise<void> {
   try {
     const loaded = loadConfig({ env });
     log = createLogger({ level: loaded.config.log.level, pretty: loaded.config.log.pretty || Boolean(process.stdout.isTTY) });
+    // The simulated 110 centre must be listening before the gateway's link starts supervising it.
+    if (values.simulate) farEnds = await startFarEnds(loaded.config, log.child({ part: 'simulator' }));
     gateway = await build(loaded, { log });
     const { httpPort, mqttPort } = await gateway.listen();
     log.info(
@@ -87,6 +92,7 @@ async function main(): Promise<void> {
     }
     await sim?.stop().catch(() => undefined);
     await gateway?.close().catch(() => undefined);
+    await farEnds?.stop().catch(() => undefined);
     process.exit(1);
   }
 }

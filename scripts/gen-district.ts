@@ -101,6 +101,18 @@ const faults: Record<string, string[]> = {
   'sch-28-btn-1': ['sim-expiring'],
 };
 
+// The district's police command centre: the 110 link and, later, the broadcast channels.
+const police = {
+  id: 'psb-chengdong',
+  name: '城东公安分局指挥中心',
+  nameEn: 'Chengdong Public Security Bureau Command Centre',
+  kind: 'police',
+  district: 'chengdong',
+  location: { lat: 30.301, lon: 120.255 },
+  timeZone: 'Asia/Shanghai',
+  devices: [{ id: 'arc-110', kind: 'alarm-centre', adapter: 'alarm-centre-dc09', name: '110 报警接收中心联网 (SIA DC-09)' }],
+};
+
 const config = {
   district: { id: 'chengdong', name: '城东区', nameEn: 'Chengdong District' },
   dataDir: './data',
@@ -130,8 +142,20 @@ const config = {
     },
   },
   telemetry: { batchSize: 5000, flushIntervalMs: 1000 },
-  adapters: {},
-  sites,
+  adapters: {
+    // The simulated district runs two 110 receiver simulators on these ports (npm start).
+    'alarm-centre-dc09': {
+      device: 'arc-110',
+      primary: { host: '127.0.0.1', port: 12110 },
+      secondary: { host: '127.0.0.1', port: 12111 },
+      receiverNumber: '1',
+      line: '1',
+      protocol: 'sia',
+      supervisionSeconds: 30,
+      forward: ['panic', 'barrier-impact'],
+    },
+  },
+  sites: [police, ...sites],
   simulation: { heartbeatSeconds: 30, faults },
 };
 

@@ -28,6 +28,20 @@ export class SimulatedButton extends SimulatedMqttDevice {
   protected override async onlineEvents(): Promise<void> {
     if (this.faults.has('fault')) await this.event('fault', { code: 'E12-hardware' });
     if (this.faults.has('tamper')) await this.event('tamper', { detail: 'enclosure opened' });
+    // Buttons run an automatic end-to-end test when they power up; one never linked to 110 does not.
+    if (!this.faults.has('no-link-test')) await this.event('test');
+  }
+
+  protected override onCommand(_topic: string, payload: Buffer): void {
+    let cmd: unknown;
+    try {
+      cmd = (JSON.parse(payload.toString()) as { cmd?: unknown }).cmd;
+    } catch {
+      return;
+    }
+    if (cmd === 'self-test' && !this.faults.has('no-link-test') && !this.faults.has('fault')) {
+      this.event('test').catch(() => undefined);
+    }
   }
 
   press(): Promise<void> {

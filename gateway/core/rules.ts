@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../../adapters/types.js';
 import type { AlarmService } from './alarm-service.js';
 import type { Clock, Timer } from './clock.js';
-import type { AlarmType, Device, DeviceEvent, Health, Severity } from './types.js';
+import type { AlarmType, Device, DeviceEvent, Health, HealthReasonCode, Severity } from './types.js';
 
 export interface RuleOptions {
   /** Seconds a device may stay offline before a device-offline alarm (0 disables). */
@@ -18,6 +18,12 @@ const EVENT_ALARMS: Record<string, { type: AlarmType; severity: Severity; label:
   impact: { type: 'barrier-impact', severity: 'critical', label: '防冲撞装置受撞击' },
   tamper: { type: 'tamper', severity: 'major', label: '设备被拆动' },
   fault: { type: 'device-fault', severity: 'minor', label: '设备故障' },
+};
+
+/** Health reasons that are alarms in their own right, raised at once and cleared with the reason. */
+const REASON_ALARMS: Partial<Record<HealthReasonCode, { type: AlarmType; severity: Severity; label: string }>> = {
+  'link-down': { type: 'link-down', severity: 'critical', label: '110 联网中断 (主备线路均不可用)' },
+  'channel-unbound': { type: 'channel-down', severity: 'major', label: '广播通道中断' },
 };
 
 export class AlarmRules {
@@ -58,12 +64,30 @@ export class AlarmRules {
   }
 
   onHealth(health: Health, previous?: Health): void {
-    if (this.opts.offlineAlarmAfter <= 0) return;
     const device = this.registry.get(health.deviceId);
     if (!device) return;
+    for (const [code, rule] of Object.entries(REASON_ALARMS) as [HealthReasonCode, { type: AlarmType; severity: Severity; label: string }][]) {
+      const now = health.reasons.find((r) => r.code === code);
+      const before = previous?.reasons.some((r) => r.code === code) ?? false;
+      if (now && !before) {
+        this.alarms.raise({
+          type: rule.type,
+          severity: rule.severity,
+          siteId: device.siteId,
+          deviceId: device.id,
+          summary: `${device.name} · ${rule.label}${now.detail ? ` (${now.detail})` : ''}`,
+          by: 'system',
+        });
+      } else if (!now && before) {
+        this.alarms.clear(rule.type, device.siteId, device.id, '已恢复 / restored');
+      }
+    }
+    if (this.opts.offlineAlarmAfter <= 0) return;
     const wasOffline = previous?.status === 'offline';
     const isOffline = health.status === 'offline';
-    if (isOffline && !wasOffline) {
+    // A reason with its own alarm (link-down) is not reported twice as device-offline.
+    const ownAlarm = health.reasons.some((r) => REASON_ALARMS[r.code]);
+    if (isOffline && !wasOffline && !ownAlarm) {
       const t = this.clock.setTimeout(() => {
         this.offlineTimers.delete(device.id);
         const reasons = health.reasons.map((r) => r.code).join(', ');

@@ -20,6 +20,8 @@ export interface Site {
   name: string;
   /** English name, for the dashboard's English view. */
   nameEn?: string;
+  /** 'school' when omitted. */
+  kind?: 'school' | 'police';
   district: string;
   location?: { lat: number; lon: number };
   timeZone: string;
@@ -85,6 +87,7 @@ export const HEALTH_REASONS = [
   'channel-unbound',
   'throttled',
   'link-down',
+  'receiver-down',
   'nak',
   'flooding',
   'check-error',

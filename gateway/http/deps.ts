@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { Counters } from '../core/counters.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HealthTracker } from '../core/health-tracker.js';
+import type { LinkTestMonitor } from '../core/link-test-monitor.js';
 import type { Registry } from '../core/registry.js';
 import type { StateStore } from '../store/state-store.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
@@ -23,6 +24,7 @@ export interface HttpDeps {
   bus: EventBus;
   counters: Counters;
   broker: Broker;
+  linkTests: LinkTestMonitor;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { deviceTopic } from '../broker/topics.js';
+import type { LinkTest } from '../core/link-test-monitor.js';
 import type { Device, Health } from '../core/types.js';
 import { GatewayError } from '../errors.js';
 import type { HttpDeps } from './deps.js';
@@ -23,12 +25,16 @@ const DeviceView = Type.Object({
   name: Type.String(),
   options: Type.Record(Type.String(), Type.Unknown()),
   health: HealthSchema,
+  /** Buttons: the last end-to-end test that reached the 110 centre and was ACKed. */
+  linkTest: Type.Optional(Type.Object({ at: Type.Number(), latencyMs: Type.Number(), receiver: Type.Optional(Type.String()) })),
 });
+
+const ByBody = Type.Union([Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false }), Type.Null()]);
 
 const SECRET_KEY = /pass|secret|token|key|iccid|msisdn/i;
 
 /** A device as the API shows it: its secret never, option values that look secret redacted. */
-export function deviceView(device: Device, health: Health | undefined, now: number) {
+export function deviceView(device: Device, health: Health | undefined, now: number, linkTest?: LinkTest) {
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(device.options)) options[k] = SECRET_KEY.test(k) ? '***' : v;
   return {
@@ -39,6 +45,7 @@ export function deviceView(device: Device, health: Health | undefined, now: numb
     name: device.name,
     options,
     health: health ?? { deviceId: device.id, siteId: device.siteId, kind: device.kind, status: 'unknown' as const, reasons: [], checkedAt: now },
+    ...(linkTest ? { linkTest } : {}),
   };
 }
 
@@ -51,7 +58,7 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const now = deps.clock.now();
       return deps.registry
         .list({ ...(site ? { siteId: site } : {}), ...(kind ? { kind } : {}) })
-        .map((d) => deviceView(d, deps.health.get(d.id), now))
+        .map((d) => deviceView(d, deps.health.get(d.id), now, deps.linkTests.last(d.id)))
         .filter((v) => !status || (status === 'not-ok' ? v.health.status !== 'ok' : v.health.status === status))
         .filter((v) => !reason || v.health.reasons.some((r) => r.code === reason));
     },
@@ -63,7 +70,26 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (req) => {
       const device = deps.registry.get(req.params.id);
       if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
-      return deviceView(device, deps.health.get(device.id), deps.clock.now());
+      return deviceView(device, deps.health.get(device.id), deps.clock.now(), deps.linkTests.last(device.id));
+    },
+  );
+
+  // Asks a button to run its end-to-end self-test: it answers with a test report that travels
+  // to the 110 centre; the ACK clears not-linked-110 and records the latency on the button.
+  app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof ByBody> }>(
+    '/api/devices/:id/self-test',
+    { schema: { params: IdParam, body: ByBody, response: { 202: Type.Object({ deviceId: Type.String(), topic: Type.String() }), 404: ErrorReply, 409: ErrorReply } } },
+    async (req, reply) => {
+      const device = deps.registry.get(req.params.id);
+      if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
+      if (device.kind !== 'alarm-button' || device.adapter !== 'mqtt-native') {
+        throw new GatewayError('GW_ERR_BAD_REQUEST', `${device.id} is not an MQTT alarm button`);
+      }
+      const topic = deviceTopic(device.siteId, device.id, 'cmd');
+      await deps.broker.bus.publish(topic, JSON.stringify({ cmd: 'self-test', at: deps.clock.now() }), { qos: 1 });
+      const by = req.body?.by ?? 'operator';
+      deps.store.audit({ at: deps.clock.now(), actor: by, action: 'device.self-test', target: device.id, detail: {}, ip: req.ip });
+      return reply.status(202).send({ deviceId: device.id, topic });
     },
   );
 }

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Alarm, AlarmState } from '../core/types.js';
+import { OutboxStore } from './outbox-store.js';
 
 export interface AuditEntry {
   seq: number;
@@ -81,6 +82,7 @@ interface AlarmRow {
 
 export class StateStore {
   readonly db: Database.Database;
+  readonly outbox: OutboxStore;
   private readonly stmts;
 
   constructor(dataDir: string) {
@@ -90,6 +92,7 @@ export class StateStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.outbox = new OutboxStore(this.db);
     this.stmts = {
       upsertAlarm: this.db.prepare(
         `INSERT INTO alarms (id, type, site_id, device_id, state, raised_at, updated_at, body)

@@ -9,9 +9,12 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { build, type BuildOptions, type Gateway } from '../../gateway/app.js';
 import { loadConfig, mergeLayers } from '../../gateway/config.js';
+import { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
 
 export interface TestGateway {
   gw: Gateway;
+  /** The simulated 110 centre's primary and secondary receivers this gateway is linked to. */
+  centre: { primary: AlarmCentreSimulator; secondary: AlarmCentreSimulator };
   httpPort: number;
   mqttPort: number;
   dataDir: string;
@@ -27,10 +30,39 @@ export function tempDir(prefix = 'gw-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startGateway(overrides: Record<string, unknown> = {}, opts: BuildOptions & { dataDir?: string } = {}): Promise<TestGateway> {
+type CentreSims = TestGateway['centre'];
+
+async function startCentres(): Promise<CentreSims & { ports: [number, number] }> {
+  const primary = new AlarmCentreSimulator();
+  const secondary = new AlarmCentreSimulator();
+  const a = await primary.start({ port: 0, httpPort: null });
+  const b = await secondary.start({ port: 0, httpPort: null });
+  return { primary, secondary, ports: [a.port, b.port] };
+}
+
+/**
+ * Default: a fresh data dir, ephemeral ports, and two 110 receiver simulators for the link
+ * (kept across restart()); `overrides` are laid over the default district configuration.
+ */
+export async function startGateway(
+  overrides: Record<string, unknown> = {},
+  opts: BuildOptions & { dataDir?: string; centre?: CentreSims & { ports: [number, number] } } = {},
+): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? tempDir();
+  const centre = opts.centre ?? (await startCentres());
   const base = {
     dataDir,
+    adapters: {
+      'alarm-centre-dc09': {
+        primary: { host: '127.0.0.1', port: centre.ports[0] },
+        secondary: { host: '127.0.0.1', port: centre.ports[1] },
+        supervisionSeconds: 2,
+        backoffMinMs: 50,
+        backoffMaxMs: 500,
+        ackTimeoutMs: 1000,
+        connectTimeoutMs: 500,
+      },
+    },
     log: { level: 'silent' },
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { host: '127.0.0.1', port: 0 },
@@ -41,6 +73,7 @@ export async function startGateway(overrides: Record<string, unknown> = {}, opts
   let closed = false;
   const handle: TestGateway = {
     gw,
+    centre: { primary: centre.primary, secondary: centre.secondary },
     httpPort,
     mqttPort,
     dataDir,
@@ -49,11 +82,12 @@ export async function startGateway(overrides: Record<string, unknown> = {}, opts
     async restart() {
       closed = true;
       await gw.close();
-      return startGateway(overrides, { ...opts, dataDir });
+      return startGateway(overrides, { ...opts, dataDir, centre });
     },
     async close() {
       if (!closed) await gw.close();
       closed = true;
+      await Promise.all([centre.primary.stop(), centre.secondary.stop()]);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

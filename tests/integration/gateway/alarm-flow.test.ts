@@ -42,10 +42,14 @@ describe('button press to alarm board', () => {
     expect(stored).toHaveLength(1);
 
     const live = await gotLivePanic;
-    const { status, body } = await api<Alarm[]>(t, '/api/alarms?state=active');
-    expect(status).toBe(200);
-    const onBoard = body.find((a) => a.id === live.id);
-    expect(onBoard).toStrictEqual({
+    // It reaches the 110 centre: SIA PA from the school's account, zone 1 = the gate button.
+    const atCentre = await t.centre.primary.waitForMessage((m) => m.account === '1001' && m.token === 'SIA-DCS' && m.data.includes('PA'), 10_000);
+    expect([atCentre.token, atCentre.line, atCentre.receiver, atCentre.data]).toStrictEqual(['SIA-DCS', '1', '1', '#1001|NPA1']);
+    const acked = await eventually(async () => {
+      const { body } = await api<Alarm>(t, `/api/alarms/${live.id}`);
+      return body.timeline.some((e) => e.action === 'forward-acked') ? body : undefined;
+    });
+    expect(acked).toStrictEqual({
       id: live.id,
       type: 'panic',
       severity: 'critical',
@@ -53,12 +57,20 @@ describe('button press to alarm board', () => {
       deviceId: BTN,
       state: 'active',
       raisedAt: live.raisedAt,
-      updatedAt: live.raisedAt,
+      updatedAt: acked.updatedAt,
       repeats: 0,
       drill: false,
       summary: '城东区第一中学 · 一键报警 门卫室 · 一键报警',
-      timeline: [{ at: live.raisedAt, action: 'raised', by: BTN, data: {} }],
+      timeline: [
+        { at: live.raisedAt, action: 'raised', by: BTN, data: {} },
+        { at: expect.any(Number), action: 'forward-queued', by: 'system', data: { channel: 'alarm-centre-dc09', sequence: expect.any(Number) } },
+        { at: expect.any(Number), action: 'forward-sent', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1 } },
+        { at: expect.any(Number), action: 'forward-acked', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1, latencyMs: expect.any(Number), receiver: 'primary' } },
+      ],
     });
+    const { status, body } = await api<Alarm[]>(t, '/api/alarms?state=active');
+    expect(status).toBe(200);
+    expect(body.find((a) => a.id === live.id)?.state).toBe('active');
     await client.endAsync();
     ws.close();
   });
@@ -91,7 +103,7 @@ describe('button press to alarm board', () => {
     expect(ack.body.state).toBe('acknowledged');
     const res = await api<Alarm>(t, `/api/alarms/${id}/resolve`, post({ by: '值班员张伟', note: '误报，学生误触' }));
     expect(res.body.state).toBe('resolved');
-    expect(res.body.timeline.map((e) => [e.action, e.by, e.note ?? null])).toStrictEqual([
+    expect(res.body.timeline.filter((e) => !e.action.startsWith('forward-')).map((e) => [e.action, e.by, e.note ?? null])).toStrictEqual([
       ['raised', dev, null],
       ['acknowledged', '值班员张伟', '已电话联系门卫'],
       ['resolved', '值班员张伟', '误报，学生误触'],

@@ -24,8 +24,10 @@ function configError(fn: () => unknown): GatewayError {
 describe('configuration', () => {
   it('loads the simulated district: 33 schools, 1–2 buttons, a barrier and 4 cameras each, frozen', () => {
     const { config, sites, devices } = loadConfig({ env: {} });
-    expect(sites).toHaveLength(33);
-    for (const site of sites) {
+    const schools = sites.filter((s) => (s.kind ?? 'school') === 'school');
+    expect(schools).toHaveLength(33);
+    expect(devices.filter((d) => d.kind === 'alarm-centre').map((d) => [d.id, d.adapter])).toStrictEqual([['arc-110', 'alarm-centre-dc09']]);
+    for (const site of schools) {
       const mine = devices.filter((d) => d.siteId === site.id);
       const buttons = mine.filter((d) => d.kind === 'alarm-button').length;
       expect(buttons >= 1 && buttons <= 2).toBe(true);

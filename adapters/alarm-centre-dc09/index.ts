@@ -1,0 +1,15 @@
+import type { AdapterFactory } from '../types.js';
+import { Dc09LinkAdapter } from './link-adapter.js';
+import { LinkConfigSchema, type LinkConfig } from './link-config.js';
+
+export { Dc09LinkAdapter, zoneOf } from './link-adapter.js';
+export { LinkConfigSchema, type LinkConfig } from './link-config.js';
+
+export const alarmCentreDc09Adapter: AdapterFactory<LinkConfig> = {
+  type: 'alarm-centre-dc09',
+  description: '110 link: alarm and test reports to the alarm-receiving centre over SIA DC-09 (TCP), primary/secondary receivers, NULL supervision',
+  kinds: ['alarm-centre'],
+  availability: 'active',
+  configSchema: LinkConfigSchema,
+  create: (config, ctx) => new Dc09LinkAdapter(config, ctx),
+};

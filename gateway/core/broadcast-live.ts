@@ -1,0 +1,77 @@
+/**
+ * An open broadcast held in memory: its recipients indexed by channel address and by
+ * person, so receipts and replies find their row without scanning. Pure bookkeeping.
+ */
+import { normalizePhone } from './broadcast-recipient.js';
+import type { Broadcast, BroadcastRecipient, ChannelName, ChannelReply } from './broadcast-types.js';
+import type { Timer } from './clock.js';
+
+const addrKey = (channel: ChannelName, address: string) => `${channel}\u0000${address}`;
+
+export class LiveBroadcast {
+  timer: Timer | undefined;
+  private readonly byAddress = new Map<string, BroadcastRecipient[]>();
+  private readonly byPerson = new Map<string, BroadcastRecipient[]>();
+
+  constructor(readonly b: Broadcast) {
+    for (const r of b.recipients) {
+      if (r.phone) this.push(this.byPerson, `p:${normalizePhone(r.phone)}`, r);
+      if (r.radio?.unit) this.push(this.byPerson, `u:${r.radio.unit}`, r);
+      else if (r.radio) this.push(this.byPerson, `t:${r.radio.talkgroup}`, r);
+      if (r.channel && r.address) this.indexAddress(r);
+      for (const a of r.attempts) this.push(this.byAddress, addrKey(a.channel, a.address), r);
+    }
+  }
+
+  private push(map: Map<string, BroadcastRecipient[]>, key: string, r: BroadcastRecipient): void {
+    const list = map.get(key);
+    if (!list) map.set(key, [r]);
+    else if (!list.includes(r)) list.push(r);
+  }
+
+  /** Call after a recipient moved to a new channel/address. */
+  indexAddress(r: BroadcastRecipient): void {
+    if (r.channel && r.address) this.push(this.byAddress, addrKey(r.channel, r.address), r);
+  }
+
+  /** Recipients that were ever sent this broadcast at this address on this channel. */
+  at(channel: ChannelName, address: string): BroadcastRecipient[] {
+    return this.byAddress.get(addrKey(channel, address)) ?? [];
+  }
+
+  /** Is someone at this address waiting to be sent on this channel? */
+  waiting(channel: ChannelName, address: string): boolean {
+    return this.at(channel, address).some((r) => r.channel === channel && r.address === address && r.state === 'queued');
+  }
+
+  /**
+   * The people a reply comes from: by phone for SMS; for radio by unit, or, for people known
+   * only by their talkgroup (a guard post's handset), by the talkgroup the ack came in on.
+   */
+  people(channel: ChannelName, reply: ChannelReply): BroadcastRecipient[] {
+    if (channel === 'sms') return this.byPerson.get(`p:${normalizePhone(reply.address)}`) ?? [];
+    return [...(this.byPerson.get(`u:${reply.address}`) ?? []), ...(reply.talkgroup ? (this.byPerson.get(`t:${reply.talkgroup}`) ?? []) : [])];
+  }
+
+  /** The channel after the current one this person can still be tried on. */
+  static nextChannel(r: BroadcastRecipient): ChannelName | undefined {
+    const i = r.channel ? r.channels.indexOf(r.channel) : -1;
+    return r.channels[i + 1];
+  }
+
+  /** Nothing more can happen for this person: answered, or failed on the last channel. */
+  static final(r: BroadcastRecipient): boolean {
+    return r.state === 'confirmed' || (r.state === 'failed' && LiveBroadcast.nextChannel(r) === undefined);
+  }
+
+  allFinal(): boolean {
+    return this.b.recipients.every((r) => LiveBroadcast.final(r));
+  }
+
+  /** Earliest moment something is due: a fallback or the end of the roll-call window. */
+  nextDeadline(): number {
+    let t = this.b.closesAt;
+    for (const r of this.b.recipients) if (r.fallbackAt !== undefined && r.fallbackAt < t) t = r.fallbackAt;
+    return t;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Broadcasts ("一呼百应"): one incident message to every patrol officer, guard post and school
+ * contact at once, with per-person delivery and roll-call. Pure data types and the small
+ * channel interface the broadcast service drives (SMS over SMPP, radio talkgroups, …).
+ */
+
+/** Channels a broadcast can use, in the closed vocabulary of the config. */
+export const BROADCAST_CHANNELS = ['radio', 'sms'] as const;
+export type ChannelName = (typeof BROADCAST_CHANNELS)[number];
+
+/**
+ * One person's progress on the channel currently carrying the message:
+ * queued → sent (accepted by the far end: SMSC submit_sm_resp, radio tx-ack) → delivered
+ * (handset receipt) → confirmed (the person answered the roll-call); failed is final for
+ * the channel and moves the person to the next channel of the policy, if any.
+ */
+export const RECIPIENT_STATES = ['queued', 'sent', 'delivered', 'confirmed', 'failed'] as const;
+export type RecipientState = (typeof RECIPIENT_STATES)[number];
+
+export interface RadioAddress {
+  /** Talkgroup the message is transmitted on (group call). */
+  talkgroup: string;
+  /** The person's own radio unit, when known: its roll-call ack confirms this person only. */
+  unit?: string;
+}
+
+/** How a person can be reached; a recipient needs at least one address. */
+export interface Contact {
+  name: string;
+  phone?: string;
+  radio?: RadioAddress;
+}
+
+/** Earlier channel a person was tried on before falling back. */
+export interface RecipientAttempt {
+  channel: ChannelName;
+  address: string;
+  state: RecipientState;
+  reason?: string;
+  detail?: string;
+  at: Partial<Record<RecipientState, number>>;
+}
+
+export interface RecipientReply {
+  channel: ChannelName;
+  at: number;
+  /** What the person sent (SMS text); absent for a radio roll-call ack. */
+  text?: string;
+  /** The reply matched the roll-call code (or was a radio roll-call ack). */
+  confirms: boolean;
+}
+
+export interface BroadcastRecipient extends Contact {
+  /** Stable within the broadcast: r1, r2, … */
+  id: string;
+  /** Group the person was drawn from ('station-patrol', 'guard-posts', 'ad-hoc', …). */
+  group: string;
+  /** School the person belongs to, for contacts drawn from a site. */
+  siteId?: string;
+  /** Channels this person is tried on, in order (the policy's order, filtered by address). */
+  channels: ChannelName[];
+  /** Channel and address currently carrying the message (absent: no channel could). */
+  channel?: ChannelName;
+  address?: string;
+  state: RecipientState;
+  reason?: string;
+  detail?: string;
+  /** When each state was reached on the current channel (ms since epoch). */
+  at: Partial<Record<RecipientState, number>>;
+  /** Falls back to the next channel at this time unless delivered/confirmed by then. */
+  fallbackAt?: number;
+  attempts: RecipientAttempt[];
+  reply?: RecipientReply;
+}
+
+/** Live roll-call count. sent/delivered count people who reached at least that state. */
+export interface Tally {
+  total: number;
+  sent: number;
+  delivered: number;
+  confirmed: number;
+  failed: number;
+}
+
+export type BroadcastState = 'open' | 'closed';
+
+export interface BroadcastSummary {
+  id: string;
+  alarmId?: string;
+  siteId?: string;
+  /** Drill broadcasts run the roll-call too, and say so in the text. */
+  drill: boolean;
+  text: string;
+  createdBy: string;
+  createdAt: number;
+  state: BroadcastState;
+  /** Replies and receipts count until then; the broadcast closes earlier once every person is final. */
+  closesAt: number;
+  closedAt?: number;
+  policyId?: string;
+  groups: string[];
+  channels: ChannelName[];
+  fallbackAfterSeconds: number;
+  /** A person stays on the current channel once in this state (or confirmed). */
+  fallbackUnless: 'delivered' | 'confirmed';
+  tally: Tally;
+}
+
+export interface Broadcast extends BroadcastSummary {
+  recipients: BroadcastRecipient[];
+}
+
+/** What the service tells its listeners (the lead forwards these to /api/live). */
+export type BroadcastChange =
+  | { change: 'created'; broadcast: Broadcast }
+  | { change: 'recipient'; broadcastId: string; recipient: BroadcastRecipient; tally: Tally }
+  | { change: 'closed'; broadcastId: string; tally: Tally; at: number };
+
+// ── the channel interface ──────────────────────────────────────────────────────────────
+
+/** One address to reach on a channel; radio targets name the talkgroup to transmit on. */
+export interface ChannelTarget {
+  address: string;
+  talkgroup?: string;
+}
+
+/** A per-address state reported by a channel for one broadcast (`ref` = broadcast id). */
+export interface ChannelStatus {
+  ref: string;
+  address: string;
+  state: 'queued' | 'sent' | 'delivered' | 'failed';
+  reason?: string;
+  detail?: string;
+  at?: number;
+}
+
+/** Something a person sent back: an SMS reply or a radio roll-call ack. */
+export interface ChannelReply {
+  /** Phone number (SMS) or radio unit id. */
+  address: string;
+  /** Radio: the talkgroup the ack came in on (confirms talkgroup-only recipients). */
+  talkgroup?: string;
+  /** The broadcast the channel believes this answers, when it knows. */
+  ref?: string;
+  text?: string;
+  /** True for an explicit roll-call ack (radio): confirms without a reply code. */
+  ack?: boolean;
+  at?: number;
+}
+
+export type Unsubscribe = () => void;
+
+/** What a channel may need to know about the broadcast beyond its text. */
+export interface SendMeta {
+  /** Drills never pre-empt radio traffic; real incidents may (radio `priority: 'emergency'`). */
+  drill: boolean;
+}
+
+/**
+ * What the broadcast service needs from a channel. Bindings for the sms-smpp adapter and
+ * the radio adapter live next to the service (broadcast-sms-channel.ts, broadcast-radio-channel.ts).
+ */
+export interface BroadcastChannel {
+  readonly name: ChannelName;
+  /**
+   * Hands the message to the channel for these targets. Must be idempotent per (ref, address):
+   * the service may call again after a restart. Progress comes through onStatus; the promise
+   * settling only means the channel took the request (or gave up waiting, on `signal`).
+   */
+  send(ref: string, targets: ChannelTarget[], text: string, signal: AbortSignal, meta: SendMeta): Promise<void>;
+  onStatus(cb: (s: ChannelStatus) => void): Unsubscribe;
+  /** The listener may throw: SMS then asks the SMSC to deliver the reply again. */
+  onReply(cb: (r: ChannelReply) => void): Unsubscribe;
+}

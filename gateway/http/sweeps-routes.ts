@@ -1,0 +1,161 @@
+/**
+ * Health sweeps over HTTP: start (202), list, state and results, cancel, reports as JSON,
+ * CSV and printable HTML, and verification of the reports' hash chain.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { SweepEngine } from '../core/sweep-engine.js';
+import { isSweepError, SweepError } from '../core/sweep-errors.js';
+import { ChainVerdictSchema, SweepSelectionSchema, SweepTuningSchema, SweepViewSchema, type SweepView } from '../core/sweep-schemas.js';
+import type { ReportLink, SweepRecord, SweepResult } from '../core/sweep-types.js';
+import { renderCsv } from '../reports/report-csv.js';
+import { renderHtml } from '../reports/report-html.js';
+import { renderJson } from '../reports/report-json.js';
+import type { SweepStore } from '../store/sweep-store.js';
+
+export interface SweepRouteDeps {
+  engine: Pick<SweepEngine, 'startSweep' | 'cancelSweep' | 'progress'>;
+  store: Pick<SweepStore, 'get' | 'list' | 'results' | 'resultCount' | 'link' | 'report' | 'verifyChain'>;
+  /** Time zone reports are printed in (default Asia/Shanghai). */
+  timeZone?: string;
+  /** The append-only audit log (StateStore.audit): who started and cancelled sweeps. */
+  audit?: (e: { at: number; actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }) => void;
+  now?: () => number;
+}
+
+const ErrorReply = Type.Object({ statusCode: Type.Integer(), code: Type.String(), error: Type.String(), message: Type.String() });
+const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
+const CreateBody = Type.Object(
+  {
+    ...SweepSelectionSchema.properties,
+    ...SweepTuningSchema,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    /** Who asks, for the audit log (operator login is issue 4). */
+    by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    trigger: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('cli')])),
+  },
+  { additionalProperties: false },
+);
+const Accepted = Type.Object({ id: Type.String(), state: Type.Literal('running'), total: Type.Integer() });
+const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) }, { additionalProperties: false });
+const GetQuery = Type.Object(
+  { results: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('failing'), Type.Literal('none')], { default: 'all' })) },
+  { additionalProperties: false },
+);
+const CancelBody = Type.Union([Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false }), Type.Null()]);
+
+const FORMATS = {
+  json: { type: 'application/json; charset=utf-8', render: renderJson, disposition: 'attachment' },
+  csv: { type: 'text/csv; charset=utf-8', render: renderCsv, disposition: 'attachment' },
+  html: { type: 'text/html; charset=utf-8', render: renderHtml, disposition: 'inline' },
+} as const;
+
+function sendError(reply: FastifyReply, err: SweepError) {
+  return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: err.name, message: err.message });
+}
+
+/** Runs a handler; a SweepError becomes its coded reply, anything else goes to the app's handler. */
+async function guarded<T>(reply: FastifyReply, fn: () => Promise<T> | T): Promise<T | FastifyReply> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isSweepError(err)) return sendError(reply, err);
+    throw err;
+  }
+}
+
+export function sweepView(rec: SweepRecord, progress: { done: number; total: number }, link?: ReportLink, results?: SweepResult[]): SweepView {
+  return { ...rec, progress, ...(link ? { report: link } : {}), ...(results ? { results } : {}) };
+}
+
+export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
+  const now = deps.now ?? Date.now;
+  const mustGet = (id: string) => {
+    const rec = deps.store.get(id);
+    if (!rec) throw new SweepError('GW_ERR_SWEEP_NOT_FOUND', id);
+    return rec;
+  };
+  const progressOf = (rec: SweepRecord) => deps.engine.progress(rec.id) ?? { done: rec.summary?.done ?? deps.store.resultCount(rec.id), total: rec.total };
+
+  app.post<{ Body: Static<typeof CreateBody> }>(
+    '/api/sweeps',
+    { schema: { body: CreateBody, response: { 202: Accepted, 400: ErrorReply, 429: ErrorReply, 503: ErrorReply } } },
+    async (req, reply) =>
+      guarded(reply, () => {
+        const { district, sites, kinds, devices, concurrency, timeoutMs, extras, name, by, trigger } = req.body;
+        const rec = deps.engine.startSweep({
+          selection: { ...(district ? { district } : {}), ...(sites ? { sites } : {}), ...(kinds ? { kinds } : {}), ...(devices ? { devices } : {}) },
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...(extras ? { extras } : {}),
+          ...(name ? { name } : {}),
+          trigger: trigger ?? 'api',
+        });
+        deps.audit?.({ at: now(), actor: by ?? 'operator', action: 'sweep.start', target: rec.id, detail: { selection: rec.selection, total: rec.total }, ip: req.ip });
+        return reply.status(202).send({ id: rec.id, state: 'running' as const, total: rec.total });
+      }),
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/api/sweeps',
+    { schema: { querystring: ListQuery, response: { 200: Type.Array(SweepViewSchema) } } },
+    async (req) => deps.store.list(req.query.limit ?? 50).map((rec) => sweepView(rec, progressOf(rec), deps.store.link(rec.id))),
+  );
+
+  // Registered before /:id routes; a static segment wins over a parameter in find-my-way anyway.
+  app.get('/api/sweeps/chain/verify', { schema: { response: { 200: ChainVerdictSchema } } }, async () => deps.store.verifyChain());
+
+  app.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof GetQuery> }>(
+    '/api/sweeps/:id',
+    { schema: { params: IdParam, querystring: GetQuery, response: { 200: SweepViewSchema, 404: ErrorReply } } },
+    async (req, reply) =>
+      guarded(reply, () => {
+        const rec = mustGet(req.params.id);
+        const which = req.query.results ?? 'all';
+        const results = which === 'none' ? undefined : deps.store.results(rec.id, { failingOnly: which === 'failing' });
+        return sweepView(rec, progressOf(rec), deps.store.link(rec.id), results);
+      }),
+  );
+
+  app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof CancelBody> }>(
+    '/api/sweeps/:id/cancel',
+    { schema: { params: IdParam, body: CancelBody, response: { 200: SweepViewSchema, 404: ErrorReply, 409: ErrorReply } } },
+    async (req, reply) =>
+      guarded(reply, async () => {
+        mustGet(req.params.id);
+        const by = req.body?.by ?? 'operator';
+        const rec = await deps.engine.cancelSweep(req.params.id, `cancelled by ${by}`);
+        deps.audit?.({ at: now(), actor: by, action: 'sweep.cancel', target: rec.id, detail: { done: rec.summary?.done ?? 0, total: rec.total }, ip: req.ip });
+        return sweepView(rec, progressOf(rec), deps.store.link(rec.id));
+      }),
+  );
+
+  for (const [format, f] of Object.entries(FORMATS)) {
+    app.get<{ Params: Static<typeof IdParam> }>(
+      `/api/sweeps/:id/report.${format}`,
+      {
+        schema: {
+          params: IdParam,
+          response: { 200: { content: { [f.type.split(';')[0] as string]: { schema: Type.String() } } }, 404: ErrorReply, 409: ErrorReply },
+        },
+      },
+      async (req, reply) =>
+        guarded(reply, () => {
+          const rec = mustGet(req.params.id);
+          const report = deps.store.report(rec.id);
+          if (!report) throw new SweepError('GW_ERR_SWEEP_RUNNING', `${rec.id}: its report is sealed when it ends`);
+          const body = f.render(report, { ...(deps.timeZone ? { timeZone: deps.timeZone } : {}) });
+          const file = `sweep-${rec.id}.${format}`;
+          reply
+            .type(f.type)
+            .header('content-disposition', `${f.disposition}; filename="${file}"`)
+            .header('x-content-type-options', 'nosniff')
+            .header('x-report-sha256', report.integrity.hash)
+            .header('x-report-prev-sha256', report.integrity.prevHash);
+          // The printable page runs nothing and loads nothing but its inline pictures.
+          if (format === 'html') reply.header('content-security-policy', "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'");
+          return reply.send(body);
+        }),
+    );
+  }
+}

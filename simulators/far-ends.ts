@@ -1,0 +1,39 @@
+/**
+ * The far ends a simulated district talks to, started on the loopback addresses the
+ * configuration names: today the 110 alarm centre's primary and secondary receivers.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/schema.js';
+import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export interface FarEnds {
+  centres: { name: string; sim: AlarmCentreSimulator; port: number; httpPort?: number }[];
+  stop(): Promise<void>;
+}
+
+interface LinkEndpoints {
+  primary?: { host: string; port: number };
+  secondary?: { host: string; port: number };
+}
+
+export async function startFarEnds(config: GatewayConfig, log: Logger): Promise<FarEnds> {
+  const centres: FarEnds['centres'] = [];
+  const link = config.adapters['alarm-centre-dc09'] as LinkEndpoints | undefined;
+  for (const name of ['primary', 'secondary'] as const) {
+    const ep = link?.[name];
+    if (!ep || !LOOPBACK.has(ep.host)) continue;
+    const sim = new AlarmCentreSimulator({ log: log.child({ sim: `110-${name}` }) });
+    // Its query/control API sits 70 ports above the receiver (12110 → 12180).
+    const started = await sim.start({ host: ep.host, port: ep.port, httpPort: ep.port + 70 });
+    centres.push({ name, sim, ...started });
+    log.info({ receiver: name, port: started.port, httpPort: started.httpPort }, '110 alarm-centre simulator listening');
+  }
+  return {
+    centres,
+    async stop() {
+      await Promise.all(centres.map((c) => c.sim.stop()));
+    },
+  };
+}
