@@ -155,7 +155,7 @@ export class Forwarder {
     this.inflight = ctrl;
     const timeout = this.o.clock.setTimeout(() => ctrl.abort(new Error('attempt timed out')), this.o.attemptTimeoutMs);
     let ok = false;
-    let detail = '';
+    let detail: string;
     let latencyMs: number | undefined;
     let reference: string | undefined;
     try {
