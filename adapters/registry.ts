@@ -6,6 +6,8 @@ import type { AdapterFactory } from './types.js';
 import { alarmCentreDc09Adapter } from './alarm-centre-dc09/index.js';
 import { barrierModbusAdapter } from './barrier-modbus/index.js';
 import { mqttNativeAdapter } from './mqtt-native/index.js';
+import { panelDc09Adapter } from './panel-dc09/index.js';
+import { radioAdapter } from './radio/index.js';
 import { smsSmppAdapter } from './sms-smpp/index.js';
 
 // Factories are typed by their own config; the list only needs what they share.
@@ -14,6 +16,8 @@ export const ADAPTERS: readonly AdapterFactory<never>[] = [
   alarmCentreDc09Adapter,
   barrierModbusAdapter,
   smsSmppAdapter,
+  radioAdapter,
+  panelDc09Adapter,
 ] as unknown as AdapterFactory<never>[];
 
 export function findAdapter(type: string): AdapterFactory<never> | undefined {

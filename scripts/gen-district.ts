@@ -67,6 +67,10 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
   const bar = `${id}-bar-1`;
   devices.push({ id: bar, kind: 'barrier', name: '校门防冲撞装置', secret: secret(bar) });
   const cameraPlaces = ['校门', '操场', '教学楼走廊', '围墙'];
+  // One kindergarten reports through a vendor alarm panel speaking SIA DC-09, not MQTT.
+  if (n === 33) {
+    devices.push({ id: `${id}-btn-2`, kind: 'alarm-button', adapter: 'panel-dc09', name: '一键报警 报警主机 (DC-09)', options: { account: String(1000 + n), zone: 2 } });
+  }
   cameraPlaces.forEach((place, c) => {
     const did = `${id}-cam-${c + 1}`;
     devices.push({ id: did, kind: 'camera', name: `摄像机 ${place}`, secret: secret(did) });
@@ -110,7 +114,11 @@ const police = {
   district: 'chengdong',
   location: { lat: 30.301, lon: 120.255 },
   timeZone: 'Asia/Shanghai',
-  devices: [{ id: 'arc-110', kind: 'alarm-centre', adapter: 'alarm-centre-dc09', name: '110 报警接收中心联网 (SIA DC-09)' }],
+  devices: [
+    { id: 'arc-110', kind: 'alarm-centre', adapter: 'alarm-centre-dc09', name: '110 报警接收中心联网 (SIA DC-09)' },
+    { id: 'sms-gw-1', kind: 'sms', adapter: 'sms-smpp', name: '短信平台 (SMPP)' },
+    { id: 'radio-gw-1', kind: 'radio', adapter: 'radio', name: '对讲调度网关', secret: secret('radio-gw-1') },
+  ],
 };
 
 const config = {
@@ -154,6 +162,12 @@ const config = {
       supervisionSeconds: 30,
       forward: ['panic', 'barrier-impact'],
     },
+    // Vendor panels report to the gateway's own DC-09 receiver.
+    'panel-dc09': { host: '0.0.0.0', port: 12120 },
+    // The district SMS platform; the simulated district runs an SMSC simulator here.
+    'sms-smpp': { deviceId: 'sms-gw-1', host: '127.0.0.1', port: 12775, systemId: 'campusgw', password: 'demo1234', sourceAddr: '10657110' },
+    // The radio dispatch box connects to the broker as device radio-gw-1.
+    radio: { broadcastTalkgroups: ['tg-patrol'], talkgroups: [{ id: 'tg-patrol', name: '巡逻警力', radio: 'radio-gw-1' }] },
   },
   sites: [police, ...sites],
   simulation: { heartbeatSeconds: 30, faults },

@@ -9,6 +9,8 @@ import type { Device } from '../gateway/core/types.js';
 import { SimulatedButton } from './alarm-button.js';
 import { SimulatedGenericDevice } from './generic-device.js';
 import type { SimulatedMqttDevice } from './mqtt-device.js';
+import { Dc09PanelSimulator } from './alarm-centre/panel.js';
+import { RadioGatewaySimulator } from './radio-gateway/radio-gateway-simulator.js';
 
 export interface DistrictOptions {
   url: string;
@@ -21,10 +23,19 @@ export interface DistrictOptions {
   sites?: string[];
   /** Connections opened at once while starting (a district does not all power up in the same ms). */
   connectConcurrency?: number;
+  /** The gateway's DC-09 receiver port, when not the configured one (tests on ephemeral ports). */
+  panelPort?: number;
+}
+
+function chosenSites(opts: DistrictOptions): (id: string) => boolean {
+  return (id) => !opts.sites || opts.sites.includes(id);
 }
 
 export class DistrictSimulator {
   private readonly sims = new Map<string, SimulatedMqttDevice>();
+  private readonly radios = new Map<string, RadioGatewaySimulator>();
+  private readonly panels = new Map<string, Dc09PanelSimulator>();
+  private panelTimer?: ReturnType<typeof setInterval>;
 
   constructor(private readonly opts: DistrictOptions) {}
 
@@ -46,7 +57,52 @@ export class DistrictSimulator {
       }
     };
     await Promise.all(Array.from({ length: this.opts.connectConcurrency ?? 20 }, worker));
-    this.opts.log.info({ devices: this.sims.size }, 'simulated district online');
+    await this.startRadios(chosenSites(this.opts));
+    await this.startPanels(chosenSites(this.opts), heartbeatMs);
+    this.opts.log.info({ devices: this.sims.size, radios: this.radios.size, panels: this.panels.size }, 'simulated district online');
+  }
+
+  /** The radio dispatch box(es): MQTT clients of their own that ack transmissions per talkgroup. */
+  private async startRadios(sites: (id: string) => boolean): Promise<void> {
+    for (const d of this.opts.devices.filter((x) => x.adapter === 'radio' && sites(x.siteId))) {
+      const sim = new RadioGatewaySimulator();
+      const tgs = [...new Set(['tg-patrol', ...this.schoolTalkgroups()])];
+      await sim.start({ url: this.opts.url, deviceId: d.id, siteId: d.siteId, password: d.secret ?? '', talkgroups: tgs, heartbeatMs: Math.min(30_000, this.opts.heartbeatMs ?? 30_000) });
+      this.radios.set(d.id, sim);
+    }
+  }
+
+  private schoolTalkgroups(): string[] {
+    return this.opts.config.sites.flatMap((s) => s.contacts.map((c) => c.radio).filter((r): r is string => Boolean(r)));
+  }
+
+  /** Vendor DC-09 panels: a power-up test, then NULL link tests as their heartbeat. */
+  private async startPanels(sites: (id: string) => boolean, heartbeatMs: number): Promise<void> {
+    const cfg = this.opts.config.adapters['panel-dc09'] as { port?: number } | undefined;
+    if (!cfg?.port) return;
+    for (const d of this.opts.devices.filter((x) => x.adapter === 'panel-dc09' && sites(x.siteId))) {
+      const sim = new Dc09PanelSimulator({ host: '127.0.0.1', port: this.opts.panelPort ?? cfg.port, account: String(d.options.account ?? '0'), persistent: true });
+      await sim.start();
+      this.panels.set(d.id, sim);
+      if (!(this.opts.config.simulation.faults[d.id] ?? []).includes('no-link-test')) await sim.test('manual').catch(() => undefined);
+    }
+    if (this.panels.size > 0) {
+      this.panelTimer = setInterval(() => {
+        for (const p of this.panels.values()) p.linkTest().catch(() => undefined);
+      }, heartbeatMs);
+    }
+  }
+
+  radio(id: string): RadioGatewaySimulator {
+    const sim = this.radios.get(id);
+    if (!sim) throw new Error(`no simulated radio box '${id}'`);
+    return sim;
+  }
+
+  panel(id: string): Dc09PanelSimulator {
+    const sim = this.panels.get(id);
+    if (!sim) throw new Error(`no simulated DC-09 panel '${id}'`);
+    return sim;
   }
 
   device(id: string): SimulatedMqttDevice {
@@ -65,8 +121,14 @@ export class DistrictSimulator {
     return [...this.sims.values()].map((s) => ({ id: s.id, kind: this.kindOf(s.id), state: s.state, faults: [...s.faults] }));
   }
 
-  press(id: string): Promise<void> {
-    return this.button(id).press();
+  async press(id: string): Promise<void> {
+    const panel = this.panels.get(id);
+    if (panel) {
+      const zone = Number(this.opts.devices.find((d) => d.id === id)?.options.zone ?? 1);
+      await panel.panic(zone);
+      return;
+    }
+    await this.button(id).press();
   }
 
   drop(id: string): void {
@@ -86,8 +148,14 @@ export class DistrictSimulator {
   }
 
   async stop(): Promise<void> {
+    if (this.panelTimer) clearInterval(this.panelTimer);
+    this.panelTimer = undefined;
     await Promise.all([...this.sims.values()].map((s) => s.stop()));
+    await Promise.all([...this.radios.values()].map((s) => s.stop()));
+    await Promise.all([...this.panels.values()].map((s) => s.stop()));
     this.sims.clear();
+    this.radios.clear();
+    this.panels.clear();
   }
 
   private kindOf(id: string): string {

@@ -5,11 +5,13 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
+import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export interface FarEnds {
   centres: { name: string; sim: AlarmCentreSimulator; port: number; httpPort?: number }[];
+  sms?: SmsCentreSimulator;
   stop(): Promise<void>;
 }
 
@@ -30,10 +32,18 @@ export async function startFarEnds(config: GatewayConfig, log: Logger): Promise<
     centres.push({ name, sim, ...started });
     log.info({ receiver: name, port: started.port, httpPort: started.httpPort }, '110 alarm-centre simulator listening');
   }
+  const smsConfig = config.adapters['sms-smpp'] as { host?: string; port?: number; systemId?: string; password?: string } | undefined;
+  let sms: SmsCentreSimulator | undefined;
+  if (smsConfig?.host && smsConfig.port && LOOPBACK.has(smsConfig.host)) {
+    sms = new SmsCentreSimulator({ log: log.child({ sim: 'smsc' }) });
+    await sms.start({ host: smsConfig.host, port: smsConfig.port, systemId: smsConfig.systemId ?? 'campusgw', password: smsConfig.password ?? '', receiptDelayMs: 1500 });
+    log.info({ port: smsConfig.port }, 'SMS centre (SMPP) simulator listening');
+  }
   return {
     centres,
+    ...(sms ? { sms } : {}),
     async stop() {
-      await Promise.all(centres.map((c) => c.sim.stop()));
+      await Promise.all([...centres.map((c) => c.sim.stop()), sms?.stop()]);
     },
   };
 }

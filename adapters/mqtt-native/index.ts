@@ -40,7 +40,9 @@ class MqttNativeAdapter implements Adapter {
     const parsed = parseDeviceTopic(topic);
     if (!parsed) return;
     const device = this.ctx.devices.get(parsed.deviceId);
-    if (!device || device.siteId !== parsed.siteId || device.adapter !== 'mqtt-native') {
+    // Other adapters own devices on the same broker (the radio box): theirs to read.
+    if (device && device.siteId === parsed.siteId && device.adapter !== 'mqtt-native') return;
+    if (!device || device.siteId !== parsed.siteId) {
       this.ctx.reject('unknown-device', `no mqtt-native device ${parsed.siteId}/${parsed.deviceId}`, parsed.deviceId);
       return;
     }

@@ -117,7 +117,7 @@ export const BroadcastConfigSchema = Type.Object(
   {
     /** False: alarms raise no broadcast (manual broadcasts still work). */
     enabled: Type.Boolean({ default: true }),
-    groups: Type.Record(GroupId, GroupSchema, { default: DEFAULT_GROUPS }),
+    groups: Type.Record(GroupId, GroupSchema, { additionalProperties: false, default: DEFAULT_GROUPS }),
     policies: Type.Array(PolicySchema, { default: DEFAULT_POLICIES }),
     /** Placeholders: {school} {device} {summary} {time} {type} {reply}. */
     templates: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1, maxLength: 1000 }), { default: DEFAULT_TEMPLATES }),
@@ -126,10 +126,10 @@ export const BroadcastConfigSchema = Type.Object(
     rateLimits: Type.Object(
       {
         // A Chinese SMS platform link typically allows 50–200 submits/s; radio airtime is scarce.
-        sms: RateLimitSchema,
-        radio: RateLimitSchema,
+        sms: Type.Object(RateLimitSchema.properties, { additionalProperties: false, default: { perSecond: 50, burst: 100 } }),
+        radio: Type.Object(RateLimitSchema.properties, { additionalProperties: false, default: { perSecond: 1, burst: 10 } }),
       },
-      { additionalProperties: false, default: { sms: { perSecond: 50, burst: 100 }, radio: { perSecond: 1, burst: 10 } } },
+      { additionalProperties: false, default: {} },
     ),
     rollCall: Type.Object(
       {
@@ -158,8 +158,11 @@ export type BroadcastPolicy = Static<typeof PolicySchema>;
 export type BroadcastGroup = Static<typeof GroupSchema>;
 export type RateLimit = Static<typeof RateLimitSchema>;
 
-/** Checks the schema cannot express: group shape, references, placeholders. */
-export function broadcastConfigErrors(cfg: BroadcastConfig, prefix = ''): string[] {
+/**
+ * Checks the schema cannot express: group shape, references, placeholders, and (when the
+ * configured site ids are given) the sites policies name.
+ */
+export function broadcastConfigErrors(cfg: BroadcastConfig, prefix = '', siteIds?: readonly string[]): string[] {
   const errors: string[] = [];
   for (const [id, g] of Object.entries(cfg.groups)) {
     const path = `${prefix}/groups/${id}`;
@@ -178,6 +181,9 @@ export function broadcastConfigErrors(cfg: BroadcastConfig, prefix = ''): string
       if (!cfg.groups[g]) errors.push(`${path}/groups/${j}: unknown group '${g}'`);
     });
     if (!cfg.templates[p.template]) errors.push(`${path}/template: unknown template '${p.template}'`);
+    p.sites?.forEach((site, j) => {
+      if (siteIds && !siteIds.includes(site)) errors.push(`${path}/sites/${j}: unknown site '${site}'`);
+    });
   });
   for (const [id, text] of Object.entries(cfg.templates)) {
     for (const name of templatePlaceholders(text)) {
@@ -190,10 +196,10 @@ export function broadcastConfigErrors(cfg: BroadcastConfig, prefix = ''): string
 }
 
 /** Applies defaults and validates; throws GW_ERR_CONFIG_INVALID listing every `path: message`. */
-export function resolveBroadcastConfig(input: unknown): BroadcastConfig {
+export function resolveBroadcastConfig(input: unknown, siteIds?: readonly string[]): BroadcastConfig {
   const withDefaults = Value.Default(BroadcastConfigSchema, structuredClone(input ?? {})) as unknown;
   const errors = [...Value.Errors(BroadcastConfigSchema, withDefaults)].map((e) => `/broadcast${e.path}: ${e.message}`);
-  if (errors.length === 0) errors.push(...broadcastConfigErrors(withDefaults as BroadcastConfig, '/broadcast'));
+  if (errors.length === 0) errors.push(...broadcastConfigErrors(withDefaults as BroadcastConfig, '/broadcast', siteIds));
   if (errors.length > 0) throw new BroadcastError('GW_ERR_CONFIG_INVALID', `broadcast config invalid: ${errors.join('; ')}`);
   return withDefaults as BroadcastConfig;
 }

@@ -53,6 +53,21 @@ export class LiveBroadcast {
     return [...(this.byPerson.get(`u:${reply.address}`) ?? []), ...(reply.talkgroup ? (this.byPerson.get(`t:${reply.talkgroup}`) ?? []) : [])];
   }
 
+  /**
+   * Which open broadcast a reply answers, and for whom: the one the channel names (ref) if
+   * the person has not confirmed it yet, else the newest they have not confirmed, else the
+   * named or newest one (a repeated answer is recorded, nothing more).
+   */
+  static answered(lives: readonly LiveBroadcast[], channel: ChannelName, reply: ChannelReply): { lb: LiveBroadcast; people: BroadcastRecipient[] } | undefined {
+    const candidates = lives
+      .map((lb) => ({ lb, people: lb.people(channel, reply) }))
+      .filter((c) => c.people.length > 0)
+      .sort((x, y) => y.lb.b.createdAt - x.lb.b.createdAt);
+    const open = (c: (typeof candidates)[number]) => c.people.some((r) => r.state !== 'confirmed');
+    const byRef = reply.ref !== undefined ? candidates.find((c) => c.lb.b.id === reply.ref) : undefined;
+    return (byRef && open(byRef) ? byRef : undefined) ?? candidates.find(open) ?? byRef ?? candidates[0];
+  }
+
   /** The channel after the current one this person can still be tried on. */
   static nextChannel(r: BroadcastRecipient): ChannelName | undefined {
     const i = r.channel ? r.channels.indexOf(r.channel) : -1;

@@ -1,6 +1,7 @@
 /**
  * Per-person state rules, addresses, roll-call code matching and the tally. Pure.
  */
+import type { RecipientSpec } from './broadcast-policy.js';
 import type { BroadcastRecipient, ChannelName, Contact, RecipientState, Tally } from './broadcast-types.js';
 
 /** Order of progress on one channel; failed stands apart (final for that channel). */
@@ -69,4 +70,19 @@ export function tally(recipients: readonly BroadcastRecipient[]): Tally {
 /** The person has what the policy asks for on the current channel: no fallback needed. */
 export function satisfied(r: BroadcastRecipient, unless: 'delivered' | 'confirmed'): boolean {
   return r.state === 'confirmed' || (unless === 'delivered' && r.state === 'delivered');
+}
+
+/**
+ * Rows for a new broadcast: each person on the first channel of `channels` they have an
+ * address for, due to fall back after `fallbackMs` when another channel remains; a person
+ * with no usable address fails at once ('no-address') so the board shows who was missed.
+ */
+export function initialRecipients(specs: readonly RecipientSpec[], channels: readonly ChannelName[], now: number, fallbackMs: number): BroadcastRecipient[] {
+  return specs.map((s, i): BroadcastRecipient => {
+    const usable = channels.filter((c) => addressOn(c, s) !== undefined);
+    const base = { ...s, id: `r${i + 1}`, channels: usable, attempts: [] };
+    const first = usable[0];
+    if (!first) return { ...base, state: 'failed', reason: 'no-address', detail: `no address for ${channels.join('/')}`, at: { failed: now } };
+    return { ...base, channel: first, address: addressOn(first, s) as string, state: 'queued', at: { queued: now }, ...(usable.length > 1 ? { fallbackAt: now + fallbackMs } : {}) };
+  });
 }

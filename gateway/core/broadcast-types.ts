@@ -172,3 +172,26 @@ export interface BroadcastChannel {
   /** The listener may throw: SMS then asks the SMSC to deliver the reply again. */
   onReply(cb: (r: ChannelReply) => void): Unsubscribe;
 }
+
+// ── persistence and audit, as the service sees them ──────────────────────────────────────
+
+export interface BroadcastQuery {
+  limit?: number;
+  alarmId?: string;
+  state?: BroadcastState;
+}
+
+export interface BroadcastRepository {
+  insertBroadcast(b: Broadcast): void;
+  updateBroadcast(b: BroadcastSummary): void;
+  updateRecipient(broadcastId: string, r: BroadcastRecipient, tally: Tally): void;
+  getBroadcast(id: string): Broadcast | undefined;
+  listBroadcasts(q?: BroadcastQuery): BroadcastSummary[];
+  openBroadcasts(): Broadcast[];
+  hasBroadcastForAlarm(alarmId: string): boolean;
+}
+
+/** The hash-chained audit log (StateStore.audit fits). */
+export interface AuditSink {
+  audit(e: { at: number; actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }): unknown;
+}

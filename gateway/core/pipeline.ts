@@ -13,11 +13,13 @@ import type { AlarmRules } from './rules.js';
 import type { DeviceEvent, Scalar } from './types.js';
 import { GatewayError } from '../errors.js';
 
-/** Per device, the sequence numbers recently seen (devices resend after a lost ACK). */
+/** Per device, the sequence numbers seen in the last few minutes (devices resend after a lost
+ *  ACK within seconds; a counter that restarts after a reboot must not look like a resend). */
 const SEQ_WINDOW = 64;
+const SEQ_TTL_MS = 5 * 60_000;
 
 export class Pipeline {
-  private readonly recentSeq = new Map<string, number[]>();
+  private readonly recentSeq = new Map<string, { seq: number; at: number }[]>();
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -64,12 +66,13 @@ export class Pipeline {
   }
 
   private isDuplicate(deviceId: string, seq: number): boolean {
-    const seen = this.recentSeq.get(deviceId) ?? [];
-    if (seen.includes(seq)) return true;
-    seen.push(seq);
+    const now = this.clock.now();
+    const seen = (this.recentSeq.get(deviceId) ?? []).filter((s) => now - s.at < SEQ_TTL_MS);
+    const duplicate = seen.some((s) => s.seq === seq);
+    if (!duplicate) seen.push({ seq, at: now });
     if (seen.length > SEQ_WINDOW) seen.shift();
     this.recentSeq.set(deviceId, seen);
-    return false;
+    return duplicate;
   }
 }
 

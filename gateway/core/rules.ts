@@ -18,6 +18,8 @@ const EVENT_ALARMS: Record<string, { type: AlarmType; severity: Severity; label:
   impact: { type: 'barrier-impact', severity: 'critical', label: '防冲撞装置受撞击' },
   tamper: { type: 'tamper', severity: 'major', label: '设备被拆动' },
   fault: { type: 'device-fault', severity: 'minor', label: '设备故障' },
+  // A school's emergency call on its radio handset is a press (一呼百应 works both ways).
+  'emergency-call': { type: 'panic', severity: 'critical', label: '对讲紧急呼叫' },
 };
 
 /** Health reasons that are alarms in their own right, raised at once and cleared with the reason. */
@@ -42,13 +44,17 @@ export class AlarmRules {
     if (!device) return;
     const rule = EVENT_ALARMS[e.type];
     if (rule) {
-      const detail = e.type === 'fault' && e.data.code !== undefined ? ` (${String(e.data.code)})` : '';
+      let detail = e.type === 'fault' && e.data.code !== undefined ? ` (${String(e.data.code)})` : '';
+      // A radio box serves many schools: the call belongs to the school whose talkgroup it came on.
+      const callSite = typeof e.data.siteId === 'string' && this.registry.site(e.data.siteId) ? e.data.siteId : undefined;
+      if (e.type === 'emergency-call') detail = ` (${String(e.data.talkgroup ?? '')} ${String(e.data.unit ?? '')})`;
+      const siteId = callSite ?? device.siteId;
       const { alarm, created } = this.alarms.raise({
         type: rule.type,
         severity: rule.severity,
-        siteId: device.siteId,
+        siteId,
         deviceId: device.id,
-        summary: `${this.siteName(device)} · ${device.name} · ${rule.label}${detail}`,
+        summary: `${this.registry.site(siteId)?.name ?? siteId} · ${device.name} · ${rule.label}${detail}`,
         by: device.id,
         at: e.receivedAt,
         data: e.data,
@@ -56,7 +62,7 @@ export class AlarmRules {
       if (created) this.log.warn({ alarmId: alarm.id, type: alarm.type, deviceId: device.id }, 'alarm raised');
       return;
     }
-    if (e.type === 'cancel') {
+    if (e.type === 'cancel' || e.type === 'emergency-cancel') {
       // A school's cancel is recorded for the duty officer; it never silences a panic by itself.
       const open = this.alarms.openAlarms().find((a) => a.type === 'panic' && a.deviceId === device.id && !a.drill);
       if (open) this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
@@ -78,7 +84,8 @@ export class AlarmRules {
           summary: `${device.name} · ${rule.label}${now.detail ? ` (${now.detail})` : ''}`,
           by: 'system',
         });
-      } else if (!now && before) {
+      } else if (!now) {
+        // Also after a restart, when the alarm was raised by the previous run: clear() is a no-op without one.
         this.alarms.clear(rule.type, device.siteId, device.id, '已恢复 / restored');
       }
     }
@@ -101,11 +108,11 @@ export class AlarmRules {
         });
       }, this.opts.offlineAlarmAfter * 1000);
       this.offlineTimers.set(device.id, t);
-    } else if (!isOffline && wasOffline) {
+    } else if (!isOffline) {
       const t = this.offlineTimers.get(device.id);
       if (t) this.clock.clearTimeout(t);
       this.offlineTimers.delete(device.id);
-      this.alarms.clear('device-offline', device.siteId, device.id, '设备恢复在线 / device back online');
+      if (health.status !== 'unknown') this.alarms.clear('device-offline', device.siteId, device.id, '设备恢复在线 / device back online');
     }
   }
 

@@ -10,11 +10,12 @@ import pino from 'pino';
 import { build, type BuildOptions, type Gateway } from '../../gateway/app.js';
 import { loadConfig, mergeLayers } from '../../gateway/config.js';
 import { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
+import { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
 
 export interface TestGateway {
   gw: Gateway;
   /** The simulated 110 centre's primary and secondary receivers this gateway is linked to. */
-  centre: { primary: AlarmCentreSimulator; secondary: AlarmCentreSimulator };
+  centre: { primary: AlarmCentreSimulator; secondary: AlarmCentreSimulator; sms: SmsCentreSimulator };
   httpPort: number;
   mqttPort: number;
   dataDir: string;
@@ -30,14 +31,18 @@ export function tempDir(prefix = 'gw-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-type CentreSims = TestGateway['centre'];
+type CentreSims = Omit<TestGateway['centre'], 'sms'>;
 
-async function startCentres(): Promise<CentreSims & { ports: [number, number] }> {
+type FarEnds = CentreSims & { ports: [number, number]; sms: SmsCentreSimulator; smsPort: number };
+
+async function startCentres(): Promise<FarEnds> {
   const primary = new AlarmCentreSimulator();
   const secondary = new AlarmCentreSimulator();
+  const sms = new SmsCentreSimulator();
   const a = await primary.start({ port: 0, httpPort: null });
   const b = await secondary.start({ port: 0, httpPort: null });
-  return { primary, secondary, ports: [a.port, b.port] };
+  const s = await sms.start({ host: '127.0.0.1', port: 0, systemId: 'campusgw', password: 'demo1234', receiptDelayMs: 50 });
+  return { primary, secondary, ports: [a.port, b.port], sms, smsPort: s.port };
 }
 
 /**
@@ -46,7 +51,7 @@ async function startCentres(): Promise<CentreSims & { ports: [number, number] }>
  */
 export async function startGateway(
   overrides: Record<string, unknown> = {},
-  opts: BuildOptions & { dataDir?: string; centre?: CentreSims & { ports: [number, number] } } = {},
+  opts: BuildOptions & { dataDir?: string; centre?: FarEnds } = {},
 ): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? tempDir();
   const centre = opts.centre ?? (await startCentres());
@@ -62,6 +67,8 @@ export async function startGateway(
         ackTimeoutMs: 1000,
         connectTimeoutMs: 500,
       },
+      'panel-dc09': { host: '127.0.0.1', port: 0 },
+      'sms-smpp': { host: '127.0.0.1', port: centre.smsPort },
     },
     log: { level: 'silent' },
     http: { host: '127.0.0.1', port: 0 },
@@ -73,7 +80,7 @@ export async function startGateway(
   let closed = false;
   const handle: TestGateway = {
     gw,
-    centre: { primary: centre.primary, secondary: centre.secondary },
+    centre: { primary: centre.primary, secondary: centre.secondary, sms: centre.sms },
     httpPort,
     mqttPort,
     dataDir,
@@ -87,7 +94,7 @@ export async function startGateway(
     async close() {
       if (!closed) await gw.close();
       closed = true;
-      await Promise.all([centre.primary.stop(), centre.secondary.stop()]);
+      await Promise.all([centre.primary.stop(), centre.secondary.stop(), centre.sms.stop()]);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,127 @@
+/**
+ * panel-dc09: standard alarm panels and vendor one-touch buttons that report over SIA DC-09
+ * (TCP and UDP) reach the gateway exactly as MQTT-native buttons do. The receiver ACKs only
+ * after the core has made the event durable, NAKs stale timestamps, answers DUH to what it
+ * cannot parse and says nothing to a bad CRC (all in the shared DC-09 receiver).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from '../types.js';
+import type { Device } from '../../gateway/core/types.js';
+import { keyFromHex } from '../alarm-centre-dc09/dc09-crypto.js';
+import { Dc09Receiver, type Dc09ReceivedMessage } from '../alarm-centre-dc09/dc09-receiver.js';
+import type { Dc09EventKind } from '../alarm-centre-dc09/event-kinds.js';
+
+export const PanelDc09ConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 12120 }),
+    tcp: Type.Boolean({ default: true }),
+    udp: Type.Boolean({ default: true }),
+    /** AES keys per account (hex); '*' for every account without its own. */
+    keys: Type.Record(Type.String(), Type.String({ pattern: '^([0-9A-Fa-f]{32}|[0-9A-Fa-f]{48}|[0-9A-Fa-f]{64})$' }), { default: {} }),
+    /** Anti-replay window (SIA DC-09 5.5.1.9); default −40 s / +20 s. */
+    pastSeconds: Type.Number({ minimum: 1, default: 40 }),
+    futureSeconds: Type.Number({ minimum: 1, default: 20 }),
+  },
+  { additionalProperties: false },
+);
+export type PanelDc09Config = Static<typeof PanelDc09ConfigSchema>;
+
+/** What each DC-09 event kind means for the gateway (SIA DC-03 and DC-05 both map to these). */
+const KIND_TO_EVENT: Partial<Record<Dc09EventKind, string>> = {
+  panic: 'press',
+  holdup: 'press',
+  duress: 'press',
+  emergency: 'press',
+  'panic-restore': 'cancel',
+  'test-manual': 'test',
+  'test-periodic': 'test',
+  tamper: 'tamper',
+  'tamper-restore': 'tamper-cleared',
+  trouble: 'fault',
+  'trouble-restore': 'fault-cleared',
+};
+
+export class PanelDc09Adapter implements Adapter {
+  private receiver?: Dc09Receiver;
+
+  constructor(
+    private readonly config: PanelDc09Config,
+    private readonly ctx: AdapterContext,
+  ) {}
+
+  /** Port the receiver is bound to (after start). */
+  get port(): number | undefined {
+    return this.receiver?.port;
+  }
+
+  async start(): Promise<void> {
+    const keys: Record<string, Uint8Array> = {};
+    for (const [account, hex] of Object.entries(this.config.keys)) keys[account === '*' ? '*' : account.toUpperCase()] = keyFromHex(hex);
+    this.receiver = new Dc09Receiver({
+      host: this.config.host,
+      port: this.config.port,
+      tcp: this.config.tcp,
+      udp: this.config.udp,
+      policy: { keys: (account: string) => keys[account.toUpperCase()] ?? keys['*'], window: { pastSeconds: this.config.pastSeconds, futureSeconds: this.config.futureSeconds } },
+      log: this.ctx.log,
+      clock: this.ctx.clock,
+      onMessage: (msg) => this.onMessage(msg),
+      onReject: (reason, detail, info) => this.ctx.reject(`dc09-${reason}`, `${info.transport} ${info.remote}: ${detail}`, info.account),
+    });
+    await this.receiver.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.receiver?.stop();
+    this.receiver = undefined;
+  }
+
+  private devicesFor(account: string): Device[] {
+    return this.ctx.devices.list({ adapter: 'panel-dc09' }).filter((d) => String(d.options.account ?? '').toUpperCase() === account.toUpperCase());
+  }
+
+  /** Resolves once every event is durable: the receiver sends ACK only then. */
+  private async onMessage(msg: Dc09ReceivedMessage): Promise<'ack' | 'duh'> {
+    const devices = this.devicesFor(msg.frame.account);
+    if (devices.length === 0) {
+      this.ctx.reject('dc09-unknown-account', `account ${msg.frame.account} is not configured`);
+      return 'duh';
+    }
+    const at = msg.timestampMs;
+    const byZone = (zone: string) => devices.find((d) => String(d.options.zone ?? '') === zone.replace(/^0+/, '')) ?? devices[0];
+    const events: DeviceEventInput[] = [];
+    if (msg.payload.kind === 'null') {
+      // Link test (5.5.2.1): the panel is alive.
+      for (const d of devices) events.push({ deviceId: d.id, type: 'telemetry', data: { link: 'dc09-null' }, ...(at ? { at } : {}) });
+    } else if (msg.payload.kind === 'sia') {
+      for (const e of msg.payload.sia.events) {
+        const type = KIND_TO_EVENT[e.kind];
+        const device = byZone(e.address);
+        if (type && device) events.push({ deviceId: device.id, type, data: { code: e.rawCode, zone: e.address }, ...(at ? { at } : {}) });
+      }
+    } else {
+      const e = msg.payload.cid;
+      // Contact ID qualifier 3 is a restore (DC-05): a restore of a panic is a cancel.
+      const kind = e.qualifier === 3 && e.kind === 'panic' ? 'panic-restore' : e.kind;
+      const type = KIND_TO_EVENT[kind];
+      const device = byZone(String(e.zoneOrUser));
+      if (type && device) events.push({ deviceId: device.id, type, data: { code: e.rawCode, zone: e.zoneOrUser }, ...(at ? { at } : {}) });
+    }
+    if (events.length === 0) {
+      // Understood but not meaningful to us (an opening report…): acknowledged so the panel moves on.
+      for (const d of devices) events.push({ deviceId: d.id, type: 'telemetry', data: { link: 'dc09' }, ...(at ? { at } : {}) });
+    }
+    for (const e of events) await this.ctx.emit(e);
+    return 'ack';
+  }
+}
+
+export const panelDc09Adapter: AdapterFactory<PanelDc09Config> = {
+  type: 'panel-dc09',
+  description: 'Alarm panels and vendor buttons reporting over SIA DC-09 (TCP/UDP), acknowledged once durable',
+  kinds: ['alarm-button'],
+  availability: 'passive',
+  configSchema: PanelDc09ConfigSchema,
+  create: (config, ctx) => new PanelDc09Adapter(config, ctx),
+};
