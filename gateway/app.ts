@@ -25,6 +25,12 @@ import { Registry } from './core/registry.js';
 import { AlarmRules } from './core/rules.js';
 import type { Alarm, AlarmType, Device } from './core/types.js';
 import { Forwarder } from './core/forwarder.js';
+import { BroadcastService } from './core/broadcast-service.js';
+import { smsBroadcastChannel } from './core/broadcast-sms-channel.js';
+import { radioBroadcastChannel } from './core/broadcast-radio-channel.js';
+import { BroadcastStore } from './store/broadcast-store.js';
+import { isSmsSmppAdapter } from '../adapters/sms-smpp/index.js';
+import { isRadioAdapter } from '../adapters/radio/index.js';
 import { LinkTestMonitor } from './core/link-test-monitor.js';
 import type { LinkConfig } from '../adapters/alarm-centre-dc09/link-config.js';
 import { GatewayError } from './errors.js';
@@ -55,6 +61,7 @@ export interface Gateway {
   /** The 110 forwarder, when an alarm-centre link is configured. */
   readonly forwarder: Forwarder | undefined;
   readonly linkTests: LinkTestMonitor;
+  readonly broadcasts: BroadcastService;
   /** Binds MQTT TCP and HTTP; returns the bound ports. */
   listen(): Promise<{ httpPort: number; mqttPort: number }>;
   close(): Promise<void>;
@@ -190,6 +197,23 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     forwarder = fwd;
   }
 
+  // One call, a hundred answers: broadcasts over radio and SMS with roll-call.
+  const broadcasts = new BroadcastService({
+    config: config.broadcast,
+    repo: new BroadcastStore(store.db),
+    audit: store,
+    alarms,
+    registry,
+    bus,
+    clock,
+    log: log.child({ part: 'broadcast' }),
+  });
+  const sms = adapters.get('sms-smpp');
+  if (sms && isSmsSmppAdapter(sms)) broadcasts.bindChannel(smsBroadcastChannel(sms));
+  const radio = adapters.get('radio');
+  if (isRadioAdapter(radio)) broadcasts.bindChannel(radioBroadcastChannel(radio));
+  broadcasts.start();
+
   // A crash can come between committing an alarm and publishing it: publish open alarms again.
   await Promise.all(alarms.openAlarms().map(publishAlarm));
 
@@ -206,6 +230,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     counters,
     broker,
     linkTests,
+    broadcasts,
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
   });
@@ -225,6 +250,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapters,
     forwarder,
     linkTests,
+    broadcasts,
     async listen() {
       await broker.listen();
       await http.listen({ port: config.http.port, host: config.http.host });
@@ -236,6 +262,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       if (closed) return;
       closed = true;
       await http.close();
+      broadcasts.stop();
       for (const [type, adapter] of adapters) {
         await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));
       }

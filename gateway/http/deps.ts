@@ -7,6 +7,7 @@ import type { Counters } from '../core/counters.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HealthTracker } from '../core/health-tracker.js';
 import type { LinkTestMonitor } from '../core/link-test-monitor.js';
+import type { BroadcastService } from '../core/broadcast-service.js';
 import type { Registry } from '../core/registry.js';
 import type { StateStore } from '../store/state-store.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
@@ -25,6 +26,7 @@ export interface HttpDeps {
   counters: Counters;
   broker: Broker;
   linkTests: LinkTestMonitor;
+  broadcasts?: BroadcastService;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

@@ -8,7 +8,9 @@ import type { WebSocket } from 'ws';
 import type { HttpDeps } from './deps.js';
 
 export type LiveMessage =
-  | { type: 'snapshot'; seq: number; alarms: unknown[]; health: unknown[]; at: number }
+  | { type: 'snapshot'; seq: number; alarms: unknown[]; health: unknown[]; broadcasts: unknown[]; at: number }
+  | { type: 'broadcast'; seq: number; kind: string }
+  | { type: 'ping'; seq: number; at: number }
   | { type: 'alarm'; seq: number; change: string; alarm: unknown }
   | { type: 'health'; seq: number; health: unknown };
 
@@ -34,10 +36,16 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   const offAlarm = deps.bus.on('alarm.changed', 'live', ({ alarm, change }) => broadcast({ type: 'alarm', change, alarm }));
   const offHealth = deps.bus.on('health.changed', 'live', ({ health }) => broadcast({ type: 'health', health }));
+  const offBroadcast = deps.broadcasts?.onChange((change) => broadcast({ type: 'broadcast', ...change }));
+  // A heartbeat lets viewers notice a half-open socket within seconds, not at the next alarm.
+  const ping = setInterval(() => broadcast({ type: 'ping', at: deps.clock.now() }), 15_000);
+  ping.unref();
 
   app.addHook('onClose', async () => {
     offAlarm();
     offHealth();
+    offBroadcast?.();
+    clearInterval(ping);
     for (const ws of sockets) ws.close(1001, 'gateway stopping');
     sockets.clear();
   });
@@ -56,6 +64,7 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
         at: deps.clock.now(),
         alarms: deps.alarms.openAlarms(),
         health: deps.health.all(),
+        broadcasts: deps.broadcasts?.list({ state: 'open' }) ?? [],
       }),
     );
   });

@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import { isGatewayError } from '../errors.js';
 import { alarmsRoutes } from './alarms-routes.js';
+import { broadcastsRoutes } from './broadcasts-routes.js';
 import type { HttpDeps } from './deps.js';
 import { devicesRoutes } from './devices-routes.js';
 import { healthRoutes } from './health-routes.js';
@@ -61,6 +62,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   devicesRoutes(app, deps);
   alarmsRoutes(app, deps);
   liveRoutes(app, deps);
+  if (deps.broadcasts) broadcastsRoutes(app, { broadcasts: deps.broadcasts });
 
   const wsPath = deps.config.mqtt.websocketPath;
   if (wsPath) {
@@ -70,7 +72,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   }
 
   if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
-    await app.register(fastifyStatic, { root: deps.dashboardDir, prefix: '/', wildcard: false });
+    // wildcard: files are looked up per request, so a rebuilt dashboard is served without a restart.
+    await app.register(fastifyStatic, { root: deps.dashboardDir, prefix: '/', wildcard: true });
   } else {
     app.get('/', async (_req, reply) =>
       reply

@@ -9,7 +9,9 @@ const SiteView = Type.Object({
   id: Type.String(),
   name: Type.String(),
   nameEn: Type.Optional(Type.String()),
+  kind: Type.Union([Type.Literal('school'), Type.Literal('police')]),
   district: Type.String(),
+  contacts: Type.Array(Type.Object({ name: Type.String(), role: Type.String(), phone: Type.Optional(Type.String()), radio: Type.Optional(Type.String()) })),
   location: Type.Optional(Type.Object({ lat: Type.Number(), lon: Type.Number() })),
   timeZone: Type.String(),
   protectionWindows: Type.Array(Type.Object({ days: Type.Array(Type.Integer()), start: Type.String(), end: Type.String(), label: Type.Optional(Type.String()) })),
@@ -19,6 +21,22 @@ const SiteView = Type.Object({
 });
 
 export function sitesRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  // What the dashboard needs of the configuration: names and per-alarm-type instructions.
+  app.get(
+    '/api/config/ui',
+    {
+      schema: {
+        response: {
+          200: Type.Object({
+            district: Type.Object({ id: Type.String(), name: Type.String(), nameEn: Type.Optional(Type.String()) }),
+            instructions: Type.Record(Type.String(), Type.String()),
+          }),
+        },
+      },
+    },
+    async () => ({ district: deps.config.district, instructions: deps.config.alarms.instructions }),
+  );
+
   app.get('/api/sites', { schema: { response: { 200: Type.Array(SiteView) } } }, async () => {
     const open = deps.alarms.openAlarms();
     return deps.registry.sites().map((site) => {
@@ -32,7 +50,9 @@ export function sitesRoutes(app: FastifyInstance, deps: HttpDeps): void {
         id: site.id,
         name: site.name,
         ...(site.nameEn ? { nameEn: site.nameEn } : {}),
+        kind: site.kind ?? ('school' as const),
         district: site.district,
+        contacts: site.contacts,
         ...(site.location ? { location: site.location } : {}),
         timeZone: site.timeZone,
         protectionWindows: site.protectionWindows,

@@ -49,7 +49,10 @@ describe('button press to alarm board', () => {
       const { body } = await api<Alarm>(t, `/api/alarms/${live.id}`);
       return body.timeline.some((e) => e.action === 'forward-acked') ? body : undefined;
     });
-    expect(acked).toStrictEqual({
+    // The broadcast to patrol officers and the school is linked from the timeline.
+    const broadcastEntry = acked.timeline.find((e) => e.action === 'broadcast');
+    expect(broadcastEntry?.data?.broadcastId).toEqual(expect.any(String));
+    expect({ ...acked, timeline: acked.timeline.filter((e) => e.action !== 'broadcast') }).toStrictEqual({
       id: live.id,
       type: 'panic',
       severity: 'critical',
@@ -103,7 +106,7 @@ describe('button press to alarm board', () => {
     expect(ack.body.state).toBe('acknowledged');
     const res = await api<Alarm>(t, `/api/alarms/${id}/resolve`, post({ by: '值班员张伟', note: '误报，学生误触' }));
     expect(res.body.state).toBe('resolved');
-    expect(res.body.timeline.filter((e) => !e.action.startsWith('forward-')).map((e) => [e.action, e.by, e.note ?? null])).toStrictEqual([
+    expect(res.body.timeline.filter((e) => !e.action.startsWith('forward-') && e.action !== 'broadcast').map((e) => [e.action, e.by, e.note ?? null])).toStrictEqual([
       ['raised', dev, null],
       ['acknowledged', '值班员张伟', '已电话联系门卫'],
       ['resolved', '值班员张伟', '误报，学生误触'],
