@@ -5,6 +5,7 @@
 import type { AdapterFactory } from './types.js';
 import { alarmCentreDc09Adapter } from './alarm-centre-dc09/index.js';
 import { barrierModbusAdapter } from './barrier-modbus/index.js';
+import { cameraOnvifAdapter } from './camera-onvif/index.js';
 import { mqttNativeAdapter } from './mqtt-native/index.js';
 import { panelDc09Adapter } from './panel-dc09/index.js';
 import { radioAdapter } from './radio/index.js';
@@ -15,6 +16,7 @@ export const ADAPTERS: readonly AdapterFactory<never>[] = [
   mqttNativeAdapter,
   alarmCentreDc09Adapter,
   barrierModbusAdapter,
+  cameraOnvifAdapter,
   smsSmppAdapter,
   radioAdapter,
   panelDc09Adapter,

@@ -1,0 +1,64 @@
+/** Configuration of the camera-onvif adapter and the options of each camera device. */
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
+import { CameraError } from './errors.js';
+
+export const CameraOnvifConfigSchema = Type.Object(
+  {
+    checkIntervalSeconds: Type.Integer({ minimum: 0, default: 60, description: 'Background check of every camera; 0 disables' }),
+    checkTimeoutMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'Whole check of one camera, from when it gets a slot' }),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'One ONVIF SOAP request' }),
+    streamTimeoutMs: Type.Integer({ minimum: 500, default: 8000, description: 'RTSP connect plus first frames' }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'Cameras checked at once (each runs one ffmpeg)' }),
+    probeSeconds: Type.Number({ minimum: 0.2, maximum: 10, default: 1.5, description: 'Seconds of video decoded per check (at least 1 s so an on-screen clock changes)' }),
+    clockDriftSeconds: Type.Number({ minimum: 0, default: 30, description: 'Allowed camera clock offset' }),
+    blackThreshold: Type.Number({ minimum: 0, maximum: 1, default: 0.1, description: 'Mean luma below which the picture is black' }),
+    frozenMaxDelta: Type.Integer({ minimum: 0, maximum: 255, default: 6, description: 'Largest pixel change (0-255) that still counts as the same picture' }),
+    frozenMinSpanMs: Type.Integer({ minimum: 0, default: 1000, description: 'Frames at least this far apart within one check are compared' }),
+    changedThreshold: Type.Number({ minimum: 0, maximum: 2, default: 0.5, description: 'Dissimilarity to the reference picture above which the view changed' }),
+    pictureSource: Type.Union([Type.Literal('stream'), Type.Literal('snapshot')], { default: 'stream', description: 'Where the analysed picture comes from' }),
+    rtspTransport: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
+    ffmpegPath: Type.String({ minLength: 1, default: 'ffmpeg' }),
+    events: Type.Boolean({ default: true, description: 'Subscribe to ONVIF events (tamper, video loss)' }),
+  },
+  { additionalProperties: false },
+);
+export type CameraOnvifConfig = Static<typeof CameraOnvifConfigSchema>;
+
+const configCheck = TypeCompiler.Compile(CameraOnvifConfigSchema);
+
+/** Defaults applied and validated, for callers that do not go through the gateway's loader. */
+export function cameraOnvifConfig(partial: Partial<CameraOnvifConfig> = {}): CameraOnvifConfig {
+  const value: unknown = Value.Default(CameraOnvifConfigSchema, structuredClone(partial));
+  if (!configCheck.Check(value)) {
+    const errors = [...configCheck.Errors(value)].map((e) => `${e.path}: ${e.message}`);
+    throw new Error(`GW_ERR_CONFIG_INVALID: camera-onvif ${errors.join('; ')}`);
+  }
+  return value;
+}
+
+export const CameraDeviceOptionsSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 80 }),
+    username: Type.String({ default: '' }),
+    password: Type.String({ default: '' }),
+    path: Type.String({ pattern: '^/', default: '/onvif/device_service' }),
+    /** Media profile to check; the first profile (usually the main stream) otherwise. */
+    profileToken: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: true },
+);
+export type CameraDeviceOptions = Static<typeof CameraDeviceOptionsSchema>;
+
+const optionsCheck = TypeCompiler.Compile(CameraDeviceOptionsSchema);
+
+export function parseDeviceOptions(deviceId: string, options: Record<string, unknown>): CameraDeviceOptions {
+  const value: unknown = Value.Default(CameraDeviceOptionsSchema, structuredClone(options));
+  if (!optionsCheck.Check(value)) {
+    const errors = [...optionsCheck.Errors(value)].map((e) => `options${e.path}: ${e.message}`);
+    throw new CameraError('GW_ERR_CAMERA_OPTIONS', `${deviceId}: ${errors.join('; ')}`);
+  }
+  return value;
+}
