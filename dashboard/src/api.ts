@@ -1,0 +1,98 @@
+/**
+ * The gateway's HTTP API as the dashboard uses it. URLs are relative to the page, so the
+ * dashboard also works behind a reverse proxy that mounts the gateway under a prefix.
+ */
+import type { Alarm, DeviceView, GatewayHealth, SiteView } from './model.js';
+
+/** An API call that failed; `code` is the gateway's stable GW_ERR_* code when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ActionInput {
+  note?: string;
+  by?: string;
+}
+
+export type Query = Record<string, string | number | undefined>;
+
+export class ApiClient {
+  constructor(
+    private readonly base: string,
+    private readonly fetchFn: typeof fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  url(path: string, query: Query = {}): string {
+    const u = new URL(path, this.base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') u.searchParams.set(k, String(v));
+    return u.toString();
+  }
+
+  /** ws:// or wss:// URL of the live feed, next to the API. */
+  liveUrl(): string {
+    const u = new URL('api/live', this.base);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    return u.toString();
+  }
+
+  health(): Promise<GatewayHealth> {
+    return this.get('api/health');
+  }
+
+  sites(): Promise<SiteView[]> {
+    return this.get('api/sites');
+  }
+
+  devices(query: { site?: string; kind?: string; status?: string; reason?: string } = {}): Promise<DeviceView[]> {
+    return this.get('api/devices', query);
+  }
+
+  alarms(query: { state?: string; site?: string; limit?: number } = {}): Promise<Alarm[]> {
+    return this.get('api/alarms', query);
+  }
+
+  acknowledge(id: string, input: ActionInput): Promise<Alarm> {
+    return this.post(`api/alarms/${encodeURIComponent(id)}/ack`, input);
+  }
+
+  resolve(id: string, input: ActionInput): Promise<Alarm> {
+    return this.post(`api/alarms/${encodeURIComponent(id)}/resolve`, input);
+  }
+
+  private async get<T>(path: string, query: Query = {}): Promise<T> {
+    return this.send<T>(this.url(path, query), { headers: { accept: 'application/json' } });
+  }
+
+  private async post<T>(path: string, body: ActionInput): Promise<T> {
+    const clean: ActionInput = {};
+    if (body.note?.trim()) clean.note = body.note.trim();
+    if (body.by?.trim()) clean.by = body.by.trim();
+    return this.send<T>(this.url(path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(clean),
+    });
+  }
+
+  private async send<T>(url: string, init: RequestInit): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(url, init);
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', (err as Error).message);
+    }
+    if (!res.ok) {
+      // Gateway errors are { statusCode, code, error, message } (gateway/http/server.ts).
+      const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+      throw new ApiError(res.status, body.code ?? `HTTP_${res.status}`, body.message ?? res.statusText);
+    }
+    return (await res.json()) as T;
+  }
+}

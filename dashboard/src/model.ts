@@ -1,0 +1,56 @@
+/**
+ * What the dashboard receives from the gateway's HTTP API and /api/live. Domain types come
+ * from the gateway's core (type-only imports: nothing of the gateway is bundled).
+ */
+import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity } from '../../gateway/core/types.js';
+
+export type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity };
+
+/** GET /api/sites (gateway/http/sites-routes.ts). */
+export interface SiteView {
+  id: string;
+  name: string;
+  nameEn?: string;
+  /** 'school' or 'police' (a command centre hosting the district's channels); not yet sent by every gateway. */
+  kind?: string;
+  district: string;
+  location?: { lat: number; lon: number };
+  timeZone: string;
+  protectionWindows: ProtectionWindow[];
+  devices: number;
+  worstStatus: string;
+  openAlarms: number;
+}
+
+/** GET /api/devices (gateway/http/devices-routes.ts). */
+export interface DeviceView {
+  id: string;
+  siteId: string;
+  kind: string;
+  adapter: string;
+  name: string;
+  options: Record<string, unknown>;
+  health: Health;
+  /** Buttons: the last end-to-end test the 110 centre acknowledged. */
+  linkTest?: { at: number; latencyMs: number; receiver?: string };
+}
+
+/** GET /api/health (gateway/http/health-routes.ts), the part the dashboard reads. */
+export interface GatewayHealth {
+  status: 'ok';
+  district: string;
+  openAlarms: number;
+}
+
+/** GET /api/live messages (gateway/http/live-routes.ts). */
+export type LiveMessage =
+  | { type: 'snapshot'; seq: number; alarms: Alarm[]; health: Health[]; at: number }
+  | { type: 'alarm'; seq: number; change: string; alarm: Alarm }
+  | { type: 'health'; seq: number; health: Health };
+
+export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, major: 1, minor: 2, warning: 3 };
+export const STATUS_RANK: Readonly<Record<string, number>> = { offline: 0, degraded: 1, unknown: 2, ok: 3 };
+
+export const isOpen = (a: Alarm): boolean => a.state !== 'resolved';
+/** Flashes and sounds until someone acknowledges it. */
+export const isUnackedCritical = (a: Alarm): boolean => a.state === 'active' && a.severity === 'critical';

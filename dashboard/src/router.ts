@@ -1,0 +1,39 @@
+/**
+ * Hash routes, so every view is a link an officer can bookmark or put on a second screen:
+ * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=.
+ */
+import type { OutageFilter } from './derive.js';
+
+export type Route = { view: 'board'; alarmId?: string } | { view: 'schools'; siteId?: string } | { view: 'outages'; filter: OutageFilter };
+
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#\/?/, '');
+  const [path = '', query = ''] = raw.split('?', 2);
+  const [view, id] = path.split('/').map((p) => decodeURIComponent(p));
+  if (view === 'schools') return id ? { view: 'schools', siteId: id } : { view: 'schools' };
+  if (view === 'outages') {
+    const q = new URLSearchParams(query);
+    const filter: OutageFilter = {};
+    for (const k of ['site', 'kind', 'reason'] as const) {
+      const v = q.get(k);
+      if (v) filter[k] = v;
+    }
+    return { view: 'outages', filter };
+  }
+  return id ? { view: 'board', alarmId: id } : { view: 'board' };
+}
+
+export function routeHref(route: Route): string {
+  switch (route.view) {
+    case 'board':
+      return route.alarmId ? `#/board/${encodeURIComponent(route.alarmId)}` : '#/board';
+    case 'schools':
+      return route.siteId ? `#/schools/${encodeURIComponent(route.siteId)}` : '#/schools';
+    case 'outages': {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(route.filter)) if (v) q.set(k, v);
+      const s = q.toString();
+      return s ? `#/outages?${s}` : '#/outages';
+    }
+  }
+}

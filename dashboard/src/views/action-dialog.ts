@@ -1,0 +1,102 @@
+/**
+ * The second click of acknowledge/resolve: a small modal dialog with the officer's name and
+ * an optional note. <dialog> gives focus trapping and Escape-to-cancel for free.
+ */
+import { ApiError } from '../api.js';
+import { h } from '../dom.js';
+import type { Alarm } from '../model.js';
+import { deviceName, siteName, type ActionKind, type ViewContext } from './context.js';
+
+export interface OperatorField {
+  get(): string;
+  set(name: string): void;
+}
+
+export class ActionDialog {
+  readonly root: HTMLDialogElement = h('dialog', { class: 'action-dialog', attrs: { 'aria-labelledby': 'action-dialog-title' } });
+  private returnFocus: Element | null = null;
+
+  constructor(
+    private readonly ctx: ViewContext,
+    private readonly operator: OperatorField,
+  ) {
+    this.root.addEventListener('close', () => {
+      if (this.returnFocus instanceof HTMLElement && this.returnFocus.isConnected) this.returnFocus.focus();
+      this.returnFocus = null;
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.root.open;
+  }
+
+  open(alarm: Alarm, kind: ActionKind): void {
+    const { i18n } = this.ctx;
+    if (this.root.open) this.root.close();
+    this.returnFocus = document.activeElement;
+    const nameInput = h('input', {
+      id: 'action-operator',
+      attrs: { type: 'text', name: 'by', autocomplete: 'name', maxlength: 64, required: true, value: this.operator.get(), placeholder: i18n.t('operator.placeholder') },
+    });
+    nameInput.value = this.operator.get();
+    const note = h('textarea', { id: 'action-note', attrs: { name: 'note', rows: 3, maxlength: 1000, placeholder: i18n.t('dialog.notePlaceholder') } });
+    const error = h('p', { class: 'dialog-error', attrs: { role: 'alert' } });
+    const confirmText = i18n.t(kind === 'ack' ? 'dialog.confirmAck' : 'dialog.confirmResolve');
+    const confirm = h('button', { class: `btn ${kind === 'ack' ? 'btn-ack' : 'btn-resolve'}`, attrs: { type: 'submit', 'data-action': 'confirm' } }, confirmText);
+    const cancel = h('button', { class: 'btn btn-secondary', attrs: { type: 'button', 'data-action': 'cancel' }, on: { click: () => this.root.close() } }, i18n.t('dialog.cancel'));
+
+    const submit = async (ev: Event) => {
+      ev.preventDefault();
+      const by = nameInput.value.trim();
+      if (!by) {
+        error.textContent = i18n.t('dialog.nameRequired');
+        nameInput.focus();
+        return;
+      }
+      this.operator.set(by);
+      confirm.disabled = true;
+      confirm.textContent = i18n.t('dialog.sending');
+      error.textContent = '';
+      const what = `${i18n.alarmType(alarm.type)} · ${siteName(this.ctx, alarm.siteId)}`;
+      try {
+        const input = { by, note: note.value };
+        const updated = kind === 'ack' ? await this.ctx.api.acknowledge(alarm.id, input) : await this.ctx.api.resolve(alarm.id, input);
+        this.ctx.store.upsertAlarm(updated);
+        this.root.close();
+        this.ctx.toast(i18n.t(kind === 'ack' ? 'toast.acked' : 'toast.resolved', { what }));
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 409 || err.status === 404)) {
+          // Someone else was quicker (or it cleared itself): the live feed brings the new state.
+          this.root.close();
+          this.ctx.toast(i18n.t('error.conflict'), 'error');
+          return;
+        }
+        const msg = err instanceof ApiError && err.status === 0 ? i18n.t('error.network') : (err as Error).message;
+        error.textContent = i18n.t('error.actionFailed', { msg });
+        confirm.disabled = false;
+        confirm.textContent = confirmText;
+      }
+    };
+
+    const form = h(
+      'form',
+      { on: { submit: (ev) => void submit(ev) } },
+      h('h2', { id: 'action-dialog-title' }, i18n.t(kind === 'ack' ? 'dialog.ackTitle' : 'dialog.resolveTitle')),
+      h('p', { class: 'dialog-what' }, `${i18n.alarmType(alarm.type)} · ${siteName(this.ctx, alarm.siteId)}${alarm.deviceId ? ` · ${deviceName(this.ctx, alarm.deviceId)}` : ''}`),
+      h('label', { attrs: { for: 'action-operator' } }, i18n.t('operator.label')),
+      nameInput,
+      h('label', { attrs: { for: 'action-note' } }, i18n.t('dialog.note')),
+      note,
+      error,
+      h('div', { class: 'dialog-buttons' }, cancel, confirm),
+    );
+    // Ctrl+Enter sends from the note field, as in chat tools officers know.
+    note.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();
+    });
+    this.root.setAttribute('data-kind', kind);
+    this.root.replaceChildren(form);
+    this.root.showModal();
+    (nameInput.value ? note : nameInput).focus();
+  }
+}

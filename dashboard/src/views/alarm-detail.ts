@@ -1,0 +1,131 @@
+/**
+ * One alarm in full: what, where, since when, what to do, the school's cameras and the
+ * timeline (raised, repeats, who acknowledged, forwarding to 110 with its latency…).
+ * Rebuilt only when the alarm, the cameras' health or the language changes, so a button that
+ * has focus keeps it while the board ticks.
+ */
+import { h } from '../dom.js';
+import { dateTime, relTime } from '../format.js';
+import { instructionsFor } from '../instructions.js';
+import type { Alarm, AlarmEntry, DeviceView } from '../model.js';
+import { routeHref } from '../router.js';
+import { actorName, deviceName, siteName, type ViewContext } from './context.js';
+import { reasonList, severityBadge, statusBadge } from './widgets.js';
+
+export class AlarmDetail {
+  readonly root = h('aside', { class: 'alarm-detail' });
+  private signature = '';
+
+  constructor(private readonly ctx: ViewContext) {}
+
+  show(alarm: Alarm | undefined): void {
+    const cameras = alarm ? this.cameras(alarm.siteId) : [];
+    const sig = [
+      alarm?.id,
+      alarm?.updatedAt,
+      alarm?.timeline.length,
+      alarm?.state,
+      this.ctx.i18n.lang,
+      this.ctx.store.hasRegistry(),
+      ...cameras.map((c) => `${c.id}:${this.ctx.store.healthOf(c).status}:${this.ctx.store.healthOf(c).reasons.length}`),
+    ].join('|');
+    if (sig === this.signature) return;
+    this.signature = sig;
+    const hadFocus = this.root.contains(document.activeElement);
+    this.root.setAttribute('aria-label', this.ctx.i18n.t('detail.label'));
+    this.root.replaceChildren(...(alarm ? this.content(alarm, cameras) : [h('p', { class: 'empty-state' }, this.ctx.i18n.t('board.select'))]));
+    if (hadFocus) this.root.querySelector<HTMLElement>('button, a')?.focus({ preventScroll: true });
+  }
+
+  private cameras(siteId: string): DeviceView[] {
+    return this.ctx.store
+      .devices()
+      .filter((d) => d.siteId === siteId && d.kind === 'camera')
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private content(alarm: Alarm, cameras: DeviceView[]): HTMLElement[] {
+    return this.blocks(alarm, cameras).filter((b): b is HTMLElement => b !== null);
+  }
+
+  private blocks(alarm: Alarm, cameras: DeviceView[]): (HTMLElement | null)[] {
+    const { i18n } = this.ctx;
+    const now = this.ctx.now();
+    const instructions = instructionsFor(alarm.type, i18n.lang);
+    const actions = h(
+      'div',
+      { class: 'detail-actions' },
+      alarm.state === 'active'
+        ? h('button', { class: 'btn btn-ack', attrs: { type: 'button', 'data-action': 'ack' }, on: { click: () => this.ctx.requestAction(alarm, 'ack') } }, i18n.t('action.ack'))
+        : null,
+      alarm.state !== 'resolved'
+        ? h('button', { class: 'btn btn-resolve', attrs: { type: 'button', 'data-action': 'resolve' }, on: { click: () => this.ctx.requestAction(alarm, 'resolve') } }, i18n.t('action.resolve'))
+        : null,
+    );
+    return [
+      h(
+        'header',
+        { class: `detail-head sev-${alarm.severity}`, attrs: { 'data-alarm-id': alarm.id } },
+        h('div', { class: 'detail-badges' }, severityBadge(this.ctx, alarm.severity), h('span', { class: `state-label state-label-${alarm.state}` }, i18n.alarmState(alarm.state)), alarm.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('board.drill')) : null),
+        h('h2', { class: 'detail-title' }, i18n.alarmType(alarm.type)),
+        h(
+          'dl',
+          { class: 'detail-facts' },
+          h('dt', {}, i18n.t('detail.school')),
+          h('dd', {}, h('a', { attrs: { href: routeHref({ view: 'schools', siteId: alarm.siteId }) } }, siteName(this.ctx, alarm.siteId))),
+          alarm.deviceId ? [h('dt', {}, i18n.t('detail.device')), h('dd', {}, deviceName(this.ctx, alarm.deviceId))] : [],
+          h('dt', {}, i18n.t('detail.raisedAt')),
+          h('dd', {}, dateTime(i18n, alarm.raisedAt, now), ' · ', relTime(i18n, alarm.raisedAt, 'ago', now)),
+          alarm.repeats > 0 ? [h('dt', {}, i18n.t('detail.repeats')), h('dd', { class: 'detail-repeats' }, i18n.t('detail.repeatsLine', { n: alarm.repeats }))] : [],
+        ),
+        actions,
+      ),
+      instructions
+        ? h(
+            'section',
+            { class: 'detail-block detail-instructions' },
+            h('h3', {}, i18n.t('detail.instructions')),
+            h('p', { class: 'instructions-text' }, instructions.text),
+            // TODO(api): drop the marker once GET /api/config/ui serves config.alarms.instructions.
+            instructions.isDefault ? h('p', { class: 'hint' }, i18n.t('detail.instructionsDefault')) : null,
+          )
+        : null,
+      h(
+        'section',
+        { class: 'detail-block detail-cameras' },
+        h('h3', {}, i18n.t('detail.cameras')),
+        cameras.length === 0
+          ? h('p', { class: 'hint' }, i18n.t('detail.noCameras'))
+          : h(
+              'ul',
+              { class: 'camera-list' },
+              cameras.map((c) => {
+                const health = this.ctx.store.healthOf(c);
+                return h('li', { class: `camera status-${health.status}`, attrs: { 'data-device-id': c.id } }, h('span', { class: 'camera-name' }, c.name), statusBadge(this.ctx, health.status), health.status === 'ok' ? null : reasonList(this.ctx, health));
+              }),
+            ),
+      ),
+      h(
+        'section',
+        { class: 'detail-block detail-timeline' },
+        h('h3', {}, i18n.t('detail.timeline')),
+        h('ol', { class: 'timeline' }, alarm.timeline.map((e) => this.entry(e, now))),
+        alarm.summary ? h('p', { class: 'hint detail-summary' }, `${i18n.t('detail.summary')}: ${alarm.summary}`) : null,
+      ),
+    ];
+  }
+
+  private entry(e: AlarmEntry, now: number): HTMLElement {
+    const { i18n } = this.ctx;
+    const data = Object.entries(e.data ?? {});
+    return h(
+      'li',
+      { class: `tl-entry tl-${e.action}`, attrs: { 'data-action': e.action } },
+      h('time', { class: 'tl-time', attrs: { datetime: new Date(e.at).toISOString() } }, dateTime(i18n, e.at, now)),
+      h('span', { class: 'tl-action' }, i18n.action(e.action)),
+      h('span', { class: 'tl-by' }, actorName(this.ctx, e.by)),
+      e.note ? h('p', { class: 'tl-note' }, e.note) : null,
+      data.length > 0 ? h('dl', { class: 'tl-data' }, data.map(([k, v]) => [h('dt', {}, i18n.dataKey(k)), h('dd', {}, String(v))])) : null,
+    );
+  }
+}

@@ -1,0 +1,48 @@
+/** What every view gets from the app: state, strings, the API and the app's actions. */
+import type { ApiClient } from '../api.js';
+import type { I18n } from '../i18n/i18n.js';
+import type { Alarm, DeviceView } from '../model.js';
+import type { Prefs } from '../prefs.js';
+import type { Route } from '../router.js';
+import type { Change, DashboardStore } from '../store.js';
+
+export type ActionKind = 'ack' | 'resolve';
+
+export interface ViewContext {
+  store: DashboardStore;
+  i18n: I18n;
+  api: ApiClient;
+  prefs: Prefs;
+  now(): number;
+  navigate(route: Route): void;
+  /** Opens the note dialog for acknowledge or resolve (the second click confirms). */
+  requestAction(alarm: Alarm, kind: ActionKind): void;
+  toast(text: string, tone?: 'info' | 'error'): void;
+}
+
+export type RenderReason = Change | 'lang' | 'route' | 'init';
+
+export interface View {
+  readonly root: HTMLElement;
+  render(reason: RenderReason): void;
+  /** The view is leaving the screen. */
+  dispose?(): void;
+}
+
+/** Device name for display: the registry's name, else the id. */
+export function deviceName(ctx: ViewContext, deviceId: string | undefined): string {
+  if (!deviceId) return '';
+  return ctx.store.device(deviceId)?.name ?? deviceId;
+}
+
+export function siteName(ctx: ViewContext, siteId: string): string {
+  return ctx.i18n.siteName(ctx.store.site(siteId), siteId);
+}
+
+/** Who did a timeline step, in words: a device by its name, the system, or the officer's name. */
+export function actorName(ctx: ViewContext, by: string): string {
+  if (by === 'system') return ctx.i18n.t('by.system');
+  if (by === 'operator') return ctx.i18n.t('by.operator');
+  const device: DeviceView | undefined = ctx.store.device(by);
+  return device ? device.name : by;
+}

@@ -1,0 +1,169 @@
+/**
+ * The top bar an officer glances at: what is open, whether the screen is live (已连接 /
+ * 重连中), the clock, who is on duty, sound and language.
+ */
+import { h, setAttrs, setText } from '../dom.js';
+import { CHANNEL_KINDS, outageRows, worstStatus } from '../derive.js';
+import { clockTime } from '../format.js';
+import { isUnackedCritical } from '../model.js';
+import { routeHref, type Route } from '../router.js';
+import type { SoundState } from '../sound.js';
+import type { RenderReason, ViewContext } from './context.js';
+
+export interface HeaderActions {
+  toggleMute(): void;
+  toggleLang(): void;
+  operator(): string;
+  setOperator(name: string): void;
+}
+
+export class Header {
+  private readonly title = h('h1', { class: 'app-title' });
+  private readonly district = h('span', { class: 'district' });
+  private readonly navBoard = h('a', { class: 'nav-link', attrs: { href: '#/board', 'data-nav': 'board' } });
+  private readonly navSchools = h('a', { class: 'nav-link', attrs: { href: '#/schools', 'data-nav': 'schools' } });
+  private readonly navOutages = h('a', { class: 'nav-link', attrs: { href: '#/outages', 'data-nav': 'outages' } });
+  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages);
+  private readonly operatorLabel = h('label', { attrs: { for: 'operator-name' } });
+  private readonly operatorInput = h('input', { id: 'operator-name', attrs: { type: 'text', autocomplete: 'name', maxlength: 64 } });
+  private readonly muteButton = h('button', { class: 'btn btn-header btn-mute', attrs: { type: 'button', 'data-action': 'mute' } });
+  private readonly langButton = h('button', { class: 'btn btn-header btn-lang', attrs: { type: 'button', 'data-action': 'lang' } });
+  private readonly channels = h('div', { class: 'channels', attrs: { role: 'group' } });
+  private readonly conn = h('div', { class: 'conn', attrs: { role: 'status', 'data-testid': 'connection' } });
+  private readonly clock = h('time', { class: 'clock' });
+  readonly root: HTMLElement;
+  private soundState: SoundState = 'off';
+  private route: Route = { view: 'board' };
+
+  constructor(
+    private readonly ctx: ViewContext,
+    private readonly actions: HeaderActions,
+  ) {
+    this.operatorInput.value = actions.operator();
+    this.operatorInput.addEventListener('change', () => actions.setOperator(this.operatorInput.value.trim()));
+    this.muteButton.addEventListener('click', () => actions.toggleMute());
+    this.langButton.addEventListener('click', () => actions.toggleLang());
+    this.root = h(
+      'header',
+      { class: 'app-header' },
+      h('div', { class: 'brand' }, this.title, this.district),
+      this.nav,
+      this.channels,
+      h(
+        'div',
+        { class: 'header-tools' },
+        h('div', { class: 'operator' }, this.operatorLabel, this.operatorInput),
+        this.muteButton,
+        this.langButton,
+        this.conn,
+        this.clock,
+      ),
+    );
+  }
+
+  setOperator(name: string): void {
+    if (document.activeElement !== this.operatorInput) this.operatorInput.value = name;
+  }
+
+  setSound(state: SoundState): void {
+    this.soundState = state;
+    this.render('alarms');
+  }
+
+  setRoute(route: Route): void {
+    this.route = route;
+    this.render('route');
+  }
+
+  render(_reason: RenderReason): void {
+    const { store, i18n } = this.ctx;
+    setText(this.title, i18n.t('app.title'));
+    setText(this.district, store.district);
+    this.nav.setAttribute('aria-label', i18n.t('nav.label'));
+
+    const open = store.openAlarms();
+    const unacked = open.filter(isUnackedCritical).length;
+    const outages = outageRows(store.devices(), (d) => store.healthOf(d)).length;
+    this.navLink(this.navBoard, 'board', i18n.t('nav.board'), open.length, unacked > 0 ? 'critical' : open.length > 0 ? 'warn' : 'none');
+    this.navLink(this.navSchools, 'schools', i18n.t('nav.schools'), undefined, 'none');
+    this.navLink(this.navOutages, 'outages', i18n.t('nav.outages'), outages, outages > 0 ? 'warn' : 'none');
+
+    this.renderChannels();
+    setText(this.operatorLabel, i18n.t('operator.label'));
+    this.operatorInput.placeholder = i18n.t('operator.placeholder');
+
+    const muted = this.soundState === 'muted';
+    setText(this.muteButton, i18n.t(muted ? 'sound.muted' : 'sound.mute'));
+    setAttrs(this.muteButton, {
+      'aria-pressed': muted ? 'true' : 'false',
+      title: i18n.t('sound.muteHint'),
+      disabled: this.soundState === 'off',
+      'data-sound': this.soundState,
+    });
+    setText(this.langButton, i18n.t('lang.other'));
+    setAttrs(this.langButton, { 'aria-label': i18n.t('lang.otherLabel'), lang: i18n.lang === 'zh' ? 'en' : 'zh' });
+
+    this.tick();
+  }
+
+  /** Once a second: the clock and the retry countdown. */
+  tick(): void {
+    this.renderConnection();
+    const now = this.ctx.now();
+    setText(this.clock, clockTime(this.ctx.i18n, now));
+    this.clock.dateTime = new Date(now).toISOString();
+    this.clock.setAttribute('aria-label', this.ctx.i18n.t('clock.label'));
+  }
+
+  private renderConnection(): void {
+    const { store, i18n } = this.ctx;
+    const state = store.connection;
+    this.conn.dataset.state = state;
+    this.conn.className = `conn conn-${state}`;
+    const retry = state === 'reconnecting' && store.retryAt ? Math.max(0, Math.ceil((store.retryAt - this.ctx.now()) / 1000)) : 0;
+    const label = i18n.t(state === 'live' ? 'conn.live' : state === 'reconnecting' ? 'conn.reconnecting' : 'conn.connecting');
+    const countdown = retry > 0 ? ` · ${i18n.t('conn.retryIn', { s: retry })}` : '';
+    if (this.conn.textContent === label + countdown) return;
+    // The countdown is for eyes only: a screen reader hears the state change, not every second.
+    this.conn.replaceChildren(
+      h('span', { class: 'conn-dot', attrs: { 'aria-hidden': 'true' } }),
+      h('span', { class: 'conn-text' }, label),
+      h('span', { class: 'conn-retry', attrs: { 'aria-hidden': 'true' } }, countdown),
+    );
+  }
+
+  /** The district's channels (110 link, SMS, radio): if one is down, alarms do not get out. */
+  private renderChannels(): void {
+    const { store, i18n } = this.ctx;
+    this.channels.setAttribute('aria-label', i18n.t('channels.label'));
+    const devices = store.devices();
+    const chips = CHANNEL_KINDS.flatMap((kind) => {
+      const own = devices.filter((d) => d.kind === kind);
+      if (own.length === 0) return [];
+      const status = worstStatus(own.map((d) => store.healthOf(d).status));
+      return [{ kind, status }];
+    });
+    const sig = `${i18n.lang}|${chips.map((c) => `${c.kind}:${c.status}`).join(',')}`;
+    if (this.channels.dataset.sig === sig) return;
+    this.channels.dataset.sig = sig;
+    this.channels.replaceChildren(
+      ...chips.map((c) =>
+        h(
+          'a',
+          { class: `chip status-${c.status}`, attrs: { href: routeHref({ view: 'outages', filter: { kind: c.kind } }), 'data-channel': c.kind, 'data-status': c.status } },
+          h('span', { class: 'chip-name' }, i18n.t(`channel.${c.kind}`)),
+          h('span', { class: 'chip-status' }, i18n.status(c.status)),
+        ),
+      ),
+    );
+  }
+
+  private navLink(a: HTMLElement, view: Route['view'], label: string, count: number | undefined, tone: 'critical' | 'warn' | 'none'): void {
+    const current = this.route.view === view;
+    setAttrs(a, { 'aria-current': current ? 'page' : undefined });
+    const sig = `${label}|${count ?? ''}|${tone}`;
+    if (a.dataset.sig === sig) return;
+    a.dataset.sig = sig;
+    a.replaceChildren(label, ...(count !== undefined ? [h('span', { class: `count count-${tone}`, attrs: { 'data-count': count } }, String(count))] : []));
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The duty officer's dashboard end to end: the real gateway (in process, ephemeral ports), the
+ * simulated district over real MQTT, and Debian's Chromium. The live WebSocket is routed
+ * through playwright so a test can cut it and keep it cut, as a network outage would.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import pino from 'pino';
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alarm } from '../../gateway/core/types.js';
+import { DistrictSimulator } from '../../simulators/district.js';
+import { connectAs, eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { ensureDashboardBuilt, launchChromium, screenshotDir, type Browser } from './browser.js';
+
+const OFFICER = '张警官';
+
+interface LiveRoute {
+  blocked: boolean;
+  page?: WebSocketRoute;
+  server?: WebSocketRoute;
+  connects: number;
+}
+
+describe('duty-officer dashboard on the real gateway', () => {
+  let t: TestGateway;
+  let district: DistrictSimulator;
+  let browser: Browser;
+  let page: Page;
+  const clients: MqttClient[] = [];
+  const live: LiveRoute = { blocked: false, connects: 0 };
+  const shots = screenshotDir();
+
+  const api = async <T>(path: string, init?: RequestInit): Promise<T> => {
+    const res = await fetch(`${t.baseUrl}${path}`, init);
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+    return (await res.json()) as T;
+  };
+  const post = (path: string, body: unknown) => api<Alarm>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  /** Presses a button as a real MQTT client (its own client id, beside the simulated device). */
+  const press = async (deviceId: string): Promise<Alarm> => {
+    const siteId = deviceId.replace(/-btn-\d+$/, '');
+    const client = await connectAs(t.mqttUrl, deviceId, { clientId: `e2e-${deviceId}-${clients.length}` });
+    clients.push(client);
+    await client.publishAsync(`campus/v1/${siteId}/${deviceId}/event`, JSON.stringify({ type: 'press' }), { qos: 1 });
+    // PUBACK: the alarm is committed (gateway guarantee), so the API has it now.
+    const open = await api<Alarm[]>(`/api/alarms?state=open&site=${siteId}`);
+    const alarm = open.find((a) => a.type === 'panic' && a.deviceId === deviceId);
+    if (!alarm) throw new Error(`no open panic for ${deviceId}`);
+    return alarm;
+  };
+
+  const openRowIds = () => page.$$eval('.alarm-list:not(.alarm-list--resolved) > li', (rows) => rows.map((r) => (r as HTMLElement).dataset.alarmId ?? ''));
+  const screenshot = (name: string) => page.screenshot({ path: join(shots, name) });
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    mkdirSync(shots, { recursive: true });
+    // Buttons time out after 5 s of silence, so a dead one shows as no-heartbeat in the test.
+    t = await startGateway({ health: { heartbeatTimeout: { 'alarm-button': 5 } } });
+    district = new DistrictSimulator({ url: t.mqttUrl, config: t.gw.loaded.config, devices: t.gw.loaded.devices, log: pino({ level: 'silent' }), heartbeatMs: 1000 });
+    await district.start();
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.routeWebSocket(/\/api\/live$/, (ws) => {
+      live.connects++;
+      if (live.blocked) {
+        // The gateway is "unreachable": the page's socket opens and drops at once.
+        void ws.close({ code: 4001, reason: 'e2e: gateway unreachable' });
+        return;
+      }
+      live.page = ws;
+      live.server = ws.connectToServer();
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const c of clients) await c.endAsync().catch(() => undefined);
+    await district?.stop();
+    await t?.close();
+    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+  }, 60_000);
+
+  it('opens on the Chinese board, connected to the live feed', async () => {
+    await page.goto(`${t.baseUrl}/`);
+    await page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    expect(await page.textContent('[data-testid="connection"]')).toContain('已连接');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    expect(await page.textContent('[data-nav="board"]')).toContain('报警');
+    expect(await page.isHidden('[data-testid="stale-banner"]')).toBe(true);
+  });
+
+  it('flashes a new critical alarm and sounds until it is acknowledged in the page', async () => {
+    const alarm = await press('sch-01-btn-1');
+    const row = `.alarm-row[data-alarm-id="${alarm.id}"]`;
+    // Pushed over /api/live: the row appears and flashes (the 2 s target is a benchmark's job).
+    await page.waitForSelector(`${row}.is-flashing[data-state="active"]`, { timeout: 5000 });
+    await page.waitForFunction(() => document.documentElement.dataset.alarmSound === 'sounding');
+    await page.click(row);
+    await page.waitForSelector(`.alarm-detail [data-alarm-id="${alarm.id}"]`);
+    expect(await page.textContent('.alarm-detail .instructions-text')).toContain('110');
+    expect(await page.$$eval('.alarm-detail .camera-list > li', (li) => li.length)).toBe(4);
+    await screenshot('board-critical.png');
+
+    await page.fill('#operator-name', OFFICER);
+    await page.press('#operator-name', 'Tab');
+    await page.click('.alarm-detail button[data-action="ack"]');
+    await page.waitForSelector('dialog.action-dialog[open][data-kind="ack"]');
+    expect(await page.inputValue('#action-operator')).toBe(OFFICER);
+    await page.fill('#action-note', '已电话联系门卫室，民警已出发');
+    await page.click('dialog.action-dialog button[data-action="confirm"]');
+
+    const acked = await eventually(async () => {
+      const a = await api<Alarm>(`/api/alarms/${alarm.id}`);
+      return a.state === 'acknowledged' ? a : undefined;
+    });
+    expect(acked.timeline.filter((e) => e.action === 'acknowledged')).toStrictEqual([
+      { at: expect.any(Number), action: 'acknowledged', by: OFFICER, note: '已电话联系门卫室，民警已出发' },
+    ]);
+    await page.waitForSelector(`${row}[data-state="acknowledged"]:not(.is-flashing)`);
+    await page.waitForFunction(() => document.documentElement.dataset.alarmSound === 'off');
+    expect(await page.textContent('.alarm-detail .timeline')).toContain(OFFICER);
+  });
+
+  it('resolves with a note and moves the alarm to the resolved list', async () => {
+    const [alarm] = (await api<Alarm[]>('/api/alarms?state=acknowledged&site=sch-01')).filter((a) => a.deviceId === 'sch-01-btn-1');
+    if (!alarm) throw new Error('no acknowledged alarm');
+    await page.click(`.alarm-row[data-alarm-id="${alarm.id}"]`);
+    // Keyboard: R opens the resolve dialog for the selected alarm.
+    await page.keyboard.press('r');
+    await page.waitForSelector('dialog.action-dialog[open][data-kind="resolve"]');
+    await page.fill('#action-note', '误报，已核实');
+    await page.press('#action-note', 'Control+Enter');
+    const resolved = await eventually(async () => {
+      const a = await api<Alarm>(`/api/alarms/${alarm.id}`);
+      return a.state === 'resolved' ? a : undefined;
+    });
+    expect(resolved.timeline.at(-1)).toStrictEqual({ at: expect.any(Number), action: 'resolved', by: OFFICER, note: '误报，已核实' });
+    await page.waitForSelector(`.alarm-list--resolved .alarm-row[data-alarm-id="${alarm.id}"][data-state="resolved"]`);
+  });
+
+  it('lists an offline device under outages with its reason, and counts schools per reason', async () => {
+    district.drop('sch-09-btn-1');
+    await page.goto(`${t.baseUrl}/#/outages?site=sch-09`);
+    const row = 'tr[data-device-id="sch-09-btn-1"][data-status="offline"]';
+    await page.waitForSelector(row);
+    expect(await page.textContent(`${row} [data-reason="offline"]`)).toContain('离线');
+
+    // The dead button of sch-03 never reported: no-heartbeat once its 5 s are up.
+    await page.goto(`${t.baseUrl}/#/outages`);
+    await page.waitForSelector('tr[data-device-id="sch-03-btn-1"] [data-reason="no-heartbeat"]');
+    await page.selectOption('select[data-filter="reason"]', 'no-heartbeat');
+    await page.waitForFunction(() => location.hash === '#/outages?reason=no-heartbeat');
+    const shown = await page.$$eval('.outages-table tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.deviceId));
+    expect(shown).toContain('sch-03-btn-1');
+    expect(await page.textContent('.reason-card[data-reason="no-heartbeat"] .card-schools')).toMatch(/33 所学校中 \d+ 所受影响/);
+
+    // The page and /api/devices?status=not-ok agree on what is not OK.
+    await page.goto(`${t.baseUrl}/#/outages`);
+    await eventually(async () => {
+      const fromApi = (await api<{ id: string }[]>('/api/devices?status=not-ok')).map((d) => d.id).sort();
+      const onPage = (await page.$$eval('.outages-table tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.deviceId ?? ''))).sort();
+      return JSON.stringify(fromApi) === JSON.stringify(onPage) || undefined;
+    });
+    expect(await page.textContent('[data-testid="outage-summary"]')).toMatch(/涉及 \d+ \/ 33 所学校/);
+    await screenshot('outages.png');
+  });
+
+  it('shows every school as a tile coloured by its worst state, and a school with its devices', async () => {
+    await page.goto(`${t.baseUrl}/#/schools`);
+    await page.waitForSelector('.school-grid .tile[data-site-id="sch-09"][data-status="offline"]');
+    expect(await page.$$eval('.school-grid:not(.school-grid--others) > .tile', (tiles) => tiles.length)).toBe(33);
+    await screenshot('schools.png');
+    await page.click('.tile[data-site-id="sch-09"] a');
+    await page.waitForSelector('[data-view="school"] tr[data-device-id="sch-09-btn-1"][data-status="offline"]');
+    expect(await page.textContent('[data-view="school"] tr[data-device-id="sch-09-btn-1"]')).toContain('离线');
+    await screenshot('school-detail.png');
+  });
+
+  it('switches to English and back, and remembers the choice', async () => {
+    const alarm = await press('sch-02-btn-1');
+    await page.goto(`${t.baseUrl}/#/board`);
+    await page.waitForSelector(`.alarm-row.is-flashing[data-alarm-id="${alarm.id}"]`);
+    await page.click('button[data-action="lang"]');
+    await page.waitForFunction(() => document.documentElement.lang === 'en-GB');
+    expect(await page.textContent('[data-nav="board"]')).toContain('Alarms');
+    expect(await page.textContent(`.alarm-row[data-alarm-id="${alarm.id}"] .row-title`)).toContain('Panic button');
+    expect(await page.textContent(`.alarm-row[data-alarm-id="${alarm.id}"] .row-where`)).toContain('Chengdong No.2 Middle School');
+    await page.reload();
+    await page.waitForSelector(`.alarm-row[data-alarm-id="${alarm.id}"]`);
+    expect(await page.textContent('[data-testid="connection"]')).toContain('Connected');
+    await page.click(`.alarm-row[data-alarm-id="${alarm.id}"]`);
+    await screenshot('board-en.png');
+    await page.click('button[data-action="lang"]');
+    await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+    expect(await page.textContent('[data-nav="board"]')).toContain('报警');
+  });
+
+  it('resyncs after the live socket drops: changes made meanwhile show, no row missing or doubled', async () => {
+    await page.goto(`${t.baseUrl}/#/board`);
+    await page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    const before = live.connects;
+    live.blocked = true;
+    await live.page?.close({ code: 4000, reason: 'e2e: network cut' });
+    await live.server?.close();
+    await page.waitForSelector('[data-testid="connection"][data-state="reconnecting"]');
+    expect(await page.textContent('[data-testid="connection"]')).toContain('重连中');
+    expect(await page.isVisible('[data-testid="stale-banner"]')).toBe(true);
+
+    // While the screen is cut off: a new alarm, and another officer acknowledges one.
+    const fresh = await press('sch-04-btn-1');
+    const [other] = (await api<Alarm[]>('/api/alarms?state=active&site=sch-02')).filter((a) => a.deviceId === 'sch-02-btn-1');
+    if (!other) throw new Error('no active alarm at sch-02');
+    await post(`/api/alarms/${other.id}/ack`, { by: '李警官' });
+    await eventually(() => (live.connects > before ? true : undefined));
+
+    live.blocked = false;
+    await page.waitForSelector('[data-testid="connection"][data-state="live"]', { timeout: 30_000 });
+    await page.waitForSelector(`.alarm-row[data-alarm-id="${fresh.id}"].is-flashing`);
+    await page.waitForSelector(`.alarm-row[data-alarm-id="${other.id}"][data-state="acknowledged"]`);
+    const open = (await api<Alarm[]>('/api/alarms?state=open')).map((a) => a.id).sort();
+    const rows = await openRowIds();
+    expect(new Set(rows).size).toBe(rows.length);
+    expect([...rows].sort()).toStrictEqual(open);
+    expect(await page.isHidden('[data-testid="stale-banner"]')).toBe(true);
+  });
+});
