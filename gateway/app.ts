@@ -38,11 +38,12 @@ import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { StateStore } from './store/state-store.js';
 import type { TelemetryStore } from './store/telemetry-store.js';
+import { createTelemetryStore } from './store/telemetry-factory.js';
 
 export interface BuildOptions {
   log?: Logger;
   clock?: Clock;
-  /** Telemetry store; when omitted none is used (readings are still processed). */
+  /** Telemetry store; by default InfluxDB when configured, else the embedded store. */
   telemetry?: TelemetryStore;
 }
 
@@ -57,6 +58,7 @@ export interface Gateway {
   readonly store: StateStore;
   readonly bus: EventBus;
   readonly counters: Counters;
+  readonly telemetry: TelemetryStore;
   readonly adapters: ReadonlyMap<string, Adapter>;
   /** The 110 forwarder, when an alarm-centre link is configured. */
   readonly forwarder: Forwarder | undefined;
@@ -101,6 +103,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapterConfigs.set(type, adapterConfig(factory, raw));
   }
 
+  const telemetry = opts.telemetry ?? createTelemetryStore(config, dataDir, log.child({ part: 'telemetry' }), clock);
   const counters = new Counters();
   const bus = new EventBus(log.child({ part: 'bus' }));
   const registry = new Registry(loaded.sites, loaded.devices);
@@ -110,12 +113,12 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const isPassive = (d: Device) => factories.get(d.adapter)?.availability !== 'active';
   const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
   const rules = new AlarmRules(alarms, registry, clock, { offlineAlarmAfter: config.health.offlineAlarmAfter }, log.child({ part: 'rules' }));
-  const pipeline = new Pipeline(registry, health, rules, opts.telemetry, bus, clock, counters);
+  const pipeline = new Pipeline(registry, health, rules, telemetry, bus, clock, counters);
   const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir });
 
   bus.on('health.changed', 'rules', ({ health: h, previous }) => rules.onHealth(h, previous));
   bus.on('health.changed', 'telemetry', ({ health: h }) =>
-    opts.telemetry?.write([
+    telemetry.write([
       {
         measurement: 'health',
         tags: { site: h.siteId, device: h.deviceId, kind: h.kind },
@@ -124,6 +127,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       },
     ]),
   );
+  bus.on('alarm.changed', 'telemetry', ({ alarm, change }) => {
+    const device = alarm.deviceId ? registry.get(alarm.deviceId) : undefined;
+    telemetry.write([
+      {
+        measurement: 'alarm',
+        tags: { site: alarm.siteId, device: alarm.deviceId ?? '', kind: device?.kind ?? 'alarm-centre', type: alarm.type },
+        fields: { change, state: alarm.state, severity: alarm.severity, repeats: alarm.repeats, drill: alarm.drill, id: alarm.id },
+        at: alarm.updatedAt,
+      },
+    ]);
+  });
   bus.on('reject', 'counters', (r) => counters.inc(`rejects.${r.reason}`));
   // Retained current state of every alarm for MQTT integrators [DESIGN: campus/v1/alarms/{id}].
   const publishAlarm = (alarm: Alarm) =>
@@ -132,7 +146,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       .catch((err: unknown) => log.warn({ err, alarmId: alarm.id }, 'alarm publish failed'));
   bus.on('alarm.changed', 'mqtt', ({ alarm }) => void publishAlarm(alarm));
 
-  await opts.telemetry?.start();
+  await telemetry.start();
   await broker.start();
   health.start();
 
@@ -225,7 +239,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     health,
     alarms,
     store,
-    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
+    telemetry,
     bus,
     counters,
     broker,
@@ -247,6 +261,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     store,
     bus,
     counters,
+    telemetry,
     adapters,
     forwarder,
     linkTests,
@@ -271,7 +286,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       rules.stop();
       health.stop();
       await broker.stop();
-      await opts.telemetry?.stop();
+      await telemetry.stop();
       store.close();
     },
   };

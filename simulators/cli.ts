@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../gateway/config.js';
 import { createLogger } from '../gateway/logger.js';
 import { DistrictSimulator } from './district.js';
+import { startFarEnds } from './far-ends.js';
 
 const HELP = `Simulated district for the campus-safety gateway
 
@@ -18,6 +19,9 @@ Options:
   --heartbeat <seconds>   telemetry period (default simulation.heartbeatSeconds)
   --site <id>             only this school (repeatable)
   --press <device-id>     press this button once connected, then keep running
+  --far-ends <bind-host>  also run the 110 receivers and the SMS centre the configuration
+                          names, bound on this host (docker compose: 0.0.0.0)
+  --panel-host <host>     the gateway's host for DC-09 panels (default 127.0.0.1)
   -h, --help              this text
 
 Commands on stdin once running:
@@ -41,6 +45,8 @@ async function main(): Promise<void> {
       heartbeat: { type: 'string' },
       site: { type: 'string', multiple: true },
       press: { type: 'string' },
+      'far-ends': { type: 'string' },
+      'panel-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -52,6 +58,7 @@ async function main(): Promise<void> {
   const loaded = loadConfig({ env });
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'simulator' });
   const url = values.url ?? `mqtt://127.0.0.1:${loaded.config.mqtt.port}`;
+  const farEnds = values['far-ends'] ? await startFarEnds(loaded.config, log, { bindHost: values['far-ends'] }) : undefined;
   const sim = new DistrictSimulator({
     url,
     config: loaded.config,
@@ -59,6 +66,7 @@ async function main(): Promise<void> {
     log,
     ...(values.heartbeat ? { heartbeatMs: Number(values.heartbeat) * 1000 } : {}),
     ...(values.site ? { sites: values.site } : {}),
+    ...(values['panel-host'] ? { panelHost: values['panel-host'] } : {}),
   });
   await sim.start();
   if (values.press) await sim.press(values.press);
@@ -66,6 +74,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     await sim.stop();
+    await farEnds?.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

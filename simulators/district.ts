@@ -25,6 +25,8 @@ export interface DistrictOptions {
   connectConcurrency?: number;
   /** The gateway's DC-09 receiver port, when not the configured one (tests on ephemeral ports). */
   panelPort?: number;
+  /** The gateway's host for DC-09 panels (default 127.0.0.1). */
+  panelHost?: string;
 }
 
 function chosenSites(opts: DistrictOptions): (id: string) => boolean {
@@ -81,7 +83,7 @@ export class DistrictSimulator {
     const cfg = this.opts.config.adapters['panel-dc09'] as { port?: number } | undefined;
     if (!cfg?.port) return;
     for (const d of this.opts.devices.filter((x) => x.adapter === 'panel-dc09' && sites(x.siteId))) {
-      const sim = new Dc09PanelSimulator({ host: '127.0.0.1', port: this.opts.panelPort ?? cfg.port, account: String(d.options.account ?? '0'), persistent: true });
+      const sim = new Dc09PanelSimulator({ host: this.opts.panelHost ?? '127.0.0.1', port: this.opts.panelPort ?? cfg.port, account: String(d.options.account ?? '0'), persistent: true });
       await sim.start();
       this.panels.set(d.id, sim);
       if (!(this.opts.config.simulation.faults[d.id] ?? []).includes('no-link-test')) await sim.test('manual').catch(() => undefined);

@@ -20,23 +20,28 @@ interface LinkEndpoints {
   secondary?: { host: string; port: number };
 }
 
-export async function startFarEnds(config: GatewayConfig, log: Logger): Promise<FarEnds> {
+/**
+ * Starts the far ends the configuration points at on loopback; with `bindHost` (a separate
+ * simulators container), starts them whatever host is configured and binds there.
+ */
+export async function startFarEnds(config: GatewayConfig, log: Logger, opts: { bindHost?: string } = {}): Promise<FarEnds> {
+  const wanted = (host: string) => opts.bindHost !== undefined || LOOPBACK.has(host);
   const centres: FarEnds['centres'] = [];
   const link = config.adapters['alarm-centre-dc09'] as LinkEndpoints | undefined;
   for (const name of ['primary', 'secondary'] as const) {
     const ep = link?.[name];
-    if (!ep || !LOOPBACK.has(ep.host)) continue;
+    if (!ep || !wanted(ep.host)) continue;
     const sim = new AlarmCentreSimulator({ log: log.child({ sim: `110-${name}` }) });
     // Its query/control API sits 70 ports above the receiver (12110 → 12180).
-    const started = await sim.start({ host: ep.host, port: ep.port, httpPort: ep.port + 70 });
+    const started = await sim.start({ host: opts.bindHost ?? ep.host, port: ep.port, httpHost: opts.bindHost ?? '127.0.0.1', httpPort: ep.port + 70 });
     centres.push({ name, sim, ...started });
     log.info({ receiver: name, port: started.port, httpPort: started.httpPort }, '110 alarm-centre simulator listening');
   }
   const smsConfig = config.adapters['sms-smpp'] as { host?: string; port?: number; systemId?: string; password?: string } | undefined;
   let sms: SmsCentreSimulator | undefined;
-  if (smsConfig?.host && smsConfig.port && LOOPBACK.has(smsConfig.host)) {
+  if (smsConfig?.host && smsConfig.port && wanted(smsConfig.host)) {
     sms = new SmsCentreSimulator({ log: log.child({ sim: 'smsc' }) });
-    await sms.start({ host: smsConfig.host, port: smsConfig.port, systemId: smsConfig.systemId ?? 'campusgw', password: smsConfig.password ?? '', receiptDelayMs: 1500 });
+    await sms.start({ host: opts.bindHost ?? smsConfig.host, port: smsConfig.port, systemId: smsConfig.systemId ?? 'campusgw', password: smsConfig.password ?? '', receiptDelayMs: 1500 });
     log.info({ port: smsConfig.port }, 'SMS centre (SMPP) simulator listening');
   }
   return {

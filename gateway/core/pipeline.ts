@@ -76,8 +76,9 @@ export class Pipeline {
   }
 }
 
+/** Field names as stored: dots of flattened payloads become underscores (sim.status → sim_status). */
 function numericOrText(data: Record<string, Scalar>): Record<string, Scalar> {
   const out: Record<string, Scalar> = {};
-  for (const [k, v] of Object.entries(data)) if (typeof v !== 'number' || Number.isFinite(v)) out[k] = v;
+  for (const [k, v] of Object.entries(data)) if (typeof v !== 'number' || Number.isFinite(v)) out[k.replaceAll('.', '_')] = v;
   return out;
 }

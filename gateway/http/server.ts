@@ -15,6 +15,7 @@ import { devicesRoutes } from './devices-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { sitesRoutes } from './sites-routes.js';
+import { telemetryRoutes } from './telemetry-routes.js';
 
 function levelAtLeastWarn(level: string): string {
   return ['fatal', 'error', 'silent'].includes(level) ? level : 'warn';
@@ -62,6 +63,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   devicesRoutes(app, deps);
   alarmsRoutes(app, deps);
   liveRoutes(app, deps);
+  telemetryRoutes(app, deps);
   if (deps.broadcasts) broadcastsRoutes(app, { broadcasts: deps.broadcasts });
 
   const wsPath = deps.config.mqtt.websocketPath;
