@@ -132,6 +132,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    barriers: Type.Object(
+      {
+        /** A barrier lowered inside a protection window for longer than this raises barrier-down-in-window. */
+        downInWindowGraceSeconds: Type.Number({ minimum: 0, default: 120 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     alarms: Type.Object(
       {
         /** Instructions shown to the duty officer per alarm type (Chinese first). */

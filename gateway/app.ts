@@ -25,6 +25,7 @@ import { Registry } from './core/registry.js';
 import { AlarmRules } from './core/rules.js';
 import type { Alarm, AlarmType, Device } from './core/types.js';
 import { Forwarder } from './core/forwarder.js';
+import { BarrierWatch } from './core/barrier-watch.js';
 import { BroadcastService } from './core/broadcast-service.js';
 import { smsBroadcastChannel } from './core/broadcast-sms-channel.js';
 import { radioBroadcastChannel } from './core/broadcast-radio-channel.js';
@@ -116,6 +117,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const pipeline = new Pipeline(registry, health, rules, telemetry, bus, clock, counters);
   const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir });
 
+  const barrierWatch = new BarrierWatch(registry, alarms, health, clock, config.barriers.downInWindowGraceSeconds);
+  bus.on('device.event', 'barriers', (e) => barrierWatch.onEvent(e));
   bus.on('health.changed', 'rules', ({ health: h, previous }) => rules.onHealth(h, previous));
   bus.on('health.changed', 'telemetry', ({ health: h }) =>
     telemetry.write([
@@ -243,6 +246,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     bus,
     counters,
     broker,
+    adapters,
     linkTests,
     broadcasts,
     startedAt: clock.now(),
@@ -284,6 +288,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       await forwarder?.stop();
       linkTests.stop();
       rules.stop();
+      barrierWatch.stop();
       health.stop();
       await broker.stop();
       await telemetry.stop();

@@ -15,6 +15,9 @@ export const ERRORS = {
   GW_ERR_BAD_REQUEST: { status: 400, message: 'bad request' },
   GW_ERR_NOT_FOUND: { status: 404, message: 'not found' },
   GW_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  GW_ERR_NOT_SUPPORTED: { status: 409, message: 'the device does not support this' },
+  GW_ERR_COMMAND_FAILED: { status: 502, message: 'device command failed' },
+  GW_ERR_COMMAND_TIMEOUT: { status: 504, message: 'device command timed out' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

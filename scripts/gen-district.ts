@@ -65,7 +65,13 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
     devices.push({ id: did, kind: 'alarm-button', name: `一键报警 ${buttonPlaces[b - 1]}`, secret: secret(did) });
   }
   const bar = `${id}-bar-1`;
-  devices.push({ id: bar, kind: 'barrier', name: '校门防冲撞装置', secret: secret(bar) });
+  // The first five schools' barriers hang off the district's Modbus TCP controller; the rest
+  // report over MQTT themselves.
+  if (n <= 5) {
+    devices.push({ id: bar, kind: 'barrier', adapter: 'barrier-modbus', name: '校门防冲撞装置 (Modbus)', options: { controller: 'district-plc', unitId: n, model: 'sim-rb1' } });
+  } else {
+    devices.push({ id: bar, kind: 'barrier', name: '校门防冲撞装置', secret: secret(bar) });
+  }
   const cameraPlaces = ['校门', '操场', '教学楼走廊', '围墙'];
   // One kindergarten reports through a vendor alarm panel speaking SIA DC-09, not MQTT.
   if (n === 33) {
@@ -138,6 +144,7 @@ const config = {
       { user: 'integrator', topic: 'campus/v1/+/+/status', access: 'read' },
     ],
   },
+  barriers: { downInWindowGraceSeconds: 120 },
   health: { lowBatteryPercent: 20, simExpiringDays: 30, linkTestMaxAgeDays: 7, offlineAlarmAfter: 300 },
   alarms: {
     instructions: {
@@ -162,6 +169,8 @@ const config = {
       supervisionSeconds: 30,
       forward: ['panic', 'barrier-impact'],
     },
+    // Barrier controllers polled over Modbus TCP (the simulated district runs one on 12502).
+    'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: 12502 } }, pollIntervalMs: 1000 },
     // Vendor panels report to the gateway's own DC-09 receiver.
     'panel-dc09': { host: '0.0.0.0', port: 12120 },
     // The district SMS platform; the simulated district runs an SMSC simulator here.

@@ -6,12 +6,14 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
 import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
+import { BarrierControllerSimulator } from './barrier-modbus/simulator.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export interface FarEnds {
   centres: { name: string; sim: AlarmCentreSimulator; port: number; httpPort?: number }[];
   sms?: SmsCentreSimulator;
+  plcs: BarrierControllerSimulator[];
   stop(): Promise<void>;
 }
 
@@ -44,11 +46,23 @@ export async function startFarEnds(config: GatewayConfig, log: Logger, opts: { b
     await sms.start({ host: opts.bindHost ?? smsConfig.host, port: smsConfig.port, systemId: smsConfig.systemId ?? 'campusgw', password: smsConfig.password ?? '', receiptDelayMs: 1500 });
     log.info({ port: smsConfig.port }, 'SMS centre (SMPP) simulator listening');
   }
+  // Modbus barrier controllers the district's barriers name, with one unit per barrier.
+  const barrierCfg = config.adapters['barrier-modbus'] as { controllers?: Record<string, { host: string; port: number }> } | undefined;
+  const plcs: BarrierControllerSimulator[] = [];
+  for (const [name, ep] of Object.entries(barrierCfg?.controllers ?? {})) {
+    if (!wanted(ep.host)) continue;
+    const units = config.sites.flatMap((s) => s.devices).filter((d) => d.adapter === 'barrier-modbus' && d.options?.controller === name).map((d) => Number(d.options?.unitId ?? 1));
+    const plc = new BarrierControllerSimulator({ host: opts.bindHost ?? ep.host, port: ep.port, units, travelMs: 3000, initial: 'raised', log: log.child({ sim: name }) });
+    await plc.start();
+    plcs.push(plc);
+    log.info({ controller: name, port: ep.port, units: units.length }, 'Modbus barrier controller simulator listening');
+  }
   return {
     centres,
     ...(sms ? { sms } : {}),
+    plcs,
     async stop() {
-      await Promise.all([...centres.map((c) => c.sim.stop()), sms?.stop()]);
+      await Promise.all([...centres.map((c) => c.sim.stop()), sms?.stop(), ...plcs.map((p) => p.stop())]);
     },
   };
 }

@@ -112,7 +112,7 @@ export class BarrierModbusAdapter implements Adapter, BarrierCommander {
     this.config = config;
     const connectGate = new Gate(config.maxConcurrentConnects);
     for (const device of devices) {
-      const options = readDeviceOptions(device, config.models, []);
+      const options = readDeviceOptions(device, config.models, [], config.controllers);
       const model = options && config.models[options.model];
       if (!options || !model) continue; // unreachable: resolveBarrierConfig checked them
       const key = `${options.host}:${options.port}`;

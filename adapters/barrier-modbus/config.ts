@@ -129,6 +129,15 @@ export const BarrierModbusConfigSchema = Type.Object(
       // Without it a Record lets keys that miss the pattern through unchecked.
       additionalProperties: false,
     }),
+    /**
+     * Named Modbus TCP endpoints (a PLC or a Modbus gateway with many barriers behind it);
+     * a device may give `options.controller` instead of `host`/`port`.
+     */
+    controllers: Type.Record(
+      Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
+      Type.Object({ host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: false }),
+      { default: {}, additionalProperties: false },
+    ),
     pollIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
     /** Per request (and per connect) timeout. */
     timeoutMs: Type.Integer({ minimum: 10, default: 800 }),

@@ -78,14 +78,21 @@ export function readDeviceOptions(
   device: Device,
   models: Record<string, BarrierModel>,
   errors: string[],
+  controllers: Record<string, { host: string; port: number }> = {},
 ): BarrierDeviceOptions | undefined {
   const at = `devices.${device.id}`;
   const o = device.options;
   const before = errors.length;
   if (device.kind !== 'barrier') errors.push(`${at}.kind: barrier-modbus owns only 'barrier' devices, not '${device.kind}'`);
-  const host = o.host;
-  if (typeof host !== 'string' || host.length === 0) errors.push(`${at}.options.host: required, a host name or IP address`);
-  const port = o.port ?? DEFAULT_MODBUS_PORT;
+  let endpoint: { host?: unknown; port?: unknown } = o;
+  if (o.controller !== undefined) {
+    const named = typeof o.controller === 'string' ? controllers[o.controller] : undefined;
+    if (!named) errors.push(`${at}.options.controller: unknown controller ${JSON.stringify(o.controller)} (declared: ${Object.keys(controllers).join(', ') || '(none)'})`);
+    else endpoint = named;
+  }
+  const host = endpoint.host;
+  if (o.controller === undefined && (typeof host !== 'string' || host.length === 0)) errors.push(`${at}.options.host: required, a host name or IP address`);
+  const port = endpoint.port ?? DEFAULT_MODBUS_PORT;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     errors.push(`${at}.options.port: must be an integer 1–65535`);
   }
@@ -124,7 +131,7 @@ export function validateBarrierConfig(raw: unknown, devices: Device[] = []): str
   const endpoints = new Map<string, string>();
   for (const device of devices) {
     if (device.adapter !== BARRIER_ADAPTER_TYPE) continue;
-    const opts = readDeviceOptions(device, config.models, errors);
+    const opts = readDeviceOptions(device, config.models, errors, config.controllers);
     if (!opts) continue;
     const key = `${opts.host}:${opts.port}#${opts.unitId}`;
     const other = endpoints.get(key);

@@ -92,10 +92,11 @@ async function fullCheck(device: Device, signal: AbortSignal, deps: CheckDeps, e
     try {
       const outcome = await extra.run(device, check, signal);
       const add = sanitizeCheck({ status: 'ok', reasons: outcome.reasons ?? [], evidence: outcome.evidence ?? {} });
+      // The extra's fresher evidence replaces base reasons of the same code, and those it disproved.
       const clear = new Set<string>(outcome.clear ?? []);
-      const kept = check.reasons.filter((r) => !clear.has(r.code));
-      const cleared = kept.length !== check.reasons.length;
-      check.reasons = [...kept, ...add.reasons.filter((r) => !kept.some((k) => k.code === r.code && k.detail === r.detail))];
+      const replaced = new Set<string>([...clear, ...add.reasons.map((r) => r.code)]);
+      const cleared = check.reasons.some((r) => clear.has(r.code));
+      check.reasons = [...check.reasons.filter((r) => !replaced.has(r.code)), ...add.reasons];
       Object.assign(check.evidence, add.evidence);
       if (cleared) check.status = check.reasons.length === 0 && check.status === 'unknown' ? 'unknown' : statusOfReasons(check.reasons);
       else if (add.reasons.length > 0 && STATUS_RANK[check.status] < STATUS_RANK.degraded) check.status = 'degraded';

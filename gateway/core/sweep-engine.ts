@@ -4,6 +4,8 @@
  * report sealed into the hash chain. Dependencies are injected; no I/O of its own.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../../adapters/types.js';
 import type { Clock } from './clock.js';
@@ -36,6 +38,8 @@ export interface SweepEngineDeps {
   /** Optional extras by name (`button-self-test`); a request may only name these. */
   extras?: ReadonlyMap<string, SweepExtra>;
   newId?: (now: number) => string;
+  /** A turn of the event loop between checks (default setImmediate; tests may pass a microtask). */
+  yieldTurn?: () => Promise<unknown>;
 }
 
 export interface SweepEngineOptions {
@@ -128,7 +132,10 @@ export class SweepEngine {
     };
     const context = sweepContext(this.deps.registry, devices, this.deps.district);
     this.deps.recorder.create(record, context);
-    const sweep: ActiveSweep = { record, context, devices, results: [], ctl: new AbortController(), done: Promise.resolve(record) };
+    const ctl = new AbortController();
+    // Every check in flight listens for the cancel: not a leak, so no MaxListenersExceededWarning.
+    setMaxListeners(record.options.concurrency + 10, ctl.signal);
+    const sweep: ActiveSweep = { record, context, devices, results: [], ctl, done: Promise.resolve(record) };
     this.active.set(record.id, sweep);
     sweep.done = this.run(sweep).catch((err: unknown) => {
       this.active.delete(record.id);
@@ -175,6 +182,10 @@ export class SweepEngine {
     let next = 0;
     const worker = async () => {
       while (!signal.aborted && next < devices.length) {
+        // Passive checks finish in microtasks: without a turn of the event loop between them a
+        // large sweep would hold MQTT and HTTP for its whole length.
+        await (this.deps.yieldTurn ?? nextTurn)();
+        if (signal.aborted || next >= devices.length) return;
         const device = devices[next++] as Device;
         const result = await checkDevice(device, checkDeps, { timeoutMs: record.options.timeoutMs, extras: record.options.extras, cancel: signal });
         if (!result) return;

@@ -1,67 +1,71 @@
 /**
  * Optional sweep extra for alarm buttons (`extras: ['button-self-test']`, off by default):
- * ask the button for a fresh self-test over its command topic and wait for fresh evidence
- * from it, instead of trusting the last heartbeat. The wiring (which bus publishes, which
- * health changes count) is injected; the lead fills it in app.ts.
+ * instead of trusting the last recorded end-to-end test, ask the button for a fresh one over
+ * its command topic and wait until the 110 centre has acknowledged a test from it. The wiring
+ * (the broker's publish, the link-test record) is injected; the lead fills it in app.ts.
  */
 import type { Clock } from './clock.js';
 import type { HealthView, SweepExtra, SweepExtraOutcome } from './sweep-check.js';
-import type { Health } from './types.js';
+import type { Scalar } from './types.js';
 
 export const BUTTON_SELF_TEST = 'button-self-test';
 
 export interface ButtonSelfTestDeps {
-  /** Publishes to the gateway's broker (MqttBus.publish). */
+  /** Publishes to the gateway's broker (MqttBus.publish, QoS 1). */
   publish(topic: string, payload: string): Promise<void>;
+  /** The button's last end-to-end test the centre acknowledged, gateway time (LinkTestMonitor.last). */
+  lastLinkTest(deviceId: string): { at: number; latencyMs: number; receiver?: string } | undefined;
   health: HealthView;
-  /** Calls back on every health change of one device; returns the unsubscribe. */
-  watch(deviceId: string, onChange: (h: Health) => void): () => void;
   clock: Clock;
-  /** How long a button has to answer (default 10 s; the sweep's per-check deadline still applies). */
+  /** How long the button and the 110 link have (default 10 s; the sweep's per-check deadline still applies). */
   waitMs?: number;
+  /** How often to look for the acknowledgement (default 200 ms). */
+  pollMs?: number;
 }
 
 /** Gateway-to-device command topic of the v1 contract (DESIGN.md "MQTT topics"). */
 export const commandTopic = (siteId: string, deviceId: string) => `campus/v1/${siteId}/${deviceId}/cmd`;
 
-const linked = (h: Health | undefined) => !h?.reasons.some((r) => r.code === 'not-linked-110');
-const fresh = (h: Health | undefined, since: number) => h?.lastSeen !== undefined && h.lastSeen >= since;
-
 export function createButtonSelfTest(deps: ButtonSelfTestDeps): SweepExtra {
   const waitMs = deps.waitMs ?? 10_000;
+  const pollMs = deps.pollMs ?? 200;
   return {
     kinds: ['alarm-button'],
     async run(device, _base, signal): Promise<SweepExtraOutcome> {
       const sentAt = deps.clock.now();
-      let unwatch: () => void = () => undefined;
-      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const acked = () => {
+        const t = deps.lastLinkTest(device.id);
+        return t && t.at >= sentAt ? t : undefined;
+      };
+      await deps.publish(commandTopic(device.siteId, device.id), JSON.stringify({ cmd: 'self-test', at: sentAt }));
+      let poll: ReturnType<Clock['setInterval']> | undefined;
+      let deadline: ReturnType<Clock['setTimeout']> | undefined;
       let onAbort: () => void = () => undefined;
-      const answered = new Promise<boolean>((resolve, reject) => {
-        const judge = (h: Health | undefined) => {
-          if (fresh(h, sentAt) && linked(h)) resolve(true);
-        };
-        unwatch = deps.watch(device.id, judge);
-        timer = deps.clock.setTimeout(() => resolve(false), waitMs);
-        onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
-      });
-      // An abort during publish must not leave a rejection nobody is listening to yet.
-      answered.catch(() => undefined);
       try {
-        await deps.publish(commandTopic(device.siteId, device.id), JSON.stringify({ cmd: 'self-test', at: sentAt }));
-        const ok = await answered;
-        const h = deps.health.get(device.id);
-        const evidence = { selfTestMs: deps.clock.now() - sentAt };
-        if (ok) return { clear: ['not-linked-110'], evidence: { ...evidence, selfTest: 'passed' } };
-        if (fresh(h, sentAt)) {
-          const detail = h?.reasons.find((r) => r.code === 'not-linked-110')?.detail ?? 'self-test answered, 110 link not confirmed';
-          return { reasons: [{ code: 'not-linked-110', detail }], evidence: { ...evidence, selfTest: 'failed' } };
+        const test = await new Promise<ReturnType<typeof acked>>((resolve, reject) => {
+          onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+          if (signal.aborted) return onAbort();
+          signal.addEventListener('abort', onAbort, { once: true });
+          poll = deps.clock.setInterval(() => {
+            const t = acked();
+            if (t) resolve(t);
+          }, pollMs);
+          deadline = deps.clock.setTimeout(() => resolve(acked()), waitMs);
+        });
+        const evidence: Record<string, Scalar> = { selfTestMs: deps.clock.now() - sentAt };
+        if (test) {
+          evidence.selfTest = 'passed';
+          evidence.linkTestLatencyMs = test.latencyMs;
+          if (test.receiver) evidence.linkTestReceiver = test.receiver;
+          return { clear: ['not-linked-110'], evidence };
         }
-        return { reasons: [{ code: 'not-linked-110', detail: `no answer to self-test within ${waitMs} ms` }], evidence: { ...evidence, selfTest: 'no-answer' } };
+        const lastSeen = deps.health.get(device.id)?.lastSeen;
+        const silent = lastSeen === undefined || lastSeen < sentAt ? '; the button sent nothing since' : '';
+        evidence.selfTest = 'no-ack';
+        return { reasons: [{ code: 'not-linked-110', detail: `no 110-acknowledged test within ${waitMs} ms of the self-test command${silent}` }], evidence };
       } finally {
-        unwatch();
-        if (timer !== undefined) deps.clock.clearTimeout(timer);
+        if (poll !== undefined) deps.clock.clearInterval(poll);
+        if (deadline !== undefined) deps.clock.clearTimeout(deadline);
         signal.removeEventListener('abort', onAbort);
       }
     },

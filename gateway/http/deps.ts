@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Adapter } from '../../adapters/types.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { Broker } from '../broker/broker.js';
 import type { AlarmService } from '../core/alarm-service.js';
@@ -25,6 +26,7 @@ export interface HttpDeps {
   bus: EventBus;
   counters: Counters;
   broker: Broker;
+  adapters: ReadonlyMap<string, Adapter>;
   linkTests: LinkTestMonitor;
   broadcasts?: BroadcastService;
   startedAt: number;

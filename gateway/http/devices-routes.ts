@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { isBarrierCommander } from '../../adapters/barrier-modbus/index.js';
 import { deviceTopic } from '../broker/topics.js';
 import type { LinkTest } from '../core/link-test-monitor.js';
 import type { Device, Health } from '../core/types.js';
@@ -71,6 +72,41 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const device = deps.registry.get(req.params.id);
       if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
       return deviceView(device, deps.health.get(device.id), deps.clock.now(), deps.linkTests.last(device.id));
+    },
+  );
+
+  // Raise or lower a barrier; the adapter verifies the position really changed.
+  const CommandBody = Type.Object(
+    { command: Type.Union([Type.Literal('raise'), Type.Literal('lower')]), by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+    { additionalProperties: false },
+  );
+  app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof CommandBody> }>(
+    '/api/devices/:id/command',
+    {
+      schema: {
+        params: IdParam,
+        body: CommandBody,
+        response: { 200: Type.Object({ deviceId: Type.String(), command: Type.String(), position: Type.String(), latencyMs: Type.Number() }), 404: ErrorReply, 409: ErrorReply, 502: ErrorReply, 504: ErrorReply },
+      },
+    },
+    async (req) => {
+      const device = deps.registry.get(req.params.id);
+      if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
+      const adapter = deps.adapters.get(device.adapter);
+      if (!adapter || !isBarrierCommander(adapter)) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) takes no commands`);
+      const by = req.body.by ?? 'operator';
+      const audit = (outcome: string, detail?: string) =>
+        deps.store.audit({ at: deps.clock.now(), actor: by, action: 'barrier.command', target: device.id, detail: { command: req.body.command, outcome, ...(detail ? { detail } : {}) }, ip: req.ip });
+      try {
+        const result = await adapter.command(device.id, req.body.command, AbortSignal.timeout(30_000));
+        audit('ok');
+        return result;
+      } catch (err) {
+        const message = (err as Error).message;
+        audit('failed', message);
+        const code = (err as { code?: string }).code ?? '';
+        throw new GatewayError(code.endsWith('TIMEOUT') ? 'GW_ERR_COMMAND_TIMEOUT' : 'GW_ERR_COMMAND_FAILED', message, { cause: err });
+      }
     },
   );
 

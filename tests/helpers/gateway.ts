@@ -11,11 +11,12 @@ import { build, type BuildOptions, type Gateway } from '../../gateway/app.js';
 import { loadConfig, mergeLayers } from '../../gateway/config.js';
 import { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
 import { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
+import { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
 
 export interface TestGateway {
   gw: Gateway;
   /** The simulated 110 centre's primary and secondary receivers this gateway is linked to. */
-  centre: { primary: AlarmCentreSimulator; secondary: AlarmCentreSimulator; sms: SmsCentreSimulator };
+  centre: { primary: AlarmCentreSimulator; secondary: AlarmCentreSimulator; sms: SmsCentreSimulator; plc: BarrierControllerSimulator };
   httpPort: number;
   mqttPort: number;
   dataDir: string;
@@ -31,9 +32,9 @@ export function tempDir(prefix = 'gw-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-type CentreSims = Omit<TestGateway['centre'], 'sms'>;
+type CentreSims = Omit<TestGateway['centre'], 'sms' | 'plc'>;
 
-type FarEnds = CentreSims & { ports: [number, number]; sms: SmsCentreSimulator; smsPort: number };
+type FarEnds = CentreSims & { ports: [number, number]; sms: SmsCentreSimulator; smsPort: number; plc: BarrierControllerSimulator; plcPort: number };
 
 async function startCentres(): Promise<FarEnds> {
   const primary = new AlarmCentreSimulator();
@@ -42,7 +43,10 @@ async function startCentres(): Promise<FarEnds> {
   const a = await primary.start({ port: 0, httpPort: null });
   const b = await secondary.start({ port: 0, httpPort: null });
   const s = await sms.start({ host: '127.0.0.1', port: 0, systemId: 'campusgw', password: 'demo1234', receiptDelayMs: 50 });
-  return { primary, secondary, ports: [a.port, b.port], sms, smsPort: s.port };
+  // The district's Modbus barriers (sch-01..05) are units 1..5 of one controller.
+  const plc = new BarrierControllerSimulator({ host: '127.0.0.1', port: 0, units: [1, 2, 3, 4, 5], travelMs: 200, initial: 'raised' });
+  const p = await plc.start();
+  return { primary, secondary, ports: [a.port, b.port], sms, smsPort: s.port, plc, plcPort: p.port };
 }
 
 /**
@@ -69,6 +73,7 @@ export async function startGateway(
       },
       'panel-dc09': { host: '127.0.0.1', port: 0 },
       'sms-smpp': { host: '127.0.0.1', port: centre.smsPort },
+      'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: centre.plcPort } }, pollIntervalMs: 100 },
     },
     log: { level: 'silent' },
     http: { host: '127.0.0.1', port: 0 },
@@ -80,7 +85,7 @@ export async function startGateway(
   let closed = false;
   const handle: TestGateway = {
     gw,
-    centre: { primary: centre.primary, secondary: centre.secondary, sms: centre.sms },
+    centre: { primary: centre.primary, secondary: centre.secondary, sms: centre.sms, plc: centre.plc },
     httpPort,
     mqttPort,
     dataDir,
@@ -94,7 +99,7 @@ export async function startGateway(
     async close() {
       if (!closed) await gw.close();
       closed = true;
-      await Promise.all([centre.primary.stop(), centre.secondary.stop(), centre.sms.stop()]);
+      await Promise.all([centre.primary.stop(), centre.secondary.stop(), centre.sms.stop(), centre.plc.stop()]);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

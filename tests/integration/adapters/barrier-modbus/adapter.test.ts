@@ -31,6 +31,7 @@ function barrier(id: string, port: number, unitId = 1, model = 'sim-rb1'): Devic
 function config(overrides: Partial<BarrierModbusConfig> = {}): BarrierModbusConfig {
   return {
     models: { 'sim-rb1': { ...SIM_RB1_MODEL, travelTimeoutMs: 2000 } },
+    controllers: {},
     pollIntervalMs: 50,
     timeoutMs: 200,
     reconnect: { minMs: 20, maxMs: 100 },
