@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { BroadcastConfigSchema } from '../gateway/core/broadcast-config.js';
+import { SweepsConfigSchema } from '../gateway/core/sweep-config.js';
 import { DEVICE_KINDS } from '../gateway/core/types.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'lower-case id: a-z 0-9 . _ -' });
@@ -168,6 +169,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** Who is told of an incident, on which channel, with which words (一呼百应). */
     broadcast: BroadcastConfigSchema,
+    /** Technicians' health sweeps: concurrency, per-check timeout, cron schedules. */
+    sweeps: SweepsConfigSchema,
     /** Per adapter type configuration, validated against that adapter's own schema. */
     adapters: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
     sites: Type.Array(SiteSchema, { minItems: 0 }),

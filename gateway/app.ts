@@ -25,6 +25,10 @@ import { Registry } from './core/registry.js';
 import { AlarmRules } from './core/rules.js';
 import type { Alarm, AlarmType, Device } from './core/types.js';
 import { Forwarder } from './core/forwarder.js';
+import { SweepEngine } from './core/sweep-engine.js';
+import { SweepScheduler } from './core/sweep-scheduler.js';
+import { BUTTON_SELF_TEST, createButtonSelfTest } from './core/sweep-self-test.js';
+import { SweepStore } from './store/sweep-store.js';
 import { BarrierWatch } from './core/barrier-watch.js';
 import { BroadcastService } from './core/broadcast-service.js';
 import { smsBroadcastChannel } from './core/broadcast-sms-channel.js';
@@ -65,6 +69,7 @@ export interface Gateway {
   readonly forwarder: Forwarder | undefined;
   readonly linkTests: LinkTestMonitor;
   readonly broadcasts: BroadcastService;
+  readonly sweeps: SweepEngine;
   /** Binds MQTT TCP and HTTP; returns the bound ports. */
   listen(): Promise<{ httpPort: number; mqttPort: number }>;
   close(): Promise<void>;
@@ -231,6 +236,31 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   if (isRadioAdapter(radio)) broadcasts.bindChannel(radioBroadcastChannel(radio));
   broadcasts.start();
 
+  // Technicians' health sweeps, on demand and on the configured schedules.
+  const sweepStore = new SweepStore(store.db);
+  const sweeps = new SweepEngine(
+    {
+      registry,
+      health,
+      adapters,
+      recorder: sweepStore,
+      clock,
+      log: log.child({ part: 'sweeps' }),
+      heartbeatTimeout: config.health.heartbeatTimeout,
+      district: { id: config.district.id, name: config.district.name, ...(config.district.nameEn ? { nameEn: config.district.nameEn } : {}) },
+      extras: new Map([
+        [
+          BUTTON_SELF_TEST,
+          createButtonSelfTest({ publish: (topic, payload) => broker.bus.publish(topic, payload, { qos: 1 }), lastLinkTest: (id) => linkTests.last(id), health, clock }),
+        ],
+      ]),
+    },
+    { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning },
+  );
+  sweeps.start();
+  const sweepScheduler = new SweepScheduler(config.sweeps.schedules, { engine: sweeps, log: log.child({ part: 'sweep-schedule' }) });
+  sweepScheduler.start();
+
   // A crash can come between committing an alarm and publishing it: publish open alarms again.
   await Promise.all(alarms.openAlarms().map(publishAlarm));
 
@@ -249,6 +279,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapters,
     linkTests,
     broadcasts,
+    sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
   });
@@ -270,6 +301,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     forwarder,
     linkTests,
     broadcasts,
+    sweeps,
     async listen() {
       await broker.listen();
       await http.listen({ port: config.http.port, host: config.http.host });
@@ -281,6 +313,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       if (closed) return;
       closed = true;
       await http.close();
+      sweepScheduler.stop();
+      await sweeps.stop();
       broadcasts.stop();
       for (const [type, adapter] of adapters) {
         await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));

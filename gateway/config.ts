@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigSchema, type GatewayConfig } from '../config/schema.js';
 import { broadcastConfigErrors } from './core/broadcast-config.js';
+import { sweepScheduleErrors } from './core/sweep-config.js';
 import type { Device, Site } from './core/types.js';
 import { GatewayError } from './errors.js';
 
@@ -121,6 +122,7 @@ function semanticErrors(config: GatewayConfig): string[] {
     if (usernames.has(u.username)) errors.push(`/mqtt/users/${i}/username: duplicate '${u.username}'`);
     usernames.add(u.username);
   });
+  errors.push(...sweepScheduleErrors(config.sweeps.schedules));
   errors.push(...broadcastConfigErrors(config.broadcast, '/broadcast', config.sites.map((s) => s.id)));
   // simulation.faults naming devices a site file removed are ignored: a layer cannot delete
   // keys of the default's objects, and simulators only look up the devices they run.

@@ -81,9 +81,10 @@ export class DistrictSimulator {
   /** Vendor DC-09 panels: a power-up test, then NULL link tests as their heartbeat. */
   private async startPanels(sites: (id: string) => boolean, heartbeatMs: number): Promise<void> {
     const cfg = this.opts.config.adapters['panel-dc09'] as { port?: number } | undefined;
-    if (!cfg?.port) return;
+    const port = this.opts.panelPort ?? cfg?.port;
+    if (!port) return;
     for (const d of this.opts.devices.filter((x) => x.adapter === 'panel-dc09' && sites(x.siteId))) {
-      const sim = new Dc09PanelSimulator({ host: this.opts.panelHost ?? '127.0.0.1', port: this.opts.panelPort ?? cfg.port, account: String(d.options.account ?? '0'), persistent: true });
+      const sim = new Dc09PanelSimulator({ host: this.opts.panelHost ?? '127.0.0.1', port, account: String(d.options.account ?? '0'), persistent: true });
       await sim.start();
       this.panels.set(d.id, sim);
       if (!(this.opts.config.simulation.faults[d.id] ?? []).includes('no-link-test')) await sim.test('manual').catch(() => undefined);

@@ -106,7 +106,10 @@ export class HealthTracker {
   setCondition(deviceId: string, code: HealthReasonCode, active: boolean, detail?: string): void {
     const s = this.states.get(deviceId);
     if (!s) return;
-    if (active && !OFFLINE_CODES.has(code)) this.seen(s, this.clock.now());
+    // For devices an adapter checks (active), any report but "cannot reach it" is a sign of life.
+    // For devices that report by themselves (passive), only their own messages are: a monitor
+    // setting not-linked-110 on a dead button must not make it look alive.
+    if (!s.supervised && !(active && OFFLINE_CODES.has(code))) this.seen(s, this.clock.now());
     this.set(s, code, active, detail);
     this.publish(s);
   }

@@ -15,6 +15,7 @@ import { devicesRoutes } from './devices-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { sitesRoutes } from './sites-routes.js';
+import { sweepsRoutes } from './sweeps-routes.js';
 import { telemetryRoutes } from './telemetry-routes.js';
 
 function levelAtLeastWarn(level: string): string {
@@ -65,6 +66,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   liveRoutes(app, deps);
   telemetryRoutes(app, deps);
   if (deps.broadcasts) broadcastsRoutes(app, { broadcasts: deps.broadcasts });
+  if (deps.sweeps) sweepsRoutes(app, deps.sweeps);
 
   const wsPath = deps.config.mqtt.websocketPath;
   if (wsPath) {
