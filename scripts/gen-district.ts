@@ -79,7 +79,19 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
   }
   cameraPlaces.forEach((place, c) => {
     const did = `${id}-cam-${c + 1}`;
-    devices.push({ id: did, kind: 'camera', name: `摄像机 ${place}`, secret: secret(did) });
+    // The first five schools' cameras are checked over ONVIF/RTSP through the district NVR
+    // (the simulated district runs an ONVIF camera fleet on 12554); the rest report over MQTT.
+    if (n <= 5) {
+      devices.push({
+        id: did,
+        kind: 'camera',
+        adapter: 'camera-onvif',
+        name: `摄像机 ${place}`,
+        options: { endpoint: 'district-nvr', path: `/cameras/${did}/onvif/device_service`, username: 'admin', password: 'demo-pass-camera' },
+      });
+    } else {
+      devices.push({ id: did, kind: 'camera', name: `摄像机 ${place}`, secret: secret(did) });
+    }
   });
   return {
     id,
@@ -109,6 +121,10 @@ const faults: Record<string, string[]> = {
   'sch-19-btn-1': ['low-battery'],
   'sch-23-btn-1': ['tamper'],
   'sch-28-btn-1': ['sim-expiring'],
+  // Blind cameras, as inspections find them: a covered lens, a frozen picture, one offline.
+  'sch-02-cam-3': ['black'],
+  'sch-04-cam-2': ['frozen'],
+  'sch-05-cam-1': ['offline'],
 };
 
 // The district's police command centre: the 110 link and, later, the broadcast channels.
@@ -171,6 +187,8 @@ const config = {
     },
     // Barrier controllers polled over Modbus TCP (the simulated district runs one on 12502).
     'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: 12502 } }, pollIntervalMs: 1000 },
+    // Cameras checked over ONVIF/RTSP: every 5 minutes, two at a time (each check runs ffmpeg).
+    'camera-onvif': { endpoints: { 'district-nvr': { host: '127.0.0.1', port: 12554 } }, checkIntervalSeconds: 300, concurrency: 2 },
     // Vendor panels report to the gateway's own DC-09 receiver.
     'panel-dc09': { host: '0.0.0.0', port: 12120 },
     // The district SMS platform; the simulated district runs an SMSC simulator here.

@@ -7,6 +7,8 @@ import type { GatewayConfig } from '../config/schema.js';
 import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
 import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
 import { BarrierControllerSimulator } from './barrier-modbus/simulator.js';
+import { CameraFleetSimulator } from './camera-onvif/fleet.js';
+import type { CameraFault } from './camera-onvif/sim-camera.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -14,6 +16,7 @@ export interface FarEnds {
   centres: { name: string; sim: AlarmCentreSimulator; port: number; httpPort?: number }[];
   sms?: SmsCentreSimulator;
   plcs: BarrierControllerSimulator[];
+  fleets: CameraFleetSimulator[];
   stop(): Promise<void>;
 }
 
@@ -57,12 +60,36 @@ export async function startFarEnds(config: GatewayConfig, log: Logger, opts: { b
     plcs.push(plc);
     log.info({ controller: name, port: ep.port, units: units.length }, 'Modbus barrier controller simulator listening');
   }
+  // The ONVIF camera fleet behind the district NVR endpoint, with the seeded camera faults.
+  const cameraCfg = config.adapters['camera-onvif'] as { endpoints?: Record<string, { host: string; port: number }> } | undefined;
+  const fleets: CameraFleetSimulator[] = [];
+  for (const [name, ep] of Object.entries(cameraCfg?.endpoints ?? {})) {
+    if (!wanted(ep.host)) continue;
+    const cams = config.sites.flatMap((s) => s.devices).filter((d) => d.adapter === 'camera-onvif' && d.options?.endpoint === name);
+    if (cams.length === 0) continue;
+    const first = cams[0]?.options ?? {};
+    const fleet = new CameraFleetSimulator({
+      cameras: cams.map((d) => ({ id: d.id, name: d.name })),
+      host: opts.bindHost ?? ep.host,
+      httpPort: ep.port,
+      username: String(first.username ?? 'admin'),
+      password: String(first.password ?? ''),
+      log: log.child({ sim: name }),
+    });
+    await fleet.start();
+    for (const d of cams) {
+      for (const fault of config.simulation.faults[d.id] ?? []) await fleet.setFault(d.id, fault as CameraFault).catch(() => undefined);
+    }
+    fleets.push(fleet);
+    log.info({ endpoint: name, port: ep.port, cameras: cams.length }, 'ONVIF camera fleet simulator listening');
+  }
   return {
     centres,
     ...(sms ? { sms } : {}),
     plcs,
+    fleets,
     async stop() {
-      await Promise.all([...centres.map((c) => c.sim.stop()), sms?.stop(), ...plcs.map((p) => p.stop())]);
+      await Promise.all([...centres.map((c) => c.sim.stop()), sms?.stop(), ...plcs.map((p) => p.stop()), ...fleets.map((f) => f.stop())]);
     },
   };
 }

@@ -86,7 +86,7 @@ export class CameraOnvifAdapter implements Adapter {
     if (!device || device.adapter !== CAMERA_ONVIF_TYPE) {
       return Promise.reject(new CameraError('GW_ERR_LIVE_VIEW_UNKNOWN', `${deviceId} is not a camera-onvif device`));
     }
-    return resolveStream(device, this.config.requestTimeoutMs, signal);
+    return resolveStream(device, this.config.requestTimeoutMs, signal, this.config.endpoints);
   }
 
   /** Where the reference picture of a camera is kept (a PGM file). */
@@ -168,7 +168,7 @@ export class CameraOnvifAdapter implements Adapter {
       if (this.eventLoops.has(device.id)) continue;
       let target;
       try {
-        target = parseDeviceOptions(device.id, device.options);
+        target = parseDeviceOptions(device.id, device.options, this.config.endpoints);
       } catch {
         continue; // the check reports bad options
       }

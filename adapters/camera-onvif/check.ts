@@ -66,7 +66,7 @@ export async function checkCamera(device: Device, signal: AbortSignal, callerSig
   const evidence: Record<string, Scalar> = {};
   let options;
   try {
-    options = parseDeviceOptions(device.id, device.options);
+    options = parseDeviceOptions(device.id, device.options, cfg.endpoints);
   } catch (err) {
     return { result: result([{ code: 'check-error', detail: errorMessage(err) }], evidence) };
   }

@@ -6,6 +6,12 @@ import { CameraError } from './errors.js';
 
 export const CameraOnvifConfigSchema = Type.Object(
   {
+    /** Named endpoints (NVR, camera gateway) devices may refer to with `options.endpoint`. */
+    endpoints: Type.Record(
+      Type.String(),
+      Type.Object({ host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: false }),
+      { default: {} },
+    ),
     checkIntervalSeconds: Type.Integer({ minimum: 0, default: 60, description: 'Background check of every camera; 0 disables' }),
     checkTimeoutMs: Type.Integer({ minimum: 1000, default: 20_000, description: 'Whole check of one camera, from when it gets a slot' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'One ONVIF SOAP request' }),
@@ -54,8 +60,18 @@ export type CameraDeviceOptions = Static<typeof CameraDeviceOptionsSchema>;
 
 const optionsCheck = TypeCompiler.Compile(CameraDeviceOptionsSchema);
 
-export function parseDeviceOptions(deviceId: string, options: Record<string, unknown>): CameraDeviceOptions {
-  const value: unknown = Value.Default(CameraDeviceOptionsSchema, structuredClone(options));
+/**
+ * A device's connection options. `options.endpoint` names an entry of the adapter's
+ * `endpoints` (an NVR or a camera gateway serving many cameras) instead of `host`/`port`.
+ */
+export function parseDeviceOptions(deviceId: string, options: Record<string, unknown>, endpoints: Record<string, { host: string; port: number }> = {}): CameraDeviceOptions {
+  let raw = structuredClone(options);
+  if (raw.endpoint !== undefined) {
+    const named = typeof raw.endpoint === 'string' ? endpoints[raw.endpoint] : undefined;
+    if (!named) throw new CameraError('GW_ERR_CAMERA_OPTIONS', `${deviceId}: options.endpoint: unknown endpoint ${JSON.stringify(raw.endpoint)} (declared: ${Object.keys(endpoints).join(', ') || '(none)'})`);
+    raw = { ...raw, host: named.host, port: named.port };
+  }
+  const value: unknown = Value.Default(CameraDeviceOptionsSchema, raw);
   if (!optionsCheck.Check(value)) {
     const errors = [...optionsCheck.Errors(value)].map((e) => `options${e.path}: ${e.message}`);
     throw new CameraError('GW_ERR_CAMERA_OPTIONS', `${deviceId}: ${errors.join('; ')}`);

@@ -13,8 +13,13 @@ export interface StreamSource {
   height?: number;
 }
 
-export async function resolveStream(device: Device, requestTimeoutMs: number, signal: AbortSignal): Promise<StreamSource> {
-  const options = parseDeviceOptions(device.id, device.options);
+export async function resolveStream(
+  device: Device,
+  requestTimeoutMs: number,
+  signal: AbortSignal,
+  endpoints: Record<string, { host: string; port: number }> = {},
+): Promise<StreamSource> {
+  const options = parseDeviceOptions(device.id, device.options, endpoints);
   const client = new OnvifClient(options, { requestTimeoutMs });
   try {
     await client.systemDateAndTime(signal);

@@ -73,6 +73,8 @@ export async function startGateway(
       },
       'panel-dc09': { host: '127.0.0.1', port: 0 },
       'sms-smpp': { host: '127.0.0.1', port: centre.smsPort },
+      // No background camera checks in every test gateway (each runs ffmpeg); camera tests turn them on.
+      'camera-onvif': { checkIntervalSeconds: 0, endpoints: { 'district-nvr': { host: '127.0.0.1', port: 1 } } },
       'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: centre.plcPort } }, pollIntervalMs: 100 },
     },
     log: { level: 'silent' },
