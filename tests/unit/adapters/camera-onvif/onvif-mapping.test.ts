@@ -81,6 +81,7 @@ describe('event classification', () => {
 describe('configuration', () => {
   it('fills defaults', () => {
     expect(cameraOnvifConfig()).toStrictEqual({
+      endpoints: {},
       checkIntervalSeconds: 60, checkTimeoutMs: 20_000, requestTimeoutMs: 5000, streamTimeoutMs: 8000, concurrency: 4,
       probeSeconds: 1.5, clockDriftSeconds: 30, blackThreshold: 0.1, frozenMaxDelta: 6, frozenMinSpanMs: 1000,
       changedThreshold: 0.5, pictureSource: 'stream', rtspTransport: 'tcp', ffmpegPath: 'ffmpeg', events: true,
@@ -94,6 +95,19 @@ describe('configuration', () => {
   it('reads device options with defaults and refuses bad ones with a coded error', () => {
     expect(parseDeviceOptions('cam-1', { host: '10.0.0.5' })).toStrictEqual({ host: '10.0.0.5', port: 80, username: '', password: '', path: '/onvif/device_service' });
     expect(() => parseDeviceOptions('cam-1', { port: 99999 })).toThrow(expect.objectContaining({ code: 'GW_ERR_CAMERA_OPTIONS' }));
+  });
+
+  it('takes host and port from a named endpoint (an NVR), and names an unknown one', () => {
+    const endpoints = { nvr: { host: '10.0.0.9', port: 8000 } };
+    expect(parseDeviceOptions('cam-1', { endpoint: 'nvr', path: '/cameras/cam-1/onvif/device_service' }, endpoints)).toStrictEqual({
+      endpoint: 'nvr',
+      host: '10.0.0.9',
+      port: 8000,
+      username: '',
+      password: '',
+      path: '/cameras/cam-1/onvif/device_service',
+    });
+    expect(() => parseDeviceOptions('cam-1', { endpoint: 'vms' }, endpoints)).toThrow(/options\.endpoint: unknown endpoint "vms"/);
   });
 });
 
