@@ -2,7 +2,7 @@
  * The gateway's HTTP API as the dashboard uses it. URLs are relative to the page, so the
  * dashboard also works behind a reverse proxy that mounts the gateway under a prefix.
  */
-import type { Alarm, DeviceView, GatewayHealth, SiteView } from './model.js';
+import type { Alarm, Broadcast, BroadcastInput, BroadcastSummary, DeviceView, GatewayHealth, SiteView, UiConfig } from './model.js';
 
 /** An API call that failed; `code` is the gateway's stable GW_ERR_* code when it sent one. */
 export class ApiError extends Error {
@@ -46,6 +46,11 @@ export class ApiClient {
     return this.get('api/health');
   }
 
+  /** Names and instructions the district configured (404 from gateways older than the endpoint). */
+  uiConfig(): Promise<UiConfig> {
+    return this.get('api/config/ui');
+  }
+
   sites(): Promise<SiteView[]> {
     return this.get('api/sites');
   }
@@ -59,25 +64,38 @@ export class ApiClient {
   }
 
   acknowledge(id: string, input: ActionInput): Promise<Alarm> {
-    return this.post(`api/alarms/${encodeURIComponent(id)}/ack`, input);
+    return this.post(`api/alarms/${encodeURIComponent(id)}/ack`, cleanAction(input));
   }
 
   resolve(id: string, input: ActionInput): Promise<Alarm> {
-    return this.post(`api/alarms/${encodeURIComponent(id)}/resolve`, input);
+    return this.post(`api/alarms/${encodeURIComponent(id)}/resolve`, cleanAction(input));
+  }
+
+  broadcasts(query: { limit?: number; alarmId?: string; state?: 'open' | 'closed' } = {}): Promise<BroadcastSummary[]> {
+    return this.get('api/broadcasts', query);
+  }
+
+  /** One broadcast with every recipient's state and the roll-call tally. */
+  broadcast(id: string): Promise<Broadcast> {
+    return this.get(`api/broadcasts/${encodeURIComponent(id)}`);
+  }
+
+  createBroadcast(input: BroadcastInput): Promise<Broadcast> {
+    const body: BroadcastInput = { text: input.text.trim(), groups: input.groups, channels: input.channels, by: input.by.trim() };
+    if (input.siteId) body.siteId = input.siteId;
+    if (input.alarmId) body.alarmId = input.alarmId;
+    return this.post('api/broadcasts', body);
   }
 
   private async get<T>(path: string, query: Query = {}): Promise<T> {
     return this.send<T>(this.url(path, query), { headers: { accept: 'application/json' } });
   }
 
-  private async post<T>(path: string, body: ActionInput): Promise<T> {
-    const clean: ActionInput = {};
-    if (body.note?.trim()) clean.note = body.note.trim();
-    if (body.by?.trim()) clean.by = body.by.trim();
+  private async post<T>(path: string, body: object): Promise<T> {
     return this.send<T>(this.url(path), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(clean),
+      body: JSON.stringify(body),
     });
   }
 
@@ -95,4 +113,12 @@ export class ApiClient {
     }
     return (await res.json()) as T;
   }
+}
+
+/** The gateway rejects empty strings: leave out what the officer left blank. */
+function cleanAction(input: ActionInput): ActionInput {
+  const clean: ActionInput = {};
+  if (input.note?.trim()) clean.note = input.note.trim();
+  if (input.by?.trim()) clean.by = input.by.trim();
+  return clean;
 }

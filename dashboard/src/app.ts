@@ -2,7 +2,7 @@
  * The dashboard application: owns the state, the live connection, the sound and the views,
  * and routes between views. Everything mutable lives in this object (nothing at module level).
  */
-import { ApiClient } from './api.js';
+import { ApiClient, ApiError } from './api.js';
 import { h } from './dom.js';
 import { refreshRelativeTimes } from './format.js';
 import { I18n } from './i18n/i18n.js';
@@ -14,7 +14,8 @@ import { AlarmSound, type SoundState } from './sound.js';
 import { DashboardStore } from './store.js';
 import { ActionDialog } from './views/action-dialog.js';
 import { BoardView } from './views/board-view.js';
-import type { ActionKind, RenderReason, View, ViewContext } from './views/context.js';
+import { BroadcastsView } from './views/broadcasts-view.js';
+import type { ActionKind, BroadcastLoad, RenderReason, View, ViewContext } from './views/context.js';
 import { Header } from './views/header.js';
 import { OutagesView } from './views/outages-view.js';
 import { SchoolDetailView } from './views/school-detail.js';
@@ -25,13 +26,14 @@ export interface AppOptions {
   /** Base URL the API paths resolve against (the page's own). */
   base: string;
   storage?: Storage;
-  /** How often the open-alarm count is cross-checked with /api/health (ms). */
-  watchdogMs?: number;
 }
 
 const RENDER_DELAY_MS = 50;
 const TOAST_MS = 6000;
 const RESOLVED_FETCHED = 20;
+const BROADCASTS_FETCHED = 30;
+/** A broadcast that could not be fetched is not asked for again sooner than this. */
+const BROADCAST_RETRY_MS = 5000;
 
 export class App {
   private readonly store = new DashboardStore();
@@ -55,9 +57,9 @@ export class App {
   private readonly pending = new Set<RenderReason>();
   private renderTimer: number | undefined;
   private tickTimer: number | undefined;
-  private watchdogTimer: number | undefined;
-  private watchdogMismatches = 0;
   private registryLoading = false;
+  private readonly broadcastLoads = new Map<string, Promise<BroadcastLoad>>();
+  private readonly broadcastFailedAt = new Map<string, number>();
   private readonly cleanups: (() => void)[] = [];
 
   constructor(private readonly opts: AppOptions) {
@@ -67,11 +69,13 @@ export class App {
     this.sound = new AlarmSound((s) => this.onSound(s));
     this.live = new LiveConnection(this.api.liveUrl(), {
       message: (msg) => {
-        this.store.apply(msg);
+        const unknown = this.store.apply(msg);
+        if (unknown) void this.loadBroadcast(unknown);
         if (msg.type === 'snapshot') void this.loadRegistry();
       },
       state: (state, retryAt) => this.store.setConnection(state, retryAt),
     });
+    const operator = { get: () => this.prefs.get('operator') ?? '', set: (name: string) => this.setOperator(name) };
     this.ctx = {
       store: this.store,
       i18n: this.i18n,
@@ -81,8 +85,9 @@ export class App {
       navigate: (route) => this.navigate(route),
       requestAction: (alarm, kind) => this.requestAction(alarm, kind),
       toast: (text, tone) => this.toast(text, tone),
+      operator,
+      loadBroadcast: (id) => this.loadBroadcast(id),
     };
-    const operator = { get: () => this.prefs.get('operator') ?? '', set: (name: string) => this.setOperator(name) };
     this.header = new Header(this.ctx, {
       toggleMute: () => this.toggleMute(),
       toggleLang: () => this.i18n.toggle(),
@@ -106,7 +111,6 @@ export class App {
     this.applyRoute();
     this.live.start();
     this.tickTimer = window.setInterval(() => this.tick(), 1000);
-    this.watchdogTimer = window.setInterval(() => void this.watchdog(), this.opts.watchdogMs ?? 30_000);
     this.schedule('init');
   }
 
@@ -114,7 +118,6 @@ export class App {
     this.live.stop();
     this.sound.stop();
     window.clearInterval(this.tickTimer);
-    window.clearInterval(this.watchdogTimer);
     window.clearTimeout(this.renderTimer);
     for (const off of this.cleanups.splice(0)) off();
     this.view?.dispose?.();
@@ -185,6 +188,8 @@ export class App {
   private setOperator(name: string): void {
     this.prefs.set('operator', name);
     this.header.setOperator(name);
+    // The composer shows the name too.
+    this.schedule('operator');
   }
 
   private navigate(route: Route): void {
@@ -206,10 +211,16 @@ export class App {
       this.view.setFilter(route.filter);
       return;
     }
+    // The composer keeps what the officer typed while the chosen broadcast changes.
+    if (route.view === 'broadcasts' && this.view instanceof BroadcastsView) {
+      this.view.setRoute(route);
+      return;
+    }
     if (route.view === 'schools' && prev.view === 'schools' && prev.siteId === route.siteId && this.view) return;
     this.view?.dispose?.();
     if (route.view === 'board') this.view = new BoardView(this.ctx, route.alarmId);
     else if (route.view === 'outages') this.view = new OutagesView(this.ctx, route.filter);
+    else if (route.view === 'broadcasts') this.view = new BroadcastsView(this.ctx, route);
     else if (route.siteId) this.view = new SchoolDetailView(this.ctx, route.siteId);
     else this.view = new SchoolsView(this.ctx);
     this.main.replaceChildren(this.view.root);
@@ -233,6 +244,7 @@ export class App {
     if (key === '1') this.navigate({ view: 'board' });
     else if (key === '2') this.navigate({ view: 'schools' });
     else if (key === '3') this.navigate({ view: 'outages', filter: {} });
+    else if (key === '4') this.navigate({ view: 'broadcasts' });
     else if (key === 'm') this.toggleMute();
     else if (key === 'a' && selected) this.requestAction(selected, 'ack');
     else if (key === 'r' && selected) this.requestAction(selected, 'resolve');
@@ -246,19 +258,27 @@ export class App {
     window.setTimeout(() => el.remove(), TOAST_MS);
   }
 
-  /** Names of sites and devices, the district, and recently resolved alarms: after every (re)sync. */
+  /**
+   * Names of sites and devices, the district's UI configuration, recently resolved alarms and
+   * recent broadcasts: after every (re)sync. The configuration and broadcasts are optional
+   * (older gateways have neither): without them the dashboard runs on its built-in defaults.
+   */
   private async loadRegistry(): Promise<void> {
     if (this.registryLoading) return;
     this.registryLoading = true;
     try {
-      const [sites, devices, health, resolved] = await Promise.all([
+      const [sites, devices, health, resolved, ui, broadcasts] = await Promise.all([
         this.api.sites(),
         this.api.devices(),
         this.api.health(),
         this.api.alarms({ state: 'resolved', limit: RESOLVED_FETCHED }),
+        this.api.uiConfig().catch(() => undefined),
+        this.api.broadcasts({ limit: BROADCASTS_FETCHED }).catch(() => []),
       ]);
+      if (ui) this.store.setUiConfig(ui);
       this.store.setRegistry(sites, devices, health.district);
       this.store.addResolved(resolved);
+      this.store.addBroadcasts(broadcasts);
     } catch {
       // The socket is live but the API did not answer: try again shortly.
       window.setTimeout(() => void this.loadRegistry(), 5000);
@@ -267,25 +287,25 @@ export class App {
     }
   }
 
-  /**
-   * The live feed has no application-level heartbeat, so a half-open socket would look
-   * "connected" forever. Cross-check the open-alarm count; two mismatches in a row (one can
-   * be a change in flight) force a resync.
-   */
-  private async watchdog(): Promise<void> {
-    if (this.store.connection !== 'live') return;
-    try {
-      const health = await this.api.health();
-      if (health.openAlarms === this.store.openAlarms().length) {
-        this.watchdogMismatches = 0;
-        return;
-      }
-      if (++this.watchdogMismatches >= 2) {
-        this.watchdogMismatches = 0;
-        this.live.reconnectNow();
-      }
-    } catch {
-      // The API is unreachable: the socket's own close will say so.
-    }
+  /** One broadcast with its recipients (ViewContext.loadBroadcast). */
+  private loadBroadcast(id: string): Promise<BroadcastLoad> {
+    const inFlight = this.broadcastLoads.get(id);
+    if (inFlight) return inFlight;
+    const failedAt = this.broadcastFailedAt.get(id);
+    if (failedAt !== undefined && Date.now() - failedAt < BROADCAST_RETRY_MS) return Promise.resolve('failed');
+    const load = this.api.broadcast(id).then(
+      (b): BroadcastLoad => {
+        this.broadcastFailedAt.delete(id);
+        this.store.putBroadcast(b);
+        return 'ok';
+      },
+      (err: unknown): BroadcastLoad => {
+        this.broadcastFailedAt.set(id, Date.now());
+        return err instanceof ApiError && err.status === 404 ? 'missing' : 'failed';
+      },
+    );
+    this.broadcastLoads.set(id, load);
+    void load.finally(() => this.broadcastLoads.delete(id));
+    return load;
   }
 }

@@ -148,3 +148,15 @@ export function reasonSummary(rows: readonly OutageRow[], schoolIds: ReadonlySet
     })
     .sort((a, b) => b.schools - a.schools || b.devices - a.devices || a.code.localeCompare(b.code));
 }
+
+/**
+ * How many SMS a text takes: UCS-2 (any Chinese) fits 70 characters in one message and 67 per
+ * part once concatenated; GSM 7-bit 160 and 153 (3GPP TS 23.040 9.2.3.24.1, the 6-byte
+ * concatenation header). Printable ASCII stands in for the GSM alphabet: an estimate.
+ */
+export function smsParts(text: string): number {
+  if (text.length === 0) return 0;
+  const gsm = /^[\x20-\x7e\r\n]*$/.test(text);
+  const [single, part] = gsm ? [160, 153] : [70, 67];
+  return text.length <= single ? 1 : Math.ceil(text.length / part);
+}

@@ -1,10 +1,10 @@
 /**
  * What the duty officer should do, per alarm type.
  *
- * TODO(api): the district configures these in config.alarms.instructions (config/default.yaml)
- * but the gateway has no endpoint that serves them yet (asked for `GET /api/config/ui`).
- * Until it does, these built-in defaults (the same text as the default configuration) are
- * shown, marked as defaults. Configured text is "中文 / English"; splitText() reads it.
+ * The district configures these in config.alarms.instructions, served by GET /api/config/ui.
+ * The built-in defaults below (the default configuration's text, plus the types it leaves
+ * out) stand in, marked, for a type the district did not configure or while the gateway does
+ * not answer. Configured text is "中文 / English"; splitText() reads it.
  */
 import type { Lang } from './i18n/dictionary.js';
 
@@ -30,13 +30,17 @@ export function splitText(text: string, lang: Lang): string {
 
 export interface Instructions {
   text: string;
-  /** True when no configured text was available and a built-in default is shown. */
-  isDefault: boolean;
+  /**
+   * Where the text comes from: the district's configuration; a built-in default because the
+   * district did not configure this type; a built-in default because the gateway did not say.
+   */
+  source: 'config' | 'default' | 'no-config';
 }
 
-export function instructionsFor(type: string, lang: Lang, configured?: Readonly<Record<string, string>>): Instructions | undefined {
+/** `configured` is undefined until GET /api/config/ui answered. */
+export function instructionsFor(type: string, lang: Lang, configured: Readonly<Record<string, string>> | undefined): Instructions | undefined {
   const fromConfig = configured?.[type];
-  if (fromConfig) return { text: splitText(fromConfig, lang), isDefault: false };
+  if (fromConfig) return { text: splitText(fromConfig, lang), source: 'config' };
   const fallback = DEFAULT_INSTRUCTIONS[type];
-  return fallback ? { text: splitText(fallback, lang), isDefault: true } : undefined;
+  return fallback ? { text: splitText(fallback, lang), source: configured ? 'default' : 'no-config' } : undefined;
 }

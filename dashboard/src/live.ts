@@ -3,6 +3,10 @@
  * (gateway/http/live-routes.ts), so a reconnect is a resync: the state is replaced from the
  * snapshot, never patched across a gap. Delays grow exponentially with jitter so that a
  * control room full of screens does not reconnect in lockstep after a gateway restart.
+ *
+ * The gateway pings every 15 s. A socket that brings nothing at all for `idleTimeoutMs` is
+ * half-open (a NAT or proxy dropped it without a FIN; the browser's own close would take many
+ * minutes) and is replaced.
  */
 import type { LiveMessage } from './model.js';
 
@@ -18,9 +22,11 @@ export interface BackoffOptions {
   maxDelayMs: number;
   /** A socket that opens but sends no snapshot within this is treated as dead. */
   snapshotTimeoutMs: number;
+  /** A live socket silent this long is dead: more than two of the gateway's 15 s pings missed. */
+  idleTimeoutMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { minDelayMs: 500, maxDelayMs: 15_000, snapshotTimeoutMs: 10_000 };
+export const DEFAULT_BACKOFF: BackoffOptions = { minDelayMs: 500, maxDelayMs: 15_000, snapshotTimeoutMs: 10_000, idleTimeoutMs: 40_000 };
 
 /** Delay before reconnect attempt `attempt` (0-based): exponential, capped, half jittered. */
 export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
@@ -28,13 +34,20 @@ export function backoffDelay(attempt: number, opts: BackoffOptions, random: () =
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
-const LIVE_TYPES = new Set(['snapshot', 'alarm', 'health']);
+const LIVE_TYPES = new Set(['snapshot', 'alarm', 'health', 'broadcast', 'ping']);
+const BROADCAST_CHANGES = new Set(['created', 'recipient', 'closed']);
 
-function parse(data: unknown): LiveMessage | undefined {
+export function parseLiveMessage(data: unknown): LiveMessage | undefined {
   if (typeof data !== 'string') return undefined;
   try {
-    const msg = JSON.parse(data) as { type?: unknown; seq?: unknown };
+    const msg = JSON.parse(data) as { type?: unknown; seq?: unknown; change?: unknown; kind?: unknown };
     if (typeof msg.type !== 'string' || !LIVE_TYPES.has(msg.type) || typeof msg.seq !== 'number') return undefined;
+    if (msg.type === 'broadcast') {
+      // The gateway spreads its BroadcastChange (`change`); its LiveMessage type says `kind`: take either.
+      const change = msg.change ?? msg.kind;
+      if (typeof change !== 'string' || !BROADCAST_CHANGES.has(change)) return undefined;
+      msg.change = change;
+    }
     return msg as LiveMessage;
   } catch {
     return undefined;
@@ -45,6 +58,9 @@ export class LiveConnection {
   private socket?: WebSocket;
   private retryTimer?: number;
   private snapshotTimer?: number;
+  private idleTimer?: number;
+  /** When the current socket last brought anything (a ping included). */
+  private heardAt = 0;
   private attempt = 0;
   private stopped = true;
   /** seq of the last snapshot: anything older on this socket is stale. */
@@ -100,28 +116,46 @@ export class LiveConnection {
     });
     ws.addEventListener('message', (ev: MessageEvent) => {
       if (this.socket !== ws) return;
-      const msg = parse(ev.data);
+      const msg = parseLiveMessage(ev.data);
       if (!msg) return;
+      // Anything at all proves the socket alive, whatever its seq.
+      this.heardAt = Date.now();
       if (msg.type === 'snapshot') {
         window.clearTimeout(this.snapshotTimer);
         this.snapshotSeq = msg.seq;
         this.attempt = 0;
+        this.armIdle(ws, this.opts.idleTimeoutMs);
         this.handlers.message(msg);
         this.handlers.state('live');
         return;
       }
-      // Changes before the snapshot, or older than it, are already in it.
-      if (this.snapshotSeq < 0 || msg.seq <= this.snapshotSeq) return;
+      // Changes before the snapshot, or older than it, are already in it; pings carry nothing.
+      if (msg.type === 'ping' || this.snapshotSeq < 0 || msg.seq <= this.snapshotSeq) return;
       this.handlers.message(msg);
     });
     ws.addEventListener('close', () => this.lost(ws));
     ws.addEventListener('error', () => this.lost(ws));
   }
 
+  /**
+   * One timer per socket, not one per message: when it fires it checks how long the socket
+   * has really been silent and re-arms for the rest.
+   */
+  private armIdle(ws: WebSocket, delay: number): void {
+    window.clearTimeout(this.idleTimer);
+    this.idleTimer = window.setTimeout(() => {
+      if (this.socket !== ws) return;
+      const silent = Date.now() - this.heardAt;
+      if (silent >= this.opts.idleTimeoutMs) this.lost(ws);
+      else this.armIdle(ws, this.opts.idleTimeoutMs - silent);
+    }, delay);
+  }
+
   private lost(ws: WebSocket): void {
     if (this.socket !== ws) return;
     this.socket = undefined;
     window.clearTimeout(this.snapshotTimer);
+    window.clearTimeout(this.idleTimer);
     try {
       ws.close();
     } catch {
@@ -140,5 +174,6 @@ export class LiveConnection {
   private clearTimers(): void {
     window.clearTimeout(this.retryTimer);
     window.clearTimeout(this.snapshotTimer);
+    window.clearTimeout(this.idleTimer);
   }
 }

@@ -4,6 +4,7 @@ import './styles/header.css';
 import './styles/layout.css';
 import './styles/board.css';
 import './styles/places.css';
+import './styles/broadcast.css';
 import { App } from './app.js';
 
 function storage(): Storage | undefined {

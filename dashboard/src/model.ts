@@ -2,18 +2,40 @@
  * What the dashboard receives from the gateway's HTTP API and /api/live. Domain types come
  * from the gateway's core (type-only imports: nothing of the gateway is bundled).
  */
+import type {
+  Broadcast,
+  BroadcastChange,
+  BroadcastRecipient,
+  BroadcastState,
+  BroadcastSummary,
+  ChannelName,
+  RecipientState,
+  Tally,
+} from '../../gateway/core/broadcast-types.js';
 import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity } from '../../gateway/core/types.js';
 
 export type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity };
+export type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastState, BroadcastSummary, ChannelName, RecipientState, Tally };
+
+/** A person to call at a site (guard post, safety officer): `radio` is a talkgroup. */
+export interface SiteContact {
+  name: string;
+  /** 'guard-post', 'school-contact', … */
+  role: string;
+  phone?: string;
+  radio?: string;
+}
 
 /** GET /api/sites (gateway/http/sites-routes.ts). */
 export interface SiteView {
   id: string;
   name: string;
   nameEn?: string;
-  /** 'school' or 'police' (a command centre hosting the district's channels); not yet sent by every gateway. */
+  /** 'school' or 'police' (a command centre hosting the district's channels); absent from older gateways. */
   kind?: string;
   district: string;
+  /** Absent from older gateways. */
+  contacts?: SiteContact[];
   location?: { lat: number; lon: number };
   timeZone: string;
   protectionWindows: ProtectionWindow[];
@@ -42,11 +64,34 @@ export interface GatewayHealth {
   openAlarms: number;
 }
 
-/** GET /api/live messages (gateway/http/live-routes.ts). */
+/** GET /api/config/ui (gateway/http/sites-routes.ts): names and per-alarm-type instructions. */
+export interface UiConfig {
+  district: { id: string; name: string; nameEn?: string };
+  /** Alarm type → "中文 / English" text; types the district did not configure are absent. */
+  instructions: Record<string, string>;
+}
+
+/** POST /api/broadcasts (gateway/http/broadcasts-routes.ts), the part the composer sends. */
+export interface BroadcastInput {
+  text: string;
+  groups: string[];
+  channels: ChannelName[];
+  siteId?: string;
+  alarmId?: string;
+  by: string;
+}
+
+/**
+ * GET /api/live messages (gateway/http/live-routes.ts). A broadcast message is the service's
+ * BroadcastChange with `type` and `seq` added; `ping` comes every 15 s so that a silent
+ * socket can be told from a quiet district.
+ */
 export type LiveMessage =
-  | { type: 'snapshot'; seq: number; alarms: Alarm[]; health: Health[]; at: number }
+  | { type: 'snapshot'; seq: number; alarms: Alarm[]; health: Health[]; broadcasts?: BroadcastSummary[]; at: number }
   | { type: 'alarm'; seq: number; change: string; alarm: Alarm }
-  | { type: 'health'; seq: number; health: Health };
+  | { type: 'health'; seq: number; health: Health }
+  | ({ type: 'broadcast'; seq: number } & BroadcastChange)
+  | { type: 'ping'; seq: number; at: number };
 
 export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, major: 1, minor: 2, warning: 3 };
 export const STATUS_RANK: Readonly<Record<string, number>> = { offline: 0, degraded: 1, unknown: 2, ok: 3 };

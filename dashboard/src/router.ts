@@ -1,10 +1,15 @@
 /**
  * Hash routes, so every view is a link an officer can bookmark or put on a second screen:
- * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=.
+ * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=,
+ * #/broadcasts, #/broadcasts/<broadcastId>, #/broadcasts?alarm=<alarmId> (compose for an alarm).
  */
 import type { OutageFilter } from './derive.js';
 
-export type Route = { view: 'board'; alarmId?: string } | { view: 'schools'; siteId?: string } | { view: 'outages'; filter: OutageFilter };
+export type Route =
+  | { view: 'board'; alarmId?: string }
+  | { view: 'schools'; siteId?: string }
+  | { view: 'outages'; filter: OutageFilter }
+  | { view: 'broadcasts'; broadcastId?: string; alarmId?: string };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
@@ -20,6 +25,10 @@ export function parseRoute(hash: string): Route {
     }
     return { view: 'outages', filter };
   }
+  if (view === 'broadcasts') {
+    const alarm = new URLSearchParams(query).get('alarm');
+    return { view: 'broadcasts', ...(id ? { broadcastId: id } : {}), ...(alarm ? { alarmId: alarm } : {}) };
+  }
   return id ? { view: 'board', alarmId: id } : { view: 'board' };
 }
 
@@ -34,6 +43,10 @@ export function routeHref(route: Route): string {
       for (const [k, v] of Object.entries(route.filter)) if (v) q.set(k, v);
       const s = q.toString();
       return s ? `#/outages?${s}` : '#/outages';
+    }
+    case 'broadcasts': {
+      const path = route.broadcastId ? `#/broadcasts/${encodeURIComponent(route.broadcastId)}` : '#/broadcasts';
+      return route.alarmId ? `${path}?alarm=${encodeURIComponent(route.alarmId)}` : path;
     }
   }
 }

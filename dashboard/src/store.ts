@@ -1,13 +1,15 @@
 /**
- * The dashboard's state: open alarms and every device's health from /api/live, plus the
- * registry (sites, devices) from the HTTP API. A snapshot replaces the live part whole, so
- * after a reconnect no row is missing and none is doubled.
+ * The dashboard's state: open alarms, every device's health and the broadcasts from
+ * /api/live, plus the registry (sites, devices) and the district's UI configuration from the
+ * HTTP API. A snapshot replaces the live part whole, so after a reconnect no row is missing
+ * and none is doubled.
  */
+import { BroadcastBook, type BroadcastEntry } from './broadcast-book.js';
 import { boardOrder, isSchoolSite } from './derive.js';
 import type { LiveState } from './live.js';
-import { isOpen, type Alarm, type DeviceView, type Health, type LiveMessage, type SiteView } from './model.js';
+import { isOpen, type Alarm, type Broadcast, type BroadcastSummary, type DeviceView, type Health, type LiveMessage, type SiteView, type UiConfig } from './model.js';
 
-export type Change = 'alarms' | 'health' | 'registry' | 'connection';
+export type Change = 'alarms' | 'health' | 'registry' | 'connection' | 'broadcasts' | 'config';
 
 /** Resolved alarms kept for the "recently resolved" list; older ones drop out. */
 const MAX_RESOLVED = 100;
@@ -24,7 +26,11 @@ export class DashboardStore {
   private readonly devicesById = new Map<string, DeviceView>();
   private siteList: SiteView[] = [];
   private readonly listeners = new Set<(change: Change) => void>();
+  private readonly book = new BroadcastBook();
+  /** From /api/health: the district's name when the UI configuration is not available. */
   district = '';
+  /** GET /api/config/ui; undefined until it answered (older gateways never do). */
+  ui: UiConfig | undefined;
   connection: LiveState = 'connecting';
   retryAt: number | undefined;
   /** Time of the last snapshot; 0 before the first. */
@@ -39,26 +45,67 @@ export class DashboardStore {
     for (const fn of this.listeners) fn(change);
   }
 
-  apply(msg: LiveMessage): void {
+  /** Applies a live message; returns the id of a broadcast that changed but is unknown here (fetch it). */
+  apply(msg: LiveMessage): string | undefined {
     switch (msg.type) {
       case 'snapshot': {
         for (const [id, a] of this.alarms) if (isOpen(a)) this.alarms.delete(id);
         for (const a of msg.alarms) this.alarms.set(a.id, a);
         this.healthById.clear();
         for (const h of msg.health) this.healthById.set(h.deviceId, h);
+        this.book.applySnapshot(msg.broadcasts ?? []);
         this.syncedAt = msg.at;
         this.emit('alarms');
         this.emit('health');
-        return;
+        this.emit('broadcasts');
+        return undefined;
       }
       case 'alarm':
         this.upsertAlarm(msg.alarm);
-        return;
+        return undefined;
       case 'health':
         this.healthById.set(msg.health.deviceId, msg.health);
         this.emit('health');
-        return;
+        return undefined;
+      case 'broadcast': {
+        const missing = this.book.applyChange(msg);
+        if (!missing) this.emit('broadcasts');
+        return missing;
+      }
+      case 'ping':
+        return undefined;
     }
+  }
+
+  /** Broadcast summaries from the list API. */
+  addBroadcasts(list: readonly BroadcastSummary[]): void {
+    if (list.length === 0) return;
+    this.book.putSummaries(list);
+    this.emit('broadcasts');
+  }
+
+  /** A whole broadcast from the API (a fetch, or the reply to sending one). */
+  putBroadcast(b: Broadcast): void {
+    this.book.putFull(b, false);
+    this.emit('broadcasts');
+  }
+
+  broadcast(id: string): BroadcastEntry | undefined {
+    return this.book.get(id);
+  }
+
+  /** Newest first. */
+  broadcasts(limit?: number): BroadcastSummary[] {
+    return this.book.list(limit);
+  }
+
+  openBroadcasts(): number {
+    return this.book.openCount();
+  }
+
+  setUiConfig(ui: UiConfig): void {
+    this.ui = ui;
+    this.emit('config');
   }
 
   setConnection(state: LiveState, retryAt?: number): void {

@@ -9,7 +9,7 @@ import type { HttpDeps } from './deps.js';
 
 export type LiveMessage =
   | { type: 'snapshot'; seq: number; alarms: unknown[]; health: unknown[]; broadcasts: unknown[]; at: number }
-  | { type: 'broadcast'; seq: number; kind: string }
+  | { type: 'broadcast'; seq: number; change: 'created' | 'recipient' | 'closed' }
   | { type: 'ping'; seq: number; at: number }
   | { type: 'alarm'; seq: number; change: string; alarm: unknown }
   | { type: 'health'; seq: number; health: unknown };

@@ -11,8 +11,9 @@ import type { Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../gateway/core/types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
-import { connectAs, eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { ensureDashboardBuilt, launchChromium, screenshotDir, type Browser } from './browser.js';
+import { apiJson, apiPost, pressButton } from './gateway-actions.js';
 
 const OFFICER = '张警官';
 
@@ -32,25 +33,9 @@ describe('duty-officer dashboard on the real gateway', () => {
   const live: LiveRoute = { blocked: false, connects: 0 };
   const shots = screenshotDir();
 
-  const api = async <T>(path: string, init?: RequestInit): Promise<T> => {
-    const res = await fetch(`${t.baseUrl}${path}`, init);
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-    return (await res.json()) as T;
-  };
-  const post = (path: string, body: unknown) => api<Alarm>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
-  /** Presses a button as a real MQTT client (its own client id, beside the simulated device). */
-  const press = async (deviceId: string): Promise<Alarm> => {
-    const siteId = deviceId.replace(/-btn-\d+$/, '');
-    const client = await connectAs(t.mqttUrl, deviceId, { clientId: `e2e-${deviceId}-${clients.length}` });
-    clients.push(client);
-    await client.publishAsync(`campus/v1/${siteId}/${deviceId}/event`, JSON.stringify({ type: 'press' }), { qos: 1 });
-    // PUBACK: the alarm is committed (gateway guarantee), so the API has it now.
-    const open = await api<Alarm[]>(`/api/alarms?state=open&site=${siteId}`);
-    const alarm = open.find((a) => a.type === 'panic' && a.deviceId === deviceId);
-    if (!alarm) throw new Error(`no open panic for ${deviceId}`);
-    return alarm;
-  };
+  const api = <T>(path: string) => apiJson<T>(t, path);
+  const post = (path: string, body: unknown) => apiPost<Alarm>(t, path, body);
+  const press = (deviceId: string) => pressButton(t, deviceId, clients);
 
   const openRowIds = () => page.$$eval('.alarm-list:not(.alarm-list--resolved) > li', (rows) => rows.map((r) => (r as HTMLElement).dataset.alarmId ?? ''));
   const screenshot = (name: string) => page.screenshot({ path: join(shots, name) });
@@ -102,8 +87,15 @@ describe('duty-officer dashboard on the real gateway', () => {
     await page.waitForFunction(() => document.documentElement.dataset.alarmSound === 'sounding');
     await page.click(row);
     await page.waitForSelector(`.alarm-detail [data-alarm-id="${alarm.id}"]`);
+    // Whom to call, from the site's contacts; the configured instructions (not the built-in ones).
+    await page.waitForSelector('.alarm-detail .detail-contacts [data-role="guard-post"] [data-phone="13805710101"]');
+    expect(await page.textContent('.alarm-detail .detail-contacts [data-role="guard-post"]')).toContain('tg-sch-01');
     expect(await page.textContent('.alarm-detail .instructions-text')).toContain('110');
+    expect(await page.$('[data-testid="instructions-default"]')).toBeNull();
+    expect(await page.textContent('.district')).toBe('城东区');
     expect(await page.$$eval('.alarm-detail .camera-list > li', (li) => li.length)).toBe(4);
+    // The broadcast the press started, with its roll-call tally.
+    await page.waitForSelector('.alarm-detail .detail-broadcast[data-broadcast-id] [data-tally="total"]');
     await screenshot('board-critical.png');
 
     await page.fill('#operator-name', OFFICER);
@@ -190,6 +182,7 @@ describe('duty-officer dashboard on the real gateway', () => {
     expect(await page.textContent('[data-nav="board"]')).toContain('Alarms');
     expect(await page.textContent(`.alarm-row[data-alarm-id="${alarm.id}"] .row-title`)).toContain('Panic button');
     expect(await page.textContent(`.alarm-row[data-alarm-id="${alarm.id}"] .row-where`)).toContain('Chengdong No.2 Middle School');
+    expect(await page.textContent('.district')).toBe('Chengdong District');
     await page.reload();
     await page.waitForSelector(`.alarm-row[data-alarm-id="${alarm.id}"]`);
     expect(await page.textContent('[data-testid="connection"]')).toContain('Connected');
@@ -227,5 +220,41 @@ describe('duty-officer dashboard on the real gateway', () => {
     expect(new Set(rows).size).toBe(rows.length);
     expect([...rows].sort()).toStrictEqual(open);
     expect(await page.isHidden('[data-testid="stale-banner"]')).toBe(true);
+  });
+
+  it('replaces a live socket that has gone silent for 40 s (no ping), not earlier', async () => {
+    // A half-open socket: open on both ends as far as the page knows, but nothing arrives.
+    const quiet = await browser.context.newPage();
+    try {
+      await quiet.clock.install();
+      let connects = 0;
+      let current: WebSocketRoute | undefined;
+      const silenced = new Set<WebSocketRoute>();
+      await quiet.routeWebSocket(/\/api\/live$/, (ws) => {
+        connects++;
+        current = ws;
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+          if (!silenced.has(ws)) ws.send(m);
+        });
+      });
+      await quiet.goto(`${t.baseUrl}/#/board`);
+      await quiet.waitForSelector('[data-testid="connection"][data-state="live"]');
+      expect(connects).toBe(1);
+
+      if (!current) throw new Error('no live socket');
+      silenced.add(current);
+      await quiet.clock.fastForward(30_000);
+      expect(await quiet.getAttribute('[data-testid="connection"]', 'data-state')).toBe('live');
+      expect(connects).toBe(1);
+
+      // Past 40 s without a message (the gateway pings every 15 s): dropped and replaced.
+      await quiet.clock.fastForward(11_000);
+      await eventually(() => (connects === 2 ? true : undefined));
+      await quiet.waitForSelector('[data-testid="connection"][data-state="live"]');
+      expect(await quiet.isHidden('[data-testid="stale-banner"]')).toBe(true);
+    } finally {
+      await quiet.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
  * code added there fails the type check here until it is translated.
  */
 import type { AlarmState, AlarmType, DeviceKind, HealthReasonCode, HealthStatus, Severity } from '../../../gateway/core/types.js';
+import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
 
 const zhUi = {
   'app.title': '校园安全值班台',
@@ -49,7 +50,8 @@ const zhUi = {
   'detail.label': '报警详情',
   'detail.repeats': '重复',
   'detail.instructions': '处置要点',
-  'detail.instructionsDefault': '（内置默认处置要点：网关尚未提供配置接口）',
+  'detail.instructionsDefault': '（本区未配置此类报警的处置要点，显示内置默认）',
+  'detail.instructionsNoApi': '（内置默认处置要点：网关未提供配置接口）',
   'detail.cameras': '本校摄像机',
   'detail.noCameras': '本校未登记摄像机',
   'detail.timeline': '处置记录',
@@ -110,14 +112,14 @@ const zhUi = {
   'outages.none': '没有符合条件的异常设备',
   'outages.neverReported': '尚未上报（状态未知）',
   'outages.shown': '显示 {n} 台',
-  'keys.hint': '快捷键：↑ ↓ 选择报警 · A 确认 · R 解除 · M 静音 · 1 报警 · 2 学校 · 3 故障设备',
+  'keys.hint': '快捷键：↑ ↓ 选择报警 · A 确认 · R 解除 · M 静音 · 1 报警 · 2 学校 · 3 故障设备 · 4 广播',
   'toast.acked': '已确认：{what}',
   'toast.resolved': '已解除：{what}',
 } as const;
 
-export type UiKey = keyof typeof zhUi;
+export type UiKey = keyof typeof zhUi | BroadcastUiKey;
 
-export interface Dictionary {
+export interface Dictionary extends BroadcastTables {
   ui: Record<UiKey, string>;
   reason: Record<HealthReasonCode, string>;
   kind: Record<DeviceKind, string>;
@@ -129,11 +131,14 @@ export interface Dictionary {
   action: Record<string, string>;
   /** Keys of a timeline entry's data that have a plain name. */
   dataKey: Record<string, string>;
+  /** Values of a timeline entry's data that have a plain name (the 110 channel's adapter). */
+  dataValue: Record<string, string>;
   weekday: readonly string[];
 }
 
 export const zh: Dictionary = {
-  ui: zhUi,
+  ui: { ...zhUi, ...zhBroadcast.ui },
+  ...zhBroadcast.tables,
   reason: {
     'no-heartbeat': '无心跳（长时间未上报）',
     offline: '离线',
@@ -198,10 +203,7 @@ export const zh: Dictionary = {
     'forward-failed': '转发 110 失败',
     'forward-retry': '重试转发 110',
     'forward-failover': '切换至备用接警中心',
-    'broadcast-queued': '广播已排队',
-    'broadcast-sent': '已广播',
-    'broadcast-delivered': '广播已送达',
-    'broadcast-failed': '广播失败',
+    broadcast: '已发起广播',
   },
   dataKey: {
     latencyMs: '延迟（毫秒）',
@@ -214,12 +216,16 @@ export const zh: Dictionary = {
     seq: '序号',
     sequence: '报文序号',
     retryInMs: '重试间隔（毫秒）',
+    broadcastId: '广播编号',
   },
+  dataValue: { 'alarm-centre-dc09': '110 联网（SIA DC-09）' },
   weekday: ['一', '二', '三', '四', '五', '六', '日'],
 };
 
 export const en: Dictionary = {
+  ...enBroadcast.tables,
   ui: {
+    ...enBroadcast.ui,
     'app.title': 'Campus Safety Duty Board',
     'nav.board': 'Alarms',
     'nav.schools': 'Schools',
@@ -263,7 +269,8 @@ export const en: Dictionary = {
     'detail.label': 'Alarm detail',
     'detail.repeats': 'Repeats',
     'detail.instructions': 'What to do',
-    'detail.instructionsDefault': '(built-in default: the gateway has no configuration API yet)',
+    'detail.instructionsDefault': '(not configured for this district: built-in default shown)',
+  'detail.instructionsNoApi': '(built-in default: the gateway serves no configuration)',
     'detail.cameras': "This school's cameras",
     'detail.noCameras': 'No cameras registered for this school',
     'detail.timeline': 'Timeline',
@@ -324,7 +331,7 @@ export const en: Dictionary = {
     'outages.none': 'No devices match',
     'outages.neverReported': 'Never reported (state unknown)',
     'outages.shown': '{n} shown',
-    'keys.hint': 'Keys: ↑ ↓ select alarm · A acknowledge · R resolve · M mute · 1 alarms · 2 schools · 3 outages',
+    'keys.hint': 'Keys: ↑ ↓ select alarm · A acknowledge · R resolve · M mute · 1 alarms · 2 schools · 3 outages · 4 broadcasts',
     'toast.acked': 'Acknowledged: {what}',
     'toast.resolved': 'Resolved: {what}',
   },
@@ -392,10 +399,7 @@ export const en: Dictionary = {
     'forward-failed': 'Forwarding to 110 failed',
     'forward-retry': 'Retrying 110',
     'forward-failover': 'Failed over to the backup centre',
-    'broadcast-queued': 'Broadcast queued',
-    'broadcast-sent': 'Broadcast sent',
-    'broadcast-delivered': 'Broadcast delivered',
-    'broadcast-failed': 'Broadcast failed',
+    broadcast: 'Broadcast started',
   },
   dataKey: {
     latencyMs: 'latency (ms)',
@@ -408,7 +412,9 @@ export const en: Dictionary = {
     seq: 'sequence',
     sequence: 'message sequence',
     retryInMs: 'retry in (ms)',
+    broadcastId: 'broadcast id',
   },
+  dataValue: { 'alarm-centre-dc09': '110 link (SIA DC-09)' },
   weekday: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
 };
 

@@ -85,11 +85,37 @@ export class I18n {
     return lookup(this.dict.dataKey, key);
   }
 
+  dataValue(value: string): string {
+    return lookup(this.dict.dataValue, value);
+  }
+
+  recipientState(state: string): string {
+    return lookup(this.dict.recipientState, state);
+  }
+
+  /** A broadcast group by its config id; a group the dictionary does not know shows its id. */
+  group(id: string): string {
+    return lookup(this.dict.group, id);
+  }
+
+  contactRole(role: string): string {
+    return lookup(this.dict.contactRole, role);
+  }
+
+  /** Why a recipient was not reached; an unknown code shows as sent. */
+  failure(code: string): string {
+    return lookup(this.dict.failure, code);
+  }
+
+  channel(name: string): string {
+    return name === 'sms' || name === 'radio' ? this.t(`channel.${name}`) : name;
+  }
+
   weekday(isoDay: number): string {
     return this.dict.weekday[isoDay - 1] ?? String(isoDay);
   }
 
-  /** A site's name in the current language (English name when configured). */
+  /** A site's (or the district's) name in the current language (English name when configured). */
   siteName(site: { name: string; nameEn?: string } | undefined, fallback: string): string {
     if (!site) return fallback;
     return this.current === 'en' && site.nameEn ? site.nameEn : site.name;

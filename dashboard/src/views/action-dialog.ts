@@ -5,12 +5,7 @@
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import type { Alarm } from '../model.js';
-import { deviceName, siteName, type ActionKind, type ViewContext } from './context.js';
-
-export interface OperatorField {
-  get(): string;
-  set(name: string): void;
-}
+import { deviceName, siteName, type ActionKind, type OperatorField, type ViewContext } from './context.js';
 
 export class ActionDialog {
   readonly root: HTMLDialogElement = h('dialog', { class: 'action-dialog', attrs: { 'aria-labelledby': 'action-dialog-title' } });

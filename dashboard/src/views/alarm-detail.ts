@@ -1,14 +1,16 @@
 /**
- * One alarm in full: what, where, since when, what to do, the school's cameras and the
- * timeline (raised, repeats, who acknowledged, forwarding to 110 with its latency…).
- * Rebuilt only when the alarm, the cameras' health or the language changes, so a button that
- * has focus keeps it while the board ticks.
+ * One alarm in full: what, where, since when, what to do, whom to call at the school, the
+ * broadcast it started with its roll-call tally, the school's cameras and the timeline
+ * (raised, repeats, who acknowledged, forwarding to 110 with its latency, the broadcast…).
+ * Rebuilt only when something it shows changes, so a button that has focus keeps it while
+ * the board ticks.
  */
 import { h } from '../dom.js';
 import { dateTime, relTime } from '../format.js';
 import { instructionsFor } from '../instructions.js';
 import type { Alarm, AlarmEntry, DeviceView } from '../model.js';
 import { routeHref } from '../router.js';
+import { broadcastsBlock, broadcastsSignature, contactsBlock } from './alarm-detail-blocks.js';
 import { actorName, deviceName, siteName, type ViewContext } from './context.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
@@ -27,6 +29,8 @@ export class AlarmDetail {
       alarm?.state,
       this.ctx.i18n.lang,
       this.ctx.store.hasRegistry(),
+      this.ctx.store.ui ? 'ui' : '',
+      alarm ? broadcastsSignature(this.ctx, alarm) : '',
       ...cameras.map((c) => `${c.id}:${this.ctx.store.healthOf(c).status}:${this.ctx.store.healthOf(c).reasons.length}`),
     ].join('|');
     if (sig === this.signature) return;
@@ -51,7 +55,7 @@ export class AlarmDetail {
   private blocks(alarm: Alarm, cameras: DeviceView[]): (HTMLElement | null)[] {
     const { i18n } = this.ctx;
     const now = this.ctx.now();
-    const instructions = instructionsFor(alarm.type, i18n.lang);
+    const instructions = instructionsFor(alarm.type, i18n.lang, this.ctx.store.ui?.instructions);
     const actions = h(
       'div',
       { class: 'detail-actions' },
@@ -86,10 +90,13 @@ export class AlarmDetail {
             { class: 'detail-block detail-instructions' },
             h('h3', {}, i18n.t('detail.instructions')),
             h('p', { class: 'instructions-text' }, instructions.text),
-            // TODO(api): drop the marker once GET /api/config/ui serves config.alarms.instructions.
-            instructions.isDefault ? h('p', { class: 'hint' }, i18n.t('detail.instructionsDefault')) : null,
+            instructions.source === 'config'
+              ? null
+              : h('p', { class: 'hint', attrs: { 'data-testid': 'instructions-default' } }, i18n.t(instructions.source === 'default' ? 'detail.instructionsDefault' : 'detail.instructionsNoApi')),
           )
         : null,
+      contactsBlock(this.ctx, alarm.siteId),
+      broadcastsBlock(this.ctx, alarm),
       h(
         'section',
         { class: 'detail-block detail-cameras' },
@@ -125,7 +132,15 @@ export class AlarmDetail {
       h('span', { class: 'tl-action' }, i18n.action(e.action)),
       h('span', { class: 'tl-by' }, actorName(this.ctx, e.by)),
       e.note ? h('p', { class: 'tl-note' }, e.note) : null,
-      data.length > 0 ? h('dl', { class: 'tl-data' }, data.map(([k, v]) => [h('dt', {}, i18n.dataKey(k)), h('dd', {}, String(v))])) : null,
+      data.length > 0 ? h('dl', { class: 'tl-data' }, data.map(([k, v]) => [h('dt', {}, i18n.dataKey(k)), h('dd', {}, this.dataValue(k, v))])) : null,
     );
+  }
+
+  private dataValue(key: string, value: unknown): Node | string {
+    // A broadcast id is a UUID nobody reads: a link to its recipients says more.
+    if (key === 'broadcastId' && typeof value === 'string') {
+      return h('a', { attrs: { href: routeHref({ view: 'broadcasts', broadcastId: value }) } }, value.slice(0, 8));
+    }
+    return this.ctx.i18n.dataValue(String(value));
   }
 }

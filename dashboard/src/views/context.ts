@@ -8,6 +8,12 @@ import type { Change, DashboardStore } from '../store.js';
 
 export type ActionKind = 'ack' | 'resolve';
 
+/** The duty officer's name (header field, kept in Prefs), sent as `by`. */
+export interface OperatorField {
+  get(): string;
+  set(name: string): void;
+}
+
 export interface ViewContext {
   store: DashboardStore;
   i18n: I18n;
@@ -18,9 +24,18 @@ export interface ViewContext {
   /** Opens the note dialog for acknowledge or resolve (the second click confirms). */
   requestAction(alarm: Alarm, kind: ActionKind): void;
   toast(text: string, tone?: 'info' | 'error'): void;
+  operator: OperatorField;
+  /**
+   * Fetches one broadcast with its recipients into the store (at most one request per id in
+   * flight; a failed id is not asked again for a few seconds).
+   */
+  loadBroadcast(id: string): Promise<BroadcastLoad>;
 }
 
-export type RenderReason = Change | 'lang' | 'route' | 'init';
+/** ok: in the store now; missing: the gateway does not know it (404); failed: try later. */
+export type BroadcastLoad = 'ok' | 'missing' | 'failed';
+
+export type RenderReason = Change | 'lang' | 'route' | 'init' | 'operator';
 
 export interface View {
   readonly root: HTMLElement;

@@ -23,7 +23,8 @@ export class Header {
   private readonly navBoard = h('a', { class: 'nav-link', attrs: { href: '#/board', 'data-nav': 'board' } });
   private readonly navSchools = h('a', { class: 'nav-link', attrs: { href: '#/schools', 'data-nav': 'schools' } });
   private readonly navOutages = h('a', { class: 'nav-link', attrs: { href: '#/outages', 'data-nav': 'outages' } });
-  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages);
+  private readonly navBroadcasts = h('a', { class: 'nav-link', attrs: { href: '#/broadcasts', 'data-nav': 'broadcasts' } });
+  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts);
   private readonly operatorLabel = h('label', { attrs: { for: 'operator-name' } });
   private readonly operatorInput = h('input', { id: 'operator-name', attrs: { type: 'text', autocomplete: 'name', maxlength: 64 } });
   private readonly muteButton = h('button', { class: 'btn btn-header btn-mute', attrs: { type: 'button', 'data-action': 'mute' } });
@@ -78,7 +79,8 @@ export class Header {
   render(_reason: RenderReason): void {
     const { store, i18n } = this.ctx;
     setText(this.title, i18n.t('app.title'));
-    setText(this.district, store.district);
+    // The configured name in the officer's language; /api/health's name until the config answers.
+    setText(this.district, store.ui ? i18n.siteName(store.ui.district, store.ui.district.id) : store.district);
     this.nav.setAttribute('aria-label', i18n.t('nav.label'));
 
     const open = store.openAlarms();
@@ -87,6 +89,8 @@ export class Header {
     this.navLink(this.navBoard, 'board', i18n.t('nav.board'), open.length, unacked > 0 ? 'critical' : open.length > 0 ? 'warn' : 'none');
     this.navLink(this.navSchools, 'schools', i18n.t('nav.schools'), undefined, 'none');
     this.navLink(this.navOutages, 'outages', i18n.t('nav.outages'), outages, outages > 0 ? 'warn' : 'none');
+    const openBroadcasts = store.openBroadcasts();
+    this.navLink(this.navBroadcasts, 'broadcasts', i18n.t('nav.broadcasts'), openBroadcasts > 0 ? openBroadcasts : undefined, 'none');
 
     this.renderChannels();
     setText(this.operatorLabel, i18n.t('operator.label'));

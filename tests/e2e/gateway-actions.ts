@@ -1,0 +1,42 @@
+/**
+ * What the dashboard's end-to-end tests do to the gateway and read from the page, shared by
+ * the test files: HTTP calls, a real button press over MQTT, a roll-call tally as shown.
+ */
+import type { MqttClient } from 'mqtt';
+import type { Page } from 'playwright-core';
+import type { Tally } from '../../gateway/core/broadcast-types.js';
+import type { Alarm } from '../../gateway/core/types.js';
+import { connectAs, type TestGateway } from '../helpers/gateway.js';
+
+export async function apiJson<T>(t: TestGateway, path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`${t.baseUrl}${path}`, init);
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export function apiPost<T>(t: TestGateway, path: string, body: unknown): Promise<T> {
+  return apiJson<T>(t, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/**
+ * Presses a button as a real MQTT client (its own client id, beside the simulated device) and
+ * returns the open panic alarm. The client is pushed to `clients` for the test to end.
+ */
+export async function pressButton(t: TestGateway, deviceId: string, clients: MqttClient[]): Promise<Alarm> {
+  const siteId = deviceId.replace(/-btn-\d+$/, '');
+  const client = await connectAs(t.mqttUrl, deviceId, { clientId: `e2e-${deviceId}-${clients.length}` });
+  clients.push(client);
+  await client.publishAsync(`campus/v1/${siteId}/${deviceId}/event`, JSON.stringify({ type: 'press' }), { qos: 1 });
+  // PUBACK: the alarm is committed (gateway guarantee), so the API has it now.
+  const open = await apiJson<Alarm[]>(t, `/api/alarms?state=open&site=${siteId}`);
+  const alarm = open.find((a) => a.type === 'panic' && a.deviceId === deviceId);
+  if (!alarm) throw new Error(`no open panic for ${deviceId}`);
+  return alarm;
+}
+
+/** The roll-call tally the page shows inside `scope` (numbers under [data-tally]). */
+export async function pageTally(page: Page, scope: string): Promise<Tally> {
+  const read = (key: keyof Tally) => page.textContent(`${scope} [data-tally="${key}"]`).then((s) => Number(s));
+  const [total, sent, delivered, confirmed, failed] = await Promise.all([read('total'), read('sent'), read('delivered'), read('confirmed'), read('failed')]);
+  return { total, sent, delivered, confirmed, failed };
+}
