@@ -25,6 +25,7 @@ import { Registry } from './core/registry.js';
 import { AlarmRules } from './core/rules.js';
 import type { Alarm, AlarmType, Device } from './core/types.js';
 import { Forwarder } from './core/forwarder.js';
+import { DrillService } from './core/drill-service.js';
 import { SweepEngine } from './core/sweep-engine.js';
 import { SweepScheduler } from './core/sweep-scheduler.js';
 import { BUTTON_SELF_TEST, createButtonSelfTest } from './core/sweep-self-test.js';
@@ -70,6 +71,7 @@ export interface Gateway {
   readonly linkTests: LinkTestMonitor;
   readonly broadcasts: BroadcastService;
   readonly sweeps: SweepEngine;
+  readonly drills: DrillService;
   /** Binds MQTT TCP and HTTP; returns the bound ports. */
   listen(): Promise<{ httpPort: number; mqttPort: number }>;
   close(): Promise<void>;
@@ -118,7 +120,20 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   alarms.load();
   const isPassive = (d: Device) => factories.get(d.adapter)?.availability !== 'active';
   const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
-  const rules = new AlarmRules(alarms, registry, clock, { offlineAlarmAfter: config.health.offlineAlarmAfter }, log.child({ part: 'rules' }));
+  // Rules ask the drill service whether a school is drilling; its report reads the broadcasts.
+  const drillService = new DrillService({
+    db: store.db,
+    alarms,
+    clock,
+    broadcastsOf: (alarmId) => broadcasts.list({ alarmId }).flatMap((b) => broadcasts.get(b.id) ?? []),
+  });
+  const rules = new AlarmRules(
+    alarms,
+    registry,
+    clock,
+    { offlineAlarmAfter: config.health.offlineAlarmAfter, isDrill: (siteId) => drillService.activeAt(siteId) !== undefined },
+    log.child({ part: 'rules' }),
+  );
   const pipeline = new Pipeline(registry, health, rules, telemetry, bus, clock, counters);
   const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir });
 
@@ -209,7 +224,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     });
     // Both run inside ingest, before the device is acknowledged: the outbox entry is durable with the alarm.
     bus.on('alarm.changed', 'forwarder', ({ alarm, change }) => {
-      if (change === 'raised' && fwd.carries(alarm)) fwd.enqueueAlarm(alarm);
+      if (change !== 'raised') return;
+      if (fwd.carries(alarm)) fwd.enqueueAlarm(alarm);
+      else if (fwd.carriesAsTest(alarm) && alarm.deviceId) fwd.enqueueTest(alarm.deviceId, alarm);
     });
     bus.on('device.event', 'forwarder', (e) => {
       if (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button') fwd.enqueueTest(e.deviceId);
@@ -235,6 +252,11 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const radio = adapters.get('radio');
   if (isRadioAdapter(radio)) broadcasts.bindChannel(radioBroadcastChannel(radio));
   broadcasts.start();
+
+  drillService.start();
+  bus.on('alarm.changed', 'drills', ({ alarm, change }) => {
+    if (change === 'raised') drillService.onAlarm(alarm);
+  });
 
   // Technicians' health sweeps, on demand and on the configured schedules.
   const sweepStore = new SweepStore(store.db);
@@ -279,6 +301,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapters,
     linkTests,
     broadcasts,
+    drills: drillService,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
@@ -302,6 +325,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     linkTests,
     broadcasts,
     sweeps,
+    drills: drillService,
     async listen() {
       await broker.listen();
       await http.listen({ port: config.http.port, host: config.http.host });
@@ -315,6 +339,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       await http.close();
       sweepScheduler.stop();
       await sweeps.stop();
+      drillService.stop();
       broadcasts.stop();
       for (const [type, adapter] of adapters) {
         await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));

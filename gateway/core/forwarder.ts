@@ -82,12 +82,30 @@ export class Forwarder {
     this.kick();
   }
 
-  /** Queues an end-to-end test report for a device (a test press, or a self-test). */
-  enqueueTest(deviceId: string): void {
+  /**
+   * Queues an end-to-end test report for a device (a test press, a self-test, or a drill
+   * alarm, which reaches the centre only as a test and keeps its timeline).
+   */
+  enqueueTest(deviceId: string, alarm?: Alarm): void {
     const device = this.o.registry.get(deviceId);
     if (!device) return;
-    this.o.outbox.enqueue({ id: randomUUID(), channel: this.o.channel, kind: 'test-report', deviceId, siteId: device.siteId, createdAt: this.o.clock.now() });
+    if (alarm && this.o.outbox.hasAlarm(this.o.channel, alarm.id)) return;
+    const entry = this.o.outbox.enqueue({
+      id: randomUUID(),
+      channel: this.o.channel,
+      kind: 'test-report',
+      deviceId,
+      siteId: device.siteId,
+      createdAt: this.o.clock.now(),
+      ...(alarm ? { alarmId: alarm.id } : {}),
+    });
+    if (alarm) this.o.alarms.note(alarm.id, { action: 'forward-queued', by: 'system', data: { channel: this.o.channel, sequence: entry.sequence, as: 'test-report' } });
     this.kick();
+  }
+
+  /** Drill alarms of the types this channel carries go out as test reports. */
+  carriesAsTest(alarm: Alarm): boolean {
+    return alarm.drill && this.o.types.includes(alarm.type) && alarm.deviceId !== undefined;
   }
 
   pending(): OutboxEntry[] {

@@ -11,7 +11,12 @@ import type { AlarmType, Device, DeviceEvent, Health, HealthReasonCode, Severity
 export interface RuleOptions {
   /** Seconds a device may stay offline before a device-offline alarm (0 disables). */
   offlineAlarmAfter: number;
+  /** Whether a drill is running at the school: emergencies raised there then are drills. */
+  isDrill?(siteId: string): boolean;
 }
+
+/** Emergencies a drill exercises; device faults and outages stay real during a drill. */
+const DRILLABLE = new Set(['press', 'impact', 'emergency-call']);
 
 const EVENT_ALARMS: Record<string, { type: AlarmType; severity: Severity; label: string }> = {
   press: { type: 'panic', severity: 'critical', label: '一键报警' },
@@ -58,13 +63,14 @@ export class AlarmRules {
         by: device.id,
         at: e.receivedAt,
         data: e.data,
+        drill: DRILLABLE.has(e.type) && (this.opts.isDrill?.(siteId) ?? false),
       });
       if (created) this.log.warn({ alarmId: alarm.id, type: alarm.type, deviceId: device.id }, 'alarm raised');
       return;
     }
     if (e.type === 'cancel' || e.type === 'emergency-cancel') {
       // A school's cancel is recorded for the duty officer; it never silences a panic by itself.
-      const open = this.alarms.openAlarms().find((a) => a.type === 'panic' && a.deviceId === device.id && !a.drill);
+      const open = this.alarms.openAlarms().find((a) => a.type === 'panic' && a.deviceId === device.id);
       if (open) this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
     }
   }

@@ -9,6 +9,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { HealthTracker } from '../core/health-tracker.js';
 import type { LinkTestMonitor } from '../core/link-test-monitor.js';
 import type { BroadcastService } from '../core/broadcast-service.js';
+import type { DrillService } from '../core/drill-service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
 import type { Registry } from '../core/registry.js';
 import type { StateStore } from '../store/state-store.js';
@@ -31,6 +32,7 @@ export interface HttpDeps {
   linkTests: LinkTestMonitor;
   broadcasts?: BroadcastService;
   sweeps?: SweepRouteDeps;
+  drills?: DrillService;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

@@ -12,6 +12,7 @@ import { alarmsRoutes } from './alarms-routes.js';
 import { broadcastsRoutes } from './broadcasts-routes.js';
 import type { HttpDeps } from './deps.js';
 import { devicesRoutes } from './devices-routes.js';
+import { drillsRoutes } from './drills-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { sitesRoutes } from './sites-routes.js';
@@ -67,6 +68,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   telemetryRoutes(app, deps);
   if (deps.broadcasts) broadcastsRoutes(app, { broadcasts: deps.broadcasts });
   if (deps.sweeps) sweepsRoutes(app, deps.sweeps);
+  if (deps.drills) drillsRoutes(app, deps, deps.drills);
 
   const wsPath = deps.config.mqtt.websocketPath;
   if (wsPath) {

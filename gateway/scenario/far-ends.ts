@@ -1,0 +1,59 @@
+/**
+ * The simulated far ends a scenario's gateway talks to, on ephemeral loopback ports: two 110
+ * receivers (primary, secondary), the SMS centre and the Modbus barrier controller (units 1..5 =
+ * sch-01..05-bar-1), wired the way tests/helpers/gateway.ts wires them.
+ */
+import { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
+import { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
+import { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
+
+export interface ScenarioFarEnds {
+  primary: AlarmCentreSimulator;
+  secondary: AlarmCentreSimulator;
+  sms: SmsCentreSimulator;
+  plc: BarrierControllerSimulator;
+  /** Configuration overrides pointing the gateway's adapters at these simulators. */
+  overrides: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startScenarioFarEnds(): Promise<ScenarioFarEnds> {
+  const primary = new AlarmCentreSimulator();
+  const secondary = new AlarmCentreSimulator();
+  const sms = new SmsCentreSimulator();
+  const plc = new BarrierControllerSimulator({ host: '127.0.0.1', port: 0, units: [1, 2, 3, 4, 5], travelMs: 200, initial: 'raised' });
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    const a = await primary.start({ port: 0, httpPort: null });
+    started.push(primary);
+    const b = await secondary.start({ port: 0, httpPort: null });
+    started.push(secondary);
+    const s = await sms.start({ host: '127.0.0.1', port: 0, systemId: 'campusgw', password: 'demo1234', receiptDelayMs: 50 });
+    started.push(sms);
+    const p = await plc.start();
+    started.push(plc);
+    const overrides = {
+      adapters: {
+        'alarm-centre-dc09': {
+          primary: { host: '127.0.0.1', port: a.port },
+          secondary: { host: '127.0.0.1', port: b.port },
+          supervisionSeconds: 2,
+          backoffMinMs: 50,
+          backoffMaxMs: 500,
+          ackTimeoutMs: 1000,
+          connectTimeoutMs: 500,
+        },
+        // No DC-09 panels in scenarios: port 0 keeps the district from starting them.
+        'panel-dc09': { host: '127.0.0.1', port: 0 },
+        'sms-smpp': { host: '127.0.0.1', port: s.port },
+        // No background camera checks (each runs ffmpeg).
+        'camera-onvif': { checkIntervalSeconds: 0, endpoints: { 'district-nvr': { host: '127.0.0.1', port: 1 } } },
+        'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: p.port } }, pollIntervalMs: 100 },
+      },
+    };
+    return { primary, secondary, sms, plc, overrides, stop: () => Promise.all(started.map((x) => x.stop())).then(() => undefined) };
+  } catch (err) {
+    await Promise.all(started.map((x) => x.stop().catch(() => undefined)));
+    throw err;
+  }
+}

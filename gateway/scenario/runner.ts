@@ -1,0 +1,252 @@
+/**
+ * Plays a scenario: starts the far-end simulators, the real gateway (in process, ephemeral
+ * loopback ports, a temporary data dir, the scenario's clock and configuration overrides) and
+ * the simulated district; fires each step at its second; records what the gateway did as
+ * facts (alarms raised, 110 ACKs, broadcast deliveries, device reasons) with the second each
+ * was first seen; stops as soon as every expectation is decided.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { DistrictSimulator } from '../../simulators/district.js';
+import { build, type Gateway } from '../app.js';
+import { loadConfig, mergeLayers } from '../config.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { Alarm, Device, Health } from '../core/types.js';
+import { decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
+import { startScenarioFarEnds, type ScenarioFarEnds } from './far-ends.js';
+import type { Action, Scenario } from './schema.js';
+
+export interface StepResult {
+  at: number;
+  do: string;
+  /** Seconds from the start when it was fired and when it finished. */
+  startedAt: number;
+  finishedAt?: number;
+  error?: string;
+}
+
+export interface ScenarioReport {
+  name: string;
+  description: string;
+  source?: string;
+  passed: boolean;
+  /** Wall-clock start (ISO) and the gateway clock's start when the scenario sets one. */
+  startedAt: string;
+  clock?: string;
+  /** Seconds spent starting the gateway and the district before the timeline's 0. */
+  setupSeconds: number;
+  durationSeconds: number;
+  steps: StepResult[];
+  expectations: ExpectationResult[];
+}
+
+export interface RunOptions {
+  log: Logger;
+  /** How often expectations are re-evaluated (ms, default 50). */
+  pollMs?: number;
+}
+
+const sec = (ms: number): number => Math.round(ms) / 1000;
+
+/** A system clock moved to the scenario's start (timers still run in real time). */
+function shiftedClock(startMs: number): Clock {
+  const offset = startMs - Date.now();
+  return { ...systemClock, now: () => Date.now() + offset };
+}
+
+/** Records facts from the gateway's bus and broadcast service; `t` is seconds from the timeline's 0 (0 for setup). */
+class Recorder {
+  readonly facts: Fact[] = [];
+  private origin: number | undefined;
+  private readonly seenAcks = new Set<string>();
+  private readonly offs: (() => void)[] = [];
+
+  constructor(private readonly gw: Gateway) {}
+
+  now(): number {
+    return this.origin === undefined ? 0 : sec(performance.now() - this.origin);
+  }
+
+  start(): void {
+    for (const h of this.gw.health.all()) this.reasons(h, undefined);
+    this.offs.push(this.gw.bus.on('alarm.changed', 'scenario', (e) => this.alarm(e.alarm, e.change)));
+    this.offs.push(this.gw.bus.on('health.changed', 'scenario', (e) => this.reasons(e.health, e.previous)));
+    this.offs.push(
+      this.gw.broadcasts.onChange((c) => {
+        if (c.change !== 'recipient') return;
+        const state = c.recipient.state;
+        if (state !== 'sent' && state !== 'delivered' && state !== 'confirmed') return;
+        const b = this.gw.broadcasts.get(c.broadcastId);
+        const alarmType = b?.alarmId ? this.gw.alarms.get(b.alarmId)?.type : undefined;
+        this.facts.push({
+          kind: 'broadcast-delivered',
+          t: this.now(),
+          state,
+          group: c.recipient.group,
+          ...(c.recipient.channel ? { channel: c.recipient.channel } : {}),
+          ...(alarmType ? { alarmType } : {}),
+          broadcastId: c.broadcastId,
+        });
+      }),
+    );
+  }
+
+  /** The timeline's 0. */
+  mark(): void {
+    this.origin = performance.now();
+  }
+
+  stop(): void {
+    for (const off of this.offs.splice(0)) off();
+  }
+
+  private alarm(alarm: Alarm, change: string): void {
+    const who = { siteId: alarm.siteId, ...(alarm.deviceId ? { deviceId: alarm.deviceId } : {}), alarmId: alarm.id };
+    if (change === 'raised') this.facts.push({ kind: 'alarm', t: this.now(), type: alarm.type, ...who });
+    alarm.timeline.forEach((entry, i) => {
+      const key = `${alarm.id}#${i}`;
+      if (entry.action !== 'forward-acked' || this.seenAcks.has(key)) return;
+      this.seenAcks.add(key);
+      const account = this.gw.loaded.sites.find((s) => s.id === alarm.siteId)?.arcAccount;
+      const receiver = entry.data?.receiver;
+      this.facts.push({ kind: 'forwarded', t: this.now(), ...who, ...(account ? { account } : {}), ...(typeof receiver === 'string' ? { receiver } : {}) });
+    });
+  }
+
+  private reasons(h: Health, previous: Health | undefined): void {
+    const before = new Set(previous?.reasons.map((r) => r.code) ?? []);
+    for (const r of h.reasons) if (!before.has(r.code)) this.facts.push({ kind: 'reason', t: this.now(), deviceId: h.deviceId, reason: r.code });
+  }
+}
+
+async function perform(action: Action, sim: DistrictSimulator, far: ScenarioFarEnds, devices: readonly Device[]): Promise<void> {
+  switch (action.kind) {
+    case 'wait':
+      return;
+    case 'press':
+      return sim.press(action.device);
+    case 'test-press':
+      return sim.button(action.device).testPress();
+    case 'drop':
+      return sim.drop(action.device);
+    case 'restore':
+      return sim.restore(action.device);
+    case 'malformed':
+      return sim.malformed(action.device);
+    case 'fault':
+      return sim.button(action.device).setFault(action.fault, action.on);
+    case 'centre':
+      return far[action.receiver].setMode(action.up ? 'normal' : 'down');
+    case 'sms':
+      return action.up ? far.sms.comeUp() : far.sms.goDown();
+    case 'flood': {
+      // Many QoS 1 heartbeats from one device at once: mqtt.js queues them all on its socket.
+      const dev = sim.device(action.device);
+      await Promise.all(Array.from({ length: action.count }, () => dev.heartbeat()));
+      return;
+    }
+    case 'lower':
+    case 'raise':
+    case 'impact': {
+      const device = devices.find((d) => d.id === action.device);
+      if (device?.adapter === 'barrier-modbus') {
+        const unit = Number(device.options.unitId);
+        if (action.kind === 'impact') far.plc.impact(unit, 1);
+        else far.plc[action.kind](unit);
+        return;
+      }
+      return sim.device(action.device).event(action.kind === 'lower' ? 'lowered' : action.kind === 'raise' ? 'raised' : 'impact');
+    }
+  }
+}
+
+/** Runs one scenario end to end; everything it started is stopped before it returns. */
+export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<ScenarioReport> {
+  const startedAt = new Date().toISOString();
+  const setupStart = performance.now();
+  const far = await startScenarioFarEnds();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-scenario-'));
+  let gw: Gateway | undefined;
+  let sim: DistrictSimulator | undefined;
+  let recorder: Recorder | undefined;
+  try {
+    const base = { dataDir, ...far.overrides, log: { level: 'silent' }, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 } };
+    const loaded = loadConfig({ env: {}, overrides: mergeLayers(base, scenario.config) as Record<string, unknown> });
+    gw = await build(loaded, { log: opts.log.child({ part: 'gateway' }), ...(scenario.clock !== undefined ? { clock: shiftedClock(scenario.clock) } : {}) });
+    const { mqttPort } = await gw.listen();
+    recorder = new Recorder(gw);
+    recorder.start();
+    sim = new DistrictSimulator({
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      config: loaded.config,
+      devices: loaded.devices,
+      log: opts.log.child({ part: 'district' }),
+      heartbeatMs: scenario.heartbeatSeconds * 1000,
+      ...(scenario.sites ? { sites: scenario.sites } : {}),
+    });
+    await sim.start();
+    recorder.mark();
+    const setupSeconds = sec(performance.now() - setupStart);
+    const steps = await play(scenario, sim, far, loaded.devices, recorder, opts.pollMs ?? 50);
+    const expectations = evaluate(scenario.expect, recorder.facts, Number.POSITIVE_INFINITY);
+    return {
+      name: scenario.name,
+      description: scenario.description,
+      ...(scenario.source ? { source: scenario.source } : {}),
+      passed: expectations.every((e) => e.verdict === 'pass') && steps.every((s) => s.error === undefined && s.finishedAt !== undefined),
+      startedAt,
+      ...(scenario.clock !== undefined ? { clock: new Date(scenario.clock).toISOString() } : {}),
+      setupSeconds,
+      durationSeconds: recorder.now(),
+      steps,
+      expectations,
+    };
+  } finally {
+    recorder?.stop();
+    await sim?.stop().catch((err: unknown) => opts.log.warn({ err }, 'district stop failed'));
+    await gw?.close().catch((err: unknown) => opts.log.warn({ err }, 'gateway close failed'));
+    await far.stop().catch((err: unknown) => opts.log.warn({ err }, 'simulator stop failed'));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Fires each step at its second; returns once every expectation is decided and every step settled (or the cap). */
+async function play(scenario: Scenario, sim: DistrictSimulator, far: ScenarioFarEnds, devices: readonly Device[], rec: Recorder, pollMs: number): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  for (const step of scenario.steps) {
+    timers.push(
+      setTimeout(() => {
+        const r: StepResult = { at: step.at, do: step.text, startedAt: rec.now() };
+        results.push(r);
+        void perform(step.action, sim, far, devices).then(
+          () => {
+            r.finishedAt = rec.now();
+          },
+          (err: unknown) => {
+            r.finishedAt = rec.now();
+            r.error = err instanceof Error ? err.message : String(err);
+          },
+        );
+      }, step.at * 1000),
+    );
+  }
+  const lastStep = Math.max(0, ...scenario.steps.map((s) => s.at));
+  // Steps still running 10 s after the last deadline are reported unfinished.
+  const cap = Math.max(lastStep, decidedBy(scenario.expect)) + 10;
+  try {
+    for (;;) {
+      const now = rec.now();
+      const decided = evaluate(scenario.expect, rec.facts, now).every((e) => e.verdict !== 'pending');
+      const stepsDone = results.length === scenario.steps.length && results.every((r) => r.finishedAt !== undefined);
+      if ((decided && stepsDone && now >= lastStep) || now > cap) break;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  } finally {
+    for (const t of timers) clearTimeout(t);
+  }
+  return [...results].sort((a, b) => a.at - b.at);
+}

@@ -1,0 +1,137 @@
+/**
+ * The scenario file format (YAML): a timeline of actions against the simulated district and
+ * the expectations, each with a deadline, the gateway must meet. Structure is checked here
+ * (TypeBox); the action strings and device ids are checked by the loader.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Seconds = Type.Number({ minimum: 0, maximum: 600 });
+/** Seconds from the scenario start the deadline counts from (default 0). */
+const After = Type.Optional(Seconds);
+
+export const StepSchema = Type.Object(
+  {
+    at: Seconds,
+    /** One action: `press sch-01-btn-1`, `fault sch-07-btn-1 sim-suspended on`, `centre primary down`… */
+    do: Type.String({ minLength: 1 }),
+    note: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const AlarmExpectSchema = Type.Object(
+  { type: Type.String({ minLength: 1 }), device: Type.Optional(Type.String()), site: Type.Optional(Type.String()), within: Seconds, after: After },
+  { additionalProperties: false },
+);
+
+export const ForwardedExpectSchema = Type.Object(
+  {
+    device: Type.Optional(Type.String()),
+    account: Type.Optional(Type.String()),
+    receiver: Type.Optional(Type.Union([Type.Literal('primary'), Type.Literal('secondary')])),
+    within: Seconds,
+    after: After,
+  },
+  { additionalProperties: false },
+);
+
+export const BroadcastExpectSchema = Type.Object(
+  {
+    group: Type.Optional(Type.String()),
+    channel: Type.Optional(Type.String()),
+    alarmType: Type.Optional(Type.String()),
+    /** The least state a recipient must reach (default delivered; radio reaches sent when transmitted on its talkgroup). */
+    state: Type.Optional(Type.Union([Type.Literal('sent'), Type.Literal('delivered'), Type.Literal('confirmed')])),
+    within: Seconds,
+    after: After,
+  },
+  { additionalProperties: false },
+);
+
+export const ReasonExpectSchema = Type.Object(
+  { device: Type.String({ minLength: 1 }), reason: Type.String({ minLength: 1 }), within: Seconds, after: After },
+  { additionalProperties: false },
+);
+
+export const NoAlarmExpectSchema = Type.Object(
+  { type: Type.String({ minLength: 1 }), device: Type.Optional(Type.String()), site: Type.Optional(Type.String()), during: Seconds, after: After },
+  { additionalProperties: false },
+);
+
+/** Exactly one key per entry; the loader enforces "exactly one". */
+export const ExpectationSchema = Type.Object(
+  {
+    alarm: Type.Optional(AlarmExpectSchema),
+    'forwarded-to-110': Type.Optional(ForwardedExpectSchema),
+    'broadcast-delivered': Type.Optional(BroadcastExpectSchema),
+    'device-reason': Type.Optional(ReasonExpectSchema),
+    'no-alarm': Type.Optional(NoAlarmExpectSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const ScenarioFileSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    description: Type.String(),
+    /** ISO 8601 start time of the gateway's clock, e.g. `2026-11-23T07:38:00+08:00` (timers still run in real time). */
+    clock: Type.Optional(Type.String({ minLength: 1 })),
+    /** Laid over the default district configuration (objects merge key by key, arrays replace). */
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Sites whose devices are simulated (default: every site). */
+    sites: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** Heartbeat period of the simulated devices in seconds (default 2). */
+    heartbeatSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })),
+    steps: Type.Array(StepSchema),
+    expect: Type.Array(ExpectationSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export type ScenarioFile = Static<typeof ScenarioFileSchema>;
+export type AlarmExpect = Static<typeof AlarmExpectSchema>;
+export type ForwardedExpect = Static<typeof ForwardedExpectSchema>;
+export type BroadcastExpect = Static<typeof BroadcastExpectSchema>;
+export type ReasonExpect = Static<typeof ReasonExpectSchema>;
+export type NoAlarmExpect = Static<typeof NoAlarmExpectSchema>;
+
+/** A parsed action of a step. */
+export type Action =
+  | { kind: 'press' | 'test-press' | 'drop' | 'restore' | 'malformed'; device: string }
+  | { kind: 'fault'; device: string; fault: string; on: boolean }
+  | { kind: 'lower' | 'raise' | 'impact'; device: string }
+  | { kind: 'centre'; receiver: 'primary' | 'secondary'; up: boolean }
+  | { kind: 'sms'; up: boolean }
+  | { kind: 'flood'; device: string; count: number }
+  | { kind: 'wait' };
+
+export interface Step {
+  at: number;
+  /** The action as written, for the report. */
+  text: string;
+  action: Action;
+}
+
+/** One expectation, normalised: `label` is how the report names it. */
+export type Expectation =
+  | ({ kind: 'alarm'; label: string } & AlarmExpect)
+  | ({ kind: 'forwarded-to-110'; label: string } & ForwardedExpect)
+  | ({ kind: 'broadcast-delivered'; label: string } & BroadcastExpect)
+  | ({ kind: 'device-reason'; label: string } & ReasonExpect)
+  | ({ kind: 'no-alarm'; label: string } & NoAlarmExpect);
+
+export type ExpectationKind = Expectation['kind'];
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Gateway clock start in ms since epoch, when set. */
+  clock?: number;
+  config: Record<string, unknown>;
+  sites?: string[];
+  heartbeatSeconds: number;
+  steps: Step[];
+  expect: Expectation[];
+  /** Where it was read from (for the report). */
+  source?: string;
+}
