@@ -94,8 +94,10 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
 
-  // Which adapters run: every type devices name, plus every type configured.
-  const types = new Set<string>([...loaded.devices.map((d) => d.adapter), ...Object.keys(config.adapters)]);
+  // Which adapters run: every type devices name, plus every type configured. A site file sets
+  // `adapters.<type>: null` to drop one the default district configures.
+  const configured = Object.entries(config.adapters).filter(([, v]) => v !== null).map(([k]) => k);
+  const types = new Set<string>([...loaded.devices.map((d) => d.adapter), ...configured]);
   const factories = new Map<string, AdapterFactory<never>>();
   for (const type of types) {
     const factory = findAdapter(type);

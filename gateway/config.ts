@@ -151,7 +151,17 @@ export function flatten(config: GatewayConfig): { sites: Site[]; devices: Device
     const { devices: siteDevices, ...site } = s;
     sites.push(site);
     for (const d of siteDevices) {
-      devices.push({ ...d, siteId: s.id, adapter: d.adapter ?? 'mqtt-native', options: d.options ?? {} });
+      // One object shape for every device (a spread of optional keys makes V8 give each its own).
+      devices.push({
+        id: d.id,
+        siteId: s.id,
+        kind: d.kind,
+        adapter: d.adapter ?? 'mqtt-native',
+        name: d.name,
+        secret: d.secret,
+        heartbeatTimeout: d.heartbeatTimeout,
+        options: d.options ?? {},
+      });
     }
   }
   return { sites, devices };

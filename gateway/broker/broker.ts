@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type Client, type AuthenticateError } from 'aedes';
 import { ClassicLevel } from 'classic-level';
-import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { DeviceRegistry, MqttBus, MqttHandler } from '../../adapters/types.js';
 import type { Counters } from '../core/counters.js';
 import { Acl, type Principal } from './acl.js';
+import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { topicMatches } from './topics.js';
 
 export interface BrokerDeps {
@@ -54,7 +54,7 @@ export class Broker {
       const dir = join(this.deps.dataDir, 'mqtt');
       mkdirSync(dir, { recursive: true });
       this.db = new ClassicLevel(dir);
-      persistence = new AsyncLevelPersistence(this.db);
+      persistence = new IndexedLevelPersistence(this.db);
     }
     this.aedes = await Aedes.createBroker({
       ...(persistence ? { persistence } : {}),

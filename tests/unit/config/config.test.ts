@@ -81,6 +81,17 @@ describe('configuration', () => {
     expect(err.message).toContain(`${file}:`);
   });
 
+  it("lets a site file replace the district and drop the demo's adapters with null", async () => {
+    const file = layer(
+      'sites:\n  - id: xh-01\n    name: 西湖小学\n    district: xihu\n    devices:\n      - {id: xh-01-btn-1, kind: alarm-button, name: 按钮, secret: secret-123456}\n' +
+        'adapters:\n  alarm-centre-dc09: null\n  sms-smpp: null\n  radio: null\n  panel-dc09: null\n  barrier-modbus: null\n  camera-onvif: null\n',
+    );
+    const { sites, devices, config } = loadConfig({ env: { GATEWAY_CONFIG: file } });
+    expect(sites.map((s) => s.id)).toStrictEqual(['xh-01']);
+    expect(devices.map((d) => [d.id, d.adapter])).toStrictEqual([['xh-01-btn-1', 'mqtt-native']]);
+    expect(Object.entries(config.adapters).filter(([, v]) => v !== null)).toStrictEqual([]);
+  });
+
   it('refuses a missing configuration file with GW_ERR_CONFIG_READ', () => {
     expect(configError(() => loadConfig({ env: { GATEWAY_CONFIG: '/nonexistent/site.yaml' } })).code).toBe('GW_ERR_CONFIG_READ');
   });

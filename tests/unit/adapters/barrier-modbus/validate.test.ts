@@ -15,6 +15,7 @@ describe('validateBarrierConfig', () => {
     const resolved = resolveBarrierConfig({});
     expect(resolved).toStrictEqual({
       models: { 'sim-rb1': SIM_RB1_MODEL },
+      controllers: {},
       pollIntervalMs: 1000,
       timeoutMs: 800,
       reconnect: { minMs: 500, maxMs: 30_000 },
@@ -23,6 +24,14 @@ describe('validateBarrierConfig', () => {
       maxConcurrentConnects: 64,
       maxInFlightPerConnection: 8,
     });
+  });
+
+  it('takes a barrier endpoint from a named controller, and names an unknown one', () => {
+    const cfg = { controllers: { plc: { host: '10.0.0.9', port: 5020 } } };
+    expect(validateBarrierConfig(cfg, [device('b1', { controller: 'plc', unitId: 3, model: 'sim-rb1' })])).toStrictEqual([]);
+    expect(validateBarrierConfig(cfg, [device('b2', { controller: 'dcs', model: 'sim-rb1' })])).toStrictEqual([
+      'devices.b2.options.controller: unknown controller "dcs" (declared: plc)',
+    ]);
   });
 
   it('names the path of a schema error inside a model', () => {
