@@ -6,13 +6,14 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../config.js';
+import { isGatewayError } from '../errors.js';
 import { loadScenario, ScenarioError, type DistrictView } from './loader.js';
 import { formatReport, reportJson } from './report.js';
 import { runScenario, type ScenarioReport } from './runner.js';
 
 const USAGE =
   'Usage: tsx gateway/scenario/cli.ts <scenario.yaml>… [--json] [--verbose]\n' +
-  '  --json     print a machine-readable report (one JSON object per scenario in an array)\n' +
+  '  --json     print a machine-readable report (an object; an array for several files)\n' +
   '  --verbose  gateway and simulator logs on stderr (level info)\n' +
   'Exit status: 0 all passed, 1 an expectation failed, 2 a scenario file is invalid.\n' +
   'The format is documented in scenarios/README.md.\n';
@@ -36,6 +37,15 @@ async function main(): Promise<number> {
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    try {
+      // The overrides must make a valid configuration; say so before starting anything.
+      loadConfig({ env: {}, overrides: scenario.config });
+    } catch (err) {
+      if (!isGatewayError(err)) throw err;
+      const lines = err.details.length > 0 ? err.details : [`/: ${err.message}`];
+      process.stderr.write(`configuration overrides are invalid: ${file}\n${lines.map((d) => `  /config${d}\n`).join('')}`);
       return 2;
     }
     const report = await runScenario(scenario, { log });

@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { BUTTON_FAULTS } from '../../simulators/alarm-button.js';
 import { ALARM_TYPES, HEALTH_REASONS } from '../core/types.js';
-import { ScenarioFileSchema, type Action, type Expectation, type ExpectationKind, type Scenario, type ScenarioFile, type Step } from './schema.js';
+import { ExpectationSchema, ScenarioFileSchema, StepSchema, WeekdayClockSchema, type Action, type Expectation, type ExpectationKind, type Scenario, type ScenarioFile, type Step } from './schema.js';
 
 export const SCENARIO_INVALID = 'GW_ERR_SCENARIO_INVALID';
 
@@ -31,9 +31,14 @@ export interface DistrictView {
   sites: readonly { id: string; arcAccount?: string }[];
 }
 
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 type DeviceInfo = DistrictView['devices'][number];
 
 const compiled = TypeCompiler.Compile(ScenarioFileSchema);
+const stepOk = TypeCompiler.Compile(StepSchema);
+const expectOk = TypeCompiler.Compile(ExpectationSchema);
+const clockOk = TypeCompiler.Compile(WeekdayClockSchema);
 const KINDS: readonly ExpectationKind[] = ['alarm', 'forwarded-to-110', 'broadcast-delivered', 'device-reason', 'no-alarm'];
 const DEVICE_ACTIONS = ['press', 'test-press', 'drop', 'restore', 'malformed', 'lower', 'raise', 'impact'] as const;
 type DeviceAction = (typeof DEVICE_ACTIONS)[number];
@@ -97,6 +102,15 @@ function deviceErrors(action: Action, path: string, district: DistrictView | und
   return ok(device) ? [] : [`${path}: '${action.kind}' does not apply to '${device.id}' (${device.kind}, ${device.adapter})`];
 }
 
+function validZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function label(kind: ExpectationKind, body: Record<string, unknown>): string {
   const parts = Object.entries(body)
     .filter(([k]) => !['within', 'during', 'after'].includes(k))
@@ -123,22 +137,43 @@ function expectationErrors(e: Expectation, path: string, district: DistrictView 
 
 /** Validates a parsed YAML value; throws ScenarioError listing every `path: message`. */
 export function validateScenario(raw: unknown, source = '<scenario>', district?: DistrictView): Scenario {
-  const schemaErrors = [...compiled.Errors(raw)].map((e) => `${e.path || '/'}: ${e.message}`);
-  if (schemaErrors.length > 0) throw new ScenarioError(source, [...new Set(schemaErrors)]);
-  const file = raw as ScenarioFile;
-  const errors: string[] = [];
-  let clock: number | undefined;
-  if (file.clock !== undefined) {
-    clock = Date.parse(file.clock);
-    if (Number.isNaN(clock)) errors.push(`/clock: not an ISO 8601 time: '${file.clock}'`);
+  // The time zone's default, before the check (as the gateway's config loader does).
+  if (isPlain(raw) && isPlain(raw.clock) && raw.clock.timeZone === undefined) raw = { ...raw, clock: { ...raw.clock, timeZone: 'Asia/Shanghai' } };
+  // One message per path (TypeBox reports a missing number as missing and as not a number).
+  const byPath = new Map<string, string>();
+  for (const e of compiled.Errors(raw)) if (!byPath.has(e.path || '/')) byPath.set(e.path || '/', e.message);
+  // A clock object gets its own messages rather than the union's "Expected union value".
+  if (isPlain(raw) && isPlain(raw.clock) && byPath.has('/clock')) {
+    byPath.delete('/clock');
+    for (const e of clockOk.Errors(raw.clock)) if (!byPath.has(`/clock${e.path}`)) byPath.set(`/clock${e.path}`, e.message);
   }
-  if (district && file.sites) {
+  const errors = [...byPath].map(([path, message]) => `${path}: ${message}`);
+  if (!isPlain(raw)) throw new ScenarioError(source, errors);
+  // Steps and expectations that are well-formed on their own are checked further even when
+  // something else in the file is wrong, so one run lists every problem.
+  const file = raw as ScenarioFile;
+  const rawSteps: unknown[] = Array.isArray(raw.steps) ? raw.steps : [];
+  const rawExpect: unknown[] = Array.isArray(raw.expect) ? raw.expect : [];
+  let clock: Scenario['clock'];
+  if (typeof file.clock === 'string') {
+    const at = Date.parse(file.clock);
+    if (Number.isNaN(at)) errors.push(`/clock: not an ISO 8601 time: '${file.clock}'`);
+    clock = { at };
+  } else if (isPlain(file.clock) && clockOk.Check(file.clock)) {
+    const c = file.clock;
+    if (!validZone(c.timeZone)) errors.push(`/clock/timeZone: unknown time zone '${c.timeZone}'`);
+    if (district && c.holidaysOf && !district.sites.some((x) => x.id === c.holidaysOf)) errors.push(`/clock/holidaysOf: unknown site '${c.holidaysOf}'`);
+    clock = { weekday: c.weekday, time: c.time, timeZone: c.timeZone, ...(c.holidaysOf ? { holidaysOf: c.holidaysOf } : {}) };
+  }
+  if (district && Array.isArray(file.sites)) {
     file.sites.forEach((s, i) => {
-      if (!district.sites.some((x) => x.id === s)) errors.push(`/sites/${i}: unknown site '${s}'`);
+      if (typeof s === 'string' && !district.sites.some((x) => x.id === s)) errors.push(`/sites/${i}: unknown site '${s}'`);
     });
   }
   const steps: Step[] = [];
-  file.steps.forEach((s, i) => {
+  rawSteps.forEach((item, i) => {
+    if (!stepOk.Check(item)) return;
+    const s = item as ScenarioFile['steps'][number];
     const action = parseAction(s.do);
     if (typeof action === 'string') errors.push(`/steps/${i}/do: ${action}`);
     else {
@@ -147,7 +182,9 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
     }
   });
   const expect: Expectation[] = [];
-  file.expect.forEach((entry, i) => {
+  rawExpect.forEach((item, i) => {
+    if (!expectOk.Check(item)) return;
+    const entry = item as ScenarioFile['expect'][number];
     const keys = KINDS.filter((k) => entry[k] !== undefined);
     if (keys.length !== 1) {
       errors.push(`/expect/${i}: needs exactly one of ${KINDS.join(', ')} (got ${keys.length === 0 ? 'none' : keys.join(', ')})`);
@@ -175,11 +212,15 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
 
 /** Parses YAML text and validates it; YAML syntax errors are reported as `line:col: message`. */
 export function parseScenario(text: string, source = '<scenario>', district?: DistrictView): Scenario {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       source,
-      doc.errors.map((e) => `${e.linePos ? `${e.linePos[0].line}:${e.linePos[0].col}` : '/'}: ${e.message.split('\n')[0] ?? ''}`),
+      doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0]);
+        return `${at.line}:${at.col}: ${e.message.split('\n')[0] ?? ''}`;
+      }),
     );
   }
   return validateScenario(doc.toJS(), source, district);

@@ -13,8 +13,8 @@ import type { Logger } from 'pino';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { build, type Gateway } from '../app.js';
 import { loadConfig, mergeLayers } from '../config.js';
-import { systemClock, type Clock } from '../core/clock.js';
 import type { Alarm, Device, Health } from '../core/types.js';
+import { resolveClock, shiftedClock } from './clock.js';
 import { decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
 import { startScenarioFarEnds, type ScenarioFarEnds } from './far-ends.js';
 import type { Action, Scenario } from './schema.js';
@@ -50,12 +50,6 @@ export interface RunOptions {
 }
 
 const sec = (ms: number): number => Math.round(ms) / 1000;
-
-/** A system clock moved to the scenario's start (timers still run in real time). */
-function shiftedClock(startMs: number): Clock {
-  const offset = startMs - Date.now();
-  return { ...systemClock, now: () => Date.now() + offset };
-}
 
 /** Records facts from the gateway's bus and broadcast service; `t` is seconds from the timeline's 0 (0 for setup). */
 class Recorder {
@@ -144,8 +138,14 @@ async function perform(action: Action, sim: DistrictSimulator, far: ScenarioFarE
       return action.up ? far.sms.comeUp() : far.sms.goDown();
     case 'flood': {
       // Many QoS 1 heartbeats from one device at once: mqtt.js queues them all on its socket.
+      // In batches, yielding between them, so the rest of the timeline (same process) keeps its seconds.
       const dev = sim.device(action.device);
-      await Promise.all(Array.from({ length: action.count }, () => dev.heartbeat()));
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < action.count; i++) {
+        pending.push(dev.heartbeat());
+        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(pending);
       return;
     }
     case 'lower':
@@ -172,10 +172,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   let gw: Gateway | undefined;
   let sim: DistrictSimulator | undefined;
   let recorder: Recorder | undefined;
+  let clockStart: number | undefined;
   try {
     const base = { dataDir, ...far.overrides, log: { level: 'silent' }, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 } };
     const loaded = loadConfig({ env: {}, overrides: mergeLayers(base, scenario.config) as Record<string, unknown> });
-    gw = await build(loaded, { log: opts.log.child({ part: 'gateway' }), ...(scenario.clock !== undefined ? { clock: shiftedClock(scenario.clock) } : {}) });
+    clockStart = resolveClock(scenario.clock, loaded.sites);
+    gw = await build(loaded, { log: opts.log.child({ part: 'gateway' }), ...(clockStart !== undefined ? { clock: shiftedClock(clockStart) } : {}) });
     const { mqttPort } = await gw.listen();
     recorder = new Recorder(gw);
     recorder.start();
@@ -198,7 +200,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       ...(scenario.source ? { source: scenario.source } : {}),
       passed: expectations.every((e) => e.verdict === 'pass') && steps.every((s) => s.error === undefined && s.finishedAt !== undefined),
       startedAt,
-      ...(scenario.clock !== undefined ? { clock: new Date(scenario.clock).toISOString() } : {}),
+      ...(clockStart !== undefined ? { clock: new Date(clockStart).toISOString() } : {}),
       setupSeconds,
       durationSeconds: recorder.now(),
       steps,

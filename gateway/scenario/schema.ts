@@ -70,12 +70,31 @@ export const ExpectationSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const WeekdayClockSchema = Type.Object(
+  {
+    /** ISO weekday, 1 = Monday … 7 = Sunday. */
+    weekday: Type.Integer({ minimum: 1, maximum: 7 }),
+    time: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }),
+    timeZone: Type.String({ minLength: 1, default: 'Asia/Shanghai' }),
+    holidaysOf: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 export const ScenarioFileSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     description: Type.String(),
-    /** ISO 8601 start time of the gateway's clock, e.g. `2026-11-23T07:38:00+08:00` (timers still run in real time). */
-    clock: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * The gateway clock's start: an ISO 8601 time (`2026-11-23T07:38:00+08:00`), or the next
+     * `{weekday, time, timeZone}` after now, skipping `holidaysOf` a site. Timers run in real time.
+     */
+    clock: Type.Optional(
+      Type.Union([
+        Type.String({ minLength: 1 }),
+        WeekdayClockSchema,
+      ]),
+    ),
     /** Laid over the default district configuration (objects merge key by key, arrays replace). */
     config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     /** Sites whose devices are simulated (default: every site). */
@@ -125,8 +144,8 @@ export type ExpectationKind = Expectation['kind'];
 export interface Scenario {
   name: string;
   description: string;
-  /** Gateway clock start in ms since epoch, when set. */
-  clock?: number;
+  /** Gateway clock start: fixed (ms since epoch) or the next weekday/time (resolved when run). */
+  clock?: { at: number } | { weekday: number; time: string; timeZone: string; holidaysOf?: string };
   config: Record<string, unknown>;
   sites?: string[];
   heartbeatSeconds: number;
