@@ -1,0 +1,192 @@
+/**
+ * A client worker: one process holding a slice of the simulated devices (a process cannot
+ * hold more sockets than its open-files limit). Driven over IPC by a benchmark
+ * (bench/lib/worker-protocol.ts). Each device behaves as simulators/mqtt-device.ts does:
+ * connects as itself, publishes a retained `online` status with an `offline` will, subscribes
+ * to its cmd topic, sends telemetry at once and then every heartbeat period (±10% jitter so
+ * devices do not heartbeat in lockstep). Exits when its parent goes away.
+ */
+import { performance } from 'node:perf_hooks';
+import mqtt, { type MqttClient } from 'mqtt';
+import { syntheticDevice, type SyntheticDevice } from './lib/synthetic-district.js';
+import type { ConnectCommand, WorkerCommand, WorkerMessage, WorkerStats } from './lib/worker-protocol.js';
+
+/** Enough latency samples for stable percentiles, bounded for long runs. */
+const MAX_SAMPLES = 200_000;
+const DAY_MS = 86_400_000;
+
+interface SimDevice {
+  device: SyntheticDevice;
+  n: number;
+  client: MqttClient;
+  timer?: ReturnType<typeof setInterval>;
+  seq: number;
+  acked: number;
+}
+
+class ClientWorker {
+  private devices: SimDevice[] = [];
+  private stats: WorkerStats = blankStats();
+  private pubackMs: number[] = [];
+  private closing = false;
+  private roundAcks = 2;
+
+  constructor(private readonly send: (m: WorkerMessage) => void) {}
+
+  async onCommand(c: WorkerCommand): Promise<void> {
+    if (c.cmd === 'connect') await this.connectAll(c);
+    else if (c.cmd === 'stats') {
+      const pubackMs = c.latencies ? this.pubackMs : undefined;
+      if (c.latencies) this.pubackMs = [];
+      this.send({ type: 'stats', stats: { ...this.stats }, ...(pubackMs ? { pubackMs } : {}) });
+    } else if (c.cmd === 'disconnect') {
+      await this.disconnectAll();
+      this.send({ type: 'disconnected' });
+    }
+  }
+
+  private async connectAll(c: ConnectCommand): Promise<void> {
+    this.closing = false;
+    this.roundAcks = (c.rounds ?? 1) + 1;
+    this.stats = blankStats();
+    this.pubackMs = [];
+    const connectMs: number[] = [];
+    const errors: string[] = [];
+    const progress = setInterval(() => this.send({ type: 'progress', stats: { ...this.stats } }), 1000);
+    await new Promise<void>((resolve) => {
+      let next = c.from;
+      let active = 0;
+      const pump = () => {
+        while (active < c.inflight && next < c.to) {
+          active++;
+          this.connectOne(c, next++, (err, ms) => {
+            active--;
+            if (err) {
+              this.stats.failed++;
+              if (errors.length < 10) errors.push(err);
+            } else connectMs.push(ms);
+            pump();
+          });
+        }
+        if (active === 0 && next >= c.to) resolve();
+      };
+      pump();
+    });
+    clearInterval(progress);
+    this.send({ type: 'connect-done', stats: { ...this.stats }, connectMs, errors });
+  }
+
+  private connectOne(c: ConnectCommand, n: number, done: (err: string | undefined, ms: number) => void): void {
+    const device = syntheticDevice(n, c.perSite);
+    const t0 = performance.now();
+    const client = mqtt.connect(c.url, {
+      clientId: device.id,
+      username: device.id,
+      password: device.secret,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: c.keepaliveSeconds,
+      reconnectPeriod: 0,
+      connectTimeout: c.connectTimeoutMs,
+      will: { topic: device.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    const sim: SimDevice = { device, n, client, seq: 0, acked: 0 };
+    let settled = false;
+    const settle = (err?: string) => {
+      if (settled) return;
+      settled = true;
+      done(err, performance.now() - t0);
+    };
+    client.on('error', (err) => settle(err.message));
+    client.once('connect', () => {
+      settle();
+      this.stats.connected++;
+      this.devices.push(sim);
+      // [DESIGN: Nagle] small QoS 1 packets would otherwise wait for delayed ACKs.
+      (client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+      if (c.retainStatus) client.publish(device.statusTopic, 'online', { qos: 1, retain: true }, () => undefined);
+      if (c.subscribe) client.subscribe(device.cmdTopic, { qos: 1 }, () => undefined);
+      this.heartbeat(sim);
+      sim.timer = setInterval(() => this.heartbeat(sim), c.heartbeatMs * (0.9 + Math.random() * 0.2));
+    });
+    client.once('close', () => {
+      if (!settled) return settle('closed before CONNACK');
+      if (sim.timer) clearInterval(sim.timer);
+      sim.timer = undefined;
+      this.stats.connected--;
+      if (!this.closing) this.stats.dropped++;
+    });
+  }
+
+  private heartbeat(sim: SimDevice): void {
+    if (!sim.client.connected) return;
+    const t0 = performance.now();
+    const body = JSON.stringify({ ...buttonTelemetry(sim.n), seq: ++sim.seq });
+    sim.client.publish(sim.device.telemetryTopic, body, { qos: 1 }, (err) => {
+      if (err) {
+        this.stats.telemetryFailed++;
+        return;
+      }
+      this.stats.telemetryAcked++;
+      sim.acked++;
+      if (sim.acked === this.roundAcks) this.stats.devicesWithRound++;
+      if (sim.acked >= 2 && this.pubackMs.length < MAX_SAMPLES) this.pubackMs.push(performance.now() - t0);
+    });
+  }
+
+  private async disconnectAll(): Promise<void> {
+    this.closing = true;
+    const devices = this.devices;
+    this.devices = [];
+    for (const d of devices) if (d.timer) clearInterval(d.timer);
+    // DISCONNECT, so the broker discards the will [MQTT-3.14.4-3]; forced after 10 s.
+    await Promise.all(
+      devices.map(
+        (d) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(() => {
+              d.client.end(true);
+              resolve();
+            }, 10_000);
+            d.client.end(false, {}, () => {
+              clearTimeout(t);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+}
+
+function blankStats(): WorkerStats {
+  return { connected: 0, failed: 0, dropped: 0, telemetryAcked: 0, telemetryFailed: 0, devicesWithRound: 0 };
+}
+
+/** What simulators/alarm-button.ts sends: battery, RSSI, power and SIM status. */
+function buttonTelemetry(n: number): Record<string, unknown> {
+  return {
+    battery: 80 + (n % 20),
+    rssi: -60 - (n % 25),
+    power: 'mains',
+    sim: { status: 'active', iccid: `898600${String(n).padStart(14, '0')}`, expires: new Date(Date.now() + 400 * DAY_MS).toISOString().slice(0, 10) },
+  };
+}
+
+function main(): void {
+  const send = (m: WorkerMessage) => process.send?.(m);
+  if (!process.send) {
+    process.stderr.write('client-worker: run by a benchmark (needs an IPC channel)\n');
+    process.exit(2);
+  }
+  const worker = new ClientWorker(send);
+  process.on('message', (m: WorkerCommand) => {
+    worker.onCommand(m).catch((err: unknown) => {
+      process.stderr.write(`client-worker: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    });
+  });
+  // The benchmark is gone (finished, killed, Ctrl-C): nothing of ours may stay behind.
+  process.on('disconnect', () => process.exit(0));
+}
+
+main();

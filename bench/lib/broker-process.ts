@@ -1,0 +1,104 @@
+/**
+ * A broker under benchmark in its own process (so its RSS and CPU are its own): the gateway
+ * (bench/gateway-entry.ts) or bare aedes (bench/bare-aedes.ts), both speaking
+ * bench/lib/broker-control.ts.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { isMemoryReport, type MemoryReport } from './broker-control.js';
+import { BenchError, type BenchContext } from './harness.js';
+import { JsonLines, sampleProcess, spawnNode, stopProcess, type ProcSample } from './processes.js';
+
+export type BrokerKind = 'gateway' | 'bare';
+
+export const BROKER_SCRIPTS: Record<BrokerKind, string> = {
+  gateway: fileURLToPath(new URL('../gateway-entry.ts', import.meta.url)),
+  bare: fileURLToPath(new URL('../bare-aedes.ts', import.meta.url)),
+};
+
+export interface BrokerHandle {
+  kind: BrokerKind;
+  child: ChildProcess;
+  pid: number;
+  lines: JsonLines;
+  mqttPort: number;
+  /** Gateway only. */
+  httpPort?: number;
+  /** From spawn to listening. */
+  startMs: number;
+  sample(): ProcSample;
+  mem(gc: boolean): Promise<MemoryReport>;
+  snapshot(path: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * How the broker's TypeScript runs. `tsx` is what `npm start` does: tsx's loader runs in a
+ * second V8 isolate (~35 MB RSS here, paid by both brokers alike). `bundled` compiles the
+ * entry first (esbuild, npm packages left external) and runs plain JavaScript, as a built
+ * deployment would. All `import.meta.url` in the bundle are gateway/app.ts's, so the
+ * gateway's own paths (../config, ../dashboard) resolve as in the source tree.
+ */
+export type Runtime = 'tsx' | 'bundled';
+
+export async function bundle(ctx: BenchContext, script: string): Promise<string> {
+  const outfile = join(ctx.root, 'bench', 'out', 'bundled', basename(script).replace(/\.ts$/, '.mjs'));
+  mkdirSync(join(ctx.root, 'bench', 'out', 'bundled'), { recursive: true });
+  await build({
+    entryPoints: [script],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(ctx.root, 'gateway', 'app.ts')).href) },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+export interface StartOptions {
+  env: Record<string, string>;
+  timeoutMs: number;
+  runtime: Runtime;
+  /** Another entry speaking broker-control (e.g. a gateway with a change under trial). */
+  script?: string;
+}
+
+export async function startBroker(ctx: BenchContext, kind: BrokerKind, o: StartOptions): Promise<BrokerHandle> {
+  const source = o.script ? resolve(ctx.root, o.script) : BROKER_SCRIPTS[kind];
+  const script = o.runtime === 'bundled' ? await bundle(ctx, source) : source;
+  const t0 = Date.now();
+  // --expose-gc only lets `mem-gc` measure the live heap; nothing calls gc otherwise.
+  const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc'], env: o.env, pipeStdout: true, pipeStdin: true });
+  const lines = new JsonLines(child);
+  const ready = await lines.next((l) => (l.bench === 'ready' ? l : undefined), o.timeoutMs, ctx.signal, `${kind} start`);
+  const pid = child.pid;
+  if (pid === undefined || typeof ready.mqttPort !== 'number') throw new BenchError('BENCH_ERR_START', `${kind}: no pid or port`);
+  const command = (line: string) => child.stdin?.write(`${line}\n`);
+  return {
+    kind,
+    child,
+    pid,
+    lines,
+    mqttPort: ready.mqttPort,
+    ...(typeof ready.httpPort === 'number' ? { httpPort: ready.httpPort } : {}),
+    startMs: Date.now() - t0,
+    sample: () => sampleProcess(pid),
+    mem: async (gc) => {
+      const answer = lines.next((l) => (isMemoryReport(l) ? (l as MemoryReport) : undefined), 60_000, ctx.signal, `${kind} mem`);
+      command(gc ? 'mem-gc' : 'mem');
+      return answer;
+    },
+    snapshot: async (path) => {
+      const answer = lines.next((l) => (l.bench === 'snapshot' && typeof l.path === 'string' ? l.path : undefined), 300_000, ctx.signal, `${kind} heap snapshot`);
+      command(`snapshot ${path}`);
+      return answer;
+    },
+    stop: () => stopProcess(child, 10_000),
+  };
+}

@@ -1,0 +1,44 @@
+/** Messages between a benchmark and its client workers (bench/client-worker.ts) over the IPC channel. */
+
+export interface ConnectCommand {
+  cmd: 'connect';
+  url: string;
+  /** Device indexes [from, to) of the synthetic district. */
+  from: number;
+  to: number;
+  perSite: number;
+  /** Connections waiting for CONNACK at once (keeps SYNs under the listen backlog). */
+  inflight: number;
+  heartbeatMs: number;
+  connectTimeoutMs: number;
+  keepaliveSeconds: number;
+  /** Retained `online` status at connect, as simulators/mqtt-device.ts does (the `offline` will is always set). */
+  retainStatus: boolean;
+  /** Subscribe to the device's cmd topic at connect. */
+  subscribe: boolean;
+  /** Heartbeat rounds a device must complete to count in `devicesWithRound` (default 1). */
+  rounds?: number;
+}
+
+export type WorkerCommand = ConnectCommand | { cmd: 'stats'; latencies: boolean } | { cmd: 'disconnect' };
+
+export interface WorkerStats {
+  /** Clients connected now. */
+  connected: number;
+  /** Connections refused, timed out or failed during the connect phase. */
+  failed: number;
+  /** Connections that closed after CONNACK (the broker dropped them). */
+  dropped: number;
+  telemetryAcked: number;
+  telemetryFailed: number;
+  /** Devices with `rounds` + 1 telemetry messages acknowledged: the one at connect and `rounds` heartbeats. */
+  devicesWithRound: number;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; stats: WorkerStats }
+  /** CONNACK latencies (ms) of every connection, first errors verbatim. */
+  | { type: 'connect-done'; stats: WorkerStats; connectMs: number[]; errors: string[] }
+  /** PUBACK latencies (ms) of heartbeats after the first, when asked. */
+  | { type: 'stats'; stats: WorkerStats; pubackMs?: number[] }
+  | { type: 'disconnected' };

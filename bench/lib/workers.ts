@@ -1,0 +1,92 @@
+/**
+ * A pool of client worker processes (bench/client-worker.ts), each holding a slice of the
+ * devices, driven over IPC with bounded waits.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BenchError, type BenchContext } from './harness.js';
+import { isRunning, sampleProcess, spawnNode, stopProcess } from './processes.js';
+import type { WorkerCommand, WorkerMessage } from './worker-protocol.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('../client-worker.ts', import.meta.url));
+
+type MessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
+
+export class WorkerPool {
+  readonly children: ChildProcess[];
+
+  constructor(
+    private readonly ctx: BenchContext,
+    count: number,
+  ) {
+    this.children = Array.from({ length: count }, () => spawnNode(ctx, { script: WORKER_SCRIPT, ipc: true }));
+  }
+
+  get size(): number {
+    return this.children.length;
+  }
+
+  /** Sends one command per worker and waits for each worker's answer of type `type`. */
+  request<T extends WorkerMessage['type']>(
+    commands: WorkerCommand[],
+    type: T,
+    timeoutMs: number,
+    onOther?: (index: number, m: WorkerMessage) => void,
+  ): Promise<MessageOf<T>[]> {
+    return Promise.all(commands.map((cmd, i) => this.requestOne(i, cmd, type, timeoutMs, onOther)));
+  }
+
+  /** The same command to every worker. */
+  requestAll<T extends WorkerMessage['type']>(cmd: WorkerCommand, type: T, timeoutMs: number): Promise<MessageOf<T>[]> {
+    return this.request(
+      this.children.map(() => cmd),
+      type,
+      timeoutMs,
+    );
+  }
+
+  /** Total CPU time of the workers (ms), for how busy the load generator was. */
+  cpuMs(): number {
+    let total = 0;
+    for (const c of this.children) if (c.pid !== undefined && isRunning(c)) total += sampleProcess(c.pid).cpuMs;
+    return total;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.children.map((c) => stopProcess(c, 3000)));
+  }
+
+  private requestOne<T extends WorkerMessage['type']>(
+    index: number,
+    cmd: WorkerCommand,
+    type: T,
+    timeoutMs: number,
+    onOther?: (index: number, m: WorkerMessage) => void,
+  ): Promise<MessageOf<T>> {
+    const child = this.children[index] as ChildProcess;
+    const signal = this.ctx.signal;
+    return new Promise((resolve, reject) => {
+      const finish = (err: Error | undefined, m?: MessageOf<T>) => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(m as MessageOf<T>);
+      };
+      const onMessage = (m: WorkerMessage) => {
+        if (m.type === type) finish(undefined, m as MessageOf<T>);
+        else onOther?.(index, m);
+      };
+      const onExit = (code: number | null) => finish(new BenchError('BENCH_ERR_WORKER_EXIT', `client worker ${index} exited (${code}) during '${cmd.cmd}'`));
+      const onAbort = () => finish(new BenchError('BENCH_ERR_ABORTED', `'${cmd.cmd}' aborted`));
+      const timer = setTimeout(() => finish(new BenchError('BENCH_ERR_TIMEOUT', `client worker ${index}: no '${type}' in ${timeoutMs} ms after '${cmd.cmd}'`)), timeoutMs);
+      if (signal.aborted) return onAbort();
+      if (!isRunning(child)) return onExit(child.exitCode);
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      signal.addEventListener('abort', onAbort, { once: true });
+      child.send(cmd);
+    });
+  }
+}
