@@ -2,7 +2,7 @@
  * The gateway's HTTP API as the dashboard uses it. URLs are relative to the page, so the
  * dashboard also works behind a reverse proxy that mounts the gateway under a prefix.
  */
-import type { Alarm, Broadcast, BroadcastInput, BroadcastSummary, DeviceView, GatewayHealth, SiteView, UiConfig } from './model.js';
+import type { Alarm, Broadcast, BroadcastInput, BroadcastSummary, ChainVerdict, DeviceView, Drill, GatewayHealth, SiteView, SweepInput, SweepView, UiConfig } from './model.js';
 
 /** An API call that failed; `code` is the gateway's stable GW_ERR_* code when it sent one. */
 export class ApiError extends Error {
@@ -85,6 +85,52 @@ export class ApiClient {
     if (input.siteId) body.siteId = input.siteId;
     if (input.alarmId) body.alarmId = input.alarmId;
     return this.post('api/broadcasts', body);
+  }
+
+  sweeps(limit = 20): Promise<SweepView[]> {
+    return this.get('api/sweeps', { limit });
+  }
+
+  sweep(id: string, results: 'all' | 'failing' | 'none' = 'all'): Promise<SweepView> {
+    return this.get(`api/sweeps/${encodeURIComponent(id)}`, { results });
+  }
+
+  startSweep(input: SweepInput): Promise<{ id: string; state: 'running'; total: number }> {
+    const body: SweepInput = {};
+    if (input.sites?.length) body.sites = input.sites;
+    if (input.kinds?.length) body.kinds = input.kinds;
+    if (input.extras?.length) body.extras = input.extras;
+    if (input.by?.trim()) body.by = input.by.trim();
+    return this.post('api/sweeps', body);
+  }
+
+  cancelSweep(id: string, by: string): Promise<SweepView> {
+    return this.post(`api/sweeps/${encodeURIComponent(id)}/cancel`, by.trim() ? { by: by.trim() } : {});
+  }
+
+  /** Where a sealed report downloads (json, csv) or opens (html). */
+  sweepReportUrl(id: string, format: 'json' | 'csv' | 'html'): string {
+    return this.url(`api/sweeps/${encodeURIComponent(id)}/report.${format}`);
+  }
+
+  verifySweepChain(): Promise<ChainVerdict> {
+    return this.get('api/sweeps/chain/verify');
+  }
+
+  drills(site?: string): Promise<Drill[]> {
+    return this.get('api/drills', { site });
+  }
+
+  drill(id: string): Promise<Drill> {
+    return this.get(`api/drills/${encodeURIComponent(id)}`);
+  }
+
+  startDrill(siteId: string, durationSeconds: number, by: string): Promise<Drill> {
+    return this.post('api/drills', { siteId, durationSeconds, ...(by.trim() ? { by: by.trim() } : {}) });
+  }
+
+  endDrill(id: string, by: string): Promise<Drill> {
+    return this.post(`api/drills/${encodeURIComponent(id)}/end`, by.trim() ? { by: by.trim() } : {});
   }
 
   private async get<T>(path: string, query: Query = {}): Promise<T> {

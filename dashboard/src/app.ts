@@ -20,6 +20,8 @@ import { Header } from './views/header.js';
 import { OutagesView } from './views/outages-view.js';
 import { SchoolDetailView } from './views/school-detail.js';
 import { SchoolsView } from './views/schools-view.js';
+import { DrillReportView } from './views/drill-report-view.js';
+import { SweepsView } from './views/sweeps-view.js';
 
 export interface AppOptions {
   root: HTMLElement;
@@ -216,11 +218,17 @@ export class App {
       this.view.setRoute(route);
       return;
     }
+    if (route.view === 'sweeps' && this.view instanceof SweepsView) {
+      this.view.setSweep(route.sweepId);
+      return;
+    }
     if (route.view === 'schools' && prev.view === 'schools' && prev.siteId === route.siteId && this.view) return;
     this.view?.dispose?.();
     if (route.view === 'board') this.view = new BoardView(this.ctx, route.alarmId);
     else if (route.view === 'outages') this.view = new OutagesView(this.ctx, route.filter);
     else if (route.view === 'broadcasts') this.view = new BroadcastsView(this.ctx, route);
+    else if (route.view === 'sweeps') this.view = new SweepsView(this.ctx, route.sweepId);
+    else if (route.view === 'drill') this.view = new DrillReportView(this.ctx, route.drillId);
     else if (route.siteId) this.view = new SchoolDetailView(this.ctx, route.siteId);
     else this.view = new SchoolsView(this.ctx);
     this.main.replaceChildren(this.view.root);
@@ -245,6 +253,7 @@ export class App {
     else if (key === '2') this.navigate({ view: 'schools' });
     else if (key === '3') this.navigate({ view: 'outages', filter: {} });
     else if (key === '4') this.navigate({ view: 'broadcasts' });
+    else if (key === '5') this.navigate({ view: 'sweeps' });
     else if (key === 'm') this.toggleMute();
     else if (key === 'a' && selected) this.requestAction(selected, 'ack');
     else if (key === 'r' && selected) this.requestAction(selected, 'resolve');

@@ -6,13 +6,15 @@ import { SEVERITY_RANK, STATUS_RANK, isOpen, isUnackedCritical, type Alarm, type
 
 /**
  * Board order: open before resolved, then severity, then not-yet-acknowledged before
- * acknowledged (what still needs a hand comes first), then newest first.
+ * acknowledged (what still needs a hand comes first), then newest first. A drill's alarm
+ * comes after every real one: a drill must never push a real emergency down the board.
  */
 export function boardOrder(a: Alarm, b: Alarm): number {
   const closed = (x: Alarm) => (isOpen(x) ? 0 : 1);
   const acked = (x: Alarm) => (x.state === 'active' ? 0 : 1);
   return (
     closed(a) - closed(b) ||
+    (a.drill ? 1 : 0) - (b.drill ? 1 : 0) ||
     (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9) ||
     acked(a) - acked(b) ||
     b.raisedAt - a.raisedAt ||

@@ -5,6 +5,7 @@ import './styles/layout.css';
 import './styles/board.css';
 import './styles/places.css';
 import './styles/broadcast.css';
+import './styles/sweeps.css';
 import { App } from './app.js';
 
 function storage(): Storage | undefined {

@@ -12,9 +12,15 @@ import type {
   RecipientState,
   Tally,
 } from '../../gateway/core/broadcast-types.js';
+import type { Drill, DrillAlarmReport } from '../../gateway/core/drill-service.js';
+import type { SweepView } from '../../gateway/core/sweep-schemas.js';
+import type { SweepState, SweepResult, SweepSummary } from '../../gateway/core/sweep-types.js';
+import type { ChainVerdict } from '../../gateway/reports/report-chain.js';
 import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity } from '../../gateway/core/types.js';
 
 export type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity };
+/** GET /api/sweeps and /api/sweeps/:id: the gateway's schema (gateway/core/sweep-schemas.ts), results only on one sweep. */
+export type { Drill, DrillAlarmReport, SweepState, SweepResult, SweepSummary, SweepView, ChainVerdict };
 export type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastState, BroadcastSummary, ChannelName, RecipientState, Tally };
 
 /** A person to call at a site (guard post, safety officer): `radio` is a talkgroup. */
@@ -93,9 +99,19 @@ export type LiveMessage =
   | ({ type: 'broadcast'; seq: number } & BroadcastChange)
   | { type: 'ping'; seq: number; at: number };
 
+/** POST /api/sweeps, the part the sweeps page sends. */
+export interface SweepInput {
+  sites?: string[];
+  kinds?: string[];
+  extras?: string[];
+  by?: string;
+}
+
 export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, major: 1, minor: 2, warning: 3 };
 export const STATUS_RANK: Readonly<Record<string, number>> = { offline: 0, degraded: 1, unknown: 2, ok: 3 };
 
 export const isOpen = (a: Alarm): boolean => a.state !== 'resolved';
 /** Flashes and sounds until someone acknowledges it. */
-export const isUnackedCritical = (a: Alarm): boolean => a.state === 'active' && a.severity === 'critical';
+export const isUnackedCritical = (a: Alarm): boolean => a.state === 'active' && a.severity === 'critical' && !a.drill;
+/** A drill's unacknowledged critical alarm: marked and listed, never flashing red or sounding the siren. */
+export const isUnackedDrill = (a: Alarm): boolean => a.state === 'active' && a.drill;

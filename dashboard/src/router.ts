@@ -1,7 +1,8 @@
 /**
  * Hash routes, so every view is a link an officer can bookmark or put on a second screen:
  * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=,
- * #/broadcasts, #/broadcasts/<broadcastId>, #/broadcasts?alarm=<alarmId> (compose for an alarm).
+ * #/broadcasts, #/broadcasts/<broadcastId>, #/broadcasts?alarm=<alarmId> (compose for an alarm),
+ * #/sweeps, #/sweeps/<sweepId>, #/drills/<drillId> (a drill's report).
  */
 import type { OutageFilter } from './derive.js';
 
@@ -9,7 +10,9 @@ export type Route =
   | { view: 'board'; alarmId?: string }
   | { view: 'schools'; siteId?: string }
   | { view: 'outages'; filter: OutageFilter }
-  | { view: 'broadcasts'; broadcastId?: string; alarmId?: string };
+  | { view: 'broadcasts'; broadcastId?: string; alarmId?: string }
+  | { view: 'sweeps'; sweepId?: string }
+  | { view: 'drill'; drillId: string };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
@@ -25,6 +28,8 @@ export function parseRoute(hash: string): Route {
     }
     return { view: 'outages', filter };
   }
+  if (view === 'sweeps') return id ? { view: 'sweeps', sweepId: id } : { view: 'sweeps' };
+  if (view === 'drills' && id) return { view: 'drill', drillId: id };
   if (view === 'broadcasts') {
     const alarm = new URLSearchParams(query).get('alarm');
     return { view: 'broadcasts', ...(id ? { broadcastId: id } : {}), ...(alarm ? { alarmId: alarm } : {}) };
@@ -48,5 +53,9 @@ export function routeHref(route: Route): string {
       const path = route.broadcastId ? `#/broadcasts/${encodeURIComponent(route.broadcastId)}` : '#/broadcasts';
       return route.alarmId ? `${path}?alarm=${encodeURIComponent(route.alarmId)}` : path;
     }
+    case 'sweeps':
+      return route.sweepId ? `#/sweeps/${encodeURIComponent(route.sweepId)}` : '#/sweeps';
+    case 'drill':
+      return `#/drills/${encodeURIComponent(route.drillId)}`;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { AlarmState, AlarmType, DeviceKind, HealthReasonCode, HealthStatus, Severity } from '../../../gateway/core/types.js';
 import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
+import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';
 
 const zhUi = {
   'app.title': '校园安全值班台',
@@ -31,7 +32,6 @@ const zhUi = {
   'board.resolvedRecent': '最近已解除',
   'board.select': '请在左侧选择一条报警',
   'board.repeats': '重复 {n} 次',
-  'board.drill': '演练',
   'board.unacked': '{n} 条紧急报警未确认',
   'action.ack': '确认',
   'action.resolve': '解除',
@@ -112,14 +112,14 @@ const zhUi = {
   'outages.none': '没有符合条件的异常设备',
   'outages.neverReported': '尚未上报（状态未知）',
   'outages.shown': '显示 {n} 台',
-  'keys.hint': '快捷键：↑ ↓ 选择报警 · A 确认 · R 解除 · M 静音 · 1 报警 · 2 学校 · 3 故障设备 · 4 广播',
+  'keys.hint': '快捷键：↑ ↓ 选择报警 · A 确认 · R 解除 · M 静音 · 1 报警 · 2 学校 · 3 故障设备 · 4 广播 · 5 巡检',
   'toast.acked': '已确认：{what}',
   'toast.resolved': '已解除：{what}',
 } as const;
 
-export type UiKey = keyof typeof zhUi | BroadcastUiKey;
+export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey;
 
-export interface Dictionary extends BroadcastTables {
+export interface Dictionary extends BroadcastTables, SweepsTables {
   ui: Record<UiKey, string>;
   reason: Record<HealthReasonCode, string>;
   kind: Record<DeviceKind, string>;
@@ -137,8 +137,9 @@ export interface Dictionary extends BroadcastTables {
 }
 
 export const zh: Dictionary = {
-  ui: { ...zhUi, ...zhBroadcast.ui },
+  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui },
   ...zhBroadcast.tables,
+  ...zhSweeps.tables,
   reason: {
     'no-heartbeat': '无心跳（长时间未上报）',
     offline: '离线',
@@ -217,15 +218,24 @@ export const zh: Dictionary = {
     sequence: '报文序号',
     retryInMs: '重试间隔（毫秒）',
     broadcastId: '广播编号',
+    heartbeatTimeoutS: '心跳超时（秒）',
+    trackerStatus: '网关所见状态',
+    lastSeenAgeS: '距最后上报（秒）',
+    selfTest: '自检',
+    selfTestMs: '自检用时（毫秒）',
+    linkTestLatencyMs: '110 联网测试延迟（毫秒）',
+    linkTestReceiver: '110 接收机',
   },
-  dataValue: { 'alarm-centre-dc09': '110 联网（SIA DC-09）' },
+  dataValue: { 'alarm-centre-dc09': '110 联网（SIA DC-09）', passed: '通过', 'no-ack': '110 未确认' },
   weekday: ['一', '二', '三', '四', '五', '六', '日'],
 };
 
 export const en: Dictionary = {
   ...enBroadcast.tables,
+  ...enSweeps.tables,
   ui: {
     ...enBroadcast.ui,
+    ...enSweeps.ui,
     'app.title': 'Campus Safety Duty Board',
     'nav.board': 'Alarms',
     'nav.schools': 'Schools',
@@ -250,7 +260,6 @@ export const en: Dictionary = {
     'board.resolvedRecent': 'Recently resolved',
     'board.select': 'Select an alarm on the left',
     'board.repeats': 'repeated {n}×',
-    'board.drill': 'Drill',
     'board.unacked': '{n} critical alarms not acknowledged',
     'action.ack': 'Acknowledge',
     'action.resolve': 'Resolve',
@@ -331,7 +340,7 @@ export const en: Dictionary = {
     'outages.none': 'No devices match',
     'outages.neverReported': 'Never reported (state unknown)',
     'outages.shown': '{n} shown',
-    'keys.hint': 'Keys: ↑ ↓ select alarm · A acknowledge · R resolve · M mute · 1 alarms · 2 schools · 3 outages · 4 broadcasts',
+    'keys.hint': 'Keys: ↑ ↓ select alarm · A acknowledge · R resolve · M mute · 1 alarms · 2 schools · 3 outages · 4 broadcasts · 5 sweeps',
     'toast.acked': 'Acknowledged: {what}',
     'toast.resolved': 'Resolved: {what}',
   },
@@ -413,8 +422,15 @@ export const en: Dictionary = {
     sequence: 'message sequence',
     retryInMs: 'retry in (ms)',
     broadcastId: 'broadcast id',
+    heartbeatTimeoutS: 'heartbeat timeout (s)',
+    trackerStatus: 'state the gateway saw',
+    lastSeenAgeS: 'since last report (s)',
+    selfTest: 'self-test',
+    selfTestMs: 'self-test took (ms)',
+    linkTestLatencyMs: '110 link test latency (ms)',
+    linkTestReceiver: '110 receiver',
   },
-  dataValue: { 'alarm-centre-dc09': '110 link (SIA DC-09)' },
+  dataValue: { 'alarm-centre-dc09': '110 link (SIA DC-09)', passed: 'passed', 'no-ack': 'no 110 acknowledgement' },
   weekday: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
 };
 

@@ -107,6 +107,15 @@ export class I18n {
     return lookup(this.dict.failure, code);
   }
 
+  sweepState(state: string): string {
+    return lookup(this.dict.sweepState, state);
+  }
+
+  /** Why the sweep report chain does not verify. */
+  chainBroken(reason: string): string {
+    return lookup(this.dict.chainBroken, reason);
+  }
+
   channel(name: string): string {
     return name === 'sms' || name === 'radio' ? this.t(`channel.${name}`) : name;
   }

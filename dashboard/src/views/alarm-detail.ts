@@ -69,8 +69,9 @@ export class AlarmDetail {
     return [
       h(
         'header',
-        { class: `detail-head sev-${alarm.severity}`, attrs: { 'data-alarm-id': alarm.id } },
-        h('div', { class: 'detail-badges' }, severityBadge(this.ctx, alarm.severity), h('span', { class: `state-label state-label-${alarm.state}` }, i18n.alarmState(alarm.state)), alarm.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('board.drill')) : null),
+        { class: `detail-head sev-${alarm.severity}${alarm.drill ? ' is-drill' : ''}`, attrs: { 'data-alarm-id': alarm.id, 'data-drill': alarm.drill ? 'true' : undefined } },
+        alarm.drill ? h('p', { class: 'drill-banner', attrs: { role: 'note' } }, h('span', { class: 'tag tag-drill' }, i18n.t('drill.tag')), ` ${i18n.t('drill.banner')}`) : null,
+        h('div', { class: 'detail-badges' }, severityBadge(this.ctx, alarm.severity), h('span', { class: `state-label state-label-${alarm.state}` }, i18n.alarmState(alarm.state)), alarm.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('drill.tag')) : null),
         h('h2', { class: 'detail-title' }, i18n.alarmType(alarm.type)),
         h(
           'dl',

@@ -81,6 +81,8 @@ export class BoardView implements View {
       `sev-${alarm.severity}`,
       `state-${alarm.state}`,
       isUnackedCritical(alarm) ? 'is-flashing' : '',
+      // A drill never looks like the real thing: its own colour, no flashing, no siren.
+      alarm.drill ? 'is-drill' : '',
       selected ? 'is-selected' : '',
     ]
       .filter(Boolean)
@@ -94,6 +96,7 @@ export class BoardView implements View {
       'data-site-id': alarm.siteId,
       'data-state': alarm.state,
       'data-severity': alarm.severity,
+      'data-drill': alarm.drill ? 'true' : undefined,
     });
     const now = this.ctx.now();
     const acker = [...alarm.timeline].reverse().find((e) => e.action === 'acknowledged');
@@ -106,7 +109,7 @@ export class BoardView implements View {
           'div',
           { class: 'row-title' },
           i18n.alarmType(alarm.type),
-          alarm.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('board.drill')) : null,
+          alarm.drill ? h('span', { class: 'tag tag-drill', attrs: { 'data-testid': 'drill-tag' } }, i18n.t('drill.tag')) : null,
           alarm.repeats > 0 ? h('span', { class: 'tag tag-repeats' }, i18n.t('board.repeats', { n: alarm.repeats })) : null,
         ),
         h('div', { class: 'row-where' }, siteName(this.ctx, alarm.siteId), alarm.deviceId ? ` · ${deviceName(this.ctx, alarm.deviceId)}` : ''),

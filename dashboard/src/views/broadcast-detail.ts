@@ -145,7 +145,7 @@ export class BroadcastDetail {
     this.headSig = sig;
     const alarm = b.alarmId ? this.ctx.store.alarm(b.alarmId) : undefined;
     this.head.replaceChildren(
-      h('div', { class: 'bc-head-line' }, broadcastStateLabel(this.ctx, b), b.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('board.drill')) : null),
+      h('div', { class: 'bc-head-line' }, broadcastStateLabel(this.ctx, b), b.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('drill.tag')) : null),
       h('blockquote', { class: 'bc-text', attrs: { lang: 'zh-CN' } }, b.text),
       h(
         'dl',

@@ -77,7 +77,7 @@ export class BroadcastsView implements View {
           { class: 'bc-item-head' },
           h('span', { class: 'bc-item-time' }, dateTime(i18n, b.createdAt, this.ctx.now())),
           h('span', { class: `bc-item-state bc-state-${b.state}` }, i18n.t(b.state === 'open' ? 'bc.open' : 'bc.closed')),
-          b.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('board.drill')) : null,
+          b.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('drill.tag')) : null,
           h('span', { class: 'bc-item-by' }, actorName(this.ctx, b.createdBy)),
         ),
         h('div', { class: 'bc-item-text', attrs: { lang: 'zh-CN' } }, b.text),

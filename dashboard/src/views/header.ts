@@ -24,7 +24,8 @@ export class Header {
   private readonly navSchools = h('a', { class: 'nav-link', attrs: { href: '#/schools', 'data-nav': 'schools' } });
   private readonly navOutages = h('a', { class: 'nav-link', attrs: { href: '#/outages', 'data-nav': 'outages' } });
   private readonly navBroadcasts = h('a', { class: 'nav-link', attrs: { href: '#/broadcasts', 'data-nav': 'broadcasts' } });
-  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts);
+  private readonly navSweeps = h('a', { class: 'nav-link', attrs: { href: '#/sweeps', 'data-nav': 'sweeps' } });
+  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts, this.navSweeps);
   private readonly operatorLabel = h('label', { attrs: { for: 'operator-name' } });
   private readonly operatorInput = h('input', { id: 'operator-name', attrs: { type: 'text', autocomplete: 'name', maxlength: 64 } });
   private readonly muteButton = h('button', { class: 'btn btn-header btn-mute', attrs: { type: 'button', 'data-action': 'mute' } });
@@ -91,6 +92,7 @@ export class Header {
     this.navLink(this.navOutages, 'outages', i18n.t('nav.outages'), outages, outages > 0 ? 'warn' : 'none');
     const openBroadcasts = store.openBroadcasts();
     this.navLink(this.navBroadcasts, 'broadcasts', i18n.t('nav.broadcasts'), openBroadcasts > 0 ? openBroadcasts : undefined, 'none');
+    this.navLink(this.navSweeps, 'sweeps', i18n.t('nav.sweeps'), undefined, 'none');
 
     this.renderChannels();
     setText(this.operatorLabel, i18n.t('operator.label'));

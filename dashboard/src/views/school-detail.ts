@@ -9,6 +9,7 @@ import { STATUS_RANK, type Alarm, type DeviceView } from '../model.js';
 import { routeHref } from '../router.js';
 import type { UiKey } from '../i18n/dictionary.js';
 import type { RenderReason, View, ViewContext } from './context.js';
+import { DrillPanel } from './drill-panel.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
 const DEVICE_COLUMNS: readonly UiKey[] = ['col.device', 'col.kind', 'col.status', 'col.reasons', 'col.lastSeen'];
@@ -24,6 +25,7 @@ export class SchoolDetailView implements View {
   private readonly historyList = h('ul', { class: 'mini-alarms mini-alarms--history' });
   private readonly windows = h('p', { class: 'windows' });
   private readonly pending = h('p', { class: 'hint' });
+  private readonly drills: DrillPanel;
   private history: Alarm[] = [];
   private disposed = false;
   readonly root: HTMLElement;
@@ -32,6 +34,7 @@ export class SchoolDetailView implements View {
     private readonly ctx: ViewContext,
     private readonly siteId: string,
   ) {
+    this.drills = new DrillPanel(ctx, siteId);
     this.root = h(
       'section',
       { class: 'view school', attrs: { 'data-view': 'school', 'data-site-id': siteId } },
@@ -40,7 +43,7 @@ export class SchoolDetailView implements View {
         'div',
         { class: 'school-cols' },
         h('div', { class: 'school-main' }, this.devicesTitle, h('table', { class: 'data-table devices-table' }, this.devicesHead, this.devicesBody), this.pending),
-        h('div', { class: 'school-side' }, this.openTitle, this.openList, this.historyTitle, this.historyList, this.windows),
+        h('div', { class: 'school-side' }, this.drills.root, this.openTitle, this.openList, this.historyTitle, this.historyList, this.windows),
       ),
     );
     void this.loadHistory();
@@ -48,6 +51,7 @@ export class SchoolDetailView implements View {
 
   dispose(): void {
     this.disposed = true;
+    this.drills.dispose();
   }
 
   private async loadHistory(): Promise<void> {
@@ -73,7 +77,9 @@ export class SchoolDetailView implements View {
       h('a', { class: 'back-link', attrs: { href: routeHref({ view: 'schools' }) } }, i18n.t('school.back')),
       h('h2', { class: 'school-title' }, site ? i18n.siteName(site, site.id) : i18n.t('school.notFound', { id: this.siteId }), ' ', site ? statusBadge(this.ctx, worst) : null),
     );
+    this.drills.root.hidden = !site;
     if (!site) return;
+    this.drills.render();
 
     this.devicesTitle.textContent = `${i18n.t('school.devices')} (${devices.length})`;
     this.devicesHead.replaceChildren(
@@ -132,11 +138,12 @@ export class SchoolDetailView implements View {
     const { i18n } = this.ctx;
     return h(
       'li',
-      { class: `mini-alarm sev-${a.severity} state-${a.state}`, attrs: { 'data-alarm-id': a.id } },
+      { class: `mini-alarm sev-${a.severity} state-${a.state}${a.drill ? ' is-drill' : ''}`, attrs: { 'data-alarm-id': a.id, 'data-drill': a.drill ? 'true' : undefined } },
       h(
         'a',
         { attrs: { href: routeHref({ view: 'board', alarmId: a.id }) } },
         severityBadge(this.ctx, a.severity),
+        a.drill ? h('span', { class: 'tag tag-drill' }, i18n.t('drill.tag')) : null,
         ` ${i18n.alarmType(a.type)} · ${this.ctx.store.device(a.deviceId ?? '')?.name ?? a.deviceId ?? ''} · `,
         h('span', { class: 'mini-time' }, dateTime(i18n, a.raisedAt, this.ctx.now())),
         ` · ${i18n.alarmState(a.state)}`,
