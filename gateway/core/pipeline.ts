@@ -20,6 +20,8 @@ const SEQ_TTL_MS = 5 * 60_000;
 
 export class Pipeline {
   private readonly recentSeq = new Map<string, { seq: number; at: number }[]>();
+  /** Last telemetry timestamp per device: a store keys a point by series and time. */
+  private readonly lastTelemetryAt = new Map<string, number>();
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -35,6 +37,8 @@ export class Pipeline {
   ingest(input: DeviceEventInput): DeviceEvent | undefined {
     const device = this.registry.get(input.deviceId);
     if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', input.deviceId);
+    // A device announcing itself online starts a new session: its counter may have restarted.
+    if (input.type === 'status' && input.data?.status === 'online') this.recentSeq.delete(device.id);
     if (input.seq !== undefined && this.isDuplicate(device.id, input.seq)) {
       this.counters.inc('events.duplicate');
       return undefined;
@@ -51,12 +55,20 @@ export class Pipeline {
       data: input.data ?? {},
     };
     this.counters.inc(`events.${event.type}`);
+    // Two readings of one device in the same millisecond would be one point in the store
+    // (InfluxDB overwrites, the embedded store merges): keep them apart by a millisecond.
+    let pointAt = event.at;
+    if (event.type === 'telemetry') {
+      const last = this.lastTelemetryAt.get(device.id);
+      if (last !== undefined && pointAt <= last) pointAt = last + 1;
+      this.lastTelemetryAt.set(device.id, pointAt);
+    }
     this.telemetry?.write([
       {
         measurement: event.type === 'telemetry' ? 'telemetry' : 'event',
         tags: { site: device.siteId, device: device.id, kind: device.kind },
         fields: event.type === 'telemetry' ? numericOrText(event.data) : { type: event.type, ...numericOrText(event.data) },
-        at: event.at,
+        at: pointAt,
       },
     ]);
     this.health.observe(event);
