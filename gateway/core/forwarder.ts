@@ -115,6 +115,17 @@ export class Forwarder {
   private kick(delayMs = 0): void {
     if (this.stopped || this.running) return;
     if (this.timer) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (delayMs === 0) {
+      // Now, not on the next timer tick: a new alarm's DC-09 frame is written before the work
+      // the same raise queued behind it (the broadcast's SQLite writes) gets the event loop.
+      this.running = true;
+      queueMicrotask(() => {
+        this.running = false;
+        this.idle = this.pump();
+      });
+      return;
+    }
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = undefined;
       this.idle = this.pump();
