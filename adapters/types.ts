@@ -87,6 +87,16 @@ export interface Adapter {
   stop(): Promise<void>;
   check?(device: Device, signal: AbortSignal): Promise<CheckResult>;
   deliver?(msg: Outbound, signal: AbortSignal): Promise<DeliveryResult>;
+  /** Device commands (barriers: raise, lower), verified by the adapter; throws a coded error. */
+  command?(deviceId: string, command: string, signal: AbortSignal): Promise<CommandResult>;
+}
+
+export interface CommandResult {
+  deviceId: string;
+  command: string;
+  /** The state the device reached, as the adapter read it back. */
+  position: string;
+  latencyMs: number;
 }
 
 export interface AdapterFactory<C = unknown> {

@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { isBarrierCommander } from '../../adapters/barrier-modbus/index.js';
 import { deviceTopic } from '../broker/topics.js';
 import type { LinkTest } from '../core/link-test-monitor.js';
 import type { Device, Health } from '../core/types.js';
@@ -93,7 +92,7 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const device = deps.registry.get(req.params.id);
       if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
       const adapter = deps.adapters.get(device.adapter);
-      if (!adapter || !isBarrierCommander(adapter)) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) takes no commands`);
+      if (!adapter?.command) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) takes no commands`);
       const by = req.body.by ?? 'operator';
       const audit = (outcome: string, detail?: string) =>
         deps.store.audit({ at: deps.clock.now(), actor: by, action: 'barrier.command', target: device.id, detail: { command: req.body.command, outcome, ...(detail ? { detail } : {}) }, ip: req.ip });

@@ -16,7 +16,7 @@ import { loadConfig, mergeLayers } from '../config.js';
 import type { Alarm, Device, Health } from '../core/types.js';
 import { resolveClock, shiftedClock } from './clock.js';
 import { decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
-import { startScenarioFarEnds, type ScenarioFarEnds } from './far-ends.js';
+import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
 import type { Action, Scenario } from './schema.js';
 
 export interface StepResult {
@@ -116,7 +116,7 @@ class Recorder {
   }
 }
 
-async function perform(action: Action, sim: DistrictSimulator, far: ScenarioFarEnds, devices: readonly Device[]): Promise<void> {
+async function perform(action: Action, sim: DistrictSimulator, far: EphemeralFarEnds, devices: readonly Device[]): Promise<void> {
   switch (action.kind) {
     case 'wait':
       return;
@@ -167,7 +167,7 @@ async function perform(action: Action, sim: DistrictSimulator, far: ScenarioFarE
 export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<ScenarioReport> {
   const startedAt = new Date().toISOString();
   const setupStart = performance.now();
-  const far = await startScenarioFarEnds();
+  const far = await startEphemeralFarEnds();
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-scenario-'));
   let gw: Gateway | undefined;
   let sim: DistrictSimulator | undefined;
@@ -216,7 +216,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
 }
 
 /** Fires each step at its second; returns once every expectation is decided and every step settled (or the cap). */
-async function play(scenario: Scenario, sim: DistrictSimulator, far: ScenarioFarEnds, devices: readonly Device[], rec: Recorder, pollMs: number): Promise<StepResult[]> {
+async function play(scenario: Scenario, sim: DistrictSimulator, far: EphemeralFarEnds, devices: readonly Device[], rec: Recorder, pollMs: number): Promise<StepResult[]> {
   const results: StepResult[] = [];
   const timers: ReturnType<typeof setTimeout>[] = [];
   for (const step of scenario.steps) {

@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import type { AdapterContext, DeviceEventInput, DeviceRegistry, MqttBus, MqttHandler } from '../../adapters/types.js';
+import { topicMatches } from '../../gateway/broker/topics.js';
 import { systemClock, type Clock } from '../../gateway/core/clock.js';
 import type { Device, HealthReasonCode, Site } from '../../gateway/core/types.js';
 
@@ -40,16 +41,6 @@ export function makeRegistry(sites: Site[], devices: Device[]): DeviceRegistry {
       ),
     sites: () => sites,
   };
-}
-
-function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }
 
 export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: Clock; dataDir?: string } = {}): FakeContext {

@@ -9,9 +9,10 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { build, type BuildOptions, type Gateway } from '../../gateway/app.js';
 import { loadConfig, mergeLayers } from '../../gateway/config.js';
-import { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
-import { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
-import { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
+import type { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
+import type { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
+import type { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
+import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
 
 export interface TestGateway {
   gw: Gateway;
@@ -32,51 +33,19 @@ export function tempDir(prefix = 'gw-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-type CentreSims = Omit<TestGateway['centre'], 'sms' | 'plc'>;
-
-type FarEnds = CentreSims & { ports: [number, number]; sms: SmsCentreSimulator; smsPort: number; plc: BarrierControllerSimulator; plcPort: number };
-
-async function startCentres(): Promise<FarEnds> {
-  const primary = new AlarmCentreSimulator();
-  const secondary = new AlarmCentreSimulator();
-  const sms = new SmsCentreSimulator();
-  const a = await primary.start({ port: 0, httpPort: null });
-  const b = await secondary.start({ port: 0, httpPort: null });
-  const s = await sms.start({ host: '127.0.0.1', port: 0, systemId: 'campusgw', password: 'demo1234', receiptDelayMs: 50 });
-  // The district's Modbus barriers (sch-01..05) are units 1..5 of one controller.
-  const plc = new BarrierControllerSimulator({ host: '127.0.0.1', port: 0, units: [1, 2, 3, 4, 5], travelMs: 200, initial: 'raised' });
-  const p = await plc.start();
-  return { primary, secondary, ports: [a.port, b.port], sms, smsPort: s.port, plc, plcPort: p.port };
-}
-
 /**
  * Default: a fresh data dir, ephemeral ports, and two 110 receiver simulators for the link
  * (kept across restart()); `overrides` are laid over the default district configuration.
  */
 export async function startGateway(
   overrides: Record<string, unknown> = {},
-  opts: BuildOptions & { dataDir?: string; centre?: FarEnds } = {},
+  opts: BuildOptions & { dataDir?: string; centre?: EphemeralFarEnds } = {},
 ): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? tempDir();
-  const centre = opts.centre ?? (await startCentres());
+  const centre = opts.centre ?? (await startEphemeralFarEnds());
   const base = {
     dataDir,
-    adapters: {
-      'alarm-centre-dc09': {
-        primary: { host: '127.0.0.1', port: centre.ports[0] },
-        secondary: { host: '127.0.0.1', port: centre.ports[1] },
-        supervisionSeconds: 2,
-        backoffMinMs: 50,
-        backoffMaxMs: 500,
-        ackTimeoutMs: 1000,
-        connectTimeoutMs: 500,
-      },
-      'panel-dc09': { host: '127.0.0.1', port: 0 },
-      'sms-smpp': { host: '127.0.0.1', port: centre.smsPort },
-      // No background camera checks in every test gateway (each runs ffmpeg); camera tests turn them on.
-      'camera-onvif': { checkIntervalSeconds: 0, endpoints: { 'district-nvr': { host: '127.0.0.1', port: 1 } } },
-      'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: centre.plcPort } }, pollIntervalMs: 100 },
-    },
+    ...centre.overrides,
     log: { level: 'silent' },
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { host: '127.0.0.1', port: 0 },
@@ -101,7 +70,7 @@ export async function startGateway(
     async close() {
       if (!closed) await gw.close();
       closed = true;
-      await Promise.all([centre.primary.stop(), centre.secondary.stop(), centre.sms.stop(), centre.plc.stop()]);
+      await centre.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

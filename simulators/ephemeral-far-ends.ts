@@ -1,13 +1,15 @@
 /**
- * The simulated far ends a scenario's gateway talks to, on ephemeral loopback ports: two 110
- * receivers (primary, secondary), the SMS centre and the Modbus barrier controller (units 1..5 =
- * sch-01..05-bar-1), wired the way tests/helpers/gateway.ts wires them.
+ * The far ends of the default district on ephemeral loopback ports, for tests and scenarios:
+ * two 110 receivers (primary, secondary), the SMS centre and the Modbus barrier controller
+ * (units 1..5 = sch-01..05-bar-1), with the configuration overrides that point a gateway at
+ * them. DC-09 panels get an ephemeral receiver port; background camera checks are off (each
+ * runs ffmpeg; camera tests turn them on).
  */
-import { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
-import { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
-import { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
+import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
+import { BarrierControllerSimulator } from './barrier-modbus/simulator.js';
+import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
 
-export interface ScenarioFarEnds {
+export interface EphemeralFarEnds {
   primary: AlarmCentreSimulator;
   secondary: AlarmCentreSimulator;
   sms: SmsCentreSimulator;
@@ -17,7 +19,7 @@ export interface ScenarioFarEnds {
   stop(): Promise<void>;
 }
 
-export async function startScenarioFarEnds(): Promise<ScenarioFarEnds> {
+export async function startEphemeralFarEnds(): Promise<EphemeralFarEnds> {
   const primary = new AlarmCentreSimulator();
   const secondary = new AlarmCentreSimulator();
   const sms = new SmsCentreSimulator();
@@ -43,10 +45,8 @@ export async function startScenarioFarEnds(): Promise<ScenarioFarEnds> {
           ackTimeoutMs: 1000,
           connectTimeoutMs: 500,
         },
-        // No DC-09 panels in scenarios: port 0 keeps the district from starting them.
         'panel-dc09': { host: '127.0.0.1', port: 0 },
         'sms-smpp': { host: '127.0.0.1', port: s.port },
-        // No background camera checks (each runs ffmpeg).
         'camera-onvif': { checkIntervalSeconds: 0, endpoints: { 'district-nvr': { host: '127.0.0.1', port: 1 } } },
         'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: p.port } }, pollIntervalMs: 100 },
       },
