@@ -7,13 +7,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
-import type { Page, WebSocketRoute } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broadcast, BroadcastSummary } from '../../gateway/core/broadcast-types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { ensureDashboardBuilt, launchChromium, screenshotDir, type Browser } from './browser.js';
-import { apiJson, pageTally, pressButton } from './gateway-actions.js';
+import { apiJson, pageTally, pressButton, routeLive, type LiveRoute } from './gateway-actions.js';
 
 const OFFICER = '王警官';
 /** The default patrol group (gateway/core/broadcast-config.ts): six officers, 13805719001…6. */
@@ -28,7 +28,7 @@ describe('broadcasts on the dashboard, over the SMS centre and radio simulators'
   const clients: MqttClient[] = [];
   const shots = screenshotDir();
   /** The page's live socket, routed so that a test can cut it and keep it cut. */
-  const live: { blocked: boolean; page?: WebSocketRoute; server?: WebSocketRoute } = { blocked: false };
+  let live: LiveRoute;
   const api = <T>(path: string) => apiJson<T>(t, path);
   const screenshot = (name: string) => page.screenshot({ path: join(shots, name) });
   /** Text of the elements matching `selector`, in page order. */
@@ -52,14 +52,7 @@ describe('broadcasts on the dashboard, over the SMS centre and radio simulators'
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.setDefaultTimeout(10_000);
-    await page.routeWebSocket(/\/api\/live$/, (ws) => {
-      if (live.blocked) {
-        void ws.close({ code: 4001, reason: 'e2e: gateway unreachable' });
-        return;
-      }
-      live.page = ws;
-      live.server = ws.connectToServer();
-    });
+    live = await routeLive(page);
   }, 180_000);
 
   afterAll(async () => {

@@ -13,16 +13,10 @@ import type { Alarm } from '../../gateway/core/types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { ensureDashboardBuilt, launchChromium, screenshotDir, type Browser } from './browser.js';
-import { apiJson, apiPost, pressButton } from './gateway-actions.js';
+import { apiJson, apiPost, pressButton, routeLive, type LiveRoute } from './gateway-actions.js';
 
 const OFFICER = '张警官';
 
-interface LiveRoute {
-  blocked: boolean;
-  page?: WebSocketRoute;
-  server?: WebSocketRoute;
-  connects: number;
-}
 
 describe('duty-officer dashboard on the real gateway', () => {
   let t: TestGateway;
@@ -30,7 +24,7 @@ describe('duty-officer dashboard on the real gateway', () => {
   let browser: Browser;
   let page: Page;
   const clients: MqttClient[] = [];
-  const live: LiveRoute = { blocked: false, connects: 0 };
+  let live: LiveRoute;
   const shots = screenshotDir();
 
   const api = <T>(path: string) => apiJson<T>(t, path);
@@ -50,16 +44,7 @@ describe('duty-officer dashboard on the real gateway', () => {
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.setDefaultTimeout(10_000);
-    await page.routeWebSocket(/\/api\/live$/, (ws) => {
-      live.connects++;
-      if (live.blocked) {
-        // The gateway is "unreachable": the page's socket opens and drops at once.
-        void ws.close({ code: 4001, reason: 'e2e: gateway unreachable' });
-        return;
-      }
-      live.page = ws;
-      live.server = ws.connectToServer();
-    });
+    live = await routeLive(page);
   }, 180_000);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@
  * the test files: HTTP calls, a real button press over MQTT, a roll-call tally as shown.
  */
 import type { MqttClient } from 'mqtt';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import type { Tally } from '../../gateway/core/broadcast-types.js';
 import type { Alarm } from '../../gateway/core/types.js';
 import { connectAs, type TestGateway } from '../helpers/gateway.js';
@@ -39,4 +39,27 @@ export async function pageTally(page: Page, scope: string): Promise<Tally> {
   const read = (key: keyof Tally) => page.textContent(`${scope} [data-tally="${key}"]`).then((s) => Number(s));
   const [total, sent, delivered, confirmed, failed] = await Promise.all([read('total'), read('sent'), read('delivered'), read('confirmed'), read('failed')]);
   return { total, sent, delivered, confirmed, failed };
+}
+
+/** The page's /api/live socket, routed through the test so it can cut and block the feed. */
+export interface LiveRoute {
+  blocked: boolean;
+  page?: WebSocketRoute;
+  server?: WebSocketRoute;
+  connects: number;
+}
+
+export async function routeLive(page: Page): Promise<LiveRoute> {
+  const live: LiveRoute = { blocked: false, connects: 0 };
+  await page.routeWebSocket(/\/api\/live$/, (ws) => {
+    live.connects++;
+    if (live.blocked) {
+      // The gateway is "unreachable": the page's socket opens and drops at once.
+      void ws.close({ code: 4001, reason: 'e2e: gateway unreachable' });
+      return;
+    }
+    live.page = ws;
+    live.server = ws.connectToServer();
+  });
+  return live;
 }
