@@ -3,6 +3,7 @@
  * `path: message`; on success the configuration is frozen.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { AuthConfigSchema } from '../gateway/auth/auth-config.js';
 import { BroadcastConfigSchema } from '../gateway/core/broadcast-config.js';
 import { SweepsConfigSchema } from '../gateway/core/sweep-config.js';
 import { DEVICE_KINDS } from '../gateway/core/types.js';
@@ -26,7 +27,12 @@ export const DeviceSchema = Type.Object(
     kind: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))),
     name: Type.String({ minLength: 1 }),
     adapter: Type.Optional(Type.String({ minLength: 1 })),
-    /** MQTT password of the device (demo secrets only in the simulated district). */
+    /**
+     * MQTT password hash in mosquitto 2.x's format (`mosquitto_passwd` or `npm run
+     * hash-device-secret`): `$7$<iterations>$<salt>$<PBKDF2-SHA512>` (gateway/broker/password-hash.ts).
+     */
+    secretHash: Type.Optional(Type.String({ minLength: 1 })),
+    /** Plaintext MQTT password, for tests and benchmarks only: hashed in memory at load, with a warning. */
     secret: Type.Optional(Type.String({ minLength: 8 })),
     heartbeatTimeout: Type.Optional(Type.Number({ minimum: 0.1, description: 'seconds' })),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -75,11 +81,48 @@ export const AclRuleSchema = Type.Object(
 export const MqttUserSchema = Type.Object(
   {
     username: Type.String({ minLength: 1 }),
-    password: Type.String({ minLength: 8 }),
+    /** mosquitto 2.x `$7$` hash, as for devices' `secretHash`. */
+    passwordHash: Type.Optional(Type.String({ minLength: 1 })),
+    /** Plaintext, for tests and benchmarks only: hashed in memory at load, with a warning. */
+    password: Type.Optional(Type.String({ minLength: 8 })),
     /** 'integrator' may read gateway topics per ACL; 'device-bridge' may publish for any device. */
     role: Type.Union([Type.Literal('integrator'), Type.Literal('service')], { default: 'integrator' }),
   },
   { additionalProperties: false },
+);
+
+/** MQTT over TLS beside the plain listener; a verified client certificate's CN names the device. */
+export const MqttTlsSchema = Type.Object(
+  {
+    /** Defaults to mqtt.host. */
+    host: Type.Optional(Type.String()),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
+    certFile: Type.String({ minLength: 1 }),
+    keyFile: Type.String({ minLength: 1 }),
+    /** CA that signs device certificates; required when requireClientCert is true. */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Refuse the TLS handshake without a certificate from caFile. */
+    requireClientCert: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Per-device publish limit (token bucket). Defaults sit far above anything a simulator or
+ * benchmark sends per device (a 100 ms heartbeat is 10/s; a radio box acks ~35 talkgroups at once).
+ */
+export const MqttRateLimitSchema = Type.Object(
+  {
+    /** Sustained publishes per second per device; 0 turns the limit off. */
+    messagesPerSecond: Type.Number({ minimum: 0, default: 50 }),
+    /** Publishes a quiet device may send at once. */
+    burst: Type.Integer({ minimum: 1, default: 200 }),
+    /** Over the limit this long without a break: disconnected, health reason `flooding`. */
+    disconnectAfterSeconds: Type.Number({ minimum: 0.1, default: 10 }),
+    /** `flooding` clears once the device has stayed connected this long without being throttled. */
+    clearAfterSeconds: Type.Number({ minimum: 0.1, default: 60 }),
+  },
+  { additionalProperties: false, default: {} },
 );
 
 export const ConfigSchema = Type.Object(
@@ -101,6 +144,16 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
         bodyLimit: Type.Integer({ minimum: 1024, default: 65536 }),
+        /** Requests per client (operator, or address before login) per window; beyond it: 429. */
+        rateLimit: Type.Object(
+          {
+            max: Type.Integer({ minimum: 1, default: 1200 }),
+            windowSeconds: Type.Integer({ minimum: 1, default: 60 }),
+            /** Login attempts per address per window (on top of the per-account lockout). */
+            loginMax: Type.Integer({ minimum: 1, default: 20 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -115,6 +168,8 @@ export const ConfigSchema = Type.Object(
         maxPayloadBytes: Type.Integer({ minimum: 256, default: 16384 }),
         users: Type.Array(MqttUserSchema, { default: [] }),
         acl: Type.Array(AclRuleSchema, { default: [] }),
+        tls: Type.Optional(MqttTlsSchema),
+        rateLimit: MqttRateLimitSchema,
       },
       { additionalProperties: false, default: {} },
     ),
@@ -167,6 +222,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Operator accounts, roles, sessions and lockout. */
+    auth: AuthConfigSchema,
     /** Who is told of an incident, on which channel, with which words (一呼百应). */
     broadcast: BroadcastConfigSchema,
     /** Technicians' health sweeps: concurrency, per-check timeout, cron schedules. */
@@ -192,3 +249,5 @@ export type SiteConfig = Static<typeof SiteSchema>;
 export type DeviceConfig = Static<typeof DeviceSchema>;
 export type AclRule = Static<typeof AclRuleSchema>;
 export type MqttUser = Static<typeof MqttUserSchema>;
+export type MqttTlsConfig = Static<typeof MqttTlsSchema>;
+export type MqttRateLimit = Static<typeof MqttRateLimitSchema>;

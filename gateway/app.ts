@@ -40,7 +40,10 @@ import { isRadioAdapter } from '../adapters/radio/index.js';
 import { LinkTestMonitor } from './core/link-test-monitor.js';
 import type { LinkConfig } from '../adapters/alarm-centre-dc09/link-config.js';
 import { GatewayError } from './errors.js';
+import { auditConfigChange } from './auth/config-audit.js';
+import { OperatorService } from './auth/operators.js';
 import { createHttpServer } from './http/server.js';
+import { AuthStore } from './store/auth-store.js';
 import { createLogger } from './logger.js';
 import { StateStore } from './store/state-store.js';
 import type { TelemetryStore } from './store/telemetry-store.js';
@@ -73,7 +76,7 @@ export interface Gateway {
   readonly sweeps: SweepEngine;
   readonly drills: DrillService;
   /** Binds MQTT TCP and HTTP; returns the bound ports. */
-  listen(): Promise<{ httpPort: number; mqttPort: number }>;
+  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number }>;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const log = opts.log ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  for (const warning of loaded.warnings ?? []) log.warn(warning);
 
   // Which adapters run: every type devices name, plus every type configured. A site file sets
   // `adapters.<type>: null` to drop one the default district configures.
@@ -120,6 +124,15 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const store = new StateStore(dataDir);
   const alarms = new AlarmService(store, bus, clock);
   alarms.load();
+  auditConfigChange(store, config, loaded.sources, clock.now());
+  const operators = new OperatorService({
+    config: config.auth,
+    store: new AuthStore(store.db),
+    clock,
+    counters,
+    audit: (e) => store.audit({ at: clock.now(), ...e }),
+    schoolExists: (id) => registry.site(id)?.kind !== 'police' && registry.site(id) !== undefined,
+  });
   const isPassive = (d: Device) => factories.get(d.adapter)?.availability !== 'active';
   const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
   // Rules ask the drill service whether a school is drilling; its report reads the broadcasts.
@@ -137,7 +150,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     log.child({ part: 'rules' }),
   );
   const pipeline = new Pipeline(registry, health, rules, telemetry, bus, clock, counters);
-  const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir });
+  const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir, clock });
+  // The broker reports per-device conditions it sees itself (a flooding device, throttled then cut off).
+  broker.onDeviceCondition((id, code, active, detail) => health.setCondition(id, code, active, detail));
 
   const barrierWatch = new BarrierWatch(registry, alarms, health, clock, config.barriers.downInWindowGraceSeconds);
   bus.on('device.event', 'barriers', (e) => barrierWatch.onEvent(e));
@@ -303,6 +318,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapters,
     linkTests,
     broadcasts,
+    operators,
     drills: drillService,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     startedAt: clock.now(),
@@ -333,7 +349,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       await http.listen({ port: config.http.port, host: config.http.host });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
-      return { httpPort, mqttPort: broker.port };
+      return { httpPort, mqttPort: broker.port, ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}) };
     },
     async close() {
       if (closed) return;

@@ -3,6 +3,7 @@
  * it (GATEWAY_CONFIG), then environment overrides; validated against config/schema.ts with
  * every error as `path: message`; frozen on success.
  */
+import { authConfigErrors } from './auth/auth-config.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigSchema, type GatewayConfig } from '../config/schema.js';
+import { hashProblem, hashSecretSync } from './broker/password-hash.js';
 import { broadcastConfigErrors } from './core/broadcast-config.js';
 import { sweepScheduleErrors } from './core/sweep-config.js';
 import type { Device, Site } from './core/types.js';
@@ -26,6 +28,8 @@ export interface LoadedConfig {
   devices: Device[];
   /** Files that were read, in order. */
   sources: string[];
+  /** Things the operator should know about but that do not stop the gateway (log them once). */
+  warnings?: string[];
 }
 
 export interface LoadOptions {
@@ -97,9 +101,42 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Plaintext and hash are exclusive; a hash must be one mosquitto 2.x accepts. */
+function credentialErrors(path: string, plain: string | undefined, hash: string | undefined, [plainKey, hashKey]: [string, string]): string[] {
+  if (plain !== undefined && hash !== undefined) return [`${path}: give either ${plainKey} or ${hashKey}, not both`];
+  const problem = hash === undefined ? undefined : hashProblem(hash);
+  return problem ? [`${path}/${hashKey}: ${problem}`] : [];
+}
+
+/**
+ * Replaces plaintext device secrets and MQTT user passwords (tests, benchmarks) by `$7$`
+ * hashes in place, so neither the configuration nor the registry keeps them. Same iteration
+ * count as real hashes, so benchmarks pay what production pays per CONNECT. Returns how many.
+ */
+function hashPlaintextSecrets(config: GatewayConfig): number {
+  let n = 0;
+  for (const site of config.sites) {
+    for (const device of site.devices) {
+      if (device.secret === undefined) continue;
+      device.secretHash = hashSecretSync(device.secret);
+      delete device.secret;
+      n++;
+    }
+  }
+  for (const user of config.mqtt.users) {
+    if (user.password === undefined) continue;
+    user.passwordHash = hashSecretSync(user.password);
+    delete user.password;
+    n++;
+  }
+  return n;
+}
+
 /** Checks the schema cannot express: unique ids, references. */
 function semanticErrors(config: GatewayConfig): string[] {
   const errors: string[] = [];
+  // A verified client certificate authenticates without a password (gateway/broker/tls-listener.ts).
+  const certificates = config.mqtt.tls?.caFile !== undefined;
   const siteIds = new Set<string>();
   const deviceIds = new Map<string, string>();
   config.sites.forEach((site, i) => {
@@ -111,26 +148,41 @@ function semanticErrors(config: GatewayConfig): string[] {
       if (seen) errors.push(`${path}/id: duplicate device id '${device.id}' (first at ${seen})`);
       else deviceIds.set(device.id, path);
       const adapter = device.adapter ?? 'mqtt-native';
-      if (adapter === 'mqtt-native' && !config.mqtt.allowAnonymous && !device.secret) {
-        errors.push(`${path}/secret: required for mqtt-native devices while mqtt.allowAnonymous is false`);
+      errors.push(...credentialErrors(path, device.secret, device.secretHash, ['secret', 'secretHash']));
+      if (adapter === 'mqtt-native' && !config.mqtt.allowAnonymous && !certificates && device.secret === undefined && device.secretHash === undefined) {
+        errors.push(`${path}/secretHash: required for mqtt-native devices while mqtt.allowAnonymous is false and no mqtt.tls.caFile verifies client certificates`);
       }
     });
   });
   const usernames = new Set<string>();
   config.mqtt.users.forEach((u, i) => {
-    if (deviceIds.has(u.username)) errors.push(`/mqtt/users/${i}/username: '${u.username}' is also a device id`);
-    if (usernames.has(u.username)) errors.push(`/mqtt/users/${i}/username: duplicate '${u.username}'`);
+    const path = `/mqtt/users/${i}`;
+    if (deviceIds.has(u.username)) errors.push(`${path}/username: '${u.username}' is also a device id`);
+    if (usernames.has(u.username)) errors.push(`${path}/username: duplicate '${u.username}'`);
     usernames.add(u.username);
+    errors.push(...credentialErrors(path, u.password, u.passwordHash, ['password', 'passwordHash']));
+    if (!certificates && u.password === undefined && u.passwordHash === undefined) errors.push(`${path}/passwordHash: required unless mqtt.tls.caFile verifies client certificates`);
   });
+  const tls = config.mqtt.tls;
+  if (tls?.requireClientCert && !tls.caFile) errors.push('/mqtt/tls/caFile: required when requireClientCert is true (the CA that signs device certificates)');
   errors.push(...sweepScheduleErrors(config.sweeps.schedules));
+  errors.push(...authConfigErrors(config.auth, config.sites));
   errors.push(...broadcastConfigErrors(config.broadcast, '/broadcast', config.sites.map((s) => s.id)));
   // simulation.faults naming devices a site file removed are ignored: a layer cannot delete
   // keys of the default's objects, and simulators only look up the devices they run.
   return errors;
 }
 
-/** Validates a raw configuration object; throws GW_ERR_CONFIG_INVALID listing every `path: message`. */
+/**
+ * Validates a raw configuration object; throws GW_ERR_CONFIG_INVALID listing every
+ * `path: message`. Plaintext secrets come back hashed (see hashPlaintextSecrets).
+ */
 export function validateConfig(raw: unknown): GatewayConfig {
+  return validateConfigReport(raw).config;
+}
+
+/** validateConfig, plus how many plaintext secrets were hashed in memory. */
+export function validateConfigReport(raw: unknown): { config: GatewayConfig; plaintextSecrets: number } {
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw ?? {}));
   const errors = [...compiled.Errors(withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
   if (errors.length > 0) {
@@ -141,7 +193,7 @@ export function validateConfig(raw: unknown): GatewayConfig {
   if (semantic.length > 0) {
     throw new GatewayError('GW_ERR_CONFIG_INVALID', semantic.slice(0, 20).join('; '), { details: semantic });
   }
-  return config;
+  return { config, plaintextSecrets: hashPlaintextSecrets(config) };
 }
 
 export function flatten(config: GatewayConfig): { sites: Site[]; devices: Device[] } {
@@ -158,7 +210,8 @@ export function flatten(config: GatewayConfig): { sites: Site[]; devices: Device
         kind: d.kind,
         adapter: d.adapter ?? 'mqtt-native',
         name: d.name,
-        secret: d.secret,
+        // The `$7$` hash (plaintext never reaches the registry): the broker verifies against it.
+        secret: d.secretHash,
         heartbeatTimeout: d.heartbeatTimeout,
         options: d.options ?? {},
       });
@@ -174,7 +227,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   for (const file of files) merged = mergeLayers(merged, readLayer(file));
   merged = mergeLayers(merged, envLayer(env));
   if (opts.overrides) merged = mergeLayers(merged, opts.overrides);
-  const config = validateConfig(merged);
+  const { config, plaintextSecrets } = validateConfigReport(merged);
   const { sites, devices } = flatten(config);
-  return deepFreeze({ config, sites, devices, sources: files });
+  const warnings =
+    plaintextSecrets > 0
+      ? [`${plaintextSecrets} plaintext MQTT secret(s)/password(s) in the configuration were hashed in memory: for tests and benchmarks only; store secretHash/passwordHash (npm run hash-device-secret) instead`]
+      : [];
+  return deepFreeze({ config, sites, devices, sources: files, warnings });
 }

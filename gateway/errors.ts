@@ -18,6 +18,14 @@ export const ERRORS = {
   GW_ERR_NOT_SUPPORTED: { status: 409, message: 'the device does not support this' },
   GW_ERR_COMMAND_FAILED: { status: 502, message: 'device command failed' },
   GW_ERR_COMMAND_TIMEOUT: { status: 504, message: 'device command timed out' },
+  GW_ERR_UNAUTHENTICATED: { status: 401, message: 'login required' },
+  GW_ERR_BAD_CREDENTIALS: { status: 401, message: 'wrong username or password' },
+  GW_ERR_LOCKED_OUT: { status: 429, message: 'too many failed logins: locked out for a while' },
+  GW_ERR_FORBIDDEN: { status: 403, message: 'not permitted for this role' },
+  GW_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  GW_ERR_USER_EXISTS: { status: 409, message: 'user already exists' },
+  GW_ERR_USER_READONLY: { status: 409, message: 'user is defined in the configuration file' },
+  GW_ERR_USER_NOT_FOUND: { status: 404, message: 'user not found' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

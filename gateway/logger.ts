@@ -7,6 +7,8 @@ export const REDACT_PATHS = [
   'token',
   '*.secret',
   '*.password',
+  '*.secretHash',
+  '*.passwordHash',
   '*.token',
   '*.iccid',
   '*.msisdn',

@@ -50,6 +50,7 @@ Options:
       --timeout <ms>    per-check deadline (gateway default 15000)
       --extra <name>    optional extra check, e.g. button-self-test; repeatable
       --name <text>     label shown in the report
+      --user <name>     operator to log in as (default $GATEWAY_USER; password from $GATEWAY_PASSWORD)
   -h, --help            this text
 
 Exit: 0 all ok · 1 faults found · 2 error (bad arguments, gateway unreachable, cancelled)
@@ -79,6 +80,7 @@ function parse(argv: string[], env: CliIo['env']) {
       timeout: { type: 'string' },
       extra: { type: 'string', multiple: true },
       name: { type: 'string' },
+      user: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -108,7 +110,10 @@ function parse(argv: string[], env: CliIo['env']) {
   if (concurrency !== undefined) body.concurrency = concurrency;
   if (timeoutMs !== undefined) body.timeoutMs = timeoutMs;
   const url = (values.url ?? env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  return { help: values.help === true, url, format, out: values.out, body };
+  const user = values.user ?? env.GATEWAY_USER;
+  const password = env.GATEWAY_PASSWORD;
+  if (user && !password) throw new CliError('set GATEWAY_PASSWORD for the operator (never on the command line)');
+  return { help: values.help === true, url, format, out: values.out, body, ...(user && password ? { login: { username: user, password } } : {}) };
 }
 
 function progressBar(done: number, total: number, width = 30): string {
@@ -129,11 +134,16 @@ export async function runSweepCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return EXIT_OK;
   }
+  let token: string | undefined;
   const api = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
     try {
       return await io.fetch(`${opts.url}${path}`, {
         method,
-        ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
@@ -157,10 +167,15 @@ export async function runSweepCli(argv: string[], io: CliIo): Promise<number> {
   let cancelled = false;
   const onInterrupt = () => {
     cancelled = true;
-    if (sweepId) void api('POST', `/api/sweeps/${sweepId}/cancel`, { by: 'cli' }).catch(() => undefined);
+    if (sweepId) void api('POST', `/api/sweeps/${sweepId}/cancel`, {}).catch(() => undefined);
   };
   io.interrupt?.addEventListener('abort', onInterrupt, { once: true });
   try {
+    if (opts.login) {
+      const res = await api('POST', '/api/auth/login', opts.login);
+      if (res.status !== 200) throw await failWith(res, `logging in as ${opts.login.username}`);
+      token = ((await res.json()) as { token: string }).token;
+    }
     const started = await api('POST', '/api/sweeps', opts.body);
     if (started.status !== 202) throw await failWith(started, 'starting the sweep');
     const { id, total } = (await started.json()) as { id: string; total: number };

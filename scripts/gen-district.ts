@@ -3,8 +3,11 @@
  * Run `npx tsx scripts/gen-district.ts` after changing it; the output is committed so ids
  * stay stable and the file can be read and edited by hand.
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import { DEFAULT_COST, hashPassword } from '../gateway/auth/passwords.js';
+import { demoSecretHash } from '../simulators/demo-secret.js';
 
 const SCHOOLS: [string, string][] = [
   ['城东区第一中学', 'Chengdong No.1 Middle School'],
@@ -43,7 +46,9 @@ const SCHOOLS: [string, string][] = [
 ];
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const secret = (deviceId: string) => `demo-pass-${deviceId}`;
+// Devices' MQTT passwords are demo-pass-<device-id>; only their mosquitto `$7$` hashes are
+// written (salt derived from the id, so regenerating leaves them unchanged).
+const secretHash = demoSecretHash;
 
 // Entry, noon and exit rush on school days (Mon–Fri), as the district's police set them.
 const windows = [
@@ -62,7 +67,7 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
   const buttonPlaces = ['门卫室', '教学楼大厅'];
   for (let b = 1; b <= buttons; b++) {
     const did = `${id}-btn-${b}`;
-    devices.push({ id: did, kind: 'alarm-button', name: `一键报警 ${buttonPlaces[b - 1]}`, secret: secret(did) });
+    devices.push({ id: did, kind: 'alarm-button', name: `一键报警 ${buttonPlaces[b - 1]}`, secretHash: secretHash(did) });
   }
   const bar = `${id}-bar-1`;
   // The first five schools' barriers hang off the district's Modbus TCP controller; the rest
@@ -70,7 +75,7 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
   if (n <= 5) {
     devices.push({ id: bar, kind: 'barrier', adapter: 'barrier-modbus', name: '校门防冲撞装置 (Modbus)', options: { controller: 'district-plc', unitId: n, model: 'sim-rb1' } });
   } else {
-    devices.push({ id: bar, kind: 'barrier', name: '校门防冲撞装置', secret: secret(bar) });
+    devices.push({ id: bar, kind: 'barrier', name: '校门防冲撞装置', secretHash: secretHash(bar) });
   }
   const cameraPlaces = ['校门', '操场', '教学楼走廊', '围墙'];
   // One kindergarten reports through a vendor alarm panel speaking SIA DC-09, not MQTT.
@@ -90,7 +95,7 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
         options: { endpoint: 'district-nvr', path: `/cameras/${did}/onvif/device_service`, username: 'admin', password: 'demo-pass-camera' },
       });
     } else {
-      devices.push({ id: did, kind: 'camera', name: `摄像机 ${place}`, secret: secret(did) });
+      devices.push({ id: did, kind: 'camera', name: `摄像机 ${place}`, secretHash: secretHash(did) });
     }
   });
   return {
@@ -139,9 +144,23 @@ const police = {
   devices: [
     { id: 'arc-110', kind: 'alarm-centre', adapter: 'alarm-centre-dc09', name: '110 报警接收中心联网 (SIA DC-09)' },
     { id: 'sms-gw-1', kind: 'sms', adapter: 'sms-smpp', name: '短信平台 (SMPP)' },
-    { id: 'radio-gw-1', kind: 'radio', adapter: 'radio', name: '对讲调度网关', secret: secret('radio-gw-1') },
+    { id: 'radio-gw-1', kind: 'radio', adapter: 'radio', name: '对讲调度网关', secretHash: secretHash('radio-gw-1') },
   ],
 };
+
+// Demo operator accounts (password `demo-pass-<username>`, listed in the README). The salt is
+// derived from the username only so that regenerating this file leaves the hashes unchanged.
+const demoHash = (username: string) =>
+  hashPassword(`demo-pass-${username}`, DEFAULT_COST, createHash('sha256').update(`demo-salt:${username}`).digest().subarray(0, 16));
+const operators = [
+  { username: 'duty', displayName: '值班民警 王建国', role: 'duty-officer' },
+  { username: 'tech', displayName: '维保技术员 李强', role: 'technician' },
+  { username: 'tester', displayName: '测试员 赵敏', role: 'tester' },
+  { username: 'admin', displayName: '系统管理员', role: 'admin' },
+  ...sites.map((s) => ({ username: s.id, displayName: `${s.name} 保卫处`, role: 'school', school: s.id })),
+];
+const users = [];
+for (const o of operators) users.push({ ...o, passwordHash: await demoHash(o.username) });
 
 const config = {
   district: { id: 'chengdong', name: '城东区', nameEn: 'Chengdong District' },
@@ -154,7 +173,7 @@ const config = {
     websocketPath: '/mqtt',
     allowAnonymous: false,
     persistence: 'level',
-    users: [{ username: 'integrator', password: 'demo-pass-integrator', role: 'integrator' }],
+    users: [{ username: 'integrator', passwordHash: demoSecretHash('integrator'), role: 'integrator' }],
     acl: [
       { user: 'integrator', topic: 'campus/v1/alarms/#', access: 'read' },
       { user: 'integrator', topic: 'campus/v1/+/+/status', access: 'read' },
@@ -196,12 +215,13 @@ const config = {
     // The radio dispatch box connects to the broker as device radio-gw-1.
     radio: { broadcastTalkgroups: ['tg-patrol'], talkgroups: [{ id: 'tg-patrol', name: '巡逻警力', radio: 'radio-gw-1' }] },
   },
+  auth: { sessionTtlMinutes: 720, lockout: { maxFailures: 5, windowMinutes: 15, lockMinutes: 15 }, users },
   sites: [police, ...sites],
   simulation: { heartbeatSeconds: 30, faults },
 };
 
 const header = `# The simulated district (城东区, 33 schools) used by \`npm start\` and the tests.
 # Generated by scripts/gen-district.ts; edit that script and run it again.
-# Device secrets here are demo secrets for the simulators only: never deploy them.
+# Device secrets and operator accounts here are demo credentials for the simulated district only: never deploy them.
 `;
 writeFileSync(new URL('../config/default.yaml', import.meta.url), header + stringify(config, { lineWidth: 140, aliasDuplicateObjects: false }));

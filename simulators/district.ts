@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Device } from '../gateway/core/types.js';
 import { SimulatedButton } from './alarm-button.js';
+import { demoSecret } from './demo-secret.js';
 import { SimulatedGenericDevice } from './generic-device.js';
 import type { SimulatedMqttDevice } from './mqtt-device.js';
 import { Dc09PanelSimulator } from './alarm-centre/panel.js';
@@ -69,7 +70,7 @@ export class DistrictSimulator {
     for (const d of this.opts.devices.filter((x) => x.adapter === 'radio' && sites(x.siteId))) {
       const sim = new RadioGatewaySimulator();
       const tgs = [...new Set(['tg-patrol', ...this.schoolTalkgroups()])];
-      await sim.start({ url: this.opts.url, deviceId: d.id, siteId: d.siteId, password: d.secret ?? '', talkgroups: tgs, heartbeatMs: Math.min(30_000, this.opts.heartbeatMs ?? 30_000) });
+      await sim.start({ url: this.opts.url, deviceId: d.id, siteId: d.siteId, password: demoSecret(d.id), talkgroups: tgs, heartbeatMs: Math.min(30_000, this.opts.heartbeatMs ?? 30_000) });
       this.radios.set(d.id, sim);
     }
   }

@@ -6,6 +6,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Device } from '../gateway/core/types.js';
 import { deviceTopic } from '../gateway/broker/topics.js';
+import { demoSecret } from './demo-secret.js';
 
 export interface SimDeviceOptions {
   /** Broker URL, e.g. mqtt://127.0.0.1:1883 */
@@ -15,7 +16,7 @@ export interface SimDeviceOptions {
   heartbeatMs: number;
   /** Faults the device starts in (`dead`, `sim-suspended`, `fault`, …). */
   faults?: string[];
-  /** Overrides the device's configured secret (tests of wrong credentials). */
+  /** Its MQTT password; default the demo secret `demo-pass-<device-id>` (the configuration holds only hashes). */
   password?: string;
 }
 
@@ -53,7 +54,7 @@ export class SimulatedMqttDevice {
     const client = mqtt.connect(this.opts.url, {
       clientId: this.opts.device.id,
       username: this.opts.device.id,
-      password: this.opts.password ?? this.opts.device.secret ?? '',
+      password: this.opts.password ?? demoSecret(this.opts.device.id),
       protocolVersion: 4,
       clean: true,
       keepalive: 60,
@@ -148,6 +149,15 @@ export class SimulatedMqttDevice {
     const c = this.client;
     this.client = undefined;
     this.state = 'stopped';
-    if (c) await c.endAsync().catch(() => undefined);
+    if (!c) return;
+    // A graceful end waits for every in-flight QoS 1 message to be acknowledged; a device the
+    // gateway is throttling (a flood) may have thousands queued: give up after 2 s and cut.
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      c.endAsync().then(() => true, () => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000))),
+    ]);
+    clearTimeout(timer);
+    if (!ended) await c.endAsync(true).catch(() => undefined);
   }
 }

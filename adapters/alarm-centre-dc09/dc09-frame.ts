@@ -26,6 +26,8 @@ export type Dc09Token = (typeof DC09_TOKENS)[number];
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Longest body the `0LLL` length field can state (5.5.1.3). */
+const MAX_BODY = 0xfff;
 
 /** One `[Xvalue]` block after the data: `id` is its one-letter identifier. */
 export interface Dc09ExtendedData {
@@ -126,7 +128,7 @@ function restText(f: Pick<Dc09Frame, 'data' | 'extended' | 'timestamp'>): string
 
 /** Wraps a body (from `"` on) into <LF> crc 0LLL body <CR> (5.5.1.2, 5.5.1.3). */
 export function wrapBody(body: string): Buffer {
-  if (body.length > 0xfff) throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', 'frame longer than 0x0FFF');
+  if (body.length > MAX_BODY) throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', 'frame longer than 0x0FFF');
   const len = body.length.toString(16).toUpperCase().padStart(4, '0');
   return Buffer.concat([Buffer.from([LF]), Buffer.from(`${crc16Hex(body)}${len}${body}`, 'latin1'), Buffer.from([CR])]);
 }
@@ -190,6 +192,11 @@ export function decodeFrame(raw: Uint8Array, keyFor: Dc09KeyLookup = () => undef
   const crc = crc16Hex(body);
   if (crc !== crcField.toUpperCase()) {
     return { ok: false, error: 'crc', detail: `crc field ${crcField}, computed ${crc}` };
+  }
+  // 5.5.1.3: the length is `0LLL`, so no message is longer than 0x0FFF; a longer line is not a
+  // DC-09 frame however its CRC came out (and would only make the parsers below work harder).
+  if (body.length > MAX_BODY) {
+    return { ok: false, error: 'length', detail: `body of ${body.length} bytes is longer than 0x0FFF` };
   }
   const quirks: Dc09Quirk[] = [];
   if (parseInt(lenField, 16) !== body.length) {

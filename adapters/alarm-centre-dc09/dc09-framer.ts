@@ -9,9 +9,21 @@
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** One piece of the stream, in the order it arrived. */
+export interface SplitItem {
+  kind: 'frame' | 'junk';
+  bytes: Buffer;
+}
+
 export interface SplitResult {
   frames: Buffer[];
   junk: Buffer[];
+  /**
+   * Frames and junk in stream order: a receiver answers in this order, so a DUH to junk that
+   * followed a message never overtakes that message's ACK (DC-09 5.5.3 pairs a reply with the
+   * last message sent).
+   */
+  items: SplitItem[];
   /** Bytes of a frame not yet terminated; feed them again with the next chunk. */
   rest: Buffer;
 }
@@ -24,8 +36,11 @@ function isFiller(b: number): boolean {
 export function splitFrames(buf: Buffer, maxFrame = 4096): SplitResult {
   const frames: Buffer[] = [];
   const junk: Buffer[] = [];
+  const items: SplitItem[] = [];
   const addJunk = (b: Buffer): void => {
-    if (b.some((x) => !isFiller(x))) junk.push(b);
+    if (!b.some((x) => !isFiller(x))) return;
+    junk.push(b);
+    items.push({ kind: 'junk', bytes: b });
   };
   let i = 0;
   for (;;) {
@@ -36,7 +51,9 @@ export function splitFrames(buf: Buffer, maxFrame = 4096): SplitResult {
     if (lf < 0) addJunk(seg);
     else {
       addJunk(seg.subarray(0, lf));
-      frames.push(seg.subarray(lf));
+      const frame = seg.subarray(lf);
+      frames.push(frame);
+      items.push({ kind: 'frame', bytes: frame });
     }
     i = cr + 1;
   }
@@ -47,5 +64,5 @@ export function splitFrames(buf: Buffer, maxFrame = 4096): SplitResult {
   } else if (!rest.some((x) => !isFiller(x) || x === LF)) {
     rest = Buffer.alloc(0);
   }
-  return { frames, junk, rest };
+  return { frames, junk, items, rest };
 }

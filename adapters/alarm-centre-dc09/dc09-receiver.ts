@@ -11,7 +11,7 @@ import pino, { type Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../../gateway/core/clock.js';
 import { Dc09Error } from './dc09-errors.js';
 import type { Dc09Header } from './dc09-frame.js';
-import { splitFrames } from './dc09-framer.js';
+import { splitFrames, type SplitItem } from './dc09-framer.js';
 import {
   buildAck,
   buildDuh,
@@ -189,15 +189,15 @@ export class Dc09Receiver {
     sock.on('data', (chunk: Buffer) => {
       armIdle();
       this.cancel(junkTimer);
-      const { frames, junk, rest } = splitFrames(Buffer.concat([pending, chunk]));
+      const { items, rest } = splitFrames(Buffer.concat([pending, chunk]));
       pending = rest;
-      for (const j of junk) chain = chain.then(() => this.onJunk(j, 'tcp', remote, send));
-      for (const f of frames) chain = chain.then(() => this.onFrame(f, 'tcp', remote, send));
+      // In stream order, one at a time: replies leave in the order the messages came (5.5.3).
+      for (const item of items) chain = this.after(chain, () => this.onItem(item, 'tcp', remote, send), 'tcp', remote);
       if (pending.length > 0) {
         junkTimer = this.later(() => {
           const j = pending;
           pending = Buffer.alloc(0);
-          chain = chain.then(() => this.onJunk(j, 'tcp', remote, send));
+          chain = this.after(chain, () => this.onJunk(j, 'tcp', remote, send), 'tcp', remote);
         }, this.opts.frameIdleMs ?? 5000);
       }
     });
@@ -215,12 +215,27 @@ export class Dc09Receiver {
       if (this.udpSocket === udp) udp.send(b, port, address);
     };
     // One datagram is one message (5.3): whatever is left unterminated is junk.
-    const { frames, junk, rest } = splitFrames(buf);
-    if (rest.length > 0) junk.push(rest);
-    void (async () => {
-      for (const j of junk) await this.onJunk(j, 'udp', remote, send);
-      for (const f of frames) await this.onFrame(f, 'udp', remote, send);
-    })();
+    const { items, rest } = splitFrames(buf);
+    if (rest.length > 0) items.push({ kind: 'junk', bytes: rest });
+    let chain: Promise<void> = Promise.resolve();
+    for (const item of items) chain = this.after(chain, () => this.onItem(item, 'udp', remote, send), 'udp', remote);
+  }
+
+  private onItem(item: SplitItem, transport: 'tcp' | 'udp', remote: { address: string; port: number }, send: (b: Buffer) => void): Promise<void> {
+    return item.kind === 'frame' ? this.onFrame(item.bytes, transport, remote, send) : this.onJunk(item.bytes, transport, remote, send);
+  }
+
+  /**
+   * Runs `next` after `chain`, and never lets it break the chain: a frame whose processing
+   * throws (a key lookup or a reply builder failing) is logged and counted, and the frames
+   * after it on the same connection are still answered — nothing is left as an unhandled
+   * rejection.
+   */
+  private after(chain: Promise<void>, next: () => Promise<void>, transport: 'tcp' | 'udp', remote: { address: string; port: number }): Promise<void> {
+    return chain.then(next).catch((err: unknown) => {
+      this.log.error({ err, transport, remote }, 'dc09 frame processing failed');
+      this.reject('handler-failed', err instanceof Error ? err.message : String(err), { transport, remote: `${remote.address}:${remote.port}` });
+    });
   }
 
   private reject(reason: Dc09RejectReason, detail: string, info: Dc09RejectInfo): void {

@@ -35,9 +35,11 @@ export function parseDc09Timestamp(text: string): number | undefined {
   if (!m) return undefined;
   const [hh, mi, ss, mo, dd, yyyy] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   if (hh > 23 || mi > 59 || ss > 59 || mo < 1 || mo > 12 || dd < 1 || dd > 31) return undefined;
-  const ms = Date.UTC(yyyy, mo - 1, dd, hh, mi, ss);
-  // Reject 02-31 and the like, which Date.UTC would silently roll into the next month.
-  return new Date(ms).getUTCDate() === dd ? ms : undefined;
+  // Date.UTC reads years 0..99 as 1900..1999: set the four-digit year as written instead.
+  const d = new Date(Date.UTC(2000, 0, 1, hh, mi, ss));
+  d.setUTCFullYear(yyyy, mo - 1, dd);
+  // Reject 02-31 and the like, which Date would silently roll into the next month.
+  return d.getUTCDate() === dd ? d.getTime() : undefined;
 }
 
 export type TimestampVerdict = 'ok' | 'too-old' | 'too-new';

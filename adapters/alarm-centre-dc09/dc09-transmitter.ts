@@ -15,7 +15,7 @@ import { systemClock, type Clock, type Timer } from '../../gateway/core/clock.js
 import { Dc09Error } from './dc09-errors.js';
 import type { Dc09Frame } from './dc09-frame.js';
 import { splitFrames } from './dc09-framer.js';
-import { buildMessage, parseReply, type BuildMessageOptions } from './dc09-transmitter-logic.js';
+import { buildMessage, parseReply, type BuildMessageOptions, type ParsedReply } from './dc09-transmitter-logic.js';
 
 export interface Dc09TransmitterOptions {
   host: string;
@@ -27,7 +27,15 @@ export interface Dc09TransmitterOptions {
   persistent?: boolean;
   log?: Logger;
   clock?: Clock;
+  /**
+   * Told about every reply it had to ignore: bytes that are no frame ('junk'), a frame that
+   * does not decode, is no reply, or answers another message (ParsedReply errors). The link
+   * counts them; the outcome of the send is still decided by the timeout or a proper reply.
+   */
+  onIgnoredReply?(reason: IgnoredReplyReason, detail: string): void;
 }
+
+export type IgnoredReplyReason = Extract<ParsedReply, { ok: false }>['error'] | 'junk';
 
 export interface Dc09SendResult {
   reply: 'ack' | 'nak' | 'duh' | 'timeout' | 'closed';
@@ -177,9 +185,12 @@ export class Dc09Transmitter {
     this.buffer = Buffer.alloc(0);
     s.on('data', (chunk: Buffer) => {
       if (this.socket !== s) return;
-      const { frames, rest } = splitFrames(Buffer.concat([this.buffer, chunk]));
+      const { items, rest } = splitFrames(Buffer.concat([this.buffer, chunk]));
       this.buffer = rest;
-      for (const f of frames) this.onReply(f);
+      for (const item of items) {
+        if (item.kind === 'frame') this.onReply(item.bytes);
+        else this.ignored('junk', JSON.stringify(item.bytes.subarray(0, 40).toString('latin1')));
+      }
     });
     s.on('error', (err) => this.log.debug({ err }, 'dc09 transmitter socket error'));
     s.on('close', () => {
@@ -199,7 +210,7 @@ export class Dc09Transmitter {
     if (!parsed.ok) {
       // A reply that does not answer this frame (or a corrupt one) is ignored: the timeout
       // decides, and the caller retries with the same sequence number.
-      this.log.warn({ error: parsed.error, detail: parsed.detail }, 'dc09 reply ignored');
+      this.ignored(parsed.error, parsed.detail);
       return;
     }
     w.resolve({
@@ -207,6 +218,15 @@ export class Dc09Transmitter {
       frame: parsed.frame,
       ...(parsed.receiverTimeMs !== undefined ? { receiverTime: parsed.receiverTimeMs } : {}),
     });
+  }
+
+  private ignored(reason: IgnoredReplyReason, detail: string): void {
+    this.log.warn({ error: reason, detail }, 'dc09 reply ignored');
+    try {
+      this.opts.onIgnoredReply?.(reason, detail);
+    } catch (err) {
+      this.log.error({ err }, 'dc09 onIgnoredReply callback threw');
+    }
   }
 
   private dropSocket(why: string, graceful = false): void {

@@ -61,6 +61,8 @@ export class Dc09LinkAdapter implements Adapter {
         persistent: true,
         log: this.ctx.log.child({ receiver: name }),
         clock: this.ctx.clock,
+        // A reply the link could not use is refused input like any other: counted as rejects.dc09-reply-*.
+        onIgnoredReply: (reason, detail) => this.ctx.reject(`dc09-reply-${reason}`, `${name} receiver ${ep.host}:${ep.port}: ${detail}`, this.config.device),
       }),
     });
     this.receivers = [make('primary', this.config.primary), ...(this.config.secondary ? [make('secondary', this.config.secondary)] : [])];

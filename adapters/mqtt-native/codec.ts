@@ -7,11 +7,15 @@ import type { TSchema } from '@sinclair/typebox';
 import type { DeviceEventInput } from '../types.js';
 import type { DeviceKind, Scalar } from '../../gateway/core/types.js';
 import type { DeviceLeaf } from '../../gateway/broker/topics.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-guard.js';
 import { eventSchemas, telemetrySchemas } from './payload-schemas.js';
 
 export type DecodeResult =
   | { ok: true; event: DeviceEventInput }
-  | { ok: false; reason: 'too-large' | 'not-json' | 'schema' | 'bad-status'; detail: string };
+  | { ok: false; reason: DecodeRefusal; detail: string };
+
+/** Why a payload was refused; counted as `rejects.payload-<reason>`. */
+export type DecodeRefusal = 'too-large' | 'too-deep' | 'not-json' | 'schema' | 'bad-status';
 
 const compile = (m: Record<DeviceKind, TSchema>) =>
   Object.fromEntries(Object.entries(m).map(([k, s]) => [k, TypeCompiler.Compile(s)])) as Record<DeviceKind, TypeCheck<TSchema>>;
@@ -47,6 +51,7 @@ function flatten(obj: Record<string, unknown>): Record<string, Scalar> {
 export function decodePayload(deviceId: string, kind: DeviceKind, leaf: DeviceLeaf, payload: Buffer, opts: DecodeOptions): DecodeResult {
   if (payload.length > opts.maxBytes) return { ok: false, reason: 'too-large', detail: `${payload.length} bytes > ${opts.maxBytes}` };
   const text = payload.toString('utf8');
+  if (jsonNestingExceeds(text)) return { ok: false, reason: 'too-deep', detail: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
   if (leaf === 'status') {
     // Plain `online`/`offline` (the will message), or {"status": "..."}.
     const trimmed = text.trim();

@@ -40,8 +40,10 @@ class MqttNativeAdapter implements Adapter {
     const parsed = parseDeviceTopic(topic);
     if (!parsed) return;
     const device = this.ctx.devices.get(parsed.deviceId);
-    // Other adapters own devices on the same broker (the radio box): theirs to read.
-    if (device && device.siteId === parsed.siteId && device.adapter !== 'mqtt-native') return;
+    // Other adapters own devices on the same broker (the radio box): theirs to read, and theirs
+    // to refuse (at any site: the radio adapter counts a wrong site itself, so one message is
+    // never counted twice).
+    if (device && device.adapter !== 'mqtt-native') return;
     if (!device || device.siteId !== parsed.siteId) {
       this.ctx.reject('unknown-device', `no mqtt-native device ${parsed.siteId}/${parsed.deviceId}`, parsed.deviceId);
       return;

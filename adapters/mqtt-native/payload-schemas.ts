@@ -5,8 +5,15 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { DEVICE_KINDS, type DeviceKind } from '../../gateway/core/types.js';
 
+/**
+ * Latest device time the gateway can keep: the telemetry stores hold ms timestamps up to
+ * InfluxDB's int64 nanoseconds (2262-04-11) and refuse later points, which would silently
+ * drop the event's record. Refused here instead, where the device is told and it is counted.
+ */
+export const MAX_DEVICE_TIME_MS = 9_223_372_036_854;
+
 const Common = {
-  at: Type.Optional(Type.Integer({ minimum: 0, description: 'device time, ms since epoch' })),
+  at: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DEVICE_TIME_MS, description: 'device time, ms since epoch' })),
   seq: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1, description: 'device counter, drops duplicates' })),
   code: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()])),
   detail: Type.Optional(Type.String({ maxLength: 256 })),

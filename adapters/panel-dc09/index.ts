@@ -8,7 +8,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from '../types.js';
 import type { Device } from '../../gateway/core/types.js';
 import { keyFromHex } from '../alarm-centre-dc09/dc09-crypto.js';
-import { Dc09Receiver, type Dc09ReceivedMessage } from '../alarm-centre-dc09/dc09-receiver.js';
+import { Dc09Receiver, type Dc09ReceivedMessage, type Dc09RejectInfo } from '../alarm-centre-dc09/dc09-receiver.js';
+import type { Dc09RejectReason } from '../alarm-centre-dc09/dc09-receiver-logic.js';
 import type { Dc09EventKind } from '../alarm-centre-dc09/event-kinds.js';
 
 export const PanelDc09ConfigSchema = Type.Object(
@@ -67,7 +68,7 @@ export class PanelDc09Adapter implements Adapter {
       log: this.ctx.log,
       clock: this.ctx.clock,
       onMessage: (msg) => this.onMessage(msg),
-      onReject: (reason, detail, info) => this.ctx.reject(`dc09-${reason}`, `${info.transport} ${info.remote}: ${detail}`, info.account),
+      onReject: (reason, detail, info) => this.onReject(reason, detail, info),
     });
     await this.receiver.start();
   }
@@ -75,6 +76,17 @@ export class PanelDc09Adapter implements Adapter {
   async stop(): Promise<void> {
     await this.receiver?.stop();
     this.receiver = undefined;
+  }
+
+  /**
+   * Counted as `rejects.dc09-<reason>`. The third argument of ctx.reject is a device id: the
+   * account a frame named is only a device when one is configured with it (and the frame may
+   * name any account), so it goes into the detail and the device, if any, is named.
+   */
+  private onReject(reason: Dc09RejectReason, detail: string, info: Dc09RejectInfo): void {
+    const device = info.account !== undefined ? this.devicesFor(info.account)[0] : undefined;
+    const from = `${info.transport} ${info.remote}${info.account !== undefined ? ` account ${info.account}` : ''}`;
+    this.ctx.reject(`dc09-${reason}`, `${from}: ${detail}`, device?.id);
   }
 
   private devicesFor(account: string): Device[] {
@@ -85,7 +97,8 @@ export class PanelDc09Adapter implements Adapter {
   private async onMessage(msg: Dc09ReceivedMessage): Promise<'ack' | 'duh'> {
     const devices = this.devicesFor(msg.frame.account);
     if (devices.length === 0) {
-      this.ctx.reject('dc09-unknown-account', `account ${msg.frame.account} is not configured`);
+      const from = `${msg.transport} ${msg.remote.address}:${msg.remote.port} account ${msg.frame.account}`;
+      this.ctx.reject('dc09-unknown-account', `${from}: no panel-dc09 device has this account (options.account)`);
       return 'duh';
     }
     const at = msg.timestampMs;

@@ -6,11 +6,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Scalar } from '../../gateway/core/types.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../mqtt-native/json-guard.js';
+import { MAX_DEVICE_TIME_MS } from '../mqtt-native/payload-schemas.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Talkgroup = Type.String({ minLength: 1, maxLength: 64 });
 const Unit = Type.String({ minLength: 1, maxLength: 64 });
-const At = Type.Optional(Type.Integer({ minimum: 0, description: 'ms since epoch' }));
+const At = Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DEVICE_TIME_MS, description: 'ms since epoch' }));
 const Seq = Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 }));
 const Scalars = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]);
 
@@ -97,7 +99,10 @@ export const HeartbeatSchema = Type.Object(
 /** Extra scalar readings (uptime, queue depth, battery…) ride along and are kept as telemetry. */
 export type Heartbeat = Static<typeof HeartbeatSchema> & { [field: string]: Scalar | undefined };
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: 'too-large' | 'not-json' | 'schema' | 'bad-status'; detail: string };
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: 'too-large' | 'too-deep' | 'not-json' | 'schema' | 'bad-status'; detail: string };
+
+/** Payload size the adapter reads on event, telemetry and status (a status is a word). */
+export const DEFAULT_MAX_BYTES = 16_384;
 
 const EVENT_CHECKS: Record<string, TypeCheck<TSchema>> = Object.fromEntries(
   [TxAckSchema, PongSchema, RollCallAckSchema, EmergencyCallSchema, EmergencyCancelSchema, FaultSchema, FaultClearedSchema].map((s) => [
@@ -113,10 +118,19 @@ function firstError(check: TypeCheck<TSchema>, value: unknown): string {
   return e ? `${e.path || '/'}: ${e.message}` : 'invalid';
 }
 
-function parseJson(payload: Buffer, maxBytes: number): Decoded<unknown> {
+/** Size and nesting first, so a hostile payload is refused before JSON.parse builds it. */
+function guard(payload: Buffer, maxBytes: number): { ok: true; text: string } | { ok: false; reason: 'too-large' | 'too-deep'; detail: string } {
   if (payload.length > maxBytes) return { ok: false, reason: 'too-large', detail: `${payload.length} bytes > ${maxBytes}` };
+  const text = payload.toString('utf8');
+  if (jsonNestingExceeds(text)) return { ok: false, reason: 'too-deep', detail: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` };
+  return { ok: true, text };
+}
+
+function parseJson(payload: Buffer, maxBytes: number): Decoded<unknown> {
+  const g = guard(payload, maxBytes);
+  if (!g.ok) return g;
   try {
-    return { ok: true, value: JSON.parse(payload.toString('utf8')) as unknown };
+    return { ok: true, value: JSON.parse(g.text) as unknown };
   } catch (err) {
     return { ok: false, reason: 'not-json', detail: (err as Error).message.slice(0, 120) };
   }
@@ -128,17 +142,18 @@ function decodeTagged<T>(payload: Buffer, maxBytes: number, tag: 'type' | 'op', 
   if (!parsed.ok) return parsed;
   const v = parsed.value;
   const kind = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[tag] : undefined;
-  const check = typeof kind === 'string' ? checks[kind] : undefined;
+  // Own keys only: a payload naming `toString` or `__proto__` must not reach Object.prototype.
+  const check = typeof kind === 'string' && Object.hasOwn(checks, kind) ? checks[kind] : undefined;
   if (!check) return { ok: false, reason: 'schema', detail: `/${tag}: expected one of ${Object.keys(checks).join(', ')}` };
   if (!check.Check(v)) return { ok: false, reason: 'schema', detail: firstError(check, v) };
   return { ok: true, value: v as T };
 }
 
-export const decodeEvent = (payload: Buffer, maxBytes = 16_384): Decoded<RadioEvent> => decodeTagged(payload, maxBytes, 'type', EVENT_CHECKS);
+export const decodeEvent = (payload: Buffer, maxBytes = DEFAULT_MAX_BYTES): Decoded<RadioEvent> => decodeTagged(payload, maxBytes, 'type', EVENT_CHECKS);
 
 export const decodeCommand = (payload: Buffer, maxBytes = 65_536): Decoded<RadioCommand> => decodeTagged(payload, maxBytes, 'op', COMMAND_CHECKS);
 
-export function decodeHeartbeat(payload: Buffer, maxBytes = 16_384): Decoded<Heartbeat> {
+export function decodeHeartbeat(payload: Buffer, maxBytes = DEFAULT_MAX_BYTES): Decoded<Heartbeat> {
   const parsed = parseJson(payload, maxBytes);
   if (!parsed.ok) return parsed;
   if (!HEARTBEAT_CHECK.Check(parsed.value)) return { ok: false, reason: 'schema', detail: firstError(HEARTBEAT_CHECK, parsed.value) };
@@ -146,8 +161,10 @@ export function decodeHeartbeat(payload: Buffer, maxBytes = 16_384): Decoded<Hea
 }
 
 /** The retained status: `online` / `offline` (also the will, MQTT 3.1.1 §3.1.2.5), or {"status": …}. */
-export function decodeStatus(payload: Buffer): Decoded<'online' | 'offline'> {
-  const text = payload.toString('utf8').trim();
+export function decodeStatus(payload: Buffer, maxBytes = DEFAULT_MAX_BYTES): Decoded<'online' | 'offline'> {
+  const g = guard(payload, maxBytes);
+  if (!g.ok) return g;
+  const text = g.text.trim();
   let status: unknown = text;
   if (text.startsWith('{')) {
     try {

@@ -7,6 +7,13 @@
  * The gateway pings every 15 s. A socket that brings nothing at all for `idleTimeoutMs` is
  * half-open (a NAT or proxy dropped it without a FIN; the browser's own close would take many
  * minutes) and is replaced.
+ *
+ * Authentication (auth contract, issue #4): a browser cannot set headers on a WebSocket, so the
+ * token travels as a subprotocol, `['campus-live.v1', 'bearer.<token>']`, and the gateway
+ * selects `campus-live.v1`. A refused upgrade (401) looks to the page exactly like an
+ * unreachable gateway (close 1006, RFC 6455 §7.1.7 hides the status on purpose), so the
+ * connection only counts the attempts that brought no snapshot; the app asks the HTTP API
+ * whether the session still holds.
  */
 import type { LiveMessage } from './model.js';
 
@@ -15,6 +22,18 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
 export interface LiveHandlers {
   message(msg: LiveMessage): void;
   state(state: LiveState, retryAt?: number): void;
+  /** `failures` sockets in a row closed before their snapshot (refused, unreachable or cut). */
+  unsynced?(failures: number): void;
+  /** The gateway closed the feed because the session ended (close code 4401). */
+  sessionEnded?(): void;
+}
+
+/** gateway/http/live-routes.ts LIVE_SESSION_ENDED: logout, expiry or a disabled account. */
+export const LIVE_SESSION_ENDED = 4401;
+
+/** Subprotocols of the live feed for a session token (auth contract: `bearer.` + token). */
+export function liveProtocols(token: string | undefined): string[] {
+  return token ? ['campus-live.v1', `bearer.${token}`] : ['campus-live.v1'];
 }
 
 export interface BackoffOptions {
@@ -65,11 +84,14 @@ export class LiveConnection {
   private stopped = true;
   /** seq of the last snapshot: anything older on this socket is stale. */
   private snapshotSeq = -1;
+  /** Sockets in a row that closed before bringing a snapshot. */
+  private unsynced = 0;
 
   constructor(
     private readonly url: string,
     private readonly handlers: LiveHandlers,
     private readonly opts: BackoffOptions = DEFAULT_BACKOFF,
+    private readonly protocols: () => string[] = () => [],
   ) {}
 
   start(): void {
@@ -101,7 +123,7 @@ export class LiveConnection {
     this.handlers.state(state);
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.url);
+      ws = new WebSocket(this.url, this.protocols());
     } catch {
       this.scheduleRetry();
       return;
@@ -124,6 +146,7 @@ export class LiveConnection {
         window.clearTimeout(this.snapshotTimer);
         this.snapshotSeq = msg.seq;
         this.attempt = 0;
+        this.unsynced = 0;
         this.armIdle(ws, this.opts.idleTimeoutMs);
         this.handlers.message(msg);
         this.handlers.state('live');
@@ -133,7 +156,10 @@ export class LiveConnection {
       if (msg.type === 'ping' || this.snapshotSeq < 0 || msg.seq <= this.snapshotSeq) return;
       this.handlers.message(msg);
     });
-    ws.addEventListener('close', () => this.lost(ws));
+    ws.addEventListener('close', (ev: CloseEvent) => {
+      if (this.socket === ws && ev.code === LIVE_SESSION_ENDED) this.handlers.sessionEnded?.();
+      this.lost(ws);
+    });
     ws.addEventListener('error', () => this.lost(ws));
   }
 
@@ -154,6 +180,7 @@ export class LiveConnection {
   private lost(ws: WebSocket): void {
     if (this.socket !== ws) return;
     this.socket = undefined;
+    const synced = this.snapshotSeq >= 0;
     window.clearTimeout(this.snapshotTimer);
     window.clearTimeout(this.idleTimer);
     try {
@@ -161,7 +188,9 @@ export class LiveConnection {
     } catch {
       // already closing
     }
-    if (!this.stopped) this.scheduleRetry();
+    if (this.stopped) return;
+    this.scheduleRetry();
+    if (!synced) this.handlers.unsynced?.(++this.unsynced);
   }
 
   private scheduleRetry(): void {

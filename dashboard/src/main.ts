@@ -6,15 +6,17 @@ import './styles/board.css';
 import './styles/places.css';
 import './styles/broadcast.css';
 import './styles/sweeps.css';
+import './styles/login.css';
 import { App } from './app.js';
 
-function storage(): Storage | undefined {
+/** A browser that refuses storage (private mode, policy) throws on access: run without it. */
+function storage(kind: 'localStorage' | 'sessionStorage'): Storage | undefined {
   try {
-    return window.localStorage;
+    return window[kind];
   } catch {
     return undefined;
   }
 }
 
 const root = document.getElementById('app');
-if (root) new App({ root, base: document.baseURI, storage: storage() }).start();
+if (root) new App({ root, base: document.baseURI, storage: storage('localStorage'), sessionStorage: storage('sessionStorage') }).start();

@@ -77,14 +77,16 @@ export interface UiConfig {
   instructions: Record<string, string>;
 }
 
-/** POST /api/broadcasts (gateway/http/broadcasts-routes.ts), the part the composer sends. */
+/**
+ * POST /api/broadcasts (gateway/http/broadcasts-routes.ts), the part the composer sends. The
+ * sender is the logged-in operator: the gateway refuses a `by` in the body.
+ */
 export interface BroadcastInput {
   text: string;
   groups: string[];
   channels: ChannelName[];
   siteId?: string;
   alarmId?: string;
-  by: string;
 }
 
 /**
@@ -104,7 +106,6 @@ export interface SweepInput {
   sites?: string[];
   kinds?: string[];
   extras?: string[];
-  by?: string;
 }
 
 export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, major: 1, minor: 2, warning: 3 };

@@ -1,10 +1,10 @@
 /**
- * The officer's choices that outlive a reload (language, name), in localStorage. A browser
- * that refuses storage (private mode, quota) still works: choices then last for the page.
+ * The officer's choices that outlive a reload (the language), in localStorage. A browser that
+ * refuses storage (private mode, quota) still works: choices then last for the page. Who is
+ * signed in is not a preference: that is the session (session.ts, sessionStorage).
  */
 export interface PrefValues {
   lang?: string;
-  operator?: string;
 }
 
 const PREFIX = 'campus-dashboard.';

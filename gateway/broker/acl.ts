@@ -2,7 +2,9 @@
  * Topic access control, shaped like mosquitto's acl_file so operators know it:
  * per-user `topic` rules and `pattern` rules for everyone, with %u (username) and %c
  * (client id) substitution, and `deny` taking precedence. Devices get implicit rules:
- * write under their own campus/v1/{siteId}/{deviceId}/, read their own cmd topic.
+ * write under their own campus/v1/{siteId}/{deviceId}/, read their own cmd topic, and
+ * nothing else: configured rules can narrow what a device may do (`deny`) but never widen
+ * it, so a `pattern`-style grant for everyone (e.g. `clients/%c/#`) does not reach devices.
  */
 import type { AclRule } from '../../config/schema.js';
 import type { DeviceRegistry } from '../../adapters/types.js';
@@ -52,6 +54,7 @@ export class Acl {
     if (p.kind === 'user' && p.role === 'service') out.push({ topic: `${TOPIC_ROOT}/+/+/+`, access: 'write' });
     for (const r of this.rules) {
       if (r.user !== undefined && r.user !== p.username) continue;
+      if (p.kind === 'device' && r.access !== 'deny') continue;
       out.push({ ...r, topic: r.topic.replaceAll('%u', p.username).replaceAll('%c', p.clientId) });
     }
     return out;

@@ -7,10 +7,14 @@
  * - a forbidden subscription gets SUBACK 0x80 [MQTT-3.9.3] instead of a dropped connection;
  * - a wrong password never kicks the session already connected under that id (aedes takes
  *   over an existing client only after authentication succeeds [MQTT-3.1.4-2]).
+ *
+ * Devices authenticate with a password checked against a mosquitto `$7$` hash
+ * (credential-verifier.ts), or over TLS with a client certificate (tls-listener.ts); each
+ * device's publishes pass a token bucket (rate-limiter.ts) before the ACL.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type Client, type AuthenticateError } from 'aedes';
@@ -18,9 +22,14 @@ import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { DeviceRegistry, MqttBus, MqttHandler } from '../../adapters/types.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Counters } from '../core/counters.js';
+import type { HealthReasonCode } from '../core/types.js';
 import { Acl, type Principal } from './acl.js';
+import { CredentialVerifier } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
+import { PublishRateLimiter } from './rate-limiter.js';
+import { createTlsListener, peerIdentity } from './tls-listener.js';
 import { topicMatches } from './topics.js';
 
 export interface BrokerDeps {
@@ -29,22 +38,64 @@ export interface BrokerDeps {
   log: Logger;
   counters: Counters;
   dataDir: string;
+  /** Rate-limit timing; the system clock by default. */
+  clock?: Clock;
 }
 
-const digest = (s: string | Buffer) => createHash('sha256').update(s).digest();
-/** Constant-time comparison of secrets (hashed first so lengths never leak). */
-const sameSecret = (a: string | Buffer, b: string) => timingSafeEqual(digest(a), digest(b));
+/** A health condition the broker observed on a device (today: `flooding`). */
+export type DeviceConditionListener = (deviceId: string, code: HealthReasonCode, active: boolean, detail?: string) => void;
+
+type AuthResult = { principal: Principal; via: 'password' | 'certificate' | 'anonymous' } | { refuse: 2 | 4 | 5; why: string };
 
 export class Broker {
   aedes?: Aedes;
   private server?: Server;
+  private tlsServer?: TlsServer;
   private db?: ClassicLevel<string, string>;
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly refuseEmptyId = new WeakSet<Client>();
   private readonly acl: Acl;
+  private readonly verifier: CredentialVerifier;
+  private readonly limiter: PublishRateLimiter;
+  private readonly conditionListeners: DeviceConditionListener[] = [];
 
   constructor(private readonly deps: BrokerDeps) {
     this.acl = new Acl(deps.config.mqtt.acl, deps.registry);
+    this.verifier = new CredentialVerifier(deps.counters);
+    this.limiter = new PublishRateLimiter(
+      deps.config.mqtt.rateLimit,
+      {
+        disconnect: (conn, deviceId) => {
+          deps.log.warn({ deviceId, limit: deps.config.mqtt.rateLimit }, 'device disconnected for flooding');
+          (conn as Client).close();
+        },
+        flooding: (deviceId, active, detail) => this.condition(deviceId, 'flooding', active, detail),
+      },
+      deps.counters,
+      deps.clock ?? systemClock,
+    );
+  }
+
+  /**
+   * Health conditions the broker sees (a device disconnected for flooding, and when that
+   * clears). gateway/app.ts wires this to HealthTracker.setCondition. Returns an unsubscribe.
+   */
+  onDeviceCondition(listener: DeviceConditionListener): () => void {
+    this.conditionListeners.push(listener);
+    return () => {
+      const i = this.conditionListeners.indexOf(listener);
+      if (i >= 0) this.conditionListeners.splice(i, 1);
+    };
+  }
+
+  private condition(deviceId: string, code: HealthReasonCode, active: boolean, detail?: string): void {
+    for (const listener of [...this.conditionListeners]) {
+      try {
+        listener(deviceId, code, active, detail);
+      } catch (err) {
+        this.deps.log.error({ err, deviceId, code }, 'device condition listener failed');
+      }
+    }
   }
 
   async start(): Promise<void> {
@@ -75,23 +126,37 @@ export class Broker {
           cb(err, false);
         };
         if (this.refuseEmptyId.has(client)) return refuse(2, 'empty-client-id-persistent-session');
-        const principal = this.authenticate(client.id, username, password);
-        if (!principal) return refuse(username ? 4 : 5, username ? 'bad-credentials' : 'anonymous');
-        this.principals.set(client, principal);
-        counters.inc('mqtt.auth.accepted');
-        cb(null, true);
+        this.authenticate(client, username, password).then(
+          (r) => {
+            if ('refuse' in r) return refuse(r.refuse, r.why);
+            this.principals.set(client, r.principal);
+            counters.inc('mqtt.auth.accepted');
+            if (r.via === 'certificate') counters.inc('mqtt.auth.accepted.certificate');
+            cb(null, true);
+          },
+          (err: Error) => {
+            log.error({ err, clientId: client.id, username }, 'mqtt authentication failed');
+            refuse(5, 'error');
+          },
+        );
       },
       authorizePublish: (client, packet, cb) => {
         const p = client ? this.principals.get(client) : undefined;
-        // client is null for the will of a client long gone: checked when it connected.
-        if (!client || (p && this.acl.canPublish(p, packet.topic))) {
-          void this.dispatch(packet.topic, packet.payload).finally(() => cb(null));
-          return;
-        }
-        counters.inc('mqtt.publish.denied');
-        log.warn({ clientId: client?.id, username: p?.username, topic: packet.topic }, 'publish refused by ACL');
-        // [MQTT-3.3.5-2]: no way to tell a 3.1.1 client; the connection is closed.
-        cb(new Error(`not authorized to publish to ${packet.topic}`));
+        const decide = (err?: Error) => {
+          if (err) return cb(err);
+          // client is null for the will of a client long gone: checked when it connected.
+          if (!client || (p && this.acl.canPublish(p, packet.topic))) {
+            void this.dispatch(packet.topic, packet.payload).finally(() => cb(null));
+            return;
+          }
+          counters.inc('mqtt.publish.denied');
+          log.warn({ clientId: client.id, username: p?.username, topic: packet.topic }, 'publish refused by ACL');
+          // [MQTT-3.3.5-2]: no way to tell a 3.1.1 client; the connection is closed.
+          cb(new Error(`not authorized to publish to ${packet.topic}`));
+        };
+        // A will (published after close) always passes: it is how the board learns the device is gone.
+        if (client && !client.closed && p?.kind === 'device') this.limiter.admit(client, p.username, decide);
+        else decide();
       },
       authorizeSubscribe: (client, sub, cb) => {
         const p = this.principals.get(client);
@@ -101,23 +166,44 @@ export class Broker {
         cb(null, null); // SUBACK 0x80 for this filter, connection kept
       },
     });
+    this.aedes.on('client', (client) => {
+      const p = this.principals.get(client);
+      if (p?.kind === 'device') this.limiter.connected(client, p.username);
+    });
+    this.aedes.on('clientDisconnect', (client) => this.limiter.disconnected(client));
     this.aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
     this.aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'));
   }
 
-  /** Binds the MQTT TCP listener (mqtt.host:mqtt.port; port 0 picks a free one). */
+  /**
+   * Binds the MQTT TCP listener (mqtt.host:mqtt.port; port 0 picks a free one) and, when
+   * mqtt.tls is configured, the TLS listener beside it.
+   */
   async listen(): Promise<void> {
-    const { config } = this.deps;
-    this.server = createServer({ noDelay: true }, (socket) => this.aedes?.handle(socket));
-    await new Promise<void>((resolve, reject) => {
-      this.server?.once('error', reject);
-      this.server?.listen(config.mqtt.port, config.mqtt.host, () => resolve());
+    const { config, counters, log } = this.deps;
+    const server = createServer({ noDelay: true }, (socket) => this.aedes?.handle(socket));
+    this.server = server;
+    await bind(server, config.mqtt.port, config.mqtt.host);
+    const tls = config.mqtt.tls;
+    if (!tls) return;
+    const tlsServer = await createTlsListener(tls, (socket) => this.aedes?.handle(socket));
+    tlsServer.on('tlsClientError', (err) => {
+      counters.inc('mqtt.tls.handshake-failed');
+      log.debug({ err: err.message }, 'mqtt tls handshake failed');
     });
+    this.tlsServer = tlsServer;
+    await bind(tlsServer, tls.port, tls.host ?? config.mqtt.host);
   }
 
-  /** Port the TCP listener is bound to (after start). */
+  /** Port the TCP listener is bound to (after listen). */
   get port(): number {
     return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Port the TLS listener is bound to (after listen); undefined without mqtt.tls. */
+  get tlsPort(): number | undefined {
+    if (!this.tlsServer) return undefined;
+    return (this.tlsServer.address() as AddressInfo | null)?.port ?? 0;
   }
 
   /** Serves one MQTT-over-WebSocket connection (mounted on the HTTP server). */
@@ -178,12 +264,15 @@ export class Broker {
   };
 
   async stop(): Promise<void> {
-    const server = this.server;
+    // Stop accepting first; the listeners' close completes once aedes has closed their clients.
+    const closing = [this.server, this.tlsServer].map((srv) => (srv ? new Promise<void>((resolve) => srv.close(() => resolve())) : undefined));
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.tlsServer = undefined;
+    this.limiter.stop();
     const aedes = this.aedes;
     this.aedes = undefined;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await Promise.all(closing);
     if (this.db) await this.db.close();
     this.db = undefined;
   }
@@ -193,16 +282,44 @@ export class Broker {
     return this.aedes;
   }
 
-  private authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): Principal | undefined {
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
     const { config, registry } = this.deps;
-    if (!username) return config.mqtt.allowAnonymous ? { username: '', clientId, kind: 'anonymous' } : undefined;
+    const clientId = client.id;
+    const peer = peerIdentity(client.conn);
+    if (peer.kind === 'rejected') return { refuse: 5, why: 'bad-certificate' };
+    if (peer.kind === 'certificate') {
+      // The certificate names the account; a username, if sent, must agree; no password needed.
+      const id = peer.commonName;
+      if (username && username !== id) return { refuse: 5, why: 'certificate-username-mismatch' };
+      if (registry.get(id)) return { principal: { username: id, clientId, kind: 'device' }, via: 'certificate' };
+      const user = config.mqtt.users.find((u) => u.username === id);
+      if (user) return { principal: { username: id, clientId, kind: 'user', role: user.role }, via: 'certificate' };
+      return { refuse: 5, why: 'unknown-certificate-identity' };
+    }
+    if (!username) {
+      return config.mqtt.allowAnonymous ? { principal: { username: '', clientId, kind: 'anonymous' }, via: 'anonymous' } : { refuse: 5, why: 'anonymous' };
+    }
     const pw = password ?? Buffer.alloc(0);
+    const bad = { refuse: 4, why: 'bad-credentials' } as const;
+    // Device.secret holds the `$7$` hash: gateway/config.ts never lets plaintext reach the registry.
     const device = registry.get(username);
     if (device?.secret !== undefined) {
-      return sameSecret(pw, device.secret) ? { username, clientId, kind: 'device' } : undefined;
+      return (await this.verifier.verify(username, pw, device.secret)) ? { principal: { username, clientId, kind: 'device' }, via: 'password' } : bad;
     }
     const user = config.mqtt.users.find((u) => u.username === username);
-    if (user && sameSecret(pw, user.password)) return { username, clientId, kind: 'user', role: user.role };
-    return undefined;
+    if (user?.passwordHash !== undefined && (await this.verifier.verify(username, pw, user.passwordHash))) {
+      return { principal: { username, clientId, kind: 'user', role: user.role }, via: 'password' };
+    }
+    return bad;
   }
+}
+
+function bind(server: Server | TlsServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SEVERITY_RANK, type Alarm } from '../core/types.js';
+import { actorOf, auditActorOf, scopeOf } from '../auth/access.js';
 import { GatewayError } from '../errors.js';
 import type { HttpDeps } from './deps.js';
 import { AlarmSchema, ErrorReply, IdParam } from './schemas.js';
@@ -13,17 +14,7 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const ActionBody = Type.Union([
-  Type.Object(
-    {
-      note: Type.Optional(Type.String({ maxLength: 1000 })),
-      /** Operator name until operator login exists (issue 4). */
-      by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Null(),
-]);
+const ActionBody = Type.Union([Type.Object({ note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }), Type.Null()]);
 
 /** Board order: open before resolved, then severity, then newest first. */
 export function boardOrder(a: Alarm, b: Alarm): number {
@@ -34,19 +25,28 @@ export function boardOrder(a: Alarm, b: Alarm): number {
 export function alarmsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/alarms',
-    { schema: { querystring: ListQuery, response: { 200: Type.Array(AlarmSchema) } } },
+    { config: { permission: 'alarms:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(AlarmSchema) } } },
     async (req) => {
       const { state, site, limit } = req.query;
-      return deps.store.queryAlarms({ ...(state ? { state } : {}), ...(site ? { siteId: site } : {}), limit: limit ?? 500 }).sort(boardOrder);
+      const scope = scopeOf(req);
+      const sites = scope.siteIds();
+      if (site && !scope.hasSite(site)) return [];
+      // A school's own alarms are queried directly, so another school's volume never hides them.
+      const only = site ?? (sites?.size === 1 ? [...sites][0] : undefined);
+      return deps.store
+        .queryAlarms({ ...(state ? { state } : {}), ...(only ? { siteId: only } : {}), limit: sites && !only ? 5000 : (limit ?? 500) })
+        .filter((a) => scope.hasSite(a.siteId))
+        .slice(0, limit ?? 500)
+        .sort(boardOrder);
     },
   );
 
   app.get<{ Params: Static<typeof IdParam> }>(
     '/api/alarms/:id',
-    { schema: { params: IdParam, response: { 200: AlarmSchema, 404: ErrorReply } } },
+    { config: { permission: 'alarms:read' }, schema: { params: IdParam, response: { 200: AlarmSchema, 404: ErrorReply } } },
     async (req) => {
       const alarm = deps.alarms.get(req.params.id);
-      if (!alarm) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', req.params.id);
+      if (!alarm || !scopeOf(req).hasSite(alarm.siteId)) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', req.params.id);
       return alarm;
     },
   );
@@ -54,14 +54,16 @@ export function alarmsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const action = (name: 'ack' | 'resolve') =>
     app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof ActionBody> }>(
       `/api/alarms/:id/${name}`,
-      { schema: { params: IdParam, body: ActionBody, response: { 200: AlarmSchema, 404: ErrorReply, 409: ErrorReply } } },
+      { config: { permission: 'alarms:act' }, schema: { params: IdParam, body: ActionBody, response: { 200: AlarmSchema, 404: ErrorReply, 409: ErrorReply } } },
       async (req) => {
-        const by = req.body?.by ?? 'operator';
+        const existing = deps.alarms.get(req.params.id);
+        if (!existing || !scopeOf(req).hasSite(existing.siteId)) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', req.params.id);
+        const by = actorOf(req);
         const note = req.body?.note;
         const alarm = name === 'ack' ? deps.alarms.acknowledge(req.params.id, by, note) : deps.alarms.resolve(req.params.id, by, note);
         deps.store.audit({
           at: deps.clock.now(),
-          actor: by,
+          actor: auditActorOf(req),
           action: name === 'ack' ? 'alarm.acknowledge' : 'alarm.resolve',
           target: alarm.id,
           detail: { ...(note ? { note } : {}), type: alarm.type, siteId: alarm.siteId },

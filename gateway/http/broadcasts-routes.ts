@@ -8,6 +8,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isBroadcastError, BroadcastError } from '../core/broadcast-errors.js';
 import type { BroadcastService } from '../core/broadcast-service.js';
 import { BROADCAST_CHANNELS, RECIPIENT_STATES } from '../core/broadcast-types.js';
+import { actorOf, scopeOf } from '../auth/access.js';
+import { GatewayError } from '../errors.js';
 import { ErrorReply, IdParam } from './schemas.js';
 
 /** What the routes need: the running broadcast service. */
@@ -33,8 +35,6 @@ const CreateBody = Type.Object(
     channels: Type.Optional(Type.Array(Channel, { minItems: 1, uniqueItems: true })),
     alarmId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     siteId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    /** Operator name until operator login exists (issue 4). */
-    by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
 );
@@ -103,14 +103,15 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
 
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/api/broadcasts',
-    { schema: { body: CreateBody, response: { 201: BroadcastSchema, ...errors } } },
+    { config: { permission: 'broadcasts:send' }, schema: { body: CreateBody, response: { 201: BroadcastSchema, ...errors } } },
     async (req, reply) => {
       try {
         const body = req.body;
+        if (body.siteId && !scopeOf(req).hasSite(body.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', body.siteId);
         body.recipients?.forEach((r, i) => {
           if (!r.phone && !r.radio) throw new BroadcastError('GW_ERR_BROADCAST_NO_RECIPIENTS', `recipients/${i} (${r.name}): needs a phone or a radio`);
         });
-        const b = deps.broadcasts.create({ ...body, by: body.by ?? 'operator', ip: req.ip });
+        const b = deps.broadcasts.create({ ...body, by: actorOf(req), ip: req.ip });
         return reply.status(201).send(b);
       } catch (err) {
         return fail(reply, err);
@@ -120,19 +121,22 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/broadcasts',
-    { schema: { querystring: ListQuery, response: { 200: Type.Array(BroadcastSummarySchema) } } },
+    { config: { permission: 'broadcasts:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(BroadcastSummarySchema) } } },
     async (req) => {
       const { limit, alarmId, state } = req.query;
-      return deps.broadcasts.list({ limit: limit ?? 50, ...(alarmId ? { alarmId } : {}), ...(state ? { state } : {}) });
+      const scope = scopeOf(req);
+      return deps.broadcasts
+        .list({ limit: limit ?? 50, ...(alarmId ? { alarmId } : {}), ...(state ? { state } : {}) })
+        .filter((b) => !b.siteId || scope.hasSite(b.siteId));
     },
   );
 
   app.get<{ Params: Static<typeof IdParam> }>(
     '/api/broadcasts/:id',
-    { schema: { params: IdParam, response: { 200: BroadcastSchema, ...errors } } },
+    { config: { permission: 'broadcasts:read' }, schema: { params: IdParam, response: { 200: BroadcastSchema, ...errors } } },
     async (req, reply) => {
       const b = deps.broadcasts.get(req.params.id);
-      if (!b) return fail(reply, new BroadcastError('GW_ERR_BROADCAST_NOT_FOUND', `no broadcast '${req.params.id}'`));
+      if (!b || (b.siteId && !scopeOf(req).hasSite(b.siteId))) return fail(reply, new BroadcastError('GW_ERR_BROADCAST_NOT_FOUND', `no broadcast '${req.params.id}'`));
       return b;
     },
   );

@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { Counters } from '../core/counters.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HealthTracker } from '../core/health-tracker.js';
+import type { OperatorService } from '../auth/operators.js';
 import type { LinkTestMonitor } from '../core/link-test-monitor.js';
 import type { BroadcastService } from '../core/broadcast-service.js';
 import type { DrillService } from '../core/drill-service.js';
@@ -33,6 +34,7 @@ export interface HttpDeps {
   broadcasts?: BroadcastService;
   sweeps?: SweepRouteDeps;
   drills?: DrillService;
+  operators: OperatorService;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { deviceTopic } from '../broker/topics.js';
 import type { LinkTest } from '../core/link-test-monitor.js';
 import type { Device, Health } from '../core/types.js';
+import { auditActorOf, scopeOf } from '../auth/access.js';
+import type { Scope } from '../auth/scope.js';
 import { GatewayError } from '../errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorReply, HealthSchema, IdParam, KindSchema } from './schemas.js';
@@ -29,7 +31,14 @@ const DeviceView = Type.Object({
   linkTest: Type.Optional(Type.Object({ at: Type.Number(), latencyMs: Type.Number(), receiver: Type.Optional(Type.String()) })),
 });
 
-const ByBody = Type.Union([Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false }), Type.Null()]);
+const EmptyBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
+
+/** The device, if it exists and the caller's scope reaches its site (else 404 alike). */
+export function deviceInScope(deps: Pick<HttpDeps, 'registry'>, scope: Scope, id: string): Device {
+  const device = deps.registry.get(id);
+  if (!device || !scope.hasSite(device.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', id);
+  return device;
+}
 
 const SECRET_KEY = /pass|secret|token|key|iccid|msisdn/i;
 
@@ -52,12 +61,14 @@ export function deviceView(device: Device, health: Health | undefined, now: numb
 export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/devices',
-    { schema: { querystring: ListQuery, response: { 200: Type.Array(DeviceView) } } },
+    { config: { permission: 'devices:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(DeviceView) } } },
     async (req) => {
       const { site, kind, status, reason } = req.query;
       const now = deps.clock.now();
+      const scope = scopeOf(req);
       return deps.registry
         .list({ ...(site ? { siteId: site } : {}), ...(kind ? { kind } : {}) })
+        .filter((d) => scope.hasSite(d.siteId))
         .map((d) => deviceView(d, deps.health.get(d.id), now, deps.linkTests.last(d.id)))
         .filter((v) => !status || (status === 'not-ok' ? v.health.status !== 'ok' : v.health.status === status))
         .filter((v) => !reason || v.health.reasons.some((r) => r.code === reason));
@@ -66,22 +77,22 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get<{ Params: Static<typeof IdParam> }>(
     '/api/devices/:id',
-    { schema: { params: IdParam, response: { 200: DeviceView, 404: ErrorReply } } },
+    { config: { permission: 'devices:read' }, schema: { params: IdParam, response: { 200: DeviceView, 404: ErrorReply } } },
     async (req) => {
-      const device = deps.registry.get(req.params.id);
-      if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
+      const device = deviceInScope(deps, scopeOf(req), req.params.id);
       return deviceView(device, deps.health.get(device.id), deps.clock.now(), deps.linkTests.last(device.id));
     },
   );
 
   // Raise or lower a barrier; the adapter verifies the position really changed.
   const CommandBody = Type.Object(
-    { command: Type.Union([Type.Literal('raise'), Type.Literal('lower')]), by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+    { command: Type.Union([Type.Literal('raise'), Type.Literal('lower')]) },
     { additionalProperties: false },
   );
   app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof CommandBody> }>(
     '/api/devices/:id/command',
     {
+      config: { permission: 'devices:command' },
       schema: {
         params: IdParam,
         body: CommandBody,
@@ -89,11 +100,10 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (req) => {
-      const device = deps.registry.get(req.params.id);
-      if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
+      const device = deviceInScope(deps, scopeOf(req), req.params.id);
       const adapter = deps.adapters.get(device.adapter);
       if (!adapter?.command) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) takes no commands`);
-      const by = req.body.by ?? 'operator';
+      const by = auditActorOf(req);
       const audit = (outcome: string, detail?: string) =>
         deps.store.audit({ at: deps.clock.now(), actor: by, action: 'barrier.command', target: device.id, detail: { command: req.body.command, outcome, ...(detail ? { detail } : {}) }, ip: req.ip });
       try {
@@ -111,19 +121,17 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   // Asks a button to run its end-to-end self-test: it answers with a test report that travels
   // to the 110 centre; the ACK clears not-linked-110 and records the latency on the button.
-  app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof ByBody> }>(
+  app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof EmptyBody> }>(
     '/api/devices/:id/self-test',
-    { schema: { params: IdParam, body: ByBody, response: { 202: Type.Object({ deviceId: Type.String(), topic: Type.String() }), 404: ErrorReply, 409: ErrorReply } } },
+    { config: { permission: 'devices:self-test' }, schema: { params: IdParam, body: EmptyBody, response: { 202: Type.Object({ deviceId: Type.String(), topic: Type.String() }), 404: ErrorReply, 409: ErrorReply } } },
     async (req, reply) => {
-      const device = deps.registry.get(req.params.id);
-      if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', req.params.id);
+      const device = deviceInScope(deps, scopeOf(req), req.params.id);
       if (device.kind !== 'alarm-button' || device.adapter !== 'mqtt-native') {
         throw new GatewayError('GW_ERR_BAD_REQUEST', `${device.id} is not an MQTT alarm button`);
       }
       const topic = deviceTopic(device.siteId, device.id, 'cmd');
       await deps.broker.bus.publish(topic, JSON.stringify({ cmd: 'self-test', at: deps.clock.now() }), { qos: 1 });
-      const by = req.body?.by ?? 'operator';
-      deps.store.audit({ at: deps.clock.now(), actor: by, action: 'device.self-test', target: device.id, detail: {}, ip: req.ip });
+      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'device.self-test', target: device.id, detail: {}, ip: req.ip });
       return reply.status(202).send({ deviceId: device.id, topic });
     },
   );

@@ -5,6 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DrillService } from '../core/drill-service.js';
+import { actorOf, auditActorOf, scopeOf } from '../auth/access.js';
 import { GatewayError } from '../errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorReply, IdParam } from './schemas.js';
@@ -14,45 +15,45 @@ const StartBody = Type.Object(
     siteId: Type.String({ minLength: 1, maxLength: 64 }),
     /** The drill ends by itself after this long (default 30 minutes). */
     durationSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 86_400 })),
-    by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
 );
-const EndBody = Type.Union([Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false }), Type.Null()]);
+const EndBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
 const ListQuery = Type.Object({ site: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 const DrillView = Type.Object({}, { additionalProperties: true });
 
 export function drillsRoutes(app: FastifyInstance, deps: HttpDeps, drills: DrillService): void {
   app.post<{ Body: Static<typeof StartBody> }>(
     '/api/drills',
-    { schema: { body: StartBody, response: { 201: DrillView, 404: ErrorReply, 409: ErrorReply } } },
+    { config: { permission: 'drills:run' }, schema: { body: StartBody, response: { 201: DrillView, 404: ErrorReply, 409: ErrorReply } } },
     async (req, reply) => {
-      if (!deps.registry.site(req.body.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', req.body.siteId);
-      const by = req.body.by ?? 'operator';
-      const drill = drills.begin(req.body.siteId, by, req.body.durationSeconds ?? 1800);
-      deps.store.audit({ at: deps.clock.now(), actor: by, action: 'drill.start', target: drill.id, detail: { siteId: drill.siteId, endsAt: drill.endsAt }, ip: req.ip });
+      if (!deps.registry.site(req.body.siteId) || !scopeOf(req).hasSite(req.body.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', req.body.siteId);
+      const drill = drills.begin(req.body.siteId, actorOf(req), req.body.durationSeconds ?? 1800);
+      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'drill.start', target: drill.id, detail: { siteId: drill.siteId, endsAt: drill.endsAt }, ip: req.ip });
       return reply.status(201).send(drill);
     },
   );
 
   app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof EndBody> }>(
     '/api/drills/:id/end',
-    { schema: { params: IdParam, body: EndBody, response: { 200: DrillView, 404: ErrorReply } } },
+    { config: { permission: 'drills:run' }, schema: { params: IdParam, body: EndBody, response: { 200: DrillView, 404: ErrorReply } } },
     async (req) => {
-      const by = req.body?.by ?? 'operator';
-      const drill = drills.end(req.params.id, by);
-      deps.store.audit({ at: deps.clock.now(), actor: by, action: 'drill.end', target: drill.id, detail: { siteId: drill.siteId, alarms: drill.alarmIds.length }, ip: req.ip });
+      const existing = drills.get(req.params.id);
+      if (!existing || !scopeOf(req).hasSite(existing.siteId)) throw new GatewayError('GW_ERR_NOT_FOUND', `drill ${req.params.id}`);
+      const drill = drills.end(req.params.id, actorOf(req));
+      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'drill.end', target: drill.id, detail: { siteId: drill.siteId, alarms: drill.alarmIds.length }, ip: req.ip });
       return drill;
     },
   );
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/drills', { schema: { querystring: ListQuery, response: { 200: Type.Array(DrillView) } } }, async (req) =>
-    drills.list(req.query.site),
-  );
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/drills', { config: { permission: 'drills:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(DrillView) } } }, async (req) => {
+    const scope = scopeOf(req);
+    return drills.list(req.query.site).filter((d) => scope.hasSite(d.siteId));
+  });
 
-  app.get<{ Params: Static<typeof IdParam> }>('/api/drills/:id', { schema: { params: IdParam, response: { 200: DrillView, 404: ErrorReply } } }, async (req) => {
+  app.get<{ Params: Static<typeof IdParam> }>('/api/drills/:id', { config: { permission: 'drills:read' }, schema: { params: IdParam, response: { 200: DrillView, 404: ErrorReply } } }, async (req) => {
     const drill = drills.get(req.params.id);
-    if (!drill) throw new GatewayError('GW_ERR_NOT_FOUND', `drill ${req.params.id}`);
+    if (!drill || !scopeOf(req).hasSite(drill.siteId)) throw new GatewayError('GW_ERR_NOT_FOUND', `drill ${req.params.id}`);
     return drill;
   });
 }

@@ -7,6 +7,7 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(
     '/api/health',
     {
+      config: { public: true },
       schema: {
         response: {
           200: Type.Object({

@@ -2,9 +2,16 @@
  * GET /api/live (WebSocket): a snapshot of open alarms and every device's health on connect,
  * then each alarm and health change as it happens. Every message carries `seq`; a client that
  * reconnects receives a fresh snapshot and replaces its state (no missing or doubled rows).
+ *
+ * Each viewer gets only what its login may see: a school's socket carries its own school's
+ * alarms and devices, broadcasts only reach roles that may read them, and a socket whose
+ * session ends (logout, expiry, account disabled) is closed with code 4401 within a heartbeat.
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
+import { scopeOf } from '../auth/access.js';
+import { can } from '../auth/roles.js';
+import type { Scope } from '../auth/scope.js';
 import type { HttpDeps } from './deps.js';
 
 export type LiveMessage =
@@ -16,15 +23,26 @@ export type LiveMessage =
 
 /** A slow viewer's socket buffer beyond this is dropped: it reconnects and resyncs. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
+/** Close code for an ended session (4000–4999 are the application's, RFC 6455 §7.4.2). */
+export const LIVE_SESSION_ENDED = 4401;
+
+interface Viewer {
+  scope: Scope;
+  broadcasts: boolean;
+  sessionId?: string;
+}
 
 export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const sockets = new Set<WebSocket>();
+  const sockets = new Map<WebSocket, Viewer>();
   let seq = 0;
 
-  const broadcast = (msg: Record<string, unknown>) => {
+  /** `siteId` undefined: for every viewer; `needsBroadcasts`: only viewers who may read broadcasts. */
+  const send = (msg: Record<string, unknown>, siteId: string | undefined, needsBroadcasts = false) => {
     if (sockets.size === 0) return;
     const text = JSON.stringify({ ...msg, seq: ++seq });
-    for (const ws of sockets) {
+    for (const [ws, viewer] of sockets) {
+      if (needsBroadcasts && !viewer.broadcasts) continue;
+      if (siteId !== undefined && !viewer.scope.hasSite(siteId)) continue;
       if (ws.bufferedAmount > MAX_BUFFERED) {
         deps.counters.inc('live.dropped-slow-client');
         ws.terminate();
@@ -34,11 +52,20 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
     }
   };
 
-  const offAlarm = deps.bus.on('alarm.changed', 'live', ({ alarm, change }) => broadcast({ type: 'alarm', change, alarm }));
-  const offHealth = deps.bus.on('health.changed', 'live', ({ health }) => broadcast({ type: 'health', health }));
-  const offBroadcast = deps.broadcasts?.onChange((change) => broadcast({ type: 'broadcast', ...change }));
-  // A heartbeat lets viewers notice a half-open socket within seconds, not at the next alarm.
-  const ping = setInterval(() => broadcast({ type: 'ping', at: deps.clock.now() }), 15_000);
+  const offAlarm = deps.bus.on('alarm.changed', 'live', ({ alarm, change }) => send({ type: 'alarm', change, alarm }, alarm.siteId));
+  const offHealth = deps.bus.on('health.changed', 'live', ({ health }) => send({ type: 'health', health }, health.siteId));
+  const offBroadcast = deps.broadcasts?.onChange((change) => send({ type: 'broadcast', ...change }, undefined, true));
+  // A heartbeat lets viewers notice a half-open socket within seconds, not at the next alarm;
+  // the same tick closes sockets whose session has ended.
+  const ping = setInterval(() => {
+    for (const [ws, viewer] of sockets) {
+      if (viewer.sessionId !== undefined && !deps.operators.authenticate(viewer.sessionId)) {
+        sockets.delete(ws);
+        ws.close(LIVE_SESSION_ENDED, 'session ended');
+      }
+    }
+    send({ type: 'ping', at: deps.clock.now() }, undefined);
+  }, 15_000);
   ping.unref();
 
   app.addHook('onClose', async () => {
@@ -46,12 +73,14 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
     offHealth();
     offBroadcast?.();
     clearInterval(ping);
-    for (const ws of sockets) ws.close(1001, 'gateway stopping');
+    for (const ws of sockets.keys()) ws.close(1001, 'gateway stopping');
     sockets.clear();
   });
 
-  app.get('/api/live', { websocket: true }, (socket) => {
-    sockets.add(socket);
+  app.get('/api/live', { websocket: true, config: { permission: 'alarms:read' } }, (socket, req) => {
+    const scope = scopeOf(req);
+    const broadcasts = !req.operator || can(req.operator.role, 'broadcasts:read');
+    sockets.set(socket, { scope, broadcasts, ...(req.sessionId ? { sessionId: req.sessionId } : {}) });
     deps.counters.inc('live.connections');
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => sockets.delete(socket));
@@ -62,9 +91,9 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
         type: 'snapshot',
         seq: ++seq,
         at: deps.clock.now(),
-        alarms: deps.alarms.openAlarms(),
-        health: deps.health.all(),
-        broadcasts: deps.broadcasts?.list({ state: 'open' }) ?? [],
+        alarms: deps.alarms.openAlarms().filter((a) => scope.hasSite(a.siteId)),
+        health: deps.health.all().filter((h) => scope.hasSite(h.siteId)),
+        broadcasts: broadcasts ? (deps.broadcasts?.list({ state: 'open' }).filter((b) => !b.siteId || scope.hasSite(b.siteId)) ?? []) : [],
       }),
     );
   });

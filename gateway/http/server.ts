@@ -4,10 +4,15 @@
  */
 import { existsSync } from 'node:fs';
 import { createWebSocketStream } from 'ws';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import { isGatewayError } from '../errors.js';
+import { registerAccess, selectSubprotocol, tokenKey } from '../auth/access.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { auditRoutes } from './audit-routes.js';
+import { authRoutes } from './auth-routes.js';
 import { alarmsRoutes } from './alarms-routes.js';
 import { broadcastsRoutes } from './broadcasts-routes.js';
 import type { HttpDeps } from './deps.js';
@@ -18,6 +23,23 @@ import { liveRoutes } from './live-routes.js';
 import { sitesRoutes } from './sites-routes.js';
 import { sweepsRoutes } from './sweeps-routes.js';
 import { telemetryRoutes } from './telemetry-routes.js';
+
+/** A route as registered: what access control and the route tests read. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  permission?: string;
+  public: boolean;
+  signedIn: boolean;
+  websocket: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered on this server (HEAD routes left out). */
+    routeTable: readonly RouteEntry[];
+  }
+}
 
 function levelAtLeastWarn(level: string): string {
   return ['fatal', 'error', 'silent'].includes(level) ? level : 'warn';
@@ -30,22 +52,74 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     loggerInstance: deps.log.child({ part: 'http' }, { level: levelAtLeastWarn(deps.log.level) }) as unknown as FastifyBaseLogger,
     bodyLimit: deps.config.http.bodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // The router's own refusals (a malformed URL, a path parameter over 100 characters) leave
+    // in the gateway's error shape too, counted like any other reject.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      deps.counters.inc(`http.rejected.${err.code}`);
+      void (reply as FastifyReply).status(status).send({ statusCode: status, code: `GW_ERR_HTTP_${err.code}`, error: status === 414 ? 'URI Too Long' : 'Bad Request', message: err.message });
+    },
+  });
+
+  // Route options are read when asked for: a plugin's own onRoute hook may still amend them.
+  const registered: RouteOptions[] = [];
+  app.addHook('onRoute', (r) => void registered.push(r));
+  app.decorate('routeTable', {
+    getter: (): RouteEntry[] =>
+      registered.flatMap((r) =>
+        [r.method]
+          .flat()
+          .filter((m) => m !== 'HEAD')
+          .map((method) => ({
+            method,
+            url: r.url,
+            ...(r.config?.permission ? { permission: r.config.permission } : {}),
+            public: r.config?.public === true,
+            signedIn: r.config?.signedIn === true,
+            websocket: r.websocket === true,
+          })),
+      ),
+  });
+
+  // Every refused request is counted once under http.rejected.<why> (on /api/health): by the
+  // error handlers below, or, for a route that answers an error itself, by its status.
+  const counted = new WeakSet<object>();
+  const reject = (req: object, why: string) => {
+    counted.add(req);
+    deps.counters.inc(`http.rejected.${why}`);
+  };
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 400 && reply.statusCode < 500 && !counted.has(req)) deps.counters.inc(`http.rejected.${reply.statusCode}`);
+  });
+  // Ajv coerces a query string such as `1e999` or `-Infinity` to ±Infinity and then lets it
+  // through `type: integer` and `minimum`/`maximum` (found by tests/fuzz/http-routes.test.ts):
+  // refuse non-finite numbers after validation, before any handler sees them.
+  app.addHook('preHandler', async (req) => {
+    for (const [part, values] of [['querystring', req.query], ['params', req.params]] as const) {
+      if (!values || typeof values !== 'object') continue;
+      for (const [key, value] of Object.entries(values)) {
+        if ([value].flat().some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+          throw new GatewayError('GW_ERR_BAD_REQUEST', `${part}/${key} must be a finite number`);
+        }
+      }
+    }
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isGatewayError(err)) {
       if (err.statusCode >= 500) req.log.error({ err }, 'request failed');
+      else reject(req, err.code);
       return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: err.name, message: err.message });
     }
     if (err.validation) {
-      deps.counters.inc('http.rejected.validation');
+      reject(req, 'validation');
       return reply
         .status(400)
         .send({ statusCode: 400, code: 'GW_ERR_BAD_REQUEST', error: 'Bad Request', message: `${err.validationContext ?? 'request'}${err.message.replace(/^[a-z]+/, '')}` });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
-    else deps.counters.inc(`http.rejected.${status}`);
+    else reject(req, String(err.code ?? status));
     return reply.status(status).send({
       statusCode: status,
       code: status >= 500 ? 'GW_ERR_INTERNAL' : `GW_ERR_HTTP_${err.code ?? status}`,
@@ -54,12 +128,50 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     });
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ statusCode: 404, code: 'GW_ERR_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    reject(req, 'no-route');
+    return reply.status(404).send({ statusCode: 404, code: 'GW_ERR_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  // Security headers. The dashboard is served from this origin only; no inline scripts. The
+  // gateway usually runs on plain HTTP inside a police LAN: never ask browsers to upgrade.
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    strictTransportSecurity: false,
+  });
+  // Per operator once logged in, per address before: runs after access control (preHandler).
+  const rl = deps.config.http.rateLimit;
+  await app.register(fastifyRateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: rl.max,
+    timeWindow: rl.windowSeconds * 1000,
+    keyGenerator: (req) => (req.operator ? `op:${req.operator.username}` : `ip:${req.ip}`),
+    errorResponseBuilder: (_req, ctx) => new GatewayError('GW_ERR_RATE_LIMITED', `retry in ${ctx.after}`),
+  });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024, handleProtocols: selectSubprotocol } });
+  await registerAccess(app, {
+    operators: deps.operators,
+    registry: deps.registry,
+    counters: deps.counters,
+    key: tokenKey(deps.config.auth.tokenSecret, deps.config.dataDir),
+    sessionTtlMinutes: deps.config.auth.sessionTtlMinutes,
+  });
 
+  authRoutes(app, { operators: deps.operators, loginMax: rl.loginMax, windowSeconds: rl.windowSeconds });
+  auditRoutes(app, deps.store);
   healthRoutes(app, deps);
   sitesRoutes(app, deps);
   devicesRoutes(app, deps);
@@ -72,16 +184,24 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
 
   const wsPath = deps.config.mqtt.websocketPath;
   if (wsPath) {
-    app.get(wsPath, { websocket: true }, (socket) => {
+    // MQTT over WebSocket: the broker authenticates the device (CONNECT credentials).
+    app.get(wsPath, { websocket: true, config: { public: true } }, (socket) => {
       deps.broker.handleStream(createWebSocketStream(socket));
     });
   }
 
   if (deps.dashboardDir && existsSync(deps.dashboardDir)) {
     // wildcard: files are looked up per request, so a rebuilt dashboard is served without a restart.
-    await app.register(fastifyStatic, { root: deps.dashboardDir, prefix: '/', wildcard: true });
+    // The dashboard's files are public (the login screen is one of them); the data is not.
+    const root = deps.dashboardDir;
+    await app.register(async (files) => {
+      files.addHook('onRoute', (route) => {
+        route.config = { ...route.config, public: true };
+      });
+      await files.register(fastifyStatic, { root, prefix: '/', wildcard: true });
+    });
   } else {
-    app.get('/', async (_req, reply) =>
+    app.get('/', { config: { public: true } }, async (_req, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .send('<!doctype html><meta charset="utf-8"><title>校园安全网关</title><p>校园安全网关运行中。控制台尚未构建 (npm run build:dashboard)。API: <a href="/api/health">/api/health</a></p>'),

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { HealthStatus } from '../core/types.js';
+import { scopeOf } from '../auth/access.js';
 import type { HttpDeps } from './deps.js';
 
 const STATUS_RANK: Record<HealthStatus, number> = { offline: 0, degraded: 1, unknown: 2, ok: 3 };
@@ -25,6 +26,7 @@ export function sitesRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(
     '/api/config/ui',
     {
+      config: { signedIn: true },
       schema: {
         response: {
           200: Type.Object({
@@ -37,9 +39,10 @@ export function sitesRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async () => ({ district: deps.config.district, instructions: deps.config.alarms.instructions }),
   );
 
-  app.get('/api/sites', { schema: { response: { 200: Type.Array(SiteView) } } }, async () => {
+  app.get('/api/sites', { config: { permission: 'sites:read' }, schema: { response: { 200: Type.Array(SiteView) } } }, async (req) => {
     const open = deps.alarms.openAlarms();
-    return deps.registry.sites().map((site) => {
+    const scope = scopeOf(req);
+    return deps.registry.sites().filter((site) => scope.hasSite(site.id)).map((site) => {
       const devices = deps.registry.list({ siteId: site.id });
       let worst: HealthStatus = 'ok';
       for (const d of devices) {

@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { auditActorOf } from '../auth/access.js';
 import type { SweepEngine } from '../core/sweep-engine.js';
 import { isSweepError, SweepError } from '../core/sweep-errors.js';
 import { ChainVerdictSchema, SweepSelectionSchema, SweepTuningSchema, SweepViewSchema, type SweepView } from '../core/sweep-schemas.js';
@@ -30,8 +31,6 @@ const CreateBody = Type.Object(
     ...SweepSelectionSchema.properties,
     ...SweepTuningSchema,
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    /** Who asks, for the audit log (operator login is issue 4). */
-    by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     trigger: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('cli')])),
   },
   { additionalProperties: false },
@@ -42,7 +41,7 @@ const GetQuery = Type.Object(
   { results: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('failing'), Type.Literal('none')], { default: 'all' })) },
   { additionalProperties: false },
 );
-const CancelBody = Type.Union([Type.Object({ by: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false }), Type.Null()]);
+const CancelBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
 
 const FORMATS = {
   json: { type: 'application/json; charset=utf-8', render: renderJson, disposition: 'attachment' },
@@ -79,10 +78,10 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
 
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/api/sweeps',
-    { schema: { body: CreateBody, response: { 202: Accepted, 400: ErrorReply, 429: ErrorReply, 503: ErrorReply } } },
+    { config: { permission: 'sweeps:run' }, schema: { body: CreateBody, response: { 202: Accepted, 400: ErrorReply, 429: ErrorReply, 503: ErrorReply } } },
     async (req, reply) =>
       guarded(reply, () => {
-        const { district, sites, kinds, devices, concurrency, timeoutMs, extras, name, by, trigger } = req.body;
+        const { district, sites, kinds, devices, concurrency, timeoutMs, extras, name, trigger } = req.body;
         const rec = deps.engine.startSweep({
           selection: { ...(district ? { district } : {}), ...(sites ? { sites } : {}), ...(kinds ? { kinds } : {}), ...(devices ? { devices } : {}) },
           ...(concurrency !== undefined ? { concurrency } : {}),
@@ -91,23 +90,23 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
           ...(name ? { name } : {}),
           trigger: trigger ?? 'api',
         });
-        deps.audit?.({ at: now(), actor: by ?? 'operator', action: 'sweep.start', target: rec.id, detail: { selection: rec.selection, total: rec.total }, ip: req.ip });
+        deps.audit?.({ at: now(), actor: auditActorOf(req), action: 'sweep.start', target: rec.id, detail: { selection: rec.selection, total: rec.total }, ip: req.ip });
         return reply.status(202).send({ id: rec.id, state: 'running' as const, total: rec.total });
       }),
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/sweeps',
-    { schema: { querystring: ListQuery, response: { 200: Type.Array(SweepViewSchema) } } },
+    { config: { permission: 'sweeps:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(SweepViewSchema) } } },
     async (req) => deps.store.list(req.query.limit ?? 50).map((rec) => sweepView(rec, progressOf(rec), deps.store.link(rec.id))),
   );
 
   // Registered before /:id routes; a static segment wins over a parameter in find-my-way anyway.
-  app.get('/api/sweeps/chain/verify', { schema: { response: { 200: ChainVerdictSchema } } }, async () => deps.store.verifyChain());
+  app.get('/api/sweeps/chain/verify', { config: { permission: 'sweeps:read' }, schema: { response: { 200: ChainVerdictSchema } } }, async () => deps.store.verifyChain());
 
   app.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof GetQuery> }>(
     '/api/sweeps/:id',
-    { schema: { params: IdParam, querystring: GetQuery, response: { 200: SweepViewSchema, 404: ErrorReply } } },
+    { config: { permission: 'sweeps:read' }, schema: { params: IdParam, querystring: GetQuery, response: { 200: SweepViewSchema, 404: ErrorReply } } },
     async (req, reply) =>
       guarded(reply, () => {
         const rec = mustGet(req.params.id);
@@ -119,11 +118,11 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
 
   app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof CancelBody> }>(
     '/api/sweeps/:id/cancel',
-    { schema: { params: IdParam, body: CancelBody, response: { 200: SweepViewSchema, 404: ErrorReply, 409: ErrorReply } } },
+    { config: { permission: 'sweeps:run' }, schema: { params: IdParam, body: CancelBody, response: { 200: SweepViewSchema, 404: ErrorReply, 409: ErrorReply } } },
     async (req, reply) =>
       guarded(reply, async () => {
         mustGet(req.params.id);
-        const by = req.body?.by ?? 'operator';
+        const by = auditActorOf(req);
         const rec = await deps.engine.cancelSweep(req.params.id, `cancelled by ${by}`);
         deps.audit?.({ at: now(), actor: by, action: 'sweep.cancel', target: rec.id, detail: { done: rec.summary?.done ?? 0, total: rec.total }, ip: req.ip });
         return sweepView(rec, progressOf(rec), deps.store.link(rec.id));
@@ -134,6 +133,7 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
     app.get<{ Params: Static<typeof IdParam> }>(
       `/api/sweeps/:id/report.${format}`,
       {
+        config: { permission: 'sweeps:read' },
         schema: {
           params: IdParam,
           response: { 200: { content: { [f.type.split(';')[0] as string]: { schema: Type.String() } } }, 404: ErrorReply, 409: ErrorReply },

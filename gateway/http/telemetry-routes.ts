@@ -3,9 +3,11 @@
  * GET /api/devices/:id/telemetry, /api/devices/:id/availability, /api/sites/:id/availability.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { scopeOf } from '../auth/access.js';
 import { GatewayError } from '../errors.js';
 import type { HttpDeps } from './deps.js';
+import { deviceInScope } from './devices-routes.js';
 import { ErrorReply, IdParam } from './schemas.js';
 
 const Time = Type.String({ maxLength: 40, description: 'ms since epoch, or an ISO 8601 time' });
@@ -48,15 +50,12 @@ export function telemetryRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (!deps.telemetry) throw new GatewayError('GW_ERR_NOT_FOUND', 'no telemetry store configured');
     return deps.telemetry;
   };
-  const device = (id: string) => {
-    const d = deps.registry.get(id);
-    if (!d) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', id);
-    return d;
-  };
+  const device = (req: FastifyRequest, id: string) => deviceInScope(deps, scopeOf(req), id);
 
   app.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof SeriesQuery> }>(
     '/api/devices/:id/telemetry',
     {
+      config: { permission: 'telemetry:read' },
       schema: {
         params: IdParam,
         querystring: SeriesQuery,
@@ -68,7 +67,7 @@ export function telemetryRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     async (req) => {
-      const d = device(req.params.id);
+      const d = device(req, req.params.id);
       const { from, to } = range(req.query, deps.clock.now());
       const everyMs = parseDuration(req.query.every ?? '5m');
       if ((to - from) / everyMs > 10_000) throw new GatewayError('GW_ERR_BAD_REQUEST', 'more than 10000 buckets: widen every or narrow the range');
@@ -82,9 +81,9 @@ export function telemetryRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof RangeQuery> }>(
     '/api/devices/:id/availability',
-    { schema: { params: IdParam, querystring: RangeQuery, response: { 200: Type.Object({ deviceId: Type.String(), from: Type.Number(), to: Type.Number(), uptime: Type.Number() }), 400: ErrorReply, 404: ErrorReply } } },
+    { config: { permission: 'telemetry:read' }, schema: { params: IdParam, querystring: RangeQuery, response: { 200: Type.Object({ deviceId: Type.String(), from: Type.Number(), to: Type.Number(), uptime: Type.Number() }), 400: ErrorReply, 404: ErrorReply } } },
     async (req) => {
-      const d = device(req.params.id);
+      const d = device(req, req.params.id);
       const { from, to } = range(req.query, deps.clock.now());
       await store().flush();
       const result = await store().availability({ deviceIds: [d.id], from, to });
@@ -95,6 +94,7 @@ export function telemetryRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof RangeQuery> }>(
     '/api/sites/:id/availability',
     {
+      config: { permission: 'telemetry:read' },
       schema: {
         params: IdParam,
         querystring: RangeQuery,
@@ -103,7 +103,7 @@ export function telemetryRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
     async (req) => {
       const site = deps.registry.site(req.params.id);
-      if (!site) throw new GatewayError('GW_ERR_UNKNOWN_SITE', req.params.id);
+      if (!site || !scopeOf(req).hasSite(site.id)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', req.params.id);
       const { from, to } = range(req.query, deps.clock.now());
       const ids = deps.registry.list({ siteId: site.id }).map((d) => d.id);
       await store().flush();

@@ -173,10 +173,13 @@ export class StateStore {
     })();
   }
 
-  auditEntries(opts: { afterSeq?: number; limit?: number } = {}): AuditEntry[] {
+  auditEntries(opts: { afterSeq?: number; limit?: number; action?: string; actor?: string } = {}): AuditEntry[] {
+    const where = ['seq > @after'];
+    if (opts.action !== undefined) where.push('action = @action');
+    if (opts.actor !== undefined) where.push('actor = @actor');
     const rows = this.db
-      .prepare('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(opts.afterSeq ?? 0, opts.limit ?? 1000) as {
+      .prepare(`SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`)
+      .all({ after: opts.afterSeq ?? 0, limit: opts.limit ?? 1000, action: opts.action ?? null, actor: opts.actor ?? null }) as {
       seq: number; at: number; actor: string; action: string; target: string; detail: string; ip: string | null; prev_hash: string; hash: string;
     }[];
     return rows.map((r) => ({
@@ -190,6 +193,16 @@ export class StateStore {
       prevHash: r.prev_hash,
       hash: r.hash,
     }));
+  }
+
+  auditCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n;
+  }
+
+  /** The newest entry with this action, if any. */
+  lastAuditOf(action: string): AuditEntry | undefined {
+    const row = this.db.prepare('SELECT seq FROM audit WHERE action = ? ORDER BY seq DESC LIMIT 1').get(action) as { seq: number } | undefined;
+    return row ? this.auditEntries({ afterSeq: row.seq - 1, limit: 1 })[0] : undefined;
   }
 
   /** Re-computes the chain; returns the first broken sequence number, or undefined. */

@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { demoSecret } from '../demo-secret.js';
 import { RadioGatewaySimulator } from './radio-gateway-simulator.js';
 
 const HELP = `radio-gateway: a simulated radio dispatch gateway (对讲调度网关) for the campus-safety gateway
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     url: values.url,
     deviceId,
     siteId: values['site-id'],
-    password: values.password ?? `demo-pass-${deviceId}`,
+    password: values.password ?? demoSecret(deviceId),
     talkgroups: list(values.talkgroups),
     heartbeatMs: Number(values['heartbeat-ms']),
   });

@@ -1,7 +1,7 @@
 /**
  * Broadcasts on the duty-officer dashboard end to end: the real gateway with its SMS centre
  * simulator (SMPP, receipts, replies), the radio dispatch box simulator of the district over
- * MQTT, real button presses, and Debian's Chromium.
+ * MQTT, real button presses, and Debian's Chromium signed in as the demo duty officer.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broadcast, BroadcastSummary } from '../../gateway/core/broadcast-types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
 import { apiJson, pageTally, pressButton, routeLive, type LiveRoute } from './gateway-actions.js';
 
-const OFFICER = '王警官';
+/** The demo duty officer (`duty`): broadcasts go out in this name. */
+const OFFICER = '值班民警 王建国';
 /** The default patrol group (gateway/core/broadcast-config.ts): six officers, 13805719001…6. */
 const PATROL_PHONES = ['13805719001', '13805719002', '13805719003', '13805719004', '13805719005', '13805719006'];
 const TEXT = '【城东区校园安全】今晚20:00起东湖小学周边联合巡查，请各巡逻组按时到岗。收到请回复1。';
@@ -65,7 +66,7 @@ describe('broadcasts on the dashboard, over the SMS centre and radio simulators'
 
   it('shows the broadcast a press started beside the alarm, its roll-call filling in, and whom to call', async () => {
     const alarm = await pressButton(t, 'sch-05-btn-1', clients);
-    await page.goto(`${t.baseUrl}/#/board/${alarm.id}`);
+    await login(page, 'duty', `${t.baseUrl}/#/board/${alarm.id}`);
     await page.waitForSelector(`.alarm-detail [data-alarm-id="${alarm.id}"]`);
 
     // The guard post's phone and radio talkgroup, and the safety officer's phone, from the site's contacts.
@@ -113,8 +114,7 @@ describe('broadcasts on the dashboard, over the SMS centre and radio simulators'
   it('sends a broadcast composed in the page to every patrol phone through the SMS centre, and shows each delivered', async () => {
     await page.goto(`${t.baseUrl}/#/broadcasts`);
     await page.waitForSelector('[data-testid="composer"]');
-    await page.fill('#operator-name', OFFICER);
-    await page.press('#operator-name', 'Tab');
+    expect(await page.textContent('[data-testid="compose-operator"]')).toBe(`操作人：${OFFICER}`);
     await page.check('input[name="group"][value="station-patrol"]');
     await page.uncheck('input[name="channel"][value="radio"]');
     await page.fill('#compose-text', TEXT);

@@ -1,12 +1,13 @@
 /**
  * What the dashboard's end-to-end tests share: a dashboard build that is never older than its
- * sources, and Debian's Chromium driven by playwright-core with a throw-away profile.
+ * sources, Debian's Chromium driven by playwright-core with a throw-away profile, and logging
+ * in on the dashboard's own login screen as one of the demo operators.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export { ensureDashboardBuilt } from '../../scripts/ensure-dashboard.js';
 
@@ -48,6 +49,33 @@ export async function launchChromium(viewport = { width: 1920, height: 1080 }): 
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** The demo accounts' password (config/default.yaml `auth.users`). */
+export const demoPassword = (username: string): string => `demo-pass-${username}`;
+
+/**
+ * Logs the page in as demo operator `username` through the login screen, first opening `url`
+ * (the dashboard, with the hash of the view to land on) when given. A page already signed in
+ * signs out first. Resolves when the dashboard shows the operator in its header.
+ */
+export async function login(page: Page, username: string, url?: string): Promise<void> {
+  if (url) await page.goto(url);
+  await page.waitForSelector('[data-testid="login"], [data-testid="session"]');
+  if (await page.$('[data-testid="session"]')) {
+    await page.click('button[data-action="logout"]');
+    await page.waitForSelector('[data-testid="login"]');
+  }
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', demoPassword(username));
+  await page.click('button[data-action="login"]');
+  await page.waitForSelector('[data-testid="session"] [data-testid="operator-name"]');
+}
+
+/** The session token the page keeps (sessionStorage), or undefined when signed out. */
+export async function pageToken(page: Page): Promise<string | undefined> {
+  const raw = await page.evaluate(() => sessionStorage.getItem('campus-dashboard.session'));
+  return raw ? ((JSON.parse(raw) as { token?: string }).token ?? undefined) : undefined;
 }
 
 /**

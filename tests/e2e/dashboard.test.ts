@@ -1,7 +1,8 @@
 /**
  * The duty officer's dashboard end to end: the real gateway (in process, ephemeral ports), the
- * simulated district over real MQTT, and Debian's Chromium. The live WebSocket is routed
- * through playwright so a test can cut it and keep it cut, as a network outage would.
+ * simulated district over real MQTT, and Debian's Chromium, signed in as the demo duty officer
+ * (`duty`). The live WebSocket is routed through playwright so a test can cut it and keep it
+ * cut, as a network outage would.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../gateway/core/types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
 import { apiJson, apiPost, pressButton, routeLive, type LiveRoute } from './gateway-actions.js';
 
-const OFFICER = '张警官';
+/** The demo duty officer's display name (config/default.yaml): what the gateway records for `duty`. */
+const OFFICER = '值班民警 王建国';
 
 
 describe('duty-officer dashboard on the real gateway', () => {
@@ -28,7 +30,8 @@ describe('duty-officer dashboard on the real gateway', () => {
   const shots = screenshotDir();
 
   const api = <T>(path: string) => apiJson<T>(t, path);
-  const post = (path: string, body: unknown) => apiPost<Alarm>(t, path, body);
+  /** As the administrator: "another officer" acting from another screen. */
+  const post = (path: string, body: unknown) => apiPost<Alarm>(t, path, body, 'admin');
   const press = (deviceId: string) => pressButton(t, deviceId, clients);
 
   const openRowIds = () => page.$$eval('.alarm-list:not(.alarm-list--resolved) > li', (rows) => rows.map((r) => (r as HTMLElement).dataset.alarmId ?? ''));
@@ -55,9 +58,15 @@ describe('duty-officer dashboard on the real gateway', () => {
     if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
   }, 60_000);
 
-  it('opens on the Chinese board, connected to the live feed', async () => {
+  it('opens on the Chinese login screen, then on the Chinese board connected to the live feed', async () => {
     await page.goto(`${t.baseUrl}/`);
+    await page.waitForSelector('[data-testid="login"]');
+    expect(await page.textContent('.login-heading')).toBe('值班台登录');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    await login(page, 'duty');
     await page.waitForSelector('[data-testid="connection"][data-state="live"]');
+    expect(await page.textContent('[data-testid="operator-name"]')).toBe(OFFICER);
+    expect(await page.textContent('[data-testid="operator-role"]')).toBe('值班民警');
     expect(await page.textContent('[data-testid="connection"]')).toContain('已连接');
     expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
     expect(await page.textContent('[data-nav="board"]')).toContain('报警');
@@ -83,11 +92,10 @@ describe('duty-officer dashboard on the real gateway', () => {
     await page.waitForSelector('.alarm-detail .detail-broadcast[data-broadcast-id] [data-tally="total"]');
     await screenshot('board-critical.png');
 
-    await page.fill('#operator-name', OFFICER);
-    await page.press('#operator-name', 'Tab');
     await page.click('.alarm-detail button[data-action="ack"]');
     await page.waitForSelector('dialog.action-dialog[open][data-kind="ack"]');
-    expect(await page.inputValue('#action-operator')).toBe(OFFICER);
+    // Done in the signed-in operator's name: nobody types a name any more.
+    expect(await page.textContent('[data-testid="action-operator"]')).toBe(`操作人：${OFFICER}`);
     await page.fill('#action-note', '已电话联系门卫室，民警已出发');
     await page.click('dialog.action-dialog button[data-action="confirm"]');
 
@@ -165,6 +173,8 @@ describe('duty-officer dashboard on the real gateway', () => {
     await page.click('button[data-action="lang"]');
     await page.waitForFunction(() => document.documentElement.lang === 'en-GB');
     expect(await page.textContent('[data-nav="board"]')).toContain('Alarms');
+    expect(await page.textContent('[data-testid="operator-role"]')).toBe('Duty officer');
+    expect(await page.textContent('button[data-action="logout"]')).toBe('Sign out');
     expect(await page.textContent(`.alarm-row[data-alarm-id="${alarm.id}"] .row-title`)).toContain('Panic button');
     expect(await page.textContent(`.alarm-row[data-alarm-id="${alarm.id}"] .row-where`)).toContain('Chengdong No.2 Middle School');
     expect(await page.textContent('.district')).toBe('Chengdong District');
@@ -193,7 +203,7 @@ describe('duty-officer dashboard on the real gateway', () => {
     const fresh = await press('sch-04-btn-1');
     const [other] = (await api<Alarm[]>('/api/alarms?state=active&site=sch-02')).filter((a) => a.deviceId === 'sch-02-btn-1');
     if (!other) throw new Error('no active alarm at sch-02');
-    await post(`/api/alarms/${other.id}/ack`, { by: '李警官' });
+    await post(`/api/alarms/${other.id}/ack`, { note: '已在另一台值班台处理' });
     await eventually(() => (live.connects > before ? true : undefined));
 
     live.blocked = false;
@@ -223,7 +233,8 @@ describe('duty-officer dashboard on the real gateway', () => {
           if (!silenced.has(ws)) ws.send(m);
         });
       });
-      await quiet.goto(`${t.baseUrl}/#/board`);
+      // A new tab has its own session (sessionStorage): it signs in on its own.
+      await login(quiet, 'duty', `${t.baseUrl}/#/board`);
       await quiet.waitForSelector('[data-testid="connection"][data-state="live"]');
       expect(connects).toBe(1);
 

@@ -1,6 +1,7 @@
 /**
  * What the dashboard's end-to-end tests do to the gateway and read from the page, shared by
- * the test files: HTTP calls, a real button press over MQTT, a roll-call tally as shown.
+ * the test files: HTTP calls (as a demo operator, admin by default), a real button press over
+ * MQTT, a roll-call tally as shown.
  */
 import type { MqttClient } from 'mqtt';
 import type { Page, WebSocketRoute } from 'playwright-core';
@@ -8,14 +9,18 @@ import type { Tally } from '../../gateway/core/broadcast-types.js';
 import type { Alarm } from '../../gateway/core/types.js';
 import { connectAs, type TestGateway } from '../helpers/gateway.js';
 
-export async function apiJson<T>(t: TestGateway, path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${t.baseUrl}${path}`, init);
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+type ApiInit = RequestInit & { as?: string | null };
+
+/** GET (or `init`) through the test gateway's t.api(), which logs in as `init.as` (default admin). */
+export async function apiJson<T>(t: TestGateway, path: string, init?: ApiInit): Promise<T> {
+  const res = await t.api(path, init);
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
-export function apiPost<T>(t: TestGateway, path: string, body: unknown): Promise<T> {
-  return apiJson<T>(t, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** POST a JSON body as demo operator `as` (default admin): the gateway records that operator. */
+export function apiPost<T>(t: TestGateway, path: string, body: unknown, as = 'admin'): Promise<T> {
+  return apiJson<T>(t, path, { method: 'POST', body: JSON.stringify(body), as });
 }
 
 /**

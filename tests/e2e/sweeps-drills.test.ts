@@ -1,9 +1,11 @@
 /**
  * Health sweeps and drills in the dashboard, end to end: the real gateway (in process,
- * ephemeral ports), real MQTT devices and Debian's Chromium. A sweep started from the page
- * finds a button whose SIM is suspended; a drill started from a school's page marks the press
- * it covers as 演练 DRILL on the board (no siren) and ends in a report that lists it.
+ * ephemeral ports), real MQTT devices and Debian's Chromium. A sweep started from the page by
+ * the demo technician (`tech`) finds a button whose SIM is suspended; a drill started from a
+ * school's page by the demo duty officer (`duty`) marks the press it covers as 演练 DRILL on the
+ * board (no siren) and ends in a report that lists it.
  */
+import { readFileSync } from 'node:fs';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -14,11 +16,12 @@ import type { Drill } from '../../gateway/core/drill-service.js';
 import type { Alarm } from '../../gateway/core/types.js';
 import { SimulatedButton } from '../../simulators/alarm-button.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
 import { apiJson, apiPost, pressButton } from './gateway-actions.js';
 
-const TECHNICIAN = '技术员李强';
-const OFFICER = '张警官';
+/** The audit log's "who" is the username; timelines and drills show the display name. */
+const TECHNICIAN = 'tech';
+const OFFICER = '值班民警 王建国';
 
 interface SweepResultsView {
   id: string;
@@ -60,12 +63,11 @@ describe('sweeps and drills in the dashboard', () => {
   it('starts a sweep of sch-07 buttons from the page and shows the suspended SIM, failing first', async () => {
     // The simulated button's telemetry has reached the health tracker.
     await eventually(() => (t.gw.health.get('sch-07-btn-1')?.reasons.some((r) => r.code === 'sim-suspended') ? true : undefined));
-    await page.goto(`${t.baseUrl}/#/sweeps`);
+    await login(page, 'tech', `${t.baseUrl}/#/sweeps`);
     await page.waitForSelector('[data-testid="connection"][data-state="live"]');
     expect(await page.textContent('[data-nav="sweeps"]')).toContain('巡检');
     await page.check('label[data-site="sch-07"] input');
     await page.check('label[data-kind="alarm-button"] input');
-    await page.fill('#sweep-operator', TECHNICIAN);
     await page.click('button[data-action="start-sweep"]');
 
     // The page goes to the new sweep and polls it until it is done.
@@ -89,10 +91,12 @@ describe('sweeps and drills in the dashboard', () => {
     expect(await page.textContent('[data-testid="sweep-summary"]')).toContain('1 所学校中 1 所有异常设备');
 
     // The sealed report downloads, and the chain it was sealed into verifies.
-    const csvHref = await page.getAttribute('[data-testid="sweep-reports"] a[data-format="csv"]', 'href');
-    const csv = await fetch(new URL(csvHref ?? '', t.baseUrl));
-    expect(csv.status).toBe(200);
-    expect(await csv.text()).toContain('sch-07-btn-1');
+    // A plain link would go without the token: the page fetches the report with it.
+    const csvHref = new URL((await page.getAttribute('[data-testid="sweep-reports"] a[data-format="csv"]', 'href')) ?? '', t.baseUrl);
+    expect((await t.api(csvHref.pathname, { as: null })).status).toBe(401);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="sweep-reports"] a[data-format="csv"]')]);
+    expect(download.suggestedFilename()).toBe(`sweep-${id}.csv`);
+    expect(readFileSync(await download.path(), 'utf8')).toContain('sch-07-btn-1');
     await page.waitForSelector('[data-testid="sweep-chain"][data-ok="true"]');
     await page.waitForSelector(`[data-testid="sweep-list"] [data-sweep-id="${id}"][data-state="done"]`);
     expect(await page.textContent(`[data-testid="sweep-list"] [data-sweep-id="${id}"]`)).toContain(`${sweep.results.length} 台`);
@@ -114,7 +118,6 @@ describe('sweeps and drills in the dashboard', () => {
     await page.check('label[data-site="sch-07"] input');
     await page.check('label[data-kind="alarm-button"] input');
     await page.check('input[name="extra"][value="button-self-test"]');
-    await page.fill('#sweep-operator', TECHNICIAN);
     await page.click('button[data-action="start-sweep"]');
     await page.waitForURL(/#\/sweeps\/[^/]+$/);
     const id = decodeURIComponent(page.url().split('#/sweeps/')[1] ?? '');
@@ -133,10 +136,9 @@ describe('sweeps and drills in the dashboard', () => {
   it('runs a drill on sch-12 from its page: the press is marked 演练 DRILL without the siren, and the report lists it', async () => {
     // A fresh load: nothing left on screen from the sweeps.
     await page.goto('about:blank');
-    await page.goto(`${t.baseUrl}/#/schools/sch-12`);
+    // Drills are the duty desk's (drills:run); the technician has no drill panel at all.
+    await login(page, 'duty', `${t.baseUrl}/#/schools/sch-12`);
     await page.waitForSelector('[data-testid="connection"][data-state="live"]');
-    await page.fill('#operator-name', OFFICER);
-    await page.press('#operator-name', 'Tab');
     await page.waitForSelector('[data-testid="drill-panel"][data-drill="none"]');
     await page.selectOption('#drill-duration', '600');
     await page.click('button[data-action="start-drill"]');
@@ -158,7 +160,7 @@ describe('sweeps and drills in the dashboard', () => {
     expect(await page.textContent('.alarm-detail .drill-banner')).toContain('不是真实警情');
     await screenshot('board-drill.png');
 
-    await apiPost<Alarm>(t, `/api/alarms/${alarm.id}/ack`, { by: OFFICER });
+    await apiPost<Alarm>(t, `/api/alarms/${alarm.id}/ack`, {}, 'duty');
     await page.waitForSelector(`${row}[data-state="acknowledged"]`);
     // Whoever the drill's SMS reached first answers its roll-call.
     const receipt = await t.centre.sms.waitFor((r) => r.type === 'receipt');

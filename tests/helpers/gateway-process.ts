@@ -5,10 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { operatorApi, type OperatorApi } from './operator-api.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface GatewayProcess {
+export interface GatewayProcess extends OperatorApi {
   child: ChildProcess;
   httpPort: number;
   mqttPort: number;
@@ -51,11 +52,13 @@ export async function spawnGateway(env: Record<string, string>, args: string[] =
     });
   });
   const { httpPort, mqttPort } = await ready;
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
   return {
+    ...operatorApi(baseUrl),
     child,
     httpPort,
     mqttPort,
-    baseUrl: `http://127.0.0.1:${httpPort}`,
+    baseUrl,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     logs,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {

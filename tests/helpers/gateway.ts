@@ -12,9 +12,11 @@ import { loadConfig, mergeLayers } from '../../gateway/config.js';
 import type { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
 import type { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
 import type { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
+import { operatorApi, type OperatorApi } from './operator-api.js';
 import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
 
-export interface TestGateway {
+/** `login(username?)` and `api(path, { as })` talk HTTP as a demo operator (tests/helpers/operator-api.ts). */
+export interface TestGateway extends OperatorApi {
   gw: Gateway;
   /** The simulated 110 centre's primary and secondary receivers this gateway is linked to. */
   centre: { primary: AlarmCentreSimulator; secondary: AlarmCentreSimulator; sms: SmsCentreSimulator; plc: BarrierControllerSimulator };
@@ -25,8 +27,8 @@ export interface TestGateway {
   mqttUrl: string;
   /** Closes and builds again on the same data dir (and the same overrides). */
   restart(): Promise<TestGateway>;
-  /** Closes the gateway and removes the data dir. */
-  close(): Promise<void>;
+  /** Closes the gateway and its far ends; removes the data dir unless `keepData`. */
+  close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 export function tempDir(prefix = 'gw-test-'): string {
@@ -54,24 +56,28 @@ export async function startGateway(
   const gw = await build(loaded, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...opts });
   const { httpPort, mqttPort } = await gw.listen();
   let closed = false;
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const { login, api } = operatorApi(baseUrl);
   const handle: TestGateway = {
     gw,
     centre: { primary: centre.primary, secondary: centre.secondary, sms: centre.sms, plc: centre.plc },
     httpPort,
     mqttPort,
     dataDir,
-    baseUrl: `http://127.0.0.1:${httpPort}`,
+    baseUrl,
+    login,
+    api,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     async restart() {
       closed = true;
       await gw.close();
       return startGateway(overrides, { ...opts, dataDir, centre });
     },
-    async close() {
+    async close(opts: { keepData?: boolean } = {}) {
       if (!closed) await gw.close();
       closed = true;
       await centre.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return handle;

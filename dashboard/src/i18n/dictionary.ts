@@ -4,6 +4,7 @@
  * code added there fails the type check here until it is translated.
  */
 import type { AlarmState, AlarmType, DeviceKind, HealthReasonCode, HealthStatus, Severity } from '../../../gateway/core/types.js';
+import { enAuth, zhAuth, type AuthTables, type AuthUiKey } from './dictionary-auth.js';
 import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
 import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';
 
@@ -18,8 +19,7 @@ const zhUi = {
   'conn.reconnecting': '重连中',
   'conn.retryIn': '{s} 秒后重试',
   'conn.staleBanner': '与网关的连接已中断，画面上的数据可能不是最新。正在重连…',
-  'operator.label': '值班员',
-  'operator.placeholder': '填写姓名',
+  'operator.label': '操作人',
   'sound.mute': '静音',
   'sound.muted': '已静音',
   'sound.muteHint': '静音当前报警；新的紧急报警会再次响铃',
@@ -42,7 +42,6 @@ const zhUi = {
   'dialog.confirmAck': '确认报警',
   'dialog.confirmResolve': '确认解除',
   'dialog.cancel': '取消',
-  'dialog.nameRequired': '请填写值班员姓名',
   'dialog.sending': '正在提交…',
   'error.actionFailed': '操作失败：{msg}',
   'error.conflict': '该报警的状态已经变化（可能已由他人处理），请查看最新状态',
@@ -112,14 +111,21 @@ const zhUi = {
   'outages.none': '没有符合条件的异常设备',
   'outages.neverReported': '尚未上报（状态未知）',
   'outages.shown': '显示 {n} 台',
-  'keys.hint': '快捷键：↑ ↓ 选择报警 · A 确认 · R 解除 · M 静音 · 1 报警 · 2 学校 · 3 故障设备 · 4 广播 · 5 巡检',
+  // The footer lists only the keys the operator's role can use (dashboard.ts keysHint).
+  'keys.hint': '快捷键：{keys}',
+  'keys.select': '↑ ↓ 选择报警',
+  'keys.act': 'A 确认 · R 解除',
+  'keys.mute': 'M 静音',
+  'keys.views': '1 报警 · 2 学校 · 3 故障设备',
+  'keys.broadcasts': '4 广播',
+  'keys.sweeps': '5 巡检',
   'toast.acked': '已确认：{what}',
   'toast.resolved': '已解除：{what}',
 } as const;
 
-export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey;
+export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey;
 
-export interface Dictionary extends BroadcastTables, SweepsTables {
+export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
   ui: Record<UiKey, string>;
   reason: Record<HealthReasonCode, string>;
   kind: Record<DeviceKind, string>;
@@ -137,9 +143,10 @@ export interface Dictionary extends BroadcastTables, SweepsTables {
 }
 
 export const zh: Dictionary = {
-  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui },
+  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui },
   ...zhBroadcast.tables,
   ...zhSweeps.tables,
+  ...zhAuth.tables,
   reason: {
     'no-heartbeat': '无心跳（长时间未上报）',
     offline: '离线',
@@ -233,9 +240,11 @@ export const zh: Dictionary = {
 export const en: Dictionary = {
   ...enBroadcast.tables,
   ...enSweeps.tables,
+  ...enAuth.tables,
   ui: {
     ...enBroadcast.ui,
     ...enSweeps.ui,
+    ...enAuth.ui,
     'app.title': 'Campus Safety Duty Board',
     'nav.board': 'Alarms',
     'nav.schools': 'Schools',
@@ -246,8 +255,7 @@ export const en: Dictionary = {
     'conn.reconnecting': 'Reconnecting',
     'conn.retryIn': 'retry in {s} s',
     'conn.staleBanner': 'Connection to the gateway lost: data on screen may be out of date. Reconnecting…',
-    'operator.label': 'Duty officer',
-    'operator.placeholder': 'Your name',
+    'operator.label': 'Operator',
     'sound.mute': 'Mute',
     'sound.muted': 'Muted',
     'sound.muteHint': 'Silence current alarms; a new critical alarm sounds again',
@@ -270,7 +278,6 @@ export const en: Dictionary = {
     'dialog.confirmAck': 'Acknowledge',
     'dialog.confirmResolve': 'Resolve',
     'dialog.cancel': 'Cancel',
-    'dialog.nameRequired': "Enter the duty officer's name",
     'dialog.sending': 'Sending…',
     'error.actionFailed': 'Action failed: {msg}',
     'error.conflict': 'The alarm has changed (maybe handled by someone else): check its current state',
@@ -340,7 +347,13 @@ export const en: Dictionary = {
     'outages.none': 'No devices match',
     'outages.neverReported': 'Never reported (state unknown)',
     'outages.shown': '{n} shown',
-    'keys.hint': 'Keys: ↑ ↓ select alarm · A acknowledge · R resolve · M mute · 1 alarms · 2 schools · 3 outages · 4 broadcasts · 5 sweeps',
+    'keys.hint': 'Keys: {keys}',
+    'keys.select': '↑ ↓ select alarm',
+    'keys.act': 'A acknowledge · R resolve',
+    'keys.mute': 'M mute',
+    'keys.views': '1 alarms · 2 schools · 3 outages',
+    'keys.broadcasts': '4 broadcasts',
+    'keys.sweeps': '5 sweeps',
     'toast.acked': 'Acknowledged: {what}',
     'toast.resolved': 'Resolved: {what}',
   },

@@ -98,6 +98,11 @@ export class I18n {
     return lookup(this.dict.group, id);
   }
 
+  /** An operator's role (duty-officer, school, …); a role the dictionary does not know shows as sent. */
+  role(role: string): string {
+    return lookup(this.dict.role, role);
+  }
+
   contactRole(role: string): string {
     return lookup(this.dict.contactRole, role);
   }

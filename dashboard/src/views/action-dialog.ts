@@ -1,20 +1,20 @@
 /**
- * The second click of acknowledge/resolve: a small modal dialog with the officer's name and
- * an optional note. <dialog> gives focus trapping and Escape-to-cancel for free.
+ * The second click of acknowledge/resolve: a small modal dialog with an optional note, done
+ * in the logged-in operator's name (the gateway records the session's user, never a typed
+ * name). <dialog> gives focus trapping and Escape-to-cancel for free.
  */
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import type { Alarm } from '../model.js';
-import { deviceName, siteName, type ActionKind, type OperatorField, type ViewContext } from './context.js';
+import { displayName } from '../session.js';
+import { deviceName, siteName, type ActionKind, type ViewContext } from './context.js';
+import { errorText } from './errors.js';
 
 export class ActionDialog {
   readonly root: HTMLDialogElement = h('dialog', { class: 'action-dialog', attrs: { 'aria-labelledby': 'action-dialog-title' } });
   private returnFocus: Element | null = null;
 
-  constructor(
-    private readonly ctx: ViewContext,
-    private readonly operator: OperatorField,
-  ) {
+  constructor(private readonly ctx: ViewContext) {
     this.root.addEventListener('close', () => {
       if (this.returnFocus instanceof HTMLElement && this.returnFocus.isConnected) this.returnFocus.focus();
       this.returnFocus = null;
@@ -29,11 +29,6 @@ export class ActionDialog {
     const { i18n } = this.ctx;
     if (this.root.open) this.root.close();
     this.returnFocus = document.activeElement;
-    const nameInput = h('input', {
-      id: 'action-operator',
-      attrs: { type: 'text', name: 'by', autocomplete: 'name', maxlength: 64, required: true, value: this.operator.get(), placeholder: i18n.t('operator.placeholder') },
-    });
-    nameInput.value = this.operator.get();
     const note = h('textarea', { id: 'action-note', attrs: { name: 'note', rows: 3, maxlength: 1000, placeholder: i18n.t('dialog.notePlaceholder') } });
     const error = h('p', { class: 'dialog-error', attrs: { role: 'alert' } });
     const confirmText = i18n.t(kind === 'ack' ? 'dialog.confirmAck' : 'dialog.confirmResolve');
@@ -42,19 +37,12 @@ export class ActionDialog {
 
     const submit = async (ev: Event) => {
       ev.preventDefault();
-      const by = nameInput.value.trim();
-      if (!by) {
-        error.textContent = i18n.t('dialog.nameRequired');
-        nameInput.focus();
-        return;
-      }
-      this.operator.set(by);
       confirm.disabled = true;
       confirm.textContent = i18n.t('dialog.sending');
       error.textContent = '';
       const what = `${i18n.alarmType(alarm.type)} · ${siteName(this.ctx, alarm.siteId)}`;
       try {
-        const input = { by, note: note.value };
+        const input = { note: note.value };
         const updated = kind === 'ack' ? await this.ctx.api.acknowledge(alarm.id, input) : await this.ctx.api.resolve(alarm.id, input);
         this.ctx.store.upsertAlarm(updated);
         this.root.close();
@@ -66,8 +54,7 @@ export class ActionDialog {
           this.ctx.toast(i18n.t('error.conflict'), 'error');
           return;
         }
-        const msg = err instanceof ApiError && err.status === 0 ? i18n.t('error.network') : (err as Error).message;
-        error.textContent = i18n.t('error.actionFailed', { msg });
+        error.textContent = i18n.t('error.actionFailed', { msg: errorText(this.ctx, err) });
         confirm.disabled = false;
         confirm.textContent = confirmText;
       }
@@ -78,8 +65,7 @@ export class ActionDialog {
       { on: { submit: (ev) => void submit(ev) } },
       h('h2', { id: 'action-dialog-title' }, i18n.t(kind === 'ack' ? 'dialog.ackTitle' : 'dialog.resolveTitle')),
       h('p', { class: 'dialog-what' }, `${i18n.alarmType(alarm.type)} · ${siteName(this.ctx, alarm.siteId)}${alarm.deviceId ? ` · ${deviceName(this.ctx, alarm.deviceId)}` : ''}`),
-      h('label', { attrs: { for: 'action-operator' } }, i18n.t('operator.label')),
-      nameInput,
+      h('p', { class: 'dialog-operator', attrs: { 'data-testid': 'action-operator' } }, `${i18n.t('operator.label')}${i18n.lang === 'zh' ? '：' : ': '}${displayName(this.ctx.user)}`),
       h('label', { attrs: { for: 'action-note' } }, i18n.t('dialog.note')),
       note,
       error,
@@ -92,6 +78,6 @@ export class ActionDialog {
     this.root.setAttribute('data-kind', kind);
     this.root.replaceChildren(form);
     this.root.showModal();
-    (nameInput.value ? note : nameInput).focus();
+    note.focus();
   }
 }

@@ -22,6 +22,7 @@ export function broadcastIds(alarm: Alarm): string[] {
 
 /** What the detail shows of them: changes here rebuild the detail. */
 export function broadcastsSignature(ctx: ViewContext, alarm: Alarm): string {
+  if (!ctx.can('broadcasts:read')) return '';
   return broadcastIds(alarm)
     .map((id) => {
       const e = ctx.store.broadcast(id);
@@ -62,9 +63,10 @@ function contactItem(ctx: ViewContext, c: SiteContact): HTMLElement {
 
 export function broadcastsBlock(ctx: ViewContext, alarm: Alarm): HTMLElement | null {
   const { i18n } = ctx;
-  const ids = broadcastIds(alarm);
+  // A role without broadcasts:read sees the broadcast only as a timeline entry.
+  const ids = ctx.can('broadcasts:read') ? broadcastIds(alarm) : [];
   const compose =
-    alarm.state !== 'resolved'
+    alarm.state !== 'resolved' && ctx.can('broadcasts:send')
       ? h('a', { class: 'btn btn-secondary btn-small', attrs: { href: routeHref({ view: 'broadcasts', alarmId: alarm.id }), 'data-action': 'compose' } }, i18n.t('detail.composeBroadcast'))
       : null;
   if (ids.length === 0 && !compose) return null;

@@ -56,13 +56,15 @@ export class AlarmDetail {
     const { i18n } = this.ctx;
     const now = this.ctx.now();
     const instructions = instructionsFor(alarm.type, i18n.lang, this.ctx.store.ui?.instructions);
+    // Acknowledge and resolve only for a role that may (alarms:act); the gateway refuses the rest.
+    const mayAct = this.ctx.can('alarms:act');
     const actions = h(
       'div',
       { class: 'detail-actions' },
-      alarm.state === 'active'
+      mayAct && alarm.state === 'active'
         ? h('button', { class: 'btn btn-ack', attrs: { type: 'button', 'data-action': 'ack' }, on: { click: () => this.ctx.requestAction(alarm, 'ack') } }, i18n.t('action.ack'))
         : null,
-      alarm.state !== 'resolved'
+      mayAct && alarm.state !== 'resolved'
         ? h('button', { class: 'btn btn-resolve', attrs: { type: 'button', 'data-action': 'resolve' }, on: { click: () => this.ctx.requestAction(alarm, 'resolve') } }, i18n.t('action.resolve'))
         : null,
     );
@@ -139,7 +141,7 @@ export class AlarmDetail {
 
   private dataValue(key: string, value: unknown): Node | string {
     // A broadcast id is a UUID nobody reads: a link to its recipients says more.
-    if (key === 'broadcastId' && typeof value === 'string') {
+    if (key === 'broadcastId' && typeof value === 'string' && this.ctx.can('broadcasts:read')) {
       return h('a', { attrs: { href: routeHref({ view: 'broadcasts', broadcastId: value }) } }, value.slice(0, 8));
     }
     return this.ctx.i18n.dataValue(String(value));

@@ -1,15 +1,18 @@
 /**
  * Composing a broadcast ("一呼百应"): groups, the school the school-side groups are drawn
- * from, channels in the order they are tried, the Chinese text, the officer's name. Sending
- * takes two steps, like acknowledge and resolve: a message to a hundred people cannot be
- * taken back. Built once; a re-render changes words, never what the officer typed.
+ * from, channels in the order they are tried, the Chinese text. It goes out in the logged-in
+ * operator's name (the gateway takes the sender from the session). Sending takes two steps,
+ * like acknowledge and resolve: a message to a hundred people cannot be taken back. Built
+ * once; a re-render changes words, never what the officer typed.
  */
 import { ApiError } from '../api.js';
 import { h, setText } from '../dom.js';
 import { smsParts } from '../derive.js';
 import type { Broadcast, ChannelName } from '../model.js';
+import { displayName } from '../session.js';
 import { siteName, type ViewContext } from './context.js';
 import { channelsText, groupsText } from './broadcast-widgets.js';
+import { errorText } from './errors.js';
 
 /**
  * The default configuration's groups (gateway/core/broadcast-config.ts DEFAULT_GROUPS). The
@@ -42,8 +45,7 @@ export class BroadcastComposer {
   private readonly count = h('p', { class: 'hint composer-count', attrs: { 'aria-live': 'polite' } });
   private readonly rollCallHint = h('p', { class: 'hint' });
   private readonly alarmLine = h('p', { class: 'composer-alarm' });
-  private readonly operatorLabel = h('label', { attrs: { for: 'compose-operator' } });
-  private readonly operator = h('input', { id: 'compose-operator', attrs: { type: 'text', name: 'by', autocomplete: 'name', maxlength: 64 } });
+  private readonly operatorLine = h('p', { class: 'hint composer-operator', attrs: { 'data-testid': 'compose-operator' } });
   private readonly error = h('p', { class: 'dialog-error', attrs: { role: 'alert' } });
   private readonly send = h('button', { class: 'btn btn-send', attrs: { type: 'submit', 'data-action': 'send' } });
   private readonly confirmBox = h('div', { class: 'composer-confirm', attrs: { 'data-testid': 'compose-confirm' } });
@@ -85,14 +87,13 @@ export class BroadcastComposer {
       h('div', { class: 'composer-field' }, this.schoolLabel, this.school, this.schoolHint),
       h('fieldset', { class: 'composer-group' }, this.channelsLegend, channelList, this.channelsHint),
       h('div', { class: 'composer-field' }, this.textLabel, this.text, this.count, this.rollCallHint),
-      h('div', { class: 'composer-field composer-operator' }, this.operatorLabel, this.operator),
+      this.operatorLine,
     );
     this.text.addEventListener('input', () => this.renderCount());
     // Ctrl+Enter moves on from the text, as in the acknowledge dialog.
     this.text.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) this.root.requestSubmit();
     });
-    this.operator.addEventListener('change', () => ctx.operator.set(this.operator.value.trim()));
     this.root = h(
       'form',
       { class: 'composer', attrs: { 'data-testid': 'composer', novalidate: true }, on: { submit: (ev) => this.onSubmit(ev) } },
@@ -102,7 +103,6 @@ export class BroadcastComposer {
       h('div', { class: 'dialog-buttons' }, this.send),
       this.confirmBox,
     );
-    this.operator.value = ctx.operator.get();
     this.setStage('edit');
   }
 
@@ -136,10 +136,7 @@ export class BroadcastComposer {
     setText(this.textLabel, i18n.t('compose.text'));
     this.text.placeholder = i18n.t('compose.textPlaceholder');
     setText(this.rollCallHint, i18n.t('compose.rollCallHint'));
-    setText(this.operatorLabel, i18n.t('operator.label'));
-    this.operator.placeholder = i18n.t('operator.placeholder');
-    // One name for the whole screen: the header's field and this one both write Prefs on change.
-    if (document.activeElement !== this.operator) this.operator.value = this.ctx.operator.get();
+    setText(this.operatorLine, `${i18n.t('operator.label')}${i18n.lang === 'zh' ? '：' : ': '}${displayName(this.ctx.user)}`);
     this.renderCount();
     this.applyAlarm();
     const alarm = this.alarmId ? store.alarm(this.alarmId) : undefined;
@@ -181,12 +178,11 @@ export class BroadcastComposer {
     setText(this.count, this.ctx.i18n.t('compose.count', { n, m: smsParts(this.text.value.trim()) }));
   }
 
-  private chosen(): { groups: string[]; channels: ChannelName[]; text: string; by: string; siteId: string } {
+  private chosen(): { groups: string[]; channels: ChannelName[]; text: string; siteId: string } {
     return {
       groups: [...this.groupBoxes].filter(([, b]) => b.input.checked).map(([g]) => g),
       channels: [...this.channelBoxes].filter(([, b]) => b.input.checked).map(([c]) => c),
       text: this.text.value.trim(),
-      by: this.operator.value.trim() || this.ctx.operator.get(),
       siteId: this.school.value,
     };
   }
@@ -202,16 +198,13 @@ export class BroadcastComposer {
         ? [i18n.t('compose.needChannel'), this.channelBoxes.get('radio')!.input]
         : !c.text
           ? [i18n.t('compose.needText'), this.text]
-          : !c.by
-            ? [i18n.t('compose.needName'), this.operator]
-            : undefined;
+          : undefined;
     if (problem) {
       this.error.textContent = problem[0];
       problem[1].focus();
       return;
     }
     this.error.textContent = '';
-    this.ctx.operator.set(c.by);
     this.setStage('confirm');
   }
 
@@ -226,7 +219,7 @@ export class BroadcastComposer {
     const entering = this.stage === 'confirm' && !this.confirmSig.endsWith('|confirm');
     this.confirmBox.replaceChildren(
       h('h3', {}, i18n.t('compose.confirmTitle')),
-      h('dl', { class: 'composer-summary' }, h('dt', {}, i18n.t('compose.to')), h('dd', {}, groupsText(this.ctx, c.groups) + where), h('dt', {}, i18n.t('compose.via')), h('dd', {}, channelsText(this.ctx, c.channels)), h('dt', {}, i18n.t('operator.label')), h('dd', {}, c.by)),
+      h('dl', { class: 'composer-summary' }, h('dt', {}, i18n.t('compose.to')), h('dd', {}, groupsText(this.ctx, c.groups) + where), h('dt', {}, i18n.t('compose.via')), h('dd', {}, channelsText(this.ctx, c.channels)), h('dt', {}, i18n.t('operator.label')), h('dd', {}, displayName(this.ctx.user))),
       h('blockquote', { class: 'composer-quote' }, c.text),
       h('div', { class: 'dialog-buttons' }, back, confirm),
     );
@@ -250,7 +243,7 @@ export class BroadcastComposer {
     const c = this.chosen();
     this.setStage('sending');
     try {
-      const b = await api.createBroadcast({ text: c.text, groups: c.groups, channels: c.channels, by: c.by, ...(c.siteId ? { siteId: c.siteId } : {}), ...(this.alarmId ? { alarmId: this.alarmId } : {}) });
+      const b = await api.createBroadcast({ text: c.text, groups: c.groups, channels: c.channels, ...(c.siteId ? { siteId: c.siteId } : {}), ...(this.alarmId ? { alarmId: this.alarmId } : {}) });
       this.ctx.store.putBroadcast(b);
       this.ctx.toast(i18n.t('toast.broadcastSent', { n: b.tally.total }));
       this.text.value = '';
@@ -265,7 +258,7 @@ export class BroadcastComposer {
   private failure(err: unknown): string {
     const { i18n } = this.ctx;
     if (!(err instanceof ApiError)) return i18n.t('compose.failed', { msg: (err as Error).message });
-    if (err.status === 0) return i18n.t('compose.failed', { msg: i18n.t('error.network') });
+    if (err.status === 0 || err.status === 401 || err.status === 403) return i18n.t('compose.failed', { msg: errorText(this.ctx, err) });
     if (err.code === 'GW_ERR_BROADCAST_NO_RECIPIENTS') return i18n.t('compose.noRecipients');
     if (err.code === 'GW_ERR_BROADCAST_NOT_STARTED') return i18n.t('compose.notStarted');
     return i18n.t('compose.failed', { msg: err.message });

@@ -16,7 +16,8 @@ import { tallyLine } from './broadcast-widgets.js';
 const RECENT_SHOWN = 30;
 
 export class BroadcastsView implements View {
-  private readonly composer: BroadcastComposer;
+  /** Only for a role that may send (broadcasts:send). */
+  private readonly composer: BroadcastComposer | undefined;
   private readonly detail: BroadcastDetail;
   private readonly recentTitle = h('h2', { class: 'section-title section-title--muted' });
   private readonly recent = h('ul', { class: 'bc-list', attrs: { 'data-testid': 'broadcast-list' } });
@@ -28,12 +29,12 @@ export class BroadcastsView implements View {
     private readonly ctx: ViewContext,
     route: { broadcastId?: string; alarmId?: string },
   ) {
-    this.composer = new BroadcastComposer(ctx, (b) => ctx.navigate({ view: 'broadcasts', broadcastId: b.id }));
+    this.composer = ctx.can('broadcasts:send') ? new BroadcastComposer(ctx, (b) => ctx.navigate({ view: 'broadcasts', broadcastId: b.id })) : undefined;
     this.detail = new BroadcastDetail(ctx);
     this.root = h(
       'section',
       { class: 'view broadcasts', attrs: { 'data-view': 'broadcasts' } },
-      h('div', { class: 'bc-side' }, this.composer.root, this.recentTitle, this.none, this.recent),
+      h('div', { class: 'bc-side' }, this.composer?.root, this.recentTitle, this.none, this.recent),
       h('div', { class: 'bc-main' }, this.detail.root),
     );
     this.setRoute(route);
@@ -41,7 +42,7 @@ export class BroadcastsView implements View {
 
   setRoute(route: { broadcastId?: string; alarmId?: string }): void {
     this.selectedId = route.broadcastId;
-    this.composer.setAlarm(route.alarmId);
+    this.composer?.setAlarm(route.alarmId);
     this.detail.show(route.broadcastId);
     this.render('route');
   }
@@ -52,7 +53,7 @@ export class BroadcastsView implements View {
 
   render(_reason: RenderReason): void {
     const { i18n, store } = this.ctx;
-    this.composer.render();
+    this.composer?.render();
     this.detail.render();
     const list = store.broadcasts(RECENT_SHOWN);
     this.recentTitle.textContent = i18n.t('bc.recent');

@@ -4,15 +4,10 @@ import type { I18n } from '../i18n/i18n.js';
 import type { Alarm, DeviceView } from '../model.js';
 import type { Prefs } from '../prefs.js';
 import type { Route } from '../router.js';
+import { displayName, type Permission, type SessionUser } from '../session.js';
 import type { Change, DashboardStore } from '../store.js';
 
 export type ActionKind = 'ack' | 'resolve';
-
-/** The duty officer's name (header field, kept in Prefs), sent as `by`. */
-export interface OperatorField {
-  get(): string;
-  set(name: string): void;
-}
 
 export interface ViewContext {
   store: DashboardStore;
@@ -24,7 +19,13 @@ export interface ViewContext {
   /** Opens the note dialog for acknowledge or resolve (the second click confirms). */
   requestAction(alarm: Alarm, kind: ActionKind): void;
   toast(text: string, tone?: 'info' | 'error'): void;
-  operator: OperatorField;
+  /** The logged-in operator: the gateway records every action under this user. */
+  user: SessionUser;
+  /**
+   * Whether the user's role grants `permission`. Views offer only what the gateway would
+   * allow; the gateway enforces it regardless.
+   */
+  can(permission: Permission): boolean;
   /**
    * Fetches one broadcast with its recipients into the store (at most one request per id in
    * flight; a failed id is not asked again for a few seconds).
@@ -35,7 +36,7 @@ export interface ViewContext {
 /** ok: in the store now; missing: the gateway does not know it (404); failed: try later. */
 export type BroadcastLoad = 'ok' | 'missing' | 'failed';
 
-export type RenderReason = Change | 'lang' | 'route' | 'init' | 'operator';
+export type RenderReason = Change | 'lang' | 'route' | 'init';
 
 export interface View {
   readonly root: HTMLElement;
@@ -58,6 +59,8 @@ export function siteName(ctx: ViewContext, siteId: string): string {
 export function actorName(ctx: ViewContext, by: string): string {
   if (by === 'system') return ctx.i18n.t('by.system');
   if (by === 'operator') return ctx.i18n.t('by.operator');
+  // The gateway may record the username: the operator's own name reads better.
+  if (by === ctx.user.username) return displayName(ctx.user);
   const device: DeviceView | undefined = ctx.store.device(by);
   return device ? device.name : by;
 }

@@ -8,6 +8,7 @@ import { clockTime, dateTime } from '../format.js';
 import type { Drill } from '../model.js';
 import { routeHref } from '../router.js';
 import { actorName, siteName, type ViewContext } from './context.js';
+import { errorText } from './errors.js';
 
 /** Minutes offered; the gateway's default is 30. */
 const DURATIONS = [10, 30, 60, 120] as const;
@@ -75,8 +76,10 @@ export class DrillPanel {
       running ? h('span', { class: 'tag tag-drill' }, i18n.t('drill.tag')) : null,
       running ? ` ${i18n.t('drill.running', { by: actorName(this.ctx, running.startedBy), time: clockTime(i18n, running.endsAt) })}` : i18n.t('drill.none'),
     ]);
-    this.startRow.hidden = !!running;
-    this.endButton.hidden = !running;
+    // Starting and ending need drills:run; drills:read alone shows the state and the reports.
+    const mayRun = this.ctx.can('drills:run');
+    this.startRow.hidden = !!running || !mayRun;
+    this.endButton.hidden = !running || !mayRun;
     this.startButton.disabled = this.busy;
     this.endButton.disabled = this.busy;
 
@@ -108,20 +111,16 @@ export class DrillPanel {
     }
   }
 
-  private by(): string {
-    return this.ctx.operator.get();
-  }
-
   private async startDrill(): Promise<void> {
     const { i18n } = this.ctx;
     this.busy = true;
     this.render();
     try {
-      const drill = await this.ctx.api.startDrill(this.siteId, Number(this.duration.value), this.by());
+      const drill = await this.ctx.api.startDrill(this.siteId, Number(this.duration.value));
       this.drills = [drill, ...this.drills.filter((d) => d.id !== drill.id)];
       this.ctx.toast(i18n.t('drill.started', { school: siteName(this.ctx, this.siteId) }));
     } catch (err) {
-      this.ctx.toast(i18n.t('drill.failed', { msg: (err as Error).message }), 'error');
+      this.ctx.toast(i18n.t('drill.failed', { msg: errorText(this.ctx, err) }), 'error');
     } finally {
       this.busy = false;
       if (!this.disposed) this.render();
@@ -135,12 +134,12 @@ export class DrillPanel {
     this.busy = true;
     this.render();
     try {
-      const drill = await this.ctx.api.endDrill(running.id, this.by());
+      const drill = await this.ctx.api.endDrill(running.id);
       this.ctx.toast(i18n.t('drill.ended', { school: siteName(this.ctx, this.siteId) }));
       // Straight to what the drill showed.
       this.ctx.navigate({ view: 'drill', drillId: drill.id });
     } catch (err) {
-      this.ctx.toast(i18n.t('drill.failed', { msg: (err as Error).message }), 'error');
+      this.ctx.toast(i18n.t('drill.failed', { msg: errorText(this.ctx, err) }), 'error');
       void this.load();
     } finally {
       this.busy = false;

@@ -9,6 +9,7 @@ import { clockTime, dateTime } from '../format.js';
 import type { Drill, DrillAlarmReport } from '../model.js';
 import { routeHref } from '../router.js';
 import { actorName, deviceName, siteName, type RenderReason, type View, type ViewContext } from './context.js';
+import { errorText } from './errors.js';
 
 export class DrillReportView implements View {
   readonly root: HTMLElement;
@@ -38,7 +39,7 @@ export class DrillReportView implements View {
       this.drill = d;
     } catch (err) {
       if (this.disposed) return;
-      this.error = err instanceof ApiError && err.status === 404 ? this.ctx.i18n.t('drill.notFound', { id: this.drillId }) : (err as Error).message;
+      this.error = err instanceof ApiError && err.status === 404 ? this.ctx.i18n.t('drill.notFound', { id: this.drillId }) : errorText(this.ctx, err);
     }
     this.render('route');
   }

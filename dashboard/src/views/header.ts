@@ -1,20 +1,21 @@
 /**
  * The top bar an officer glances at: what is open, whether the screen is live (已连接 /
- * 重连中), the clock, who is on duty, sound and language.
+ * 重连中), the clock, who is signed in (name and role, with 退出登录), sound and language.
+ * Views the role may not see are not offered.
  */
 import { h, setAttrs, setText } from '../dom.js';
 import { CHANNEL_KINDS, outageRows, worstStatus } from '../derive.js';
 import { clockTime } from '../format.js';
 import { isUnackedCritical } from '../model.js';
 import { routeHref, type Route } from '../router.js';
+import { displayName } from '../session.js';
 import type { SoundState } from '../sound.js';
 import type { RenderReason, ViewContext } from './context.js';
 
 export interface HeaderActions {
   toggleMute(): void;
   toggleLang(): void;
-  operator(): string;
-  setOperator(name: string): void;
+  logout(): void;
 }
 
 export class Header {
@@ -26,8 +27,9 @@ export class Header {
   private readonly navBroadcasts = h('a', { class: 'nav-link', attrs: { href: '#/broadcasts', 'data-nav': 'broadcasts' } });
   private readonly navSweeps = h('a', { class: 'nav-link', attrs: { href: '#/sweeps', 'data-nav': 'sweeps' } });
   private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts, this.navSweeps);
-  private readonly operatorLabel = h('label', { attrs: { for: 'operator-name' } });
-  private readonly operatorInput = h('input', { id: 'operator-name', attrs: { type: 'text', autocomplete: 'name', maxlength: 64 } });
+  private readonly operatorName = h('span', { class: 'operator-name', attrs: { 'data-testid': 'operator-name' } });
+  private readonly operatorRole = h('span', { class: 'operator-role', attrs: { 'data-testid': 'operator-role' } });
+  private readonly logoutButton = h('button', { class: 'btn btn-header btn-logout', attrs: { type: 'button', 'data-action': 'logout' } });
   private readonly muteButton = h('button', { class: 'btn btn-header btn-mute', attrs: { type: 'button', 'data-action': 'mute' } });
   private readonly langButton = h('button', { class: 'btn btn-header btn-lang', attrs: { type: 'button', 'data-action': 'lang' } });
   private readonly channels = h('div', { class: 'channels', attrs: { role: 'group' } });
@@ -41,8 +43,10 @@ export class Header {
     private readonly ctx: ViewContext,
     private readonly actions: HeaderActions,
   ) {
-    this.operatorInput.value = actions.operator();
-    this.operatorInput.addEventListener('change', () => actions.setOperator(this.operatorInput.value.trim()));
+    this.logoutButton.addEventListener('click', () => actions.logout());
+    // Views the role cannot see (the gateway would answer 403) are not in the menu.
+    this.navBroadcasts.hidden = !ctx.can('broadcasts:read');
+    this.navSweeps.hidden = !ctx.can('sweeps:read');
     this.muteButton.addEventListener('click', () => actions.toggleMute());
     this.langButton.addEventListener('click', () => actions.toggleLang());
     this.root = h(
@@ -54,17 +58,13 @@ export class Header {
       h(
         'div',
         { class: 'header-tools' },
-        h('div', { class: 'operator' }, this.operatorLabel, this.operatorInput),
+        h('div', { class: 'operator', attrs: { 'data-testid': 'session', 'data-role': ctx.user.role } }, this.operatorName, this.operatorRole, this.logoutButton),
         this.muteButton,
         this.langButton,
         this.conn,
         this.clock,
       ),
     );
-  }
-
-  setOperator(name: string): void {
-    if (document.activeElement !== this.operatorInput) this.operatorInput.value = name;
   }
 
   setSound(state: SoundState): void {
@@ -95,8 +95,7 @@ export class Header {
     this.navLink(this.navSweeps, 'sweeps', i18n.t('nav.sweeps'), undefined, 'none');
 
     this.renderChannels();
-    setText(this.operatorLabel, i18n.t('operator.label'));
-    this.operatorInput.placeholder = i18n.t('operator.placeholder');
+    this.renderSession();
 
     const muted = this.soundState === 'muted';
     setText(this.muteButton, i18n.t(muted ? 'sound.muted' : 'sound.mute'));
@@ -110,6 +109,17 @@ export class Header {
     setAttrs(this.langButton, { 'aria-label': i18n.t('lang.otherLabel'), lang: i18n.lang === 'zh' ? 'en' : 'zh' });
 
     this.tick();
+  }
+
+  private renderSession(): void {
+    const { i18n, user, store } = this.ctx;
+    setText(this.operatorName, displayName(user));
+    // A school user's school by name: the one place the header says whose screen this is.
+    const school = user.school ? i18n.siteName(store.site(user.school), user.school) : '';
+    setText(this.operatorRole, school ? `${i18n.role(user.role)} · ${school}` : i18n.role(user.role));
+    this.operatorRole.dataset.role = user.role;
+    setText(this.logoutButton, i18n.t('session.logout'));
+    this.operatorName.parentElement?.setAttribute('aria-label', i18n.t('session.label'));
   }
 
   /** Once a second: the clock and the retry countdown. */

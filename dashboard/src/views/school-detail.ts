@@ -1,6 +1,7 @@
 /**
- * One school: its devices with their health in plain words, its open alarms and recent
- * history, and its protection windows. History charts wait for a telemetry history API.
+ * One school: its devices with their health in plain words (and the self-test or barrier
+ * controls the role grants), its open alarms and recent history, its drills (drills:read) and
+ * its protection windows. History charts wait for a telemetry history API.
  */
 import { h, syncList } from '../dom.js';
 import { worstStatus } from '../derive.js';
@@ -9,6 +10,7 @@ import { STATUS_RANK, type Alarm, type DeviceView } from '../model.js';
 import { routeHref } from '../router.js';
 import type { UiKey } from '../i18n/dictionary.js';
 import type { RenderReason, View, ViewContext } from './context.js';
+import { DeviceControls } from './device-controls.js';
 import { DrillPanel } from './drill-panel.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
@@ -25,7 +27,10 @@ export class SchoolDetailView implements View {
   private readonly historyList = h('ul', { class: 'mini-alarms mini-alarms--history' });
   private readonly windows = h('p', { class: 'windows' });
   private readonly pending = h('p', { class: 'hint' });
-  private readonly drills: DrillPanel;
+  private readonly drills: DrillPanel | undefined;
+  private readonly controls: DeviceControls;
+  /** The device table has an actions column (some device has a control for this role). */
+  private actionsColumn = false;
   private history: Alarm[] = [];
   private disposed = false;
   readonly root: HTMLElement;
@@ -34,7 +39,8 @@ export class SchoolDetailView implements View {
     private readonly ctx: ViewContext,
     private readonly siteId: string,
   ) {
-    this.drills = new DrillPanel(ctx, siteId);
+    this.drills = ctx.can('drills:read') ? new DrillPanel(ctx, siteId) : undefined;
+    this.controls = new DeviceControls(ctx);
     this.root = h(
       'section',
       { class: 'view school', attrs: { 'data-view': 'school', 'data-site-id': siteId } },
@@ -43,7 +49,7 @@ export class SchoolDetailView implements View {
         'div',
         { class: 'school-cols' },
         h('div', { class: 'school-main' }, this.devicesTitle, h('table', { class: 'data-table devices-table' }, this.devicesHead, this.devicesBody), this.pending),
-        h('div', { class: 'school-side' }, this.drills.root, this.openTitle, this.openList, this.historyTitle, this.historyList, this.windows),
+        h('div', { class: 'school-side' }, this.drills?.root, this.openTitle, this.openList, this.historyTitle, this.historyList, this.windows),
       ),
     );
     void this.loadHistory();
@@ -51,7 +57,8 @@ export class SchoolDetailView implements View {
 
   dispose(): void {
     this.disposed = true;
-    this.drills.dispose();
+    this.drills?.dispose();
+    this.controls.dispose();
   }
 
   private async loadHistory(): Promise<void> {
@@ -77,13 +84,15 @@ export class SchoolDetailView implements View {
       h('a', { class: 'back-link', attrs: { href: routeHref({ view: 'schools' }) } }, i18n.t('school.back')),
       h('h2', { class: 'school-title' }, site ? i18n.siteName(site, site.id) : i18n.t('school.notFound', { id: this.siteId }), ' ', site ? statusBadge(this.ctx, worst) : null),
     );
-    this.drills.root.hidden = !site;
+    if (this.drills) this.drills.root.hidden = !site;
     if (!site) return;
-    this.drills.render();
+    this.drills?.render();
 
     this.devicesTitle.textContent = `${i18n.t('school.devices')} (${devices.length})`;
+    this.actionsColumn = this.controls.any(devices);
+    const columns: readonly UiKey[] = this.actionsColumn ? [...DEVICE_COLUMNS, 'device.actions'] : DEVICE_COLUMNS;
     this.devicesHead.replaceChildren(
-      h('tr', {}, DEVICE_COLUMNS.map((k) => h('th', { attrs: { scope: 'col' } }, i18n.t(k)))),
+      h('tr', {}, columns.map((k) => h('th', { attrs: { scope: 'col' } }, i18n.t(k)))),
     );
     syncList(this.devicesBody, devices, (d) => d.id, (d, el) => this.deviceRow(d, el));
     this.pending.textContent = i18n.t('school.chartsPending');
@@ -130,6 +139,7 @@ export class SchoolDetailView implements View {
       h('td', {}, statusBadge(this.ctx, health.status)),
       h('td', {}, reasonList(this.ctx, health)),
       h('td', {}, health.lastSeen ? relTime(this.ctx.i18n, health.lastSeen, 'ago', now) : '—'),
+      ...(this.actionsColumn ? [h('td', { class: 'cell-actions' }, this.controls.cell(d))] : []),
     );
     return tr;
   }

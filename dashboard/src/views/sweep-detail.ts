@@ -8,6 +8,7 @@ import { dateTime } from '../format.js';
 import { STATUS_RANK, type SweepResult, type SweepView } from '../model.js';
 import type { UiKey } from '../i18n/dictionary.js';
 import { deviceName, siteName, type ViewContext } from './context.js';
+import { errorText } from './errors.js';
 import { reasonText, statusBadge } from './widgets.js';
 
 const RESULT_COLUMNS: readonly UiKey[] = ['col.school', 'col.device', 'col.kind', 'col.status', 'col.reasons', 'col.evidence', 'col.method', 'col.duration'];
@@ -29,7 +30,8 @@ function evidenceValue(ctx: ViewContext, key: string, value: string | number | b
 }
 
 export interface SweepDetailActions {
-  cancel(id: string): void;
+  /** Absent for a role without sweeps:run: no cancel button. */
+  cancel?(id: string): void;
 }
 
 export class SweepDetail {
@@ -54,10 +56,10 @@ export class SweepDetail {
 
   constructor(
     private readonly ctx: ViewContext,
-    actions: SweepDetailActions,
+    private readonly actions: SweepDetailActions,
   ) {
     this.cancelButton.addEventListener('click', () => {
-      if (this.sweep) actions.cancel(this.sweep.id);
+      if (this.sweep) actions.cancel?.(this.sweep.id);
     });
     this.root = h(
       'div',
@@ -96,7 +98,7 @@ export class SweepDetail {
     setText(this.progressText, i18n.t('sweeps.progress', { done, total }));
 
     setText(this.cancelButton, i18n.t('sweeps.cancel'));
-    this.cancelButton.hidden = s.state !== 'running';
+    this.cancelButton.hidden = s.state !== 'running' || !this.actions.cancel;
 
     const results = [...(s.results ?? [])].sort(resultOrder);
     this.renderSummary(s, results);
@@ -132,12 +134,20 @@ export class SweepDetail {
       this.reports.replaceChildren(h('span', { class: 'hint' }, i18n.t('sweeps.reportPending')));
       return;
     }
+    // The href says where the report is; the click fetches it with the session's token (a
+    // plain link would go without the Authorization header and be refused).
     const link = (format: 'json' | 'csv' | 'html', key: UiKey) =>
       h(
         'a',
         {
           class: 'btn btn-small btn-secondary',
           attrs: { href: api.sweepReportUrl(s.id, format), 'data-format': format, ...(format === 'html' ? { target: '_blank', rel: 'noopener' } : { download: `sweep-${s.id}.${format}` }) },
+          on: {
+            click: (ev) => {
+              ev.preventDefault();
+              void this.download(s.id, format);
+            },
+          },
         },
         i18n.t(key),
       );
@@ -149,6 +159,26 @@ export class SweepDetail {
       ' ',
       link('html', 'sweeps.reportHtml'),
     );
+  }
+
+  private async download(id: string, format: 'json' | 'csv' | 'html'): Promise<void> {
+    let url: string;
+    try {
+      url = URL.createObjectURL(await this.ctx.api.report(id, format));
+    } catch (err) {
+      this.ctx.toast(this.ctx.i18n.t('sweeps.reportFailed', { msg: errorText(this.ctx, err) }), 'error');
+      return;
+    }
+    if (format === 'html') {
+      window.open(url, '_blank');
+    } else {
+      const a = h('a', { attrs: { href: url, download: `sweep-${id}.${format}`, hidden: true } });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    }
+    // The new tab or the download has the blob by then.
+    window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   private row(r: SweepResult, existing: HTMLElement | undefined): HTMLElement {

@@ -1,14 +1,17 @@
 /**
  * Health sweeps (巡检): the technician chooses schools, device kinds and the button self-test,
- * starts a sweep in their own name, watches it fill in (GET /api/sweeps/:id every second while
- * it runs), cancels it, downloads its sealed report, and sees whether the report chain holds.
+ * starts a sweep (recorded under the logged-in user), watches it fill in (GET /api/sweeps/:id
+ * every second while it runs), cancels it, downloads its sealed report, and sees whether the
+ * report chain holds. Starting and cancelling need sweeps:run; a role with sweeps:read only
+ * sees the sweeps and their reports.
  */
 import { ApiError } from '../api.js';
-import { h, setText, syncList } from '../dom.js';
+import { append, h, setText, syncList } from '../dom.js';
 import { dateTime } from '../format.js';
 import type { ChainVerdict, SweepView } from '../model.js';
 import { routeHref } from '../router.js';
 import type { RenderReason, View, ViewContext } from './context.js';
+import { errorText } from './errors.js';
 import { SweepDetail } from './sweep-detail.js';
 
 /** While a sweep runs, its state is asked for this often. */
@@ -33,8 +36,6 @@ export class SweepsView implements View {
   private readonly kindsHint = h('p', { class: 'hint' });
   private readonly extrasLegend = h('legend');
   private readonly selfTest: Box = { input: h('input', { attrs: { type: 'checkbox', name: 'extra', value: SELF_TEST } }), text: h('span') };
-  private readonly operatorLabel = h('label', { attrs: { for: 'sweep-operator' } });
-  private readonly operator = h('input', { id: 'sweep-operator', attrs: { type: 'text', name: 'by', autocomplete: 'name', maxlength: 64 } });
   private readonly error = h('p', { class: 'dialog-error', attrs: { role: 'alert' } });
   private readonly start = h('button', { class: 'btn btn-send', attrs: { type: 'submit', 'data-action': 'start-sweep' } });
   private readonly schoolBoxes = new Map<string, Box>();
@@ -57,27 +58,27 @@ export class SweepsView implements View {
     private readonly ctx: ViewContext,
     private sweepId: string | undefined,
   ) {
-    this.detail = new SweepDetail(ctx, { cancel: (id) => void this.cancel(id) });
-    this.operator.value = ctx.operator.get();
+    const mayRun = ctx.can('sweeps:run');
+    this.detail = new SweepDetail(ctx, mayRun ? { cancel: (id) => void this.cancel(id) } : {});
     this.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       void this.submit();
     });
     this.allButton.addEventListener('click', () => this.setSchools(true));
     this.noneButton.addEventListener('click', () => this.setSchools(false));
-    this.form.append(
+    append(this.form, [
       this.formTitle,
       h('fieldset', {}, this.schoolsLegend, h('div', { class: 'sweep-school-tools' }, this.allButton, ' ', this.noneButton), this.schoolsBox, this.schoolsHint),
       h('fieldset', {}, this.kindsLegend, this.kindsBox, this.kindsHint),
-      h('fieldset', {}, this.extrasLegend, h('label', { class: 'check' }, this.selfTest.input, this.selfTest.text)),
-      h('div', { class: 'composer-operator' }, this.operatorLabel, this.operator),
+      // The self-test makes every button report to the 110 centre: devices:self-test as well.
+      ctx.can('devices:self-test') ? h('fieldset', {}, this.extrasLegend, h('label', { class: 'check' }, this.selfTest.input, this.selfTest.text)) : null,
       this.error,
       this.start,
-    );
+    ]);
     this.root = h(
       'section',
       { class: 'view sweeps', attrs: { 'data-view': 'sweeps' } },
-      h('div', { class: 'sweeps-side' }, this.form, this.recentTitle, this.recentList, this.chainTitle, this.chainLine),
+      h('div', { class: 'sweeps-side' }, mayRun ? this.form : null, this.recentTitle, this.recentList, this.chainTitle, this.chainLine),
       h('div', { class: 'sweeps-main' }, this.placeholder, this.detail.root),
     );
     void this.loadRecent();
@@ -112,8 +113,6 @@ export class SweepsView implements View {
     setText(this.kindsHint, i18n.t('sweeps.kindsHint'));
     setText(this.extrasLegend, i18n.t('sweeps.extras'));
     setText(this.selfTest.text, i18n.t('sweeps.extraSelfTest'));
-    setText(this.operatorLabel, i18n.t('operator.label'));
-    this.operator.placeholder = i18n.t('operator.placeholder');
     setText(this.start, i18n.t(this.starting ? 'sweeps.starting' : 'sweeps.start'));
     this.start.disabled = this.starting;
     this.renderChoices();
@@ -224,7 +223,7 @@ export class SweepsView implements View {
       this.chain = verdict;
     } catch (err) {
       if (this.disposed) return;
-      this.chain = { failed: (err as Error).message };
+      this.chain = { failed: errorText(this.ctx, err) };
     }
     this.render('route');
   }
@@ -247,8 +246,9 @@ export class SweepsView implements View {
     } catch (err) {
       if (this.disposed || id !== this.sweepId) return;
       const notFound = err instanceof ApiError && err.status === 404;
-      this.loadError = notFound ? this.ctx.i18n.t('sweeps.notFound', { id }) : this.ctx.i18n.t('sweeps.loadFailed', { msg: (err as Error).message });
-      if (!notFound) this.pollTimer = window.setTimeout(() => void this.poll(), POLL_MS);
+      const final = notFound || (err instanceof ApiError && (err.status === 401 || err.status === 403));
+      this.loadError = notFound ? this.ctx.i18n.t('sweeps.notFound', { id }) : this.ctx.i18n.t('sweeps.loadFailed', { msg: errorText(this.ctx, err) });
+      if (!final) this.pollTimer = window.setTimeout(() => void this.poll(), POLL_MS);
     }
     this.render('route');
   }
@@ -259,14 +259,7 @@ export class SweepsView implements View {
 
   private async submit(): Promise<void> {
     const { i18n, api } = this.ctx;
-    const by = this.operator.value.trim();
-    if (!by) {
-      this.error.textContent = i18n.t('dialog.nameRequired');
-      this.operator.focus();
-      return;
-    }
     this.error.textContent = '';
-    if (by !== this.ctx.operator.get()) this.ctx.operator.set(by);
     this.starting = true;
     this.render('route');
     try {
@@ -274,13 +267,12 @@ export class SweepsView implements View {
         sites: this.checked(this.schoolBoxes),
         kinds: this.checked(this.kindBoxes),
         extras: this.selfTest.input.checked ? [SELF_TEST] : [],
-        by,
       });
       this.ctx.toast(i18n.t('sweeps.started', { n: res.total }));
       void this.loadRecent();
       this.ctx.navigate({ view: 'sweeps', sweepId: res.id });
     } catch (err) {
-      this.error.textContent = i18n.t('sweeps.startFailed', { msg: (err as Error).message });
+      this.error.textContent = i18n.t('sweeps.startFailed', { msg: errorText(this.ctx, err) });
     } finally {
       this.starting = false;
       if (!this.disposed) this.render('route');
@@ -290,7 +282,7 @@ export class SweepsView implements View {
   private async cancel(id: string): Promise<void> {
     const { i18n } = this.ctx;
     try {
-      const s = await this.ctx.api.cancelSweep(id, this.operator.value.trim() || this.ctx.operator.get());
+      const s = await this.ctx.api.cancelSweep(id);
       this.ctx.toast(i18n.t('sweeps.cancelled'));
       if (this.disposed || id !== this.sweepId) return;
       window.clearTimeout(this.pollTimer);
@@ -300,7 +292,7 @@ export class SweepsView implements View {
       void this.loadRecent();
       void this.verifyChain();
     } catch (err) {
-      this.ctx.toast(i18n.t('sweeps.cancelFailed', { msg: (err as Error).message }), 'error');
+      this.ctx.toast(i18n.t('sweeps.cancelFailed', { msg: errorText(this.ctx, err) }), 'error');
     }
   }
 }

@@ -36,7 +36,7 @@ describe('barriers', () => {
     expect([alarm.severity, alarm.siteId]).toStrictEqual(['major', 'sch-01']);
     expect(gw.gw.health.get('sch-01-bar-1')?.reasons.map((r) => r.code)).toStrictEqual(['barrier-down-in-window']);
     // The duty officer raises it remotely; the adapter verifies the position.
-    const res = await fetch(`${gw.baseUrl}/api/devices/sch-01-bar-1/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"command":"raise","by":"值班员"}' });
+    const res = await gw.api(`/api/devices/sch-01-bar-1/command`, { method: 'POST', body: '{"command":"raise"}', as: 'tech' });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { position: string }).position).toBe('raised');
     await eventually(() => (gw.gw.alarms.get(alarm.id)?.state === 'resolved' ? true : undefined));

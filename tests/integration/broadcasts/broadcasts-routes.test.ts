@@ -31,14 +31,14 @@ describe('/api/broadcasts', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/broadcasts',
-      payload: { text: '{school}门卫室请立即关闭校门，收到请回复1', groups: ['guard-posts', 'school-contacts'], siteId: 'sch-02', recipients: [{ name: '片区民警', phone: '13905719999' }], channels: ['sms'], by: '值班员李' },
+      payload: { text: '{school}门卫室请立即关闭校门，收到请回复1', groups: ['guard-posts', 'school-contacts'], siteId: 'sch-02', recipients: [{ name: '片区民警', phone: '13905719999' }], channels: ['sms'] },
       remoteAddress: '10.1.2.3',
     });
     expect(res.statusCode).toBe(201);
     const created = res.json();
     expect(created).toMatchObject({
       text: '城东区第二中学门卫室请立即关闭校门，收到请回复1',
-      createdBy: '值班员李',
+      createdBy: 'anonymous',
       drill: false,
       siteId: 'sch-02',
       state: 'open',
@@ -66,7 +66,7 @@ describe('/api/broadcasts', () => {
 
     expect(h.store.auditEntries().map((e) => ({ actor: e.actor, action: e.action, target: e.target, ip: e.ip, detail: e.detail }))).toStrictEqual([
       {
-        actor: '值班员李',
+        actor: 'anonymous',
         action: 'broadcast.send',
         target: created.id,
         ip: '10.1.2.3',

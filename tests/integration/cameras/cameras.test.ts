@@ -28,7 +28,7 @@ describe('cameras in the district', () => {
   });
 
   const view = async (): Promise<Record<string, string[]>> => {
-    const res = await fetch(`${t.baseUrl}/api/devices?site=sch-01&kind=camera`);
+    const res = await t.api(`/api/devices?site=sch-01&kind=camera`);
     const list = (await res.json()) as { id: string; health: Health }[];
     return Object.fromEntries(list.map((d) => [d.id, d.health.status === 'ok' ? ['ok'] : d.health.reasons.map((r) => r.code)]));
   };

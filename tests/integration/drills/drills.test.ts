@@ -20,7 +20,7 @@ describe('drills', () => {
   });
 
   it('marks alarms at the drilling school as drill, sends them to 110 only as test reports, and reports the drill', async () => {
-    const start = await fetch(`${t.baseUrl}/api/drills`, { method: 'POST', headers: json, body: JSON.stringify({ siteId: 'sch-12', durationSeconds: 600, by: '校长王芳' }) });
+    const start = await t.api(`/api/drills`, { method: 'POST', headers: json, body: JSON.stringify({ siteId: 'sch-12', durationSeconds: 600 }), as: 'sch-12' });
     expect(start.status).toBe(201);
     const drill = (await start.json()) as Drill;
 
@@ -39,28 +39,28 @@ describe('drills', () => {
     expect(t.centre.primary.messages({ account: '1012' }).filter((m) => m.data.includes('PA'))).toStrictEqual([]);
 
     // The board acknowledges it; the broadcast carries the drill prefix.
-    await fetch(`${t.baseUrl}/api/alarms/${drillAlarm.id}/ack`, { method: 'POST', headers: json, body: '{"by":"值班员张伟"}' });
+    await t.api(`/api/alarms/${drillAlarm.id}/ack`, { method: 'POST', headers: json, body: '{}', as: 'duty' });
     const withForward = await eventually(() => {
       const a = t.gw.alarms.get(drillAlarm.id);
       return a?.timeline.some((e) => e.action === 'forward-acked') && a.timeline.some((e) => e.action === 'broadcast') ? a : undefined;
     });
     const broadcastId = String(withForward.timeline.find((e) => e.action === 'broadcast')?.data?.broadcastId);
-    const broadcast = (await (await fetch(`${t.baseUrl}/api/broadcasts/${broadcastId}`)).json()) as { drill: boolean; text: string };
+    const broadcast = (await (await t.api(`/api/broadcasts/${broadcastId}`)).json()) as { drill: boolean; text: string };
     expect([broadcast.drill, broadcast.text.startsWith('【演练】')]).toStrictEqual([true, true]);
 
-    const end = await fetch(`${t.baseUrl}/api/drills/${drill.id}/end`, { method: 'POST', headers: json, body: '{"by":"校长王芳"}' });
+    const end = await t.api(`/api/drills/${drill.id}/end`, { method: 'POST', headers: json, body: '{}', as: 'sch-12' });
     const report = (await end.json()) as Drill;
     expect(report.state).toBe('ended');
     expect(report.report?.alarms.map((a) => [a.alarmId, a.type, a.acknowledgedBy, typeof a.to110AckMs, typeof a.toAcknowledgeMs, a.broadcasts.length])).toStrictEqual([
-      [drillAlarm.id, 'panic', '值班员张伟', 'number', 'number', 1],
+      [drillAlarm.id, 'panic', '值班民警 王建国', 'number', 'number', 1],
     ]);
     // After the drill, a press at that school is real again.
-    await fetch(`${t.baseUrl}/api/alarms/${drillAlarm.id}/resolve`, { method: 'POST', headers: json, body: '{}' });
+    await t.api(`/api/alarms/${drillAlarm.id}/resolve`, { method: 'POST', headers: json, body: '{}' });
     await drilled.publishAsync('campus/v1/sch-12/sch-12-btn-1/event', JSON.stringify({ type: 'press' }), { qos: 1 });
     expect(t.gw.alarms.openAlarms().find((a) => a.deviceId === 'sch-12-btn-1')?.drill).toBe(false);
     expect(t.gw.store.auditEntries().filter((e) => e.action.startsWith('drill.')).map((e) => [e.action, e.actor])).toStrictEqual([
-      ['drill.start', '校长王芳'],
-      ['drill.end', '校长王芳'],
+      ['drill.start', 'sch-12'],
+      ['drill.end', 'sch-12'],
     ]);
     await drilled.endAsync();
     await real.endAsync();

@@ -6,8 +6,8 @@ import { connectAs, eventually, startGateway, type TestGateway } from '../../hel
 const BTN = 'sch-01-btn-1';
 const pressTopic = (site: string, dev: string) => `campus/v1/${site}/${dev}/event`;
 
-async function api<T>(t: TestGateway, path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${t.baseUrl}${path}`, init);
+async function api<T>(t: TestGateway, path: string, init?: RequestInit & { as?: string }): Promise<{ status: number; body: T }> {
+  const res = await t.api(path, init);
   return { status: res.status, body: (await res.json()) as T };
 }
 
@@ -23,7 +23,7 @@ describe('button press to alarm board', () => {
   });
 
   it('commits the alarm before PUBACK, shows it on /api/alarms and pushes it on /api/live', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${t.httpPort}/api/live`);
+    const ws = new WebSocket(`ws://127.0.0.1:${t.httpPort}/api/live`, { headers: { authorization: `Bearer ${await t.login('duty')}` } });
     const messages: { type: string; alarm?: Alarm; change?: string }[] = [];
     const gotLivePanic = new Promise<Alarm>((resolve) => {
       ws.on('message', (raw) => {
@@ -101,23 +101,23 @@ describe('button press to alarm board', () => {
     expect(alarm).toBeDefined();
     const id = alarm?.id ?? '';
 
-    const ack = await api<Alarm>(t, `/api/alarms/${id}/ack`, post({ by: '值班员张伟', note: '已电话联系门卫' }));
+    const ack = await api<Alarm>(t, `/api/alarms/${id}/ack`, { ...post({ note: '已电话联系门卫' }), as: 'duty' });
     expect(ack.status).toBe(200);
     expect(ack.body.state).toBe('acknowledged');
-    const res = await api<Alarm>(t, `/api/alarms/${id}/resolve`, post({ by: '值班员张伟', note: '误报，学生误触' }));
+    const res = await api<Alarm>(t, `/api/alarms/${id}/resolve`, { ...post({ note: '误报，学生误触' }), as: 'duty' });
     expect(res.body.state).toBe('resolved');
     expect(res.body.timeline.filter((e) => !e.action.startsWith('forward-') && e.action !== 'broadcast').map((e) => [e.action, e.by, e.note ?? null])).toStrictEqual([
       ['raised', dev, null],
-      ['acknowledged', '值班员张伟', '已电话联系门卫'],
-      ['resolved', '值班员张伟', '误报，学生误触'],
+      ['acknowledged', '值班民警 王建国', '已电话联系门卫'],
+      ['resolved', '值班民警 王建国', '误报，学生误触'],
     ]);
     const again = await api<{ code: string }>(t, `/api/alarms/${id}/resolve`, post({}));
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('GW_ERR_ALARM_STATE');
     const audit = t.gw.store.auditEntries().filter((e) => e.target === id).map((e) => [e.action, e.actor]);
     expect(audit).toStrictEqual([
-      ['alarm.acknowledge', '值班员张伟'],
-      ['alarm.resolve', '值班员张伟'],
+      ['alarm.acknowledge', 'duty'],
+      ['alarm.resolve', 'duty'],
     ]);
     expect(t.gw.store.verifyAudit()).toBeUndefined();
   });

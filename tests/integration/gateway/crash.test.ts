@@ -54,14 +54,14 @@ describe('crash safety (kill -9)', () => {
     await centre.setMode('normal');
     const second = await spawnGateway(env);
     procs.push(second);
-    const res = await fetch(`${second.baseUrl}/api/alarms?state=active&site=sch-30`);
+    const res = await second.api(`/api/alarms?state=active&site=sch-30`);
     const alarms = (await res.json()) as Alarm[];
     expect(alarms.map((a) => [a.type, a.deviceId, a.state, a.repeats])).toStrictEqual([['panic', 'sch-30-btn-1', 'active', 0]]);
 
     // The outbox survived: the centre gets the panic from school 30's account, once.
     await centre.waitForMessage((m) => m.account === '1030' && m.data.includes('PA'), 15_000);
     await eventually(async () => {
-      const r = await fetch(`${second.baseUrl}/api/alarms/${alarms[0]?.id}`);
+      const r = await second.api(`/api/alarms/${alarms[0]?.id}`);
       return ((await r.json()) as Alarm).timeline.some((e) => e.action === 'forward-acked') ? true : undefined;
     });
     expect(centre.messages({ account: '1030' }).filter((m) => m.data.includes('PA')).map((m) => [m.token, m.data])).toStrictEqual([['SIA-DCS', '#1030|NPA1']]);

@@ -19,7 +19,7 @@ describe('device health over real MQTT', () => {
     return sim;
   };
   const deviceHealth = async (id: string) => {
-    const res = await fetch(`${t.baseUrl}/api/devices/${id}`);
+    const res = await t.api(`/api/devices/${id}`);
     return ((await res.json()) as DeviceView).health;
   };
 
@@ -46,7 +46,7 @@ describe('device health over real MQTT', () => {
     });
     expect(dead.reasons.map((r) => r.code)).toStrictEqual(['no-heartbeat']);
     // The district view lists it under its reason.
-    const res = await fetch(`${t.baseUrl}/api/devices?status=offline&reason=no-heartbeat&site=sch-20`);
+    const res = await t.api(`/api/devices?status=offline&reason=no-heartbeat&site=sch-20`);
     expect(((await res.json()) as DeviceView[]).map((d) => d.id)).toStrictEqual(['sch-20-btn-1']);
   });
 

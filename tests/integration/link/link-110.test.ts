@@ -9,7 +9,7 @@ import { connectAs, eventually, startGateway, type TestGateway } from '../../hel
 const press = (site: string, dev: string, seq?: number) => [`campus/v1/${site}/${dev}/event`, JSON.stringify({ type: 'press', ...(seq ? { seq } : {}) })] as const;
 
 async function getJson<T>(t: TestGateway, path: string): Promise<T> {
-  return (await (await fetch(`${t.baseUrl}${path}`)).json()) as T;
+  return (await (await t.api(`${path}`)).json()) as T;
 }
 
 const forwardActions = (a: Alarm) => a.timeline.filter((e) => e.action.startsWith('forward-')).map((e) => [e.action, e.data?.receiver ?? null]);
@@ -146,7 +146,7 @@ describe('110 link', () => {
 
     // A self-test asked over the API travels the same way.
     const before = t.centre.primary.messages({ account: '1011' }).length;
-    const res = await fetch(`${t.baseUrl}/api/devices/sch-11-btn-1/self-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"by":"技术员李强"}' });
+    const res = await t.api(`/api/devices/sch-11-btn-1/self-test`, { method: 'POST', body: '{}', as: 'tech' });
     expect(res.status).toBe(202);
     await eventually(() => (t?.centre.primary.messages({ account: '1011' }).length ?? 0) > before || undefined);
   });

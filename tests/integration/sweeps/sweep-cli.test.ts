@@ -56,6 +56,17 @@ describe('npm run sweep (CLI)', () => {
     expect(x.out()).toContain('设备 Devices: 2/2 checked, 2 ok, 0 failing');
   });
 
+  it("logs in to the gateway itself as the operator from $GATEWAY_USER / $GATEWAY_PASSWORD, and exits 2 without a login", async () => {
+    const anonymous = io();
+    expect(await runSweepCli(['--device', 'sch-04-btn-1', '--url', t.baseUrl], anonymous)).toBe(EXIT_ERROR);
+    expect(anonymous.err()).toMatch(/starting the sweep failed \(HTTP 401\) GW_ERR_UNAUTHENTICATED/);
+    const tech = { ...io(), env: { GATEWAY_USER: 'tech', GATEWAY_PASSWORD: 'demo-pass-tech' } };
+    const code = await runSweepCli(['--device', 'sch-04-btn-1', '--url', t.baseUrl], tech);
+    // Logged in, the sweep runs; the button is not connected in this test, so it is reported faulty.
+    expect([code, tech.err()]).toStrictEqual([EXIT_FAULTS, expect.stringMatching(/^sweep sw-\S+: 1 devices\n/)]);
+    expect(t.gw.store.auditEntries({ action: 'sweep.start' }).at(-1)?.actor).toBe('tech');
+  });
+
   it('exits 1 when faults are found, writes the CSV report (with BOM) to --out and the table to stdout', async () => {
     const x = io();
     const out = join(dir, 'r.csv');

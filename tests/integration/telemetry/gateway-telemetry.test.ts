@@ -13,7 +13,7 @@ import { startInfluxd, type InfluxdHandle } from '../../helpers/influxd.js';
 const run = promisify(execFile);
 
 async function json<T>(t: TestGateway, path: string): Promise<T> {
-  const res = await fetch(`${t.baseUrl}${path}`);
+  const res = await t.api(`${path}`);
   return (await res.json()) as T;
 }
 
@@ -45,7 +45,7 @@ describe.each(['influx', 'embedded'] as const)('gateway telemetry (%s store)', (
       return r.points.some((p) => p.value === 12) ? r : undefined;
     });
     expect(res.points.filter((p) => p.value !== null).every((p) => p.value === 12)).toBe(true);
-    const bad = await fetch(`${t.baseUrl}/api/devices/sch-02-btn-1/telemetry?field=battery&every=forever`);
+    const bad = await t.api(`/api/devices/sch-02-btn-1/telemetry?field=battery&every=forever`);
     expect(bad.status).toBe(400);
   });
 

@@ -53,3 +53,31 @@ describe('Acl', () => {
     expect(acl.canPublish(integrator, 'clients/ops-1/secret')).toBe(false);
   });
 });
+
+describe('Acl for devices', () => {
+  it('never widens a device beyond its own topics, while deny rules still narrow it', () => {
+    const acl = new Acl(
+      [
+        { topic: 'clients/%c/#', access: 'readwrite' },
+        { topic: '#', access: 'read' },
+        { user: 'b1', topic: 'campus/v1/s1/b2/event', access: 'write' },
+        { user: 'b1', topic: 'campus/v1/s1/b1/telemetry', access: 'deny' },
+      ],
+      registry,
+    );
+    expect(acl.canPublish(device, 'clients/b1/x')).toBe(false);
+    expect(acl.canSubscribe(device, 'clients/b1/x')).toBe(false);
+    expect(acl.canSubscribe(device, '#')).toBe(false);
+    expect(acl.canSubscribe(device, 'campus/v1/alarms/#')).toBe(false);
+    expect(acl.canSubscribe(device, 'campus/v1/s1/b1/#')).toBe(false);
+    expect(acl.canSubscribe(device, 'campus/v1/s1/b1/event')).toBe(false);
+    expect(acl.canPublish(device, 'campus/v1/s1/b2/event')).toBe(false);
+    expect(acl.canPublish(device, 'campus/v1/s1/b1/telemetry')).toBe(false);
+    expect(acl.canPublish(device, 'campus/v1/s1/b1/event')).toBe(true);
+    expect(acl.canSubscribe(device, 'campus/v1/s1/b1/cmd')).toBe(true);
+    // A device id the registry no longer knows gets nothing.
+    expect(acl.canPublish({ username: 'gone', clientId: 'gone', kind: 'device' }, 'campus/v1/s1/gone/event')).toBe(false);
+    // Users still get pattern grants.
+    expect(acl.canSubscribe(integrator, 'clients/ops-1/x')).toBe(true);
+  });
+});

@@ -67,7 +67,7 @@ describe('configuration', () => {
 
   it('refuses a bad environment value with its path, duplicate ids and unknown keys', () => {
     expect(configError(() => loadConfig({ env: { HTTP_PORT: 'eighty' } })).details).toEqual([expect.stringMatching(/^\/http\/port: /)]);
-    const dup = layer('sites:\n  - id: s1\n    name: 一中\n    district: d\n    devices:\n      - {id: b1, kind: alarm-button, name: 按钮, secret: secret-123}\n      - {id: b1, kind: alarm-button, name: 按钮2, secret: secret-123}\n');
+    const dup = layer('auth:\n  users: []\nsites:\n  - id: s1\n    name: 一中\n    district: d\n    devices:\n      - {id: b1, kind: alarm-button, name: 按钮, secret: secret-123}\n      - {id: b1, kind: alarm-button, name: 按钮2, secret: secret-123}\n');
     expect(configError(() => loadConfig({ env: { GATEWAY_CONFIG: dup } })).details).toStrictEqual([
       "/sites/0/devices/1/id: duplicate device id 'b1' (first at /sites/0/devices/0)",
     ]);
@@ -84,12 +84,19 @@ describe('configuration', () => {
   it("lets a site file replace the district and drop the demo's adapters with null", async () => {
     const file = layer(
       'sites:\n  - id: xh-01\n    name: 西湖小学\n    district: xihu\n    devices:\n      - {id: xh-01-btn-1, kind: alarm-button, name: 按钮, secret: secret-123456}\n' +
-        'adapters:\n  alarm-centre-dc09: null\n  sms-smpp: null\n  radio: null\n  panel-dc09: null\n  barrier-modbus: null\n  camera-onvif: null\n',
+        'auth:\n  users: []\nadapters:\n  alarm-centre-dc09: null\n  sms-smpp: null\n  radio: null\n  panel-dc09: null\n  barrier-modbus: null\n  camera-onvif: null\n',
     );
     const { sites, devices, config } = loadConfig({ env: { GATEWAY_CONFIG: file } });
     expect(sites.map((s) => s.id)).toStrictEqual(['xh-01']);
     expect(devices.map((d) => [d.id, d.adapter])).toStrictEqual([['xh-01-btn-1', 'mqtt-native']]);
     expect(Object.entries(config.adapters).filter(([, v]) => v !== null)).toStrictEqual([]);
+  });
+
+  it('tells a site file that replaces the district to bring its own operator accounts', () => {
+    const file = layer('sites:\n  - id: xh-01\n    name: 西湖小学\n    district: xihu\n');
+    expect(configError(() => loadConfig({ env: { GATEWAY_CONFIG: file } })).details).toStrictEqual([
+      '/auth/users: 33 school accounts name schools that are not in sites (sch-01, sch-02, sch-03, …): a file that replaces sites must also set auth.users (the demo accounts are for the simulated district only)',
+    ]);
   });
 
   it('refuses a missing configuration file with GW_ERR_CONFIG_READ', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame, wrapBody, DC09_TOKENS, type Dc09Frame } from '../../../../adapters/alarm-centre-dc09/dc09-frame.js';
+import { crc16Hex } from '../../../../adapters/alarm-centre-dc09/crc16.js';
 import { Dc09Error } from '../../../../adapters/alarm-centre-dc09/dc09-errors.js';
 import { FIXTURES, frameOf } from './fixtures.js';
 
@@ -75,6 +76,12 @@ describe('decodeFrame on fixtures', () => {
     const r = decodeFrame(frameOf(FIXTURES.pysiaBadLength));
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toBe('length');
+  });
+
+  it('refuses a body longer than the 0LLL length field can state (5.5.1.3), whatever its CRC', () => {
+    const body = `"SIA-DCS"0001L0#1234[#1234|N${'PA1/'.repeat(1100)}]`;
+    const raw = Buffer.from(`\n${crc16Hex(body)}${body.length.toString(16).toUpperCase().padStart(4, '0')}${body}\r`, 'latin1');
+    expect(decodeFrame(raw)).toStrictEqual({ ok: false, error: 'length', detail: `body of ${body.length} bytes is longer than 0x0FFF` });
   });
 
   it('reports a CRC mismatch before anything else', () => {

@@ -16,13 +16,31 @@ describe('splitFrames', () => {
 
   it('ignores CR LF, spaces and the trailing NUL some panels send (ioBroker.sia #11)', () => {
     const r = splitFrames(Buffer.concat([Buffer.from('\r\n'), a, Buffer.from([0]), Buffer.from(' \r\n'), b, Buffer.from([0])]));
-    expect(r).toStrictEqual({ frames: [a, b], junk: [], rest: Buffer.alloc(0) });
+    expect(r).toStrictEqual({
+      frames: [a, b],
+      junk: [],
+      items: [
+        { kind: 'frame', bytes: a },
+        { kind: 'frame', bytes: b },
+      ],
+      rest: Buffer.alloc(0),
+    });
   });
 
   it('reports junk before a frame and junk terminated by CR', () => {
     const r = splitFrames(Buffer.concat([Buffer.from('GET / HTTP/1.1\r'), Buffer.from('xx'), a]));
     expect(r.junk.map((j) => j.toString())).toStrictEqual(['GET / HTTP/1.1\r', 'xx']);
     expect(r.frames).toStrictEqual([a]);
+  });
+
+  it('keeps frames and junk in stream order, so replies go out in the order the bytes came', () => {
+    const r = splitFrames(Buffer.concat([a, Buffer.from('xx\r'), b, Buffer.from('yy')]), 4096);
+    expect(r.items.map((i) => [i.kind, i.bytes.toString('latin1')])).toStrictEqual([
+      ['frame', a.toString('latin1')],
+      ['junk', 'xx\r'],
+      ['frame', b.toString('latin1')],
+    ]);
+    expect(r.rest.toString()).toBe('yy');
   });
 
   it('turns an over-long unterminated run into junk', () => {

@@ -22,6 +22,14 @@ describe('timestamps (SIA DC-09-2013 5.5.1.8)', () => {
       expect(parseDc09Timestamp(bad)).toBeUndefined();
     }
     expect(parseDc09Timestamp('00:00:00,02-29-2028')).toBe(Date.UTC(2028, 1, 29));
+    expect(parseDc09Timestamp('00:00:00,02-29-2027')).toBeUndefined();
+  });
+
+  it('takes the four-digit year as written (Date.UTC alone would read 0070 as 1970)', () => {
+    const y70 = new Date(0);
+    y70.setUTCFullYear(70, 0, 1);
+    expect(parseDc09Timestamp('00:00:00,01-01-0070')).toBe(y70.getTime());
+    expect(parseDc09Timestamp('12:34:56,12-31-9999')).toBe(Date.UTC(9999, 11, 31, 12, 34, 56));
   });
 });
 

@@ -31,4 +31,15 @@ describe('mqtt-native codec', () => {
     expect(dec('alarm-button', 'status', 'maybe')).toMatchObject({ ok: false, reason: 'bad-status' });
     expect(decodePayload('b1', 'alarm-button', 'event', Buffer.alloc(2000, 32), { maxBytes: 1024 })).toMatchObject({ ok: false, reason: 'too-large' });
   });
+
+  it('refuses deep nesting before parsing it, and device times the telemetry stores cannot keep', () => {
+    const deep = '['.repeat(500) + ']'.repeat(500);
+    for (const leaf of ['event', 'telemetry', 'status'] as const) {
+      expect(dec('alarm-button', leaf, deep)).toStrictEqual({ ok: false, reason: 'too-deep', detail: 'JSON nested deeper than 16 levels' });
+    }
+    // Brackets inside strings are text, not nesting.
+    expect(dec('alarm-button', 'event', JSON.stringify({ type: 'press', detail: '['.repeat(200) }))).toMatchObject({ ok: true });
+    expect(dec('alarm-button', 'event', '{"type":"press","at":9223372036854}')).toMatchObject({ ok: true, event: { at: 9_223_372_036_854 } });
+    expect(dec('alarm-button', 'event', '{"type":"press","at":9223372036855}')).toMatchObject({ ok: false, reason: 'schema', detail: expect.stringMatching(/^\/at: /) });
+  });
 });

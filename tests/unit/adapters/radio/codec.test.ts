@@ -86,5 +86,14 @@ describe('radio codec: heartbeat and status', () => {
     expect(decodeStatus(buf('{"status":"offline"}'))).toStrictEqual({ ok: true, value: 'offline' });
     expect(decodeStatus(buf('sleeping'))).toStrictEqual({ ok: false, reason: 'bad-status', detail: 'status must be online or offline' });
     expect(decodeStatus(buf('{oops'))).toMatchObject({ ok: false, reason: 'not-json' });
+    // A discriminant naming an Object.prototype member is refused, not looked up there (found by tests/fuzz).
+    for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(decodeEvent(buf(`{"type":"${type}","id":"x"}`))).toMatchObject({ ok: false, reason: 'schema', detail: expect.stringMatching(/^\/type: expected one of /u) as unknown });
+      expect(decodeCommand(buf(`{"op":"${type}","id":"x"}`))).toMatchObject({ ok: false, reason: 'schema', detail: '/op: expected one of tx, ping' });
+    }
+    // Bounded like every other leaf: a megabyte "status" is refused before it is read.
+    expect(decodeStatus(Buffer.alloc(1 << 20, 0x20))).toStrictEqual({ ok: false, reason: 'too-large', detail: '1048576 bytes > 16384' });
+    expect(decodeStatus(buf(`{"status":${'['.repeat(40)}`))).toStrictEqual({ ok: false, reason: 'too-deep', detail: 'JSON nested deeper than 16 levels' });
+    expect(decodeEvent(buf('{"type":"pong","id":"p","at":9223372036855}'))).toMatchObject({ ok: false, reason: 'schema', detail: expect.stringMatching(/^\/at: /u) as unknown });
   });
 });
