@@ -211,7 +211,7 @@ export function flatten(config: GatewayConfig): { sites: Site[]; devices: Device
         adapter: d.adapter ?? 'mqtt-native',
         name: d.name,
         // The `$7$` hash (plaintext never reaches the registry): the broker verifies against it.
-        secret: d.secretHash,
+        secretHash: d.secretHash,
         heartbeatTimeout: d.heartbeatTimeout,
         options: d.options ?? {},
       });

@@ -33,9 +33,14 @@ interface Running {
   pings: Map<string, { radioId: string; resolve: (at: number | undefined) => void }>;
 }
 
+/** Units answering one broadcast's roll-call (a district's radios, with a wide margin). */
+const MAX_ROLLCALL_UNITS = 5000;
+
 export class RadioAdapterImpl implements RadioAdapter {
   private run?: Running;
   private readonly rollCalls: BoundedMap<string, Map<string, RollCallAck>>;
+  /** Which radio gateways each broadcast ref was sent through: only those may answer its roll-call. */
+  private readonly sent: BoundedMap<string, Set<string>>;
   private readonly results: BoundedMap<string, TalkgroupOutcome[]>;
   private readonly calls: BoundedMap<string, true>;
   private readonly rollCallListeners: Listeners<RollCallAck>;
@@ -46,6 +51,7 @@ export class RadioAdapterImpl implements RadioAdapter {
     private readonly ctx: AdapterContext,
   ) {
     this.rollCalls = new BoundedMap(cfg.retainRefs);
+    this.sent = new BoundedMap(cfg.retainRefs);
     this.results = new BoundedMap(cfg.retainRefs);
     this.calls = new BoundedMap(cfg.retainRefs);
     this.rollCallListeners = new Listeners('radio.onRollCall', ctx.log);
@@ -138,6 +144,7 @@ export class RadioAdapterImpl implements RadioAdapter {
     // Cut on code points, then make sure the UTF-16 length (what the schema counts) fits too.
     let body = chars.slice(0, MAX_TEXT).join('');
     while (body.length > MAX_TEXT) body = Array.from(body).slice(0, -1).join('');
+    this.sent.set(ref, new Set([...(this.sent.get(ref) ?? []), radioId]));
     return run.transmitter.run(
       {
         radioId,
@@ -312,8 +319,18 @@ export class RadioAdapterImpl implements RadioAdapter {
         return;
       }
       case 'rollcall-ack': {
+        // Answers only count for a broadcast this gateway sent through that radio gateway, and
+        // at most MAX_ROLLCALL_UNITS per broadcast: a box cannot invent roll-calls or grow memory.
+        if (!this.sent.get(e.id)?.has(device.id)) {
+          this.ctx.reject('rollcall-unknown-ref', `rollcall-ack for '${e.id}', never sent through ${device.id}`, device.id);
+          return;
+        }
         const units = this.rollCalls.get(e.id) ?? new Map<string, RollCallAck>();
         if (units.has(e.unit)) return; // the unit pressed twice, or QoS 1 redelivery
+        if (units.size >= MAX_ROLLCALL_UNITS) {
+          this.ctx.reject('rollcall-too-many', `rollcall-ack for '${e.id}': more than ${MAX_ROLLCALL_UNITS} units`, device.id);
+          return;
+        }
         const ack: RollCallAck = { radioId: device.id, ref: e.id, unit: e.unit, ...(e.talkgroup ? { talkgroup: e.talkgroup } : {}), at: e.at ?? now };
         units.set(e.unit, ack);
         this.rollCalls.set(e.id, units);

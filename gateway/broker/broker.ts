@@ -230,6 +230,8 @@ export class Broker {
       try {
         await handler(topic, buf);
       } catch (err) {
+        // A handler bug must not lose the message silently: counted, and visible on /api/health.
+        this.deps.counters.inc('rejects.handler-failed');
         this.deps.log.error({ err, topic }, 'mqtt handler failed');
       }
     }
@@ -301,10 +303,9 @@ export class Broker {
     }
     const pw = password ?? Buffer.alloc(0);
     const bad = { refuse: 4, why: 'bad-credentials' } as const;
-    // Device.secret holds the `$7$` hash: gateway/config.ts never lets plaintext reach the registry.
     const device = registry.get(username);
-    if (device?.secret !== undefined) {
-      return (await this.verifier.verify(username, pw, device.secret)) ? { principal: { username, clientId, kind: 'device' }, via: 'password' } : bad;
+    if (device?.secretHash !== undefined) {
+      return (await this.verifier.verify(username, pw, device.secretHash)) ? { principal: { username, clientId, kind: 'device' }, via: 'password' } : bad;
     }
     const user = config.mqtt.users.find((u) => u.username === username);
     if (user?.passwordHash !== undefined && (await this.verifier.verify(username, pw, user.passwordHash))) {

@@ -2,6 +2,7 @@
  * The core pipeline: every DeviceEvent goes to the telemetry store (batched, never awaited),
  * the health tracker, and the alarm rules, in that order.
  */
+import { fieldKeyProblem } from '../store/telemetry-points.js';
 import { randomUUID } from 'node:crypto';
 import type { DeviceEventInput, DeviceRegistry } from '../../adapters/types.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
@@ -49,7 +50,8 @@ export class Pipeline {
       deviceId: device.id,
       siteId: device.siteId,
       type: input.type,
-      at: input.at ?? receivedAt,
+      // A device clock at 0 (or before) means it has no time: use the arrival time.
+      at: input.at !== undefined && input.at > 0 ? input.at : receivedAt,
       receivedAt,
       ...(input.seq !== undefined ? { seq: input.seq } : {}),
       data: input.data ?? {},
@@ -67,7 +69,7 @@ export class Pipeline {
       {
         measurement: event.type === 'telemetry' ? 'telemetry' : 'event',
         tags: { site: device.siteId, device: device.id, kind: device.kind },
-        fields: event.type === 'telemetry' ? numericOrText(event.data) : { type: event.type, ...numericOrText(event.data) },
+        fields: event.type === 'telemetry' ? this.storable(event.data) : { ...this.storable(event.data), type: event.type },
         at: pointAt,
       },
     ]);
@@ -75,6 +77,25 @@ export class Pipeline {
     this.rules.onEvent(event);
     this.bus.emit('device.event', event);
     return event;
+  }
+
+  /**
+   * Field names as stored: dots of flattened payloads become underscores (sim.status →
+   * sim_status). Keys no store can keep (empty, 'time', control characters, quotes, overlong)
+   * and non-finite numbers are dropped one by one and counted, so one odd extra key in a device's
+   * payload never costs the whole reading.
+   */
+  private storable(data: Record<string, Scalar>): Record<string, Scalar> {
+    const out: Record<string, Scalar> = {};
+    for (const [k, v] of Object.entries(data)) {
+      const key = k.replaceAll('.', '_');
+      if ((typeof v === 'number' && !Number.isFinite(v)) || fieldKeyProblem(key) !== undefined) {
+        this.counters.inc('telemetry.fields-dropped');
+        continue;
+      }
+      out[key] = v;
+    }
+    return out;
   }
 
   private isDuplicate(deviceId: string, seq: number): boolean {
@@ -88,9 +109,4 @@ export class Pipeline {
   }
 }
 
-/** Field names as stored: dots of flattened payloads become underscores (sim.status → sim_status). */
-function numericOrText(data: Record<string, Scalar>): Record<string, Scalar> {
-  const out: Record<string, Scalar> = {};
-  for (const [k, v] of Object.entries(data)) if (typeof v !== 'number' || Number.isFinite(v)) out[k.replaceAll('.', '_')] = v;
-  return out;
-}
+

@@ -40,8 +40,8 @@ export interface Device {
   /** Adapter type that owns this device, e.g. 'mqtt-native'. */
   adapter: string;
   name: string;
-  /** Device secret for MQTT authentication (never logged). */
-  secret?: string;
+  /** The device's MQTT secret as a mosquitto `$7$` PBKDF2 hash (plaintext never reaches the registry). */
+  secretHash?: string;
   /** Seconds without a heartbeat before `no-heartbeat`; overrides the kind's default. */
   heartbeatTimeout?: number;
   options: Record<string, unknown>;

@@ -41,6 +41,11 @@ function nameProblem(what: string, s: unknown): string | undefined {
   return undefined;
 }
 
+/** Why a field key cannot be stored (both stores), or undefined. */
+export function fieldKeyProblem(k: string): string | undefined {
+  return nameProblem('field key', k) ?? (k.includes('"') ? `field key ${k} contains '"'` : undefined);
+}
+
 /** Returns the stored form of a point, or the reason it is refused. */
 export function checkPoint(p: TelemetryPoint): StoredPoint | string {
   if (typeof p !== 'object' || p === null) return 'point is not an object';

@@ -43,9 +43,9 @@ describe('device secrets and MQTT user passwords', () => {
     expect(mqttDevices.length).toBeGreaterThan(150);
     for (const d of mqttDevices) expect(d.secretHash).toBe(demoSecretHash(d.id));
     const btn = devices.find((d) => d.id === 'sch-01-btn-1');
-    expect(btn?.secret).toBe(demoSecretHash('sch-01-btn-1'));
-    expect(await verifySecret(demoSecret('sch-01-btn-1'), btn?.secret ?? '')).toBe(true);
-    expect(await verifySecret(demoSecret('sch-01-btn-2'), btn?.secret ?? '')).toBe(false);
+    expect(btn?.secretHash).toBe(demoSecretHash('sch-01-btn-1'));
+    expect(await verifySecret(demoSecret('sch-01-btn-1'), btn?.secretHash ?? '')).toBe(true);
+    expect(await verifySecret(demoSecret('sch-01-btn-2'), btn?.secretHash ?? '')).toBe(false);
     const integrator = config.mqtt.users.find((u) => u.username === 'integrator');
     expect(integrator).toStrictEqual({ username: 'integrator', passwordHash: demoSecretHash('integrator'), role: 'integrator' });
   });
@@ -58,8 +58,8 @@ describe('device secrets and MQTT user passwords', () => {
     expect(Object.keys(d1 ?? {})).not.toContain('secret');
     expect(d1?.secretHash).toMatch(/^\$7\$101\$/);
     expect(d2?.secretHash).toBe(HASH);
-    expect(loaded.devices.map((d) => d.secret)).toStrictEqual([d1?.secretHash, HASH]);
-    expect(await verifySecret('plain-secret-1', loaded.devices[0]?.secret ?? '')).toBe(true);
+    expect(loaded.devices.map((d) => d.secretHash)).toStrictEqual([d1?.secretHash, HASH]);
+    expect(await verifySecret('plain-secret-1', loaded.devices[0]?.secretHash ?? '')).toBe(true);
     expect(JSON.stringify(loaded)).not.toContain('plain-secret-1');
     expect(JSON.stringify(loaded)).not.toContain('ops-password-1');
     expect(await verifySecret('ops-password-1', loaded.config.mqtt.users[0]?.passwordHash ?? '')).toBe(true);
@@ -92,7 +92,7 @@ describe('device secrets and MQTT user passwords', () => {
     ]);
     const loaded = load({ tls: { ...tls, caFile: '/x/ca.crt' } }, [button({})]);
     expect(loaded.config.mqtt.tls).toStrictEqual({ ...tls, caFile: '/x/ca.crt', requireClientCert: true });
-    expect(loaded.devices[0]?.secret).toBeUndefined();
+    expect(loaded.devices[0]?.secretHash).toBeUndefined();
   });
 
   it('defaults the per-device publish limit', () => {

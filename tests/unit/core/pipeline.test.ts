@@ -43,4 +43,15 @@ describe('Pipeline', () => {
     expect(counters.get('events.duplicate')).toBe(1);
     expect(() => p.ingest({ deviceId: 'nope', type: 'press' })).toThrow(expect.objectContaining({ code: 'GW_ERR_UNKNOWN_DEVICE' }));
   });
+
+  it('drops (and counts) only the fields no store can keep, keeping the reading; a device time of 0 means none', () => {
+    const { p, points, counters } = setup();
+    p.ingest({ deviceId: 'b1', type: 'press', at: 0, data: { time: 1, '': 2, 'a"b': 3, ['x'.repeat(300)]: 4, zone: 1, type: 'spoof' } });
+    p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 88, 'bad\u0001key': 1 } });
+    expect(points.map((x) => [x.measurement, x.at, x.fields])).toStrictEqual([
+      ['event', 1_000_000, { zone: 1, type: 'press' }],
+      ['telemetry', 1_000_000, { battery: 88 }],
+    ]);
+    expect(counters.get('telemetry.fields-dropped')).toBe(5);
+  });
 });

@@ -3,6 +3,7 @@ import { radioAdapter, resolveRadioConfig, type RollCallAck, type TxAckEvent } f
 import type { Outbound } from '../../../../adapters/types.js';
 import type { Alarm, Site } from '../../../../gateway/core/types.js';
 import { FAST, RADIO, RADIO_SITE, startRig, type Rig } from './harness.js';
+import { eventually } from '../../../helpers/gateway.js';
 
 function site(rig: Rig, id: string): Site {
   const s = rig.ctx.devices.site(id);
@@ -154,6 +155,13 @@ describe('radio adapter against the real broker and the simulated radio gateway'
       { radioId: RADIO, ref: 'bc-6', unit: 'patrol-09', talkgroup: 'tg-patrol-1', at: 0 },
     ]);
     expect([...seen.slice(0, 2).map((a) => a.unit).sort(), seen[2]?.unit, seen.length]).toStrictEqual(['patrol-07', 'patrol-09', 'guard-sch-01', 3]);
+  });
+
+  it('refuses (and counts) a roll-call answer for a broadcast it never sent through that radio gateway', async () => {
+    await rig.sim.rollCall('bc-never-sent', 'patrol-07', 'tg-patrol-1');
+    await eventually(() => rig.ctx.rejects.find((r) => r.reason === 'rollcall-unknown-ref'));
+    expect(rig.adapter.rollCall('bc-never-sent')).toStrictEqual([]);
+    expect(rig.ctx.rejects.filter((r) => r.reason === 'rollcall-unknown-ref').map((r) => r.deviceId)).toStrictEqual([RADIO]);
   });
 
   it('check() pings: pong latency as evidence; a silent gateway is unreachable at once', async () => {
