@@ -63,7 +63,11 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
 
   // Route options are read when asked for: a plugin's own onRoute hook may still amend them.
   const registered: RouteOptions[] = [];
-  app.addHook('onRoute', (r) => void registered.push(r));
+  app.addHook('onRoute', (r) => {
+    registered.push(r);
+    // An API route that takes no query parameters refuses unknown ones, like every schema here.
+    if (r.url.startsWith('/api/') && !r.schema?.querystring) r.schema = { ...r.schema, querystring: { type: 'object', additionalProperties: false } };
+  });
   app.decorate('routeTable', {
     getter: (): RouteEntry[] =>
       registered.flatMap((r) =>

@@ -55,6 +55,12 @@ describe('HTTP hardening', () => {
     expect((await t.api('/api/health', { as: null })).status).toBe(200);
   });
 
+  it('refuses unknown query parameters on routes that take none', async () => {
+    const res = await t.api('/api/sites?debug=1', { as: 'duty' });
+    expect([res.status, (await json<{ code: string }>(res)).code]).toStrictEqual([400, 'GW_ERR_BAD_REQUEST']);
+    expect((await t.api('/api/sites', { as: 'duty' })).status).toBe(200);
+  });
+
   it('refuses query numbers that overflow to infinity (ajv would coerce them past its range checks)', async () => {
     for (const v of ['1e999', '-1e999', 'Infinity']) {
       const res = await t.api(`/api/broadcasts?limit=${v}`, { as: 'duty' });
