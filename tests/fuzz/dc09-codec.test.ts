@@ -6,14 +6,14 @@
  * exactly what was encoded, so the properties cannot pass by refusing everything.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeFrame, type Dc09Frame } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
 import { splitFrames, type SplitItem } from '../../adapters/alarm-centre-dc09/dc09-framer.js';
 import { buildAck, buildDuh, buildNak, decideReply, type Dc09Decision, type Dc09RejectReason } from '../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
 import { formatDc09Timestamp } from '../../adapters/alarm-centre-dc09/dc09-time.js';
 import { parseReply } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
 import { aesKey, frameRecipe, frameSpec, materialize, noiseRecipe, type KeyFor, type Recipe } from './dc09-cases.js';
-import { fuzzParams, fuzzTimeout, watchProcess, type ProcessWatch } from './fuzz-support.js';
+import { fuzzParams, fuzzTimeout, expectNothingEscapes } from './fuzz-support.js';
 
 const REASONS: Dc09RejectReason[] = ['framing', 'crc', 'length', 'header', 'token', 'no-key', 'decrypt', 'body', 'junk', 'timestamp', 'encryption-required', 'unexpected-token', 'payload', 'handler-failed'];
 const fixedPad = (n: number) => Buffer.alloc(n, 'k');
@@ -50,15 +50,7 @@ function expectSane(d: Dc09Decision, keys: KeyFor): void {
 }
 
 describe('fuzz: SIA DC-09 codec', () => {
-  let watch: ProcessWatch;
-  beforeAll(() => {
-    watch = watchProcess();
-  });
-  afterAll(async () => {
-    await watch.settle();
-    watch.dispose();
-    expect(watch.escaped()).toStrictEqual([]);
-  });
+  expectNothingEscapes();
 
   it(
     'decideReply: valid frames round-trip to the encoded message and an ACK; broken ones get the reply DC-09 prescribes',

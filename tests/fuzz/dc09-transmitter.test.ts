@@ -14,7 +14,7 @@ import { buildAck, buildDuh } from '../../adapters/alarm-centre-dc09/dc09-receiv
 import { Dc09Transmitter, type IgnoredReplyReason } from '../../adapters/alarm-centre-dc09/dc09-transmitter.js';
 import { buildMessage, parseReply } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
 import { aesKey, frameRecipe, materialize, noiseRecipe, type Recipe } from './dc09-cases.js';
-import { fuzzParams, fuzzTimeout, watchProcess, type ProcessWatch } from './fuzz-support.js';
+import { fuzzParams, fuzzTimeout, expectNothingEscapes } from './fuzz-support.js';
 
 interface Run {
   key?: Buffer;
@@ -31,10 +31,9 @@ describe('fuzz: DC-09 replies from the alarm receiving centre', () => {
   /** What the fake centre sends before its ACK in the current run. */
   let run: Run = { garbage: Buffer.alloc(0) };
   const sockets = new Set<Socket>();
-  let watch: ProcessWatch;
+  expectNothingEscapes();
 
   beforeAll(async () => {
-    watch = watchProcess();
     server = createServer({ noDelay: true }, (s) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
@@ -59,9 +58,6 @@ describe('fuzz: DC-09 replies from the alarm receiving centre', () => {
     await tx.stop();
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await watch.settle();
-    watch.dispose();
-    expect(watch.escaped()).toStrictEqual([]);
   });
 
   it(

@@ -8,6 +8,7 @@
  * FUZZ_SEED=<seed> (and FUZZ_PATH=<path> for the exact case).
  */
 import type fc from 'fast-check';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Counters } from '../../gateway/core/counters.js';
 import { fakeContext, type FakeContext } from '../helpers/fake-context.js';
 
@@ -57,6 +58,23 @@ export function watchProcess(): ProcessWatch {
       process.off('uncaughtException', onException);
     },
   };
+}
+
+/**
+ * Watches the process for the enclosing describe block: after its tests (and after its own
+ * teardown, hooks run as a stack), nothing may have escaped as an unhandled rejection or exception.
+ */
+export function expectNothingEscapes(): void {
+  let watch: ProcessWatch | undefined;
+  beforeAll(() => {
+    watch = watchProcess();
+  });
+  afterAll(async () => {
+    if (!watch) return;
+    await watch.settle();
+    watch.dispose();
+    expect(watch.escaped()).toStrictEqual([]);
+  });
 }
 
 function describe(x: unknown): string {

@@ -16,7 +16,7 @@ import { radioAdapter, resolveRadioConfig } from '../../adapters/radio/index.js'
 import type { Adapter, DeviceEventInput } from '../../adapters/types.js';
 import { deviceTopic, type DeviceLeaf } from '../../gateway/broker/topics.js';
 import type { Device, Site } from '../../gateway/core/types.js';
-import { countingContext, fuzzParams, fuzzTimeout, total, watchProcess, type CountingContext, type ProcessWatch } from './fuzz-support.js';
+import { countingContext, fuzzParams, fuzzTimeout, total, expectNothingEscapes, type CountingContext } from './fuzz-support.js';
 import { assertNoPollution } from './hostile-json.js';
 import { MAX_BYTES, MQTT_NATIVE_KINDS, mqttNativeCases, type MqttNativeKind, type PayloadCase } from './mqtt-native-cases.js';
 import { radioCases, type RadioCase, type RadioWorld } from './radio-cases.js';
@@ -76,10 +76,9 @@ function expectReject(o: Outcome, reason: string, deviceId: string | undefined, 
 describe('fuzz: MQTT device payloads (mqtt-native and radio adapters on one bus)', () => {
   let ctx: CountingContext;
   let adapters: Adapter[];
-  let watch: ProcessWatch;
+  expectNothingEscapes();
 
   beforeAll(async () => {
-    watch = watchProcess();
     ctx = countingContext({ sites: SITES, devices: DEVICES });
     adapters = [
       mqttNativeAdapter.create({ maxPayloadBytes: MAX_BYTES }, ctx),
@@ -92,9 +91,6 @@ describe('fuzz: MQTT device payloads (mqtt-native and radio adapters on one bus)
 
   afterAll(async () => {
     for (const a of adapters) await a.stop();
-    await watch.settle();
-    watch.dispose();
-    expect(watch.escaped()).toStrictEqual([]);
   });
 
   /** Publishes one message on the fake bus and returns what it caused. */

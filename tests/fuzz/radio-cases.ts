@@ -115,6 +115,9 @@ function expectationOf(world: RadioWorld, e: Record<string, unknown>): RadioExpe
         ...(identity !== undefined ? { identity: `${e.type}|${identity}` } : {}),
       };
     }
+    case 'rollcall-ack':
+      // The fuzzed gateway never sent a broadcast: every answer names a broadcast it does not know.
+      return { kind: 'reject', reason: 'rollcall-unknown-ref', detailPrefix: 'rollcall-ack for ' };
     default:
       return { kind: 'none' };
   }

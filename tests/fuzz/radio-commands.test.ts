@@ -5,9 +5,9 @@
  * commands round-trip; a broken field is refused naming it; nothing throws.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCommand, encodeCommand, type RadioCommand } from '../../adapters/radio/codec.js';
-import { fuzzParams, fuzzTimeout, watchProcess, type ProcessWatch } from './fuzz-support.js';
+import { fuzzParams, fuzzTimeout, expectNothingEscapes } from './fuzz-support.js';
 import { awkwardFragment, deepPayload, jsonish, protoObject, randomBytes, withRawField } from './hostile-json.js';
 import { text } from './mqtt-native-cases.js';
 
@@ -41,15 +41,7 @@ const BAD: Record<string, string[]> = {
 };
 
 describe('fuzz: radio commands (gateway → radio dispatch gateway)', () => {
-  let watch: ProcessWatch;
-  beforeAll(() => {
-    watch = watchProcess();
-  });
-  afterAll(async () => {
-    await watch.settle();
-    watch.dispose();
-    expect(watch.escaped()).toStrictEqual([]);
-  });
+  expectNothingEscapes();
 
   it(
     'decodeCommand: valid commands round-trip, a broken field is refused by name, noise never throws',
