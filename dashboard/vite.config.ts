@@ -26,6 +26,7 @@ export default defineConfig({
     host: '127.0.0.1',
     proxy: {
       '/api/live': { target: gateway.replace(/^http/, 'ws'), ws: true },
+      '^/api/cameras/.*/live$': { target: gateway.replace(/^http/, 'ws'), ws: true },
       '/api': { target: gateway },
     },
   },

@@ -48,12 +48,15 @@ import { createLogger } from './logger.js';
 import { StateStore } from './store/state-store.js';
 import type { TelemetryStore } from './store/telemetry-store.js';
 import { createTelemetryStore } from './store/telemetry-factory.js';
+import type { SimulatorControlApi } from '../simulators/control-types.js';
 
 export interface BuildOptions {
   log?: Logger;
   clock?: Clock;
   /** Telemetry store; by default InfluxDB when configured, else the embedded store. */
   telemetry?: TelemetryStore;
+  /** The simulated district's control (main.ts --simulate, tests): serves /api/simulators. */
+  simulators?: SimulatorControlApi;
 }
 
 export interface Gateway {
@@ -323,6 +326,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
+    ...(opts.simulators ? { simulators: opts.simulators } : {}),
   });
 
   let closed = false;

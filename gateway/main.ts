@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { DistrictSimulator } from '../simulators/district.js';
 import { startFarEnds, type FarEnds } from '../simulators/far-ends.js';
+import { SimulatorControl } from '../simulators/control.js';
 import { build, type Gateway } from './app.js';
 import { loadConfig } from './config.js';
 import { isGatewayError } from './errors.js';
@@ -63,18 +64,35 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
-    const loaded = loadConfig({ env });
+    let loaded = loadConfig({ env });
     log = createLogger({ level: loaded.config.log.level, pretty: loaded.config.log.pretty || Boolean(process.stdout.isTTY) });
     // The simulated 110 centre must be listening before the gateway's link starts supervising it.
-    if (values.simulate) farEnds = await startFarEnds(loaded.config, log.child({ part: 'simulator' }));
-    gateway = await build(loaded, { log });
+    let control: SimulatorControl | undefined;
+    if (values.simulate) {
+      farEnds = await startFarEnds(loaded.config, log.child({ part: 'simulator' }));
+      // Far ends configured on port 0 took ephemeral ports: point the adapters at them.
+      if (farEnds.rebound) loaded = loadConfig({ env, overrides: farEnds.overrides });
+      // The tester's /api/simulators (only with --simulate); the district is attached once it runs.
+      control = new SimulatorControl({ devices: loaded.devices, farEnds });
+    }
+    gateway = await build(loaded, { log, ...(control ? { simulators: control } : {}) });
     const { httpPort, mqttPort } = await gateway.listen();
     log.info(
       { sources: loaded.sources, sites: loaded.sites.length, devices: loaded.devices.length, mqttPort, httpPort },
       `gateway listening: dashboard http://localhost:${httpPort}/  mqtt://localhost:${mqttPort}`,
     );
     if (values.simulate) {
-      sim = new DistrictSimulator({ url: `mqtt://127.0.0.1:${mqttPort}`, config: loaded.config, devices: loaded.devices, log: log.child({ part: 'simulator' }) });
+      // The gateway's own DC-09 panel receiver may sit on an ephemeral port (configured 0).
+      const panel = gateway.adapters.get('panel-dc09');
+      const panelPort = panel && 'port' in panel && typeof panel.port === 'number' ? panel.port : undefined;
+      sim = new DistrictSimulator({
+        url: `mqtt://127.0.0.1:${mqttPort}`,
+        config: loaded.config,
+        devices: loaded.devices,
+        log: log.child({ part: 'simulator' }),
+        ...(panelPort ? { panelPort } : {}),
+      });
+      control?.attach(sim);
       let last = 0;
       await sim.start((done, total) => {
         if (done === total || done - last >= 50) {

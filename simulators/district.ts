@@ -121,6 +121,19 @@ export class DistrictSimulator {
     return sim;
   }
 
+  /** Which simulator plays `id` in this district, if any. */
+  simulates(id: string): 'mqtt' | 'radio' | 'panel' | undefined {
+    if (this.sims.has(id)) return 'mqtt';
+    if (this.radios.has(id)) return 'radio';
+    if (this.panels.has(id)) return 'panel';
+    return undefined;
+  }
+
+  /** A hung device: connected, silent. */
+  freeze(id: string): void {
+    this.device(id).freeze();
+  }
+
   list(): { id: string; kind: string; state: string; faults: string[] }[] {
     return [...this.sims.values()].map((s) => ({ id: s.id, kind: this.kindOf(s.id), state: s.state, faults: [...s.faults] }));
   }

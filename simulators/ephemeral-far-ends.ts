@@ -3,10 +3,12 @@
  * two 110 receivers (primary, secondary), the SMS centre and the Modbus barrier controller
  * (units 1..5 = sch-01..05-bar-1), with the configuration overrides that point a gateway at
  * them. DC-09 panels get an ephemeral receiver port; background camera checks are off (each
- * runs ffmpeg; camera tests turn them on).
+ * runs ffmpeg; camera tests turn them on). Given `cameras`, an ONVIF camera fleet serves them
+ * behind the district NVR endpoint (only then: each camera streams through ffmpeg).
  */
 import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
 import { BarrierControllerSimulator } from './barrier-modbus/simulator.js';
+import { CameraFleetSimulator } from './camera-onvif/fleet.js';
 import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
 
 export interface EphemeralFarEnds {
@@ -14,12 +16,20 @@ export interface EphemeralFarEnds {
   secondary: AlarmCentreSimulator;
   sms: SmsCentreSimulator;
   plc: BarrierControllerSimulator;
+  /** The camera fleet, when cameras were asked for. */
+  fleet?: CameraFleetSimulator;
   /** Configuration overrides pointing the gateway's adapters at these simulators. */
   overrides: Record<string, unknown>;
   stop(): Promise<void>;
 }
 
-export async function startEphemeralFarEnds(): Promise<EphemeralFarEnds> {
+export interface EphemeralFarEndOptions {
+  /** Cameras of the district NVR endpoint to simulate, with their ONVIF credentials. */
+  cameras?: { id: string; name: string }[];
+  cameraCredentials?: { username: string; password: string };
+}
+
+export async function startEphemeralFarEnds(opts: EphemeralFarEndOptions = {}): Promise<EphemeralFarEnds> {
   const primary = new AlarmCentreSimulator();
   const secondary = new AlarmCentreSimulator();
   const sms = new SmsCentreSimulator();
@@ -34,6 +44,12 @@ export async function startEphemeralFarEnds(): Promise<EphemeralFarEnds> {
     started.push(sms);
     const p = await plc.start();
     started.push(plc);
+    let fleet: CameraFleetSimulator | undefined;
+    if (opts.cameras?.length) {
+      fleet = new CameraFleetSimulator({ cameras: opts.cameras, host: '127.0.0.1', httpPort: 0, ...(opts.cameraCredentials ?? {}) });
+      await fleet.start();
+      started.push(fleet);
+    }
     const overrides = {
       adapters: {
         'alarm-centre-dc09': {
@@ -47,11 +63,11 @@ export async function startEphemeralFarEnds(): Promise<EphemeralFarEnds> {
         },
         'panel-dc09': { host: '127.0.0.1', port: 0 },
         'sms-smpp': { host: '127.0.0.1', port: s.port },
-        'camera-onvif': { checkIntervalSeconds: 0, endpoints: { 'district-nvr': { host: '127.0.0.1', port: 1 } } },
+        'camera-onvif': { checkIntervalSeconds: 0, endpoints: { 'district-nvr': { host: '127.0.0.1', port: fleet?.httpPort ?? 1 } } },
         'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: p.port } }, pollIntervalMs: 100 },
       },
     };
-    return { primary, secondary, sms, plc, overrides, stop: () => Promise.all(started.map((x) => x.stop())).then(() => undefined) };
+    return { primary, secondary, sms, plc, ...(fleet ? { fleet } : {}), overrides, stop: () => Promise.all(started.map((x) => x.stop())).then(() => undefined) };
   } catch (err) {
     await Promise.all(started.map((x) => x.stop().catch(() => undefined)));
     throw err;

@@ -143,6 +143,18 @@ export class SimulatedMqttDevice {
     this.timer = undefined;
   }
 
+  /** Connected but silent (freeze()). */
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  /** A device that died: the connection is cut (the will says offline) and it stays away until restored. */
+  kill(): void {
+    this.faults.add('dead');
+    this.drop();
+    this.state = 'dead';
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;

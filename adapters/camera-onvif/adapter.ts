@@ -13,6 +13,7 @@ import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';
 import { CameraError, errorMessage } from './errors.js';
 import { CameraEventLoop, type CameraEventKind } from './events.js';
 import { Limiter } from './limiter.js';
+import { LiveViewManager } from './live-view.js';
 import type { OnvifNotification } from './onvif-client.js';
 import { ReferenceStore } from './reference-store.js';
 import { resolveStream, type StreamSource } from './stream-source.js';
@@ -34,6 +35,7 @@ export class CameraOnvifAdapter implements Adapter {
   private firstTick: Timer | undefined;
   private readonly periodic = new Map<string, Promise<void>>();
   private readonly eventLoops = new Map<string, CameraEventLoop>();
+  private live: LiveViewManager | undefined;
 
   constructor(
     private readonly config: CameraOnvifConfig,
@@ -44,6 +46,27 @@ export class CameraOnvifAdapter implements Adapter {
     if (this.stopController) return;
     this.stopController = new AbortController();
     const { clock } = this.ctx;
+    const lv = this.config.liveView;
+    if (lv.maxStreams > 0) {
+      // Viewers come through the gateway's HTTP server (attach()): no listening socket here.
+      const live = new LiveViewManager({
+        resolve: (id, signal) => this.liveSource(id, signal),
+        log: this.ctx.log.child({ adapter: CAMERA_ONVIF_TYPE, part: 'live-view' }),
+        workDir: join(this.ctx.dataDir, 'live'),
+        listen: false,
+        maxStreams: lv.maxStreams,
+        width: lv.width,
+        height: lv.height,
+        bitrateKbps: lv.bitrateKbps,
+        idleMs: lv.idleSeconds * 1000,
+        resolveTimeoutMs: this.config.requestTimeoutMs * 4,
+        ffmpegPath: this.config.ffmpegPath,
+        rtspTransport: this.config.rtspTransport,
+        clock,
+      });
+      await live.start();
+      this.live = live;
+    }
     if (this.config.checkIntervalSeconds > 0) {
       this.interval = clock.setInterval(() => this.tick(), this.config.checkIntervalSeconds * 1000);
       this.firstTick = clock.setTimeout(() => this.tick(), 0);
@@ -62,6 +85,9 @@ export class CameraOnvifAdapter implements Adapter {
     this.interval = undefined;
     this.firstTick = undefined;
     controller.abort(new CameraError('GW_ERR_CAMERA_STOPPED'));
+    const live = this.live;
+    this.live = undefined;
+    await live?.stop();
     const loops = [...this.eventLoops.values()];
     this.eventLoops.clear();
     await Promise.all([...loops.map((l) => l.stop()), ...this.periodic.values()]);
@@ -78,6 +104,15 @@ export class CameraOnvifAdapter implements Adapter {
   async resetReference(deviceId: string): Promise<void> {
     await this.runtime().references.clear(deviceId);
     this.runtime().pictures.delete(deviceId);
+  }
+
+  /**
+   * Live view of this adapter's cameras (started with the adapter, stopped with it), or
+   * undefined while stopped or with `liveView.maxStreams: 0`. The gateway mounts its viewers
+   * on its own HTTP server (gateway/http/cameras-routes.ts).
+   */
+  liveView(): LiveViewManager | undefined {
+    return this.live;
   }
 
   /** The camera's RTSP stream (credentials included), for LiveViewManager's `resolve`. */

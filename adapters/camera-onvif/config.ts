@@ -27,6 +27,16 @@ export const CameraOnvifConfigSchema = Type.Object(
     rtspTransport: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
     ffmpegPath: Type.String({ minLength: 1, default: 'ffmpeg' }),
     events: Type.Boolean({ default: true, description: 'Subscribe to ONVIF events (tamper, video loss)' }),
+    liveView: Type.Object(
+      {
+        maxStreams: Type.Integer({ minimum: 0, maximum: 64, default: 4, description: 'Cameras streamed to the dashboard at once (each runs one ffmpeg re-encoding video); 0 turns live view off' }),
+        width: Type.Integer({ minimum: 16, maximum: 1920, multipleOf: 2, default: 640, description: 'Picture width sent to viewers (scaled and padded)' }),
+        height: Type.Integer({ minimum: 16, maximum: 1080, multipleOf: 2, default: 360, description: 'Picture height sent to viewers' }),
+        bitrateKbps: Type.Integer({ minimum: 100, maximum: 20_000, default: 1000, description: 'MPEG-1 bit rate per stream' }),
+        idleSeconds: Type.Number({ minimum: 1, maximum: 600, default: 10, description: 'A stream nobody watches is stopped after this' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );

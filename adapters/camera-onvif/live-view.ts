@@ -37,6 +37,10 @@ export interface LiveViewOptions {
   height?: number;
   /** A stream nobody watches for this long is stopped. */
   idleMs?: number;
+  /** ffmpeg gives up (and is restarted) when the camera sends nothing for this long. */
+  stallTimeoutMs?: number;
+  /** MPEG-1 video bit rate sent to each viewer. */
+  bitrateKbps?: number;
   resolveTimeoutMs?: number;
   clock?: Clock;
 }
@@ -91,7 +95,10 @@ export class LiveViewManager {
     // wrapper adds the transport and a 1 s analysis (ffmpeg's 5 s default delays the picture).
     await mkdir(this.opts.workDir, { recursive: true });
     this.wrapper = join(this.opts.workDir, 'ffmpeg-live-view.sh');
-    const input = `-rtsp_transport ${this.opts.rtspTransport ?? 'tcp'} -analyzeduration 1000000`;
+    // `-timeout` (socket I/O, microseconds): a camera that stops sending mid-stream makes ffmpeg
+    // exit, and the restart below reconnects, instead of a viewer staring at a still picture.
+    const stallUs = (this.opts.stallTimeoutMs ?? 10_000) * 1000;
+    const input = `-rtsp_transport ${this.opts.rtspTransport ?? 'tcp'} -timeout ${stallUs} -analyzeduration 1000000`;
     await writeFile(this.wrapper, `#!/bin/sh\nexec '${ffmpeg.replace(/'/g, `'\\''`)}' ${input} "$@"\n`);
     await chmod(this.wrapper, 0o755);
     if (this.opts.listen === false) return;
@@ -117,16 +124,26 @@ export class LiveViewManager {
     }
   }
 
+  /** Streams that may run at once. */
+  get maxStreams(): number {
+    return this.opts.maxStreams ?? 4;
+  }
+
+  /** The picture size every viewer gets (fixed: it is in the jsmpeg header). */
+  get frameSize(): { width: number; height: number } {
+    return this.size;
+  }
+
   /** Starts (or joins) the live view of a camera. Viewers then connect to `path`. */
   async open(deviceId: string): Promise<LiveViewHandle> {
     let stream = this.streams.get(deviceId);
     if (!stream) {
-      if (this.streams.size >= (this.opts.maxStreams ?? 4)) {
-        throw new CameraError('GW_ERR_LIVE_VIEW_LIMIT', `${this.streams.size} of ${this.opts.maxStreams ?? 4} streams in use`);
-      }
+      this.checkLimit();
       const source = await this.opts.resolve(deviceId, AbortSignal.timeout(this.opts.resolveTimeoutMs ?? 10_000));
       stream = this.streams.get(deviceId); // another open() may have won while we asked
       if (!stream) {
+        // Other cameras may have been opened while this one's stream was looked up.
+        this.checkLimit();
         stream = { deviceId, url: source.url, muxer: undefined, viewers: new Set(), failures: 0, stopping: false };
         this.streams.set(deviceId, stream);
         this.spawn(stream);
@@ -173,6 +190,12 @@ export class LiveViewManager {
     this.kill(stream);
   }
 
+  private checkLimit(): void {
+    if (this.streams.size >= this.maxStreams) {
+      throw new CameraError('GW_ERR_LIVE_VIEW_LIMIT', `${this.streams.size} of ${this.maxStreams} streams in use`);
+    }
+  }
+
   openStreams(): string[] {
     return [...this.streams.keys()];
   }
@@ -204,7 +227,7 @@ export class LiveViewManager {
         '-nostats': '',
         '-an': '',
         '-r': 25,
-        '-b:v': '1000k',
+        '-b:v': `${this.opts.bitrateKbps ?? 1000}k`,
         '-bf': 0,
         '-vf': `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
       },

@@ -3,6 +3,7 @@
  * dashboard also works behind a reverse proxy that mounts the gateway under a prefix.
  */
 import type { Alarm, Broadcast, BroadcastInput, BroadcastSummary, ChainVerdict, DeviceView, Drill, GatewayHealth, SiteView, SweepInput, SweepView, UiConfig } from './model.js';
+import type { SiteAvailability, TelemetrySeries } from './model.js';
 import { parseSession, parseUser, type Session, type SessionUser } from './session.js';
 
 /** An API call that failed; `code` is the gateway's stable GW_ERR_* code when it sent one. */
@@ -208,6 +209,16 @@ export class ApiClient {
   /** A button's end-to-end self-test (devices:self-test): its test report travels to the 110 centre. */
   selfTest(deviceId: string): Promise<{ deviceId: string; topic: string }> {
     return this.post(`api/devices/${encodeURIComponent(deviceId)}/self-test`, {});
+  }
+
+  /** GET /api/devices/:id/telemetry (telemetry:read): the mean of one field per bucket, null where empty. */
+  telemetry(deviceId: string, query: { field: string; from: number; to: number; every: string }): Promise<TelemetrySeries> {
+    return this.get(`api/devices/${encodeURIComponent(deviceId)}/telemetry`, query);
+  }
+
+  /** GET /api/sites/:id/availability (telemetry:read): the school's mean uptime and each device's. */
+  siteAvailability(siteId: string, query: { from: number; to: number }): Promise<SiteAvailability> {
+    return this.get(`api/sites/${encodeURIComponent(siteId)}/availability`, query);
   }
 
   private async get<T>(path: string, query: Query = {}, opts: SendOptions = {}): Promise<T> {

@@ -27,6 +27,8 @@ import { SchoolDetailView } from './views/school-detail.js';
 import { SchoolsView } from './views/schools-view.js';
 import { DrillReportView } from './views/drill-report-view.js';
 import { SweepsView } from './views/sweeps-view.js';
+import { SimulatorsClient } from './views/simulators-client.js';
+import { SimulatorsView } from './views/simulators-view.js';
 
 export interface DashboardOptions {
   root: HTMLElement;
@@ -59,6 +61,7 @@ const VIEW_PERMISSION: Readonly<Record<Route['view'], Permission>> = {
   broadcasts: 'broadcasts:read',
   sweeps: 'sweeps:read',
   drill: 'drills:read',
+  simulators: 'simulators:control',
 };
 
 export class Dashboard {
@@ -299,6 +302,7 @@ export class Dashboard {
     else if (route.view === 'broadcasts') this.view = new BroadcastsView(this.ctx, route);
     else if (route.view === 'sweeps') this.view = new SweepsView(this.ctx, route.sweepId);
     else if (route.view === 'drill') this.view = new DrillReportView(this.ctx, route.drillId);
+    else if (route.view === 'simulators') this.view = new SimulatorsView(this.ctx, new SimulatorsClient(this.api, () => this.opts.token()));
     else if (route.siteId) this.view = new SchoolDetailView(this.ctx, route.siteId);
     else this.view = new SchoolsView(this.ctx);
     this.main.replaceChildren(this.view.root);

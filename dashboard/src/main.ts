@@ -7,6 +7,9 @@ import './styles/places.css';
 import './styles/broadcast.css';
 import './styles/sweeps.css';
 import './styles/login.css';
+import 'uplot/dist/uPlot.min.css';
+import './styles/charts.css';
+import './styles/map.css';
 import { App } from './app.js';
 
 /** A browser that refuses storage (private mode, policy) throws on access: run without it. */

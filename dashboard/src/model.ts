@@ -63,6 +63,25 @@ export interface DeviceView {
   linkTest?: { at: number; latencyMs: number; receiver?: string };
 }
 
+/** GET /api/devices/:id/telemetry (gateway/http/telemetry-routes.ts): one value per bucket start. */
+export interface TelemetrySeries {
+  deviceId: string;
+  field: string;
+  from: number;
+  to: number;
+  everyMs: number;
+  points: { at: number; value: number | null }[];
+}
+
+/** GET /api/sites/:id/availability: uptime fractions (0–1), the school's mean and per device. */
+export interface SiteAvailability {
+  siteId: string;
+  from: number;
+  to: number;
+  uptime: number;
+  devices: Record<string, number>;
+}
+
 /** GET /api/health (gateway/http/health-routes.ts), the part the dashboard reads. */
 export interface GatewayHealth {
   status: 'ok';

@@ -1,10 +1,12 @@
 /**
- * The officer's choices that outlive a reload (the language), in localStorage. A browser that
+ * The officer's choices that outlive a reload (the language, tiles or map), in localStorage. A browser that
  * refuses storage (private mode, quota) still works: choices then last for the page. Who is
  * signed in is not a preference: that is the session (session.ts, sessionStorage).
  */
 export interface PrefValues {
   lang?: string;
+  /** The schools view as tiles or as the schematic map ('tiles' | 'map'). */
+  schoolsLayout?: string;
 }
 
 const PREFIX = 'campus-dashboard.';

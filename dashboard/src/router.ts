@@ -2,7 +2,7 @@
  * Hash routes, so every view is a link an officer can bookmark or put on a second screen:
  * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=,
  * #/broadcasts, #/broadcasts/<broadcastId>, #/broadcasts?alarm=<alarmId> (compose for an alarm),
- * #/sweeps, #/sweeps/<sweepId>, #/drills/<drillId> (a drill's report).
+ * #/sweeps, #/sweeps/<sweepId>, #/drills/<drillId> (a drill's report), #/simulators (testers).
  */
 import type { OutageFilter } from './derive.js';
 
@@ -12,7 +12,8 @@ export type Route =
   | { view: 'outages'; filter: OutageFilter }
   | { view: 'broadcasts'; broadcastId?: string; alarmId?: string }
   | { view: 'sweeps'; sweepId?: string }
-  | { view: 'drill'; drillId: string };
+  | { view: 'drill'; drillId: string }
+  | { view: 'simulators' };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
@@ -30,6 +31,7 @@ export function parseRoute(hash: string): Route {
   }
   if (view === 'sweeps') return id ? { view: 'sweeps', sweepId: id } : { view: 'sweeps' };
   if (view === 'drills' && id) return { view: 'drill', drillId: id };
+  if (view === 'simulators') return { view: 'simulators' };
   if (view === 'broadcasts') {
     const alarm = new URLSearchParams(query).get('alarm');
     return { view: 'broadcasts', ...(id ? { broadcastId: id } : {}), ...(alarm ? { alarmId: alarm } : {}) };
@@ -57,5 +59,7 @@ export function routeHref(route: Route): string {
       return route.sweepId ? `#/sweeps/${encodeURIComponent(route.sweepId)}` : '#/sweeps';
     case 'drill':
       return `#/drills/${encodeURIComponent(route.drillId)}`;
+    case 'simulators':
+      return '#/simulators';
   }
 }

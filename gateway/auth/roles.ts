@@ -33,8 +33,9 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
   'duty-officer': new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read']),
   // Maintenance: devices, barrier commands, self-tests, sweeps; reads alarms (faults arrive as alarms).
   technician: new Set<Permission>([...READ_PLACES, 'devices:command', 'devices:self-test', 'sweeps:read', 'sweeps:run', 'alarms:read']),
-  // Acceptance testers: the simulators, drills and test presses; never acts on real alarms.
-  tester: new Set<Permission>([...READ_PLACES, 'simulators:control', 'drills:read', 'drills:run', 'alarms:read', 'devices:self-test', 'sweeps:read']),
+  // Acceptance testers: the simulators, drills and test presses; they read broadcasts (a scenario
+  // checks who was told) but never send one or act on real alarms.
+  tester: new Set<Permission>([...READ_PLACES, 'simulators:control', 'drills:read', 'drills:run', 'alarms:read', 'broadcasts:read', 'devices:self-test', 'sweeps:read']),
   // A school's security office: its own school only (scope), its alarms, a test press, its drills.
   school: new Set<Permission>([...READ_PLACES, 'alarms:read', 'devices:self-test', 'drills:read', 'drills:run']),
   admin: new Set<Permission>(PERMISSIONS),

@@ -14,6 +14,7 @@ import type { DrillService } from '../core/drill-service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
 import type { Registry } from '../core/registry.js';
 import type { StateStore } from '../store/state-store.js';
+import type { SimulatorControlApi } from '../../simulators/control-types.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
 
 /** What the HTTP routes may use: the running gateway's parts, never its wiring. */
@@ -35,6 +36,8 @@ export interface HttpDeps {
   sweeps?: SweepRouteDeps;
   drills?: DrillService;
   operators: OperatorService;
+  /** The simulated district's control (main.ts --simulate): /api/simulators exists only with it. */
+  simulators?: SimulatorControlApi;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

@@ -15,11 +15,13 @@ import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { alarmsRoutes } from './alarms-routes.js';
 import { broadcastsRoutes } from './broadcasts-routes.js';
+import { camerasRoutes } from './cameras-routes.js';
 import type { HttpDeps } from './deps.js';
 import { devicesRoutes } from './devices-routes.js';
 import { drillsRoutes } from './drills-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
+import { simulatorsRoutes } from './simulators-routes.js';
 import { sitesRoutes } from './sites-routes.js';
 import { sweepsRoutes } from './sweeps-routes.js';
 import { telemetryRoutes } from './telemetry-routes.js';
@@ -182,9 +184,11 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   alarmsRoutes(app, deps);
   liveRoutes(app, deps);
   telemetryRoutes(app, deps);
+  camerasRoutes(app, deps);
   if (deps.broadcasts) broadcastsRoutes(app, { broadcasts: deps.broadcasts });
   if (deps.sweeps) sweepsRoutes(app, deps.sweeps);
   if (deps.drills) drillsRoutes(app, deps, deps.drills);
+  if (deps.simulators) simulatorsRoutes(app, deps, deps.simulators);
 
   const wsPath = deps.config.mqtt.websocketPath;
   if (wsPath) {

@@ -1,54 +1,112 @@
 /**
  * npx tsx gateway/scenario/cli.ts scenarios/<name>.yaml [more.yaml…] [--json] [--verbose]
- * Runs each scenario against an in-process gateway with its simulators; prints the report;
- * exit 0 when every scenario passed, 1 when one failed, 2 when a file is invalid.
+ *                                 [--url http://host:port [--user tester]]
+ * Runs each scenario against an in-process gateway with its simulators, or with --url against
+ * a running gateway started with --simulate (password in $GATEWAY_PASSWORD); prints the report;
+ * exit 0 when every scenario passed, 1 when one failed, 2 when one cannot be run.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { isGatewayError } from '../errors.js';
 import { loadScenario, ScenarioError, type DistrictView } from './loader.js';
+import { RemoteRefusal, remoteProblems, runScenarioRemote } from './remote.js';
 import { formatReport, reportJson } from './report.js';
 import { runScenario, type ScenarioReport } from './runner.js';
+import type { Scenario } from './schema.js';
 
 const USAGE =
-  'Usage: tsx gateway/scenario/cli.ts <scenario.yaml>… [--json] [--verbose]\n' +
+  'Usage: tsx gateway/scenario/cli.ts <scenario.yaml>… [--json] [--verbose] [--url <gateway> [--user <name>]]\n' +
   '  --json     print a machine-readable report (an object; an array for several files)\n' +
   '  --verbose  gateway and simulator logs on stderr (level info)\n' +
-  'Exit status: 0 all passed, 1 an expectation failed, 2 a scenario file is invalid.\n' +
+  '  --url      play against a running gateway started with --simulate (e.g. http://127.0.0.1:8080)\n' +
+  '             instead of starting one; the password of --user is read from $GATEWAY_PASSWORD\n' +
+  '  --user     who to log in as with --url (default tester; broadcast expectations need broadcasts:read)\n' +
+  'Exit status: 0 all passed, 1 an expectation failed, 2 a scenario cannot be run (invalid file, or\n' +
+  'with --url: a feature that needs the in-process mode, refused login or permission, no --simulate).\n' +
   'The format is documented in scenarios/README.md.\n';
+
+/** Why a file cannot run (exit 2), or the scenario. */
+function load(file: string, district: DistrictView, remote: boolean): Scenario | string {
+  let scenario: Scenario;
+  try {
+    scenario = loadScenario(file, district);
+  } catch (err) {
+    if (!(err instanceof ScenarioError)) throw err;
+    return err.message;
+  }
+  if (remote) {
+    const problems = remoteProblems(scenario);
+    return problems.length > 0 ? new RemoteRefusal(file, problems).message : scenario;
+  }
+  try {
+    // The overrides must make a valid configuration; say so before starting anything.
+    loadConfig({ env: {}, overrides: scenario.config });
+  } catch (err) {
+    if (!isGatewayError(err)) throw err;
+    const lines = err.details.length > 0 ? err.details : [`/: ${err.message}`];
+    return `configuration overrides are invalid: ${file}\n${lines.map((d) => `  /config${d}`).join('\n')}`;
+  }
+  return scenario;
+}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      url: { type: 'string' },
+      user: { type: 'string', default: 'tester' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help || positionals.length === 0) {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
   }
   const log = pino({ level: values.verbose ? 'info' : 'silent' }, pino.destination(2));
-  const district: DistrictView = loadConfig({ env: {} });
-  const reports: ScenarioReport[] = [];
+  const url = values.url;
+  const password = process.env.GATEWAY_PASSWORD;
+  if (url !== undefined) {
+    try {
+      new URL(url);
+    } catch {
+      process.stderr.write(`--url is not a URL: '${url}'\n`);
+      return 2;
+    }
+    if (!password) {
+      // Never guessed: a wrong guess counts towards the account's lockout on a real gateway.
+      process.stderr.write(`--url needs the password of '${values.user}' in $GATEWAY_PASSWORD (the simulated district's demo password is demo-pass-${values.user})\n`);
+      return 2;
+    }
+  }
+  // With --url, GATEWAY_CONFIG (as the gateway was started with) gives the same district view.
+  const district: DistrictView = loadConfig(url !== undefined ? { env: { GATEWAY_CONFIG: process.env.GATEWAY_CONFIG } } : { env: {} });
+  // Every file is checked before anything runs.
+  const scenarios: Scenario[] = [];
   for (const file of positionals) {
-    let scenario;
-    try {
-      scenario = loadScenario(file, district);
-    } catch (err) {
-      if (!(err instanceof ScenarioError)) throw err;
-      process.stderr.write(`${err.message}\n`);
+    const loaded = load(file, district, url !== undefined);
+    if (typeof loaded === 'string') {
+      process.stderr.write(`${loaded}\n`);
       return 2;
     }
-    try {
-      // The overrides must make a valid configuration; say so before starting anything.
-      loadConfig({ env: {}, overrides: scenario.config });
-    } catch (err) {
-      if (!isGatewayError(err)) throw err;
-      const lines = err.details.length > 0 ? err.details : [`/: ${err.message}`];
-      process.stderr.write(`configuration overrides are invalid: ${file}\n${lines.map((d) => `  /config${d}\n`).join('')}`);
-      return 2;
+    scenarios.push(loaded);
+  }
+  const reports: ScenarioReport[] = [];
+  for (const scenario of scenarios) {
+    let report: ScenarioReport;
+    if (url !== undefined && password) {
+      try {
+        report = await runScenarioRemote(scenario, { url, user: values.user, password, log, district });
+      } catch (err) {
+        if (!(err instanceof RemoteRefusal)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+      }
+    } else {
+      report = await runScenario(scenario, { log });
     }
-    const report = await runScenario(scenario, { log });
     reports.push(report);
     if (!values.json) process.stdout.write(formatReport(report));
   }

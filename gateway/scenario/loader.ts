@@ -40,7 +40,7 @@ const stepOk = TypeCompiler.Compile(StepSchema);
 const expectOk = TypeCompiler.Compile(ExpectationSchema);
 const clockOk = TypeCompiler.Compile(WeekdayClockSchema);
 const KINDS: readonly ExpectationKind[] = ['alarm', 'forwarded-to-110', 'broadcast-delivered', 'device-reason', 'no-alarm'];
-const DEVICE_ACTIONS = ['press', 'test-press', 'drop', 'restore', 'malformed', 'lower', 'raise', 'impact'] as const;
+const DEVICE_ACTIONS = ['press', 'test-press', 'drop', 'restore', 'malformed', 'lower', 'raise', 'impact', 'cover', 'uncover', 'freeze', 'unfreeze'] as const;
 type DeviceAction = (typeof DEVICE_ACTIONS)[number];
 
 function isDeviceAction(word: string): word is DeviceAction {
@@ -83,7 +83,7 @@ export function parseAction(text: string): Action | string {
     if (!Number.isInteger(count) || count < 1 || count > 100_000) return `count must be an integer 1..100000, got '${args[1] ?? ''}'`;
     return { kind: 'flood', device: args[0] as string, count };
   }
-  return `unknown action '${verb}' (press, test-press, drop, restore, fault, lower, raise, impact, centre, sms, flood, malformed, wait)`;
+  return `unknown action '${verb}' (press, test-press, drop, restore, fault, lower, raise, impact, cover, uncover, freeze, unfreeze, centre, sms, flood, malformed, wait)`;
 }
 
 function deviceErrors(action: Action, path: string, district: DistrictView | undefined): string[] {
@@ -97,6 +97,11 @@ function deviceErrors(action: Action, path: string, district: DistrictView | und
     lower: (d) => d.kind === 'barrier',
     raise: (d) => d.kind === 'barrier',
     impact: (d) => d.kind === 'barrier',
+    // A camera's lens covered (black picture) or its picture frozen; `freeze` also hangs an MQTT device.
+    cover: (d) => d.adapter === 'camera-onvif',
+    uncover: (d) => d.adapter === 'camera-onvif',
+    freeze: (d) => d.adapter === 'camera-onvif' || d.adapter === 'mqtt-native',
+    unfreeze: (d) => d.adapter === 'camera-onvif',
   };
   const ok = needs[action.kind] ?? ((d: DeviceInfo) => d.adapter === 'mqtt-native');
   return ok(device) ? [] : [`${path}: '${action.kind}' does not apply to '${device.id}' (${device.kind}, ${device.adapter})`];
@@ -204,6 +209,7 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
     config: file.config ?? {},
     ...(file.sites ? { sites: file.sites } : {}),
     heartbeatSeconds: file.heartbeatSeconds ?? 2,
+    ...(file.heartbeatSeconds !== undefined ? { heartbeatSecondsSet: true as const } : {}),
     steps: steps.sort((a, b) => a.at - b.at),
     expect,
     source,

@@ -11,6 +11,8 @@ export function formatReport(r: ScenarioReport): string {
   lines.push(`${r.passed ? 'PASS' : 'FAIL'}  ${r.name}${r.source ? `  (${r.source})` : ''}`);
   lines.push(`      ${r.description.trim().split('\n').join(' ')}`);
   lines.push(`      started ${r.startedAt}${r.clock ? `, gateway clock ${r.clock}` : ''}; setup ${s(r.setupSeconds)}, timeline ${s(r.durationSeconds)}`);
+  if (r.target) lines.push(`      against the running gateway ${r.target}`);
+  for (const note of r.notes ?? []) lines.push(`      note: ${note}`);
   lines.push('  steps');
   for (const step of r.steps) {
     const outcome = step.error ? `ERROR ${step.error}` : step.finishedAt === undefined ? 'UNFINISHED' : 'ok';

@@ -1,22 +1,25 @@
 /**
  * Plays a scenario: starts the far-end simulators, the real gateway (in process, ephemeral
  * loopback ports, a temporary data dir, the scenario's clock and configuration overrides) and
- * the simulated district; fires each step at its second; records what the gateway did as
- * facts (alarms raised, 110 ACKs, broadcast deliveries, device reasons) with the second each
- * was first seen; stops as soon as every expectation is decided.
+ * the simulated district; fires each step at its second (through the simulator control, as
+ * the `--url` mode does over HTTP: remote.ts); records what the gateway did as facts (alarms
+ * raised, 110 ACKs, broadcast deliveries, device reasons) with the second each was first seen;
+ * stops as soon as every expectation is decided.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { ephemeralControlFarEnds, SimulatorControl } from '../../simulators/control.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { build, type Gateway } from '../app.js';
 import { loadConfig, mergeLayers } from '../config.js';
-import type { Alarm, Device, Health } from '../core/types.js';
+import type { Alarm, Health } from '../core/types.js';
+import { controlCall } from './actions.js';
 import { resolveClock, shiftedClock } from './clock.js';
 import { decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
-import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
+import { startEphemeralFarEnds, type EphemeralFarEndOptions } from '../../simulators/ephemeral-far-ends.js';
 import type { Action, Scenario } from './schema.js';
 
 export interface StepResult {
@@ -41,6 +44,17 @@ export interface ScenarioReport {
   durationSeconds: number;
   steps: StepResult[];
   expectations: ExpectationResult[];
+  /** `--url` mode: the gateway played against. */
+  target?: string;
+  /** What the reader should know about how it ran (e.g. what a remote run could not do). */
+  notes?: string[];
+}
+
+/** Where facts are collected, on the scenario's timeline. */
+export interface FactLog {
+  readonly facts: Fact[];
+  /** Seconds from the timeline's 0. */
+  now(): number;
 }
 
 export interface RunOptions {
@@ -49,10 +63,10 @@ export interface RunOptions {
   pollMs?: number;
 }
 
-const sec = (ms: number): number => Math.round(ms) / 1000;
+export const sec = (ms: number): number => Math.round(ms) / 1000;
 
 /** Records facts from the gateway's bus and broadcast service; `t` is seconds from the timeline's 0 (0 for setup). */
-class Recorder {
+class Recorder implements FactLog {
   readonly facts: Fact[] = [];
   private origin: number | undefined;
   private readonly seenAcks = new Set<string>();
@@ -116,58 +130,28 @@ class Recorder {
   }
 }
 
-async function perform(action: Action, sim: DistrictSimulator, far: EphemeralFarEnds, devices: readonly Device[]): Promise<void> {
-  switch (action.kind) {
-    case 'wait':
-      return;
-    case 'press':
-      return sim.press(action.device);
-    case 'test-press':
-      return sim.button(action.device).testPress();
-    case 'drop':
-      return sim.drop(action.device);
-    case 'restore':
-      return sim.restore(action.device);
-    case 'malformed':
-      return sim.malformed(action.device);
-    case 'fault':
-      return sim.button(action.device).setFault(action.fault, action.on);
-    case 'centre':
-      return far[action.receiver].setMode(action.up ? 'normal' : 'down');
-    case 'sms':
-      return action.up ? far.sms.comeUp() : far.sms.goDown();
-    case 'flood': {
-      // Many QoS 1 heartbeats from one device at once: mqtt.js queues them all on its socket.
-      // In batches, yielding between them, so the rest of the timeline (same process) keeps its
-      // seconds. Not awaited: the gateway throttles the flooder (mqtt.rateLimit) and then cuts
-      // it off, so most of these are never acknowledged.
-      const dev = sim.device(action.device);
-      for (let i = 0; i < action.count; i++) {
-        dev.heartbeat().catch(() => undefined);
-        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
-      }
-      return;
-    }
-    case 'lower':
-    case 'raise':
-    case 'impact': {
-      const device = devices.find((d) => d.id === action.device);
-      if (device?.adapter === 'barrier-modbus') {
-        const unit = Number(device.options.unitId);
-        if (action.kind === 'impact') far.plc.impact(unit, 1);
-        else far.plc[action.kind](unit);
-        return;
-      }
-      return sim.device(action.device).event(action.kind === 'lower' ? 'lowered' : action.kind === 'raise' ? 'raised' : 'impact');
-    }
-  }
+/**
+ * The cameras a scenario acts on get a camera fleet simulator (every camera of their sites, so
+ * the healthy ones are checked too); a scenario that touches no camera starts none.
+ */
+function camerasOf(scenario: Scenario): EphemeralFarEndOptions {
+  const { devices } = loadConfig({ env: {}, overrides: scenario.config });
+  const cameras = devices.filter((d) => d.adapter === 'camera-onvif' && d.options.endpoint === 'district-nvr');
+  const targeted = new Set(scenario.steps.flatMap((s) => ('device' in s.action ? [s.action.device] : [])));
+  const sites = new Set(cameras.filter((d) => targeted.has(d.id)).map((d) => d.siteId));
+  if (sites.size === 0) return {};
+  const first = cameras[0]?.options ?? {};
+  return {
+    cameras: cameras.filter((d) => sites.has(d.siteId)).map((d) => ({ id: d.id, name: d.name })),
+    cameraCredentials: { username: String(first.username ?? 'admin'), password: String(first.password ?? '') },
+  };
 }
 
 /** Runs one scenario end to end; everything it started is stopped before it returns. */
 export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<ScenarioReport> {
   const startedAt = new Date().toISOString();
   const setupStart = performance.now();
-  const far = await startEphemeralFarEnds();
+  const far = await startEphemeralFarEnds(camerasOf(scenario));
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-scenario-'));
   let gw: Gateway | undefined;
   let sim: DistrictSimulator | undefined;
@@ -189,23 +173,17 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       heartbeatMs: scenario.heartbeatSeconds * 1000,
       ...(scenario.sites ? { sites: scenario.sites } : {}),
     });
+    const control = new SimulatorControl({ devices: loaded.devices, farEnds: ephemeralControlFarEnds(far) });
+    control.attach(sim);
     await sim.start();
     recorder.mark();
     const setupSeconds = sec(performance.now() - setupStart);
-    const steps = await play(scenario, sim, far, loaded.devices, recorder, opts.pollMs ?? 50);
-    const expectations = evaluate(scenario.expect, recorder.facts, Number.POSITIVE_INFINITY);
-    return {
-      name: scenario.name,
-      description: scenario.description,
-      ...(scenario.source ? { source: scenario.source } : {}),
-      passed: expectations.every((e) => e.verdict === 'pass') && steps.every((s) => s.error === undefined && s.finishedAt !== undefined),
-      startedAt,
-      ...(clockStart !== undefined ? { clock: new Date(clockStart).toISOString() } : {}),
-      setupSeconds,
-      durationSeconds: recorder.now(),
-      steps,
-      expectations,
+    const perform = async (action: Action): Promise<void> => {
+      const call = controlCall(action);
+      if (call) await control.act(call.id, call.request);
     };
+    const steps = await play(scenario, perform, recorder, opts.pollMs ?? 50);
+    return report(scenario, { startedAt, setupSeconds, steps, log: recorder, ...(clockStart !== undefined ? { clock: new Date(clockStart).toISOString() } : {}) });
   } finally {
     recorder?.stop();
     await sim?.stop().catch((err: unknown) => opts.log.warn({ err }, 'district stop failed'));
@@ -215,8 +193,30 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   }
 }
 
+/** The report of a finished timeline: every expectation judged on the facts collected. */
+export function report(
+  scenario: Scenario,
+  run: { startedAt: string; clock?: string; setupSeconds: number; steps: StepResult[]; log: FactLog; target?: string; notes?: string[] },
+): ScenarioReport {
+  const expectations = evaluate(scenario.expect, run.log.facts, Number.POSITIVE_INFINITY);
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    ...(scenario.source ? { source: scenario.source } : {}),
+    passed: expectations.every((e) => e.verdict === 'pass') && run.steps.every((s) => s.error === undefined && s.finishedAt !== undefined),
+    startedAt: run.startedAt,
+    ...(run.clock ? { clock: run.clock } : {}),
+    setupSeconds: run.setupSeconds,
+    durationSeconds: run.log.now(),
+    steps: run.steps,
+    expectations,
+    ...(run.target ? { target: run.target } : {}),
+    ...(run.notes && run.notes.length > 0 ? { notes: run.notes } : {}),
+  };
+}
+
 /** Fires each step at its second; returns once every expectation is decided and every step settled (or the cap). */
-async function play(scenario: Scenario, sim: DistrictSimulator, far: EphemeralFarEnds, devices: readonly Device[], rec: Recorder, pollMs: number): Promise<StepResult[]> {
+export async function play(scenario: Scenario, perform: (action: Action) => Promise<void>, rec: FactLog, pollMs: number): Promise<StepResult[]> {
   const results: StepResult[] = [];
   const timers: ReturnType<typeof setTimeout>[] = [];
   for (const step of scenario.steps) {
@@ -224,7 +224,7 @@ async function play(scenario: Scenario, sim: DistrictSimulator, far: EphemeralFa
       setTimeout(() => {
         const r: StepResult = { at: step.at, do: step.text, startedAt: rec.now() };
         results.push(r);
-        void perform(step.action, sim, far, devices).then(
+        void perform(step.action).then(
           () => {
             r.finishedAt = rec.now();
           },

@@ -116,7 +116,7 @@ export type NoAlarmExpect = Static<typeof NoAlarmExpectSchema>;
 
 /** A parsed action of a step. */
 export type Action =
-  | { kind: 'press' | 'test-press' | 'drop' | 'restore' | 'malformed'; device: string }
+  | { kind: 'press' | 'test-press' | 'drop' | 'restore' | 'malformed' | 'cover' | 'uncover' | 'freeze' | 'unfreeze'; device: string }
   | { kind: 'fault'; device: string; fault: string; on: boolean }
   | { kind: 'lower' | 'raise' | 'impact'; device: string }
   | { kind: 'centre'; receiver: 'primary' | 'secondary'; up: boolean }
@@ -149,6 +149,8 @@ export interface Scenario {
   config: Record<string, unknown>;
   sites?: string[];
   heartbeatSeconds: number;
+  /** The file sets heartbeatSeconds (a `--url` run cannot honour it). */
+  heartbeatSecondsSet?: true;
   steps: Step[];
   expect: Expectation[];
   /** Where it was read from (for the report). */

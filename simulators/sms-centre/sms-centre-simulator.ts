@@ -91,6 +91,11 @@ export class SmsCentreSimulator {
     if (record && server) this.record({ type: 'down', at: this.clock.now() });
   }
 
+  /** Whether it accepts connections (false after goDown()). */
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
   /** Listens again on the same port after goDown(). */
   async comeUp(): Promise<void> {
     if (!this.server) await this.listen();

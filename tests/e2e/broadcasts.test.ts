@@ -164,6 +164,8 @@ describe('broadcasts on the dashboard, over the SMS centre and radio simulators'
     // The next message being drafted beside the live roll-call.
     await page.check('input[name="group"][value="all-guard-posts"]');
     await page.fill('#compose-text', '【城东区校园安全】全区学校请于今晚 20:00 前完成校门防冲撞装置自检。收到请回复1。');
+    // Filling scrolled the page: the picture shows it from the header down.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot('broadcast-composer.png');
 
     // In English, the same page in English words.

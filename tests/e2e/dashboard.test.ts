@@ -35,7 +35,11 @@ describe('duty-officer dashboard on the real gateway', () => {
   const press = (deviceId: string) => pressButton(t, deviceId, clients);
 
   const openRowIds = () => page.$$eval('.alarm-list:not(.alarm-list--resolved) > li', (rows) => rows.map((r) => (r as HTMLElement).dataset.alarmId ?? ''));
-  const screenshot = (name: string) => page.screenshot({ path: join(shots, name) });
+  /** The documented picture, once the notices of earlier steps (toasts, 6 s) have gone from over the view. */
+  const screenshot = async (name: string) => {
+    await page.waitForFunction(() => (document.querySelector('.toasts')?.childElementCount ?? 0) === 0, undefined, { timeout: 10_000 });
+    await page.screenshot({ path: join(shots, name) });
+  };
 
   beforeAll(async () => {
     await ensureDashboardBuilt();

@@ -36,7 +36,11 @@ describe('sweeps and drills in the dashboard', () => {
   let button: SimulatedButton;
   const clients: MqttClient[] = [];
   const shots = screenshotDir();
-  const screenshot = (name: string) => page.screenshot({ path: join(shots, name) });
+  /** The documented picture, once the notices of earlier steps (toasts, 6 s) have gone from over the view. */
+  const screenshot = async (name: string) => {
+    await page.waitForFunction(() => (document.querySelector('.toasts')?.childElementCount ?? 0) === 0, undefined, { timeout: 10_000 });
+    await page.screenshot({ path: join(shots, name) });
+  };
   const soundState = () => page.evaluate(() => document.documentElement.dataset.alarmSound ?? 'off');
 
   beforeAll(async () => {

@@ -25,6 +25,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>[]> = {
   'POST /api/sweeps/:id/cancel': [{}],
   'POST /api/drills': [{ siteId: 'sch-09', durationSeconds: 5 }],
   'POST /api/drills/:id/end': [{}],
+  'POST /api/simulators/:id/actions': [{ action: 'lower' }, { action: 'fault', fault: 'motor-overload', on: true }, { action: 'press' }, { action: 'flood', count: 3 }],
   'POST /api/users': [{ username: 'fuzz-user', role: 'tester', password: 'short' }, { username: 'x', role: 'school', school: 'sch-99', password: 'a-long-password-1' }],
   'PATCH /api/users/:username': [{ displayName: 'x' }, { disabled: false }],
 };
@@ -168,6 +169,7 @@ function ROUTE_KEYS(): string[] {
     'POST /api/alarms/:id/resolve',
     'GET /api/devices/:id/telemetry',
     'GET /api/devices/:id/availability',
+    'GET /api/cameras/live-views',
     'GET /api/sites/:id/availability',
     'POST /api/broadcasts',
     'GET /api/broadcasts',
@@ -183,6 +185,9 @@ function ROUTE_KEYS(): string[] {
     'POST /api/drills/:id/end',
     'GET /api/drills',
     'GET /api/drills/:id',
+    'GET /api/simulators',
+    'GET /api/simulators/:id',
+    'POST /api/simulators/:id/actions',
     'POST /api/auth/logout',
     // Last: its run uses up the per-address login budget (http.rateLimit.loginMax), so no later
     // route could log in; most of its cases are answered 429 quickly instead of costing scrypt.

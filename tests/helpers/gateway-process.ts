@@ -3,6 +3,9 @@
  * Ports are 0 (ephemeral) and read back from the gateway's own start-up log line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mergeLayers } from '../../gateway/config.js';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { operatorApi, type OperatorApi } from './operator-api.js';
@@ -67,4 +70,44 @@ export async function spawnGateway(env: Record<string, string>, args: string[] =
       return exited;
     },
   };
+}
+
+/**
+ * Every far end (110 receivers, SMS centre, Modbus controller, camera fleet) and the DC-09 panel
+ * receiver on port 0: with --simulate the gateway starts them on ephemeral ports and points its
+ * adapters there, so simulated gateways run side by side without colliding.
+ */
+export const EPHEMERAL_FAR_ENDS = {
+  adapters: {
+    'alarm-centre-dc09': { primary: { host: '127.0.0.1', port: 0 }, secondary: { host: '127.0.0.1', port: 0 } },
+    'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: 0 } } },
+    'camera-onvif': { endpoints: { 'district-nvr': { host: '127.0.0.1', port: 0 } } },
+    'panel-dc09': { host: '127.0.0.1', port: 0 },
+    'sms-smpp': { host: '127.0.0.1', port: 0 },
+  },
+};
+
+/**
+ * `npm start` as its own process: the gateway with `args` (default --simulate: the whole default
+ * district and its far ends) on ephemeral ports, data in `dataDir`, `overrides` laid over
+ * EPHEMERAL_FAR_ENDS in its site file; with --simulate, resolves once the district is online.
+ * Without --simulate only the gateway's own DC-09 panel receiver is put on port 0.
+ */
+export async function spawnSimulatedGateway(dataDir: string, overrides: Record<string, unknown> = {}, args = ['--simulate'], timeoutMs = 90_000): Promise<GatewayProcess> {
+  const site = join(dataDir, 'site.yaml');
+  // JSON is YAML.
+  const simulate = args.includes('--simulate');
+  const base = simulate ? EPHEMERAL_FAR_ENDS : { adapters: { 'panel-dc09': EPHEMERAL_FAR_ENDS.adapters['panel-dc09'] } };
+  writeFileSync(site, JSON.stringify(mergeLayers(base, overrides)));
+  const proc = await spawnGateway({ DATA_DIR: dataDir, GATEWAY_CONFIG: site }, args, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  // The district connects after the gateway listens: its 'ready' line says it is online.
+  while (simulate && !proc.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('ready:'))) {
+    if (proc.child.exitCode !== null || Date.now() > deadline) {
+      await proc.kill('SIGKILL');
+      throw new Error('the simulated district did not come online');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return proc;
 }

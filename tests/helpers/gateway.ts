@@ -14,12 +14,18 @@ import type { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-
 import type { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
 import { operatorApi, type OperatorApi } from './operator-api.js';
 import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
+import { ephemeralControlFarEnds, SimulatorControl } from '../../simulators/control.js';
 
 /** `login(username?)` and `api(path, { as })` talk HTTP as a demo operator (tests/helpers/operator-api.ts). */
 export interface TestGateway extends OperatorApi {
   gw: Gateway;
   /** The simulated 110 centre's primary and secondary receivers this gateway is linked to. */
   centre: { primary: AlarmCentreSimulator; secondary: AlarmCentreSimulator; sms: SmsCentreSimulator; plc: BarrierControllerSimulator };
+  /**
+   * The simulator control behind /api/simulators (every test gateway serves it, as `npm start`
+   * does): its far ends from the start; attach a DistrictSimulator to control devices too.
+   */
+  simulators: SimulatorControl;
   httpPort: number;
   mqttPort: number;
   dataDir: string;
@@ -53,7 +59,8 @@ export async function startGateway(
     mqtt: { host: '127.0.0.1', port: 0 },
   };
   const loaded = loadConfig({ env: {}, overrides: mergeLayers(base, overrides) as Record<string, unknown> });
-  const gw = await build(loaded, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), ...opts });
+  const simulators = new SimulatorControl({ devices: loaded.devices, farEnds: ephemeralControlFarEnds(centre) });
+  const gw = await build(loaded, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), simulators, ...opts });
   const { httpPort, mqttPort } = await gw.listen();
   let closed = false;
   const baseUrl = `http://127.0.0.1:${httpPort}`;
@@ -61,6 +68,7 @@ export async function startGateway(
   const handle: TestGateway = {
     gw,
     centre: { primary: centre.primary, secondary: centre.secondary, sms: centre.sms, plc: centre.plc },
+    simulators,
     httpPort,
     mqttPort,
     dataDir,

@@ -7,6 +7,7 @@ import type { AlarmState, AlarmType, DeviceKind, HealthReasonCode, HealthStatus,
 import { enAuth, zhAuth, type AuthTables, type AuthUiKey } from './dictionary-auth.js';
 import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
 import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';
+import { enCharts, zhCharts, type ChartsUiKey } from './dictionary-charts.js';
 
 const zhUi = {
   'app.title': '校园安全值班台',
@@ -85,7 +86,6 @@ const zhUi = {
   'school.history': '近期报警记录',
   'school.noHistory': '暂无报警记录',
   'school.windows': '护学时段',
-  'school.chartsPending': '设备遥测历史曲线将在网关提供历史数据接口后加入。',
   'school.notFound': '找不到该学校：{id}',
   'school.linkTest': '最近一次 110 联网测试',
   'school.noLinkTest': '无 110 联网测试记录',
@@ -123,7 +123,7 @@ const zhUi = {
   'toast.resolved': '已解除：{what}',
 } as const;
 
-export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey;
+export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey | ChartsUiKey;
 
 export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
   ui: Record<UiKey, string>;
@@ -143,7 +143,7 @@ export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
 }
 
 export const zh: Dictionary = {
-  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui },
+  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui, ...zhCharts.ui },
   ...zhBroadcast.tables,
   ...zhSweeps.tables,
   ...zhAuth.tables,
@@ -245,6 +245,7 @@ export const en: Dictionary = {
     ...enBroadcast.ui,
     ...enSweeps.ui,
     ...enAuth.ui,
+    ...enCharts.ui,
     'app.title': 'Campus Safety Duty Board',
     'nav.board': 'Alarms',
     'nav.schools': 'Schools',
@@ -321,7 +322,6 @@ export const en: Dictionary = {
     'school.history': 'Recent alarms',
     'school.noHistory': 'No alarms recorded',
     'school.windows': 'Protection windows',
-    'school.chartsPending': "Telemetry history charts will come with the gateway's history API.",
     'school.notFound': 'No such school: {id}',
     'school.linkTest': 'Last 110 link test',
     'school.noLinkTest': 'No 110 link test on record',

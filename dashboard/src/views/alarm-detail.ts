@@ -11,17 +11,23 @@ import { instructionsFor } from '../instructions.js';
 import type { Alarm, AlarmEntry, DeviceView } from '../model.js';
 import { routeHref } from '../router.js';
 import { broadcastsBlock, broadcastsSignature, contactsBlock } from './alarm-detail-blocks.js';
+import { CameraLivePanel } from './camera-live.js';
 import { actorName, deviceName, siteName, type ViewContext } from './context.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
 export class AlarmDetail {
   readonly root = h('aside', { class: 'alarm-detail' });
   private signature = '';
+  /** The live picture of one of the school's cameras; kept across rebuilds of the detail. */
+  private readonly live: CameraLivePanel;
 
-  constructor(private readonly ctx: ViewContext) {}
+  constructor(private readonly ctx: ViewContext) {
+    this.live = new CameraLivePanel(ctx);
+  }
 
   show(alarm: Alarm | undefined): void {
     const cameras = alarm ? this.cameras(alarm.siteId) : [];
+    if (this.live.deviceId && !cameras.some((c) => c.id === this.live.deviceId)) this.live.close();
     const sig = [
       alarm?.id,
       alarm?.updatedAt,
@@ -111,9 +117,10 @@ export class AlarmDetail {
               { class: 'camera-list' },
               cameras.map((c) => {
                 const health = this.ctx.store.healthOf(c);
-                return h('li', { class: `camera status-${health.status}`, attrs: { 'data-device-id': c.id } }, h('span', { class: 'camera-name' }, c.name), statusBadge(this.ctx, health.status), health.status === 'ok' ? null : reasonList(this.ctx, health));
+                return h('li', { class: `camera status-${health.status}`, attrs: { 'data-device-id': c.id } }, h('span', { class: 'camera-name' }, c.name), statusBadge(this.ctx, health.status), health.status === 'ok' ? null : reasonList(this.ctx, health), this.live.button(c));
               }),
             ),
+        cameras.length === 0 ? null : this.live.element(),
       ),
       h(
         'section',

@@ -9,6 +9,7 @@ import { clockTime } from '../format.js';
 import { isUnackedCritical } from '../model.js';
 import { routeHref, type Route } from '../router.js';
 import { displayName } from '../session.js';
+import { simText } from '../i18n/dictionary-simulators.js';
 import type { SoundState } from '../sound.js';
 import type { RenderReason, ViewContext } from './context.js';
 
@@ -26,7 +27,8 @@ export class Header {
   private readonly navOutages = h('a', { class: 'nav-link', attrs: { href: '#/outages', 'data-nav': 'outages' } });
   private readonly navBroadcasts = h('a', { class: 'nav-link', attrs: { href: '#/broadcasts', 'data-nav': 'broadcasts' } });
   private readonly navSweeps = h('a', { class: 'nav-link', attrs: { href: '#/sweeps', 'data-nav': 'sweeps' } });
-  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts, this.navSweeps);
+  private readonly navSimulators = h('a', { class: 'nav-link', attrs: { href: '#/simulators', 'data-nav': 'simulators' } });
+  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts, this.navSweeps, this.navSimulators);
   private readonly operatorName = h('span', { class: 'operator-name', attrs: { 'data-testid': 'operator-name' } });
   private readonly operatorRole = h('span', { class: 'operator-role', attrs: { 'data-testid': 'operator-role' } });
   private readonly logoutButton = h('button', { class: 'btn btn-header btn-logout', attrs: { type: 'button', 'data-action': 'logout' } });
@@ -47,6 +49,7 @@ export class Header {
     // Views the role cannot see (the gateway would answer 403) are not in the menu.
     this.navBroadcasts.hidden = !ctx.can('broadcasts:read');
     this.navSweeps.hidden = !ctx.can('sweeps:read');
+    this.navSimulators.hidden = !ctx.can('simulators:control');
     this.muteButton.addEventListener('click', () => actions.toggleMute());
     this.langButton.addEventListener('click', () => actions.toggleLang());
     this.root = h(
@@ -93,6 +96,7 @@ export class Header {
     const openBroadcasts = store.openBroadcasts();
     this.navLink(this.navBroadcasts, 'broadcasts', i18n.t('nav.broadcasts'), openBroadcasts > 0 ? openBroadcasts : undefined, 'none');
     this.navLink(this.navSweeps, 'sweeps', i18n.t('nav.sweeps'), undefined, 'none');
+    this.navLink(this.navSimulators, 'simulators', simText(i18n, 'nav.simulators'), undefined, 'none');
 
     this.renderChannels();
     this.renderSession();

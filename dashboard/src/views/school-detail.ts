@@ -1,7 +1,7 @@
 /**
  * One school: its devices with their health in plain words (and the self-test or barrier
  * controls the role grants), its open alarms and recent history, its drills (drills:read) and
- * its protection windows. History charts wait for a telemetry history API.
+ * its protection windows, and its history charts (device-history.ts, telemetry:read).
  */
 import { h, syncList } from '../dom.js';
 import { worstStatus } from '../derive.js';
@@ -10,7 +10,9 @@ import { STATUS_RANK, type Alarm, type DeviceView } from '../model.js';
 import { routeHref } from '../router.js';
 import type { UiKey } from '../i18n/dictionary.js';
 import type { RenderReason, View, ViewContext } from './context.js';
+import { CameraLivePanel } from './camera-live.js';
 import { DeviceControls } from './device-controls.js';
+import { DeviceHistory } from './device-history.js';
 import { DrillPanel } from './drill-panel.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
@@ -26,9 +28,10 @@ export class SchoolDetailView implements View {
   private readonly historyTitle = h('h3', { class: 'section-title' });
   private readonly historyList = h('ul', { class: 'mini-alarms mini-alarms--history' });
   private readonly windows = h('p', { class: 'windows' });
-  private readonly pending = h('p', { class: 'hint' });
+  private readonly charts: DeviceHistory;
   private readonly drills: DrillPanel | undefined;
   private readonly controls: DeviceControls;
+  private readonly live: CameraLivePanel;
   /** The device table has an actions column (some device has a control for this role). */
   private actionsColumn = false;
   private history: Alarm[] = [];
@@ -41,6 +44,8 @@ export class SchoolDetailView implements View {
   ) {
     this.drills = ctx.can('drills:read') ? new DrillPanel(ctx, siteId) : undefined;
     this.controls = new DeviceControls(ctx);
+    this.live = new CameraLivePanel(ctx);
+    this.charts = new DeviceHistory(ctx, siteId);
     this.root = h(
       'section',
       { class: 'view school', attrs: { 'data-view': 'school', 'data-site-id': siteId } },
@@ -48,7 +53,7 @@ export class SchoolDetailView implements View {
       h(
         'div',
         { class: 'school-cols' },
-        h('div', { class: 'school-main' }, this.devicesTitle, h('table', { class: 'data-table devices-table' }, this.devicesHead, this.devicesBody), this.pending),
+        h('div', { class: 'school-main' }, this.live.root, this.devicesTitle, h('table', { class: 'data-table devices-table' }, this.devicesHead, this.devicesBody), this.charts.root),
         h('div', { class: 'school-side' }, this.drills?.root, this.openTitle, this.openList, this.historyTitle, this.historyList, this.windows),
       ),
     );
@@ -59,6 +64,8 @@ export class SchoolDetailView implements View {
     this.disposed = true;
     this.drills?.dispose();
     this.controls.dispose();
+    this.live.dispose();
+    this.charts.dispose();
   }
 
   private async loadHistory(): Promise<void> {
@@ -95,7 +102,8 @@ export class SchoolDetailView implements View {
       h('tr', {}, columns.map((k) => h('th', { attrs: { scope: 'col' } }, i18n.t(k)))),
     );
     syncList(this.devicesBody, devices, (d) => d.id, (d, el) => this.deviceRow(d, el));
-    this.pending.textContent = i18n.t('school.chartsPending');
+    this.live.render();
+    this.charts.render(_reason);
 
     const open = store.openAlarms().filter((a) => a.siteId === this.siteId);
     this.openTitle.textContent = `${i18n.t('school.openAlarms')} (${open.length})`;
@@ -134,6 +142,7 @@ export class SchoolDetailView implements View {
               d.linkTest ? [`${this.ctx.i18n.t('school.linkTest')}: `, relTime(this.ctx.i18n, d.linkTest.at, 'ago', now), ` · ${d.linkTest.latencyMs} ms`] : this.ctx.i18n.t('school.noLinkTest'),
             )
           : null,
+        this.live.button(d),
       ),
       h('td', {}, this.ctx.i18n.kind(d.kind)),
       h('td', {}, statusBadge(this.ctx, health.status)),

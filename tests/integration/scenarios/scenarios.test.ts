@@ -29,9 +29,10 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 describe('field scenarios', () => {
-  it('has the six field scenarios', () => {
+  it('has the seven field scenarios', () => {
     expect(FILES).toStrictEqual([
       'barrier-down-at-rush.yaml',
+      'covered-and-frozen-cameras.yaml',
       'dead-buttons-sweep.yaml',
       'flood-while-pressing.yaml',
       'panic-at-exit.yaml',

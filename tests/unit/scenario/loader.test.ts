@@ -85,7 +85,7 @@ expect:
       '/steps/2/extra: Unexpected property',
       '/expect/0/alarm/within: Expected number',
       '/expect/1/forwarded-to-110/receiver: Expected union value',
-      "/steps/1/do: unknown action 'pres' (press, test-press, drop, restore, fault, lower, raise, impact, centre, sms, flood, malformed, wait)",
+      "/steps/1/do: unknown action 'pres' (press, test-press, drop, restore, fault, lower, raise, impact, cover, uncover, freeze, unfreeze, centre, sms, flood, malformed, wait)",
     ]);
   });
 

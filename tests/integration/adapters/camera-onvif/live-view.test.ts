@@ -88,6 +88,15 @@ describe('LiveViewManager', () => {
     live.close('cam-002');
   });
 
+  it('never exceeds maxStreams when different cameras are opened at the same moment', async () => {
+    // Both pass the first limit check while their stream URIs are looked up over ONVIF.
+    const results = await Promise.allSettled([live.open('cam-001'), live.open('cam-002')]);
+    expect(results.map((r) => r.status).sort()).toStrictEqual(['fulfilled', 'rejected']);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'GW_ERR_LIVE_VIEW_LIMIT' } });
+    expect(live.openStreams()).toHaveLength(1);
+    for (const id of live.openStreams()) live.close(id);
+  });
+
   it('refuses devices that are not camera-onvif cameras', async () => {
     await expect(live.open('no-such-camera')).rejects.toMatchObject({ code: 'GW_ERR_LIVE_VIEW_UNKNOWN' });
     expect(live.openStreams()).toStrictEqual([]);

@@ -1,0 +1,225 @@
+/**
+ * Camera live view (issue 7): the dashboard plays a camera's picture through the gateway.
+ *
+ * GET /api/cameras/live-views            JSON: the cameras in the caller's scope that offer live
+ *                                        view, picture size, whether each streams now or is refused
+ *                                        because every stream slot is taken.
+ * GET /api/cameras/:id/live (WebSocket)  jsmpeg header, then MPEG-TS (MPEG-1 video) as the
+ *                                        camera's adapter produces it; started on demand, stopped
+ *                                        after the last viewer leaves (adapters/camera-onvif/live-view.ts).
+ *
+ * The WebSocket is refused before the upgrade, as HTTP: 404 for an id that is not a camera in
+ * the caller's scope (alike for another school's camera), 409 for a camera whose adapter has no
+ * live view, 503 `GW_ERR_LIVE_VIEW_BUSY` when all `maxStreams` are streaming other cameras, 502
+ * when the camera cannot be reached. Browsers send the token as the subprotocol `bearer.<token>`
+ * next to `campus-camera.v1`. Watching a school's camera is privacy-relevant: every opening (and
+ * refusal) and every end, with how long it was watched, goes to the audit log.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Adapter } from '../../adapters/types.js';
+import { auditActorOf, scopeOf } from '../auth/access.js';
+import type { Device } from '../core/types.js';
+import { GatewayError } from '../errors.js';
+import type { HttpDeps } from './deps.js';
+import { deviceInScope } from './devices-routes.js';
+import { ErrorReply, IdParam } from './schemas.js';
+
+/**
+ * What these routes need of an adapter's live view. A local seam: adapters/types.ts has no
+ * live-view member yet, so an adapter offers one through a `liveView()` method, checked at run
+ * time the way the optional `command` is (CameraOnvifAdapter.liveView() returns its
+ * LiveViewManager, which has this shape).
+ */
+export interface LiveViewPort {
+  readonly maxStreams: number;
+  readonly frameSize: { width: number; height: number };
+  /** Starts the camera's stream (or joins it); rejects with a coded error. */
+  open(deviceId: string): Promise<unknown>;
+  /** Hands a viewer socket to a stream open() started. */
+  attach(deviceId: string, socket: WebSocket): void;
+  openStreams(): string[];
+  viewers(deviceId: string): number;
+}
+
+/** The adapter's live view, if it offers one (and is running). */
+export function liveViewOf(adapter: Adapter | undefined): LiveViewPort | undefined {
+  const candidate = adapter as (Adapter & { liveView?: unknown }) | undefined;
+  if (typeof candidate?.liveView !== 'function') return undefined;
+  return (candidate.liveView as () => LiveViewPort | undefined).call(candidate);
+}
+
+/** The subprotocol a viewer offers next to `bearer.<token>` (browsers need one echoed back). */
+export const CAMERA_LIVE_SUBPROTOCOL = 'campus-camera.v1';
+/** Close code for an ended session, as on /api/live (RFC 6455 §7.4.2: 4000–4999 are ours). */
+const SESSION_ENDED = 4401;
+
+const ListQuery = Type.Object({ site: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false });
+
+const LiveCamera = Type.Object({
+  deviceId: Type.String(),
+  siteId: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  /** Its stream runs now (opening it joins it, whatever the limit). */
+  streaming: Type.Boolean(),
+  viewers: Type.Integer(),
+  /** Every stream slot of its adapter is taken by other cameras: opening it answers 503. */
+  busy: Type.Boolean(),
+  /** The WebSocket path. */
+  path: Type.String(),
+});
+
+const LiveViewList = Type.Object({
+  /** Streams running / allowed, over every adapter offering live view. */
+  inUse: Type.Integer(),
+  maxStreams: Type.Integer(),
+  cameras: Type.Array(LiveCamera),
+});
+
+function livePath(deviceId: string): string {
+  return `/api/cameras/${encodeURIComponent(deviceId)}/live`;
+}
+
+/** A refusal in the gateway's error shape, for codes the shared table (gateway/errors.ts) lacks. */
+function refuse(reply: FastifyReply, statusCode: number, code: string, message: string): FastifyReply {
+  const error = statusCode === 503 ? 'Service Unavailable' : statusCode === 502 ? 'Bad Gateway' : 'Error';
+  return reply.status(statusCode).send({ statusCode, code, error, message });
+}
+
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+}
+
+interface Viewer {
+  deviceId: string;
+  sessionId?: string;
+  /** Records the end of the viewing once (socket closed, session ended or gateway stopping). */
+  finish(): void;
+}
+
+export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const viewers = new Map<WebSocket, Viewer>();
+
+  const camera = (req: FastifyRequest, id: string): Device => {
+    const device = deviceInScope(deps, scopeOf(req), id);
+    if (device.kind !== 'camera') throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', id);
+    return device;
+  };
+  const audit = (req: FastifyRequest, action: string, deviceId: string, detail: Record<string, unknown>) => {
+    try {
+      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action, target: deviceId, detail, ip: req.ip });
+    } catch (err) {
+      deps.log.error({ err, action, deviceId }, 'camera live view: audit entry not written');
+    }
+  };
+
+  // A viewer whose session ends (logout, expiry, disabled account) stops seeing the school.
+  const sessionCheck = setInterval(() => {
+    for (const [ws, v] of viewers) {
+      if (v.sessionId !== undefined && !deps.operators.authenticate(v.sessionId)) {
+        viewers.delete(ws);
+        v.finish();
+        ws.close(SESSION_ENDED, 'session ended');
+      }
+    }
+  }, 15_000);
+  sessionCheck.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sessionCheck);
+    // The audit store closes after the HTTP server: record the ends now, not when the sockets report them.
+    for (const [ws, v] of viewers) {
+      v.finish();
+      ws.close(1001, 'gateway stopping');
+    }
+    viewers.clear();
+  });
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/api/cameras/live-views',
+    { config: { permission: 'devices:read' }, schema: { querystring: ListQuery, response: { 200: LiveViewList } } },
+    async (req) => {
+      const scope = scopeOf(req);
+      const ports = new Map<string, LiveViewPort>();
+      for (const [type, adapter] of deps.adapters) {
+        const port = liveViewOf(adapter);
+        if (port) ports.set(type, port);
+      }
+      const cameras = deps.registry
+        .list({ kind: 'camera', ...(req.query.site ? { siteId: req.query.site } : {}) })
+        .filter((d) => scope.hasSite(d.siteId) && ports.has(d.adapter))
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .flatMap((d) => {
+          const port = ports.get(d.adapter);
+          if (!port) return [];
+          const open = port.openStreams();
+          const streaming = open.includes(d.id);
+          return [{ deviceId: d.id, siteId: d.siteId, ...port.frameSize, streaming, viewers: port.viewers(d.id), busy: !streaming && open.length >= port.maxStreams, path: livePath(d.id) }];
+        });
+      let inUse = 0;
+      let maxStreams = 0;
+      for (const port of ports.values()) {
+        inUse += port.openStreams().length;
+        maxStreams += port.maxStreams;
+      }
+      return { inUse, maxStreams, cameras };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParam> }>(
+    '/api/cameras/:id/live',
+    {
+      websocket: true,
+      config: { permission: 'devices:read' },
+      schema: { params: IdParam, response: { 404: ErrorReply, 409: ErrorReply, 426: ErrorReply, 502: ErrorReply, 503: ErrorReply } },
+      // Everything that can refuse the viewer runs before the upgrade, so the refusal is an HTTP status.
+      preHandler: async (req, reply) => {
+        const device = camera(req, req.params.id);
+        const port = liveViewOf(deps.adapters.get(device.adapter));
+        if (!port) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) offers no live view`);
+        // A plain GET must not start a stream nobody will watch.
+        if (!req.ws) return refuse(reply, 426, 'GW_ERR_UPGRADE_REQUIRED', 'live view is a WebSocket: connect with Upgrade: websocket');
+        try {
+          await port.open(device.id);
+        } catch (err) {
+          const code = errorCode(err);
+          if (code === 'GW_ERR_LIVE_VIEW_LIMIT') {
+            audit(req, 'camera.live-view', device.id, { outcome: 'busy' });
+            return refuse(reply, 503, 'GW_ERR_LIVE_VIEW_BUSY', `all ${port.maxStreams} live streams are in use; close one and try again`);
+          }
+          if (code === 'GW_ERR_LIVE_VIEW_UNKNOWN') throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', device.id);
+          const message = err instanceof Error ? err.message : String(err);
+          audit(req, 'camera.live-view', device.id, { outcome: 'failed', detail: message });
+          return refuse(reply, 502, code.startsWith('GW_ERR_CAMERA_') ? code : 'GW_ERR_LIVE_VIEW_FAILED', `camera ${device.id}: ${message}`);
+        }
+        return undefined;
+      },
+    },
+    (socket, req) => {
+      const deviceId = req.params.id;
+      const port = liveViewOf(deps.adapters.get(deps.registry.get(deviceId)?.adapter ?? ''));
+      if (!port) {
+        socket.close(1011, 'live view stopped');
+        return;
+      }
+      const since = deps.clock.now();
+      audit(req, 'camera.live-view', deviceId, { outcome: 'opened' });
+      deps.counters.inc('cameras.live-view.opened');
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        audit(req, 'camera.live-view.closed', deviceId, { seconds: Math.round((deps.clock.now() - since) / 1000) });
+      };
+      viewers.set(socket, { deviceId, finish, ...(req.sessionId ? { sessionId: req.sessionId } : {}) });
+      socket.on('close', () => {
+        viewers.delete(socket);
+        finish();
+      });
+      // Viewers only watch; anything they send is ignored.
+      socket.on('message', () => deps.counters.inc('cameras.live-view.ignored-client-message'));
+      port.attach(deviceId, socket);
+    },
+  );
+}

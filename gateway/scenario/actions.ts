@@ -1,0 +1,31 @@
+/**
+ * A scenario step's action as a simulator-control request: the same request goes to the
+ * in-process SimulatorControl or, with `--url`, to a running gateway's
+ * POST /api/simulators/:id/actions, so both modes do exactly the same thing to the simulators.
+ */
+import { FAR_END_IDS, type SimActionRequest } from '../../simulators/control-types.js';
+import type { Action } from './schema.js';
+
+export interface ControlCall {
+  /** The simulated device, or a far end (110-primary, 110-secondary, sms-centre). */
+  id: string;
+  request: SimActionRequest;
+}
+
+/** The control call for an action; undefined for `wait`. */
+export function controlCall(action: Action): ControlCall | undefined {
+  switch (action.kind) {
+    case 'wait':
+      return undefined;
+    case 'centre':
+      return { id: FAR_END_IDS[action.receiver], request: { action: action.up ? 'up' : 'down' } };
+    case 'sms':
+      return { id: FAR_END_IDS.sms, request: { action: action.up ? 'up' : 'down' } };
+    case 'fault':
+      return { id: action.device, request: { action: 'fault', fault: action.fault, on: action.on } };
+    case 'flood':
+      return { id: action.device, request: { action: 'flood', count: action.count } };
+    default:
+      return { id: action.device, request: { action: action.kind } };
+  }
+}
