@@ -56,7 +56,8 @@ describe('simulator control panel in the dashboard', () => {
     expect(farEnds).toStrictEqual(['110-primary', '110-secondary', 'sms-centre']);
     const press = '[data-testid="sim-devices"] [data-device="sch-01-btn-1"][data-state="online"] button[data-action="press"]';
     await page.waitForSelector(`${press}:not([disabled])`);
-    expect(await page.textContent('[data-testid="sim-devices"] [data-site="sch-01"] .sim-group-title')).toBe('城东区第一中学');
+    // School names come with the site list, which may arrive after the simulators' list.
+    await page.waitForFunction(() => document.querySelector('[data-testid="sim-devices"] [data-site="sch-01"] .sim-group-title')?.textContent === '城东区第一中学', undefined, { timeout: 10_000 });
     await page.screenshot({ path: join(shots, 'simulators-panel.png') });
     await page.click(press);
     await page.waitForSelector('.toast:has-text("按下报警 已执行")');
