@@ -3,6 +3,7 @@
  * the second, from the scenario start, it was first seen) and asks, at any moment, which
  * expectations have passed, failed or are still pending.
  */
+import type { BroadcastChange } from '../core/broadcast-types.js';
 import type { Expectation } from './schema.js';
 
 export type Fact =
@@ -10,6 +11,25 @@ export type Fact =
   | { kind: 'forwarded'; t: number; siteId: string; deviceId?: string; account?: string; receiver?: string; alarmId: string }
   | { kind: 'broadcast-delivered'; t: number; state: RecipientProgress; group: string; channel?: string; alarmType?: string; broadcastId: string }
   | { kind: 'reason'; t: number; deviceId: string; reason: string };
+
+/**
+ * The fact a broadcast change is, if a recipient reached progress (in process and over
+ * `/api/live` alike); `alarmType` is the type of the alarm that started the broadcast.
+ */
+export function broadcastFact(c: BroadcastChange, t: number, alarmType: string | undefined): Fact | undefined {
+  if (c.change !== 'recipient') return undefined;
+  const state = c.recipient.state;
+  if (state !== 'sent' && state !== 'delivered' && state !== 'confirmed') return undefined;
+  return {
+    kind: 'broadcast-delivered',
+    t,
+    state,
+    group: c.recipient.group,
+    ...(c.recipient.channel ? { channel: c.recipient.channel } : {}),
+    ...(alarmType ? { alarmType } : {}),
+    broadcastId: c.broadcastId,
+  };
+}
 
 /** Recipient states that count as progress, in order. */
 export type RecipientProgress = 'sent' | 'delivered' | 'confirmed';

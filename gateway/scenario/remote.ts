@@ -16,7 +16,7 @@ import type { SimDeviceList } from '../../simulators/control-types.js';
 import type { BroadcastChange } from '../core/broadcast-types.js';
 import type { Alarm, Health } from '../core/types.js';
 import { controlCall } from './actions.js';
-import type { Fact } from './evaluate.js';
+import { broadcastFact, type Fact } from './evaluate.js';
 import type { DistrictView } from './loader.js';
 import { play, report, sec, type FactLog, type ScenarioReport } from './runner.js';
 import type { Action, Scenario } from './schema.js';
@@ -138,19 +138,9 @@ class LiveRecorder implements FactLog {
       return;
     }
     if (c.change !== 'recipient') return;
-    const state = c.recipient.state;
-    if (state !== 'sent' && state !== 'delivered' && state !== 'confirmed') return;
     const alarmId = this.broadcastAlarm.get(c.broadcastId);
-    const alarmType = alarmId ? this.alarmTypes.get(alarmId) : undefined;
-    this.facts.push({
-      kind: 'broadcast-delivered',
-      t: this.now(),
-      state,
-      group: c.recipient.group,
-      ...(c.recipient.channel ? { channel: c.recipient.channel } : {}),
-      ...(alarmType ? { alarmType } : {}),
-      broadcastId: c.broadcastId,
-    });
+    const fact = broadcastFact(c, this.now(), alarmId ? this.alarmTypes.get(alarmId) : undefined);
+    if (fact) this.facts.push(fact);
   }
 }
 

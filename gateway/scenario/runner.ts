@@ -18,7 +18,7 @@ import { loadConfig, mergeLayers } from '../config.js';
 import type { Alarm, Health } from '../core/types.js';
 import { controlCall } from './actions.js';
 import { resolveClock, shiftedClock } from './clock.js';
-import { decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
+import { broadcastFact, decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
 import { startEphemeralFarEnds, type EphemeralFarEndOptions } from '../../simulators/ephemeral-far-ends.js';
 import type { Action, Scenario } from './schema.js';
 
@@ -85,19 +85,9 @@ class Recorder implements FactLog {
     this.offs.push(
       this.gw.broadcasts.onChange((c) => {
         if (c.change !== 'recipient') return;
-        const state = c.recipient.state;
-        if (state !== 'sent' && state !== 'delivered' && state !== 'confirmed') return;
         const b = this.gw.broadcasts.get(c.broadcastId);
-        const alarmType = b?.alarmId ? this.gw.alarms.get(b.alarmId)?.type : undefined;
-        this.facts.push({
-          kind: 'broadcast-delivered',
-          t: this.now(),
-          state,
-          group: c.recipient.group,
-          ...(c.recipient.channel ? { channel: c.recipient.channel } : {}),
-          ...(alarmType ? { alarmType } : {}),
-          broadcastId: c.broadcastId,
-        });
+        const fact = broadcastFact(c, this.now(), b?.alarmId ? this.gw.alarms.get(b.alarmId)?.type : undefined);
+        if (fact) this.facts.push(fact);
       }),
     );
   }
