@@ -5,13 +5,13 @@
  * acknowledge, no broadcasts); signing out revokes the token; a session revoked elsewhere
  * brings the login screen back, through the API's 401 or the live feed's refusal.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { demoPassword, ensureDashboardBuilt, launchChromium, login, pageToken, screenshotDir, type Browser } from './browser.js';
+import { demoPassword, ensureDashboardBuilt, openPage, closeAll, login, pageToken, screenshotDir, type Browser } from './browser.js';
 import { pressButton, routeLive, type LiveRoute } from './gateway-actions.js';
 
 describe('operator login and roles on the dashboard', () => {
@@ -40,17 +40,12 @@ describe('operator login and roles on the dashboard', () => {
     // Every test here logs in, some many times: the per-address login rate limit (20 a minute)
     // is not under test, the per-account lockout is.
     t = await startGateway({ http: { rateLimit: { loginMax: 500 } } });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
+    ({ browser, page } = await openPage());
     live = await routeLive(page);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    for (const c of clients) await c.endAsync().catch(() => undefined);
-    await t?.close();
-    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+    await closeAll({ browser, clients, then: [t], shots });
   }, 60_000);
 
   it('refuses a wrong password with a clear message, in Chinese and in English, and keeps no token', async () => {

@@ -3,7 +3,7 @@
  * simulator (SMPP, receipts, replies), the radio dispatch box simulator of the district over
  * MQTT, real button presses, and Debian's Chromium signed in as the demo duty officer.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broadcast, BroadcastSummary } from '../../gateway/core/broadcast-types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';
 import { apiJson, pageTally, pressButton, routeLive, type LiveRoute } from './gateway-actions.js';
 
 /** The demo duty officer (`duty`): broadcasts go out in this name. */
@@ -50,18 +50,12 @@ describe('broadcasts on the dashboard, over the SMS centre and radio simulators'
       },
       { timeoutMs: 20_000, everyMs: 100 },
     );
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
+    ({ browser, page } = await openPage());
     live = await routeLive(page);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    for (const c of clients) await c.endAsync().catch(() => undefined);
-    await district?.stop();
-    await t?.close();
-    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+    await closeAll({ browser, clients, then: [district, t], shots });
   }, 60_000);
 
   it('shows the broadcast a press started beside the alarm, its roll-call filling in, and whom to call', async () => {

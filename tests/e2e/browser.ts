@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MqttClient } from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export { ensureDashboardBuilt } from '../../scripts/ensure-dashboard.js';
@@ -84,4 +85,25 @@ export async function pageToken(page: Page): Promise<string | undefined> {
  */
 export function screenshotDir(): string {
   return process.env.UPDATE_SCREENSHOTS === '1' ? join(REPO, 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'e2e-screenshots-'));
+}
+
+/** A fresh Chromium with one page whose waits give up after `timeoutMs`. */
+export async function openPage(timeoutMs = 10_000): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  return { browser, page };
+}
+
+type Closable = { close(): Promise<unknown> } | { stop(): Promise<unknown> } | undefined;
+
+/**
+ * An e2e file's teardown: the browser, then its MQTT clients, then `then` in order (simulators,
+ * the gateway), and its screenshots unless UPDATE_SCREENSHOTS=1 keeps them for docs/.
+ */
+export async function closeAll(o: { browser?: Browser; clients?: readonly MqttClient[]; then?: readonly Closable[]; shots?: string }): Promise<void> {
+  await o.browser?.close();
+  for (const c of o.clients ?? []) await c.endAsync().catch(() => undefined);
+  for (const x of o.then ?? []) if (x) await ('close' in x ? x.close() : x.stop());
+  if (o.shots && process.env.UPDATE_SCREENSHOTS !== '1') rmSync(o.shots, { recursive: true, force: true });
 }

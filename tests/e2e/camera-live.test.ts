@@ -6,7 +6,7 @@
  * closing it ends the stream on the gateway; a full stream table and an offline camera are said
  * in words.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CameraFleetSimulator } from '../../simulators/camera-onvif/index.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';
 import { apiJson, pressButton } from './gateway-actions.js';
 
 interface LiveViews {
@@ -97,20 +97,14 @@ describe('camera live view in the dashboard', () => {
         },
       },
     });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(15_000);
+    ({ browser, page } = await openPage(15_000));
     page.on('console', (msg) => {
       if (/Content[- ]Security[- ]Policy|wasm-unsafe-eval|unsafe-eval/i.test(msg.text())) cspViolations.push(msg.text());
     });
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    for (const c of clients) await c.endAsync().catch(() => undefined);
-    await t?.close();
-    await fleet.stop();
-    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+    await closeAll({ browser, clients, then: [t, fleet], shots });
   }, 60_000);
 
   it('plays a camera on a school page: a picture that is not blank and changes; closing it stops the stream', async () => {

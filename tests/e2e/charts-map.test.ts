@@ -4,7 +4,7 @@
  * buttons of sch-01 are left out of the simulated district and played by the test as real MQTT
  * devices, so the readings on their charts are exactly the ones the test sent.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';
 import { pressButton } from './gateway-actions.js';
 
 const MIN = 60_000;
@@ -73,17 +73,11 @@ describe('history charts and the schematic map on the real gateway', () => {
       heartbeatMs: 1000,
     });
     await district.start();
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
+    ({ browser, page } = await openPage());
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    for (const c of clients) await c.endAsync().catch(() => undefined);
-    await district?.stop();
-    await t?.close();
-    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+    await closeAll({ browser, clients, then: [district, t], shots });
   }, 60_000);
 
   it("charts a button's battery and signal from the telemetry it sent, with the school's local times", async () => {

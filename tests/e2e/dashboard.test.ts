@@ -4,7 +4,7 @@
  * (`duty`). The live WebSocket is routed through playwright so a test can cut it and keep it
  * cut, as a network outage would.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../gateway/core/types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';
 import { apiJson, apiPost, pressButton, routeLive, type LiveRoute } from './gateway-actions.js';
 
 /** The demo duty officer's display name (config/default.yaml): what the gateway records for `duty`. */
@@ -48,18 +48,12 @@ describe('duty-officer dashboard on the real gateway', () => {
     t = await startGateway({ health: { heartbeatTimeout: { 'alarm-button': 5 } } });
     district = new DistrictSimulator({ url: t.mqttUrl, config: t.gw.loaded.config, devices: t.gw.loaded.devices, log: pino({ level: 'silent' }), heartbeatMs: 1000 });
     await district.start();
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
+    ({ browser, page } = await openPage());
     live = await routeLive(page);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    for (const c of clients) await c.endAsync().catch(() => undefined);
-    await district?.stop();
-    await t?.close();
-    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+    await closeAll({ browser, clients, then: [district, t], shots });
   }, 60_000);
 
   it('opens on the Chinese login screen, then on the Chinese board connected to the live feed', async () => {

@@ -5,14 +5,14 @@
  * appears on the board; takes the primary 110 receiver down and back with one click each; a
  * duty officer has no Simulators entry and is told the view is not for the role.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';
 
 describe('simulator control panel in the dashboard', () => {
   let t: TestGateway;
@@ -35,16 +35,11 @@ describe('simulator control panel in the dashboard', () => {
     });
     t.simulators.attach(district);
     await district.start();
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
+    ({ browser, page } = await openPage());
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await district?.stop();
-    await t?.close();
-    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+    await closeAll({ browser, then: [district, t], shots });
   }, 60_000);
 
   it('the tester presses a button from the panel and the panic appears on the board', async () => {

@@ -6,7 +6,7 @@
  * board (no siren) and ends in a report that lists it.
  */
 import { readFileSync } from 'node:fs';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
@@ -16,7 +16,7 @@ import type { Drill } from '../../gateway/core/drill-service.js';
 import type { Alarm } from '../../gateway/core/types.js';
 import { SimulatedButton } from '../../simulators/alarm-button.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { ensureDashboardBuilt, launchChromium, login, screenshotDir, type Browser } from './browser.js';
+import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';
 import { apiJson, apiPost, pressButton } from './gateway-actions.js';
 
 /** The audit log's "who" is the username; timelines and drills show the display name. */
@@ -51,17 +51,11 @@ describe('sweeps and drills in the dashboard', () => {
     if (!device) throw new Error('sch-07-btn-1 is not in the default district');
     button = new SimulatedButton({ url: t.mqttUrl, device, heartbeatMs: 300, faults: ['sim-suspended'] });
     await button.start();
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
+    ({ browser, page } = await openPage());
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    for (const c of clients) await c.endAsync().catch(() => undefined);
-    await button?.stop();
-    await t?.close();
-    if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(shots, { recursive: true, force: true });
+    await closeAll({ browser, clients, then: [button, t], shots });
   }, 60_000);
 
   it('starts a sweep of sch-07 buttons from the page and shows the suspended SIM, failing first', async () => {
