@@ -2,6 +2,7 @@
  * The Adapter contract (DESIGN.md). An adapter turns one protocol into DeviceEvents, or
  * carries outbound messages to one kind of far end. Adapters know nothing of alarms.
  */
+import type { WebSocket } from 'ws';
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from '../gateway/core/clock.js';
@@ -89,6 +90,20 @@ export interface Adapter {
   deliver?(msg: Outbound, signal: AbortSignal): Promise<DeliveryResult>;
   /** Device commands (barriers: raise, lower), verified by the adapter; throws a coded error. */
   command?(deviceId: string, command: string, signal: AbortSignal): Promise<CommandResult>;
+  /** Live pictures of its cameras, while it runs (camera-onvif: RTSP → MPEG-1 over WebSocket). */
+  liveView?(): LiveViewPort | undefined;
+}
+
+/** What the HTTP layer needs of an adapter's live view (GET /api/cameras/:id/live). */
+export interface LiveViewPort {
+  readonly maxStreams: number;
+  readonly frameSize: { width: number; height: number };
+  /** Starts the camera's stream (or joins it); rejects with a coded error. */
+  open(deviceId: string): Promise<unknown>;
+  /** Hands a viewer socket to a stream open() started. */
+  attach(deviceId: string, socket: WebSocket): void;
+  openStreams(): string[];
+  viewers(deviceId: string): number;
 }
 
 export interface CommandResult {

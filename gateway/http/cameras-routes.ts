@@ -18,7 +18,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Adapter } from '../../adapters/types.js';
+import type { Adapter, LiveViewPort } from '../../adapters/types.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
 import type { Device } from '../core/types.js';
 import { GatewayError } from '../errors.js';
@@ -32,22 +32,9 @@ import { ErrorReply, IdParam } from './schemas.js';
  * time the way the optional `command` is (CameraOnvifAdapter.liveView() returns its
  * LiveViewManager, which has this shape).
  */
-export interface LiveViewPort {
-  readonly maxStreams: number;
-  readonly frameSize: { width: number; height: number };
-  /** Starts the camera's stream (or joins it); rejects with a coded error. */
-  open(deviceId: string): Promise<unknown>;
-  /** Hands a viewer socket to a stream open() started. */
-  attach(deviceId: string, socket: WebSocket): void;
-  openStreams(): string[];
-  viewers(deviceId: string): number;
-}
-
 /** The adapter's live view, if it offers one (and is running). */
 export function liveViewOf(adapter: Adapter | undefined): LiveViewPort | undefined {
-  const candidate = adapter as (Adapter & { liveView?: unknown }) | undefined;
-  if (typeof candidate?.liveView !== 'function') return undefined;
-  return (candidate.liveView as () => LiveViewPort | undefined).call(candidate);
+  return adapter?.liveView?.();
 }
 
 /** The subprotocol a viewer offers next to `bearer.<token>` (browsers need one echoed back). */
