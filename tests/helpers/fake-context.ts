@@ -24,6 +24,8 @@ export interface FakeContext extends AdapterContext {
   inject(topic: string, payload: string | Buffer): Promise<void>;
   /** Resolves when an event satisfying `pred` has been emitted. */
   waitForEvent(pred: (e: DeviceEventInput) => boolean, timeoutMs?: number): Promise<DeviceEventInput>;
+  /** Resolves with the first condition for `deviceId` with that code and state, recorded at index `from` or later. */
+  waitForCondition(deviceId: string, code: HealthReasonCode, active: boolean, opts?: { from?: number; timeoutMs?: number }): Promise<RecordedCondition>;
   /** Active conditions per device, as the health tracker would hold them. */
   activeConditions(deviceId: string): HealthReasonCode[];
 }
@@ -50,6 +52,7 @@ export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: 
   const published: FakeContext['published'] = [];
   const subs: { filter: string; handler: MqttHandler }[] = [];
   const waiters: { pred: (e: DeviceEventInput) => boolean; resolve: (e: DeviceEventInput) => void }[] = [];
+  const conditionWaiters = new Set<{ pred: (c: RecordedCondition) => boolean; resolve: (c: RecordedCondition) => void }>();
 
   const bus: MqttBus = {
     async subscribe(filter, handler) {
@@ -87,7 +90,14 @@ export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: 
       }
     },
     setCondition(deviceId, code, active, detail) {
-      conditions.push(detail === undefined ? { deviceId, code, active } : { deviceId, code, active, detail });
+      const c: RecordedCondition = detail === undefined ? { deviceId, code, active } : { deviceId, code, active, detail };
+      conditions.push(c);
+      for (const w of [...conditionWaiters]) {
+        if (w.pred(c)) {
+          conditionWaiters.delete(w);
+          w.resolve(c);
+        }
+      }
     },
     reject(reason, detail, deviceId) {
       rejects.push(deviceId === undefined ? { reason, detail } : { reason, detail, deviceId });
@@ -106,6 +116,20 @@ export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: 
           reject(new Error(`no matching event within ${timeoutMs} ms`));
         }, timeoutMs);
         waiters.push(w);
+      });
+    },
+    waitForCondition(deviceId, code, active, o = {}) {
+      const pred = (c: RecordedCondition) => c.deviceId === deviceId && c.code === code && c.active === active;
+      const found = conditions.slice(o.from ?? 0).find(pred);
+      if (found) return Promise.resolve(found);
+      const timeoutMs = o.timeoutMs ?? 5000;
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve: (c: RecordedCondition) => { clearTimeout(t); resolve(c); } };
+        const t = setTimeout(() => {
+          conditionWaiters.delete(w);
+          reject(new Error(`no ${code}=${String(active)} condition on ${deviceId} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        conditionWaiters.add(w);
       });
     },
     activeConditions(deviceId) {

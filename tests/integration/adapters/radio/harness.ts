@@ -92,18 +92,6 @@ export const FAST: RadioConfigInput = { ackTimeoutMs: 150, retries: 2, heartbeat
 export async function startRig(opts: { cfg?: RadioConfigInput; sim?: Partial<RadioGatewayStartOptions> } = {}): Promise<Rig> {
   const broker = await startBroker();
   const ctx = Object.assign(fakeContext({ sites: broker.loaded.sites, devices: broker.loaded.devices }), { bus: broker.broker.bus });
-  const waiters = new Set<{ code: HealthReasonCode; active: boolean; resolve: (c: RecordedCondition) => void }>();
-  const record = ctx.setCondition.bind(ctx);
-  ctx.setCondition = (deviceId, code, active, detail) => {
-    record(deviceId, code, active, detail);
-    const c = ctx.conditions[ctx.conditions.length - 1] as RecordedCondition;
-    for (const w of [...waiters]) {
-      if (deviceId === RADIO && w.code === code && w.active === active) {
-        waiters.delete(w);
-        w.resolve(c);
-      }
-    }
-  };
   const adapter = radioAdapter.create(resolveRadioConfig({ ...FAST, ...opts.cfg }), ctx);
   await adapter.start();
   const sim = new RadioGatewaySimulator();
@@ -114,25 +102,7 @@ export async function startRig(opts: { cfg?: RadioConfigInput; sim?: Partial<Rad
     adapter,
     sim,
     broker,
-    condition(code, active, from = 0, timeoutMs = 5000) {
-      const found = ctx.conditions.slice(from).find((c) => c.deviceId === RADIO && c.code === code && c.active === active);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const w = {
-          code,
-          active,
-          resolve: (c: RecordedCondition) => {
-            clearTimeout(t);
-            resolve(c);
-          },
-        };
-        const t = setTimeout(() => {
-          waiters.delete(w);
-          reject(new Error(`no ${code}=${String(active)} condition within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(w);
-      });
-    },
+    condition: (code, active, from = 0, timeoutMs = 5000) => ctx.waitForCondition(RADIO, code, active, { from, timeoutMs }),
     async stop() {
       await sim.stop();
       await adapter.stop();

@@ -25,18 +25,6 @@ export async function startPair(opts: { sim?: SmsCentreStartOptions; cfg?: Parti
   const sim = new SmsCentreSimulator();
   const { port } = await sim.start({ systemId: 'gateway', password: 'secret', receiptDelayMs: 20, ...opts.sim });
   const ctx = fakeContext();
-  const waiters = new Set<{ code: HealthReasonCode; active: boolean; resolve: (c: RecordedCondition) => void }>();
-  const record = ctx.setCondition.bind(ctx);
-  ctx.setCondition = (deviceId, code, active, detail) => {
-    record(deviceId, code, active, detail);
-    const c = ctx.conditions[ctx.conditions.length - 1] as RecordedCondition;
-    for (const w of [...waiters]) {
-      if (deviceId === CHANNEL && w.code === code && w.active === active) {
-        waiters.delete(w);
-        w.resolve(c);
-      }
-    }
-  };
   const adapter = smsSmppAdapter.create(
     resolveSmsSmppConfig({
       deviceId: CHANNEL,
@@ -63,11 +51,7 @@ export async function startPair(opts: { sim?: SmsCentreStartOptions; cfg?: Parti
     adapter,
     ctx,
     port,
-    condition(code, active, from = 0) {
-      const seen = ctx.conditions.slice(from).find((c) => c.deviceId === CHANNEL && c.code === code && c.active === active);
-      if (seen) return Promise.resolve(seen);
-      return withTimeout(new Promise((resolve) => waiters.add({ code, active, resolve })), 5000, `condition ${code}=${active}`);
-    },
+    condition: (code, active, from = 0) => ctx.waitForCondition(CHANNEL, code, active, { from }),
     next(subscribe, pred = () => true, timeoutMs = 5000) {
       let off: () => void = () => undefined;
       const p = new Promise<Parameters<typeof pred>[0]>((resolve) => {
