@@ -75,18 +75,24 @@ export class OperatorService {
     },
   ) {}
 
+  /** Runs on every request (authenticate): an account from the configuration costs no database read. */
   find(username: string): Operator | undefined {
     const fromConfig = this.deps.config.users.find((u) => u.username === username);
-    if (fromConfig) return { ...fromConfig, displayName: fromConfig.displayName ?? fromConfig.username, source: 'config', disabled: false };
-    const stored = this.deps.store.operators().find((u) => u.username === username);
-    if (!stored) return undefined;
-    const { createdAt: _c, disabledAt, ...op } = stored;
-    return { ...op, displayName: op.displayName ?? op.username, source: 'runtime', disabled: disabledAt !== undefined };
+    if (fromConfig) return configured(fromConfig);
+    return this.stored().find((op) => op.username === username);
   }
 
+  /** Accounts from the configuration first (they win a name clash), then those admins added. */
   list(): OperatorView[] {
-    const names = [...this.deps.config.users.map((u) => u.username), ...this.deps.store.operators().map((u) => u.username)];
-    return [...new Set(names)].map((n) => this.view(this.find(n) as Operator));
+    const fromConfig = this.deps.config.users.map(configured);
+    const taken = new Set(fromConfig.map((u) => u.username));
+    return [...fromConfig, ...this.stored().filter((op) => !taken.has(op.username))].map((op) => this.view(op));
+  }
+
+  private stored(): Operator[] {
+    return this.deps.store
+      .operators()
+      .map(({ createdAt: _c, disabledAt, ...op }) => ({ ...op, displayName: op.displayName ?? op.username, source: 'runtime' as const, disabled: disabledAt !== undefined }));
   }
 
   view(op: Operator): OperatorView {
@@ -116,8 +122,7 @@ export class OperatorService {
       throw lockedOut(Math.ceil((entry.lockedUntil - now) / 1000));
     }
     const op = this.find(username);
-    this.decoy ??= decoyHash();
-    const ok = await verifyPassword(password, op && !op.disabled ? op.passwordHash : await this.decoy);
+    const ok = await verifyPassword(password, op && !op.disabled ? op.passwordHash : await (this.decoy ??= decoyHash()));
     if (!op || op.disabled || !ok) {
       counters.inc('auth.login.failed');
       const locked = this.recordFailure(key, now);
@@ -213,6 +218,10 @@ export class OperatorService {
     entry.lockedUntil = now + lockMinutes * 60_000;
     return true;
   }
+}
+
+function configured(u: OperatorConfig): Operator {
+  return { ...u, displayName: u.displayName ?? u.username, source: 'config', disabled: false };
 }
 
 function lockedOut(retryAfterSeconds: number): GatewayError & { retryAfterSeconds: number } {

@@ -20,7 +20,14 @@ describe('operator sessions', () => {
     const ok = await login(t, 'duty', 'demo-pass-duty');
     expect(ok.status).toBe(200);
     const body = await json<{ token: string; expiresAt: number; user: Record<string, unknown> }>(ok);
-    expect(body.user).toMatchObject({ username: 'duty', displayName: '值班民警 王建国', role: 'duty-officer', source: 'config', disabled: false });
+    expect(body.user).toStrictEqual({
+      username: 'duty',
+      displayName: '值班民警 王建国',
+      role: 'duty-officer',
+      source: 'config',
+      disabled: false,
+      permissions: ['sites:read', 'devices:read', 'telemetry:read', 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read'],
+    });
     expect(body.expiresAt - Date.now()).toBeGreaterThan(11 * 3600_000);
     const me = await t.api('/api/auth/me', { as: null, headers: { authorization: `Bearer ${body.token}` } });
     expect((await json<{ username: string }>(me)).username).toBe('duty');
