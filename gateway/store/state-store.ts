@@ -30,7 +30,8 @@ export type AuditInput = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
 
 export interface AlarmQuery {
   state?: AlarmState | 'open';
-  siteId?: string;
+  /** Only alarms of these sites (an empty list matches none); omitted: every site. */
+  siteIds?: readonly string[];
   limit?: number;
 }
 
@@ -146,9 +147,9 @@ export class StateStore {
       where.push('state = @state');
       params.state = q.state;
     }
-    if (q.siteId) {
-      where.push('site_id = @siteId');
-      params.siteId = q.siteId;
+    if (q.siteIds) {
+      where.push('site_id IN (SELECT value FROM json_each(@siteIds))');
+      params.siteIds = JSON.stringify(q.siteIds);
     }
     const sql = `SELECT body FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC LIMIT @limit`;
     return (this.db.prepare(sql).all(params) as AlarmRow[]).map((r) => JSON.parse(r.body) as Alarm);
