@@ -83,47 +83,52 @@ async function main(): Promise<void> {
   rl.on('close', () => void stop());
   for await (const line of rl) {
     const [cmd = '', ...args] = line.trim().split(/\s+/);
-    switch (cmd) {
-      case 'reply':
-        sim.reply(args[0] ?? '', args.slice(1).join(' '));
-        break;
-      case 'receipt':
-        sim.sendReceipt(args[0] ?? '', args[1] ?? '', args[2] ?? 'DELIVRD');
-        break;
-      case 'fail':
-        sim.setMode({ failNumbers: args[0] && args[0] !== '-' ? args[0].split(',') : [] });
-        break;
-      case 'throttle':
-        sim.setMode({ throttleNext: Number(args[0] ?? 0) });
-        break;
-      case 'rate':
-        sim.setMode({ throttleRate: Number(args[0] ?? 0) });
-        break;
-      case 'refuse':
-        sim.setMode({ refuseBinds: args[0] === 'on' });
-        break;
-      case 'fake':
-        sim.setMode({ fakeInstantReceipts: args[0] === 'on' });
-        break;
-      case 'down':
-        await sim.goDown();
-        break;
-      case 'up':
-        await sim.comeUp();
-        break;
-      case 'messages':
-        out(sim.messages());
-        break;
-      case 'mode':
-        out(sim.mode());
-        break;
-      case 'quit':
-        rl.close();
-        break;
-      case '':
-        break;
-      default:
-        out({ error: `unknown command '${cmd}' (see --help)` });
+    // A command that fails (the port taken again on `up`, …) is reported, never the end of the simulator.
+    try {
+      switch (cmd) {
+        case 'reply':
+          sim.reply(args[0] ?? '', args.slice(1).join(' '));
+          break;
+        case 'receipt':
+          sim.sendReceipt(args[0] ?? '', args[1] ?? '', args[2] ?? 'DELIVRD');
+          break;
+        case 'fail':
+          sim.setMode({ failNumbers: args[0] && args[0] !== '-' ? args[0].split(',') : [] });
+          break;
+        case 'throttle':
+          sim.setMode({ throttleNext: Number(args[0] ?? 0) });
+          break;
+        case 'rate':
+          sim.setMode({ throttleRate: Number(args[0] ?? 0) });
+          break;
+        case 'refuse':
+          sim.setMode({ refuseBinds: args[0] === 'on' });
+          break;
+        case 'fake':
+          sim.setMode({ fakeInstantReceipts: args[0] === 'on' });
+          break;
+        case 'down':
+          await sim.goDown();
+          break;
+        case 'up':
+          await sim.comeUp();
+          break;
+        case 'messages':
+          out(sim.messages());
+          break;
+        case 'mode':
+          out(sim.mode());
+          break;
+        case 'quit':
+          rl.close();
+          break;
+        case '':
+          break;
+        default:
+          out({ error: `unknown command '${cmd}' (see --help)` });
+      }
+    } catch (err) {
+      out({ error: err instanceof Error ? err.message : String(err) });
     }
   }
 }
