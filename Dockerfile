@@ -1,13 +1,50 @@
-# The gateway image (also used by the simulators service in docker-compose.yml).
-FROM node:20-bookworm-slim
-# ffmpeg: camera stream checks and live view.
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg python3 make g++ && rm -rf /var/lib/apt/lists/*
+# The gateway image, built in stages: compile with the dev dependencies, run with the
+# production ones only, as a non-root user, with plain node (no tsx).
+#   docker build -t campus-gateway .                      # the gateway (target: gateway)
+#   docker build --target simulators -t campus-sims .     # the simulated district and far ends
+
+# --- build: TypeScript to dist/, the dashboard to dashboard/dist -----------------------------
+FROM node:20-bookworm-slim AS build
+# better-sqlite3 compiles from source (no prebuilt binary is fetched here).
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build:dashboard
+RUN npm run build
+
+# --- production dependencies only ---------------------------------------------------------
+FROM node:20-bookworm-slim AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# --- what both images share ---------------------------------------------------------------
+FROM node:20-bookworm-slim AS runtime
+# ffmpeg: camera stream checks and the live view (the npm-bundled one is the fallback).
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data HTTP_PORT=8080 MQTT_PORT=1883
-EXPOSE 8080 1883 12120
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY config ./config
+COPY --from=build /app/dist/gateway ./dist/gateway
+COPY --from=build /app/dist/adapters ./dist/adapters
+COPY --from=build /app/dist/config ./dist/config
+COPY --from=build /app/dashboard/dist ./dashboard/dist
+RUN mkdir -p /data && chown node:node /data
+USER node
 VOLUME ["/data"]
-CMD ["npx", "tsx", "gateway/main.ts"]
+
+# --- the simulated district and far ends (docker compose's simulators service) -------------
+FROM runtime AS simulators
+COPY --from=build /app/dist/simulators ./dist/simulators
+CMD ["node", "dist/simulators/cli.js"]
+
+# --- the gateway (the default target: last) --------------------------------------------------
+FROM runtime AS gateway
+EXPOSE 8080 1883 12120
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "dist/gateway/main.js"]

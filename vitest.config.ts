@@ -8,5 +8,9 @@ export default defineConfig({
     // Two cores: integration files each start real servers; keep parallelism modest.
     maxWorkers: 2,
     pool: 'forks',
+    globalSetup: ['tests/global-setup.ts'],
+    // A focused test left behind would silently skip the rest of the suite.
+    allowOnly: false,
+    reporters: ['default', './tests/reporters/no-skips.ts'],
   },
 });

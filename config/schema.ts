@@ -144,6 +144,8 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
         bodyLimit: Type.Integer({ minimum: 1024, default: 65536 }),
+        /** Addresses (or CIDR blocks) that may read GET /metrics without an operator login: the Prometheus server. */
+        metricsAllow: Type.Array(Type.String({ minLength: 1 }), { default: ['127.0.0.0/8', '::1/128'] }),
         /** Requests per client (operator, or address before login) per window; beyond it: 429. */
         rateLimit: Type.Object(
           {

@@ -5,7 +5,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
@@ -45,6 +44,7 @@ import { OperatorService } from './auth/operators.js';
 import { createHttpServer } from './http/server.js';
 import { AuthStore } from './store/auth-store.js';
 import { createLogger } from './logger.js';
+import { PACKAGE_ROOT } from './package-root.js';
 import { StateStore } from './store/state-store.js';
 import type { TelemetryStore } from './store/telemetry-store.js';
 import { createTelemetryStore } from './store/telemetry-factory.js';
@@ -83,7 +83,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/dist', import.meta.url));
+const DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist');
 
 function adapterConfig(factory: AdapterFactory<never>, raw: unknown): unknown {
   const value = Value.Default(factory.configSchema, structuredClone(raw ?? {}));
@@ -324,6 +324,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     operators,
     drills: drillService,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
+    outboxDepth: () => (forwarder ? { [forwarder.channel]: forwarder.pending().length } : {}),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(opts.simulators ? { simulators: opts.simulators } : {}),

@@ -5,8 +5,7 @@
  */
 import { authConfigErrors } from './auth/auth-config.js';
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -16,8 +15,10 @@ import { broadcastConfigErrors } from './core/broadcast-config.js';
 import { sweepScheduleErrors } from './core/sweep-config.js';
 import type { Device, Site } from './core/types.js';
 import { GatewayError } from './errors.js';
+import { addressListErrors } from './http/address-list.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
-export const DEFAULT_CONFIG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../config/default.yaml');
+export const DEFAULT_CONFIG_PATH = join(PACKAGE_ROOT, 'config', 'default.yaml');
 
 const compiled = TypeCompiler.Compile(ConfigSchema);
 
@@ -88,6 +89,12 @@ function envLayer(env: Record<string, string | undefined>): Plain {
   if (env.MQTT_HOST) set(['mqtt', 'host'], env.MQTT_HOST);
   if (env.DATA_DIR) set(['dataDir'], env.DATA_DIR);
   if (env.LOG_LEVEL) set(['log', 'level'], env.LOG_LEVEL);
+  if (env.LOG_FORMAT) {
+    if (env.LOG_FORMAT !== 'json' && env.LOG_FORMAT !== 'pretty') {
+      throw new GatewayError('GW_ERR_CONFIG_INVALID', `LOG_FORMAT: expected json or pretty, got ${JSON.stringify(env.LOG_FORMAT)}`);
+    }
+    set(['log', 'pretty'], env.LOG_FORMAT === 'pretty');
+  }
   if (env.INFLUX_URL) set(['telemetry', 'influx', 'url'], env.INFLUX_URL);
   if (env.INFLUX_DATABASE) set(['telemetry', 'influx', 'database'], env.INFLUX_DATABASE);
   return layer;
@@ -165,6 +172,7 @@ function semanticErrors(config: GatewayConfig): string[] {
   });
   const tls = config.mqtt.tls;
   if (tls?.requireClientCert && !tls.caFile) errors.push('/mqtt/tls/caFile: required when requireClientCert is true (the CA that signs device certificates)');
+  errors.push(...addressListErrors(config.http.metricsAllow, '/http/metricsAllow'));
   errors.push(...sweepScheduleErrors(config.sweeps.schedules));
   errors.push(...authConfigErrors(config.auth, config.sites));
   errors.push(...broadcastConfigErrors(config.broadcast, '/broadcast', config.sites.map((s) => s.id)));

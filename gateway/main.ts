@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       'Usage: tsx gateway/main.ts [--config site.yaml] [--simulate]\n' +
         '  --config   a YAML file laid over config/default.yaml (or GATEWAY_CONFIG)\n' +
         '  --simulate run the configured district as simulated devices too (npm start)\n' +
-        'Environment: HTTP_PORT, HTTP_HOST, MQTT_PORT, MQTT_HOST, DATA_DIR, INFLUX_URL, LOG_LEVEL, GATEWAY_CONFIG\n',
+        'Environment: HTTP_PORT, HTTP_HOST, MQTT_PORT, MQTT_HOST, DATA_DIR, INFLUX_URL, LOG_LEVEL, LOG_FORMAT (json|pretty), FFMPEG_PATH, GATEWAY_CONFIG\n',
     );
     return;
   }
@@ -65,7 +65,10 @@ async function main(): Promise<void> {
 
   try {
     let loaded = loadConfig({ env });
-    log = createLogger({ level: loaded.config.log.level, pretty: loaded.config.log.pretty || Boolean(process.stdout.isTTY) });
+    // JSON lines (pino) unless LOG_FORMAT=pretty; the simulated district at a terminal (npm start)
+    // is a person watching, so it reads pretty unless LOG_FORMAT says otherwise.
+    const pretty = loaded.config.log.pretty || (values.simulate && !process.env.LOG_FORMAT && Boolean(process.stdout.isTTY));
+    log = createLogger({ level: loaded.config.log.level, pretty });
     // The simulated 110 centre must be listening before the gateway's link starts supervising it.
     let control: SimulatorControl | undefined;
     if (values.simulate) {

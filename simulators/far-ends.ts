@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
 import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
 import { BarrierControllerSimulator } from './barrier-modbus/simulator.js';
+import { FFMPEG_MISSING, findFfmpeg } from '../adapters/camera-onvif/ffmpeg-binary.js';
 import { CameraFleetSimulator } from './camera-onvif/fleet.js';
 import type { CameraFault } from './camera-onvif/sim-camera.js';
 
@@ -95,7 +96,15 @@ export async function startFarEnds(config: GatewayConfig, log: Logger, opts: { b
       password: String(first.password ?? ''),
       log: log.child({ sim: name }),
     });
-    await fleet.start();
+    try {
+      await fleet.start();
+    } catch (err) {
+      // Simulated cameras are one optional part of the district: without them the gateway and
+      // every other device still run; the cameras show as unreachable, which is the truth.
+      await fleet.stop().catch(() => undefined);
+      log.warn({ endpoint: name, cameras: cams.length, err: (err as Error).message }, `camera simulators not started (${cams.length} cameras will show unreachable): ${findFfmpeg() ? (err as Error).message : FFMPEG_MISSING}`);
+      continue;
+    }
     for (const d of cams) {
       for (const fault of config.simulation.faults[d.id] ?? []) await fleet.setFault(d.id, fault as CameraFault).catch(() => undefined);
     }

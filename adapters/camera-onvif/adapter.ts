@@ -11,6 +11,7 @@ import { checkCamera, type CheckDeps } from './check.js';
 import { ConditionTracker } from './conditions.js';
 import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';
 import { CameraError, errorMessage } from './errors.js';
+import { FFMPEG_MISSING, findFfmpeg } from './ffmpeg-binary.js';
 import { CameraEventLoop, type CameraEventKind } from './events.js';
 import { Limiter } from './limiter.js';
 import { LiveViewManager } from './live-view.js';
@@ -37,17 +38,26 @@ export class CameraOnvifAdapter implements Adapter {
   private readonly eventLoops = new Map<string, CameraEventLoop>();
   private live: LiveViewManager | undefined;
 
+  private readonly config: CameraOnvifConfig & { ffmpegPath: string };
+  /** No ffmpeg anywhere: ONVIF checks still run; stream and picture checks report it; no live view. */
+  private readonly ffmpegMissing: boolean;
+
   constructor(
-    private readonly config: CameraOnvifConfig,
+    config: CameraOnvifConfig,
     private readonly ctx: AdapterContext,
-  ) {}
+  ) {
+    const ffmpeg = config.ffmpegPath ?? findFfmpeg()?.path;
+    this.ffmpegMissing = ffmpeg === undefined;
+    this.config = { ...config, ffmpegPath: ffmpeg ?? 'ffmpeg' };
+  }
 
   async start(): Promise<void> {
     if (this.stopController) return;
     this.stopController = new AbortController();
     const { clock } = this.ctx;
     const lv = this.config.liveView;
-    if (lv.maxStreams > 0) {
+    if (this.ffmpegMissing && this.devices().length > 0) this.ctx.log.warn(FFMPEG_MISSING);
+    if (lv.maxStreams > 0 && !this.ffmpegMissing) {
       // Viewers come through the gateway's HTTP server (attach()): no listening socket here.
       const live = new LiveViewManager({
         resolve: (id, signal) => this.liveSource(id, signal),

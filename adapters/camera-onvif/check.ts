@@ -15,7 +15,8 @@ import { judgePicture } from './picture.js';
 const WS_SECURITY_WINDOW_S = 300;
 
 export interface CheckDeps {
-  config: CameraOnvifConfig;
+  /** With the ffmpeg to run resolved (see ffmpeg-binary.ts). */
+  config: CameraOnvifConfig & { ffmpegPath: string };
   /** Gateway time (ctx.clock). */
   now(): number;
   previousPicture(deviceId: string): Uint8Array | undefined;

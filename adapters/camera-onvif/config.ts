@@ -25,7 +25,7 @@ export const CameraOnvifConfigSchema = Type.Object(
     changedThreshold: Type.Number({ minimum: 0, maximum: 2, default: 0.5, description: 'Dissimilarity to the reference picture above which the view changed' }),
     pictureSource: Type.Union([Type.Literal('stream'), Type.Literal('snapshot')], { default: 'stream', description: 'Where the analysed picture comes from' }),
     rtspTransport: Type.Union([Type.Literal('tcp'), Type.Literal('udp')], { default: 'tcp' }),
-    ffmpegPath: Type.String({ minLength: 1, default: 'ffmpeg' }),
+    ffmpegPath: Type.Optional(Type.String({ minLength: 1, description: 'Default: $FFMPEG_PATH, else ffmpeg on PATH, else the one npm install brings (@ffmpeg-installer/ffmpeg)' })),
     events: Type.Boolean({ default: true, description: 'Subscribe to ONVIF events (tamper, video loss)' }),
     liveView: Type.Object(
       {

@@ -11,6 +11,7 @@
  * needs a standard rate (`-r 25`); the 8-byte jsmpeg header needs the size up front, so the
  * output size is fixed; it never restarts ffmpeg, so we do while viewers remain.
  */
+import { findFfmpeg, rtspIoTimeoutOption } from './ffmpeg-binary.js';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Mpeg1Muxer from 'node-rtsp-stream/mpeg1muxer.js';
@@ -90,7 +91,7 @@ export class LiveViewManager {
   }
 
   async start(): Promise<void> {
-    const ffmpeg = this.opts.ffmpegPath ?? 'ffmpeg';
+    const ffmpeg = this.opts.ffmpegPath ?? findFfmpeg()?.path ?? 'ffmpeg';
     // Input options must precede -i, and node-rtsp-stream puts its options after it: a
     // wrapper adds the transport and a 1 s analysis (ffmpeg's 5 s default delays the picture).
     await mkdir(this.opts.workDir, { recursive: true });
@@ -98,7 +99,7 @@ export class LiveViewManager {
     // `-timeout` (socket I/O, microseconds): a camera that stops sending mid-stream makes ffmpeg
     // exit, and the restart below reconnects, instead of a viewer staring at a still picture.
     const stallUs = (this.opts.stallTimeoutMs ?? 10_000) * 1000;
-    const input = `-rtsp_transport ${this.opts.rtspTransport ?? 'tcp'} -timeout ${stallUs} -analyzeduration 1000000`;
+    const input = `-rtsp_transport ${this.opts.rtspTransport ?? 'tcp'} ${rtspIoTimeoutOption(ffmpeg)} ${stallUs} -analyzeduration 1000000`;
     await writeFile(this.wrapper, `#!/bin/sh\nexec '${ffmpeg.replace(/'/g, `'\\''`)}' ${input} "$@"\n`);
     await chmod(this.wrapper, 0o755);
     if (this.opts.listen === false) return;

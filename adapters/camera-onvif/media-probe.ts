@@ -4,6 +4,7 @@
  * no video fails), reports each frame's size and timestamp (showinfo filter), and hands us
  * every frame shrunk to a tiny grayscale picture for the picture checks.
  */
+import { ffmpegMajor } from './ffmpeg-binary.js';
 import { spawn } from 'node:child_process';
 import { CameraError } from './errors.js';
 
@@ -125,6 +126,12 @@ function lastComplaint(stderr: string): string | undefined {
   return line === undefined ? undefined : redactUrl(line.replace(/^\[[^\]]*\]\s*/, '').trim()).slice(0, 200);
 }
 
+/** Keep every decoded frame with its own timestamp: `-fps_mode` from ffmpeg 5.1, `-vsync` before. */
+function passthroughTiming(ffmpegPath: string): string[] {
+  const major = ffmpegMajor(ffmpegPath);
+  return major !== undefined && major < 5 ? ['-vsync', 'passthrough'] : ['-fps_mode', 'passthrough'];
+}
+
 export interface ProbeOptions {
   ffmpegPath: string;
   transport: 'tcp' | 'udp';
@@ -144,7 +151,7 @@ export async function probeStream(url: string, o: ProbeOptions): Promise<StreamP
     '-rtsp_transport', o.transport,
     '-i', url,
     '-map', '0:v:0', '-an', '-sn', '-dn',
-    '-t', String(o.seconds), '-frames:v', String(MAX_FRAMES), '-fps_mode', 'passthrough',
+    '-t', String(o.seconds), '-frames:v', String(MAX_FRAMES), ...passthroughTiming(o.ffmpegPath),
     '-vf', `showinfo,${ANALYSIS_FILTER}`,
     '-f', 'rawvideo', 'pipe:1',
   ];

@@ -30,6 +30,8 @@ declare module 'fastify' {
     public?: boolean;
     /** Open to every logged-in operator whatever the role (logout, who am I). */
     signedIn?: boolean;
+    /** Open without a login to callers from these addresses (GET /metrics for Prometheus). */
+    publicFrom?: (ip: string) => boolean;
   }
   interface FastifyRequest {
     /** The logged-in operator (set on every non-public route). */
@@ -102,7 +104,7 @@ export async function registerAccess(app: FastifyInstance, deps: AccessDeps): Pr
     const api = req.url === '/api' || req.url.startsWith('/api/') || req.url.startsWith('/api?');
     // The dashboard's wildcard file route is public, but it does not make /api/* paths public.
     const known = req.routeOptions.url !== undefined && !(api && req.routeOptions.url === '/*');
-    if (known && cfg.public) return;
+    if (known && (cfg.public || cfg.publicFrom?.(req.ip))) return;
     const token = tokenOf(req);
     if (!token) {
       // Unknown /api paths answer 401 too: without a login nobody learns which routes exist.

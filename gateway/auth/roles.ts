@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   'users:manage',
   'audit:read',
   'config:read',
+  'metrics:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -32,7 +33,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
   // The police duty desk: the alarm board, broadcasts, drills; sees device health, runs no sweeps.
   'duty-officer': new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read']),
   // Maintenance: devices, barrier commands, self-tests, sweeps; reads alarms (faults arrive as alarms).
-  technician: new Set<Permission>([...READ_PLACES, 'devices:command', 'devices:self-test', 'sweeps:read', 'sweeps:run', 'alarms:read']),
+  technician: new Set<Permission>([...READ_PLACES, 'devices:command', 'devices:self-test', 'sweeps:read', 'sweeps:run', 'alarms:read', 'metrics:read']),
   // Acceptance testers: the simulators, drills and test presses; they read broadcasts (a scenario
   // checks who was told) but never send one or act on real alarms.
   tester: new Set<Permission>([...READ_PLACES, 'simulators:control', 'drills:read', 'drills:run', 'alarms:read', 'broadcasts:read', 'devices:self-test', 'sweeps:read']),

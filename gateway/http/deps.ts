@@ -38,6 +38,8 @@ export interface HttpDeps {
   operators: OperatorService;
   /** The simulated district's control (main.ts --simulate): /api/simulators exists only with it. */
   simulators?: SimulatorControlApi;
+  /** Entries waiting in each far-end link's durable outbox (GET /metrics). */
+  outboxDepth?: () => Record<string, number>;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

@@ -21,6 +21,7 @@ import { devicesRoutes } from './devices-routes.js';
 import { drillsRoutes } from './drills-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
 import { simulatorsRoutes } from './simulators-routes.js';
 import { sitesRoutes } from './sites-routes.js';
 import { sweepsRoutes } from './sweeps-routes.js';
@@ -179,6 +180,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   authRoutes(app, { operators: deps.operators, loginMax: rl.loginMax, windowSeconds: rl.windowSeconds });
   auditRoutes(app, deps.store);
   healthRoutes(app, deps);
+  metricsRoutes(app, deps);
   sitesRoutes(app, deps);
   devicesRoutes(app, deps);
   alarmsRoutes(app, deps);

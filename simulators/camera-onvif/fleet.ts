@@ -4,6 +4,7 @@
  * picture in use. Camera `cam-001` lives under `/cameras/cam-001/…`; a gateway device reaches
  * it with options `{ host, port, username, password, path: '/cameras/cam-001/onvif/device_service' }`.
  */
+import { findFfmpeg } from '../../adapters/camera-onvif/ffmpeg-binary.js';
 import type { ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,7 +95,7 @@ export class CameraFleetSimulator {
     }
     this.workDir = await mkdtemp(join(tmpdir(), 'camera-sim-'));
     try {
-      this.feeds = new VideoFeeds({ ...size, ffmpegPath: o.ffmpegPath ?? 'ffmpeg', workDir: this.workDir, log });
+      this.feeds = new VideoFeeds({ ...size, ffmpegPath: o.ffmpegPath ?? findFfmpeg()?.path ?? 'ffmpeg', workDir: this.workDir, log });
       this.rtsp = new RtspServer({ host: this.host, port: o.rtspPort ?? 0, log, resolve: (p) => this.rtspTarget(p) });
       await this.rtsp.start();
       this.app = this.buildHttp(log);

@@ -23,9 +23,15 @@ export interface GatewayProcess extends OperatorApi {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnGateway(env: Record<string, string>, args: string[] = [], timeoutMs = 30_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts', ...args], {
-    cwd: ROOT,
+export interface SpawnOptions {
+  /** Node arguments that run the gateway; default: its sources through tsx. */
+  entry?: string[];
+  cwd?: string;
+}
+
+export async function spawnGateway(env: Record<string, string>, args: string[] = [], timeoutMs = 30_000, opts: SpawnOptions = {}): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [...(opts.entry ?? ['--import', 'tsx', 'gateway/main.ts']), ...args], {
+    cwd: opts.cwd ?? ROOT,
     env: { ...process.env, HTTP_PORT: '0', MQTT_PORT: '0', HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -93,13 +99,19 @@ export const EPHEMERAL_FAR_ENDS = {
  * EPHEMERAL_FAR_ENDS in its site file; with --simulate, resolves once the district is online.
  * Without --simulate only the gateway's own DC-09 panel receiver is put on port 0.
  */
-export async function spawnSimulatedGateway(dataDir: string, overrides: Record<string, unknown> = {}, args = ['--simulate'], timeoutMs = 90_000): Promise<GatewayProcess> {
+export async function spawnSimulatedGateway(
+  dataDir: string,
+  overrides: Record<string, unknown> = {},
+  args = ['--simulate'],
+  timeoutMs = 90_000,
+  opts: SpawnOptions & { env?: Record<string, string> } = {},
+): Promise<GatewayProcess> {
   const site = join(dataDir, 'site.yaml');
   // JSON is YAML.
   const simulate = args.includes('--simulate');
   const base = simulate ? EPHEMERAL_FAR_ENDS : { adapters: { 'panel-dc09': EPHEMERAL_FAR_ENDS.adapters['panel-dc09'] } };
   writeFileSync(site, JSON.stringify(mergeLayers(base, overrides)));
-  const proc = await spawnGateway({ DATA_DIR: dataDir, GATEWAY_CONFIG: site }, args, timeoutMs);
+  const proc = await spawnGateway({ DATA_DIR: dataDir, GATEWAY_CONFIG: site, ...opts.env }, args, timeoutMs, opts);
   const deadline = Date.now() + timeoutMs;
   // The district connects after the gateway listens: its 'ready' line says it is online.
   while (simulate && !proc.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('ready:'))) {

@@ -15,6 +15,9 @@ const DRILLS: Who[] = ['duty', 'tester', 'sch-02', 'admin'];
 /** method + route → who may call it ('public' = anyone, logged in or not). */
 const MATRIX: Record<string, Who[] | 'public'> = {
   'GET /api/health': 'public',
+  // Without a login from http.metricsAllow only (this gateway allows no address here; loopback
+  // by default): tests/integration/gateway/metrics.test.ts.
+  'GET /metrics': ['tech', 'admin'],
   'POST /api/auth/login': 'public',
   'GET /mqtt': 'public',
   'GET /*': 'public',
@@ -72,7 +75,8 @@ function request(key: string): { method: string; path: string; body?: string } {
 describe('access matrix', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startGateway();
+    // Loopback may read /metrics without a login by default: not here, so the table holds for it too.
+    t = await startGateway({ http: { metricsAllow: ['192.0.2.1'] } });
   });
   afterAll(async () => t?.close());
 

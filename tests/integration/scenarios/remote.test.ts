@@ -87,7 +87,9 @@ describe('scenario runner --url against a running gateway (--simulate)', () => {
       ['alarm panic sch-11-btn-1 within 2s after 0.5s', 'pass'],
       ['forwarded-to-110 sch-11-btn-1 within 2s after 0.5s', 'fail'],
     ]);
-    expect(report.expectations[1]?.detail).toBe('not seen within 2s');
+    // The receivers return at 3 s, after the 2.5 s deadline: the ACK may land just before the
+    // runner's last look (a loaded machine) and is then reported as late; either is a failure.
+    expect(report.expectations[1]?.detail).toMatch(/^(not seen within 2s|seen late, after \d+(\.\d+)?s)$/);
   }, 90_000);
 
   it('refuses (exit 2) what needs the in-process mode, a user lacking a permission, and a missing password', async () => {

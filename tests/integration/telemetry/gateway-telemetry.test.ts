@@ -4,10 +4,11 @@
  * INFLUX_URL the embedded store answers the same API.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedButton } from '../../../simulators/alarm-button.js';
-import { eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
+import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 import { startInfluxd, type InfluxdHandle } from '../../helpers/influxd.js';
 
 const run = promisify(execFile);
@@ -74,5 +75,27 @@ describe.each(['influx', 'embedded'] as const)('gateway telemetry (%s store)', (
     for (const tag of ['device', 'kind', 'site']) expect(tags.stdout).toContain(tag);
     const measurements = await run('influx', ['-port', port, '-database', 'campus', '-execute', 'SHOW MEASUREMENTS']);
     for (const m of ['telemetry', 'health', 'event']) expect(measurements.stdout).toContain(m);
+  });
+
+  // The Grafana dashboard docker compose provisions (config/grafana): every panel's InfluxQL,
+  // with Grafana's macros filled in as Grafana would, answers from what the gateway wrote.
+  if (kind === 'influx') it('answers every Grafana dashboard panel from the data the gateway wrote', async () => {
+    const bar = await connectAs(t.mqttUrl, 'sch-06-bar-1');
+    await bar.publishAsync('campus/v1/sch-06/sch-06-bar-1/telemetry', JSON.stringify({ position: 'raised', pressure: 11.8 }), { qos: 1 });
+    await bar.endAsync();
+    await eventually(() => (t.gw.telemetry.stats().written > 0 ? true : undefined));
+    await t.gw.telemetry.flush();
+    const dashboard = JSON.parse(readFileSync(new URL('../../../config/grafana/dashboards/campus-gateway.json', import.meta.url), 'utf8')) as {
+      panels: { title: string; targets: { query: string }[] }[];
+    };
+    const port = new URL(influx?.url ?? '').port;
+    const answered: Record<string, number> = {};
+    for (const panel of dashboard.panels) {
+      const query = (panel.targets[0]?.query ?? '').replaceAll('$timeFilter', 'time > now() - 1h').replaceAll('$__interval', '10s');
+      const { stdout } = await run('influx', ['-port', port, '-database', 'campus', '-format', 'json', '-execute', query]);
+      const out = JSON.parse(stdout) as { results: { error?: string; series?: { values: unknown[][] }[] }[] };
+      answered[panel.title] = (out.results[0]?.series ?? []).reduce((n, s) => n + s.values.filter((v) => v.slice(1).some((x) => x !== null && x !== 0)).length, 0);
+    }
+    expect(Object.entries(answered).filter(([, n]) => n === 0)).toStrictEqual([]);
   });
 });

@@ -65,6 +65,11 @@ describe('configuration', () => {
     );
   });
 
+  it('reads LOG_FORMAT (json, the default, or pretty) and refuses anything else by name', () => {
+    expect([loadConfig({ env: {} }), loadConfig({ env: { LOG_FORMAT: 'pretty' } }), loadConfig({ env: { LOG_FORMAT: 'json' } })].map((l) => l.config.log.pretty)).toStrictEqual([false, true, false]);
+    expect(configError(() => loadConfig({ env: { LOG_FORMAT: 'colour' } })).message).toBe('configuration is invalid: LOG_FORMAT: expected json or pretty, got "colour"');
+  });
+
   it('refuses a bad environment value with its path, duplicate ids and unknown keys', () => {
     expect(configError(() => loadConfig({ env: { HTTP_PORT: 'eighty' } })).details).toEqual([expect.stringMatching(/^\/http\/port: /)]);
     const dup = layer('auth:\n  users: []\nsites:\n  - id: s1\n    name: 一中\n    district: d\n    devices:\n      - {id: b1, kind: alarm-button, name: 按钮, secret: secret-123}\n      - {id: b1, kind: alarm-button, name: 按钮2, secret: secret-123}\n');

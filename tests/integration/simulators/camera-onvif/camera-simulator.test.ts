@@ -2,6 +2,7 @@
  * The simulated camera seen by real clients over loopback: the `onvif` npm client, unmodified,
  * for the SOAP services and events; ffmpeg for RTSP and the snapshot URI.
  */
+import { findFfmpeg } from '../../../../adapters/camera-onvif/ffmpeg-binary.js';
 import { execFile } from 'node:child_process';
 import onvif, { type Cam } from 'onvif';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ function client(password = 'camera-sim', timeout = 5000): Cam {
 function ffmpeg(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
     // Short stream analysis: ffmpeg's default waits 5 s before decoding.
-    execFile('ffmpeg', ['-hide_banner', '-nostdin', '-analyzeduration', '500000', '-fpsprobesize', '0', ...args], { timeout: timeoutMs, encoding: 'buffer', maxBuffer: 1 << 22 }, (err, stdout, stderr) => {
+    execFile(findFfmpeg()?.path ?? 'ffmpeg', ['-hide_banner', '-nostdin', '-analyzeduration', '500000', '-fpsprobesize', '0', ...args], { timeout: timeoutMs, encoding: 'buffer', maxBuffer: 1 << 22 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ code, stdout, stderr: stderr.toString() });
     });

@@ -84,7 +84,7 @@ describe('configuration', () => {
       endpoints: {},
       checkIntervalSeconds: 60, checkTimeoutMs: 20_000, requestTimeoutMs: 5000, streamTimeoutMs: 8000, concurrency: 4,
       probeSeconds: 1.5, clockDriftSeconds: 30, blackThreshold: 0.1, frozenMaxDelta: 6, frozenMinSpanMs: 1000,
-      changedThreshold: 0.5, pictureSource: 'stream', rtspTransport: 'tcp', ffmpegPath: 'ffmpeg', events: true,
+      changedThreshold: 0.5, pictureSource: 'stream', rtspTransport: 'tcp', events: true,
       liveView: { maxStreams: 4, width: 640, height: 360, bitrateKbps: 1000, idleSeconds: 10 },
     });
   });

@@ -1,0 +1,120 @@
+/**
+ * GET /metrics: the gateway's vital signs in the Prometheus text format (prom-client), under
+ * the prefix `campus_gateway_`. Open without a login to the addresses in `http.metricsAllow`
+ * (the Prometheus server; loopback by default); anyone else needs an operator login with
+ * `metrics:read`, so a scrape from the LAN cannot map the district's devices and links.
+ *
+ * The counters /api/health shows are turned into labelled families where their last part
+ * varies (`rejects.bad-payload` → `campus_gateway_rejects_total{reason="bad-payload"}`); the
+ * rest keep their name (`auth.login.failed` → `campus_gateway_auth_login_failed_total`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { addressList, allowedAddress } from './address-list.js';
+import type { HttpDeps } from './deps.js';
+
+export const METRICS_PREFIX = 'campus_gateway_';
+
+/** Counter keys whose last part is a label value: key prefix → [family, label]. */
+const LABELLED: readonly (readonly [string, string, string])[] = [
+  ['events.', 'device_events', 'type'],
+  ['rejects.', 'rejects', 'reason'],
+  ['http.rejected.', 'http_rejected', 'reason'],
+  ['mqtt.auth.refused.', 'mqtt_auth_refused', 'reason'],
+  ['adapters.failed.', 'adapter_start_failures', 'adapter'],
+];
+
+const CHANNEL_KINDS = new Set(['alarm-centre', 'sms', 'radio']);
+
+function sanitize(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_]/g, '_');
+}
+
+/** Counter name → the Prometheus family it belongs to, and its labels. */
+export function counterFamily(key: string): { name: string; label?: [string, string] } {
+  for (const [prefix, family, label] of LABELLED) {
+    if (key.startsWith(prefix) && key.length > prefix.length) return { name: `${METRICS_PREFIX}${family}_total`, label: [label, key.slice(prefix.length)] };
+  }
+  return { name: `${METRICS_PREFIX}${sanitize(key)}_total` };
+}
+
+function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: () => void } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX });
+  const counters = new Map<string, Counter>();
+  /** Counters appear as the gateway first counts them: families are made at scrape time. */
+  const syncCounters = () => {
+    const snapshot = deps.counters.snapshot();
+    const byFamily = new Map<string, { label?: string; values: [string | undefined, number][] }>();
+    for (const [key, value] of Object.entries(snapshot)) {
+      const { name, label } = counterFamily(key);
+      const entry = byFamily.get(name) ?? { ...(label ? { label: label[0] } : {}), values: [] };
+      entry.values.push([label?.[1], value]);
+      byFamily.set(name, entry);
+    }
+    for (const [name, { label, values }] of byFamily) {
+      let counter = counters.get(name);
+      if (!counter) {
+        counter = new Counter({ name, help: `gateway counter ${name.slice(METRICS_PREFIX.length)}`, labelNames: label ? [label] : [], registers: [registry] });
+        counters.set(name, counter);
+      }
+      counter.reset();
+      for (const [value, n] of values) {
+        if (label && value !== undefined) counter.inc({ [label]: value }, n);
+        else counter.inc(n);
+      }
+    }
+  };
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
+    new Gauge({
+      name: `${METRICS_PREFIX}${name}`,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        collect(this);
+      },
+    });
+  gauge('uptime_seconds', 'Seconds since the gateway started', [], (g) => g.set((deps.clock.now() - deps.startedAt) / 1000));
+  gauge('devices', 'Devices by health status', ['status'], (g) => {
+    const by: Record<string, number> = { ok: 0, degraded: 0, offline: 0, unknown: 0 };
+    for (const h of deps.health.all()) by[h.status] = (by[h.status] ?? 0) + 1;
+    for (const [status, n] of Object.entries(by)) g.set({ status }, n);
+  });
+  gauge('open_alarms', 'Alarms not yet resolved', [], (g) => g.set(deps.alarms.openAlarms().length));
+  gauge('mqtt_clients', 'MQTT clients connected to this node', [], (g) => g.set(deps.broker.connectedClients()));
+  gauge('outbox_pending', 'Reports waiting in the durable outbox of a far-end link (110)', ['channel'], (g) => {
+    for (const [channel, n] of Object.entries(deps.outboxDepth?.() ?? {})) g.set({ channel }, n);
+  });
+  gauge('link_up', 'Outbound links (110 centre, SMS, radio): 1 while usable, 0 while offline', ['device', 'kind', 'status'], (g) => {
+    for (const h of deps.health.all()) {
+      if (CHANNEL_KINDS.has(h.kind)) g.set({ device: h.deviceId, kind: h.kind, status: h.status }, h.status === 'offline' ? 0 : 1);
+    }
+  });
+  gauge('telemetry_points', 'Telemetry store: points written, buffered in memory, spooled to disk, dropped', ['store', 'state'], (g) => {
+    const stats = deps.telemetry?.stats();
+    if (!stats) return;
+    const store = deps.telemetry?.name ?? '';
+    for (const state of ['written', 'buffered', 'spooled', 'dropped'] as const) g.set({ store, state }, stats[state]);
+  });
+  return { registry, syncCounters };
+}
+
+export function metricsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const allow = addressList(deps.config.http.metricsAllow);
+  const { registry, syncCounters } = metricsRegistry(deps);
+  app.addHook('onClose', async () => registry.clear());
+  app.get(
+    '/metrics',
+    {
+      config: { permission: 'metrics:read', publicFrom: (ip: string) => allowedAddress(allow, ip) },
+    },
+    async (_req, reply) => {
+      // Counter families appear as the gateway first counts something: made before the text.
+      syncCounters();
+      const text = await registry.metrics();
+      return reply.type(registry.contentType).send(text);
+    },
+  );
+}
