@@ -1,8 +1,9 @@
 /**
- * What every fuzz file shares: the run count (FUZZ_RUNS, default 10,000: `FUZZ_RUNS=200000
- * npx vitest run tests/fuzz` for a long run), a per-test timeout that grows with it, a watch
- * for unhandled rejections and uncaught exceptions, and a fake adapter context whose rejects
- * are counted in the gateway's own Counters exactly as gateway/app.ts counts them.
+ * What every fuzz file shares: the run count (FUZZ_RUNS, default 10,000; HTTP_FUZZ_RUNS per
+ * route, default 1,000; `npm run fuzz -- --runs 100000` is the long run, recorded in
+ * bench/results.jsonl), a per-test timeout that grows with it, a watch for unhandled
+ * rejections and uncaught exceptions, and a fake adapter context whose rejects are counted in
+ * the gateway's own Counters exactly as gateway/app.ts counts them.
  *
  * fast-check prints the seed and the shrunk counterexample of a failure; replay it with
  * FUZZ_SEED=<seed> (and FUZZ_PATH=<path> for the exact case).
@@ -20,6 +21,12 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
 }
 
 export const FUZZ_RUNS = positiveInt('FUZZ_RUNS', process.env.FUZZ_RUNS, 10_000);
+/**
+ * Requests per HTTP route: each is a real request through the whole server (~1 ms), and every
+ * route is fuzzed, so the suite runs 1,000 per route (minutes, not the suite's whole budget);
+ * `npm run fuzz -- --runs 100000` is the long run.
+ */
+export const HTTP_FUZZ_RUNS = positiveInt('HTTP_FUZZ_RUNS', process.env.HTTP_FUZZ_RUNS, 1_000);
 
 /** fast-check parameters for one property: the runs, and a replayed seed/path when given. */
 export function fuzzParams(runs = FUZZ_RUNS): fc.Parameters<unknown> {
