@@ -3,6 +3,7 @@
  * at most `concurrency` at once and each within its own deadline, so a hung camera costs one
  * slot for one timeout and never the sweep; and keeps an ONVIF event subscription per camera.
  */
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Timer } from '../../gateway/core/clock.js';
 import type { Device } from '../../gateway/core/types.js';
@@ -54,6 +55,8 @@ export class CameraOnvifAdapter implements Adapter {
   async start(): Promise<void> {
     if (this.stopController) return;
     this.stopController = new AbortController();
+    // Every camera waiting for a check slot listens to it: one listener per camera is expected.
+    setMaxListeners(0, this.stopController.signal);
     const { clock } = this.ctx;
     const lv = this.config.liveView;
     if (this.ffmpegMissing && this.devices().length > 0) this.ctx.log.warn(FFMPEG_MISSING);
