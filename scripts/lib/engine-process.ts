@@ -1,0 +1,149 @@
+/**
+ * What every engine launcher shares (PostgreSQL, Redis, HAProxy): a supervised child process
+ * with the tail of its output and a promise of its exit, free loopback ports, and waiting for
+ * a condition instead of sleeping. Used by the test helpers (tests/helpers/*.ts) and by
+ * `npm run cluster` (scripts/cluster.ts); nothing here prints.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+
+const MAX_OUTPUT = 16_384;
+
+/** Thrown by every launcher: the engine, what went wrong, and the engine's last output. */
+export class EngineError extends Error {
+  constructor(
+    readonly engine: string,
+    message: string,
+    readonly output = '',
+  ) {
+    super(`${engine}: ${message}${output ? `\n--- ${engine} output ---\n${output.trimEnd()}` : ''}`);
+    this.name = 'EngineError';
+  }
+}
+
+/** A port nothing listens on right now (bound on `host`, then released: see bindRetries). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A port picked by freePort() is free when picked, not when the engine binds it: another process
+ * may take it in between. Launchers retry with fresh ports this many times on "address in use".
+ */
+export const BIND_RETRIES = 5;
+
+export const ADDRESS_IN_USE = /address already in use|cannot bind socket|could not bind|could not create any TCP\/IP sockets/i;
+
+/**
+ * Polls `check` until it answers true; stops early when `gone()` says the process died.
+ * Returns 'ready', 'gone' or 'timeout'.
+ */
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  opts: { timeoutMs: number; intervalMs?: number; gone?: () => boolean },
+): Promise<'ready' | 'gone' | 'timeout'> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (opts.gone?.()) return 'gone';
+    if (await check()) return 'ready';
+    if (opts.gone?.()) return 'gone';
+    if (Date.now() >= deadline) return 'timeout';
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+  }
+}
+
+/** uid/gid of a system account (getent would need a child process; /etc/passwd is enough here). */
+export function systemAccount(name: string): { uid: number; gid: number } {
+  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    const [user, , uid, gid] = line.split(':');
+    if (user === name && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid) };
+  }
+  throw new EngineError('engines', `no system account '${name}' (needed to run an engine that refuses root)`);
+}
+
+export const isRoot = (): boolean => process.getuid?.() === 0;
+
+/**
+ * One child process: output kept (last 16 KiB, stdout and stderr interleaved), exit awaited.
+ * A launcher makes a new one for every (re)start.
+ */
+export class EngineProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  private out = '';
+
+  constructor(
+    readonly name: string,
+    command: string,
+    args: string[],
+    opts: SpawnOptions = {},
+  ) {
+    const child = spawn(command, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      // spawn failures (ENOENT, EACCES) end here without an 'exit'.
+      child.once('error', (err) => {
+        this.out += `\n${err.message}`;
+        resolve();
+      });
+    });
+    const collect = (b: Buffer): void => {
+      this.out = (this.out + b.toString()).slice(-MAX_OUTPUT);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  output(): string {
+    return this.out;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child.kill(sig);
+  }
+
+  /**
+   * Sends `sig` (after SIGCONT, in case it was paused) and waits for the exit; SIGKILL after
+   * `graceMs`. Resolves once the process is gone.
+   */
+  async stop(sig: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+    if (!this.running) return this.exited;
+    this.child.kill('SIGCONT');
+    this.child.kill(sig);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Is anything accepting TCP connections on host:port? */
+export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
