@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { AuthConfigSchema } from '../gateway/auth/auth-config.js';
+import { ClusterConfigSchema } from '../gateway/cluster/cluster-config.js';
 import { BroadcastConfigSchema } from '../gateway/core/broadcast-config.js';
 import { SweepsConfigSchema } from '../gateway/core/sweep-config.js';
 import { DEVICE_KINDS } from '../gateway/core/types.js';
@@ -230,6 +231,8 @@ export const ConfigSchema = Type.Object(
     broadcast: BroadcastConfigSchema,
     /** Technicians' health sweeps: concurrency, per-check timeout, cron schedules. */
     sweeps: SweepsConfigSchema,
+    /** Cluster mode: PostgreSQL, Redis, leases (gateway/cluster/cluster-config.ts); absent = one embedded process. */
+    cluster: ClusterConfigSchema,
     /** Per adapter type configuration, validated against that adapter's own schema. */
     adapters: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
     sites: Type.Array(SiteSchema, { minItems: 0 }),

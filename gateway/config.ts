@@ -97,6 +97,9 @@ function envLayer(env: Record<string, string | undefined>): Plain {
   }
   if (env.INFLUX_URL) set(['telemetry', 'influx', 'url'], env.INFLUX_URL);
   if (env.INFLUX_DATABASE) set(['telemetry', 'influx', 'database'], env.INFLUX_DATABASE);
+  if (env.CLUSTER_NODE_ID) set(['cluster', 'nodeId'], env.CLUSTER_NODE_ID);
+  if (env.DATABASE_URL) set(['cluster', 'databaseUrl'], env.DATABASE_URL);
+  if (env.REDIS_URL) set(['cluster', 'redisUrl'], env.REDIS_URL);
   return layer;
 }
 

@@ -26,6 +26,7 @@ export const ERRORS = {
   GW_ERR_USER_EXISTS: { status: 409, message: 'user already exists' },
   GW_ERR_USER_READONLY: { status: 409, message: 'user is defined in the configuration file' },
   GW_ERR_USER_NOT_FOUND: { status: 404, message: 'user not found' },
+  GW_ERR_DB_MIGRATION: { status: 500, message: 'database schema migration failed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,0 +1,34 @@
+/**
+ * Cluster mode (`cluster:` in the configuration; environment CLUSTER_NODE_ID, DATABASE_URL,
+ * REDIS_URL). Every key is optional: without them the gateway is the embedded single process
+ * (SQLite, aedes in memory/LevelDB), as `npm start` has always run it. With `redisUrl` the MQTT
+ * broker fans out and keeps sessions through Redis; with `databaseUrl` state, leases and the
+ * node registry live in PostgreSQL.
+ */
+import { hostname } from 'node:os';
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ClusterConfigSchema = Type.Object(
+  {
+    /** This node's name in leases, the node registry and logs; default `<hostname>-<pid>`. */
+    nodeId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' })),
+    /** PostgreSQL connection string (`postgres://user@host:port/db`). */
+    databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** Redis connection string (`redis://host:port`): MQTT across nodes and live push. */
+    redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * A singleton duty (the 110 link, SMPP bind, …) moves to another node at most this long
+     * after its holder died: the lease lives this long past its last renewal. Also the bound
+     * after which a silent node is reported down.
+     */
+    takeoverSeconds: Type.Number({ minimum: 1, maximum: 300, default: 10 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export type ClusterConfig = Static<typeof ClusterConfigSchema>;
+
+/** The configured node id, or one made from the host name and pid (unique on one machine). */
+export function clusterNodeId(config: ClusterConfig): string {
+  return config.nodeId ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 50)}-${process.pid}`;
+}
