@@ -11,7 +11,12 @@
  * Devices authenticate with a password checked against a mosquitto `$7$` hash
  * (credential-verifier.ts), or over TLS with a client certificate (tls-listener.ts); each
  * device's publishes pass a token bucket (rate-limiter.ts) before the ACL.
+ *
+ * With cluster.redisUrl, messages and sessions go through Redis (redis-transport.ts) so every
+ * node's broker is one broker to devices; authentication, the ACL, TLS and rate limits are the
+ * same, and a device's publish still reaches the gateway here, on its own node, before PUBACK.
  */
+import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
@@ -29,6 +34,7 @@ import { Acl, type Principal } from './acl.js';
 import { CredentialVerifier } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { PublishRateLimiter } from './rate-limiter.js';
+import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 import { createTlsListener, peerIdentity } from './tls-listener.js';
 import { topicMatches } from './topics.js';
 
@@ -52,6 +58,7 @@ export class Broker {
   private server?: Server;
   private tlsServer?: TlsServer;
   private db?: ClassicLevel<string, string>;
+  private redis?: RedisTransport;
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly refuseEmptyId = new WeakSet<Client>();
   private readonly acl: Acl;
@@ -101,7 +108,12 @@ export class Broker {
   async start(): Promise<void> {
     const { config, log, counters } = this.deps;
     let persistence: AedesOptions['persistence'];
-    if (config.mqtt.persistence === 'level') {
+    const redisUrl = config.cluster.redisUrl;
+    if (redisUrl) {
+      // mqtt.persistence does not apply: sessions and retained messages live in Redis.
+      this.redis = createRedisTransport({ url: redisUrl, log: log.child({ part: 'redis' }), counters, ...(config.cluster.nodeId ? { nodeId: config.cluster.nodeId } : {}) });
+      persistence = this.redis.persistence;
+    } else if (config.mqtt.persistence === 'level') {
       const dir = join(this.deps.dataDir, 'mqtt');
       mkdirSync(dir, { recursive: true });
       this.db = new ClassicLevel(dir);
@@ -109,6 +121,7 @@ export class Broker {
     }
     this.aedes = await Aedes.createBroker({
       ...(persistence ? { persistence } : {}),
+      ...(this.redis ? { mq: this.redis.mq } : {}),
       heartbeatInterval: 60_000,
       drainTimeout: 30_000,
       maxClientsIdLength: 128,
@@ -165,6 +178,11 @@ export class Broker {
         log.warn({ clientId: client.id, username: p?.username, topic: sub.topic }, 'subscription refused by ACL');
         cb(null, null); // SUBACK 0x80 for this filter, connection kept
       },
+    }).catch(async (err: unknown) => {
+      // Redis unreachable at start (the session store is read in setup): leave nothing open.
+      await this.redis?.close();
+      this.redis = undefined;
+      throw err;
     });
     this.aedes.on('client', (client) => {
       const p = this.principals.get(client);
@@ -173,6 +191,9 @@ export class Broker {
     this.aedes.on('clientDisconnect', (client) => this.limiter.disconnected(client));
     this.aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
     this.aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt connection error'));
+    // aedes reports a persistence failure outside any client (its periodic sweep of dead
+    // brokers' wills) as 'error': with Redis down that must be a log line, not the end of the process.
+    if (this.redis) (this.aedes as unknown as EventEmitter).on('error', (err: Error) => log.warn({ err: err.message }, 'mqtt broker error (redis)'));
   }
 
   /**
@@ -275,6 +296,8 @@ export class Broker {
     this.aedes = undefined;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closing);
+    await this.redis?.close();
+    this.redis = undefined;
     if (this.db) await this.db.close();
     this.db = undefined;
   }

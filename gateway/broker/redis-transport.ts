@@ -1,0 +1,137 @@
+/**
+ * MQTT across gateway nodes through Redis (cluster.redisUrl): aedes' documented cluster path,
+ * mqemitter-redis for messages and aedes-persistence-redis for sessions, subscriptions, offline
+ * queues, retained messages and wills, so a device connects to any node, a `cmd` or a retained
+ * state or a will reaches subscribers on every node, and a persistent session survives its node.
+ *
+ * Redis is never on the alarm path: a device's publish is dispatched to the gateway inside
+ * authorizePublish before anything here runs, and aedes writes PUBACK before it publishes
+ * (lib/handlers/publish.js). What is made to hold while Redis is unreachable:
+ * - this node's clients still reach each other (LocalFirstEmitter);
+ * - a publish is never failed because Redis is: aedes closes a client whose publish fails, so
+ *   the two Redis writes on the publish path (a retained message, a copy queued for an offline
+ *   persistent session) are logged and counted (`cluster.redis.degraded`) instead;
+ * - no command waits forever: 2 retries then an error (5 s on a hung server), except
+ *   subscriptions, which wait for Redis to come back and are made then.
+ * What still needs Redis: a new CONNECT (the session lives there), cross-node delivery, and
+ * subscribing to retained messages. Those come back with Redis; nothing is replayed.
+ */
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { LocalFirstEmitter } from './local-first-emitter.js';
+
+export interface RedisTransportOptions {
+  url: string;
+  log: Logger;
+  counters: { inc(name: string): void };
+  /** aedes' concurrency for the emitter. */
+  concurrency?: number;
+  /** Names the connections in Redis' CLIENT LIST. */
+  nodeId?: string;
+}
+
+export interface RedisTransport {
+  mq: LocalFirstEmitter;
+  persistence: TolerantRedisPersistence;
+  /** Every connection is up. */
+  connected(): boolean;
+  /** After aedes.close() (which closes the emitter): the persistence and every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * aedes-persistence-redis whose publish-path writes report a Redis failure instead of failing
+ * the publish (which would make aedes drop the publishing device), and whose retained messages
+ * come as a stream: aedes 1.2 pipes what createRetainedStreamCombi returns
+ * (lib/handlers/subscribe.js), while aedes-persistence-redis 11.2's async class returns an
+ * async generator, so any SUBSCRIBE ended in "stream.pipe is not a function" (found here;
+ * aedes-persistence 11 and aedes-persistence-level wrap theirs in Readable.from, as done here).
+ */
+export class TolerantRedisPersistence extends AsyncRedisPersistence {
+  constructor(
+    conn: Redis,
+    private readonly degraded: (op: string, err: Error) => void,
+  ) {
+    super({ conn });
+  }
+
+  override async storeRetained(packet: { topic: string; payload: Buffer }): Promise<void> {
+    try {
+      await super.storeRetained(packet);
+    } catch (err) {
+      this.degraded('storeRetained', err as Error);
+    }
+  }
+
+  override createRetainedStreamCombi(patterns: string[]): Readable {
+    return Readable.from(super.createRetainedStreamCombi(patterns));
+  }
+
+  override createRetainedStream(pattern: string): Readable {
+    return this.createRetainedStreamCombi([pattern]);
+  }
+
+  override async outgoingEnqueueCombi(subs: { clientId: string; topic: string; qos: number }[], packet: unknown): Promise<void> {
+    try {
+      await super.outgoingEnqueueCombi(subs, packet);
+    } catch (err) {
+      this.degraded('outgoingEnqueueCombi', err as Error);
+    }
+  }
+}
+
+export function createRedisTransport(opts: RedisTransportOptions): RedisTransport {
+  const { log, counters } = opts;
+  const name = (role: string): string => `gw:${opts.nodeId ?? process.pid}:${role}`.replace(/\s/g, '-');
+  // Reconnect within a second of Redis coming back (ioredis' default grows to 2 s).
+  const base: RedisOptions = { retryStrategy: (times) => Math.min(times * 100, 1000) };
+  const pubConn = new Redis(opts.url, { ...base, connectionName: name('pub'), maxRetriesPerRequest: 2, commandTimeout: 2000 });
+  const subConn = new Redis(opts.url, { ...base, connectionName: name('sub'), maxRetriesPerRequest: null });
+  const dataConn = new Redis(opts.url, { ...base, connectionName: name('data'), maxRetriesPerRequest: 2, commandTimeout: 5000 });
+  const conns = [pubConn, subConn, dataConn];
+
+  // One warning per outage and one line when it ends, not one per reconnect attempt.
+  let up = false;
+  const check = (): void => {
+    const now = conns.every((c) => c.status === 'ready');
+    if (now === up) return;
+    up = now;
+    if (now) log.info('redis connected: MQTT across nodes');
+    else {
+      counters.inc('cluster.redis.outages');
+      log.warn('redis unreachable: MQTT stays within this node until it returns');
+    }
+  };
+  for (const c of conns) {
+    c.on('ready', check);
+    c.on('close', check);
+    c.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  }
+
+  const degraded = (op: string, err: Error): void => {
+    counters.inc('cluster.redis.degraded');
+    log.debug({ op, err: err.message }, 'redis write skipped');
+  };
+  const mq = new LocalFirstEmitter({
+    origin: randomUUID(),
+    pubConn,
+    subConn,
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+    onRemoteError: (err) => degraded('publish', err),
+  });
+  const persistence = new TolerantRedisPersistence(dataConn, degraded);
+
+  return {
+    mq,
+    persistence,
+    connected: () => conns.every((c) => c.status === 'ready'),
+    close: async () => {
+      const destroyed = persistence.destroy().catch((err: Error) => log.debug({ err: err.message }, 'redis persistence close failed'));
+      await Promise.race([destroyed, new Promise((r) => setTimeout(r, 2000))]);
+      for (const c of conns) c.disconnect();
+    },
+  };
+}
