@@ -81,11 +81,16 @@ export class EngineProcess {
   readonly exited: Promise<void>;
   private out = '';
 
+  /**
+   * `detached` (SpawnOptions): the process leads its own process group, so a Ctrl-C meant for
+   * `npm run cluster` does not reach it before the script stops things in order, and a last-resort
+   * SIGKILL takes its children (PostgreSQL's backends) with it.
+   */
   constructor(
     readonly name: string,
     command: string,
     args: string[],
-    opts: SpawnOptions = {},
+    private readonly opts: SpawnOptions = {},
   ) {
     const child = spawn(command, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -120,6 +125,17 @@ export class EngineProcess {
     if (this.running) this.child.kill(sig);
   }
 
+  /** SIGKILL, to the whole process group when detached. */
+  killAll(): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(this.opts.detached ? -pid : pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
   /**
    * Sends `sig` (after SIGCONT, in case it was paused) and waits for the exit; SIGKILL after
    * `graceMs`. Resolves once the process is gone.
@@ -128,7 +144,7 @@ export class EngineProcess {
     if (!this.running) return this.exited;
     this.child.kill('SIGCONT');
     this.child.kill(sig);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => this.killAll(), graceMs);
     await this.exited;
     clearTimeout(timer);
   }

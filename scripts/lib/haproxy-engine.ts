@@ -34,6 +34,8 @@ export interface HaproxyFrontend {
 }
 
 export interface HaproxyOptions {
+  /** Own process group (see EngineProcess): for `npm run cluster`, which stops engines in order. */
+  detached?: boolean;
   frontends: HaproxyFrontend[];
   host?: string;
   binary?: string;
@@ -142,7 +144,7 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyEngine>
     for (let attempt = 0; ; attempt++) {
       for (const fe of opts.frontends) ports[fe.name] = fe.port || (await freePort(host));
       await writeFile(configPath, renderHaproxyConfig(opts, ports, adminSocket));
-      const p = new EngineProcess('haproxy', binary, ['-f', configPath, '-db'], { cwd: dir });
+      const p = new EngineProcess('haproxy', binary, ['-f', configPath, '-db'], { cwd: dir, detached: opts.detached ?? false });
       proc = p;
       const serving = async (): Promise<boolean> => /^Pid: (\d+)$/m.exec(await haproxyAdmin(adminSocket, 'show info'))?.[1] === String(p.pid);
       const r = await waitUntil(serving, { timeoutMs: readyTimeoutMs, gone: () => !p.running });

@@ -18,6 +18,8 @@ import pg from 'pg';
 import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, freePort, isRoot, systemAccount, waitUntil } from './engine-process.js';
 
 export interface PostgresOptions {
+  /** Own process group (see EngineProcess): for `npm run cluster`, which stops engines in order. */
+  detached?: boolean;
   /** Fixed port; omitted or 0: a free one (retried if someone takes it before the server binds). */
   port?: number;
   host?: string;
@@ -104,7 +106,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
   const dir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'gw-postgres-'));
   const dataDir = join(dir, 'data');
   // Spawned as `account`: the folder must be theirs, and the working directory one they can enter.
-  const spawnAs = { cwd: dir, ...(account ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
+  const spawnAs = { cwd: dir, ...(account ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' }, detached: opts.detached ?? false };
   let proc: EngineProcess | undefined;
   let port = opts.port ?? 0;
   const urlFor = (db: string): string => `postgres://${encodeURIComponent(user)}@${host}:${port}/${encodeURIComponent(db)}`;

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, freePort, waitUntil } from './engine-process.js';
 
 export interface RedisOptions {
+  /** Own process group (see EngineProcess): for `npm run cluster`, which stops engines in order. */
+  detached?: boolean;
   /** Fixed port; omitted or 0: a free one (retried if taken before Redis binds it). */
   port?: number;
   host?: string;
@@ -86,7 +88,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisEngine> 
 
   const launch = async (): Promise<'ready' | 'addr-in-use'> => {
     const args = ['--bind', host, '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
-    const p = new EngineProcess('redis', binary, args, { cwd: dir });
+    const p = new EngineProcess('redis', binary, args, { cwd: dir, detached: opts.detached ?? false });
     proc = p;
     // Ready = *this* process answers (another server may hold a port that was free when picked).
     const ours = async (): Promise<boolean> => new RegExp(`\\bprocess_id:${p.pid}\\b`).test(await redisCommand(port, ['INFO', 'server'], host));
