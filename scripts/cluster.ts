@@ -249,6 +249,9 @@ async function start(
               HTTP_PORT: String(p.http),
               MQTT_HOST: '127.0.0.1',
               MQTT_PORT: String(p.mqtt),
+              // The script reads the node's JSON log for its "listening" line (info).
+              LOG_FORMAT: 'json',
+              LOG_LEVEL: ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '') ? (process.env.LOG_LEVEL as string) : 'info',
               CLUSTER_NODE_ID: id,
               DATABASE_URL: cluster.postgres?.url ?? '',
               REDIS_URL: cluster.redis?.url ?? '',
