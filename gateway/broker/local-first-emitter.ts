@@ -21,6 +21,9 @@ import MQEmitterRedis from 'mqemitter-redis';
 type Message = mqemitter.Message;
 type Listener = (message: Message, done: () => void) => void;
 
+/** How long a SUBACK (or an unsubscription) waits for Redis to confirm before going without it. */
+export const REMOTE_SUBSCRIBE_WAIT_MS = 2000;
+
 /** Property added to a message on its way through Redis (never seen by aedes' listeners). */
 export const ORIGIN_KEY = 'gwOrigin';
 
@@ -33,6 +36,19 @@ export interface LocalFirstEmitterOptions {
   /** aedes' `concurrency` (100 by default). */
   concurrency?: number;
   onRemoteError: (err: Error) => void;
+}
+
+/** `done` once, when Redis answered or after REMOTE_SUBSCRIBE_WAIT_MS, whichever is first. */
+function bounded(done: () => void): () => void {
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    clearTimeout(timer);
+    done();
+  };
+  const timer = setTimeout(once, REMOTE_SUBSCRIBE_WAIT_MS);
+  return once;
 }
 
 export class LocalFirstEmitter {
@@ -74,10 +90,11 @@ export class LocalFirstEmitter {
     this.relays.set(listener, byTopic);
     byTopic.set(topic, [...(byTopic.get(topic) ?? []), relay]);
     // Redis reachable: the subscription exists there before aedes sends SUBACK, so a message
-    // published on another node right after SUBACK arrives. Unreachable: local delivery works
-    // now, and the queued SUBSCRIBE completes when Redis returns.
-    if (this.opts.subConn.status === 'ready') {
-      this.remote.on(topic, relay, done);
+    // published on another node right after SUBACK arrives. Unreachable, or too slow to answer
+    // (a hung server keeps its connection 'ready'): local delivery works now, and the queued
+    // SUBSCRIBE completes when Redis answers.
+    if (this.opts.subConn.status === 'ready' && done) {
+      this.remote.on(topic, relay, bounded(done));
     } else {
       this.remote.on(topic, relay);
       if (done) setImmediate(done);
@@ -105,7 +122,8 @@ export class LocalFirstEmitter {
       if (done) setImmediate(done);
       return;
     }
-    this.remote.removeListener(topic, relay, done);
+    // Bounded as on(): a hung Redis must not hold a client's close (nor aedes.close()) forever.
+    this.remote.removeListener(topic, relay, done && bounded(done));
   }
 
   /** Closes both; bounded, since QUIT cannot be answered by a Redis that is down. */

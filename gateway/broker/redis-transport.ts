@@ -12,7 +12,10 @@
  *   the two Redis writes on the publish path (a retained message, a copy queued for an offline
  *   persistent session) are logged and counted (`cluster.redis.degraded`) instead;
  * - no command waits forever: 2 retries then an error (5 s on a hung server), except
- *   subscriptions, which wait for Redis to come back and are made then.
+ *   subscriptions, which wait for Redis to come back and are made then (aedes is told after
+ *   2 s at most, so neither a SUBACK nor a client's close, nor a node's stop, waits on Redis);
+ * - no refusal of a command sent without awaiting it becomes an unhandled rejection, and no
+ *   failed retained lookup an uncaught stream error (either would end the process).
  * What still needs Redis: a new CONNECT (the session lives there), cross-node delivery, and
  * subscribing to retained messages. Those come back with Redis; nothing is replayed.
  */
@@ -67,7 +70,19 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
   }
 
   override createRetainedStreamCombi(patterns: string[]): Readable {
-    return Readable.from(super.createRetainedStreamCombi(patterns));
+    const source = super.createRetainedStreamCombi(patterns);
+    const degraded = this.degraded;
+    // aedes pipes this stream without an 'error' listener: a Redis failure while retained
+    // messages are looked up (a SUBSCRIBE during an outage) would be an uncaught exception.
+    // The subscription goes ahead without its retained messages instead.
+    async function* orNothing(): AsyncGenerator<unknown> {
+      try {
+        yield* source;
+      } catch (err) {
+        degraded('retained', err as Error);
+      }
+    }
+    return Readable.from(orNothing());
   }
 
   override createRetainedStream(pattern: string): Readable {
@@ -83,6 +98,23 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
   }
 }
 
+/**
+ * Wraps commands that a library fires and forgets so that their refusal is handled: callers that
+ * await still get the rejection; nobody awaiting no longer means an unhandled rejection.
+ */
+function handledWhenIgnored(conn: Redis, commands: string[]): void {
+  const target = conn as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of commands) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = (...args: unknown[]) => {
+      const result = original.apply(conn, args);
+      if (result instanceof Promise) result.catch(() => undefined);
+      return result;
+    };
+  }
+}
+
 export function createRedisTransport(opts: RedisTransportOptions): RedisTransport {
   const { log, counters } = opts;
   const name = (role: string): string => `gw:${opts.nodeId ?? process.pid}:${role}`.replace(/\s/g, '-');
@@ -92,6 +124,12 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
   const subConn = new Redis(opts.url, { ...base, connectionName: name('sub'), maxRetriesPerRequest: null });
   const dataConn = new Redis(opts.url, { ...base, connectionName: name('data'), maxRetriesPerRequest: 2, commandTimeout: 5000 });
   const conns = [pubConn, subConn, dataConn];
+  // aedes-persistence-redis sends LREM/RPUSH for wills without awaiting them, and
+  // mqemitter-redis QUITs on close the same way: with Redis down each refusal was an unhandled
+  // rejection, which ends a Node process (measured: a node stopping during an outage died so).
+  handledWhenIgnored(dataConn, ['lrem', 'rpush']);
+  handledWhenIgnored(pubConn, ['quit']);
+  handledWhenIgnored(subConn, ['quit']);
 
   // One warning per outage and one line when it ends, not one per reconnect attempt.
   let up = false;

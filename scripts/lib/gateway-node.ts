@@ -77,9 +77,11 @@ export async function startGatewayNode(opts: GatewayNodeOptions): Promise<Gatewa
   const stop = async (graceMs = 15_000): Promise<void> => {
     if (!running()) return;
     child.kill('SIGTERM');
+    const pid = child.pid;
     const timer = setTimeout(() => {
+      if (pid === undefined) return;
       try {
-        process.kill(-(child.pid ?? 0), 'SIGKILL');
+        process.kill(-pid, 'SIGKILL'); // the node's whole process group (ffmpeg children too)
       } catch {
         // gone meanwhile
       }
