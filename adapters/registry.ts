@@ -2,7 +2,7 @@
  * Every adapter the gateway knows, in one list. Adding a vendor is one folder and one line
  * here (a test checks that every folder under adapters/ is listed).
  */
-import type { AdapterFactory } from './types.js';
+import type { AdapterFactory } from '../gateway/contract/adapter.js';
 import { alarmCentreDc09Adapter } from './alarm-centre-dc09/index.js';
 import { barrierModbusAdapter } from './barrier-modbus/index.js';
 import { cameraOnvifAdapter } from './camera-onvif/index.js';

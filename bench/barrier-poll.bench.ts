@@ -7,9 +7,9 @@
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { barrierModbusAdapter, resolveBarrierConfig } from '../adapters/barrier-modbus/index.js';
-import type { AdapterContext } from '../adapters/types.js';
-import { systemClock } from '../gateway/core/clock.js';
-import type { Device, Site } from '../gateway/core/types.js';
+import type { AdapterContext } from '../gateway/contract/adapter.js';
+import { systemClock } from '../gateway/contract/clock.js';
+import type { Device, Site } from '../gateway/contract/types.js';
 import { defineBenchmark } from './lib/harness.js';
 import { spawnNode } from './lib/processes.js';
 import { percentile, round } from './lib/stats.js';

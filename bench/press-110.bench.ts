@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
-import { deviceTopic } from '../gateway/broker/topics.js';
+import { deviceTopic } from '../gateway/contract/topics.js';
 import { AlarmCentreSimulator, type RecordedMessage } from '../simulators/alarm-centre/alarm-centre-simulator.js';
 import { startBroker, type Runtime } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type TargetCheck } from './lib/harness.js';

@@ -13,7 +13,7 @@ import { ConfigSchema, type GatewayConfig } from '../config/schema.js';
 import { hashProblem, hashSecretSync } from './broker/password-hash.js';
 import { broadcastConfigErrors } from './core/broadcast-config.js';
 import { sweepScheduleErrors } from './core/sweep-config.js';
-import type { Device, Site } from './core/types.js';
+import type { Device, Site } from './contract/types.js';
 import { GatewayError } from './errors.js';
 import { addressListErrors } from './http/address-list.js';
 import { PACKAGE_ROOT } from './package-root.js';

@@ -5,7 +5,7 @@
  * Used by the gateway's /api/simulators routes (main.ts --simulate), by the in-process
  * scenario runner, and by tests.
  */
-import type { Device } from '../gateway/core/types.js';
+import type { Device } from '../gateway/contract/types.js';
 import { BUTTON_FAULTS } from './alarm-button.js';
 import type { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
 import { SIM_FAULTS, type SimFault } from './barrier-modbus/register-map.js';

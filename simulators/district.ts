@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Device } from '../gateway/core/types.js';
+import type { Device } from '../gateway/contract/types.js';
 import { SimulatedButton } from './alarm-button.js';
 import { demoSecret } from './demo-secret.js';
 import { SimulatedGenericDevice } from './generic-device.js';

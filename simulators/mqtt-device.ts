@@ -4,8 +4,8 @@
  * command. Subclasses give each device kind its telemetry and behaviour.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Device } from '../gateway/core/types.js';
-import { deviceTopic } from '../gateway/broker/topics.js';
+import type { Device } from '../gateway/contract/types.js';
+import { deviceTopic } from '../gateway/contract/topics.js';
 import { demoSecret } from './demo-secret.js';
 
 export interface SimDeviceOptions {

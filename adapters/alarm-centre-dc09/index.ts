@@ -1,4 +1,4 @@
-import type { AdapterFactory } from '../types.js';
+import type { AdapterFactory } from '../../gateway/contract/adapter.js';
 import { Dc09LinkAdapter } from './link-adapter.js';
 import { LinkConfigSchema, type LinkConfig } from './link-config.js';
 

@@ -5,8 +5,8 @@
  * device (kind 'alarm-centre'): `receiver-down` (one path), `link-down` (both), `nak`,
  * `clock-drift`. Retries, ordering and durability belong to the gateway's outbox (Forwarder).
  */
-import type { Adapter, AdapterContext, CheckResult, DeliveryResult, Outbound } from '../types.js';
-import type { Device } from '../../gateway/core/types.js';
+import type { Adapter, AdapterContext, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
+import type { Device } from '../../gateway/contract/types.js';
 import { keyFromHex } from './dc09-crypto.js';
 import { buildMessage, type Dc09EventSpec } from './dc09-transmitter-logic.js';
 import { Dc09Transmitter, type Dc09SendResult } from './dc09-transmitter.js';

@@ -8,10 +8,10 @@
  * host:port share one socket.
  */
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../gateway/core/clock.js';
+import type { Clock, Timer } from '../../gateway/contract/clock.js';
 import { activeWindow } from '../../gateway/core/protection-window.js';
-import type { Device, HealthReasonCode } from '../../gateway/core/types.js';
-import type { Adapter, AdapterContext, AdapterFactory, CheckResult } from '../types.js';
+import type { Device, HealthReasonCode } from '../../gateway/contract/types.js';
+import type { Adapter, AdapterContext, AdapterFactory, CheckResult } from '../../gateway/contract/adapter.js';
 import { BarrierModbusConfigSchema, type BarrierDeviceOptions, type BarrierModbusConfig, type BarrierModel } from './config.js';
 import { decodeReading, readPlan, storeRead, type BarrierReading, type ReadRequest, type ReadValues } from './codec.js';
 import { BarrierModbusError, errorMessage } from './errors.js';

@@ -8,7 +8,7 @@
  */
 import modbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../gateway/core/clock.js';
+import type { Clock, Timer } from '../../gateway/contract/clock.js';
 import { BarrierModbusError, errorMessage } from './errors.js';
 import { Gate } from './gate.js';
 

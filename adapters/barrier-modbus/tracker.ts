@@ -2,8 +2,8 @@
  * Per-barrier state: turns poll outcomes into DeviceEvents and health conditions. Pure (no
  * I/O, no timers), so every transition is unit-tested without sockets.
  */
-import type { DeviceEventInput } from '../types.js';
-import type { HealthReasonCode, Scalar } from '../../gateway/core/types.js';
+import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
+import type { HealthReasonCode, Scalar } from '../../gateway/contract/types.js';
 import type { BarrierModel, PositionState } from './config.js';
 import { impactDelta, type BarrierReading } from './codec.js';
 

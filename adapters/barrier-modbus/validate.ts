@@ -6,7 +6,7 @@
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
-import type { Device } from '../../gateway/core/types.js';
+import type { Device } from '../../gateway/contract/types.js';
 import {
   BarrierModbusConfigSchema,
   DEFAULT_MODBUS_PORT,

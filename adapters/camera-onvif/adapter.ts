@@ -5,9 +5,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import type { Timer } from '../../gateway/core/clock.js';
-import type { Device } from '../../gateway/core/types.js';
-import type { Adapter, AdapterContext, CheckResult } from '../types.js';
+import type { Timer } from '../../gateway/contract/clock.js';
+import type { Device } from '../../gateway/contract/types.js';
+import type { Adapter, AdapterContext, CheckResult } from '../../gateway/contract/adapter.js';
 import { checkCamera, type CheckDeps } from './check.js';
 import { ConditionTracker } from './conditions.js';
 import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';

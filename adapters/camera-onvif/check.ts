@@ -3,8 +3,8 @@
  * clock right, do our credentials work, does it offer a stream, does video really arrive, and
  * does the picture show what it should. The first failure that hides the rest ends the check.
  */
-import type { Device, HealthReasonCode, Scalar } from '../../gateway/core/types.js';
-import type { CheckResult } from '../types.js';
+import type { Device, HealthReasonCode, Scalar } from '../../gateway/contract/types.js';
+import type { CheckResult } from '../../gateway/contract/adapter.js';
 import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';
 import { CameraError, errorMessage, isCameraError } from './errors.js';
 import { decodePicture, probeStream, redactUrl, withCredentials, type StreamProbe } from './media-probe.js';

@@ -4,7 +4,7 @@
  * failure. Tamper and video-loss notifications are handed to the adapter.
  */
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../gateway/core/clock.js';
+import type { Clock, Timer } from '../../gateway/contract/clock.js';
 import type { CameraDeviceOptions } from './config.js';
 import { errorMessage } from './errors.js';
 import { OnvifClient, type OnvifNotification } from './onvif-client.js';

@@ -3,7 +3,7 @@
  * stream URI, video really arriving, picture black/frozen/moved), with ONVIF tamper and
  * video-loss events. See README.md.
  */
-import type { AdapterContext, AdapterFactory } from '../types.js';
+import type { AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
 import { CAMERA_ONVIF_TYPE, CameraOnvifAdapter } from './adapter.js';
 import { CameraOnvifConfigSchema, type CameraOnvifConfig } from './config.js';
 

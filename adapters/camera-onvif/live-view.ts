@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import Mpeg1Muxer from 'node-rtsp-stream/mpeg1muxer.js';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { systemClock, type Clock, type Timer } from '../../gateway/core/clock.js';
+import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
 import { CameraError } from './errors.js';
 import type { StreamSource } from './stream-source.js';
 

@@ -3,7 +3,7 @@ import { parseDeviceOptions } from './config.js';
 import { CameraError } from './errors.js';
 import { withCredentials } from './media-probe.js';
 import { OnvifClient } from './onvif-client.js';
-import type { Device } from '../../gateway/core/types.js';
+import type { Device } from '../../gateway/contract/types.js';
 
 export interface StreamSource {
   /** RTSP URL including the credentials (never log it). */

@@ -4,9 +4,9 @@
  */
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import type { DeviceEventInput } from '../types.js';
-import type { DeviceKind, Scalar } from '../../gateway/core/types.js';
-import type { DeviceLeaf } from '../../gateway/broker/topics.js';
+import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
+import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
+import type { DeviceLeaf } from '../../gateway/contract/topics.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-guard.js';
 import { eventSchemas, telemetrySchemas } from './payload-schemas.js';
 

@@ -4,8 +4,8 @@
  * and handed to the core before the broker acknowledges it.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { Adapter, AdapterContext, AdapterFactory } from '../types.js';
-import { DEVICE_LEAVES, parseDeviceTopic, TOPIC_ROOT } from '../../gateway/broker/topics.js';
+import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
+import { DEVICE_LEAVES, parseDeviceTopic, TOPIC_ROOT } from '../../gateway/contract/topics.js';
 import { decodePayload } from './codec.js';
 
 export const MqttNativeConfigSchema = Type.Object(

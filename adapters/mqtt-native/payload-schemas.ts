@@ -3,7 +3,7 @@
  * optional fields may be added; unknown scalar fields are kept as data.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { DEVICE_KINDS, type DeviceKind } from '../../gateway/core/types.js';
+import { DEVICE_KINDS, type DeviceKind } from '../../gateway/contract/types.js';
 
 /**
  * Latest device time the gateway can keep: the telemetry stores hold ms timestamps up to

@@ -5,8 +5,8 @@
  * cannot parse and says nothing to a bad CRC (all in the shared DC-09 receiver).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from '../types.js';
-import type { Device } from '../../gateway/core/types.js';
+import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from '../../gateway/contract/adapter.js';
+import type { Device } from '../../gateway/contract/types.js';
 import { keyFromHex } from '../alarm-centre-dc09/dc09-crypto.js';
 import { Dc09Receiver, type Dc09ReceivedMessage, type Dc09RejectInfo } from '../alarm-centre-dc09/dc09-receiver.js';
 import type { Dc09RejectReason } from '../alarm-centre-dc09/dc09-receiver-logic.js';

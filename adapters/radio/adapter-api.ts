@@ -3,8 +3,8 @@
  * check) and what it hears (roll-call answers, tx acks). Emergency calls go to the core as
  * DeviceEvents through ctx.emit, like a button press.
  */
-import type { Device } from '../../gateway/core/types.js';
-import type { Adapter, CheckResult, DeliveryResult, Outbound } from '../types.js';
+import type { Device } from '../../gateway/contract/types.js';
+import type { Adapter, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
 import type { TxCommand } from './codec.js';
 import type { Listener } from './listeners.js';
 import type { TalkgroupOutcome } from './transmitter.js';

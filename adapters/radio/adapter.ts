@@ -5,9 +5,9 @@
  * telemetry and status topics. All inside the v1 device topic contract: no extra ACL rule.
  */
 import { randomUUID } from 'node:crypto';
-import type { Device } from '../../gateway/core/types.js';
-import { deviceTopic, parseDeviceTopic, TOPIC_ROOT, type DeviceLeaf } from '../../gateway/broker/topics.js';
-import type { AdapterContext, CheckResult, DeliveryResult, Outbound } from '../types.js';
+import type { Device } from '../../gateway/contract/types.js';
+import { deviceTopic, parseDeviceTopic, TOPIC_ROOT, type DeviceLeaf } from '../../gateway/contract/topics.js';
+import type { AdapterContext, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
 import type { RadioAdapter, RollCallAck, TransmitOptions, TxAckEvent } from './adapter-api.js';
 import { BoundedMap } from './bounded-map.js';
 import { decodeEvent, decodeHeartbeat, decodeStatus, encodeCommand, heartbeatData, type EmergencyCall, type EmergencyCancel, type RadioCommand, type RadioEvent } from './codec.js';

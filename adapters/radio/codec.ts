@@ -5,7 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import type { Scalar } from '../../gateway/core/types.js';
+import type { Scalar } from '../../gateway/contract/types.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../mqtt-native/json-guard.js';
 import { MAX_DEVICE_TIME_MS } from '../mqtt-native/payload-schemas.js';
 

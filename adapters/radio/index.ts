@@ -3,7 +3,7 @@
  * from their handsets, through radio dispatch gateways speaking the v1 MQTT device topics.
  * See README.md.
  */
-import type { Adapter, AdapterContext, AdapterFactory } from '../types.js';
+import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
 import type { RadioAdapter } from './adapter-api.js';
 import { RADIO_ADAPTER_TYPE, RadioAdapterImpl } from './adapter.js';
 import { RadioConfigSchema, resolveRadioConfig, type RadioConfig } from './config.js';

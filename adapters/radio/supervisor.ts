@@ -5,8 +5,8 @@
  * of its radio side (`radio: "down"` in the heartbeat) sets `channel-unbound`: MQTT is alive
  * but nothing can be announced. Conditions are reported only when they change.
  */
-import type { Clock, Timer } from '../../gateway/core/clock.js';
-import type { HealthReasonCode } from '../../gateway/core/types.js';
+import type { Clock, Timer } from '../../gateway/contract/clock.js';
+import type { HealthReasonCode } from '../../gateway/contract/types.js';
 
 export interface SupervisorDeps {
   clock: Clock;

@@ -3,7 +3,7 @@
  * a talkgroup belongs to (so an emergency call on `tg-sch-01` is raised for `sch-01`). Built
  * from the adapter config, then from the schools' contacts (`contacts[].radio`). Pure.
  */
-import type { Device, Site } from '../../gateway/core/types.js';
+import type { Device, Site } from '../../gateway/contract/types.js';
 import type { TalkgroupConfig } from './config.js';
 
 export interface Route {

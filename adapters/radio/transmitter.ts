@@ -6,7 +6,7 @@
  * A `failed` ack is final (the gateway has decided). Transport-free: `publish` is injected.
  */
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../gateway/core/clock.js';
+import type { Clock, Timer } from '../../gateway/contract/clock.js';
 import type { TxAck, TxCommand } from './codec.js';
 
 export type TxStatus = 'acked' | 'failed' | 'timeout';

@@ -2,8 +2,8 @@
  * The public face of the sms-smpp adapter: what the gateway calls (send, status, cancel,
  * check, deliver) and what it hears (status changes, receipts, replies, link state).
  */
-import type { Device } from '../../gateway/core/types.js';
-import type { Adapter, CheckResult, DeliveryResult, Outbound } from '../types.js';
+import type { Device } from '../../gateway/contract/types.js';
+import type { Adapter, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
 import type { RecipientState, RecipientStatus, StatusChange } from './delivery-tracker.js';
 import type { Listener } from './listeners.js';
 import type { FailureReason, Receipt } from './receipt-codec.js';

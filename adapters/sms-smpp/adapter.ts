@@ -2,8 +2,8 @@
  * The sms-smpp channel adapter: broadcasts over one SMPP 3.4 transceiver link, tracks every
  * recipient from queued to delivered/failed, and hands receipts and replies to the gateway.
  */
-import type { Device } from '../../gateway/core/types.js';
-import type { AdapterContext, CheckResult, DeliveryResult, Outbound } from '../types.js';
+import type { Device } from '../../gateway/contract/types.js';
+import type { AdapterContext, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
 import {
   maskNumber,
   relativeValidity,

@@ -2,7 +2,7 @@
  * sms-smpp: the SMS leg of broadcasts ("一呼百应") over SMPP 3.4. One adapter instance is one
  * SMSC transceiver link and one channel Device of kind 'sms'. See README.md.
  */
-import type { Adapter, AdapterContext, AdapterFactory } from '../types.js';
+import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
 import type { SmsSmppAdapter } from './adapter-api.js';
 import { SmsSmppAdapterImpl } from './adapter.js';
 import { SmsSmppConfigSchema, resolveSmsSmppConfig, type SmsSmppConfig } from './config.js';

@@ -3,7 +3,7 @@
  * and cannot break the others; emit() tells the caller whether all of them succeeded.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../../gateway/core/clock.js';
+import type { Clock } from '../../gateway/contract/clock.js';
 
 export type Listener<T> = (value: T) => void | Promise<void>;
 

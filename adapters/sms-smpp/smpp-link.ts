@@ -5,7 +5,7 @@
  */
 import smpp from 'smpp';
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../gateway/core/clock.js';
+import type { Clock, Timer } from '../../gateway/contract/clock.js';
 import { INTERFACE_VERSION_34, STATUS, statusName } from './smpp-constants.js';
 import type { SubmitOutcome } from './submit-scheduler.js';
 

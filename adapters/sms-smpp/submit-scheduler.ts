@@ -13,7 +13,7 @@
  *   or no submit_sm_resp at all (link lost, response timer). Once a message_id came back
  *   the part is done, whatever happens later.
  */
-import type { Clock, Timer } from '../../gateway/core/clock.js';
+import type { Clock, Timer } from '../../gateway/contract/clock.js';
 import type { FailureReason } from './receipt-codec.js';
 import { BACKPRESSURE_STATUSES, RETRYABLE_STATUSES, statusName } from './smpp-constants.js';
 

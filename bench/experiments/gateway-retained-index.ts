@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { build } from '../../gateway/app.js';
-import { topicMatches } from '../../gateway/broker/topics.js';
+import { topicMatches } from '../../gateway/contract/topics.js';
 import { loadConfig } from '../../gateway/config.js';
 import { createLogger } from '../../gateway/logger.js';
 import { serveControl } from '../lib/broker-control.js';

@@ -16,7 +16,7 @@ import type { Drill, DrillAlarmReport } from '../../gateway/core/drill-service.j
 import type { SweepView } from '../../gateway/core/sweep-schemas.js';
 import type { SweepState, SweepResult, SweepSummary } from '../../gateway/core/sweep-types.js';
 import type { ChainVerdict } from '../../gateway/reports/report-chain.js';
-import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity } from '../../gateway/core/types.js';
+import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity } from '../../gateway/contract/types.js';
 
 export type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity };
 /** GET /api/sweeps and /api/sweeps/:id: the gateway's schema (gateway/core/sweep-schemas.ts), results only on one sweep. */

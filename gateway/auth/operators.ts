@@ -4,7 +4,7 @@
  * and account change is written to the hash-chained audit log by the caller-supplied `audit`.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
 import { GatewayError } from '../errors.js';
 import type { AuthStore, Session } from '../store/auth-store.js';

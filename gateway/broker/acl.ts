@@ -7,8 +7,8 @@
  * it, so a `pattern`-style grant for everyone (e.g. `clients/%c/#`) does not reach devices.
  */
 import type { AclRule } from '../../config/schema.js';
-import type { DeviceRegistry } from '../../adapters/types.js';
-import { DEVICE_LEAVES, deviceTopic, filterCoveredBy, TOPIC_ROOT, topicMatches } from './topics.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
+import { DEVICE_LEAVES, deviceTopic, filterCoveredBy, TOPIC_ROOT, topicMatches } from '../contract/topics.js';
 
 export type Access = 'read' | 'write';
 

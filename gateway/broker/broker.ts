@@ -26,17 +26,17 @@ import { Aedes, type AedesOptions, type Client, type AuthenticateError } from 'a
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { DeviceRegistry, MqttBus, MqttHandler } from '../../adapters/types.js';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { DeviceRegistry, MqttBus, MqttHandler } from '../contract/adapter.js';
+import { systemClock, type Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
-import type { HealthReasonCode } from '../core/types.js';
+import type { HealthReasonCode } from '../contract/types.js';
 import { Acl, type Principal } from './acl.js';
 import { CredentialVerifier } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { PublishRateLimiter } from './rate-limiter.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 import { createTlsListener, peerIdentity } from './tls-listener.js';
-import { topicMatches } from './topics.js';
+import { topicMatches } from '../contract/topics.js';
 
 export interface BrokerDeps {
   config: GatewayConfig;

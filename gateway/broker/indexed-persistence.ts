@@ -11,7 +11,7 @@
  */
 import { Readable } from 'node:stream';
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
-import { topicMatches } from './topics.js';
+import { topicMatches } from '../contract/topics.js';
 
 interface RetainedPacket {
   cmd: 'publish';

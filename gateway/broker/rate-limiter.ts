@@ -13,7 +13,7 @@
  * publish arrives and finds a token at once. The mark clears once the device has stayed
  * connected for `clearAfterSeconds` without being throttled again.
  */
-import type { Clock, Timer } from '../core/clock.js';
+import type { Clock, Timer } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
 
 export interface RateLimitOptions {

@@ -3,9 +3,9 @@
  * in through AlarmRepository and time through Clock; changes go out on the event bus.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from './clock.js';
+import type { Clock } from '../contract/clock.js';
 import type { EventBus } from './event-bus.js';
-import type { Alarm, AlarmEntry, AlarmType, Scalar, Severity } from './types.js';
+import type { Alarm, AlarmEntry, AlarmType, Scalar, Severity } from '../contract/types.js';
 import { GatewayError } from '../errors.js';
 
 export interface AlarmRepository {

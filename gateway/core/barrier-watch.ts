@@ -4,12 +4,12 @@
  * reason of the same name) come out, raised after the grace period inside a school's
  * protection window and cleared when the barrier is raised or the window ends.
  */
-import type { DeviceRegistry } from '../../adapters/types.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
 import type { AlarmService } from './alarm-service.js';
 import { BarrierRule, type BarrierDecision, type BarrierPosition } from './barrier-rule.js';
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../contract/clock.js';
 import type { HealthTracker } from './health-tracker.js';
-import type { DeviceEvent } from './types.js';
+import type { DeviceEvent } from '../contract/types.js';
 
 const POSITIONS = new Set<string>(['raised', 'lowered', 'moving', 'fault', 'unknown']);
 /** setTimeout cannot wait longer than 2^31 ms; a summer holiday can. */

@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ALARM_TYPES } from './types.js';
+import { ALARM_TYPES } from '../contract/types.js';
 import { BROADCAST_CHANNELS } from './broadcast-types.js';
 import { BroadcastError } from './broadcast-errors.js';
 import { TEMPLATE_PLACEHOLDERS, templatePlaceholders } from './broadcast-template.js';

@@ -4,7 +4,7 @@
  * the person no longer needs it (confirmed meanwhile, moved to another channel, closed).
  */
 import type { Logger } from 'pino';
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../contract/clock.js';
 import type { TokenBucket } from './broadcast-token-bucket.js';
 import type { BroadcastChannel, ChannelTarget, SendMeta } from './broadcast-types.js';
 

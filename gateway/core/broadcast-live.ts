@@ -4,7 +4,7 @@
  */
 import { normalizePhone } from './broadcast-recipient.js';
 import type { Broadcast, BroadcastRecipient, ChannelName, ChannelReply } from './broadcast-types.js';
-import type { Timer } from './clock.js';
+import type { Timer } from '../contract/clock.js';
 
 const addrKey = (channel: ChannelName, address: string) => `${channel}\u0000${address}`;
 

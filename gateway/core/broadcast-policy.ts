@@ -5,7 +5,7 @@ import type { BroadcastConfig, BroadcastPolicy } from './broadcast-config.js';
 import { BroadcastError } from './broadcast-errors.js';
 import { normalizePhone } from './broadcast-recipient.js';
 import type { Contact } from './broadcast-types.js';
-import type { Alarm, Site } from './types.js';
+import type { Alarm, Site } from '../contract/types.js';
 
 /** A person to reach, before channels are chosen. */
 export interface RecipientSpec extends Contact {

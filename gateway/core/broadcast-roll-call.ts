@@ -5,7 +5,7 @@
  * persisted before it is announced.
  */
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
+import type { Clock } from '../contract/clock.js';
 import { LiveBroadcast } from './broadcast-live.js';
 import { addressOn, canMove, isRollCallConfirm, satisfied, tally } from './broadcast-recipient.js';
 import type {

@@ -11,11 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DeviceRegistry } from '../../adapters/types.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
 import type { AlarmService } from './alarm-service.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../contract/clock.js';
 import type { EventBus } from './event-bus.js';
-import type { Alarm } from './types.js';
+import type { Alarm } from '../contract/types.js';
 import type { BroadcastConfig } from './broadcast-config.js';
 import { ChannelDispatcher } from './broadcast-dispatch.js';
 import { BroadcastError } from './broadcast-errors.js';

@@ -1,7 +1,7 @@
 /**
  * Message templates: `{placeholder}` replaced by the incident's facts. Pure.
  */
-import type { Alarm, AlarmType, Device, Site } from './types.js';
+import type { Alarm, AlarmType, Device, Site } from '../contract/types.js';
 
 export const TEMPLATE_PLACEHOLDERS = ['school', 'device', 'summary', 'time', 'type', 'reply'] as const;
 export type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { AlarmService } from './alarm-service.js';
 import type { Broadcast } from './broadcast-types.js';
-import type { Clock, Timer } from './clock.js';
-import type { Alarm } from './types.js';
+import type { Clock, Timer } from '../contract/clock.js';
+import type { Alarm } from '../contract/types.js';
 import { GatewayError } from '../errors.js';
 
 export interface DrillAlarmReport {

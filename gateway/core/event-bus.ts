@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Alarm, DeviceEvent, Health } from './types.js';
+import type { Alarm, DeviceEvent, Health } from '../contract/types.js';
 
 /** A rejected input: counted, logged, never fatal. */
 export interface Reject {

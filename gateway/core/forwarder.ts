@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Adapter, DeliveryResult, DeviceRegistry, Outbound } from '../../adapters/types.js';
+import type { Adapter, DeliveryResult, DeviceRegistry, Outbound } from '../contract/adapter.js';
 import type { OutboxEntry, OutboxStore } from '../store/outbox-store.js';
 import type { AlarmService } from './alarm-service.js';
-import type { Clock, Timer } from './clock.js';
-import type { Alarm, AlarmType } from './types.js';
+import type { Clock, Timer } from '../contract/clock.js';
+import type { Alarm, AlarmType } from '../contract/types.js';
 
 export interface ForwarderOptions {
   channel: string;

@@ -3,10 +3,10 @@
  * with `no-heartbeat`), retained status and LWT (`offline`), device-reported faults and
  * tamper, telemetry thresholds (battery, SIM), and conditions adapters report themselves.
  */
-import type { DeviceRegistry } from '../../adapters/types.js';
-import type { Clock, Timer } from './clock.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
+import type { Clock, Timer } from '../contract/clock.js';
 import type { EventBus } from './event-bus.js';
-import type { Device, DeviceEvent, Health, HealthReason, HealthReasonCode, HealthStatus } from './types.js';
+import type { Device, DeviceEvent, Health, HealthReason, HealthReasonCode, HealthStatus } from '../contract/types.js';
 
 export interface HealthOptions {
   /** Seconds without a message before `no-heartbeat`, per kind (a device may override). */

@@ -4,8 +4,8 @@
  * as a DC-09 test report and ACKed) is younger than the configured age. Field sweeps found
  * buttons that had never been linked at all; this is how the gateway finds them.
  */
-import type { DeviceRegistry } from '../../adapters/types.js';
-import type { Clock, Timer } from './clock.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
+import type { Clock, Timer } from '../contract/clock.js';
 import type { HealthTracker } from './health-tracker.js';
 
 export interface LinkTest {

@@ -4,14 +4,14 @@
  */
 import { fieldKeyProblem } from '../store/telemetry-points.js';
 import { randomUUID } from 'node:crypto';
-import type { DeviceEventInput, DeviceRegistry } from '../../adapters/types.js';
+import type { DeviceEventInput, DeviceRegistry } from '../contract/adapter.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../contract/clock.js';
 import type { Counters } from './counters.js';
 import type { EventBus } from './event-bus.js';
 import type { HealthTracker } from './health-tracker.js';
 import type { AlarmRules } from './rules.js';
-import type { DeviceEvent, Scalar } from './types.js';
+import type { DeviceEvent, Scalar } from '../contract/types.js';
 import { GatewayError } from '../errors.js';
 
 /** Per device, the sequence numbers seen in the last few minutes (devices resend after a lost

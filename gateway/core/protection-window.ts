@@ -6,7 +6,7 @@
  * ISO weekday is in `days` and the date is not a holiday. `end` at or before `start` means
  * the window runs past midnight into the next day.
  */
-import type { ProtectionWindow, Site } from './types.js';
+import type { ProtectionWindow, Site } from '../contract/types.js';
 
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 

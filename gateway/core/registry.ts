@@ -1,5 +1,5 @@
-import type { DeviceRegistry } from '../../adapters/types.js';
-import type { Device, DeviceKind, Site } from './types.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
+import type { Device, DeviceKind, Site } from '../contract/types.js';
 
 /** Read-only view of the configured sites and devices, indexed for lookups. */
 export class Registry implements DeviceRegistry {

@@ -3,10 +3,10 @@
  * and Health only.
  */
 import type { Logger } from 'pino';
-import type { DeviceRegistry } from '../../adapters/types.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
 import type { AlarmService } from './alarm-service.js';
-import type { Clock, Timer } from './clock.js';
-import type { AlarmType, Device, DeviceEvent, Health, HealthReasonCode, Severity } from './types.js';
+import type { Clock, Timer } from '../contract/clock.js';
+import type { AlarmType, Device, DeviceEvent, Health, HealthReasonCode, Severity } from '../contract/types.js';
 
 export interface RuleOptions {
   /** Seconds a device may stay offline before a device-offline alarm (0 disables). */

@@ -4,11 +4,11 @@
  * the sweep's cancel both abort the check's signal *and* end the wait by a race, so a check
  * that ignores its signal still cannot hold a concurrency slot past the deadline.
  */
-import type { Adapter, CheckResult } from '../../adapters/types.js';
-import type { Clock } from './clock.js';
+import type { Adapter, CheckResult } from '../contract/adapter.js';
+import type { Clock } from '../contract/clock.js';
 import { heartbeatTimeoutSeconds, passiveCheck, statusOfReasons } from './sweep-passive.js';
 import type { SweepResult } from './sweep-types.js';
-import { HEALTH_REASONS, type Device, type DeviceKind, type Health, type HealthReasonCode, type HealthStatus, type Scalar } from './types.js';
+import { HEALTH_REASONS, type Device, type DeviceKind, type Health, type HealthReasonCode, type HealthStatus, type Scalar } from '../contract/types.js';
 
 /** What an extra adds to the base check; reasons are appended, evidence merged. */
 export interface SweepExtraOutcome {

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { DeviceRegistry } from '../../adapters/types.js';
-import type { Clock } from './clock.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
+import type { Clock } from '../contract/clock.js';
 import { checkDevice, type CheckCapable, type CheckDeps, type HealthView, type SweepExtra } from './sweep-check.js';
 import { SweepError } from './sweep-errors.js';
 import { selectDevices, summarize, sweepContext } from './sweep-selection.js';
@@ -21,7 +21,7 @@ import {
   type SweepRequest,
   type SweepResult,
 } from './sweep-types.js';
-import type { Device } from './types.js';
+import type { Device } from '../contract/types.js';
 
 export interface SweepEngineDeps {
   registry: DeviceRegistry;

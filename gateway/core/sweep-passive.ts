@@ -4,8 +4,8 @@
  * the last message judged again against the device's heartbeat timeout at sweep time (the
  * tracker's supervision tick may not have fired yet).
  */
-import type { CheckResult } from '../../adapters/types.js';
-import type { Device, Health, HealthReasonCode, HealthStatus, Scalar } from './types.js';
+import type { CheckResult } from '../contract/adapter.js';
+import type { Device, Health, HealthReasonCode, HealthStatus, Scalar } from '../contract/types.js';
 
 /** Same split as the health tracker: reasons that mean the device cannot be reached. */
 const OFFLINE_CODES: ReadonlySet<HealthReasonCode> = new Set(['no-heartbeat', 'offline', 'unreachable', 'link-down']);

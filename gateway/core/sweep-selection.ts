@@ -2,10 +2,10 @@
  * Turns a sweep selection into the devices to check, and a finished set of results into the
  * summary technicians read first ("7 of 33 schools").
  */
-import type { DeviceRegistry } from '../../adapters/types.js';
+import type { DeviceRegistry } from '../contract/adapter.js';
 import { SweepError } from './sweep-errors.js';
 import type { SweepContext, SweepResult, SweepSelection, SweepSummary } from './sweep-types.js';
-import type { Device, HealthReasonCode, HealthStatus } from './types.js';
+import type { Device, HealthReasonCode, HealthStatus } from '../contract/types.js';
 
 /**
  * Devices matching every given filter, in registry order. Unknown ids are refused by name

@@ -4,9 +4,9 @@
  * its command topic and wait until the 110 centre has acknowledged a test from it. The wiring
  * (the broker's publish, the link-test record) is injected; the lead fills it in app.ts.
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '../contract/clock.js';
 import type { HealthView, SweepExtra, SweepExtraOutcome } from './sweep-check.js';
-import type { Scalar } from './types.js';
+import type { Scalar } from '../contract/types.js';
 
 export const BUTTON_SELF_TEST = 'button-self-test';
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { SEVERITY_RANK, type Alarm } from '../core/types.js';
+import { SEVERITY_RANK, type Alarm } from '../contract/types.js';
 import { actorOf, auditActorOf, scopeOf } from '../auth/access.js';
 import { GatewayError } from '../errors.js';
 import type { HttpDeps } from './deps.js';

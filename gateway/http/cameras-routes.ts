@@ -18,20 +18,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Adapter, LiveViewPort } from '../../adapters/types.js';
+import type { Adapter, LiveViewPort } from '../contract/adapter.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
-import type { Device } from '../core/types.js';
+import type { Device } from '../contract/types.js';
 import { GatewayError } from '../errors.js';
 import type { HttpDeps } from './deps.js';
 import { deviceInScope } from './devices-routes.js';
 import { ErrorReply, IdParam } from './schemas.js';
 
-/**
- * What these routes need of an adapter's live view. A local seam: adapters/types.ts has no
- * live-view member yet, so an adapter offers one through a `liveView()` method, checked at run
- * time the way the optional `command` is (CameraOnvifAdapter.liveView() returns its
- * LiveViewManager, which has this shape).
- */
 /** The adapter's live view, if it offers one (and is running). */
 export function liveViewOf(adapter: Adapter | undefined): LiveViewPort | undefined {
   return adapter?.liveView?.();

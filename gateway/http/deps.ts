@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Adapter } from '../../adapters/types.js';
+import type { Adapter } from '../contract/adapter.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { Broker } from '../broker/broker.js';
 import type { AlarmService } from '../core/alarm-service.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HealthTracker } from '../core/health-tracker.js';

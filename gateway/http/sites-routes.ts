@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { HealthStatus } from '../core/types.js';
+import type { HealthStatus } from '../contract/types.js';
 import { scopeOf } from '../auth/access.js';
 import type { HttpDeps } from './deps.js';
 

@@ -1,5 +1,5 @@
 /** Formatting shared by the report renderers: times in the district's zone, evidence sorted by what it shows. */
-import type { Scalar } from '../core/types.js';
+import type { Scalar } from '../contract/types.js';
 
 export const DEFAULT_REPORT_TIME_ZONE = 'Asia/Shanghai';
 

@@ -6,7 +6,7 @@
  */
 import { isFailing } from '../core/sweep-selection.js';
 import type { SweepResult } from '../core/sweep-types.js';
-import type { Scalar } from '../core/types.js';
+import type { Scalar } from '../contract/types.js';
 import { DEFAULT_REPORT_TIME_ZONE, durationText, localTime, sortEvidence } from './report-format.js';
 import { bilingual, KIND_LABELS, reasonLabel, STATE_LABELS, STATUS_LABELS, type Bilingual } from './report-labels.js';
 import type { SweepReport } from './report-model.js';

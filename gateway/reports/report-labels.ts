@@ -3,7 +3,7 @@
  * vendor's support desk may not). Reason codes stay visible next to their words: a code is
  * what a technician searches for in the manual.
  */
-import type { DeviceKind, HealthStatus } from '../core/types.js';
+import type { DeviceKind, HealthStatus } from '../contract/types.js';
 
 export interface Bilingual {
   zh: string;

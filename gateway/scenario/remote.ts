@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import type { SimDeviceList } from '../../simulators/control-types.js';
 import type { BroadcastChange } from '../core/broadcast-types.js';
-import type { Alarm, Health } from '../core/types.js';
+import type { Alarm, Health } from '../contract/types.js';
 import { controlCall } from './actions.js';
 import { broadcastFact, type Fact } from './evaluate.js';
 import type { DistrictView } from './loader.js';

@@ -15,7 +15,7 @@ import { ephemeralControlFarEnds, SimulatorControl } from '../../simulators/cont
 import { DistrictSimulator } from '../../simulators/district.js';
 import { build, type Gateway } from '../app.js';
 import { loadConfig, mergeLayers } from '../config.js';
-import type { Alarm, Health } from '../core/types.js';
+import type { Alarm, Health } from '../contract/types.js';
 import { controlCall } from './actions.js';
 import { resolveClock, shiftedClock } from './clock.js';
 import { broadcastFact, decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';

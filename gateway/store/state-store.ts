@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Alarm, AlarmState } from '../core/types.js';
+import type { Alarm, AlarmState } from '../contract/types.js';
 import { OutboxStore } from './outbox-store.js';
 
 export interface AuditEntry {

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type Timer } from '../core/clock.js';
+import { systemClock, type Clock, type Timer } from '../contract/clock.js';
 import { GatewayError } from '../errors.js';
 import { EmbeddedSql, type PointRow } from './telemetry-embedded-sql.js';
 import {

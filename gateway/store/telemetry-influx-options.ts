@@ -1,7 +1,7 @@
 /**
  * Options of the InfluxDB telemetry store and their defaults (docs/telemetry.md).
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../contract/clock.js';
 import { DEFAULT_SPOOL_MAX_BYTES } from './telemetry-spool.js';
 
 export interface InfluxStoreOptions {

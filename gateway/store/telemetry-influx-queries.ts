@@ -3,7 +3,7 @@
  * downsampling backfill. Results are shaped exactly like the embedded store's.
  */
 import type { InfluxDB } from 'influx';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../contract/clock.js';
 import { GatewayError } from '../errors.js';
 import {
   availabilityQuery,

@@ -9,7 +9,7 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { InfluxDB, type IPoint } from 'influx';
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type Timer } from '../core/clock.js';
+import { systemClock, type Clock, type Timer } from '../contract/clock.js';
 import { GatewayError } from '../errors.js';
 import { resolveInfluxOptions, type InfluxStoreOptions, type ResolvedInfluxOptions } from './telemetry-influx-options.js';
 import { InfluxQueries } from './telemetry-influx-queries.js';

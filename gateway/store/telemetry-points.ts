@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
-import type { Scalar } from '../core/types.js';
+import type { Scalar } from '../contract/types.js';
 import type { SeriesPoint, SeriesQuery, TelemetryPoint } from './telemetry-store.js';
 
 /** A point that passed validation: a private copy, empty extra tags removed, `at` whole ms. */

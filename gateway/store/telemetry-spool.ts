@@ -8,7 +8,7 @@
 import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Scalar } from '../core/types.js';
+import type { Scalar } from '../contract/types.js';
 import { checkPoint, type StoredPoint } from './telemetry-points.js';
 import type { TelemetryPoint } from './telemetry-store.js';
 

@@ -3,7 +3,7 @@
  * embedded default that needs no server. Writes are fire-and-forget for the caller:
  * alarm handling never waits on telemetry.
  */
-import type { DeviceKind, Scalar } from '../core/types.js';
+import type { DeviceKind, Scalar } from '../contract/types.js';
 
 export interface TelemetryPoint {
   /** 'telemetry' (device readings), 'health' (transitions), 'alarm' (alarm events), 'event'. */

@@ -14,7 +14,7 @@ import { Dc09Receiver, type Dc09HandlerResult, type Dc09ReceivedMessage } from '
 import type { Dc09Payload, Dc09RejectReason } from '../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
 import type { Dc09TimeWindow } from '../../adapters/alarm-centre-dc09/dc09-time.js';
 import type { Dc09ExtendedData, Dc09Token } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { systemClock, type Clock, type Timer } from '../../gateway/core/clock.js';
+import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
 import { ALARM_CENTRE_MODES, type AlarmCentreMode } from './alarm-centre-modes.js';
 import { buildHttpApi } from './http-api.js';
 

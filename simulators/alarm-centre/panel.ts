@@ -11,7 +11,7 @@ import { nextSequence } from '../../adapters/alarm-centre-dc09/dc09-time.js';
 import type { Dc09EventSpec } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
 import { Dc09Transmitter, type Dc09SendResult } from '../../adapters/alarm-centre-dc09/dc09-transmitter.js';
 import type { Dc09Frame } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { systemClock, type Clock } from '../../gateway/core/clock.js';
+import { systemClock, type Clock } from '../../gateway/contract/clock.js';
 
 export interface Dc09PanelOptions {
   host: string;

@@ -7,7 +7,7 @@
 import { createServer } from 'node:net';
 import { ServerTCP, type IServiceVector } from 'modbus-serial';
 import pino, { type Logger } from 'pino';
-import { systemClock, type Clock, type Timer } from '../../gateway/core/clock.js';
+import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
 import {
   COIL,
   COIL_COUNT,

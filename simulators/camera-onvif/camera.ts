@@ -2,7 +2,7 @@
  * One simulated ONVIF camera on its own ports, laid out like a real device:
  * `http://host:port/onvif/device_service`, `rtsp://host:rtspPort/stream1`, `/snapshot.jpg`.
  */
-import type { Device } from '../../gateway/core/types.js';
+import type { Device } from '../../gateway/contract/types.js';
 import { CameraFleetSimulator, type CameraDeviceOptions, type CameraFleetOptions } from './fleet.js';
 import type { CameraFault, CameraFaultKind, CameraSpec, CameraState, CameraUrls } from './sim-camera.js';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import pino, { type Logger } from 'pino';
-import type { Device } from '../../gateway/core/types.js';
+import type { Device } from '../../gateway/contract/types.js';
 import { DigestAuthenticator } from './digest-auth.js';
 import { RtspServer, type RtspTarget } from './rtsp-server.js';
 import {

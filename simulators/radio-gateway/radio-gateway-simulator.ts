@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { deviceTopic } from '../../gateway/broker/topics.js';
+import { deviceTopic } from '../../gateway/contract/topics.js';
 import { decodeCommand, encodeEvent, encodeHeartbeat, type RadioEvent, type TxCommand } from '../../adapters/radio/codec.js';
 
 export interface RadioGatewayStartOptions {

@@ -7,7 +7,7 @@
  */
 import smpp from 'smpp';
 import pino, { type Logger } from 'pino';
-import { systemClock, type Clock, type Timer } from '../../gateway/core/clock.js';
+import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
 import { concatOf, receiptText, splitMo, STAT_STATE, textOf, udhHex } from './smsc-text.js';
 import {
   DEFAULT_MODE,

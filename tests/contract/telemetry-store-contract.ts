@@ -3,7 +3,7 @@
  * implementation's test file calls telemetryStoreContract() with a factory.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeviceKind, Scalar } from '../../gateway/core/types.js';
+import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
 import type { TelemetryPoint, TelemetryStore } from '../../gateway/store/telemetry-store.js';
 
 export interface ContractStoreOptions {

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broadcast } from '../../gateway/core/broadcast-types.js';
 import type { Drill } from '../../gateway/core/drill-service.js';
-import type { Alarm } from '../../gateway/core/types.js';
+import type { Alarm } from '../../gateway/contract/types.js';
 import { SimulatedButton } from '../../simulators/alarm-button.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';

@@ -16,7 +16,7 @@ import { Dc09Receiver } from '../../adapters/alarm-centre-dc09/dc09-receiver.js'
 import { decideReply } from '../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
 import { buildMessage } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
 import { PanelDc09Adapter } from '../../adapters/panel-dc09/index.js';
-import type { Device, Site } from '../../gateway/core/types.js';
+import type { Device, Site } from '../../gateway/contract/types.js';
 import { frameRecipe, materialize, noiseRecipe, type KeyFor, type Recipe } from './dc09-cases.js';
 import { countingContext, fuzzParams, fuzzTimeout, total, expectNothingEscapes, type CountingContext } from './fuzz-support.js';
 

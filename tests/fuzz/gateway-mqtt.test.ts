@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePayload } from '../../adapters/mqtt-native/codec.js';
-import { deviceTopic } from '../../gateway/broker/topics.js';
+import { deviceTopic } from '../../gateway/contract/topics.js';
 import { connectAs, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { fuzzParams, expectNothingEscapes } from './fuzz-support.js';
 import { MAX_BYTES, mqttNativeCases } from './mqtt-native-cases.js';

@@ -7,10 +7,10 @@
  * refused for what they are; anything random is either a well-formed event or a counted reject.
  */
 import fc from 'fast-check';
-import type { DeviceEventInput } from '../../adapters/types.js';
+import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
 import { EVENT_TYPES, MAX_DEVICE_TIME_MS } from '../../adapters/mqtt-native/payload-schemas.js';
-import type { DeviceLeaf } from '../../gateway/broker/topics.js';
-import type { DeviceKind, Scalar } from '../../gateway/core/types.js';
+import type { DeviceLeaf } from '../../gateway/contract/topics.js';
+import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
 import { awkwardFragment, deepPayload, INVALID_FRAGMENTS, jsonish, oversized, PROTO_KEYS, protoObject, randomBytes, withRawField } from './hostile-json.js';
 
 /** mqtt-native's default maxPayloadBytes (config/schema.ts mqtt.maxPayloadBytes). */

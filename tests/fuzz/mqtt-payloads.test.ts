@@ -1,6 +1,6 @@
 /**
  * Property-based fuzzing of every MQTT payload the gateway accepts on the v1 device topics
- * (campus/v1/{siteId}/{deviceId}/event|telemetry|status, gateway/broker/topics.ts): the
+ * (campus/v1/{siteId}/{deviceId}/event|telemetry|status, gateway/contract/topics.ts): the
  * mqtt-native adapter (buttons, barriers, cameras, radio-kind devices) and the radio adapter
  * (radio dispatch gateways), both subscribed to one fake bus as in the gateway.
  *
@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttNativeAdapter } from '../../adapters/mqtt-native/index.js';
 import { EVENT_TYPES, MAX_DEVICE_TIME_MS } from '../../adapters/mqtt-native/payload-schemas.js';
 import { radioAdapter, resolveRadioConfig } from '../../adapters/radio/index.js';
-import type { Adapter, DeviceEventInput } from '../../adapters/types.js';
-import { deviceTopic, type DeviceLeaf } from '../../gateway/broker/topics.js';
-import type { Device, Site } from '../../gateway/core/types.js';
+import type { Adapter, DeviceEventInput } from '../../gateway/contract/adapter.js';
+import { deviceTopic, type DeviceLeaf } from '../../gateway/contract/topics.js';
+import type { Device, Site } from '../../gateway/contract/types.js';
 import { countingContext, fuzzParams, fuzzTimeout, total, expectNothingEscapes, type CountingContext } from './fuzz-support.js';
 import { assertNoPollution } from './hostile-json.js';
 import { MAX_BYTES, MQTT_NATIVE_KINDS, mqttNativeCases, type MqttNativeKind, type PayloadCase } from './mqtt-native-cases.js';

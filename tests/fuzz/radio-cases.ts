@@ -4,12 +4,12 @@
  * the telemetry heartbeat and the status, each with what the radio adapter must do with it.
  */
 import fc from 'fast-check';
-import type { DeviceEventInput } from '../../adapters/types.js';
-import type { Scalar } from '../../gateway/core/types.js';
+import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
+import type { Scalar } from '../../gateway/contract/types.js';
 import { awkwardFragment, deepPayload, INVALID_FRAGMENTS, jsonish, oversized, protoObject, randomBytes, withRawField } from './hostile-json.js';
 import { MAX_DEVICE_TIME_MS } from '../../adapters/mqtt-native/payload-schemas.js';
 import { extras, text, timing } from './mqtt-native-cases.js';
-import type { DeviceLeaf } from '../../gateway/broker/topics.js';
+import type { DeviceLeaf } from '../../gateway/contract/topics.js';
 
 /** The radio adapter reads at most this much per message (codec DEFAULT_MAX_BYTES). */
 export const RADIO_MAX_BYTES = 16_384;

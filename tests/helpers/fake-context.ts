@@ -3,10 +3,10 @@
  * adapter reported. Integration tests use the real gateway instead.
  */
 import pino from 'pino';
-import type { AdapterContext, DeviceEventInput, DeviceRegistry, MqttBus, MqttHandler } from '../../adapters/types.js';
-import { topicMatches } from '../../gateway/broker/topics.js';
-import { systemClock, type Clock } from '../../gateway/core/clock.js';
-import type { Device, HealthReasonCode, Site } from '../../gateway/core/types.js';
+import type { AdapterContext, DeviceEventInput, DeviceRegistry, MqttBus, MqttHandler } from '../../gateway/contract/adapter.js';
+import { topicMatches } from '../../gateway/contract/topics.js';
+import { systemClock, type Clock } from '../../gateway/contract/clock.js';
+import type { Device, HealthReasonCode, Site } from '../../gateway/contract/types.js';
 
 export interface RecordedCondition {
   deviceId: string;

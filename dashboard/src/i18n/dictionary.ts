@@ -1,9 +1,9 @@
 /**
  * Every string the dashboard shows, Chinese first, English second. The vocabularies the
- * gateway defines (reasons, kinds, alarm types…) are typed against gateway/core/types.ts, so a
+ * gateway defines (reasons, kinds, alarm types…) are typed against gateway/contract/types.ts, so a
  * code added there fails the type check here until it is translated.
  */
-import type { AlarmState, AlarmType, DeviceKind, HealthReasonCode, HealthStatus, Severity } from '../../../gateway/core/types.js';
+import type { AlarmState, AlarmType, DeviceKind, HealthReasonCode, HealthStatus, Severity } from '../../../gateway/contract/types.js';
 import { enAuth, zhAuth, type AuthTables, type AuthUiKey } from './dictionary-auth.js';
 import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
 import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';

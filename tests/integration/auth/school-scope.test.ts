@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alarm, Health } from '../../../gateway/core/types.js';
+import type { Alarm, Health } from '../../../gateway/contract/types.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
 const json = async <T>(res: Response) => (await res.json()) as T;

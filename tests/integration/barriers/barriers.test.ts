@@ -4,8 +4,8 @@
  * impacts dispatched like a panic, and verified raise commands.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../../gateway/core/clock.js';
-import type { Alarm, Health } from '../../../gateway/core/types.js';
+import { systemClock, type Clock } from '../../../gateway/contract/clock.js';
+import type { Alarm, Health } from '../../../gateway/contract/types.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
 /** The system clock moved to a given Shanghai wall time (timers still run in real time). */

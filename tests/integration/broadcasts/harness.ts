@@ -16,7 +16,7 @@ import { radioBroadcastChannel, type RadioSender } from '../../../gateway/core/b
 import { BroadcastService } from '../../../gateway/core/broadcast-service.js';
 import { smsBroadcastChannel } from '../../../gateway/core/broadcast-sms-channel.js';
 import type { Broadcast, BroadcastChange, BroadcastChannel } from '../../../gateway/core/broadcast-types.js';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { EventBus } from '../../../gateway/core/event-bus.js';
 import { Registry } from '../../../gateway/core/registry.js';
 import { BroadcastStore } from '../../../gateway/store/broadcast-store.js';

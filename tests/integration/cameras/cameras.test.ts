@@ -4,7 +4,7 @@
  * faults show as their reasons on /api/devices, healthy cameras stay ok, recovery clears.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Health } from '../../../gateway/core/types.js';
+import type { Health } from '../../../gateway/contract/types.js';
 import { CameraFleetSimulator } from '../../../simulators/camera-onvif/fleet.js';
 import { eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 

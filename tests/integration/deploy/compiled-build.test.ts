@@ -11,7 +11,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alarm, Health } from '../../../gateway/core/types.js';
+import type { Alarm, Health } from '../../../gateway/contract/types.js';
 import { spawnSimulatedGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
 import { eventually, tempDir } from '../../helpers/gateway.js';
 

@@ -4,7 +4,7 @@
  * at the same time stays real.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alarm } from '../../../gateway/core/types.js';
+import type { Alarm } from '../../../gateway/contract/types.js';
 import type { Drill } from '../../../gateway/core/drill-service.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alarm } from '../../../gateway/core/types.js';
+import type { Alarm } from '../../../gateway/contract/types.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
 const BTN = 'sch-01-btn-1';

@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alarm } from '../../../gateway/core/types.js';
+import type { Alarm } from '../../../gateway/contract/types.js';
 import { AlarmCentreSimulator } from '../../../simulators/alarm-centre/alarm-centre-simulator.js';
 import { spawnGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
 import { connectAs, eventually, tempDir } from '../../helpers/gateway.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Health } from '../../../gateway/core/types.js';
+import type { Health } from '../../../gateway/contract/types.js';
 import { SimulatedButton } from '../../../simulators/alarm-button.js';
 import { eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 

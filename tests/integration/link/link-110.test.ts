@@ -2,7 +2,7 @@
  * The 110 link end to end: real MQTT button, real gateway, two real DC-09 receiver simulators.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alarm, Health } from '../../../gateway/core/types.js';
+import type { Alarm, Health } from '../../../gateway/contract/types.js';
 import { SimulatedButton } from '../../../simulators/alarm-button.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../../gateway/core/clock.js';
+import { systemClock, type Clock } from '../../../gateway/contract/clock.js';
 import { createEmbeddedStore, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
 import { point } from '../../contract/telemetry-store-contract.js';
 

@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import type { CheckCapable, SweepExtra } from '../../../gateway/core/sweep-check.js';
 import { SweepEngine } from '../../../gateway/core/sweep-engine.js';
 import { sweepsRoutes } from '../../../gateway/http/sweeps-routes.js';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import type { SweepView } from '../../../gateway/core/sweep-schemas.js';
 import { BUTTON_SELF_TEST, createButtonSelfTest } from '../../../gateway/core/sweep-self-test.js';
 import { DistrictSimulator } from '../../../simulators/district.js';

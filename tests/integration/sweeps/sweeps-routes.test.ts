@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckResult } from '../../../adapters/types.js';
+import type { CheckResult } from '../../../gateway/contract/adapter.js';
 import type { CheckCapable } from '../../../gateway/core/sweep-check.js';
 import type { SweepView } from '../../../gateway/core/sweep-schemas.js';
 import type { SweepReport } from '../../../gateway/reports/report-model.js';

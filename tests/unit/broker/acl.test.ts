@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Acl, type Principal } from '../../../gateway/broker/acl.js';
-import { filterCoveredBy, parseDeviceTopic, topicMatches } from '../../../gateway/broker/topics.js';
+import { filterCoveredBy, parseDeviceTopic, topicMatches } from '../../../gateway/contract/topics.js';
 import { Registry } from '../../../gateway/core/registry.js';
 
 const registry = new Registry([], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);

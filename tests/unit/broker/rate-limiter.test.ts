@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PublishRateLimiter, type RateLimitOptions } from '../../../gateway/broker/rate-limiter.js';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { Counters } from '../../../gateway/core/counters.js';
 
 const OPTS: RateLimitOptions = { messagesPerSecond: 10, burst: 5, disconnectAfterSeconds: 2, clearAfterSeconds: 5 };

@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AlarmService, type AlarmRepository } from '../../../gateway/core/alarm-service.js';
-import type { Clock } from '../../../gateway/core/clock.js';
-import { systemClock } from '../../../gateway/core/clock.js';
+import type { Clock } from '../../../gateway/contract/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { EventBus } from '../../../gateway/core/event-bus.js';
-import type { Alarm } from '../../../gateway/core/types.js';
+import type { Alarm } from '../../../gateway/contract/types.js';
 
 function setup() {
   const saved = new Map<string, Alarm>();

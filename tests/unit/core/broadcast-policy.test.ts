@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveBroadcastConfig } from '../../../gateway/core/broadcast-config.js';
 import { groupMembers, resolveRecipients, selectPolicy } from '../../../gateway/core/broadcast-policy.js';
-import type { Site } from '../../../gateway/core/types.js';
+import type { Site } from '../../../gateway/contract/types.js';
 
 const site = (id: string, n: string, contacts: Site['contacts']): Site => ({ id, name: `学校${n}`, district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts });
 const SITES: Site[] = [

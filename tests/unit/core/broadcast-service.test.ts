@@ -5,9 +5,9 @@ import { AlarmService, type AlarmRepository } from '../../../gateway/core/alarm-
 import { resolveBroadcastConfig } from '../../../gateway/core/broadcast-config.js';
 import { BroadcastService } from '../../../gateway/core/broadcast-service.js';
 import type { BroadcastChange, BroadcastChannel, ChannelReply, ChannelStatus, ChannelTarget, SendMeta } from '../../../gateway/core/broadcast-types.js';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { EventBus } from '../../../gateway/core/event-bus.js';
-import type { Alarm, Device, Site } from '../../../gateway/core/types.js';
+import type { Alarm, Device, Site } from '../../../gateway/contract/types.js';
 import { BroadcastStore } from '../../../gateway/store/broadcast-store.js';
 import { makeRegistry } from '../../helpers/fake-context.js';
 

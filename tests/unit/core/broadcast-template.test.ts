@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../../../gateway/core/broadcast-config.js';
 import { formatLocalTime, renderTemplate, templatePlaceholders, templateVars } from '../../../gateway/core/broadcast-template.js';
-import type { Alarm, Device, Site } from '../../../gateway/core/types.js';
+import type { Alarm, Device, Site } from '../../../gateway/contract/types.js';
 
 const site: Site = { id: 'sch-01', name: '城东区第一中学', district: 'chengdong', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] };
 const device: Device = { id: 'sch-01-btn-1', siteId: 'sch-01', kind: 'alarm-button', adapter: 'mqtt-native', name: '一键报警 门卫室', options: {} };

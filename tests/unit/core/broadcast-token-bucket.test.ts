@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { ChannelDispatcher } from '../../../gateway/core/broadcast-dispatch.js';
 import { TokenBucket } from '../../../gateway/core/broadcast-token-bucket.js';
 import type { BroadcastChannel, ChannelTarget } from '../../../gateway/core/broadcast-types.js';

@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { EventBus } from '../../../gateway/core/event-bus.js';
 import { HealthTracker } from '../../../gateway/core/health-tracker.js';
 import { Registry } from '../../../gateway/core/registry.js';
-import type { Device, DeviceEvent, Health } from '../../../gateway/core/types.js';
+import type { Device, DeviceEvent, Health } from '../../../gateway/contract/types.js';
 
 const site = { id: 's1', name: '一中', district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] };
 const devices: Device[] = [

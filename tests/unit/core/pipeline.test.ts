@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../../gateway/core/clock.js';
-import { systemClock } from '../../../gateway/core/clock.js';
+import type { Clock } from '../../../gateway/contract/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { Counters } from '../../../gateway/core/counters.js';
 import { EventBus } from '../../../gateway/core/event-bus.js';
 import type { HealthTracker } from '../../../gateway/core/health-tracker.js';

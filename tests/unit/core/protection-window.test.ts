@@ -7,7 +7,7 @@ import {
   validateProtectionWindows,
   type WindowSite,
 } from '../../../gateway/core/protection-window.js';
-import type { ProtectionWindow } from '../../../gateway/core/types.js';
+import type { ProtectionWindow } from '../../../gateway/contract/types.js';
 
 const ENTRY: ProtectionWindow = { days: [1, 2, 3, 4, 5], start: '07:30', end: '08:30', label: 'entry' };
 const EXIT: ProtectionWindow = { days: [1, 2, 3, 4, 5], start: '16:30', end: '17:30', label: 'exit' };

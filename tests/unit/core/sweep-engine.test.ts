@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CheckResult } from '../../../adapters/types.js';
-import { systemClock } from '../../../gateway/core/clock.js';
+import type { CheckResult } from '../../../gateway/contract/adapter.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { Registry } from '../../../gateway/core/registry.js';
 import type { CheckCapable, SweepExtra } from '../../../gateway/core/sweep-check.js';
 import { SweepEngine, type SweepEngineDeps } from '../../../gateway/core/sweep-engine.js';
 import { SweepError } from '../../../gateway/core/sweep-errors.js';
 import type { SweepProgressEvent, SweepResult } from '../../../gateway/core/sweep-types.js';
-import type { Device } from '../../../gateway/core/types.js';
+import type { Device } from '../../../gateway/contract/types.js';
 import type { SweepStore } from '../../../gateway/store/sweep-store.js';
 import { delay, device, FakeHealth, memoryStore, okCheck, silentLog, SITES } from '../reports/fixtures.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../../gateway/core/clock.js';
+import { systemClock } from '../../../gateway/contract/clock.js';
 import { createButtonSelfTest } from '../../../gateway/core/sweep-self-test.js';
 import { device, FakeHealth, okCheck } from '../reports/fixtures.js';
 

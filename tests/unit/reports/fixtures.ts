@@ -1,10 +1,10 @@
 /** Small district, fake health and an in-memory sweep store for the sweep and report unit tests. */
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import type { CheckResult } from '../../../adapters/types.js';
+import type { CheckResult } from '../../../gateway/contract/adapter.js';
 import type { HealthView } from '../../../gateway/core/sweep-check.js';
 import type { SweepContext, SweepResult } from '../../../gateway/core/sweep-types.js';
-import type { Device, DeviceKind, Health, Site } from '../../../gateway/core/types.js';
+import type { Device, DeviceKind, Health, Site } from '../../../gateway/contract/types.js';
 import { SweepStore } from '../../../gateway/store/sweep-store.js';
 
 export const silentLog = pino({ level: 'silent' });

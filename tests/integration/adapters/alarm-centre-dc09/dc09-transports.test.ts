@@ -7,7 +7,7 @@ import { Dc09Receiver, type Dc09HandlerResult, type Dc09ReceivedMessage } from '
 import type { Dc09RejectReason } from '../../../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
 import { buildMessage } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
 import { Dc09Transmitter } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter.js';
-import { systemClock, type Clock } from '../../../../gateway/core/clock.js';
+import { systemClock, type Clock } from '../../../../gateway/contract/clock.js';
 
 const KEY = Buffer.from('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F', 'hex');
 

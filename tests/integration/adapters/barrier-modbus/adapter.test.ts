@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { barrierModbusAdapter, type BarrierModbusAdapter } from '../../../../adapters/barrier-modbus/adapter.js';
 import { SIM_RB1_MODEL, type BarrierModbusConfig } from '../../../../adapters/barrier-modbus/config.js';
-import type { DeviceEventInput } from '../../../../adapters/types.js';
-import type { Device, Site } from '../../../../gateway/core/types.js';
+import type { DeviceEventInput } from '../../../../gateway/contract/adapter.js';
+import type { Device, Site } from '../../../../gateway/contract/types.js';
 import { BarrierControllerSimulator } from '../../../../simulators/barrier-modbus/simulator.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 

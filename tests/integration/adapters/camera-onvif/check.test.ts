@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cameraOnvifAdapter, cameraOnvifConfig, type CameraOnvifAdapter } from '../../../../adapters/camera-onvif/index.js';
-import type { Device, HealthReasonCode } from '../../../../gateway/core/types.js';
+import type { Device, HealthReasonCode } from '../../../../gateway/contract/types.js';
 import { CameraSimulator, type CameraFault } from '../../../../simulators/camera-onvif/index.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 

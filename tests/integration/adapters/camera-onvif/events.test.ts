@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cameraOnvifAdapter, cameraOnvifConfig, type CameraOnvifAdapter } from '../../../../adapters/camera-onvif/index.js';
-import type { Device, HealthReasonCode } from '../../../../gateway/core/types.js';
+import type { Device, HealthReasonCode } from '../../../../gateway/contract/types.js';
 import { CameraSimulator } from '../../../../simulators/camera-onvif/index.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 

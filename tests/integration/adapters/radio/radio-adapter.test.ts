@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { radioAdapter, resolveRadioConfig, type RollCallAck, type TxAckEvent } from '../../../../adapters/radio/index.js';
-import type { Outbound } from '../../../../adapters/types.js';
-import type { Alarm, Site } from '../../../../gateway/core/types.js';
+import type { Outbound } from '../../../../gateway/contract/adapter.js';
+import type { Alarm, Site } from '../../../../gateway/contract/types.js';
 import { FAST, RADIO, RADIO_SITE, startRig, type Rig } from './harness.js';
 import { eventually } from '../../../helpers/gateway.js';
 

@@ -4,7 +4,7 @@
  */
 import modbusSerial from 'modbus-serial';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock, Timer } from '../../../../gateway/core/clock.js';
+import type { Clock, Timer } from '../../../../gateway/contract/clock.js';
 import { BarrierControllerSimulator } from '../../../../simulators/barrier-modbus/simulator.js';
 
 const ModbusRTU = modbusSerial.default;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SIM_RB1_MODEL, type BarrierModel } from '../../../../adapters/barrier-modbus/config.js';
 import { resolveBarrierConfig, validateBarrierConfig } from '../../../../adapters/barrier-modbus/validate.js';
-import type { Device } from '../../../../gateway/core/types.js';
+import type { Device } from '../../../../gateway/contract/types.js';
 
 function device(id: string, options: Record<string, unknown>, extra: Partial<Device> = {}): Device {
   return { id, siteId: 's', kind: 'barrier', adapter: 'barrier-modbus', name: id, options, ...extra };

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mqttNativeAdapter } from '../../../../adapters/mqtt-native/index.js';
 import { radioAdapter, resolveRadioConfig } from '../../../../adapters/radio/index.js';
-import type { Adapter } from '../../../../adapters/types.js';
-import type { Device, Site } from '../../../../gateway/core/types.js';
+import type { Adapter } from '../../../../gateway/contract/adapter.js';
+import type { Device, Site } from '../../../../gateway/contract/types.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 
 const site = (id: string): Site => ({ id, name: id, district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { radioAdapter, resolveRadioConfig, type RadioAdapter } from '../../../../adapters/radio/index.js';
-import type { Device, Site } from '../../../../gateway/core/types.js';
+import type { Device, Site } from '../../../../gateway/contract/types.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 
 const SITES: Site[] = [

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LinkSupervisor } from '../../../../adapters/radio/supervisor.js';
-import { systemClock } from '../../../../gateway/core/clock.js';
+import { systemClock } from '../../../../gateway/contract/clock.js';
 
 describe('LinkSupervisor', () => {
   beforeEach(() => {

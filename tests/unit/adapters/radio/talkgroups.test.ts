@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TalkgroupDirectory } from '../../../../adapters/radio/talkgroups.js';
-import type { Device, Site } from '../../../../gateway/core/types.js';
+import type { Device, Site } from '../../../../gateway/contract/types.js';
 
 const site = (id: string, radio?: string): Site => ({
   id,

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TxCommand } from '../../../../adapters/radio/codec.js';
 import { Transmitter, type TxJob } from '../../../../adapters/radio/transmitter.js';
-import { systemClock } from '../../../../gateway/core/clock.js';
+import { systemClock } from '../../../../gateway/contract/clock.js';
 
 const JOB: TxJob = { radioId: 'radio-1', id: 'bc-1', talkgroups: ['tg-a', 'tg-b'], text: '测试', speech: '测试', priority: 'normal', rollCall: false };
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../../../gateway/core/clock.js';
+import { systemClock } from '../../../../gateway/contract/clock.js';
 import type { FailureReason } from '../../../../adapters/sms-smpp/receipt-codec.js';
 import { SubmitScheduler, type PartJob, type PartSpec, type SchedulerOptions, type SubmitOutcome } from '../../../../adapters/sms-smpp/submit-scheduler.js';
 

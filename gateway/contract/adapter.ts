@@ -5,8 +5,8 @@
 import type { WebSocket } from 'ws';
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import type { Clock } from '../gateway/core/clock.js';
-import type { Alarm, Device, DeviceKind, HealthReasonCode, HealthStatus, Scalar, Site } from '../gateway/core/types.js';
+import type { Clock } from './clock.js';
+import type { Alarm, Device, DeviceKind, HealthReasonCode, HealthStatus, Scalar, Site } from './types.js';
 
 /** An event as an adapter reports it; the core assigns id and receivedAt. */
 export interface DeviceEventInput {
