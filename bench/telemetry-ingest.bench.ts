@@ -181,7 +181,7 @@ async function measure(target: Target, o: { devices: number; perSite: number; se
   const configFile = join(dir, 'gateway.yaml');
   const dataDir = join(dir, 'data');
   // Each level has its own devices: a device reconnecting with seq restarting at 1 within 5
-  // minutes would have its messages dropped as duplicates (gateway/core/pipeline.ts SEQ_TTL_MS).
+  // minutes would have its messages dropped as duplicates (gateway/core/devices/pipeline.ts SEQ_TTL_MS).
   writeSyntheticConfig(configFile, { devices: o.devices * rates.length, perSite: o.perSite, dataDir, persistence: 'level', heartbeatSeconds: 60 });
   const env: Record<string, string> =
     target === 'bare'

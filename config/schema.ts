@@ -5,8 +5,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AuthConfigSchema } from '../gateway/auth/auth-config.js';
 import { ClusterConfigSchema } from '../gateway/cluster/cluster-config.js';
-import { BroadcastConfigSchema } from '../gateway/core/broadcast-config.js';
-import { SweepsConfigSchema } from '../gateway/core/sweep-config.js';
+import { BroadcastConfigSchema } from '../gateway/core/broadcast/config.js';
+import { SweepsConfigSchema } from '../gateway/core/sweeps/config.js';
 import { DEVICE_KINDS } from '../gateway/contract/types.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'lower-case id: a-z 0-9 . _ -' });

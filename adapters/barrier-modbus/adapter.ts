@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../gateway/contract/clock.js';
-import { activeWindow } from '../../gateway/core/protection-window.js';
+import { activeWindow } from '../../gateway/core/barriers/protection-window.js';
 import type { Device, HealthReasonCode } from '../../gateway/contract/types.js';
 import type { Adapter, AdapterContext, AdapterFactory, CheckResult } from '../../gateway/contract/adapter.js';
 import { BarrierModbusConfigSchema, type BarrierDeviceOptions, type BarrierModbusConfig, type BarrierModel } from './config.js';

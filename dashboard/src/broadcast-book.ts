@@ -18,7 +18,7 @@ export interface BroadcastEntry {
 const MAX_KEPT = 200;
 
 /**
- * The roll-call count, as gateway/core/broadcast-recipient.ts tally() defines it: sent and
+ * The roll-call count, as gateway/core/broadcast/recipient.ts tally() defines it: sent and
  * delivered count people who reached at least that state (confirmed counts as delivered).
  */
 export function tallyOf(recipients: Iterable<BroadcastRecipient>): Tally {
@@ -38,7 +38,7 @@ export function tallyOf(recipients: Iterable<BroadcastRecipient>): Tally {
 /**
  * How far a recipient's row has come: every fallback to the next channel adds an attempt,
  * every state reached on the current channel adds a time, a reply is recorded once. Progress
- * never goes back (gateway/core/broadcast-recipient.ts canMove), so a bigger number is newer.
+ * never goes back (gateway/core/broadcast/recipient.ts canMove), so a bigger number is newer.
  */
 export function recipientVersion(r: BroadcastRecipient): number {
   return r.attempts.length * 100 + Object.keys(r.at).length * 2 + (r.reply ? 1 : 0);

@@ -11,15 +11,15 @@ import type {
   ChannelName,
   RecipientState,
   Tally,
-} from '../../gateway/core/broadcast-types.js';
-import type { Drill, DrillAlarmReport } from '../../gateway/core/drill-service.js';
-import type { SweepView } from '../../gateway/core/sweep-schemas.js';
-import type { SweepState, SweepResult, SweepSummary } from '../../gateway/core/sweep-types.js';
+} from '../../gateway/core/broadcast/types.js';
+import type { Drill, DrillAlarmReport } from '../../gateway/core/drills/service.js';
+import type { SweepView } from '../../gateway/core/sweeps/schemas.js';
+import type { SweepState, SweepResult, SweepSummary } from '../../gateway/core/sweeps/types.js';
 import type { ChainVerdict } from '../../gateway/reports/report-chain.js';
 import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity } from '../../gateway/contract/types.js';
 
 export type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity };
-/** GET /api/sweeps and /api/sweeps/:id: the gateway's schema (gateway/core/sweep-schemas.ts), results only on one sweep. */
+/** GET /api/sweeps and /api/sweeps/:id: the gateway's schema (gateway/core/sweeps/schemas.ts), results only on one sweep. */
 export type { Drill, DrillAlarmReport, SweepState, SweepResult, SweepSummary, SweepView, ChainVerdict };
 export type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastState, BroadcastSummary, ChannelName, RecipientState, Tally };
 

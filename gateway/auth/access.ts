@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Counters } from '../core/counters.js';
-import type { Registry } from '../core/registry.js';
+import type { Registry } from '../core/devices/registry.js';
 import { GatewayError } from '../errors.js';
 import type { Operator, OperatorService } from './operators.js';
 import { can, type Permission } from './roles.js';

@@ -3,7 +3,7 @@
  * roles see the districts they are given (all of this gateway's by default). Anything outside
  * the scope is answered as if it did not exist (404), so ids of other schools' alarms leak nothing.
  */
-import type { Registry } from '../core/registry.js';
+import type { Registry } from '../core/devices/registry.js';
 import type { OperatorConfig } from './auth-config.js';
 
 export class Scope {

@@ -5,9 +5,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isBroadcastError, BroadcastError } from '../core/broadcast-errors.js';
-import type { BroadcastService } from '../core/broadcast-service.js';
-import { BROADCAST_CHANNELS, RECIPIENT_STATES } from '../core/broadcast-types.js';
+import { isBroadcastError, BroadcastError } from '../core/broadcast/errors.js';
+import type { BroadcastService } from '../core/broadcast/service.js';
+import { BROADCAST_CHANNELS, RECIPIENT_STATES } from '../core/broadcast/types.js';
 import { actorOf, scopeOf } from '../auth/access.js';
 import { GatewayError } from '../errors.js';
 import { ErrorReply, IdParam } from './schemas.js';

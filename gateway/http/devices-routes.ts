@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { deviceTopic } from '../contract/topics.js';
-import type { LinkTest } from '../core/link-test-monitor.js';
+import type { LinkTest } from '../core/devices/link-tests.js';
 import type { Device, Health } from '../contract/types.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
 import type { Scope } from '../auth/scope.js';

@@ -5,10 +5,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { auditActorOf } from '../auth/access.js';
-import type { SweepEngine } from '../core/sweep-engine.js';
-import { isSweepError, SweepError } from '../core/sweep-errors.js';
-import { ChainVerdictSchema, SweepSelectionSchema, SweepTuningSchema, SweepViewSchema, type SweepView } from '../core/sweep-schemas.js';
-import type { ReportLink, SweepRecord, SweepResult } from '../core/sweep-types.js';
+import type { SweepEngine } from '../core/sweeps/engine.js';
+import { isSweepError, SweepError } from '../core/sweeps/errors.js';
+import { ChainVerdictSchema, SweepSelectionSchema, SweepTuningSchema, SweepViewSchema, type SweepView } from '../core/sweeps/schemas.js';
+import type { ReportLink, SweepRecord, SweepResult } from '../core/sweeps/types.js';
 import { renderCsv } from '../reports/report-csv.js';
 import { renderHtml } from '../reports/report-html.js';
 import { renderJson } from '../reports/report-json.js';

@@ -5,7 +5,7 @@
  * chain at its own link.
  */
 import { createHash } from 'node:crypto';
-import type { ReportLink } from '../core/sweep-types.js';
+import type { ReportLink } from '../core/sweeps/types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 

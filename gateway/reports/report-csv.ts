@@ -3,7 +3,7 @@
  * quoted, quotes doubled), UTF-8 with a BOM so Excel opens Chinese school names correctly,
  * and cells that a spreadsheet would run as a formula neutralised (OWASP "CSV injection").
  */
-import { isFailing } from '../core/sweep-selection.js';
+import { isFailing } from '../core/sweeps/selection.js';
 import type { SweepReport } from './report-model.js';
 import { bilingual, KIND_LABELS, reasonLabel, STATUS_LABELS } from './report-labels.js';
 import { DEFAULT_REPORT_TIME_ZONE, evidenceText, isoInZone } from './report-format.js';

@@ -4,8 +4,8 @@
  * and evidence (latencies, receipts, snapshot thumbnails). No script; every value escaped;
  * pictures only from inline raster data or relative paths.
  */
-import { isFailing } from '../core/sweep-selection.js';
-import type { SweepResult } from '../core/sweep-types.js';
+import { isFailing } from '../core/sweeps/selection.js';
+import type { SweepResult } from '../core/sweeps/types.js';
 import type { Scalar } from '../contract/types.js';
 import { DEFAULT_REPORT_TIME_ZONE, durationText, localTime, sortEvidence } from './report-format.js';
 import { bilingual, KIND_LABELS, reasonLabel, STATE_LABELS, STATUS_LABELS, type Bilingual } from './report-labels.js';

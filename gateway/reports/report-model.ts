@@ -3,7 +3,7 @@
  * started, every result (in site, then device order), and its link in the hash chain. JSON,
  * CSV and HTML are renderings of this one model; the chain covers the model.
  */
-import type { ReportLink, SweepContext, SweepRecord, SweepResult } from '../core/sweep-types.js';
+import type { ReportLink, SweepContext, SweepRecord, SweepResult } from '../core/sweeps/types.js';
 import { canonicalJson, sha256Hex } from './report-chain.js';
 
 export const REPORT_VERSION = 1;

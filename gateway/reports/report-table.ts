@@ -2,7 +2,7 @@
  * Plain-text rendering for a terminal (the `npm run sweep` summary): columns aligned by
  * display width, since a Chinese character takes two terminal cells (UAX #11 East Asian Wide).
  */
-import { isFailing } from '../core/sweep-selection.js';
+import { isFailing } from '../core/sweeps/selection.js';
 import { DEFAULT_REPORT_TIME_ZONE, durationText, localTime } from './report-format.js';
 import { reasonLabel } from './report-labels.js';
 import type { SweepReport } from './report-model.js';

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import type { SimDeviceList } from '../../simulators/control-types.js';
-import type { BroadcastChange } from '../core/broadcast-types.js';
+import type { BroadcastChange } from '../core/broadcast/types.js';
 import type { Alarm, Health } from '../contract/types.js';
 import { controlCall } from './actions.js';
 import { broadcastFact, type Fact } from './evaluate.js';

@@ -4,7 +4,7 @@
  * broadcast: a 1,000-person roll-call makes thousands of changes in a minute.
  */
 import type Database from 'better-sqlite3';
-import type { Broadcast, BroadcastQuery, BroadcastRecipient, BroadcastRepository, BroadcastSummary, Tally } from '../core/broadcast-types.js';
+import type { Broadcast, BroadcastQuery, BroadcastRecipient, BroadcastRepository, BroadcastSummary, Tally } from '../core/broadcast/types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS broadcasts (

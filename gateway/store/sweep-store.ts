@@ -6,7 +6,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
-import type { ReportLink, SweepContext, SweepRecord, SweepRecorder, SweepResult, SweepState, SweepSummary } from '../core/sweep-types.js';
+import type { ReportLink, SweepContext, SweepRecord, SweepRecorder, SweepResult, SweepState, SweepSummary } from '../core/sweeps/types.js';
 import { makeLink, verifyLinks, type ChainVerdict, type LinkToVerify } from '../reports/report-chain.js';
 import { contentHash, reportContent, sealedReport, type SweepReport } from '../reports/report-model.js';
 

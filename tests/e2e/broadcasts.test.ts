@@ -9,7 +9,7 @@ import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broadcast, BroadcastSummary } from '../../gateway/core/broadcast-types.js';
+import type { Broadcast, BroadcastSummary } from '../../gateway/core/broadcast/types.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { ensureDashboardBuilt, openPage, closeAll, login, screenshotDir, type Browser } from './browser.js';
@@ -17,7 +17,7 @@ import { apiJson, pageTally, pressButton, routeLive, type LiveRoute } from './ga
 
 /** The demo duty officer (`duty`): broadcasts go out in this name. */
 const OFFICER = '值班民警 王建国';
-/** The default patrol group (gateway/core/broadcast-config.ts): six officers, 13805719001…6. */
+/** The default patrol group (gateway/core/broadcast/config.ts): six officers, 13805719001…6. */
 const PATROL_PHONES = ['13805719001', '13805719002', '13805719003', '13805719004', '13805719005', '13805719006'];
 const TEXT = '【城东区校园安全】今晚20:00起东湖小学周边联合巡查，请各巡逻组按时到岗。收到请回复1。';
 

@@ -5,7 +5,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import type { Page, WebSocketRoute } from 'playwright-core';
-import type { Tally } from '../../gateway/core/broadcast-types.js';
+import type { Tally } from '../../gateway/core/broadcast/types.js';
 import type { Alarm } from '../../gateway/contract/types.js';
 import { connectAs, type TestGateway } from '../helpers/gateway.js';
 

@@ -4,11 +4,11 @@
  * and failure reasons are typed against the gateway's vocabularies.
  */
 import type { FailureReason } from '../../../adapters/sms-smpp/receipt-codec.js';
-import type { RecipientState } from '../../../gateway/core/broadcast-types.js';
+import type { RecipientState } from '../../../gateway/core/broadcast/types.js';
 
 /**
  * Why a person was not reached: the broadcast service's own reasons
- * (gateway/core/broadcast-recipient.ts, broadcast-service.ts), the radio channel's
+ * (gateway/core/broadcast/recipient.ts, broadcast-service.ts), the radio channel's
  * (broadcast-radio-channel.ts: tx-<status>) and the SMS receipt words (SMPP 3.4 Appendix B).
  */
 export type RecipientFailure = FailureReason | 'no-address' | 'channel-unavailable' | 'no-talkgroup' | 'tx-failed' | 'tx-timeout';
@@ -169,7 +169,7 @@ const enBroadcastUi: Record<BroadcastUiKey, string> = {
 
 export interface BroadcastTables {
   recipientState: Record<RecipientState, string>;
-  /** The default groups (gateway/core/broadcast-config.ts DEFAULT_GROUPS); others show their id. */
+  /** The default groups (gateway/core/broadcast/config.ts DEFAULT_GROUPS); others show their id. */
   group: Record<string, string>;
   /** Roles of site contacts (config sites[].contacts[].role). */
   contactRole: Record<string, string>;

@@ -4,7 +4,7 @@
  * dictionary.ts. The report chain's verdicts are typed against gateway/reports/report-chain.ts.
  */
 import type { BrokenLinkReason } from '../../../gateway/reports/report-chain.js';
-import type { SweepState } from '../../../gateway/core/sweep-types.js';
+import type { SweepState } from '../../../gateway/core/sweeps/types.js';
 
 const zhSweepsUi = {
   'nav.sweeps': '巡检',

@@ -15,13 +15,13 @@ import { channelsText, groupsText } from './broadcast-widgets.js';
 import { errorText } from './errors.js';
 
 /**
- * The default configuration's groups (gateway/core/broadcast-config.ts DEFAULT_GROUPS). The
+ * The default configuration's groups (gateway/core/broadcast/config.ts DEFAULT_GROUPS). The
  * gateway does not serve its group list yet: a district with other groups cannot pick them here.
  */
 const GROUPS = ['station-patrol', 'guard-posts', 'school-contacts', 'all-guard-posts'] as const;
 /** Groups drawn from one school's contacts (scope 'alarm-site'): the school select applies. */
 const SCHOOL_SCOPED = new Set<string>(['guard-posts', 'school-contacts']);
-/** gateway/core/broadcast-types.ts BROADCAST_CHANNELS, in the order they are tried. */
+/** gateway/core/broadcast/types.ts BROADCAST_CHANNELS, in the order they are tried. */
 const CHANNELS: readonly ChannelName[] = ['radio', 'sms'];
 /** What an alarm's broadcast usually needs: the patrol and the school's guard post. */
 const ALARM_GROUPS = ['station-patrol', 'guard-posts'];

@@ -17,7 +17,7 @@ import { SweepDetail } from './sweep-detail.js';
 /** While a sweep runs, its state is asked for this often. */
 const POLL_MS = 1000;
 const RECENT = 20;
-/** gateway/core/sweep-self-test.ts BUTTON_SELF_TEST. */
+/** gateway/core/sweeps/self-test.ts BUTTON_SELF_TEST. */
 const SELF_TEST = 'button-self-test';
 
 type Box = { input: HTMLInputElement; text: HTMLElement };

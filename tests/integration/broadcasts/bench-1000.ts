@@ -5,7 +5,7 @@
  *
  *   npx tsx tests/integration/broadcasts/bench-1000.ts [recipients=1000] [perSecond=50] [burst=100] [window=10]
  */
-import type { Tally } from '../../../gateway/core/broadcast-types.js';
+import type { Tally } from '../../../gateway/core/broadcast/types.js';
 import { startHarness } from './harness.js';
 
 const [n = 1000, perSecond = 50, burst = 100, window = 10] = process.argv.slice(2).map(Number);

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { Broker } from '../../../gateway/broker/broker.js';
 import { loadConfig, type LoadedConfig } from '../../../gateway/config.js';
 import { Counters } from '../../../gateway/core/counters.js';
-import { Registry } from '../../../gateway/core/registry.js';
+import { Registry } from '../../../gateway/core/devices/registry.js';
 
 export const run = promisify(execFile);
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../../gateway/contract/types.js';
-import type { Drill } from '../../../gateway/core/drill-service.js';
+import type { Drill } from '../../../gateway/core/drills/service.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
 const json = { 'content-type': 'application/json' };

@@ -6,8 +6,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { systemClock } from '../../../gateway/contract/clock.js';
-import type { CheckCapable, SweepExtra } from '../../../gateway/core/sweep-check.js';
-import { SweepEngine } from '../../../gateway/core/sweep-engine.js';
+import type { CheckCapable, SweepExtra } from '../../../gateway/core/sweeps/check.js';
+import { SweepEngine } from '../../../gateway/core/sweeps/engine.js';
 import { sweepsRoutes } from '../../../gateway/http/sweeps-routes.js';
 import { SweepStore } from '../../../gateway/store/sweep-store.js';
 import type { TestGateway } from '../../helpers/gateway.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../../gateway/contract/adapter.js';
-import type { CheckCapable } from '../../../gateway/core/sweep-check.js';
+import type { CheckCapable } from '../../../gateway/core/sweeps/check.js';
 import { EXIT_ERROR, EXIT_FAULTS, EXIT_OK, runSweepCli, type CliIo } from '../../../gateway/sweep-cli.js';
 import { startGateway, tempDir, type TestGateway } from '../../helpers/gateway.js';
 import { startSweepApi, type SweepApi } from './harness.js';

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../gateway/contract/clock.js';
-import type { SweepView } from '../../../gateway/core/sweep-schemas.js';
-import { BUTTON_SELF_TEST, createButtonSelfTest } from '../../../gateway/core/sweep-self-test.js';
+import type { SweepView } from '../../../gateway/core/sweeps/schemas.js';
+import { BUTTON_SELF_TEST, createButtonSelfTest } from '../../../gateway/core/sweeps/self-test.js';
 import { DistrictSimulator } from '../../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 import { json, post, startSweepApi, type SweepApi } from './harness.js';

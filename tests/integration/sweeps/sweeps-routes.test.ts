@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../../gateway/contract/adapter.js';
-import type { CheckCapable } from '../../../gateway/core/sweep-check.js';
-import type { SweepView } from '../../../gateway/core/sweep-schemas.js';
+import type { CheckCapable } from '../../../gateway/core/sweeps/check.js';
+import type { SweepView } from '../../../gateway/core/sweeps/schemas.js';
 import type { SweepReport } from '../../../gateway/reports/report-model.js';
 import { eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 import { json, post, startSweepApi, type SweepApi } from './harness.js';

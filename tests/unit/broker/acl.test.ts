@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Acl, type Principal } from '../../../gateway/broker/acl.js';
 import { filterCoveredBy, parseDeviceTopic, topicMatches } from '../../../gateway/contract/topics.js';
-import { Registry } from '../../../gateway/core/registry.js';
+import { Registry } from '../../../gateway/core/devices/registry.js';
 
 const registry = new Registry([], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);
 const device: Principal = { username: 'b1', clientId: 'b1', kind: 'device' };

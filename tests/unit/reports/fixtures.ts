@@ -2,8 +2,8 @@
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import type { CheckResult } from '../../../gateway/contract/adapter.js';
-import type { HealthView } from '../../../gateway/core/sweep-check.js';
-import type { SweepContext, SweepResult } from '../../../gateway/core/sweep-types.js';
+import type { HealthView } from '../../../gateway/core/sweeps/check.js';
+import type { SweepContext, SweepResult } from '../../../gateway/core/sweeps/types.js';
 import type { Device, DeviceKind, Health, Site } from '../../../gateway/contract/types.js';
 import { SweepStore } from '../../../gateway/store/sweep-store.js';
 

@@ -1,0 +1,85 @@
+/**
+ * Wires the pure barrier rule to the gateway: barrier positions from any adapter (Modbus
+ * polling or MQTT-native barriers) go in; `barrier-down-in-window` alarms (and the health
+ * reason of the same name) come out, raised after the grace period inside a school's
+ * protection window and cleared when the barrier is raised or the window ends.
+ */
+import type { DeviceRegistry } from '../../contract/adapter.js';
+import type { AlarmService } from '../alarms/service.js';
+import { BarrierRule, type BarrierDecision, type BarrierPosition } from './rule.js';
+import type { Clock, Timer } from '../../contract/clock.js';
+import type { HealthTracker } from '../devices/health.js';
+import type { DeviceEvent } from '../../contract/types.js';
+
+const POSITIONS = new Set<string>(['raised', 'lowered', 'moving', 'fault', 'unknown']);
+/** setTimeout cannot wait longer than 2^31 ms; a summer holiday can. */
+const MAX_WAIT_MS = 3_600_000;
+
+export class BarrierWatch {
+  private readonly rule: BarrierRule;
+  private timer?: Timer;
+
+  constructor(
+    private readonly registry: DeviceRegistry,
+    private readonly alarms: AlarmService,
+    private readonly health: HealthTracker,
+    private readonly clock: Clock,
+    graceSeconds: number,
+  ) {
+    this.rule = new BarrierRule({
+      graceMs: graceSeconds * 1000,
+      siteOf: (id) => {
+        const device = registry.get(id);
+        return device ? registry.site(device.siteId) : undefined;
+      },
+    });
+  }
+
+  onEvent(e: DeviceEvent): void {
+    const device = this.registry.get(e.deviceId);
+    if (device?.kind !== 'barrier') return;
+    const position = typeof e.data.position === 'string' ? e.data.position : POSITIONS.has(e.type) ? e.type : undefined;
+    if (!position || !POSITIONS.has(position)) return;
+    this.apply(this.rule.position(device.id, position as BarrierPosition, e.receivedAt));
+  }
+
+  stop(): void {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private apply(decisions: BarrierDecision[]): void {
+    for (const d of decisions) {
+      if ('raise' in d) {
+        // Impacts are raised from the impact event itself (rules.ts); the window is ours.
+        if (d.raise !== 'barrier-down-in-window') continue;
+        const device = this.registry.get(d.deviceId);
+        const site = this.registry.site(d.siteId);
+        this.health.setCondition(d.deviceId, 'barrier-down-in-window', true, d.detail);
+        this.alarms.raise({
+          type: 'barrier-down-in-window',
+          severity: 'major',
+          siteId: d.siteId,
+          deviceId: d.deviceId,
+          summary: `${site?.name ?? d.siteId} · ${device?.name ?? d.deviceId} · 上下学时段防冲撞装置未升起`,
+          by: 'system',
+          data: { detail: d.detail },
+          at: d.at,
+        });
+      } else {
+        this.health.setCondition(d.deviceId, 'barrier-down-in-window', false);
+        this.alarms.clear('barrier-down-in-window', d.siteId, d.deviceId, d.reason === 'raised' ? '已升起 / raised' : '防护时段结束 / window ended');
+      }
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.clock.now();
+    const next = this.rule.nextDeadline(now);
+    if (next === undefined || !Number.isFinite(next)) return;
+    this.timer = this.clock.setTimeout(() => this.apply(this.rule.tick(this.clock.now())), Math.max(0, Math.min(next - now, MAX_WAIT_MS)));
+  }
+}

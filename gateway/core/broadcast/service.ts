@@ -1,0 +1,327 @@
+/**
+ * The broadcast service ("一呼百应"): an alarm (or a duty officer) sends one message to every
+ * patrol officer, guard post and school contact at once, over radio talkgroups and SMS, and
+ * follows each person from queued to confirmed. Persistence comes in through
+ * BroadcastRepository, channels through BroadcastChannel, time through Clock.
+ *
+ *   alarm raised ─policy─▶ recipients ─▶ per-channel queue (token bucket) ─▶ channel.send
+ *   channel.onStatus ─▶ sent / delivered / failed (failed → next channel at once)
+ *   timer ─▶ not delivered (or not confirmed) after N s → next channel of the policy
+ *   channel.onReply ─▶ roll-call code or radio ack → confirmed
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DeviceRegistry } from '../../contract/adapter.js';
+import type { AlarmService } from '../alarms/service.js';
+import type { Clock } from '../../contract/clock.js';
+import type { EventBus } from '../bus.js';
+import type { Alarm } from '../../contract/types.js';
+import type { BroadcastConfig } from './config.js';
+import { ChannelDispatcher } from './dispatch.js';
+import { BroadcastError } from './errors.js';
+import type { LiveBroadcast } from './live.js';
+import { RollCall } from './roll-call.js';
+import { resolveRecipients, selectPolicy, type RecipientSpec } from './policy.js';
+import { initialRecipients, tally } from './recipient.js';
+import { renderTemplate, templateVars } from './template.js';
+import { TokenBucket } from './token-bucket.js';
+import type {
+  AuditSink,
+  Broadcast,
+  BroadcastChange,
+  BroadcastChannel,
+  BroadcastQuery,
+  BroadcastRecipient,
+  BroadcastRepository,
+  BroadcastSummary,
+  ChannelName,
+  ChannelTarget,
+  Contact,
+  Unsubscribe,
+} from './types.js';
+
+export type { AuditSink, BroadcastQuery, BroadcastRepository } from './types.js';
+
+export interface BroadcastServiceDeps {
+  config: BroadcastConfig;
+  repo: BroadcastRepository;
+  audit: AuditSink;
+  alarms: Pick<AlarmService, 'get' | 'note' | 'openAlarms'>;
+  registry: Pick<DeviceRegistry, 'get' | 'site' | 'sites'>;
+  /** When given, start() subscribes to 'alarm.changed' and stop() unsubscribes. */
+  bus?: Pick<EventBus, 'on'>;
+  clock: Clock;
+  log: Logger;
+}
+
+/** A duty officer's broadcast (POST /api/broadcasts). */
+export interface ManualBroadcastInput {
+  /** May use the template placeholders; they are filled from the alarm/site when given. */
+  text: string;
+  groups?: string[];
+  recipients?: Contact[];
+  channels?: ChannelName[];
+  alarmId?: string;
+  /** Narrows site-scoped groups (guard-posts, school-contacts) to one school. */
+  siteId?: string;
+  by?: string;
+  ip?: string;
+}
+
+interface Launch {
+  text: string;
+  drill: boolean;
+  createdBy: string;
+  alarmId?: string;
+  siteId?: string;
+  policyId?: string;
+  groups: string[];
+  channels: ChannelName[];
+  fallbackAfterSeconds: number;
+  fallbackUnless: 'delivered' | 'confirmed';
+  specs: RecipientSpec[];
+  ip?: string;
+}
+
+interface Bound {
+  channel: BroadcastChannel;
+  dispatcher: ChannelDispatcher;
+  offs: Unsubscribe[];
+}
+
+export class BroadcastService {
+  private readonly roll: RollCall;
+  private readonly bound = new Map<ChannelName, Bound>();
+  private readonly listeners = new Set<(c: BroadcastChange) => void>();
+  private offBus: Unsubscribe | undefined;
+  private started = false;
+
+  constructor(private readonly d: BroadcastServiceDeps) {
+    this.roll = new RollCall({
+      repo: d.repo,
+      clock: d.clock,
+      log: d.log,
+      codes: d.config.rollCall.codes,
+      dispatch: (lb, rs) => this.dispatch(lb, rs),
+      emit: (c) => this.emit(c),
+      safely: (fn) => this.safely(fn),
+    });
+  }
+
+  /** Plugs a channel in (replacing one of the same name); the returned function unplugs it. */
+  bindChannel(channel: BroadcastChannel): Unsubscribe {
+    this.unbind(channel.name);
+    const limit = this.d.config.rateLimits[channel.name];
+    const dispatcher = new ChannelDispatcher({
+      channel,
+      bucket: new TokenBucket(limit.perSecond, limit.burst, () => this.d.clock.now()),
+      clock: this.d.clock,
+      log: this.d.log,
+      wanted: (ref, address) => this.roll.waiting(ref, channel.name, address),
+      onSendError: (ref, targets, err) => this.roll.onSendError(channel.name, ref, targets, err),
+    });
+    const offs = [channel.onStatus((s) => this.roll.onStatus(channel.name, s)), channel.onReply((r) => this.roll.onReply(channel.name, r))];
+    const entry: Bound = { channel, dispatcher, offs };
+    this.bound.set(channel.name, entry);
+    if (this.started) for (const lb of this.roll.all()) this.dispatch(lb, lb.b.recipients.filter((r) => r.state === 'queued' && r.channel === channel.name));
+    return () => {
+      if (this.bound.get(channel.name) === entry) this.unbind(channel.name);
+    };
+  }
+
+  /** Loads open broadcasts (after a restart), resumes what was queued, and listens for alarms. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const now = this.d.clock.now();
+    const loaded = this.d.repo.openBroadcasts().map((b) => this.roll.add(b));
+    for (const lb of loaded) {
+      if (lb.b.closesAt <= now) this.roll.close(lb, now);
+      else {
+        // Queued means the far end never accepted it: sending again is the at-least-once path.
+        this.dispatch(lb, lb.b.recipients.filter((r) => r.state === 'queued'));
+        this.roll.arm(lb);
+      }
+    }
+    this.offBus = this.d.bus?.on('alarm.changed', 'broadcast', (e) => this.onAlarmChanged(e));
+    // A crash between committing an alarm and its broadcast: broadcast the recent ones now.
+    const window = this.d.config.rollCall.windowSeconds * 1000;
+    for (const alarm of this.d.alarms.openAlarms()) {
+      if (now - alarm.raisedAt < window && !alarm.timeline.some((e) => e.action === 'broadcast')) this.safely(() => this.broadcastForAlarm(alarm));
+    }
+  }
+
+  stop(): void {
+    this.started = false;
+    this.offBus?.();
+    this.offBus = undefined;
+    for (const name of [...this.bound.keys()]) this.unbind(name);
+    this.roll.clear();
+    this.listeners.clear();
+  }
+
+  /** Every change (created, a recipient's state, closed); the lead forwards them to /api/live. */
+  onChange(cb: (c: BroadcastChange) => void): Unsubscribe {
+    this.listeners.add(cb);
+    return () => void this.listeners.delete(cb);
+  }
+
+  /** Bus listener: a raised alarm is broadcast per policy, after the raise has been announced. */
+  onAlarmChanged(e: { alarm: Alarm; change: string }): void {
+    if (e.change !== 'raised' || !this.d.config.enabled) return;
+    // After the current emit: the board sees 'raised' before this alarm's 'broadcast' note.
+    queueMicrotask(() => this.safely(() => this.broadcastForAlarm(e.alarm)));
+  }
+
+  /** Applies the alarm's policy; undefined when no policy fits or it was broadcast already. */
+  broadcastForAlarm(alarm: Alarm): Broadcast | undefined {
+    if (!this.started || !this.d.config.enabled || this.d.repo.hasBroadcastForAlarm(alarm.id)) return undefined;
+    const policy = selectPolicy(this.d.config.policies, alarm);
+    if (!policy) return undefined;
+    const specs = resolveRecipients(this.d.config, policy.groups, this.d.registry.sites(), { siteId: alarm.siteId });
+    if (specs.length === 0) {
+      this.d.log.warn({ alarmId: alarm.id, policy: policy.id }, 'broadcast policy reaches nobody');
+      return undefined;
+    }
+    return this.launch({
+      text: this.render(this.d.config.templates[policy.template] ?? '{summary}', alarm.drill, alarm),
+      drill: alarm.drill,
+      createdBy: 'system',
+      alarmId: alarm.id,
+      siteId: alarm.siteId,
+      policyId: policy.id,
+      groups: [...policy.groups],
+      channels: [...policy.channels],
+      fallbackAfterSeconds: policy.fallbackAfterSeconds,
+      fallbackUnless: policy.fallbackUnless,
+      specs,
+    });
+  }
+
+  /** A duty officer's broadcast. Throws BroadcastError for unknown groups/sites/alarms or nobody to reach. */
+  create(input: ManualBroadcastInput): Broadcast {
+    if (!this.started) throw new BroadcastError('GW_ERR_BROADCAST_NOT_STARTED', 'the broadcast service is not running');
+    const alarm = input.alarmId ? this.d.alarms.get(input.alarmId) : undefined;
+    if (input.alarmId && !alarm) throw new BroadcastError('GW_ERR_BROADCAST_UNKNOWN_ALARM', `unknown alarm '${input.alarmId}'`);
+    const siteId = input.siteId ?? alarm?.siteId;
+    const groups = input.groups ?? [];
+    const specs = resolveRecipients(this.d.config, groups, this.d.registry.sites(), { ...(siteId ? { siteId } : {}), extra: input.recipients ?? [] });
+    if (specs.length === 0) throw new BroadcastError('GW_ERR_BROADCAST_NO_RECIPIENTS', 'the groups and recipients given reach nobody');
+    const drill = alarm?.drill ?? false;
+    const manual = this.d.config.manual;
+    return this.launch({
+      text: this.render(input.text, drill, alarm, siteId),
+      drill,
+      createdBy: input.by ?? 'operator',
+      ...(alarm ? { alarmId: alarm.id } : {}),
+      ...(siteId ? { siteId } : {}),
+      groups: [...groups, ...(input.recipients?.length ? ['ad-hoc'] : [])],
+      channels: input.channels ? [...new Set(input.channels)] : [...manual.channels],
+      fallbackAfterSeconds: manual.fallbackAfterSeconds,
+      fallbackUnless: manual.fallbackUnless,
+      specs,
+      ...(input.ip ? { ip: input.ip } : {}),
+    });
+  }
+
+  get(id: string): Broadcast | undefined {
+    const lb = this.roll.get(id);
+    return lb ? structuredClone(lb.b) : this.d.repo.getBroadcast(id);
+  }
+
+  list(q: BroadcastQuery = {}): BroadcastSummary[] {
+    return this.d.repo.listBroadcasts(q);
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────
+
+  private render(template: string, drill: boolean, alarm?: Alarm, siteId?: string): string {
+    const site = this.d.registry.site(alarm?.siteId ?? siteId ?? '');
+    const device = alarm?.deviceId ? this.d.registry.get(alarm.deviceId) : undefined;
+    const text = renderTemplate(template, templateVars({ ...(alarm ? { alarm } : {}), ...(site ? { site } : {}), ...(device ? { device } : {}), codes: this.d.config.rollCall.codes, at: this.d.clock.now() }));
+    const prefix = this.d.config.drillPrefix;
+    return drill && !text.startsWith(prefix) ? `${prefix}${text}` : text;
+  }
+
+  private launch(l: Launch): Broadcast {
+    const now = this.d.clock.now();
+    const recipients = initialRecipients(l.specs, l.channels, now, l.fallbackAfterSeconds * 1000);
+    const b: Broadcast = {
+      id: randomUUID(),
+      ...(l.alarmId ? { alarmId: l.alarmId } : {}),
+      ...(l.siteId ? { siteId: l.siteId } : {}),
+      drill: l.drill,
+      text: l.text,
+      createdBy: l.createdBy,
+      createdAt: now,
+      state: 'open',
+      closesAt: now + this.d.config.rollCall.windowSeconds * 1000,
+      ...(l.policyId ? { policyId: l.policyId } : {}),
+      groups: l.groups,
+      channels: l.channels,
+      fallbackAfterSeconds: l.fallbackAfterSeconds,
+      fallbackUnless: l.fallbackUnless,
+      tally: tally(recipients),
+      recipients,
+    };
+    this.d.repo.insertBroadcast(b);
+    this.d.audit.audit({
+      at: now,
+      actor: l.createdBy,
+      action: 'broadcast.send',
+      target: b.id,
+      detail: { ...(l.alarmId ? { alarmId: l.alarmId } : {}), ...(l.policyId ? { policy: l.policyId } : {}), drill: l.drill, groups: l.groups, channels: l.channels, recipients: recipients.length, text: l.text },
+      ...(l.ip ? { ip: l.ip } : {}),
+    });
+    if (l.alarmId) this.d.alarms.note(l.alarmId, { action: 'broadcast', by: l.createdBy, data: { broadcastId: b.id, recipients: recipients.length } });
+    const lb = this.roll.add(b);
+    this.d.log.info({ broadcastId: b.id, alarmId: l.alarmId, recipients: recipients.length, channels: l.channels, drill: l.drill }, 'broadcast started');
+    this.emit({ change: 'created', broadcast: structuredClone(b) });
+    this.dispatch(lb, recipients.filter((r) => r.state === 'queued'));
+    if (this.roll.isOpen(b.id)) {
+      this.roll.checkClosed(lb);
+      this.roll.arm(lb);
+    }
+    return structuredClone(b);
+  }
+
+  private dispatch(lb: LiveBroadcast, recipients: BroadcastRecipient[]): void {
+    const byChannel = new Map<ChannelName, BroadcastRecipient[]>();
+    for (const r of recipients) if (r.channel) byChannel.set(r.channel, [...(byChannel.get(r.channel) ?? []), r]);
+    for (const [name, rs] of byChannel) {
+      const bound = this.bound.get(name);
+      if (!bound) {
+        for (const r of rs) this.roll.move(lb, r, 'failed', this.d.clock.now(), 'channel-unavailable', `no ${name} channel is bound`);
+        continue;
+      }
+      const targets = rs.map((r): ChannelTarget => ({ address: r.address as string, ...(name === 'radio' && r.radio ? { talkgroup: r.radio.talkgroup } : {}) }));
+      bound.dispatcher.enqueue(lb.b.id, lb.b.text, { drill: lb.b.drill }, targets);
+    }
+  }
+
+  private emit(c: BroadcastChange): void {
+    for (const cb of this.listeners) {
+      try {
+        cb(c);
+      } catch (err) {
+        this.d.log.error({ err, change: c.change }, 'broadcast listener failed');
+      }
+    }
+  }
+
+  private unbind(name: ChannelName): void {
+    const b = this.bound.get(name);
+    if (!b) return;
+    this.bound.delete(name);
+    for (const off of b.offs) off();
+    b.dispatcher.stop();
+  }
+
+  private safely(fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      this.d.log.error({ err }, 'broadcast failed');
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Binds the sms-smpp adapter (adapters/sms-smpp) as the broadcast service's 'sms' channel.
+ * The adapter already tracks each (ref, recipient) from queued to delivered/failed and is
+ * idempotent per pair (README "Sending"); this only translates its events.
+ */
+import type { RecipientStatus, SmsSmppAdapter } from '../../../adapters/sms-smpp/index.js';
+import type { BroadcastChannel, ChannelReply, ChannelStatus } from './types.js';
+
+/** The part of the sms-smpp adapter a broadcast uses. */
+export type SmsSender = Pick<SmsSmppAdapter, 'send' | 'onStatus' | 'onReply'>;
+
+function statusOf(s: RecipientStatus): ChannelStatus {
+  const at = s.state === 'queued' ? s.queuedAt : s.state === 'sent' ? s.sentAt : (s.doneAt ?? s.repliedAt);
+  return {
+    ref: s.ref,
+    address: s.recipient,
+    state: s.state,
+    ...(s.reason ? { reason: s.reason } : {}),
+    ...(s.detail ? { detail: s.detail } : {}),
+    ...(at !== undefined ? { at } : {}),
+  };
+}
+
+export function smsBroadcastChannel(sms: SmsSender): BroadcastChannel {
+  const statusListeners = new Set<(s: ChannelStatus) => void>();
+  return {
+    name: 'sms',
+    async send(ref, targets, text, signal) {
+      const results = await sms.send(
+        targets.map((t) => t.address),
+        text,
+        ref,
+        { signal },
+      );
+      // A repeated (ref, recipient) changes nothing in the adapter, so no onStatus follows:
+      // report where it stands (after a restart, or a second send of the same broadcast).
+      for (const r of results) {
+        if (!r.duplicate) continue;
+        const s: ChannelStatus = { ref, address: r.recipient, state: r.state, ...(r.reason ? { reason: r.reason } : {}), ...(r.detail ? { detail: r.detail } : {}) };
+        for (const cb of statusListeners) cb(s);
+      }
+    },
+    onStatus(cb) {
+      statusListeners.add(cb);
+      const off = sms.onStatus((c) => cb(statusOf(c.status)));
+      return () => {
+        statusListeners.delete(cb);
+        off();
+      };
+    },
+    onReply(cb) {
+      return sms.onReply((e) => {
+        const reply: ChannelReply = { address: e.from, text: e.text, at: e.at, ...(e.ref !== undefined ? { ref: e.ref } : {}) };
+        cb(reply);
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Message templates: `{placeholder}` replaced by the incident's facts. Pure.
+ */
+import type { Alarm, AlarmType, Device, Site } from '../../contract/types.js';
+
+export const TEMPLATE_PLACEHOLDERS = ['school', 'device', 'summary', 'time', 'type', 'reply'] as const;
+export type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
+export type TemplateVars = Partial<Record<Placeholder, string>>;
+
+export const ALARM_TYPE_LABELS: Record<AlarmType, string> = {
+  panic: '一键报警',
+  'device-offline': '设备离线',
+  'device-fault': '设备故障',
+  tamper: '设备被拆动',
+  'barrier-impact': '防冲撞装置受撞击',
+  'barrier-down-in-window': '上下学时段防冲撞装置未升起',
+  'barrier-fault': '防冲撞装置故障',
+  'camera-fault': '摄像机故障',
+  'link-down': '110 联网中断',
+  'channel-down': '广播通道中断',
+};
+
+const PLACEHOLDER = /\{([a-zA-Z][a-zA-Z0-9_-]*)\}/g;
+
+/** Names of every `{placeholder}` in a template, in order of appearance. */
+export function templatePlaceholders(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
+/**
+ * Replaces known placeholders; a known one without a value becomes '' (and brackets left
+ * empty by it are removed), an unknown one stays as written (config validation refuses them).
+ */
+export function renderTemplate(template: string, vars: TemplateVars): string {
+  const known = TEMPLATE_PLACEHOLDERS as readonly string[];
+  const out = template.replace(PLACEHOLDER, (whole, name: string) => (known.includes(name) ? (vars[name as Placeholder] ?? '') : whole));
+  return out.replace(/（\s*）|\(\s*\)/g, '').trim();
+}
+
+/** "11月3日 14:05" in the school's time zone: the reader's wall clock, not the server's. */
+export function formatLocalTime(at: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    month: 'numeric',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(at));
+  const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('month')}月${get('day')}日 ${get('hour')}:${get('minute')}`;
+}
+
+/** “1”或“收到”: how the roll-call codes are shown in a message. */
+export function replyHint(codes: readonly string[]): string {
+  return codes.map((c) => `“${c}”`).join('或');
+}
+
+export function templateVars(opts: { alarm?: Alarm; site?: Site; device?: Device; codes: readonly string[]; at: number }): TemplateVars {
+  const { alarm, site, device } = opts;
+  return {
+    school: site?.name ?? '',
+    device: device?.name ?? alarm?.deviceId ?? '',
+    summary: alarm?.summary ?? '',
+    time: formatLocalTime(alarm?.raisedAt ?? opts.at, site?.timeZone ?? 'Asia/Shanghai'),
+    type: alarm ? ALARM_TYPE_LABELS[alarm.type] : '',
+    reply: replyHint(opts.codes),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The core pipeline: every DeviceEvent goes to the telemetry store (batched, never awaited),
+ * the health tracker, and the alarm rules, in that order.
+ */
+import { fieldKeyProblem } from '../../store/telemetry-points.js';
+import { randomUUID } from 'node:crypto';
+import type { DeviceEventInput, DeviceRegistry } from '../../contract/adapter.js';
+import type { TelemetryStore } from '../../store/telemetry-store.js';
+import type { Clock } from '../../contract/clock.js';
+import type { Counters } from '../counters.js';
+import type { EventBus } from '../bus.js';
+import type { HealthTracker } from './health.js';
+import type { AlarmRules } from '../alarms/rules.js';
+import type { DeviceEvent, Scalar } from '../../contract/types.js';
+import { GatewayError } from '../../errors.js';
+
+/** Per device, the sequence numbers seen in the last few minutes (devices resend after a lost
+ *  ACK within seconds; a counter that restarts after a reboot must not look like a resend). */
+const SEQ_WINDOW = 64;
+const SEQ_TTL_MS = 5 * 60_000;
+
+export class Pipeline {
+  private readonly recentSeq = new Map<string, { seq: number; at: number }[]>();
+  /** Last telemetry timestamp per device: a store keys a point by series and time. */
+  private readonly lastTelemetryAt = new Map<string, number>();
+
+  constructor(
+    private readonly registry: DeviceRegistry,
+    private readonly health: HealthTracker,
+    private readonly rules: AlarmRules,
+    private readonly telemetry: TelemetryStore | undefined,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    private readonly counters: Counters,
+  ) {}
+
+  /** Processes one event synchronously; returns undefined for a duplicate. */
+  ingest(input: DeviceEventInput): DeviceEvent | undefined {
+    const device = this.registry.get(input.deviceId);
+    if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', input.deviceId);
+    // A device announcing itself online starts a new session: its counter may have restarted.
+    if (input.type === 'status' && input.data?.status === 'online') this.recentSeq.delete(device.id);
+    if (input.seq !== undefined && this.isDuplicate(device.id, input.seq)) {
+      this.counters.inc('events.duplicate');
+      return undefined;
+    }
+    const receivedAt = this.clock.now();
+    const event: DeviceEvent = {
+      id: randomUUID(),
+      deviceId: device.id,
+      siteId: device.siteId,
+      type: input.type,
+      // A device clock at 0 (or before) means it has no time: use the arrival time.
+      at: input.at !== undefined && input.at > 0 ? input.at : receivedAt,
+      receivedAt,
+      ...(input.seq !== undefined ? { seq: input.seq } : {}),
+      data: input.data ?? {},
+    };
+    this.counters.inc(`events.${event.type}`);
+    // Two readings of one device in the same millisecond would be one point in the store
+    // (InfluxDB overwrites, the embedded store merges): keep them apart by a millisecond.
+    let pointAt = event.at;
+    if (event.type === 'telemetry') {
+      const last = this.lastTelemetryAt.get(device.id);
+      if (last !== undefined && pointAt <= last) pointAt = last + 1;
+      this.lastTelemetryAt.set(device.id, pointAt);
+    }
+    this.telemetry?.write([
+      {
+        measurement: event.type === 'telemetry' ? 'telemetry' : 'event',
+        tags: { site: device.siteId, device: device.id, kind: device.kind },
+        fields: event.type === 'telemetry' ? this.storable(event.data) : { ...this.storable(event.data), type: event.type },
+        at: pointAt,
+      },
+    ]);
+    this.health.observe(event);
+    this.rules.onEvent(event);
+    this.bus.emit('device.event', event);
+    return event;
+  }
+
+  /**
+   * Field names as stored: dots of flattened payloads become underscores (sim.status →
+   * sim_status). Keys no store can keep (empty, 'time', control characters, quotes, overlong)
+   * and non-finite numbers are dropped one by one and counted, so one odd extra key in a device's
+   * payload never costs the whole reading.
+   */
+  private storable(data: Record<string, Scalar>): Record<string, Scalar> {
+    const out: Record<string, Scalar> = {};
+    for (const [k, v] of Object.entries(data)) {
+      const key = k.replaceAll('.', '_');
+      if ((typeof v === 'number' && !Number.isFinite(v)) || fieldKeyProblem(key) !== undefined) {
+        this.counters.inc('telemetry.fields-dropped');
+        continue;
+      }
+      out[key] = v;
+    }
+    return out;
+  }
+
+  private isDuplicate(deviceId: string, seq: number): boolean {
+    const now = this.clock.now();
+    const seen = (this.recentSeq.get(deviceId) ?? []).filter((s) => now - s.at < SEQ_TTL_MS);
+    const duplicate = seen.some((s) => s.seq === seq);
+    if (!duplicate) seen.push({ seq, at: now });
+    if (seen.length > SEQ_WINDOW) seen.shift();
+    this.recentSeq.set(deviceId, seen);
+    return duplicate;
+  }
+}
+
+
