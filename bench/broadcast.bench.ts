@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
-import { DEFAULT_CONFIG_PATH } from '../gateway/config.js';
+import { DEFAULT_CONFIG_PATH } from '../gateway/config/load.js';
 import { SmsCentreSimulator } from '../simulators/sms-centre/sms-centre-simulator.js';
 import { startBroker, type Runtime } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type TargetCheck } from './lib/harness.js';

@@ -8,7 +8,7 @@
  * Environment: BENCH_GATEWAY_CONFIG (required), plus the gateway's own (MQTT_PORT, DATA_DIR…).
  */
 import { build } from '../gateway/app.js';
-import { loadConfig } from '../gateway/config.js';
+import { loadConfig } from '../gateway/config/load.js';
 import { createLogger } from '../gateway/logger.js';
 import { serveControl } from './lib/broker-control.js';
 

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, AdapterFactory } from './contract/adapter.js';
 import { findAdapter } from '../adapters/registry.js';
-import type { LoadedConfig } from './config.js';
+import type { LoadedConfig } from './config/load.js';
 import { Broker } from './broker/broker.js';
 import { alarmTopic } from './contract/topics.js';
 import { AlarmService } from './core/alarms/service.js';

@@ -9,7 +9,7 @@ import { DistrictSimulator } from '../simulators/district.js';
 import { startFarEnds, type FarEnds } from '../simulators/far-ends.js';
 import { SimulatorControl } from '../simulators/control.js';
 import { build, type Gateway } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig } from './config/load.js';
 import { isGatewayError } from './errors.js';
 import { createLogger } from './logger.js';
 

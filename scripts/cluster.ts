@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig, mergeLayers } from '../gateway/config.js';
+import { loadConfig, mergeLayers } from '../gateway/config/load.js';
 import { createLogger } from '../gateway/logger.js';
 import { migrate } from '../gateway/store/pg/migrate.js';
 import { runCommand } from '../simulators/cli.js';

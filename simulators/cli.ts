@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../gateway/config.js';
+import { loadConfig } from '../gateway/config/load.js';
 import { createLogger } from '../gateway/logger.js';
 import { DistrictSimulator } from './district.js';
 import { startFarEnds } from './far-ends.js';

@@ -4,7 +4,7 @@
  * device, restore it, send a malformed payload.
  */
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig } from '../gateway/config/schema.js';
 import type { Device } from '../gateway/contract/types.js';
 import { SimulatedButton } from './alarm-button.js';
 import { demoSecret } from './demo-secret.js';

@@ -6,7 +6,7 @@
  * several simulated gateways run side by side (tests, CI) without colliding.
  */
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig } from '../gateway/config/schema.js';
 import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
 import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
 import { BarrierControllerSimulator } from './barrier-modbus/simulator.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { build } from '../../gateway/app.js';
 import { topicMatches } from '../../gateway/contract/topics.js';
-import { loadConfig } from '../../gateway/config.js';
+import { loadConfig } from '../../gateway/config/load.js';
 import { createLogger } from '../../gateway/logger.js';
 import { serveControl } from '../lib/broker-control.js';
 

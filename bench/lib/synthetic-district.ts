@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { DEFAULT_CONFIG_PATH } from '../../gateway/config.js';
+import { DEFAULT_CONFIG_PATH } from '../../gateway/config/load.js';
 import { deviceTopic } from '../../gateway/contract/topics.js';
 
 export interface SyntheticDevice {

@@ -4,7 +4,7 @@
  * recorded is written to the audit log as `config.change` (actor `system`, with the files read).
  */
 import { createHash } from 'node:crypto';
-import type { GatewayConfig } from '../../config/schema.js';
+import type { GatewayConfig } from '../config/schema.js';
 import type { StateStore } from '../store/state-store.js';
 
 export function configDigest(config: GatewayConfig): string {

@@ -6,7 +6,7 @@
  * nothing else: configured rules can narrow what a device may do (`deny`) but never widen
  * it, so a `pattern`-style grant for everyone (e.g. `clients/%c/#`) does not reach devices.
  */
-import type { AclRule } from '../../config/schema.js';
+import type { AclRule } from '../config/schema.js';
 import type { DeviceRegistry } from '../contract/adapter.js';
 import { DEVICE_LEAVES, deviceTopic, filterCoveredBy, TOPIC_ROOT, topicMatches } from '../contract/topics.js';
 

@@ -25,7 +25,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions, type Client, type AuthenticateError } from 'aedes';
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../../config/schema.js';
+import type { GatewayConfig } from '../config/schema.js';
 import type { DeviceRegistry, MqttBus, MqttHandler } from '../contract/adapter.js';
 import { systemClock, type Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Adapter } from '../contract/adapter.js';
-import type { GatewayConfig } from '../../config/schema.js';
+import type { GatewayConfig } from '../config/schema.js';
 import type { Broker } from '../broker/broker.js';
 import type { AlarmService } from '../core/alarms/service.js';
 import type { Clock } from '../contract/clock.js';

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { ephemeralControlFarEnds, SimulatorControl } from '../../simulators/control.js';
 import { DistrictSimulator } from '../../simulators/district.js';
 import { build, type Gateway } from '../app.js';
-import { loadConfig, mergeLayers } from '../config.js';
+import { loadConfig, mergeLayers } from '../config/load.js';
 import type { Alarm, Health } from '../contract/types.js';
 import { controlCall } from './actions.js';
 import { resolveClock, shiftedClock } from './clock.js';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../../config/schema.js';
+import type { GatewayConfig } from '../config/schema.js';
 import type { Clock } from '../contract/clock.js';
 import { createEmbeddedStore } from './telemetry-embedded.js';
 import { createInfluxStore } from './telemetry-influx.js';

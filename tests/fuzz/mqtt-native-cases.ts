@@ -13,7 +13,7 @@ import type { DeviceLeaf } from '../../gateway/contract/topics.js';
 import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
 import { awkwardFragment, deepPayload, INVALID_FRAGMENTS, jsonish, oversized, PROTO_KEYS, protoObject, randomBytes, withRawField } from './hostile-json.js';
 
-/** mqtt-native's default maxPayloadBytes (config/schema.ts mqtt.maxPayloadBytes). */
+/** mqtt-native's default maxPayloadBytes (gateway/config/schema.ts mqtt.maxPayloadBytes). */
 export const MAX_BYTES = 16_384;
 
 export type Expectation =

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeLayers } from '../../gateway/config.js';
+import { mergeLayers } from '../../gateway/config/load.js';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { operatorApi, type OperatorApi } from './operator-api.js';

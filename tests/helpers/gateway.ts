@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { build, type BuildOptions, type Gateway } from '../../gateway/app.js';
-import { loadConfig, mergeLayers } from '../../gateway/config.js';
+import { loadConfig, mergeLayers } from '../../gateway/config/load.js';
 import type { AlarmCentreSimulator } from '../../simulators/alarm-centre/alarm-centre-simulator.js';
 import type { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-simulator.js';
 import type { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';

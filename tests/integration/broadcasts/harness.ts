@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { RollCallAck, TalkgroupOutcome, TransmitOptions } from '../../../adapters/radio/index.js';
 import { resolveSmsSmppConfig, smsSmppAdapter, type SmsSmppAdapter, type SmsSmppConfigInput } from '../../../adapters/sms-smpp/index.js';
-import { loadConfig } from '../../../gateway/config.js';
+import { loadConfig } from '../../../gateway/config/load.js';
 import { AlarmService } from '../../../gateway/core/alarms/service.js';
 import { resolveBroadcastConfig } from '../../../gateway/core/broadcast/config.js';
 import { radioBroadcastChannel, type RadioSender } from '../../../gateway/core/broadcast/radio-channel.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { Broker } from '../../../gateway/broker/broker.js';
-import { loadConfig, type LoadedConfig } from '../../../gateway/config.js';
+import { loadConfig, type LoadedConfig } from '../../../gateway/config/load.js';
 import { Counters } from '../../../gateway/core/counters.js';
 import { Registry } from '../../../gateway/core/devices/registry.js';
 

@@ -3,7 +3,7 @@
  * login to `http.metricsAllow` (loopback by default), 401 to anyone else without a login.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../gateway/config.js';
+import { loadConfig } from '../../../gateway/config/load.js';
 import { connectAs, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
 /** `name{labels} value` lines of an exposition, by series. */

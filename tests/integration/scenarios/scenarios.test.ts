@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../gateway/config.js';
+import { loadConfig } from '../../../gateway/config/load.js';
 import { loadScenario, parseScenario } from '../../../gateway/scenario/loader.js';
 import { runScenario, type ScenarioReport } from '../../../gateway/scenario/runner.js';
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { loadConfig } from '../../../gateway/config.js';
+import { loadConfig } from '../../../gateway/config/load.js';
 import { startFarEnds, type FarEnds } from '../../../simulators/far-ends.js';
 import { EPHEMERAL_FAR_ENDS } from '../../helpers/gateway-process.js';
 

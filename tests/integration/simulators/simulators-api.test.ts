@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../gateway/config.js';
+import { loadConfig } from '../../../gateway/config/load.js';
 import type { Alarm } from '../../../gateway/contract/types.js';
 import type { SimDeviceList, SimDeviceView } from '../../../simulators/control-types.js';
 import { spawnSimulatedGateway, type GatewayProcess } from '../../helpers/gateway-process.js';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { clusterNodeId } from '../../../gateway/cluster/cluster-config.js';
-import { loadConfig } from '../../../gateway/config.js';
+import { loadConfig } from '../../../gateway/config/load.js';
 import { GatewayError } from '../../../gateway/errors.js';
 
 describe('cluster configuration', () => {

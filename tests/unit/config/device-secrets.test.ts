@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../../../gateway/config.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../../../gateway/config/load.js';
 import { GatewayError } from '../../../gateway/errors.js';
 import { hashSecretSync, verifySecret } from '../../../gateway/broker/password-hash.js';
 import { demoSecret, demoSecretHash } from '../../../simulators/demo-secret.js';

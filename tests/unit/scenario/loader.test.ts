@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../gateway/config.js';
+import { loadConfig } from '../../../gateway/config/load.js';
 import { loadScenario, parseAction, parseScenario, ScenarioError, type DistrictView } from '../../../gateway/scenario/loader.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

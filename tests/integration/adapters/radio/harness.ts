@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { radioAdapter, resolveRadioConfig, type RadioAdapter, type RadioConfigInput } from '../../../../adapters/radio/index.js';
 import { Broker } from '../../../../gateway/broker/broker.js';
-import { loadConfig, type LoadedConfig } from '../../../../gateway/config.js';
+import { loadConfig, type LoadedConfig } from '../../../../gateway/config/load.js';
 import { Counters } from '../../../../gateway/core/counters.js';
 import type { HealthReasonCode } from '../../../../gateway/contract/types.js';
 import { RadioGatewaySimulator, type RadioGatewayStartOptions } from '../../../../simulators/radio-gateway/radio-gateway-simulator.js';

@@ -3,11 +3,11 @@
  * `path: message`; on success the configuration is frozen.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AuthConfigSchema } from '../gateway/auth/auth-config.js';
-import { ClusterConfigSchema } from '../gateway/cluster/cluster-config.js';
-import { BroadcastConfigSchema } from '../gateway/core/broadcast/config.js';
-import { SweepsConfigSchema } from '../gateway/core/sweeps/config.js';
-import { DEVICE_KINDS } from '../gateway/contract/types.js';
+import { AuthConfigSchema } from '../auth/auth-config.js';
+import { ClusterConfigSchema } from '../cluster/cluster-config.js';
+import { BroadcastConfigSchema } from '../core/broadcast/config.js';
+import { SweepsConfigSchema } from '../core/sweeps/config.js';
+import { DEVICE_KINDS } from '../contract/types.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'lower-case id: a-z 0-9 . _ -' });
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../../../gateway/config.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../../../gateway/config/load.js';
 import { GatewayError } from '../../../gateway/errors.js';
 
 function layer(yaml: string): string {

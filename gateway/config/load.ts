@@ -3,20 +3,20 @@
  * it (GATEWAY_CONFIG), then environment overrides; validated against config/schema.ts with
  * every error as `path: message`; frozen on success.
  */
-import { authConfigErrors } from './auth/auth-config.js';
+import { authConfigErrors } from '../auth/auth-config.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ConfigSchema, type GatewayConfig } from '../config/schema.js';
-import { hashProblem, hashSecretSync } from './broker/password-hash.js';
-import { broadcastConfigErrors } from './core/broadcast/config.js';
-import { sweepScheduleErrors } from './core/sweeps/config.js';
-import type { Device, Site } from './contract/types.js';
-import { GatewayError } from './errors.js';
-import { addressListErrors } from './http/address-list.js';
-import { PACKAGE_ROOT } from './package-root.js';
+import { ConfigSchema, type GatewayConfig } from './schema.js';
+import { hashProblem, hashSecretSync } from '../broker/password-hash.js';
+import { broadcastConfigErrors } from '../core/broadcast/config.js';
+import { sweepScheduleErrors } from '../core/sweeps/config.js';
+import type { Device, Site } from '../contract/types.js';
+import { GatewayError } from '../errors.js';
+import { addressListErrors } from '../http/address-list.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export const DEFAULT_CONFIG_PATH = join(PACKAGE_ROOT, 'config', 'default.yaml');
 
