@@ -38,7 +38,7 @@ import { isSmsSmppAdapter } from '../adapters/sms-smpp/index.js';
 import { isRadioAdapter } from '../adapters/radio/index.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
 import type { LinkConfig } from '../adapters/alarm-centre-dc09/link-config.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
 import { OperatorService } from './auth/operators.js';
 import { createHttpServer } from './http/server.js';
@@ -48,7 +48,7 @@ import { PACKAGE_ROOT } from './package-root.js';
 import { StateStore } from './store/state-store.js';
 import type { TelemetryStore } from './store/telemetry-store.js';
 import { createTelemetryStore } from './store/telemetry-factory.js';
-import type { SimulatorControlApi } from '../simulators/control-types.js';
+import type { SimulatorControlPort } from './contract/simulator-port.js';
 
 export interface BuildOptions {
   log?: Logger;
@@ -56,7 +56,7 @@ export interface BuildOptions {
   /** Telemetry store; by default InfluxDB when configured, else the embedded store. */
   telemetry?: TelemetryStore;
   /** The simulated district's control (main.ts --simulate, tests): serves /api/simulators. */
-  simulators?: SimulatorControlApi;
+  simulators?: SimulatorControlPort;
 }
 
 export interface Gateway {

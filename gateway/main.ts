@@ -10,7 +10,7 @@ import { startFarEnds, type FarEnds } from '../simulators/far-ends.js';
 import { SimulatorControl } from '../simulators/control.js';
 import { build, type Gateway } from './app.js';
 import { loadConfig } from './config/load.js';
-import { isGatewayError } from './errors.js';
+import { isGatewayError } from './contract/errors.js';
 import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {

@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { GatewayError, isGatewayError } from './contract/errors.js';
 import { DEVICE_KINDS } from './contract/types.js';
 import type { SweepView } from './core/sweeps/schemas.js';
 import type { SweepReport } from './reports/report-model.js';
@@ -59,8 +60,6 @@ Exit: 0 all ok · 1 faults found · 2 error (bad arguments, gateway unreachable,
 const FORMATS = ['table', 'json', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
-class CliError extends Error {}
-
 const list = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 
 function parse(argv: string[], env: CliIo['env']) {
@@ -85,14 +84,14 @@ function parse(argv: string[], env: CliIo['env']) {
     },
   });
   const format = values.format as Format;
-  if (!FORMATS.includes(format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')}`);
+  if (!FORMATS.includes(format)) throw new GatewayError('GW_ERR_CLI_USAGE', `--format must be one of ${FORMATS.join(', ')}`);
   const kinds = list(values.kind);
   const badKind = kinds.find((k) => !(DEVICE_KINDS as readonly string[]).includes(k));
-  if (badKind) throw new CliError(`unknown kind '${badKind}' (${DEVICE_KINDS.join(', ')})`);
+  if (badKind) throw new GatewayError('GW_ERR_CLI_USAGE', `unknown kind '${badKind}' (${DEVICE_KINDS.join(', ')})`);
   const int = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer`);
+    if (!Number.isInteger(n) || n < 1) throw new GatewayError('GW_ERR_CLI_USAGE', `--${name} must be a positive integer`);
     return n;
   };
   const body: Record<string, unknown> = { trigger: 'cli' };
@@ -112,7 +111,7 @@ function parse(argv: string[], env: CliIo['env']) {
   const url = (values.url ?? env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const user = values.user ?? env.GATEWAY_USER;
   const password = env.GATEWAY_PASSWORD;
-  if (user && !password) throw new CliError('set GATEWAY_PASSWORD for the operator (never on the command line)');
+  if (user && !password) throw new GatewayError('GW_ERR_CLI_USAGE', 'set GATEWAY_PASSWORD for the operator (never on the command line)');
   return { help: values.help === true, url, format, out: values.out, body, ...(user && password ? { login: { username: user, password } } : {}) };
 }
 
@@ -148,7 +147,7 @@ export async function runSweepCli(argv: string[], io: CliIo): Promise<number> {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach the gateway at ${opts.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw new GatewayError('GW_ERR_CLI_REQUEST', `cannot reach the gateway at ${opts.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
     }
   };
   const failWith = async (res: Response, what: string) => {
@@ -160,7 +159,7 @@ export async function runSweepCli(argv: string[], io: CliIo): Promise<number> {
     } catch {
       // not JSON: show the text as it came
     }
-    return new CliError(`${what} failed (HTTP ${res.status}) ${message}`);
+    return new GatewayError('GW_ERR_CLI_REQUEST', `${what} failed (HTTP ${res.status}) ${message}`);
   };
 
   let sweepId: string | undefined;
@@ -224,7 +223,7 @@ export async function runSweepCli(argv: string[], io: CliIo): Promise<number> {
     }
     return (report.sweep.summary?.failing ?? 0) > 0 ? EXIT_FAULTS : EXIT_OK;
   } catch (err) {
-    io.stderr.write(`sweep: ${err instanceof CliError ? err.message : (err as Error).stack ?? String(err)}\n`);
+    io.stderr.write(`sweep: ${isGatewayError(err) ? err.message : (err as Error).stack ?? String(err)}\n`);
     return EXIT_ERROR;
   } finally {
     io.interrupt?.removeEventListener('abort', onInterrupt);

@@ -1,5 +1,5 @@
 /**
- * The simulator control (SimulatorControlApi) over a running simulated district and its far
+ * The simulator control (SimulatorControlPort) over a running simulated district and its far
  * ends: lists every simulated thing with its state and performs a tester's actions through the
  * simulators' own operations (the same ones the scenario runner used to call directly).
  * Used by the gateway's /api/simulators routes (main.ts --simulate), by the in-process
@@ -14,14 +14,15 @@ import { FAULT_KINDS, type CameraFaultKind, type CameraFleetSimulator, type Came
 import {
   FAR_END_IDS,
   FLOOD_MAX,
-  SimControlError,
+  isSimulatorRefusal,
+  simulatorRefusal,
   type SimActionName,
   type SimActionRequest,
   type SimDeviceList,
   type SimDeviceView,
   type SimState,
-  type SimulatorControlApi,
-} from './control-types.js';
+  type SimulatorControlPort,
+} from '../gateway/contract/simulator-port.js';
 import type { DistrictSimulator } from './district.js';
 import type { EphemeralFarEnds } from './ephemeral-far-ends.js';
 import { SimulatedGenericDevice } from './generic-device.js';
@@ -96,9 +97,9 @@ function cameraFaults(st: CameraState): string[] {
   return FAULT_KINDS.filter((k) => on[k]);
 }
 
-const invalid = (message: string) => new SimControlError('invalid', message);
+const invalid = (message: string) => simulatorRefusal('invalid', message);
 
-export class SimulatorControl implements SimulatorControlApi {
+export class SimulatorControl implements SimulatorControlPort {
   private district: DistrictSimulator | undefined;
   private index: Map<string, Device> | undefined;
 
@@ -129,7 +130,7 @@ export class SimulatorControl implements SimulatorControlApi {
 
   async act(id: string, request: SimActionRequest): Promise<SimDeviceView> {
     const target = this.resolve(id);
-    if (!target) throw new SimControlError('unknown', `nothing simulated has the id '${id}'`);
+    if (!target) throw simulatorRefusal('unknown', `nothing simulated has the id '${id}'`);
     const before = this.view(target);
     const { action } = request;
     if (!before.actions.includes(action)) {
@@ -144,8 +145,8 @@ export class SimulatorControl implements SimulatorControlApi {
     try {
       await this.perform(target, request);
     } catch (err) {
-      if (err instanceof SimControlError) throw err;
-      throw new SimControlError('failed', `${action} on ${id} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      if (isSimulatorRefusal(err)) throw err;
+      throw simulatorRefusal('failed', `${action} on ${id} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     return this.view(target);
   }
@@ -260,7 +261,7 @@ export class SimulatorControl implements SimulatorControlApi {
 
   private async performMqtt(id: string, district: DistrictSimulator, req: SimActionRequest): Promise<void> {
     const sim = district.device(id);
-    if (NEEDS_LINK.has(req.action) && sim.state !== 'online') throw new SimControlError('state', `${id} is ${sim.state}, not connected: restore it first`);
+    if (NEEDS_LINK.has(req.action) && sim.state !== 'online') throw simulatorRefusal('state', `${id} is ${sim.state}, not connected: restore it first`);
     switch (req.action) {
       case 'press':
         return district.press(id);

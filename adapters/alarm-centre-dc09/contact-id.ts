@@ -6,7 +6,7 @@
  * Qualifier (DC-05): 1 = new event or opening, 3 = new restore or closing, 6 = previously
  * reported condition still present (status report).
  */
-import { Dc09Error } from './dc09-errors.js';
+import { DC09_ERRORS } from './dc09-errors.js';
 import type { Dc09EventKind } from './event-kinds.js';
 
 export const CONTACT_ID_QUALIFIERS = { 1: 'new', 3: 'restore', 6: 'status' } as const;
@@ -107,10 +107,10 @@ export interface ContactIdSpec {
 /** Formats `#acct|QEEE GG CCC`. */
 export function formatContactId(spec: ContactIdSpec): string {
   if (!Number.isInteger(spec.partition) || spec.partition < 0 || spec.partition > 99) {
-    throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', `Contact ID partition ${spec.partition} is outside 0..99`);
+    throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', `Contact ID partition ${spec.partition} is outside 0..99`);
   }
   if (!Number.isInteger(spec.zoneOrUser) || spec.zoneOrUser < 0 || spec.zoneOrUser > 999) {
-    throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', `Contact ID zone/user ${spec.zoneOrUser} is outside 0..999`);
+    throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', `Contact ID zone/user ${spec.zoneOrUser} is outside 0..999`);
   }
   const acct = spec.account !== undefined ? `#${spec.account}|` : '';
   const gg = String(spec.partition).padStart(2, '0');

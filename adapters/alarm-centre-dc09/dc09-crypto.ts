@@ -10,7 +10,7 @@
  * pseudo-random and never `|`, `[` or `]` (5.4.4.2). No PKCS#7 padding is applied.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Dc09Error } from './dc09-errors.js';
+import { DC09_ERRORS } from './dc09-errors.js';
 
 const ZERO_IV = Buffer.alloc(16);
 const PAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -29,14 +29,14 @@ export const randomPad: PadSource = (n) => {
 
 export function assertKey(key: Uint8Array): void {
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
-    throw new Dc09Error('GW_ERR_DC09_KEY_INVALID', `got ${key.length} bytes`);
+    throw DC09_ERRORS.error('GW_ERR_DC09_KEY_INVALID', `got ${key.length} bytes`);
   }
 }
 
 /** A key given as 32, 48 or 64 hex digits (how receivers usually configure it). */
 export function keyFromHex(hex: string): Buffer {
   if (!/^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(hex)) {
-    throw new Dc09Error('GW_ERR_DC09_KEY_INVALID', 'expected 32, 48 or 64 hex digits');
+    throw DC09_ERRORS.error('GW_ERR_DC09_KEY_INVALID', 'expected 32, 48 or 64 hex digits');
   }
   return Buffer.from(hex, 'hex');
 }
@@ -71,7 +71,7 @@ export function encryptRegion(rest: string, key: Uint8Array, pad: PadSource = ra
   const padBytes = pad(padLength(tail.length));
   const plain = Buffer.concat([padBytes, tail]);
   if (plain.length % 16 !== 0 || padBytes.some((b) => b === 0x7c || b === 0x5b || b === 0x5d)) {
-    throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', 'pad source returned a wrong length or a forbidden byte');
+    throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', 'pad source returned a wrong length or a forbidden byte');
   }
   const cipher = createCipheriv(cipherName(key), key, ZERO_IV);
   cipher.setAutoPadding(false);

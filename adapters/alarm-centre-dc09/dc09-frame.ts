@@ -18,7 +18,7 @@
  */
 import { crc16Hex } from './crc16.js';
 import { decryptRegion, encryptRegion, randomPad, type PadSource } from './dc09-crypto.js';
-import { Dc09Error } from './dc09-errors.js';
+import { DC09_ERRORS } from './dc09-errors.js';
 import { formatSequence } from './dc09-time.js';
 
 export const DC09_TOKENS = ['SIA-DCS', 'ADM-CID', 'NULL', 'ACK', 'NAK', 'DUH'] as const;
@@ -92,13 +92,13 @@ function isToken(t: string): t is Dc09Token {
 
 function headerText(f: Pick<Dc09Frame, 'token' | 'encrypted' | 'sequence' | 'receiver' | 'line' | 'account'>): string {
   if (f.sequence < 0 || f.sequence > 9999 || !Number.isInteger(f.sequence)) {
-    throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', `sequence ${f.sequence}`);
+    throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', `sequence ${f.sequence}`);
   }
   if (f.receiver !== undefined && !/^[0-9A-F]{1,6}$/.test(f.receiver)) {
-    throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', `receiver ${f.receiver}`);
+    throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', `receiver ${f.receiver}`);
   }
   if (f.line !== undefined && !/^[0-9A-F]{0,6}$/.test(f.line)) {
-    throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', `line ${f.line}`);
+    throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', `line ${f.line}`);
   }
   const r = f.receiver !== undefined ? `R${f.receiver}` : '';
   const l = f.line !== undefined ? `L${f.line}` : '';
@@ -107,18 +107,18 @@ function headerText(f: Pick<Dc09Frame, 'token' | 'encrypted' | 'sequence' | 'rec
     return `"NAK"${formatSequence(f.sequence)}${r}${l}A0`;
   }
   if (!/^[0-9A-F]{3,16}$/.test(f.account)) {
-    throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', `account ${f.account} (3..16 upper-case hex)`);
+    throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', `account ${f.account} (3..16 upper-case hex)`);
   }
   return `"${f.encrypted ? '*' : ''}${f.token}"${formatSequence(f.sequence)}${r}${l}#${f.account}`;
 }
 
 /** `data]` + extended blocks + `_timestamp`: what follows `[` (or the pad `|`). */
 function restText(f: Pick<Dc09Frame, 'data' | 'extended' | 'timestamp'>): string {
-  if (/[[\]]/.test(f.data)) throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', 'data must not contain [ or ]');
+  if (/[[\]]/.test(f.data)) throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', 'data must not contain [ or ]');
   const ext = f.extended
     .map((x) => {
       if (!/^[A-Za-z]$/.test(x.id) || /[[\]]/.test(x.value)) {
-        throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', `extended data ${x.id}`);
+        throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', `extended data ${x.id}`);
       }
       return `[${x.id}${x.value}]`;
     })
@@ -128,7 +128,7 @@ function restText(f: Pick<Dc09Frame, 'data' | 'extended' | 'timestamp'>): string
 
 /** Wraps a body (from `"` on) into <LF> crc 0LLL body <CR> (5.5.1.2, 5.5.1.3). */
 export function wrapBody(body: string): Buffer {
-  if (body.length > MAX_BODY) throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', 'frame longer than 0x0FFF');
+  if (body.length > MAX_BODY) throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', 'frame longer than 0x0FFF');
   const len = body.length.toString(16).toUpperCase().padStart(4, '0');
   return Buffer.concat([Buffer.from([LF]), Buffer.from(`${crc16Hex(body)}${len}${body}`, 'latin1'), Buffer.from([CR])]);
 }
@@ -144,10 +144,10 @@ export interface EncodeOptions {
 export function encodeFrame(frame: Dc09Frame, opts: EncodeOptions = {}): Buffer {
   const head = headerText(frame);
   if (!frame.encrypted) return wrapBody(`${head}[${restText(frame)}`);
-  if (frame.token === 'NAK') throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', 'a NAK is never encrypted (5.5.3.2)');
-  if (!opts.key) throw new Dc09Error('GW_ERR_DC09_KEY_INVALID', 'encrypted frame without a key');
+  if (frame.token === 'NAK') throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', 'a NAK is never encrypted (5.5.3.2)');
+  if (!opts.key) throw DC09_ERRORS.error('GW_ERR_DC09_KEY_INVALID', 'encrypted frame without a key');
   // SIA DC-09-2013 5.5.1.8: the timestamp is mandatory in encrypted messages.
-  if (frame.timestamp === undefined) throw new Dc09Error('GW_ERR_DC09_FIELD_INVALID', 'encrypted frame without a timestamp');
+  if (frame.timestamp === undefined) throw DC09_ERRORS.error('GW_ERR_DC09_FIELD_INVALID', 'encrypted frame without a timestamp');
   return wrapBody(`${head}[${encryptRegion(restText(frame), opts.key, opts.pad ?? randomPad)}`);
 }
 

@@ -11,7 +11,7 @@
  * - otherwise ACK, encrypted with padding and timestamp when the message was (5.5.3.1).
  */
 import { randomPad, type PadSource } from './dc09-crypto.js';
-import { Dc09Error } from './dc09-errors.js';
+import { DC09_ERRORS } from './dc09-errors.js';
 import {
   decodeFrame,
   encodeFrame,
@@ -101,7 +101,7 @@ export function buildAck(frame: Dc09Frame, nowMs: number, key?: Uint8Array, pad:
     extended: [],
     ...(frame.encrypted ? { timestamp: formatDc09Timestamp(nowMs) } : {}),
   };
-  if (frame.encrypted && !key) throw new Dc09Error('GW_ERR_DC09_KEY_INVALID', 'an ACK to an encrypted message needs its key');
+  if (frame.encrypted && !key) throw DC09_ERRORS.error('GW_ERR_DC09_KEY_INVALID', 'an ACK to an encrypted message needs its key');
   return encodeFrame(ack, key ? { key, pad } : {});
 }
 

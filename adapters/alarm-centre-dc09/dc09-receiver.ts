@@ -9,7 +9,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
-import { Dc09Error } from './dc09-errors.js';
+import { DC09_ERRORS } from './dc09-errors.js';
 import type { Dc09Header } from './dc09-frame.js';
 import { splitFrames, type SplitItem } from './dc09-framer.js';
 import {
@@ -88,7 +88,7 @@ export class Dc09Receiver {
 
   /** Listens (again, on the same port after a stop()). */
   async start(): Promise<{ host: string; port: number }> {
-    if (this.running) throw new Dc09Error('GW_ERR_DC09_ALREADY_STARTED');
+    if (this.running) throw DC09_ERRORS.error('GW_ERR_DC09_ALREADY_STARTED');
     const host = this.opts.host ?? '127.0.0.1';
     let port = this.boundPort ?? this.opts.port ?? 0;
     if (this.opts.tcp !== false) {

@@ -12,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
-import { Dc09Error } from './dc09-errors.js';
+import { DC09_ERRORS } from './dc09-errors.js';
 import type { Dc09Frame } from './dc09-frame.js';
 import { splitFrames } from './dc09-framer.js';
 import { buildMessage, parseReply, type BuildMessageOptions, type ParsedReply } from './dc09-transmitter-logic.js';
@@ -118,7 +118,7 @@ export class Dc09Transmitter {
   }
 
   private async sendNow(frame: Dc09OutgoingFrame): Promise<Dc09SendResult> {
-    if (this.stopped) throw new Dc09Error('GW_ERR_DC09_NOT_STARTED', 'transmitter is stopped');
+    if (this.stopped) throw DC09_ERRORS.error('GW_ERR_DC09_NOT_STARTED', 'transmitter is stopped');
     const t0 = performance.now();
     const latency = (): number => Math.round((performance.now() - t0) * 1000) / 1000;
     const reused = this.socket && !this.socket.destroyed && this.socket.writable ? this.socket : undefined;

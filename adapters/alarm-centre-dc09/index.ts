@@ -1,5 +1,6 @@
 import type { AdapterFactory } from '../../gateway/contract/adapter.js';
 import { Dc09LinkAdapter } from './link-adapter.js';
+import { DC09_ERRORS } from './dc09-errors.js';
 import { LinkConfigSchema, type LinkConfig } from './link-config.js';
 
 export { Dc09LinkAdapter, zoneOf } from './link-adapter.js';
@@ -11,5 +12,6 @@ export const alarmCentreDc09Adapter: AdapterFactory<LinkConfig> = {
   kinds: ['alarm-centre'],
   availability: 'active',
   configSchema: LinkConfigSchema,
+  errors: DC09_ERRORS,
   create: (config, ctx) => new Dc09LinkAdapter(config, ctx),
 };

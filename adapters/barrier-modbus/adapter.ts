@@ -14,7 +14,9 @@ import type { Device, HealthReasonCode } from '../../gateway/contract/types.js';
 import type { Adapter, AdapterContext, AdapterFactory, CheckResult } from '../../gateway/contract/adapter.js';
 import { BarrierModbusConfigSchema, type BarrierDeviceOptions, type BarrierModbusConfig, type BarrierModel } from './config.js';
 import { decodeReading, readPlan, storeRead, type BarrierReading, type ReadRequest, type ReadValues } from './codec.js';
-import { BarrierModbusError, errorMessage } from './errors.js';
+import { errorMessage, GatewayError, isGatewayError } from '../../gateway/contract/errors.js';
+import { commandFailure } from '../../gateway/contract/capabilities.js';
+import { BARRIER_ERRORS } from './errors.js';
 import { Gate } from './gate.js';
 import { ModbusLink } from './link.js';
 import { BarrierTracker, type CommandTarget, type TrackerOutput } from './tracker.js';
@@ -32,9 +34,11 @@ export interface BarrierCommandResult {
 export interface BarrierCommander {
   /**
    * Writes the model's raise/lower command, then polls until the position reads the target.
-   * Rejects with GW_ERR_BARRIER_COMMAND_FAILED (write refused or unanswered) or
-   * GW_ERR_BARRIER_COMMAND_TIMEOUT (target not reached in time), both after setting the
-   * `barrier-command-failed` condition; GW_ERR_ABORTED when `signal` aborts.
+   * Rejects with GW_ERR_COMMAND_TIMEOUT (target not reached in time; the cause is
+   * GW_ERR_BARRIER_COMMAND_TIMEOUT) or GW_ERR_COMMAND_FAILED (the cause says why:
+   * GW_ERR_BARRIER_COMMAND_FAILED, write refused or unanswered; GW_ERR_ABORTED, `signal`
+   * aborted; GW_ERR_BARRIER_UNKNOWN_DEVICE), after setting the `barrier-command-failed`
+   * condition when the barrier was asked.
    */
   command(deviceId: string, command: BarrierCommand, signal?: AbortSignal, opts?: { timeoutMs?: number }): Promise<BarrierCommandResult>;
 }
@@ -58,8 +62,8 @@ interface Runtime {
   queue: Promise<unknown>;
 }
 
-function abortError(signal: AbortSignal): BarrierModbusError {
-  return new BarrierModbusError('GW_ERR_ABORTED', errorMessage(signal.reason), { cause: signal.reason });
+function abortError(signal: AbortSignal): GatewayError {
+  return new GatewayError('GW_ERR_ABORTED', errorMessage(signal.reason), { cause: signal.reason });
 }
 
 /** Settles with `work`, or rejects when `signal` aborts first. */
@@ -206,9 +210,17 @@ export class BarrierModbusAdapter implements Adapter, BarrierCommander {
   }
 
   async command(deviceId: string, command: BarrierCommand, signal?: AbortSignal, opts: { timeoutMs?: number } = {}): Promise<BarrierCommandResult> {
+    try {
+      return await this.runCommand(deviceId, command, signal, opts);
+    } catch (err) {
+      throw commandFailure(err, { timedOut: isGatewayError(err, 'GW_ERR_BARRIER_COMMAND_TIMEOUT'), deviceId });
+    }
+  }
+
+  private async runCommand(deviceId: string, command: BarrierCommand, signal: AbortSignal | undefined, opts: { timeoutMs?: number }): Promise<BarrierCommandResult> {
     const rt = this.runtimes.get(deviceId);
     const config = this.config;
-    if (!rt || !config || !this.running) throw new BarrierModbusError('GW_ERR_BARRIER_UNKNOWN_DEVICE', deviceId, { deviceId });
+    if (!rt || !config || !this.running) throw BARRIER_ERRORS.error('GW_ERR_BARRIER_UNKNOWN_DEVICE', deviceId, { deviceId });
     if (signal?.aborted) throw abortError(signal);
     const { clock } = this.ctx;
     const target: CommandTarget = command === 'raise' ? 'raised' : 'lowered';
@@ -226,10 +238,10 @@ export class BarrierModbusAdapter implements Adapter, BarrierCommander {
       };
       await abortable(this.serialize(rt, write), signal);
     } catch (err) {
-      if (err instanceof BarrierModbusError && err.code === 'GW_ERR_ABORTED') throw err;
+      if (isGatewayError(err, 'GW_ERR_ABORTED')) throw err;
       const detail = `${command}: write refused or unanswered (${errorMessage(err)})`;
       this.applyConditions(rt, rt.tracker.commandFailed(target, detail));
-      throw new BarrierModbusError('GW_ERR_BARRIER_COMMAND_FAILED', `${deviceId} ${detail}`, { cause: err, deviceId });
+      throw BARRIER_ERRORS.error('GW_ERR_BARRIER_COMMAND_FAILED', `${deviceId} ${detail}`, { cause: err, deviceId });
     }
     rt.log.info({ command }, 'barrier command written');
 
@@ -249,7 +261,7 @@ export class BarrierModbusAdapter implements Adapter, BarrierCommander {
     const seen = last.reading ? `position ${last.reading.position}${last.reading.manualOverride ? ', manual override on' : ''}` : errorMessage(last.error);
     const detail = `${command} not confirmed within ${timeoutMs} ms (${seen})`;
     this.applyConditions(rt, rt.tracker.commandFailed(target, detail));
-    throw new BarrierModbusError('GW_ERR_BARRIER_COMMAND_TIMEOUT', `${deviceId}: ${detail}`, { deviceId });
+    throw BARRIER_ERRORS.error('GW_ERR_BARRIER_COMMAND_TIMEOUT', `${deviceId}: ${detail}`, { deviceId });
   }
 
   private schedule(rt: Runtime, ms: number): void {
@@ -295,7 +307,7 @@ export class BarrierModbusAdapter implements Adapter, BarrierCommander {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       outcome = { error, latencyMs: clock.now() - started };
-      if (error instanceof BarrierModbusError && error.code === 'GW_ERR_BARRIER_STOPPED') return outcome;
+      if (isGatewayError(error, 'GW_ERR_BARRIER_STOPPED')) return outcome;
       rt.log.debug({ err: error }, 'poll failed');
       out = rt.tracker.failure(error.message, clock.now());
     }
@@ -326,6 +338,7 @@ export const barrierModbusAdapter: BarrierModbusFactory = {
   kinds: ['barrier'],
   availability: 'active',
   configSchema: BarrierModbusConfigSchema,
+  errors: BARRIER_ERRORS,
   create: (config, ctx) => new BarrierModbusAdapter(config, ctx),
 };
 

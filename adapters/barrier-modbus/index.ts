@@ -18,5 +18,5 @@ export {
   type BarrierModel,
   type PositionState,
 } from './config.js';
-export { BarrierModbusError, type BarrierErrorCode } from './errors.js';
+export { BARRIER_ERRORS } from './errors.js';
 export { BARRIER_ADAPTER_TYPE, resolveBarrierConfig, validateBarrierConfig } from './validate.js';

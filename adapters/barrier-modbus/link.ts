@@ -9,7 +9,8 @@
 import modbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../gateway/contract/clock.js';
-import { BarrierModbusError, errorMessage } from './errors.js';
+import { errorMessage, isGatewayError } from '../../gateway/contract/errors.js';
+import { BARRIER_ERRORS } from './errors.js';
 import { Gate } from './gate.js';
 
 export interface LinkOptions {
@@ -100,7 +101,7 @@ export class ModbusLink {
   /** Closes the socket and fails everything pending; the link cannot be used again. */
   close(): void {
     this.closed = true;
-    this.drop(new BarrierModbusError('GW_ERR_BARRIER_STOPPED'));
+    this.drop(BARRIER_ERRORS.error('GW_ERR_BARRIER_STOPPED'));
   }
 
   /**
@@ -131,10 +132,10 @@ export class ModbusLink {
       this.pending.add(entry);
       timer = clock.setTimeout(() => {
         timer = undefined;
-        entry.fail(new BarrierModbusError('GW_ERR_BARRIER_TIMEOUT', `${this.endpoint}: no answer within ${timeoutMs} ms`));
+        entry.fail(BARRIER_ERRORS.error('GW_ERR_BARRIER_TIMEOUT', `${this.endpoint}: no answer within ${timeoutMs} ms`));
         if (++this.timeoutsInRow >= TIMEOUTS_BEFORE_RECONNECT && this.client === client) {
           this.opts.log.warn({ endpoint: this.endpoint, timeouts: this.timeoutsInRow }, 'no answers on an open socket: reconnecting');
-          this.drop(new BarrierModbusError('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: connection presumed dead`));
+          this.drop(BARRIER_ERRORS.error('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: connection presumed dead`));
         }
       }, timeoutMs);
       // A late answer (after the timeout) finds the entry gone and is ignored.
@@ -147,9 +148,9 @@ export class ModbusLink {
           if (typeof err.modbusCode === 'number') {
             this.timeoutsInRow = 0;
             // Modbus Application Protocol V1.1b3 §7: exception codes.
-            reject(new BarrierModbusError('GW_ERR_BARRIER_MODBUS_EXCEPTION', `${this.endpoint}: exception 0x${err.modbusCode.toString(16).padStart(2, '0')}`, { cause: err }));
+            reject(BARRIER_ERRORS.error('GW_ERR_BARRIER_MODBUS_EXCEPTION', `${this.endpoint}: exception 0x${err.modbusCode.toString(16).padStart(2, '0')}`, { cause: err }));
           } else {
-            reject(new BarrierModbusError('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: ${err.message}`, { cause: err }));
+            reject(BARRIER_ERRORS.error('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: ${err.message}`, { cause: err }));
           }
           return;
         }
@@ -159,21 +160,21 @@ export class ModbusLink {
       try {
         send(client, done);
       } catch (err) {
-        entry.fail(new BarrierModbusError('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: ${errorMessage(err)}`, { cause: err }));
+        entry.fail(BARRIER_ERRORS.error('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: ${errorMessage(err)}`, { cause: err }));
       }
     });
   }
 
   private ready(force: boolean): Promise<Client> {
-    if (this.closed) return Promise.reject(new BarrierModbusError('GW_ERR_BARRIER_STOPPED'));
+    if (this.closed) return Promise.reject(BARRIER_ERRORS.error('GW_ERR_BARRIER_STOPPED'));
     if (this.client?.isOpen) return Promise.resolve(this.client);
     // modbus-serial emits no 'close' after a socket error (ECONNRESET): drop the dead client
     // here so its pending requests fail now rather than at their timeouts.
-    if (this.client) this.drop(new BarrierModbusError('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: connection lost`));
+    if (this.client) this.drop(BARRIER_ERRORS.error('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: connection lost`));
     if (this.connecting) return this.connecting;
     const wait = this.retryAt - this.opts.clock.now();
     if (!force && wait > 0) {
-      return Promise.reject(new BarrierModbusError('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: reconnect backoff, next attempt in ${wait} ms`));
+      return Promise.reject(BARRIER_ERRORS.error('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: reconnect backoff, next attempt in ${wait} ms`));
     }
     this.connecting = this.connect().finally(() => {
       this.connecting = undefined;
@@ -195,25 +196,25 @@ export class ModbusLink {
           timer = clock.setTimeout(() => reject(new Error(`connect timed out after ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      if (this.closed) throw new BarrierModbusError('GW_ERR_BARRIER_STOPPED');
+      if (this.closed) throw BARRIER_ERRORS.error('GW_ERR_BARRIER_STOPPED');
       this.failedConnects = 0;
       this.timeoutsInRow = 0;
       this.client = client;
       client.on('close', () => {
         if (this.client !== client) return;
         log.info({ endpoint: this.endpoint }, 'modbus connection closed');
-        this.drop(new BarrierModbusError('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: connection closed`));
+        this.drop(BARRIER_ERRORS.error('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: connection closed`));
       });
       log.info({ endpoint: this.endpoint }, 'modbus connected');
       return client;
     } catch (err) {
       client.destroy(() => undefined);
-      if (err instanceof BarrierModbusError) throw err;
+      if (isGatewayError(err)) throw err;
       this.failedConnects++;
       const delay = backoffDelay(this.failedConnects, this.opts.reconnectMinMs, this.opts.reconnectMaxMs, (this.opts.random ?? Math.random)());
       this.retryAt = clock.now() + delay;
       log.debug({ endpoint: this.endpoint, attempt: this.failedConnects, retryInMs: delay, err }, 'modbus connect failed');
-      throw new BarrierModbusError('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: ${errorMessage(err)}`, { cause: err });
+      throw BARRIER_ERRORS.error('GW_ERR_BARRIER_UNREACHABLE', `${this.endpoint}: ${errorMessage(err)}`, { cause: err });
     } finally {
       if (timer !== undefined) clock.clearTimeout(timer);
       connectGate.release();

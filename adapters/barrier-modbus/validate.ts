@@ -14,7 +14,7 @@ import {
   type BarrierModbusConfig,
   type BarrierModel,
 } from './config.js';
-import { BarrierModbusError } from './errors.js';
+import { GatewayError } from '../../gateway/contract/errors.js';
 
 export const BARRIER_ADAPTER_TYPE = 'barrier-modbus';
 
@@ -145,7 +145,7 @@ export function validateBarrierConfig(raw: unknown, devices: Device[] = []): str
 export function resolveBarrierConfig(raw: unknown, devices: Device[] = []): BarrierModbusConfig {
   const errors = validateBarrierConfig(raw, devices);
   if (errors.length > 0) {
-    throw new BarrierModbusError('GW_ERR_CONFIG_INVALID', `barrier-modbus: ${errors.slice(0, 20).join('; ')}`, { details: errors });
+    throw new GatewayError('GW_ERR_CONFIG_INVALID', `barrier-modbus: ${errors.slice(0, 20).join('; ')}`, { details: errors });
   }
   return Value.Default(BarrierModbusConfigSchema, structuredClone(raw ?? {})) as BarrierModbusConfig;
 }

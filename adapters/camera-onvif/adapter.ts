@@ -11,7 +11,8 @@ import type { Adapter, AdapterContext, CheckResult } from '../../gateway/contrac
 import { checkCamera, type CheckDeps } from './check.js';
 import { ConditionTracker } from './conditions.js';
 import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';
-import { CameraError, errorMessage } from './errors.js';
+import { errorMessage, GatewayError } from '../../gateway/contract/errors.js';
+import { CAMERA_ERRORS } from './errors.js';
 import { FFMPEG_MISSING, findFfmpeg } from './ffmpeg-binary.js';
 import { CameraEventLoop, type CameraEventKind } from './events.js';
 import { Limiter } from './limiter.js';
@@ -97,7 +98,7 @@ export class CameraOnvifAdapter implements Adapter {
     if (this.firstTick) clock.clearTimeout(this.firstTick);
     this.interval = undefined;
     this.firstTick = undefined;
-    controller.abort(new CameraError('GW_ERR_CAMERA_STOPPED'));
+    controller.abort(CAMERA_ERRORS.error('GW_ERR_CAMERA_STOPPED'));
     const live = this.live;
     this.live = undefined;
     await live?.stop();
@@ -132,7 +133,7 @@ export class CameraOnvifAdapter implements Adapter {
   liveSource(deviceId: string, signal: AbortSignal): Promise<StreamSource> {
     const device = this.ctx.devices.get(deviceId);
     if (!device || device.adapter !== CAMERA_ONVIF_TYPE) {
-      return Promise.reject(new CameraError('GW_ERR_LIVE_VIEW_UNKNOWN', `${deviceId} is not a camera-onvif device`));
+      return Promise.reject(new GatewayError('GW_ERR_UNKNOWN_DEVICE', `${deviceId} is not a camera-onvif device`));
     }
     return resolveStream(device, this.config.requestTimeoutMs, signal, this.config.endpoints);
   }
@@ -170,7 +171,7 @@ export class CameraOnvifAdapter implements Adapter {
       // The deadline starts with the slot: time spent queued behind other cameras is not ours.
       const deadline = new AbortController();
       const timer = clock.setTimeout(
-        () => deadline.abort(new CameraError('GW_ERR_CAMERA_TIMEOUT', `check longer than ${this.config.checkTimeoutMs} ms`)),
+        () => deadline.abort(CAMERA_ERRORS.error('GW_ERR_CAMERA_TIMEOUT', `check longer than ${this.config.checkTimeoutMs} ms`)),
         this.config.checkTimeoutMs,
       );
       try {

@@ -6,7 +6,8 @@
 import type { Device, HealthReasonCode, Scalar } from '../../gateway/contract/types.js';
 import type { CheckResult } from '../../gateway/contract/adapter.js';
 import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';
-import { CameraError, errorMessage, isCameraError } from './errors.js';
+import { errorMessage } from '../../gateway/contract/errors.js';
+import { CAMERA_ERRORS, isCameraError } from './errors.js';
 import { decodePicture, probeStream, redactUrl, withCredentials, type StreamProbe } from './media-probe.js';
 import { OnvifClient } from './onvif-client.js';
 import { judgePicture } from './picture.js';
@@ -166,7 +167,7 @@ export async function checkCamera(device: Device, signal: AbortSignal, callerSig
     }
     return { result: result(reasons, evidence), picture: current };
   } catch (err) {
-    if (callerSignal.aborted) throw new CameraError('GW_ERR_CAMERA_ABORTED', `check of ${device.id} cancelled`, { cause: err });
+    if (callerSignal.aborted) throw CAMERA_ERRORS.error('GW_ERR_CAMERA_ABORTED', `check of ${device.id} cancelled`, { cause: err });
     if (isCameraError(err, 'GW_ERR_CAMERA_FFMPEG')) {
       reasons.push({ code: 'check-error', detail: errorMessage(err) });
     } else if (stage === 'onvif') {

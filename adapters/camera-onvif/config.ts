@@ -2,7 +2,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { CameraError } from './errors.js';
+import { GatewayError } from '../../gateway/contract/errors.js';
+import { CAMERA_ERRORS } from './errors.js';
 
 export const CameraOnvifConfigSchema = Type.Object(
   {
@@ -49,7 +50,7 @@ export function cameraOnvifConfig(partial: Partial<CameraOnvifConfig> = {}): Cam
   const value: unknown = Value.Default(CameraOnvifConfigSchema, structuredClone(partial));
   if (!configCheck.Check(value)) {
     const errors = [...configCheck.Errors(value)].map((e) => `${e.path}: ${e.message}`);
-    throw new Error(`GW_ERR_CONFIG_INVALID: camera-onvif ${errors.join('; ')}`);
+    throw new GatewayError('GW_ERR_CONFIG_INVALID', `camera-onvif ${errors.join('; ')}`, { details: errors });
   }
   return value;
 }
@@ -78,13 +79,13 @@ export function parseDeviceOptions(deviceId: string, options: Record<string, unk
   let raw = structuredClone(options);
   if (raw.endpoint !== undefined) {
     const named = typeof raw.endpoint === 'string' ? endpoints[raw.endpoint] : undefined;
-    if (!named) throw new CameraError('GW_ERR_CAMERA_OPTIONS', `${deviceId}: options.endpoint: unknown endpoint ${JSON.stringify(raw.endpoint)} (declared: ${Object.keys(endpoints).join(', ') || '(none)'})`);
+    if (!named) throw CAMERA_ERRORS.error('GW_ERR_CAMERA_OPTIONS', `${deviceId}: options.endpoint: unknown endpoint ${JSON.stringify(raw.endpoint)} (declared: ${Object.keys(endpoints).join(', ') || '(none)'})`);
     raw = { ...raw, host: named.host, port: named.port };
   }
   const value: unknown = Value.Default(CameraDeviceOptionsSchema, raw);
   if (!optionsCheck.Check(value)) {
     const errors = [...optionsCheck.Errors(value)].map((e) => `options${e.path}: ${e.message}`);
-    throw new CameraError('GW_ERR_CAMERA_OPTIONS', `${deviceId}: ${errors.join('; ')}`);
+    throw CAMERA_ERRORS.error('GW_ERR_CAMERA_OPTIONS', `${deviceId}: ${errors.join('; ')}`);
   }
   return value;
 }

@@ -1,37 +1,23 @@
-/** Errors of the camera-onvif adapter: a stable code, a message, and the cause. */
+/** Error codes of the camera-onvif adapter: its section of the gateway's error catalogue. */
+import { errorMessage, errorSection, isGatewayError, type GatewayError } from '../../gateway/contract/errors.js';
 
-export const CAMERA_ERRORS = {
-  GW_ERR_CAMERA_OPTIONS: 'camera device options are invalid',
-  GW_ERR_CAMERA_UNREACHABLE: 'camera did not answer',
-  GW_ERR_CAMERA_AUTH: 'camera refused the credentials',
-  GW_ERR_CAMERA_PROTOCOL: 'camera answered with an ONVIF fault or an unreadable response',
-  GW_ERR_CAMERA_TIMEOUT: 'camera did not answer in time',
-  GW_ERR_CAMERA_ABORTED: 'camera operation aborted',
-  GW_ERR_CAMERA_FFMPEG: 'ffmpeg could not be run',
-  GW_ERR_CAMERA_STOPPED: 'camera-onvif adapter is stopped',
-  GW_ERR_LIVE_VIEW_LIMIT: 'too many live views are open',
-  GW_ERR_LIVE_VIEW_UNKNOWN: 'no such live view',
-} as const;
+// 502: a camera that fails is a bad upstream to whoever asked (the live-view route passes these on).
+export const CAMERA_ERRORS = errorSection('CameraError', {
+  GW_ERR_CAMERA_OPTIONS: { status: 502, message: 'camera device options are invalid' },
+  GW_ERR_CAMERA_UNREACHABLE: { status: 502, message: 'camera did not answer' },
+  GW_ERR_CAMERA_AUTH: { status: 502, message: 'camera refused the credentials' },
+  GW_ERR_CAMERA_PROTOCOL: { status: 502, message: 'camera answered with an ONVIF fault or an unreadable response' },
+  GW_ERR_CAMERA_TIMEOUT: { status: 502, message: 'camera did not answer in time' },
+  GW_ERR_CAMERA_ABORTED: { status: 502, message: 'camera operation aborted' },
+  GW_ERR_CAMERA_FFMPEG: { status: 502, message: 'ffmpeg could not be run' },
+  GW_ERR_CAMERA_STOPPED: { status: 502, message: 'camera-onvif adapter is stopped' },
+});
 
-export type CameraErrorCode = keyof typeof CAMERA_ERRORS;
+export type CameraErrorCode = keyof typeof CAMERA_ERRORS.codes;
 
-export class CameraError extends Error {
-  readonly code: CameraErrorCode;
-
-  constructor(code: CameraErrorCode, detail?: string, opts: { cause?: unknown } = {}) {
-    const base = CAMERA_ERRORS[code];
-    super(detail ? `${base}: ${detail}` : base, { cause: opts.cause });
-    this.name = 'CameraError';
-    this.code = code;
-  }
-}
-
-export function isCameraError(err: unknown, code?: CameraErrorCode): err is CameraError {
-  return err instanceof CameraError && (code === undefined || err.code === code);
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** A coded error of this adapter (optionally of one code). */
+export function isCameraError(err: unknown, code?: CameraErrorCode): err is GatewayError {
+  return isGatewayError(err, code) && err.code in CAMERA_ERRORS.codes;
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED']);
@@ -42,7 +28,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'EN
  * HTTP digest refusals are 401. Everything on the socket level means the camera is unreachable.
  */
 export function classifyOnvifError(err: unknown): CameraErrorCode {
-  if (isCameraError(err)) return err.code;
+  if (isCameraError(err)) return err.code as CameraErrorCode;
   const message = errorMessage(err);
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
   if (/not ?authori[sz]ed|unauthori[sz]ed|authentication failed|\b401\b/i.test(message)) return 'GW_ERR_CAMERA_AUTH';

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../gateway/contract/clock.js';
 import type { CameraDeviceOptions } from './config.js';
-import { errorMessage } from './errors.js';
+import { errorMessage } from '../../gateway/contract/errors.js';
 import { OnvifClient, type OnvifNotification } from './onvif-client.js';
 
 export type CameraEventKind = 'tamper' | 'video-loss';

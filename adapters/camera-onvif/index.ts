@@ -6,6 +6,7 @@
 import type { AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
 import { CAMERA_ONVIF_TYPE, CameraOnvifAdapter } from './adapter.js';
 import { CameraOnvifConfigSchema, type CameraOnvifConfig } from './config.js';
+import { CAMERA_ERRORS } from './errors.js';
 
 /** The factory; `create` returns the concrete adapter, which also offers resetReference(). */
 export type CameraOnvifFactory = Omit<AdapterFactory<CameraOnvifConfig>, 'create'> & {
@@ -18,6 +19,7 @@ export const cameraOnvifAdapter: CameraOnvifFactory = {
   kinds: ['camera'],
   availability: 'active',
   configSchema: CameraOnvifConfigSchema,
+  errors: CAMERA_ERRORS,
   create: (config: CameraOnvifConfig, ctx: AdapterContext) => new CameraOnvifAdapter(config, ctx),
 };
 
@@ -27,6 +29,6 @@ const _contract: AdapterFactory<CameraOnvifConfig> = cameraOnvifAdapter;
 export { CAMERA_ONVIF_TYPE, CameraOnvifAdapter } from './adapter.js';
 export { CAMERA_CONDITIONS } from './conditions.js';
 export { cameraOnvifConfig, CameraDeviceOptionsSchema, CameraOnvifConfigSchema, type CameraDeviceOptions, type CameraOnvifConfig } from './config.js';
-export { CameraError, type CameraErrorCode } from './errors.js';
+export { CAMERA_ERRORS, type CameraErrorCode } from './errors.js';
 export { LiveViewManager, type LiveViewHandle, type LiveViewOptions } from './live-view.js';
 export type { StreamSource } from './stream-source.js';

@@ -2,7 +2,7 @@
  * Bounded concurrency: at most `max` tasks run at once, the rest wait in arrival order. A
  * waiting task leaves the queue when its signal aborts, so a cancelled sweep frees its place.
  */
-import { CameraError } from './errors.js';
+import { CAMERA_ERRORS } from './errors.js';
 
 export class Limiter {
   private active = 0;
@@ -29,7 +29,7 @@ export class Limiter {
   }
 
   private acquire(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(new CameraError('GW_ERR_CAMERA_ABORTED', 'before start', { cause: signal.reason }));
+    if (signal.aborted) return Promise.reject(CAMERA_ERRORS.error('GW_ERR_CAMERA_ABORTED', 'before start', { cause: signal.reason }));
     if (this.active < this.max) {
       this.active++;
       return Promise.resolve();
@@ -38,7 +38,7 @@ export class Limiter {
       const onAbort = () => {
         const i = this.queue.indexOf(grant);
         if (i >= 0) this.queue.splice(i, 1);
-        reject(new CameraError('GW_ERR_CAMERA_ABORTED', 'while waiting for a check slot', { cause: signal.reason }));
+        reject(CAMERA_ERRORS.error('GW_ERR_CAMERA_ABORTED', 'while waiting for a check slot', { cause: signal.reason }));
       };
       const grant = () => {
         signal.removeEventListener('abort', onAbort);

@@ -18,7 +18,7 @@ import Mpeg1Muxer from 'node-rtsp-stream/mpeg1muxer.js';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
-import { CameraError } from './errors.js';
+import { GatewayError } from '../../gateway/contract/errors.js';
 import type { StreamSource } from './stream-source.js';
 
 export interface LiveViewOptions {
@@ -193,7 +193,7 @@ export class LiveViewManager {
 
   private checkLimit(): void {
     if (this.streams.size >= this.maxStreams) {
-      throw new CameraError('GW_ERR_LIVE_VIEW_LIMIT', `${this.streams.size} of ${this.maxStreams} streams in use`);
+      throw new GatewayError('GW_ERR_LIVE_VIEW_BUSY', `all ${this.maxStreams} live streams are in use; close one and try again`);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { ffmpegMajor } from './ffmpeg-binary.js';
 import { spawn } from 'node:child_process';
-import { CameraError } from './errors.js';
+import { CAMERA_ERRORS } from './errors.js';
 
 /** Size of the grayscale pictures we compare: small enough to keep, large enough for an OSD clock. */
 export const ANALYSIS_WIDTH = 128;
@@ -61,7 +61,7 @@ export function withCredentials(uri: string, username: string, password: string)
 function runFfmpeg(ffmpegPath: string, args: string[], timeoutMs: number, signal: AbortSignal, maxStdout: number): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     if (signal.aborted) {
-      reject(new CameraError('GW_ERR_CAMERA_ABORTED', 'ffmpeg', { cause: signal.reason }));
+      reject(CAMERA_ERRORS.error('GW_ERR_CAMERA_ABORTED', 'ffmpeg', { cause: signal.reason }));
       return;
     }
     const proc = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,13 +100,13 @@ function runFfmpeg(ffmpegPath: string, args: string[], timeoutMs: number, signal
       clearTimeout(timer);
       clearTimeout(startup);
       signal.removeEventListener('abort', onAbort);
-      reject(new CameraError('GW_ERR_CAMERA_FFMPEG', `${ffmpegPath}: ${err.message}`, { cause: err }));
+      reject(CAMERA_ERRORS.error('GW_ERR_CAMERA_FFMPEG', `${ffmpegPath}: ${err.message}`, { cause: err }));
     });
     proc.on('close', () => {
       clearTimeout(timer);
       clearTimeout(startup);
       signal.removeEventListener('abort', onAbort);
-      if (aborted) reject(new CameraError('GW_ERR_CAMERA_ABORTED', 'ffmpeg', { cause: signal.reason }));
+      if (aborted) reject(CAMERA_ERRORS.error('GW_ERR_CAMERA_ABORTED', 'ffmpeg', { cause: signal.reason }));
       else resolve({ stdout: Buffer.concat(chunks), stderr, timedOut });
     });
   });
@@ -193,7 +193,7 @@ export async function decodePicture(url: string, o: Omit<ProbeOptions, 'seconds'
   const run = await runFfmpeg(o.ffmpegPath, args, o.timeoutMs, o.signal, FRAME_BYTES);
   if (run.stdout.length < FRAME_BYTES) {
     const why = run.timedOut ? `no picture within ${o.timeoutMs} ms` : (lastComplaint(run.stderr) ?? 'no picture decoded');
-    throw new CameraError('GW_ERR_CAMERA_PROTOCOL', `snapshot: ${why}`);
+    throw CAMERA_ERRORS.error('GW_ERR_CAMERA_PROTOCOL', `snapshot: ${why}`);
   }
   return new Uint8Array(run.stdout.subarray(0, FRAME_BYTES));
 }

@@ -10,7 +10,8 @@
  */
 import http from 'node:http';
 import onvif, { type Cam } from 'onvif';
-import { CameraError, classifyOnvifError, errorMessage } from './errors.js';
+import { errorMessage } from '../../gateway/contract/errors.js';
+import { CAMERA_ERRORS, classifyOnvifError, isCameraError } from './errors.js';
 
 export interface OnvifTarget {
   host: string;
@@ -163,7 +164,7 @@ export class OnvifClient {
    */
   systemDateAndTime(signal: AbortSignal): Promise<Date> {
     return this.call('GetSystemDateAndTime', signal, (cb) => this.cam.getSystemDateAndTime(cb), (d) => {
-      if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new CameraError('GW_ERR_CAMERA_PROTOCOL', 'GetSystemDateAndTime without a date');
+      if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw CAMERA_ERRORS.error('GW_ERR_CAMERA_PROTOCOL', 'GetSystemDateAndTime without a date');
       return d;
     });
   }
@@ -199,7 +200,7 @@ export class OnvifClient {
   streamUri(profileToken: string, signal: AbortSignal): Promise<string> {
     return this.call('GetStreamUri', signal, (cb) => this.cam.getStreamUri({ protocol: 'RTSP', profileToken }, cb), (d) => {
       const uri = text(path(d, 'uri'));
-      if (!uri) throw new CameraError('GW_ERR_CAMERA_PROTOCOL', 'GetStreamUri without a URI');
+      if (!uri) throw CAMERA_ERRORS.error('GW_ERR_CAMERA_PROTOCOL', 'GetStreamUri without a URI');
       return uri;
     });
   }
@@ -208,7 +209,7 @@ export class OnvifClient {
   snapshotUri(profileToken: string, signal: AbortSignal): Promise<string> {
     return this.call('GetSnapshotUri', signal, (cb) => this.cam.getSnapshotUri({ profileToken }, cb), (d) => {
       const uri = text(path(d, 'uri'));
-      if (!uri) throw new CameraError('GW_ERR_CAMERA_PROTOCOL', 'GetSnapshotUri without a URI');
+      if (!uri) throw CAMERA_ERRORS.error('GW_ERR_CAMERA_PROTOCOL', 'GetSnapshotUri without a URI');
       return uri;
     });
   }
@@ -248,11 +249,11 @@ export class OnvifClient {
       const onAbort = (): void => {
         // Destroying the agent's sockets is the only way to end the library's request.
         this.agent.destroy();
-        finish(new CameraError('GW_ERR_CAMERA_ABORTED', op, { cause: signal.reason }));
+        finish(CAMERA_ERRORS.error('GW_ERR_CAMERA_ABORTED', op, { cause: signal.reason }));
       };
       const timer = setTimeout(() => {
         this.agent.destroy();
-        finish(new CameraError('GW_ERR_CAMERA_TIMEOUT', `${op} took longer than ${timeoutMs} ms`));
+        finish(CAMERA_ERRORS.error('GW_ERR_CAMERA_TIMEOUT', `${op} took longer than ${timeoutMs} ms`));
       }, timeoutMs);
       if (signal.aborted) {
         onAbort();
@@ -263,17 +264,17 @@ export class OnvifClient {
         invoke((err, data) => {
           if (err) {
             const code = classifyOnvifError(err);
-            finish(new CameraError(code, `${op}: ${errorMessage(err)}`, { cause: err }));
+            finish(CAMERA_ERRORS.error(code, `${op}: ${errorMessage(err)}`, { cause: err }));
             return;
           }
           try {
             finish(undefined, map(data));
           } catch (mapErr) {
-            finish(mapErr instanceof CameraError ? mapErr : new CameraError('GW_ERR_CAMERA_PROTOCOL', `${op}: ${errorMessage(mapErr)}`));
+            finish(isCameraError(mapErr) ? mapErr : CAMERA_ERRORS.error('GW_ERR_CAMERA_PROTOCOL', `${op}: ${errorMessage(mapErr)}`));
           }
         });
       } catch (err) {
-        finish(new CameraError('GW_ERR_CAMERA_PROTOCOL', `${op}: ${errorMessage(err)}`, { cause: err }));
+        finish(CAMERA_ERRORS.error('GW_ERR_CAMERA_PROTOCOL', `${op}: ${errorMessage(err)}`, { cause: err }));
       }
     });
   }

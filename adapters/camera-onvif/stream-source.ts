@@ -1,6 +1,6 @@
 /** Finds a camera's RTSP stream over ONVIF, for the live view. */
 import { parseDeviceOptions } from './config.js';
-import { CameraError } from './errors.js';
+import { CAMERA_ERRORS } from './errors.js';
 import { withCredentials } from './media-probe.js';
 import { OnvifClient } from './onvif-client.js';
 import type { Device } from '../../gateway/contract/types.js';
@@ -26,7 +26,7 @@ export async function resolveStream(
     await client.services(signal);
     const profiles = await client.profiles(signal);
     const profile = options.profileToken ? profiles.find((p) => p.token === options.profileToken) : profiles[0];
-    if (!profile) throw new CameraError('GW_ERR_CAMERA_PROTOCOL', `${device.id} offers no media profile`);
+    if (!profile) throw CAMERA_ERRORS.error('GW_ERR_CAMERA_PROTOCOL', `${device.id} offers no media profile`);
     const uri = await client.streamUri(profile.token, signal);
     return {
       url: withCredentials(uri, options.username, options.password),

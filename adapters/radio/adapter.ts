@@ -12,7 +12,7 @@ import type { RadioAdapter, RollCallAck, TransmitOptions, TxAckEvent } from './a
 import { BoundedMap } from './bounded-map.js';
 import { decodeEvent, decodeHeartbeat, decodeStatus, encodeCommand, heartbeatData, type EmergencyCall, type EmergencyCancel, type RadioCommand, type RadioEvent } from './codec.js';
 import type { RadioConfig } from './config.js';
-import { RadioError } from './errors.js';
+import { RADIO_ERRORS } from './errors.js';
 import { Listeners, type Listener } from './listeners.js';
 import { spokenForm } from './spoken.js';
 import { LinkSupervisor } from './supervisor.js';
@@ -135,10 +135,10 @@ export class RadioAdapterImpl implements RadioAdapter {
 
   async transmit(radioId: string, talkgroups: string[], text: string, ref: string, signal?: AbortSignal, opts: Omit<TransmitOptions, 'signal'> = {}): Promise<TalkgroupOutcome[]> {
     const run = this.requireRun();
-    if (!run.radios.has(radioId)) throw new RadioError('GW_ERR_RADIO_UNKNOWN_GATEWAY', `'${radioId}' is not a radio gateway of this adapter`);
-    if (talkgroups.length === 0) throw new RadioError('GW_ERR_RADIO_NO_TALKGROUPS', `${ref}: no talkgroups to transmit on`);
+    if (!run.radios.has(radioId)) throw RADIO_ERRORS.error('GW_ERR_RADIO_UNKNOWN_GATEWAY', `'${radioId}' is not a radio gateway of this adapter`);
+    if (talkgroups.length === 0) throw RADIO_ERRORS.error('GW_ERR_RADIO_NO_TALKGROUPS', `${ref}: no talkgroups to transmit on`);
     const trimmed = text.trim();
-    if (!trimmed) throw new RadioError('GW_ERR_RADIO_EMPTY_TEXT', `${ref}: nothing to transmit`);
+    if (!trimmed) throw RADIO_ERRORS.error('GW_ERR_RADIO_EMPTY_TEXT', `${ref}: nothing to transmit`);
     const chars = Array.from(trimmed);
     if (chars.length > MAX_TEXT) this.ctx.log.warn({ ref, chars: chars.length }, `broadcast text cut to ${MAX_TEXT} characters`);
     // Cut on code points, then make sure the UTF-16 length (what the schema counts) fits too.
@@ -240,13 +240,13 @@ export class RadioAdapterImpl implements RadioAdapter {
   }
 
   private requireRun(): Running {
-    if (!this.run) throw new RadioError('GW_ERR_RADIO_NOT_STARTED', 'radio adapter not started');
+    if (!this.run) throw RADIO_ERRORS.error('GW_ERR_RADIO_NOT_STARTED', 'radio adapter not started');
     return this.run;
   }
 
   private async publish(radioId: string, cmd: RadioCommand): Promise<void> {
     const device = this.run?.radios.get(radioId);
-    if (!device) throw new RadioError('GW_ERR_RADIO_UNKNOWN_GATEWAY', `'${radioId}' is not a radio gateway of this adapter`);
+    if (!device) throw RADIO_ERRORS.error('GW_ERR_RADIO_UNKNOWN_GATEWAY', `'${radioId}' is not a radio gateway of this adapter`);
     // QoS 1: at least once (MQTT 3.1.1 §4.3.2); a duplicate is harmless because the gateway de-duplicates on id.
     await this.ctx.bus.publish(deviceTopic(device.siteId, device.id, 'cmd'), encodeCommand(cmd), { qos: 1 });
   }

@@ -1,7 +1,7 @@
 /** Configuration of the radio adapter (config `adapters.radio`): timers, retries, talkgroups. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { RadioError } from './errors.js';
+import { GatewayError } from '../../gateway/contract/errors.js';
 
 const Ms = (def: number, min: number, description: string) => Type.Integer({ minimum: min, default: def, description });
 const TalkgroupId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
@@ -60,6 +60,6 @@ export function resolveRadioConfig(input: unknown): RadioConfig {
       seen.add(tg.id);
     });
   }
-  if (errors.length > 0) throw new RadioError('GW_ERR_CONFIG_INVALID', `radio config invalid: ${errors.join('; ')}`);
+  if (errors.length > 0) throw new GatewayError('GW_ERR_CONFIG_INVALID', `radio config invalid: ${errors.join('; ')}`, { details: errors });
   return Object.freeze(cfg);
 }

@@ -7,11 +7,12 @@ import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/cont
 import type { RadioAdapter } from './adapter-api.js';
 import { RADIO_ADAPTER_TYPE, RadioAdapterImpl } from './adapter.js';
 import { RadioConfigSchema, resolveRadioConfig, type RadioConfig } from './config.js';
+import { RADIO_ERRORS } from './errors.js';
 
 export type { RadioAdapter, RollCallAck, TalkgroupOutcome, TransmitOptions, TxAckEvent, TxStatus } from './adapter-api.js';
 export type { RadioConfig, RadioConfigInput, TalkgroupConfig } from './config.js';
 export { RadioConfigSchema, resolveRadioConfig } from './config.js';
-export { RadioError, type RadioErrorCode } from './errors.js';
+export { RADIO_ERRORS } from './errors.js';
 export { spokenForm } from './spoken.js';
 export { RADIO_ADAPTER_TYPE } from './adapter.js';
 
@@ -28,6 +29,7 @@ export const radioAdapter: RadioAdapterFactory = {
   // `unreachable` / `channel-unbound`; the core's passive no-heartbeat timer would only repeat it.
   availability: 'active',
   configSchema: RadioConfigSchema,
+  errors: RADIO_ERRORS,
   // resolveRadioConfig is idempotent: defaults the loader already applied stay as they are.
   create: (config, ctx) => new RadioAdapterImpl(resolveRadioConfig(config), ctx),
 };

@@ -18,7 +18,7 @@ import type { SmsSmppConfig } from './config.js';
 import { ConcatReassembler } from './concat-reassembler.js';
 import { readDeliverSm } from './deliver-sm.js';
 import { DeliveryTracker, type RecipientState, type RecipientStatus, type StatusChange } from './delivery-tracker.js';
-import { SmsSmppError } from './errors.js';
+import { SMS_ERRORS } from './errors.js';
 import { Listeners, type Listener } from './listeners.js';
 import { interpretReceipt, isReceiptEsmClass, type FailureReason } from './receipt-codec.js';
 import { segment } from './segmenter.js';
@@ -130,9 +130,9 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
 
   async send(recipients: string[], text: string, ref: string, opts: SendOptions = {}): Promise<SubmissionResult[]> {
     const run = this.run;
-    if (!run) throw new SmsSmppError('GW_ERR_SMS_NOT_STARTED', 'sms-smpp adapter is not started');
+    if (!run) throw SMS_ERRORS.error('GW_ERR_SMS_NOT_STARTED', 'sms-smpp adapter is not started');
     const unique = [...new Set(recipients.map((r) => r.trim()).filter((r) => r.length > 0))];
-    if (unique.length === 0) throw new SmsSmppError('GW_ERR_SMS_NO_RECIPIENTS', `broadcast ${ref} has no recipients`);
+    if (unique.length === 0) throw SMS_ERRORS.error('GW_ERR_SMS_NO_RECIPIENTS', `broadcast ${ref} has no recipients`);
     const encoding = this.cfg.forceUcs2 ? 'ucs2' : undefined;
     segment(text, 0, encoding); // validates length and text before anything is queued
     const duplicates = new Set<string>();

@@ -1,7 +1,7 @@
 /** Configuration of the sms-smpp adapter: one SMSC link, one channel device. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { SmsSmppError } from './errors.js';
+import { GatewayError } from '../../gateway/contract/errors.js';
 
 const Ms = (def: number, min = 0, description?: string) =>
   Type.Integer({ minimum: min, default: def, ...(description ? { description } : {}) });
@@ -69,11 +69,11 @@ export function resolveSmsSmppConfig(input: unknown): SmsSmppConfig {
   const withDefaults = Value.Default(SmsSmppConfigSchema, structuredClone(input ?? {})) as unknown;
   const errors = [...Value.Errors(SmsSmppConfigSchema, withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
   if (errors.length > 0) {
-    throw new SmsSmppError('GW_ERR_CONFIG_INVALID', `sms-smpp config invalid: ${errors.join('; ')}`);
+    throw new GatewayError('GW_ERR_CONFIG_INVALID', `sms-smpp config invalid: ${errors.join('; ')}`, { details: errors });
   }
   const cfg = withDefaults as SmsSmppConfig;
   if (cfg.reconnectMaxMs < cfg.reconnectMinMs) {
-    throw new SmsSmppError('GW_ERR_CONFIG_INVALID', 'sms-smpp config invalid: /reconnectMaxMs: must be >= reconnectMinMs');
+    throw new GatewayError('GW_ERR_CONFIG_INVALID', 'sms-smpp config invalid: /reconnectMaxMs: must be >= reconnectMinMs');
   }
   return Object.freeze(cfg);
 }

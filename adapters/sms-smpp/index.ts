@@ -6,13 +6,14 @@ import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/cont
 import type { SmsSmppAdapter } from './adapter-api.js';
 import { SmsSmppAdapterImpl } from './adapter.js';
 import { SmsSmppConfigSchema, resolveSmsSmppConfig, type SmsSmppConfig } from './config.js';
+import { SMS_ERRORS } from './errors.js';
 
 export type { LinkEvent, ReceiptEvent, ReplyEvent, SendOptions, SmsSmppAdapter, SubmissionResult } from './adapter-api.js';
 export type { RecipientState, RecipientStatus, StatusChange, ChangeCause } from './delivery-tracker.js';
 export type { FailureReason, Receipt } from './receipt-codec.js';
 export type { SmsSmppConfig, SmsSmppConfigInput } from './config.js';
 export { SmsSmppConfigSchema, resolveSmsSmppConfig } from './config.js';
-export { SmsSmppError, type SmsErrorCode } from './errors.js';
+export { SMS_ERRORS } from './errors.js';
 
 /** An AdapterFactory whose create() returns the full SMS channel API, not just Adapter. */
 export interface SmsSmppAdapterFactory extends AdapterFactory<SmsSmppConfig> {
@@ -25,6 +26,7 @@ export const smsSmppAdapter: SmsSmppAdapterFactory = {
   kinds: ['sms'],
   availability: 'active',
   configSchema: SmsSmppConfigSchema,
+  errors: SMS_ERRORS,
   // resolveSmsSmppConfig is idempotent: defaults the loader already applied stay as they are.
   create: (config, ctx) => new SmsSmppAdapterImpl(resolveSmsSmppConfig(config), ctx),
 };

@@ -10,7 +10,7 @@
  * - A part never ends between an escape and its extension septet, nor inside a UTF-16
  *   surrogate pair, so every part decodes on its own (handsets show parts as they come).
  */
-import { SmsSmppError } from './errors.js';
+import { SMS_ERRORS } from './errors.js';
 import { gsm7Encode, gsm7Septets, isGsm7 } from './gsm7.js';
 import { DATA_CODING, ESM_CLASS } from './smpp-constants.js';
 
@@ -86,10 +86,10 @@ export function concatUdh(ref: number, total: number, index: number): Buffer {
  * differ between concatenated messages in flight to the same recipient.
  */
 export function segment(text: string, ref: number, forceEncoding?: SmsEncoding): SegmentedMessage {
-  if (text.length === 0) throw new SmsSmppError('GW_ERR_SMS_EMPTY_TEXT', 'message text is empty');
+  if (text.length === 0) throw SMS_ERRORS.error('GW_ERR_SMS_EMPTY_TEXT', 'message text is empty');
   const encoding = forceEncoding ?? chooseEncoding(text);
   if (encoding === 'gsm7' && !isGsm7(text)) {
-    throw new SmsSmppError('GW_ERR_SMS_UNENCODABLE', 'text has characters outside the GSM 7-bit alphabet');
+    throw SMS_ERRORS.error('GW_ERR_SMS_UNENCODABLE', 'text has characters outside the GSM 7-bit alphabet');
   }
   const dataCoding = encoding === 'gsm7' ? DATA_CODING.SMSC_DEFAULT : DATA_CODING.UCS2;
   const limits = LIMITS[encoding];
@@ -98,7 +98,7 @@ export function segment(text: string, ref: number, forceEncoding?: SmsEncoding):
   }
   const chunks = chunk(text, encoding, limits.part);
   if (chunks.length > LIMITS.maxParts) {
-    throw new SmsSmppError('GW_ERR_SMS_TOO_LONG', `text needs ${chunks.length} parts; at most ${LIMITS.maxParts} can be concatenated`);
+    throw SMS_ERRORS.error('GW_ERR_SMS_TOO_LONG', `text needs ${chunks.length} parts; at most ${LIMITS.maxParts} can be concatenated`);
   }
   const parts = chunks.map((t, i) => ({
     index: i + 1,

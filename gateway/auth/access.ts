@@ -14,7 +14,7 @@ import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Counters } from '../core/counters.js';
 import type { Registry } from '../core/devices/registry.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import type { Operator, OperatorService } from './operators.js';
 import { can, type Permission } from './roles.js';
 import { Scope } from './scope.js';

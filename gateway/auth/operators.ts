@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import type { AuthStore, Session } from '../store/auth-store.js';
 import type { AuthConfig, OperatorConfig, Role } from './auth-config.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';

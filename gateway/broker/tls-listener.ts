@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, TLSSocket, type Server } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { MqttTlsConfig } from '../config/schema.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 
 export type PeerIdentity =
   | { kind: 'none' }

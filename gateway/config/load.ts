@@ -14,7 +14,7 @@ import { hashProblem, hashSecretSync } from '../broker/password-hash.js';
 import { broadcastConfigErrors } from '../core/broadcast/config.js';
 import { sweepScheduleErrors } from '../core/sweeps/config.js';
 import type { Device, Site } from '../contract/types.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import { addressListErrors } from '../http/address-list.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 

@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import type { ErrorSection } from './errors.js';
 import type { Alarm, Device, DeviceKind, HealthReasonCode, HealthStatus, Scalar, Site } from './types.js';
 
 /** An event as an adapter reports it; the core assigns id and receivedAt. */
@@ -124,5 +125,7 @@ export interface AdapterFactory<C = unknown> {
   /** 'passive': devices report by themselves and time out; 'active': the adapter polls or checks. */
   availability: 'passive' | 'active';
   configSchema: TSchema;
+  /** The adapter's own error codes: its section of the gateway's error catalogue (contract/errors.ts). */
+  errors?: ErrorSection;
   create(config: C, ctx: AdapterContext): Adapter;
 }

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SEVERITY_RANK, type Alarm } from '../contract/types.js';
 import { actorOf, auditActorOf, scopeOf } from '../auth/access.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { AlarmSchema, ErrorReply, IdParam } from './schemas.js';
 

@@ -9,7 +9,7 @@ import { ROLES } from '../auth/auth-config.js';
 import { auditActorOf } from '../auth/access.js';
 import type { OperatorService } from '../auth/operators.js';
 import { PERMISSIONS } from '../auth/roles.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import { ErrorReply } from './schemas.js';
 
 const Username = Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$' });

@@ -4,12 +4,11 @@
  * here too. Auditing happens in the service, for manual and automatic broadcasts alike.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isBroadcastError, BroadcastError } from '../core/broadcast/errors.js';
+import type { FastifyInstance } from 'fastify';
 import type { BroadcastService } from '../core/broadcast/service.js';
 import { BROADCAST_CHANNELS, RECIPIENT_STATES } from '../core/broadcast/types.js';
 import { actorOf, scopeOf } from '../auth/access.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import { ErrorReply, IdParam } from './schemas.js';
 
 /** What the routes need: the running broadcast service. */
@@ -92,12 +91,6 @@ const summaryFields = {
 export const BroadcastSummarySchema = Type.Object(summaryFields);
 export const BroadcastSchema = Type.Object({ ...summaryFields, recipients: Type.Array(RecipientSchema) });
 
-/** Broadcast errors leave in the gateway's error shape, with their own stable codes. */
-function fail(reply: FastifyReply, err: unknown): FastifyReply {
-  if (!isBroadcastError(err)) throw err;
-  return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: err.name, message: err.message });
-}
-
 export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps): void {
   const errors = { 400: ErrorReply, 404: ErrorReply, 503: ErrorReply };
 
@@ -105,17 +98,13 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
     '/api/broadcasts',
     { config: { permission: 'broadcasts:send' }, schema: { body: CreateBody, response: { 201: BroadcastSchema, ...errors } } },
     async (req, reply) => {
-      try {
-        const body = req.body;
-        if (body.siteId && !scopeOf(req).hasSite(body.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', body.siteId);
-        body.recipients?.forEach((r, i) => {
-          if (!r.phone && !r.radio) throw new BroadcastError('GW_ERR_BROADCAST_NO_RECIPIENTS', `recipients/${i} (${r.name}): needs a phone or a radio`);
-        });
-        const b = deps.broadcasts.create({ ...body, by: actorOf(req), ip: req.ip });
-        return reply.status(201).send(b);
-      } catch (err) {
-        return fail(reply, err);
-      }
+      const body = req.body;
+      if (body.siteId && !scopeOf(req).hasSite(body.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', body.siteId);
+      body.recipients?.forEach((r, i) => {
+        if (!r.phone && !r.radio) throw new GatewayError('GW_ERR_BROADCAST_NO_RECIPIENTS', `recipients/${i} (${r.name}): needs a phone or a radio`);
+      });
+      const b = deps.broadcasts.create({ ...body, by: actorOf(req), ip: req.ip });
+      return reply.status(201).send(b);
     },
   );
 
@@ -134,9 +123,9 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
   app.get<{ Params: Static<typeof IdParam> }>(
     '/api/broadcasts/:id',
     { config: { permission: 'broadcasts:read' }, schema: { params: IdParam, response: { 200: BroadcastSchema, ...errors } } },
-    async (req, reply) => {
+    async (req) => {
       const b = deps.broadcasts.get(req.params.id);
-      if (!b || (b.siteId && !scopeOf(req).hasSite(b.siteId))) return fail(reply, new BroadcastError('GW_ERR_BROADCAST_NOT_FOUND', `no broadcast '${req.params.id}'`));
+      if (!b || (b.siteId && !scopeOf(req).hasSite(b.siteId))) throw new GatewayError('GW_ERR_BROADCAST_NOT_FOUND', `no broadcast '${req.params.id}'`);
       return b;
     },
   );

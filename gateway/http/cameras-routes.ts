@@ -16,12 +16,12 @@
  * refusal) and every end, with how long it was watched, goes to the audit log.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Adapter, LiveViewPort } from '../contract/adapter.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
 import type { Device } from '../contract/types.js';
-import { GatewayError } from '../errors.js';
+import { errorMessage, GatewayError, isGatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { deviceInScope } from './devices-routes.js';
 import { ErrorReply, IdParam } from './schemas.js';
@@ -61,16 +61,6 @@ const LiveViewList = Type.Object({
 
 function livePath(deviceId: string): string {
   return `/api/cameras/${encodeURIComponent(deviceId)}/live`;
-}
-
-/** A refusal in the gateway's error shape, for codes the shared table (gateway/errors.ts) lacks. */
-function refuse(reply: FastifyReply, statusCode: number, code: string, message: string): FastifyReply {
-  const error = statusCode === 503 ? 'Service Unavailable' : statusCode === 502 ? 'Bad Gateway' : 'Error';
-  return reply.status(statusCode).send({ statusCode, code, error, message });
-}
-
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
 }
 
 interface Viewer {
@@ -155,26 +145,21 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
       config: { permission: 'devices:read' },
       schema: { params: IdParam, response: { 404: ErrorReply, 409: ErrorReply, 426: ErrorReply, 502: ErrorReply, 503: ErrorReply } },
       // Everything that can refuse the viewer runs before the upgrade, so the refusal is an HTTP status.
-      preHandler: async (req, reply) => {
+      preHandler: async (req) => {
         const device = camera(req, req.params.id);
         const port = liveViewOf(deps.adapters.get(device.adapter));
         if (!port) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) offers no live view`);
         // A plain GET must not start a stream nobody will watch.
-        if (!req.ws) return refuse(reply, 426, 'GW_ERR_UPGRADE_REQUIRED', 'live view is a WebSocket: connect with Upgrade: websocket');
+        if (!req.ws) throw new GatewayError('GW_ERR_UPGRADE_REQUIRED', 'live view is a WebSocket: connect with Upgrade: websocket');
         try {
           await port.open(device.id);
         } catch (err) {
-          const code = errorCode(err);
-          if (code === 'GW_ERR_LIVE_VIEW_LIMIT') {
-            audit(req, 'camera.live-view', device.id, { outcome: 'busy' });
-            return refuse(reply, 503, 'GW_ERR_LIVE_VIEW_BUSY', `all ${port.maxStreams} live streams are in use; close one and try again`);
-          }
-          if (code === 'GW_ERR_LIVE_VIEW_UNKNOWN') throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', device.id);
-          const message = err instanceof Error ? err.message : String(err);
-          audit(req, 'camera.live-view', device.id, { outcome: 'failed', detail: message });
-          return refuse(reply, 502, code.startsWith('GW_ERR_CAMERA_') ? code : 'GW_ERR_LIVE_VIEW_FAILED', `camera ${device.id}: ${message}`);
+          // The live-view capability refuses with coded errors (BUSY, UNKNOWN_DEVICE, the camera's own);
+          // the error handler answers them by their declared status. Here: who tried, and how it went.
+          if (isGatewayError(err, 'GW_ERR_LIVE_VIEW_BUSY')) audit(req, 'camera.live-view', device.id, { outcome: 'busy' });
+          else if (!isGatewayError(err, 'GW_ERR_UNKNOWN_DEVICE')) audit(req, 'camera.live-view', device.id, { outcome: 'failed', detail: errorMessage(err) });
+          throw isGatewayError(err) ? err : new GatewayError('GW_ERR_LIVE_VIEW_FAILED', `camera ${device.id}: ${errorMessage(err)}`, { cause: err });
         }
-        return undefined;
       },
     },
     (socket, req) => {

@@ -14,7 +14,7 @@ import type { DrillService } from '../core/drills/service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
 import type { Registry } from '../core/devices/registry.js';
 import type { StateStore } from '../store/state-store.js';
-import type { SimulatorControlApi } from '../../simulators/control-types.js';
+import type { SimulatorControlPort } from '../contract/simulator-port.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
 
 /** What the HTTP routes may use: the running gateway's parts, never its wiring. */
@@ -37,7 +37,7 @@ export interface HttpDeps {
   drills?: DrillService;
   operators: OperatorService;
   /** The simulated district's control (main.ts --simulate): /api/simulators exists only with it. */
-  simulators?: SimulatorControlApi;
+  simulators?: SimulatorControlPort;
   /** Entries waiting in each far-end link's durable outbox (GET /metrics). */
   outboxDepth?: () => Record<string, number>;
   startedAt: number;

@@ -5,7 +5,8 @@ import type { LinkTest } from '../core/devices/link-tests.js';
 import type { Device, Health } from '../contract/types.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
 import type { Scope } from '../auth/scope.js';
-import { GatewayError } from '../errors.js';
+import { commandFailure } from '../contract/capabilities.js';
+import { errorMessage, GatewayError, isGatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorReply, HealthSchema, IdParam, KindSchema } from './schemas.js';
 
@@ -111,10 +112,10 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
         audit('ok');
         return result;
       } catch (err) {
-        const message = (err as Error).message;
-        audit('failed', message);
-        const code = (err as { code?: string }).code ?? '';
-        throw new GatewayError(code.endsWith('TIMEOUT') ? 'GW_ERR_COMMAND_TIMEOUT' : 'GW_ERR_COMMAND_FAILED', message, { cause: err });
+        audit('failed', errorMessage(err));
+        // The command capability rejects with GW_ERR_COMMAND_FAILED or _TIMEOUT (502/504); an
+        // uncoded error is an adapter's bug, still a failed command to the operator.
+        throw isGatewayError(err) ? err : commandFailure(err, { timedOut: false, deviceId: device.id });
       }
     },
   );

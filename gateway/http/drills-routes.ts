@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DrillService } from '../core/drills/service.js';
 import { actorOf, auditActorOf, scopeOf } from '../auth/access.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorReply, IdParam } from './schemas.js';
 

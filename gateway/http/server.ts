@@ -4,13 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { createWebSocketStream } from 'ws';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import { registerAccess, selectSubprotocol, tokenKey } from '../auth/access.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { alarmsRoutes } from './alarms-routes.js';
@@ -18,6 +18,7 @@ import { broadcastsRoutes } from './broadcasts-routes.js';
 import { camerasRoutes } from './cameras-routes.js';
 import type { HttpDeps } from './deps.js';
 import { devicesRoutes } from './devices-routes.js';
+import { registerErrorHandling } from './error-handler.js';
 import { drillsRoutes } from './drills-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
@@ -88,16 +89,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       ),
   });
 
-  // Every refused request is counted once under http.rejected.<why> (on /api/health): by the
-  // error handlers below, or, for a route that answers an error itself, by its status.
-  const counted = new WeakSet<object>();
-  const reject = (req: object, why: string) => {
-    counted.add(req);
-    deps.counters.inc(`http.rejected.${why}`);
-  };
-  app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode >= 400 && reply.statusCode < 500 && !counted.has(req)) deps.counters.inc(`http.rejected.${reply.statusCode}`);
-  });
   // Ajv coerces a query string such as `1e999` or `-Infinity` to ±Infinity and then lets it
   // through `type: integer` and `minimum`/`maximum` (found by tests/fuzz/http-routes.test.ts):
   // refuse non-finite numbers after validation, before any handler sees them.
@@ -112,33 +103,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     }
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (isGatewayError(err)) {
-      if (err.statusCode >= 500) req.log.error({ err }, 'request failed');
-      else reject(req, err.code);
-      return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: err.name, message: err.message });
-    }
-    if (err.validation) {
-      reject(req, 'validation');
-      return reply
-        .status(400)
-        .send({ statusCode: 400, code: 'GW_ERR_BAD_REQUEST', error: 'Bad Request', message: `${err.validationContext ?? 'request'}${err.message.replace(/^[a-z]+/, '')}` });
-    }
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err }, 'request failed');
-    else reject(req, String(err.code ?? status));
-    return reply.status(status).send({
-      statusCode: status,
-      code: status >= 500 ? 'GW_ERR_INTERNAL' : `GW_ERR_HTTP_${err.code ?? status}`,
-      error: status >= 500 ? 'Internal Server Error' : err.name,
-      message: status >= 500 ? 'internal error' : err.message,
-    });
-  });
-
-  app.setNotFoundHandler((req, reply) => {
-    reject(req, 'no-route');
-    return reply.status(404).send({ statusCode: 404, code: 'GW_ERR_NOT_FOUND', error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
-  });
+  registerErrorHandling(app, deps.counters);
 
   // Security headers. The dashboard is served from this origin only; no inline scripts. The
   // gateway usually runs on plain HTTP inside a police LAN: never ask browsers to upgrade.

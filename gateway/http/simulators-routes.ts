@@ -16,9 +16,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SIM_ACTIONS, SimControlError, type SimDeviceView, type SimulatorControlApi } from '../../simulators/control-types.js';
+import { isSimulatorRefusal, SIM_ACTIONS, type SimDeviceView, type SimulatorControlPort } from '../contract/simulator-port.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
-import { GatewayError, type ErrorCode } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorReply, IdParam } from './schemas.js';
 
@@ -50,14 +50,7 @@ const SimView = Type.Object({
   sms: Type.Optional(Type.Object({ listening: Type.Boolean(), bound: Type.Integer(), messages: Type.Integer() })),
 });
 
-const STATUS_OF: Record<SimControlError['kind'], ErrorCode> = {
-  unknown: 'GW_ERR_UNKNOWN_DEVICE',
-  invalid: 'GW_ERR_BAD_REQUEST',
-  state: 'GW_ERR_NOT_SUPPORTED',
-  failed: 'GW_ERR_COMMAND_FAILED',
-};
-
-export function simulatorsRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'store' | 'clock'>, control: SimulatorControlApi): void {
+export function simulatorsRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'store' | 'clock'>, control: SimulatorControlPort): void {
   /** A device is seen only within the caller's scope (404 alike); far ends have no site. */
   const visible = (req: FastifyRequest, v: SimDeviceView | undefined): v is SimDeviceView => v !== undefined && (v.siteId === undefined || scopeOf(req).hasSite(v.siteId));
 
@@ -96,10 +89,9 @@ export function simulatorsRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'sto
         audit({ state: view.state, faults: view.faults });
         return view;
       } catch (err) {
-        if (!(err instanceof SimControlError)) throw err;
         // Refused and failed attempts too: the log says who tried what, and why it did not happen.
-        audit({ error: err.code, message: err.message });
-        throw new GatewayError(STATUS_OF[err.kind], err.message, { cause: err });
+        if (isSimulatorRefusal(err)) audit({ error: err.code, message: err.message });
+        throw err;
       }
     },
   );

@@ -3,12 +3,12 @@
  * CSV and printable HTML, and verification of the reports' hash chain.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { auditActorOf } from '../auth/access.js';
 import type { SweepEngine } from '../core/sweeps/engine.js';
-import { isSweepError, SweepError } from '../core/sweeps/errors.js';
 import { ChainVerdictSchema, SweepSelectionSchema, SweepTuningSchema, SweepViewSchema, type SweepView } from '../core/sweeps/schemas.js';
 import type { ReportLink, SweepRecord, SweepResult } from '../core/sweeps/types.js';
+import { GatewayError } from '../contract/errors.js';
 import { renderCsv } from '../reports/report-csv.js';
 import { renderHtml } from '../reports/report-html.js';
 import { renderJson } from '../reports/report-json.js';
@@ -49,20 +49,6 @@ const FORMATS = {
   html: { type: 'text/html; charset=utf-8', render: renderHtml, disposition: 'inline' },
 } as const;
 
-function sendError(reply: FastifyReply, err: SweepError) {
-  return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: err.name, message: err.message });
-}
-
-/** Runs a handler; a SweepError becomes its coded reply, anything else goes to the app's handler. */
-async function guarded<T>(reply: FastifyReply, fn: () => Promise<T> | T): Promise<T | FastifyReply> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isSweepError(err)) return sendError(reply, err);
-    throw err;
-  }
-}
-
 export function sweepView(rec: SweepRecord, progress: { done: number; total: number }, link?: ReportLink, results?: SweepResult[]): SweepView {
   return { ...rec, progress, ...(link ? { report: link } : {}), ...(results ? { results } : {}) };
 }
@@ -71,7 +57,7 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
   const now = deps.now ?? Date.now;
   const mustGet = (id: string) => {
     const rec = deps.store.get(id);
-    if (!rec) throw new SweepError('GW_ERR_SWEEP_NOT_FOUND', id);
+    if (!rec) throw new GatewayError('GW_ERR_SWEEP_NOT_FOUND', id);
     return rec;
   };
   const progressOf = (rec: SweepRecord) => deps.engine.progress(rec.id) ?? { done: rec.summary?.done ?? deps.store.resultCount(rec.id), total: rec.total };
@@ -79,20 +65,19 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/api/sweeps',
     { config: { permission: 'sweeps:run' }, schema: { body: CreateBody, response: { 202: Accepted, 400: ErrorReply, 429: ErrorReply, 503: ErrorReply } } },
-    async (req, reply) =>
-      guarded(reply, () => {
-        const { district, sites, kinds, devices, concurrency, timeoutMs, extras, name, trigger } = req.body;
-        const rec = deps.engine.startSweep({
-          selection: { ...(district ? { district } : {}), ...(sites ? { sites } : {}), ...(kinds ? { kinds } : {}), ...(devices ? { devices } : {}) },
-          ...(concurrency !== undefined ? { concurrency } : {}),
-          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-          ...(extras ? { extras } : {}),
-          ...(name ? { name } : {}),
-          trigger: trigger ?? 'api',
-        });
-        deps.audit?.({ at: now(), actor: auditActorOf(req), action: 'sweep.start', target: rec.id, detail: { selection: rec.selection, total: rec.total }, ip: req.ip });
-        return reply.status(202).send({ id: rec.id, state: 'running' as const, total: rec.total });
-      }),
+    async (req, reply) => {
+      const { district, sites, kinds, devices, concurrency, timeoutMs, extras, name, trigger } = req.body;
+      const rec = deps.engine.startSweep({
+        selection: { ...(district ? { district } : {}), ...(sites ? { sites } : {}), ...(kinds ? { kinds } : {}), ...(devices ? { devices } : {}) },
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(extras ? { extras } : {}),
+        ...(name ? { name } : {}),
+        trigger: trigger ?? 'api',
+      });
+      deps.audit?.({ at: now(), actor: auditActorOf(req), action: 'sweep.start', target: rec.id, detail: { selection: rec.selection, total: rec.total }, ip: req.ip });
+      return reply.status(202).send({ id: rec.id, state: 'running' as const, total: rec.total });
+    },
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
@@ -107,26 +92,24 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
   app.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof GetQuery> }>(
     '/api/sweeps/:id',
     { config: { permission: 'sweeps:read' }, schema: { params: IdParam, querystring: GetQuery, response: { 200: SweepViewSchema, 404: ErrorReply } } },
-    async (req, reply) =>
-      guarded(reply, () => {
-        const rec = mustGet(req.params.id);
-        const which = req.query.results ?? 'all';
-        const results = which === 'none' ? undefined : deps.store.results(rec.id, { failingOnly: which === 'failing' });
-        return sweepView(rec, progressOf(rec), deps.store.link(rec.id), results);
-      }),
+    async (req) => {
+      const rec = mustGet(req.params.id);
+      const which = req.query.results ?? 'all';
+      const results = which === 'none' ? undefined : deps.store.results(rec.id, { failingOnly: which === 'failing' });
+      return sweepView(rec, progressOf(rec), deps.store.link(rec.id), results);
+    },
   );
 
   app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof CancelBody> }>(
     '/api/sweeps/:id/cancel',
     { config: { permission: 'sweeps:run' }, schema: { params: IdParam, body: CancelBody, response: { 200: SweepViewSchema, 404: ErrorReply, 409: ErrorReply } } },
-    async (req, reply) =>
-      guarded(reply, async () => {
-        mustGet(req.params.id);
-        const by = auditActorOf(req);
-        const rec = await deps.engine.cancelSweep(req.params.id, `cancelled by ${by}`);
-        deps.audit?.({ at: now(), actor: by, action: 'sweep.cancel', target: rec.id, detail: { done: rec.summary?.done ?? 0, total: rec.total }, ip: req.ip });
-        return sweepView(rec, progressOf(rec), deps.store.link(rec.id));
-      }),
+    async (req) => {
+      mustGet(req.params.id);
+      const by = auditActorOf(req);
+      const rec = await deps.engine.cancelSweep(req.params.id, `cancelled by ${by}`);
+      deps.audit?.({ at: now(), actor: by, action: 'sweep.cancel', target: rec.id, detail: { done: rec.summary?.done ?? 0, total: rec.total }, ip: req.ip });
+      return sweepView(rec, progressOf(rec), deps.store.link(rec.id));
+    },
   );
 
   for (const [format, f] of Object.entries(FORMATS)) {
@@ -139,23 +122,22 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
           response: { 200: { content: { [f.type.split(';')[0] as string]: { schema: Type.String() } } }, 404: ErrorReply, 409: ErrorReply },
         },
       },
-      async (req, reply) =>
-        guarded(reply, () => {
-          const rec = mustGet(req.params.id);
-          const report = deps.store.report(rec.id);
-          if (!report) throw new SweepError('GW_ERR_SWEEP_RUNNING', `${rec.id}: its report is sealed when it ends`);
-          const body = f.render(report, { ...(deps.timeZone ? { timeZone: deps.timeZone } : {}) });
-          const file = `sweep-${rec.id}.${format}`;
-          reply
-            .type(f.type)
-            .header('content-disposition', `${f.disposition}; filename="${file}"`)
-            .header('x-content-type-options', 'nosniff')
-            .header('x-report-sha256', report.integrity.hash)
-            .header('x-report-prev-sha256', report.integrity.prevHash);
-          // The printable page runs nothing and loads nothing but its inline pictures.
-          if (format === 'html') reply.header('content-security-policy', "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'");
-          return reply.send(body);
-        }),
+      async (req, reply) => {
+        const rec = mustGet(req.params.id);
+        const report = deps.store.report(rec.id);
+        if (!report) throw new GatewayError('GW_ERR_SWEEP_RUNNING', `${rec.id}: its report is sealed when it ends`);
+        const body = f.render(report, { ...(deps.timeZone ? { timeZone: deps.timeZone } : {}) });
+        const file = `sweep-${rec.id}.${format}`;
+        reply
+          .type(f.type)
+          .header('content-disposition', `${f.disposition}; filename="${file}"`)
+          .header('x-content-type-options', 'nosniff')
+          .header('x-report-sha256', report.integrity.hash)
+          .header('x-report-prev-sha256', report.integrity.prevHash);
+        // The printable page runs nothing and loads nothing but its inline pictures.
+        if (format === 'html') reply.header('content-security-policy', "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'");
+        return reply.send(body);
+      },
     );
   }
 }

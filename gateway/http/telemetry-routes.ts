@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scopeOf } from '../auth/access.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { deviceInScope } from './devices-routes.js';
 import { ErrorReply, IdParam } from './schemas.js';

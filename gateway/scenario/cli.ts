@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../config/load.js';
-import { isGatewayError } from '../errors.js';
+import { isGatewayError } from '../contract/errors.js';
 import { loadScenario, ScenarioError, type DistrictView } from './loader.js';
 import { RemoteRefusal, remoteProblems, runScenarioRemote } from './remote.js';
 import { formatReport, reportJson } from './report.js';

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
-import type { SimDeviceList } from '../../simulators/control-types.js';
+import type { SimDeviceList } from '../contract/simulator-port.js';
 import type { BroadcastChange } from '../core/broadcast/types.js';
 import type { Alarm, Health } from '../contract/types.js';
 import { controlCall } from './actions.js';

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../contract/clock.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import { EmbeddedSql, type PointRow } from './telemetry-embedded-sql.js';
 import {
   bucketStarts,

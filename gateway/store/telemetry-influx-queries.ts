@@ -4,11 +4,10 @@
  */
 import type { InfluxDB } from 'influx';
 import type { Clock } from '../contract/clock.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../contract/errors.js';
 import {
   availabilityQuery,
   downsampleQuery,
-  InfluxQueryError,
   resultSeries,
   seriesPlan,
   seriesQuery,
@@ -41,7 +40,7 @@ export class InfluxQueries {
       series = resultSeries(await this.query(text), 0);
     } catch (err) {
       // mean() of a string or boolean field: there is no numeric mean, as in the embedded store.
-      if (err instanceof InfluxQueryError && /unsupported mean/.test(err.message)) return fillBuckets(starts, new Map());
+      if (isGatewayError(err, 'GW_ERR_INFLUX_QUERY') && /unsupported mean/.test(err.message)) return fillBuckets(starts, new Map());
       throw this.queryError(err);
     }
     const means = new Map<number, number>();
@@ -94,6 +93,7 @@ export class InfluxQueries {
   }
 
   private queryError(err: unknown): GatewayError {
-    return err instanceof GatewayError ? err : new GatewayError('GW_ERR_INTERNAL', `telemetry query failed: ${errText(err)}`, { cause: err });
+    // A statement InfluxDB refused is our query's fault, not the caller's: an internal error.
+    return isGatewayError(err) && err.code !== 'GW_ERR_INFLUX_QUERY' ? err : new GatewayError('GW_ERR_INTERNAL', `telemetry query failed: ${errText(err)}`, { cause: err });
   }
 }

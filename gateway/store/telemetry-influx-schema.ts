@@ -3,6 +3,7 @@
  * continuous query, and the InfluxQL behind series() and availability(). See docs/telemetry.md.
  */
 import { escape, type InfluxDB } from 'influx';
+import { GatewayError } from '../contract/errors.js';
 import { LONG_MEASUREMENTS } from './telemetry-points.js';
 
 export interface InfluxLayout {
@@ -61,18 +62,12 @@ export interface RawResponse {
   error?: string;
 }
 
-export class InfluxQueryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InfluxQueryError';
-  }
-}
 
 /** Statement `i`'s series; throws on a statement error. */
 export function resultSeries(resp: RawResponse, i: number): RawSeries[] {
-  if (resp.error) throw new InfluxQueryError(resp.error);
+  if (resp.error) throw new GatewayError('GW_ERR_INFLUX_QUERY', resp.error);
   const r = resp.results?.[i];
-  if (r?.error) throw new InfluxQueryError(r.error);
+  if (r?.error) throw new GatewayError('GW_ERR_INFLUX_QUERY', r.error);
   return r?.series ?? [];
 }
 

@@ -10,7 +10,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { InfluxDB, type IPoint } from 'influx';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../contract/clock.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import { resolveInfluxOptions, type InfluxStoreOptions, type ResolvedInfluxOptions } from './telemetry-influx-options.js';
 import { InfluxQueries } from './telemetry-influx-queries.js';
 import { ensureSchema, policyFor, type InfluxLayout } from './telemetry-influx-schema.js';

@@ -3,7 +3,7 @@
  * points), bucket layout for series(), and the uptime arithmetic behind availability().
  */
 import type { Logger } from 'pino';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../contract/errors.js';
 import type { Scalar } from '../contract/types.js';
 import type { SeriesPoint, SeriesQuery, TelemetryPoint } from './telemetry-store.js';
 

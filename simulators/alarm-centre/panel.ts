@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ContactIdEventCode } from '../../adapters/alarm-centre-dc09/contact-id.js';
-import { Dc09Error } from '../../adapters/alarm-centre-dc09/dc09-errors.js';
+import { DC09_ERRORS } from '../../adapters/alarm-centre-dc09/dc09-errors.js';
 import { nextSequence } from '../../adapters/alarm-centre-dc09/dc09-time.js';
 import type { Dc09EventSpec } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
 import { Dc09Transmitter, type Dc09SendResult } from '../../adapters/alarm-centre-dc09/dc09-transmitter.js';
@@ -111,7 +111,7 @@ export class Dc09PanelSimulator {
 
   /** Sends the last message again with the same sequence number (a retransmission). */
   retry(): Promise<PanelSendResult> {
-    if (!this.last) throw new Dc09Error('GW_ERR_DC09_NO_MESSAGE', 'nothing to retry');
+    if (!this.last) throw DC09_ERRORS.error('GW_ERR_DC09_NO_MESSAGE', 'nothing to retry');
     return this.transmit(this.last.event, this.last.sequence);
   }
 
@@ -120,7 +120,7 @@ export class Dc09PanelSimulator {
   }
 
   private async transmit(event: Dc09EventSpec, sequence: number): Promise<PanelSendResult> {
-    if (!this.tx) throw new Dc09Error('GW_ERR_DC09_NOT_STARTED', 'panel simulator is not started');
+    if (!this.tx) throw DC09_ERRORS.error('GW_ERR_DC09_NOT_STARTED', 'panel simulator is not started');
     const res = await this.tx.sendEvent({
       account: this.opts.account,
       sequence,

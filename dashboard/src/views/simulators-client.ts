@@ -5,7 +5,7 @@
  * ends the session, so the login screen comes back the usual way.
  */
 import { ApiError, type ApiClient } from '../api.js';
-import type { SimActionRequest, SimDeviceList, SimDeviceView } from '../../../simulators/control-types.js';
+import type { SimActionRequest, SimDeviceList, SimDeviceView } from '../../../gateway/contract/simulator-port.js';
 
 export type { SimActionRequest, SimDeviceList, SimDeviceView };
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../contract/clock.js';
 import type { EventBus } from '../bus.js';
 import type { Alarm, AlarmEntry, AlarmType, Scalar, Severity } from '../../contract/types.js';
-import { GatewayError } from '../../errors.js';
+import { GatewayError } from '../../contract/errors.js';
 
 export interface AlarmRepository {
   saveAlarm(alarm: Alarm): void;

@@ -6,6 +6,7 @@
  * ISO weekday is in `days` and the date is not a holiday. `end` at or before `start` means
  * the window runs past midnight into the next day.
  */
+import { GatewayError } from '../../contract/errors.js';
 import type { ProtectionWindow, Site } from '../../contract/types.js';
 
 export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
@@ -17,14 +18,6 @@ export interface WindowSpan {
   window: ProtectionWindow;
   start: number;
   end: number;
-}
-
-export class ProtectionWindowError extends Error {
-  readonly code = 'GW_ERR_WINDOW_INVALID';
-  constructor(message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'ProtectionWindowError';
-  }
 }
 
 interface LocalDate {
@@ -49,7 +42,7 @@ const HORIZON_DAYS = 400;
 
 function parseHHMM(s: string): number {
   const m = /^([01]\d|2[0-4]):([0-5]\d)$/.exec(s);
-  if (!m || (m[1] === '24' && m[2] !== '00')) throw new ProtectionWindowError(`"${s}" is not a time of day HH:MM`);
+  if (!m || (m[1] === '24' && m[2] !== '00')) throw new GatewayError('GW_ERR_WINDOW_INVALID', `"${s}" is not a time of day HH:MM`);
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
@@ -77,7 +70,7 @@ export class WindowCalendar {
         second: 'numeric',
       });
     } catch (cause) {
-      throw new ProtectionWindowError(`unknown time zone "${timeZone}"`, { cause });
+      throw new GatewayError('GW_ERR_WINDOW_INVALID', `unknown time zone "${timeZone}"`, { cause });
     }
     this.holidays = new Set(site.holidays);
     this.windows = site.protectionWindows.map((window) => ({

@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ALARM_TYPES } from '../../contract/types.js';
 import { BROADCAST_CHANNELS } from './types.js';
-import { BroadcastError } from './errors.js';
+import { GatewayError } from '../../contract/errors.js';
 import { TEMPLATE_PLACEHOLDERS, templatePlaceholders } from './template.js';
 
 const GroupId = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
@@ -200,6 +200,6 @@ export function resolveBroadcastConfig(input: unknown, siteIds?: readonly string
   const withDefaults = Value.Default(BroadcastConfigSchema, structuredClone(input ?? {})) as unknown;
   const errors = [...Value.Errors(BroadcastConfigSchema, withDefaults)].map((e) => `/broadcast${e.path}: ${e.message}`);
   if (errors.length === 0) errors.push(...broadcastConfigErrors(withDefaults as BroadcastConfig, '/broadcast', siteIds));
-  if (errors.length > 0) throw new BroadcastError('GW_ERR_CONFIG_INVALID', `broadcast config invalid: ${errors.join('; ')}`);
+  if (errors.length > 0) throw new GatewayError('GW_ERR_CONFIG_INVALID', `broadcast config invalid: ${errors.join('; ')}`, { details: errors });
   return withDefaults as BroadcastConfig;
 }

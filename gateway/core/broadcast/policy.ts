@@ -2,7 +2,7 @@
  * Which policy an alarm falls under, and who a list of groups reaches. Pure.
  */
 import type { BroadcastConfig, BroadcastPolicy } from './config.js';
-import { BroadcastError } from './errors.js';
+import { GatewayError } from '../../contract/errors.js';
 import { normalizePhone } from './recipient.js';
 import type { Contact } from './types.js';
 import type { Alarm, Site } from '../../contract/types.js';
@@ -39,7 +39,7 @@ function siteContact(site: Site, c: Site['contacts'][number], group: string): Re
 /** Who one group reaches. `siteId` narrows 'alarm-site' groups; without it they span every site. */
 export function groupMembers(cfg: Pick<BroadcastConfig, 'groups'>, groupId: string, sites: readonly Site[], siteId?: string): RecipientSpec[] {
   const group = cfg.groups[groupId];
-  if (!group) throw new BroadcastError('GW_ERR_BROADCAST_UNKNOWN_GROUP', `unknown recipient group '${groupId}' (known: ${Object.keys(cfg.groups).join(', ')})`);
+  if (!group) throw new GatewayError('GW_ERR_BROADCAST_UNKNOWN_GROUP', `unknown recipient group '${groupId}' (known: ${Object.keys(cfg.groups).join(', ')})`);
   if (group.members) {
     return group.members.map((m) => ({
       name: m.name,
@@ -70,7 +70,7 @@ export function resolveRecipients(
   opts: { siteId?: string; extra?: readonly Contact[] } = {},
 ): RecipientSpec[] {
   if (opts.siteId !== undefined && !sites.some((s) => s.id === opts.siteId)) {
-    throw new BroadcastError('GW_ERR_BROADCAST_UNKNOWN_SITE', `unknown site '${opts.siteId}'`);
+    throw new GatewayError('GW_ERR_BROADCAST_UNKNOWN_SITE', `unknown site '${opts.siteId}'`);
   }
   const all = [
     ...groups.flatMap((g) => groupMembers(cfg, g, sites, opts.siteId)),

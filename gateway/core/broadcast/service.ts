@@ -18,7 +18,7 @@ import type { EventBus } from '../bus.js';
 import type { Alarm } from '../../contract/types.js';
 import type { BroadcastConfig } from './config.js';
 import { ChannelDispatcher } from './dispatch.js';
-import { BroadcastError } from './errors.js';
+import { GatewayError } from '../../contract/errors.js';
 import type { LiveBroadcast } from './live.js';
 import { RollCall } from './roll-call.js';
 import { resolveRecipients, selectPolicy, type RecipientSpec } from './policy.js';
@@ -198,15 +198,15 @@ export class BroadcastService {
     });
   }
 
-  /** A duty officer's broadcast. Throws BroadcastError for unknown groups/sites/alarms or nobody to reach. */
+  /** A duty officer's broadcast. Throws a coded error (GW_ERR_BROADCAST_*) for unknown groups/sites/alarms or nobody to reach. */
   create(input: ManualBroadcastInput): Broadcast {
-    if (!this.started) throw new BroadcastError('GW_ERR_BROADCAST_NOT_STARTED', 'the broadcast service is not running');
+    if (!this.started) throw new GatewayError('GW_ERR_BROADCAST_NOT_STARTED', 'the broadcast service is not running');
     const alarm = input.alarmId ? this.d.alarms.get(input.alarmId) : undefined;
-    if (input.alarmId && !alarm) throw new BroadcastError('GW_ERR_BROADCAST_UNKNOWN_ALARM', `unknown alarm '${input.alarmId}'`);
+    if (input.alarmId && !alarm) throw new GatewayError('GW_ERR_BROADCAST_UNKNOWN_ALARM', `unknown alarm '${input.alarmId}'`);
     const siteId = input.siteId ?? alarm?.siteId;
     const groups = input.groups ?? [];
     const specs = resolveRecipients(this.d.config, groups, this.d.registry.sites(), { ...(siteId ? { siteId } : {}), extra: input.recipients ?? [] });
-    if (specs.length === 0) throw new BroadcastError('GW_ERR_BROADCAST_NO_RECIPIENTS', 'the groups and recipients given reach nobody');
+    if (specs.length === 0) throw new GatewayError('GW_ERR_BROADCAST_NO_RECIPIENTS', 'the groups and recipients given reach nobody');
     const drill = alarm?.drill ?? false;
     const manual = this.d.config.manual;
     return this.launch({

@@ -12,7 +12,7 @@ import type { EventBus } from '../bus.js';
 import type { HealthTracker } from './health.js';
 import type { AlarmRules } from '../alarms/rules.js';
 import type { DeviceEvent, Scalar } from '../../contract/types.js';
-import { GatewayError } from '../../errors.js';
+import { GatewayError } from '../../contract/errors.js';
 
 /** Per device, the sequence numbers seen in the last few minutes (devices resend after a lost
  *  ACK within seconds; a counter that restarts after a reboot must not look like a resend). */

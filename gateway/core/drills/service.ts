@@ -10,7 +10,7 @@ import type { AlarmService } from '../alarms/service.js';
 import type { Broadcast } from '../broadcast/types.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { Alarm } from '../../contract/types.js';
-import { GatewayError } from '../../errors.js';
+import { GatewayError } from '../../contract/errors.js';
 
 export interface DrillAlarmReport {
   alarmId: string;

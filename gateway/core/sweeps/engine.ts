@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { Clock } from '../../contract/clock.js';
 import { checkDevice, type CheckCapable, type CheckDeps, type HealthView, type SweepExtra } from './check.js';
-import { SweepError } from './errors.js';
+import { GatewayError } from '../../contract/errors.js';
 import { selectDevices, summarize, sweepContext } from './selection.js';
 import {
   SWEEP_DEFAULTS,
@@ -108,12 +108,12 @@ export class SweepEngine {
 
   /** Validates, records and starts a sweep; returns at once with its record (state `running`). */
   startSweep(req: SweepRequest): SweepRecord {
-    if (!this.running) throw new SweepError('GW_ERR_SWEEP_STOPPED');
+    if (!this.running) throw new GatewayError('GW_ERR_SWEEP_STOPPED');
     const maxRunning = this.opts.maxRunning ?? SWEEP_DEFAULTS.maxRunning;
-    if (this.active.size >= maxRunning) throw new SweepError('GW_ERR_SWEEP_BUSY', `${this.active.size} running (at most ${maxRunning})`);
+    if (this.active.size >= maxRunning) throw new GatewayError('GW_ERR_SWEEP_BUSY', `${this.active.size} running (at most ${maxRunning})`);
     const extras = [...new Set(req.extras ?? [])];
     const unknown = extras.filter((x) => !this.deps.extras?.has(x));
-    if (unknown.length > 0) throw new SweepError('GW_ERR_SWEEP_EXTRA_UNKNOWN', unknown.map((x) => `'${x}'`).join(', '));
+    if (unknown.length > 0) throw new GatewayError('GW_ERR_SWEEP_EXTRA_UNKNOWN', unknown.map((x) => `'${x}'`).join(', '));
     const devices = selectDevices(this.deps.registry, req.selection);
     const now = this.deps.clock.now();
     const record: SweepRecord = {
@@ -150,7 +150,7 @@ export class SweepEngine {
   /** Ends a running sweep now: checks in flight are aborted and left out of the results. */
   async cancelSweep(id: string, reason = 'cancelled by request'): Promise<SweepRecord> {
     const sweep = this.active.get(id);
-    if (!sweep) throw new SweepError('GW_ERR_SWEEP_NOT_RUNNING', id);
+    if (!sweep) throw new GatewayError('GW_ERR_SWEEP_NOT_RUNNING', id);
     if (!sweep.ctl.signal.aborted) sweep.ctl.abort(new DOMException(reason, 'AbortError'));
     return sweep.done;
   }

@@ -6,7 +6,7 @@
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import { DEFAULT_SWEEP_TIME_ZONE, sweepScheduleErrors, type SweepSchedule } from './config.js';
-import { SweepError } from './errors.js';
+import { GatewayError } from '../../contract/errors.js';
 import type { SweepRecord, SweepRequest } from './types.js';
 
 export type SweepScheduleInput = Omit<SweepSchedule, 'timezone' | 'enabled'> & { timezone?: string; enabled?: boolean };
@@ -34,7 +34,7 @@ export class SweepScheduler {
   start(): void {
     const normalized = this.schedules.map((s) => ({ ...s, timezone: s.timezone ?? DEFAULT_SWEEP_TIME_ZONE }));
     const errors = sweepScheduleErrors(normalized);
-    if (errors.length > 0) throw new SweepError('GW_ERR_SWEEP_SCHEDULE_INVALID', errors.join('; '), { details: errors });
+    if (errors.length > 0) throw new GatewayError('GW_ERR_SWEEP_SCHEDULE_INVALID', errors.join('; '), { details: errors });
     for (const schedule of normalized) {
       if (schedule.enabled === false) continue;
       const job: Job = { schedule, cron: new Cron(schedule.cron, { timezone: schedule.timezone, paused: true }) };

@@ -3,7 +3,7 @@
  * summary technicians read first ("7 of 33 schools").
  */
 import type { DeviceRegistry } from '../../contract/adapter.js';
-import { SweepError } from './errors.js';
+import { GatewayError } from '../../contract/errors.js';
 import type { SweepContext, SweepResult, SweepSelection, SweepSummary } from './types.js';
 import type { Device, HealthReasonCode, HealthStatus } from '../../contract/types.js';
 
@@ -19,7 +19,7 @@ export function selectDevices(registry: DeviceRegistry, selection: SweepSelectio
   }
   for (const id of selection.sites ?? []) if (!registry.site(id)) problems.push(`unknown site '${id}'`);
   for (const id of selection.devices ?? []) if (!registry.get(id)) problems.push(`unknown device '${id}'`);
-  if (problems.length > 0) throw new SweepError('GW_ERR_SWEEP_SELECTION', problems.slice(0, 10).join('; '), { details: problems });
+  if (problems.length > 0) throw new GatewayError('GW_ERR_SWEEP_SELECTION', problems.slice(0, 10).join('; '), { details: problems });
 
   const siteSet = selection.sites && selection.sites.length > 0 ? new Set(selection.sites) : undefined;
   const kindSet = selection.kinds && selection.kinds.length > 0 ? new Set<string>(selection.kinds) : undefined;
@@ -35,7 +35,7 @@ export function selectDevices(registry: DeviceRegistry, selection: SweepSelectio
         (!kindSet || kindSet.has(d.kind)) &&
         (!deviceSet || deviceSet.has(d.id)),
     );
-  if (chosen.length === 0) throw new SweepError('GW_ERR_SWEEP_SELECTION', 'the selection matches no device');
+  if (chosen.length === 0) throw new GatewayError('GW_ERR_SWEEP_SELECTION', 'the selection matches no device');
   return chosen;
 }
 

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { GatewayError } from '../../errors.js';
+import { GatewayError } from '../../contract/errors.js';
 import { INITIAL_SCHEMA } from './migrations/0001-initial.js';
 
 export interface Migration {

@@ -5,6 +5,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { broadcastsRoutes } from '../../../gateway/http/broadcasts-routes.js';
+import { registerErrorHandling } from '../../../gateway/http/error-handler.js';
+import { Counters } from '../../../gateway/core/counters.js';
 import { startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -20,6 +22,7 @@ async function setup(): Promise<{ h: Harness; app: FastifyInstance }> {
   h = await startHarness();
   // Same ajv settings as gateway/http/server.ts: unknown properties are refused, not stripped.
   app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } } });
+  registerErrorHandling(app, new Counters());
   broadcastsRoutes(app, { broadcasts: h.svc });
   await app.ready();
   return { h, app };

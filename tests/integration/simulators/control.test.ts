@@ -6,7 +6,7 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimControlError } from '../../../simulators/control-types.js';
+import { isSimulatorRefusal } from '../../../gateway/contract/simulator-port.js';
 import { DistrictSimulator } from '../../../simulators/district.js';
 import { eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
@@ -19,8 +19,8 @@ describe('simulator control (in process)', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    if (!(err instanceof SimControlError)) throw new Error(`expected a SimControlError, got ${String(err)}`);
-    return [err.kind, err.message];
+    if (!isSimulatorRefusal(err)) throw new Error(`expected a refusal of the simulator control, got ${String(err)}`);
+    return [err.code, err.message];
   };
 
   beforeAll(async () => {
@@ -64,7 +64,7 @@ describe('simulator control (in process)', () => {
     const dead = await t.simulators.act('sch-01-btn-2', { action: 'fault', fault: 'dead', on: true });
     expect([dead.state, dead.faults]).toStrictEqual(['dead', ['dead']]);
     await eventually(() => t.gw.health.get('sch-01-btn-2')?.status === 'offline');
-    expect(await refusal(t.simulators.act('sch-01-btn-2', { action: 'press' }))).toStrictEqual(['state', 'sch-01-btn-2 is dead, not connected: restore it first']);
+    expect(await refusal(t.simulators.act('sch-01-btn-2', { action: 'press' }))).toStrictEqual(['GW_ERR_NOT_SUPPORTED', 'the device does not support this: sch-01-btn-2 is dead, not connected: restore it first']);
     const alive = await t.simulators.act('sch-01-btn-2', { action: 'fault', fault: 'dead', on: false });
     expect([alive.state, alive.faults]).toStrictEqual(['online', []]);
     await eventually(() => t.gw.health.get('sch-01-btn-2')?.status === 'ok');
@@ -90,15 +90,15 @@ describe('simulator control (in process)', () => {
   });
 
   it('refuses an unknown id, an action of another kind, a fault it does not have, and a flood without a count', async () => {
-    expect(await refusal(t.simulators.act('sch-99-btn-1', { action: 'press' }))).toStrictEqual(['unknown', "nothing simulated has the id 'sch-99-btn-1'"]);
+    expect(await refusal(t.simulators.act('sch-99-btn-1', { action: 'press' }))).toStrictEqual(['GW_ERR_UNKNOWN_DEVICE', "unknown device: nothing simulated has the id 'sch-99-btn-1'"]);
     expect(await refusal(t.simulators.act('sch-06-cam-1', { action: 'cover' }))).toStrictEqual([
-      'invalid',
-      "'cover' does not apply to sch-06-cam-1 (camera, mqtt-device); it takes: drop, restore, freeze, malformed, flood",
+      'GW_ERR_BAD_REQUEST',
+      "bad request: 'cover' does not apply to sch-06-cam-1 (camera, mqtt-device); it takes: drop, restore, freeze, malformed, flood",
     ]);
     expect(await refusal(t.simulators.act('sch-01-bar-1', { action: 'fault', fault: 'sim-suspended' }))).toStrictEqual([
-      'invalid',
-      "'fault' on sch-01-bar-1 needs a fault, one of: hydraulic-pressure-low, motor-overload, limit-switch, emergency-stop, power-failure (got 'sim-suspended')",
+      'GW_ERR_BAD_REQUEST',
+      "bad request: 'fault' on sch-01-bar-1 needs a fault, one of: hydraulic-pressure-low, motor-overload, limit-switch, emergency-stop, power-failure (got 'sim-suspended')",
     ]);
-    expect((await refusal(t.simulators.act('sch-01-btn-1', { action: 'flood', count: 0 })))[0]).toBe('invalid');
+    expect((await refusal(t.simulators.act('sch-01-btn-1', { action: 'flood', count: 0 })))[0]).toBe('GW_ERR_BAD_REQUEST');
   });
 });

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../gateway/config/load.js';
 import type { Alarm } from '../../../gateway/contract/types.js';
-import type { SimDeviceList, SimDeviceView } from '../../../simulators/control-types.js';
+import type { SimDeviceList, SimDeviceView } from '../../../gateway/contract/simulator-port.js';
 import { spawnSimulatedGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
 import { eventually, tempDir } from '../../helpers/gateway.js';
 

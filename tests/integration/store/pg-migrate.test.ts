@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../../gateway/errors.js';
+import { GatewayError } from '../../../gateway/contract/errors.js';
 import { MIGRATIONS, migrate, type Migration } from '../../../gateway/store/pg/migrate.js';
 import { startGateway } from '../../helpers/gateway.js';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.js';

@@ -8,7 +8,9 @@ import pino from 'pino';
 import { systemClock } from '../../../gateway/contract/clock.js';
 import type { CheckCapable, SweepExtra } from '../../../gateway/core/sweeps/check.js';
 import { SweepEngine } from '../../../gateway/core/sweeps/engine.js';
+import { registerErrorHandling } from '../../../gateway/http/error-handler.js';
 import { sweepsRoutes } from '../../../gateway/http/sweeps-routes.js';
+import { Counters } from '../../../gateway/core/counters.js';
 import { SweepStore } from '../../../gateway/store/sweep-store.js';
 import type { TestGateway } from '../../helpers/gateway.js';
 
@@ -42,8 +44,9 @@ export async function startSweepApi(
     { ...(opts.maxRunning ? { maxRunning: opts.maxRunning } : {}) },
   );
   engine.start();
-  // Same validation settings as gateway/http/server.ts.
+  // Same validation settings and error handling as gateway/http/server.ts.
   const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } } });
+  registerErrorHandling(app, new Counters());
   sweepsRoutes(app, { engine, store, audit: (e) => t.gw.store.audit(e) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

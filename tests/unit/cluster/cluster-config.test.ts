@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { clusterNodeId } from '../../../gateway/cluster/cluster-config.js';
 import { loadConfig } from '../../../gateway/config/load.js';
-import { GatewayError } from '../../../gateway/errors.js';
+import { GatewayError } from '../../../gateway/contract/errors.js';
 
 describe('cluster configuration', () => {
   it('is absent by default: the embedded single process', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../../gateway/config/load.js';
-import { GatewayError } from '../../../gateway/errors.js';
+import { GatewayError } from '../../../gateway/contract/errors.js';
 import { hashSecretSync, verifySecret } from '../../../gateway/broker/password-hash.js';
 import { demoSecret, demoSecretHash } from '../../../simulators/demo-secret.js';
 

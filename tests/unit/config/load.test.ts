@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../../gateway/config/load.js';
-import { GatewayError } from '../../../gateway/errors.js';
+import { GatewayError } from '../../../gateway/contract/errors.js';
 
 function layer(yaml: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'site.yaml');

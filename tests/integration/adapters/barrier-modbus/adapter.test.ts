@@ -99,7 +99,7 @@ describe('barrier-modbus adapter with the simulator', () => {
     await ctx.waitForEvent(is('bar-1', 'raised'));
     sim.stuck();
     const failed = adapter.command('bar-1', 'lower', undefined, { timeoutMs: 300 });
-    await expect(failed).rejects.toMatchObject({ code: 'GW_ERR_BARRIER_COMMAND_TIMEOUT', deviceId: 'bar-1' });
+    await expect(failed).rejects.toMatchObject({ code: 'GW_ERR_COMMAND_TIMEOUT', deviceId: 'bar-1', cause: { code: 'GW_ERR_BARRIER_COMMAND_TIMEOUT' } });
     expect(ctx.conditions).toStrictEqual([
       { deviceId: 'bar-1', code: 'barrier-command-failed', active: true, detail: 'lower not confirmed within 300 ms (position raised)' },
     ]);
@@ -118,10 +118,11 @@ describe('barrier-modbus adapter with the simulator', () => {
     const { ctx, adapter, sim } = await setup();
     await ctx.waitForEvent(is('bar-1', 'raised'));
     await expect(adapter.command('bar-1', 'lower', AbortSignal.abort(new Error('operator cancelled')))).rejects.toMatchObject({
-      code: 'GW_ERR_ABORTED',
-      message: 'operation aborted: operator cancelled',
+      code: 'GW_ERR_COMMAND_FAILED',
+      message: 'device command failed: operation aborted: operator cancelled',
+      cause: { code: 'GW_ERR_ABORTED', message: 'operation aborted: operator cancelled' },
     });
-    await expect(adapter.command('bar-9', 'lower')).rejects.toMatchObject({ code: 'GW_ERR_BARRIER_UNKNOWN_DEVICE' });
+    await expect(adapter.command('bar-9', 'lower')).rejects.toMatchObject({ code: 'GW_ERR_COMMAND_FAILED', cause: { code: 'GW_ERR_BARRIER_UNKNOWN_DEVICE' } });
     expect(sim.state().commandsReceived).toBe(0);
     expect(ctx.conditions).toStrictEqual([]);
   });

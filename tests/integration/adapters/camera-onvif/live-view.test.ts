@@ -78,7 +78,7 @@ describe('LiveViewManager', () => {
 
   it('allows at most maxStreams at once and refuses viewers of streams not opened', async () => {
     await live.open('cam-001');
-    await expect(live.open('cam-002')).rejects.toMatchObject({ code: 'GW_ERR_LIVE_VIEW_LIMIT' });
+    await expect(live.open('cam-002')).rejects.toMatchObject({ code: 'GW_ERR_LIVE_VIEW_BUSY' });
     const stray = viewer(live.wsPort ?? 0, '/live/cam-002');
     expect(await stray.closed).toBe(4404);
     live.close('cam-001');
@@ -92,13 +92,13 @@ describe('LiveViewManager', () => {
     // Both pass the first limit check while their stream URIs are looked up over ONVIF.
     const results = await Promise.allSettled([live.open('cam-001'), live.open('cam-002')]);
     expect(results.map((r) => r.status).sort()).toStrictEqual(['fulfilled', 'rejected']);
-    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'GW_ERR_LIVE_VIEW_LIMIT' } });
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'GW_ERR_LIVE_VIEW_BUSY' } });
     expect(live.openStreams()).toHaveLength(1);
     for (const id of live.openStreams()) live.close(id);
   });
 
   it('refuses devices that are not camera-onvif cameras', async () => {
-    await expect(live.open('no-such-camera')).rejects.toMatchObject({ code: 'GW_ERR_LIVE_VIEW_UNKNOWN' });
+    await expect(live.open('no-such-camera')).rejects.toMatchObject({ code: 'GW_ERR_UNKNOWN_DEVICE' });
     expect(live.openStreams()).toStrictEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cameraOnvifConfig, parseDeviceOptions } from '../../../../adapters/camera-onvif/config.js';
-import { CameraError, classifyOnvifError } from '../../../../adapters/camera-onvif/errors.js';
+import { CAMERA_ERRORS, classifyOnvifError } from '../../../../adapters/camera-onvif/errors.js';
 import { classifyNotification } from '../../../../adapters/camera-onvif/events.js';
 import { redactUrl, withCredentials } from '../../../../adapters/camera-onvif/media-probe.js';
 import { toNotifications, toProfiles } from '../../../../adapters/camera-onvif/onvif-client.js';
@@ -52,7 +52,7 @@ describe('onvif client result mapping', () => {
       classifyOnvifError(refused),
       classifyOnvifError(new Error('Network timeout')),
       classifyOnvifError(new Error('Wrong ONVIF SOAP response')),
-      classifyOnvifError(new CameraError('GW_ERR_CAMERA_TIMEOUT')),
+      classifyOnvifError(CAMERA_ERRORS.error('GW_ERR_CAMERA_TIMEOUT')),
     ]).toStrictEqual(['GW_ERR_CAMERA_AUTH', 'GW_ERR_CAMERA_AUTH', 'GW_ERR_CAMERA_UNREACHABLE', 'GW_ERR_CAMERA_UNREACHABLE', 'GW_ERR_CAMERA_PROTOCOL', 'GW_ERR_CAMERA_TIMEOUT']);
   });
 });

@@ -3,10 +3,10 @@ import {
   activeWindow,
   activeWindowSpan,
   nextWindowChange,
-  ProtectionWindowError,
   validateProtectionWindows,
   type WindowSite,
 } from '../../../../gateway/core/barriers/protection-window.js';
+import { GatewayError } from '../../../../gateway/contract/errors.js';
 import type { ProtectionWindow } from '../../../../gateway/contract/types.js';
 
 const ENTRY: ProtectionWindow = { days: [1, 2, 3, 4, 5], start: '07:30', end: '08:30', label: 'entry' };
@@ -104,7 +104,7 @@ describe('nextWindowChange', () => {
 
 describe('validation', () => {
   it('rejects an unknown zone with a coded error', () => {
-    expect(() => activeWindow({ ...SCHOOL, timeZone: 'Mars/Olympus' }, 0)).toThrow(ProtectionWindowError);
+    expect(() => activeWindow({ ...SCHOOL, timeZone: 'Mars/Olympus' }, 0)).toThrow(GatewayError);
     expect(() => activeWindow({ ...SCHOOL, timeZone: 'Mars/Olympus' }, 0)).toThrow(expect.objectContaining({ code: 'GW_ERR_WINDOW_INVALID' }));
   });
 

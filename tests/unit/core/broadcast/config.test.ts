@@ -59,7 +59,7 @@ describe('broadcast config', () => {
       expect(err).toMatchObject({ code: 'GW_ERR_CONFIG_INVALID', statusCode: 500 });
       message = (err as Error).message;
     }
-    expect(message.replace(/^broadcast config invalid: /, '').split('; ')).toStrictEqual([
+    expect(message.replace(/^configuration is invalid: broadcast config invalid: /, '').split('; ')).toStrictEqual([
       '/broadcast/groups/both: needs exactly one of members or contactRole',
       '/broadcast/groups/mute/members/0: needs a phone or a radio',
       "/broadcast/policies/0/groups/0: unknown group 'nobody'",

@@ -4,7 +4,7 @@ import { systemClock } from '../../../../gateway/contract/clock.js';
 import { Registry } from '../../../../gateway/core/devices/registry.js';
 import type { CheckCapable, SweepExtra } from '../../../../gateway/core/sweeps/check.js';
 import { SweepEngine, type SweepEngineDeps } from '../../../../gateway/core/sweeps/engine.js';
-import { SweepError } from '../../../../gateway/core/sweeps/errors.js';
+import { GatewayError } from '../../../../gateway/contract/errors.js';
 import type { SweepProgressEvent, SweepResult } from '../../../../gateway/core/sweeps/types.js';
 import type { Device } from '../../../../gateway/contract/types.js';
 import type { SweepStore } from '../../../../gateway/store/sweep-store.js';
@@ -189,9 +189,9 @@ describe('SweepEngine', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(SweepError);
-    expect((err as SweepError).code).toBe('GW_ERR_SWEEP_SELECTION');
-    expect((err as SweepError).details).toStrictEqual(["unknown district 'mars'", "unknown site 'nope'", "unknown device 'zz'"]);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('GW_ERR_SWEEP_SELECTION');
+    expect((err as GatewayError).details).toStrictEqual(["unknown district 'mars'", "unknown site 'nope'", "unknown device 'zz'"]);
     expect(() => engine.startSweep({ selection: { sites: ['s02'], kinds: ['barrier'] } })).toThrow('the selection matches no device');
   });
 

@@ -1,9 +1,11 @@
 /**
- * The simulator control contract: what a tester (the HTTP API under /api/simulators, the
- * scenario runner, the dashboard's control panel) may see of the simulated district and its
- * far ends, and what it may do to them. Pure types and constants: the implementation is
- * simulators/control.ts; the gateway's HTTP layer depends on these types only.
+ * The simulator control port: what a tester (the HTTP API under /api/simulators, the scenario
+ * runner, the dashboard's control panel) may see of a simulated district and its far ends, and
+ * what it may do to them. The gateway declares the port; a simulator control plugs into it at
+ * build time (BuildOptions.simulators: simulators/control.ts), so the gateway never imports a
+ * simulator. Types, constants and the port's refusals only.
  */
+import { GatewayError } from './errors.js';
 
 /** Every action a simulated thing can accept; SimDeviceView.actions says which apply to one. */
 export const SIM_ACTIONS = [
@@ -79,34 +81,34 @@ export interface SimDeviceList {
 /** Ids of the far ends in the control's namespace (device ids never take these forms). */
 export const FAR_END_IDS = { primary: '110-primary', secondary: '110-secondary', sms: 'sms-centre' } as const;
 
-/** unknown: no such simulated thing; invalid: the action (or its fault/count) does not apply; state: not now (e.g. dropped); failed: the simulator failed. */
-export type SimErrorKind = 'unknown' | 'invalid' | 'state' | 'failed';
+/**
+ * Why the port refuses an action, and the code it refuses with: unknown, nothing simulated by
+ * that id (404); invalid, the action (or its fault/count) does not apply (400); state, not now,
+ * e.g. a dropped button (409); failed, the simulator itself failed (502).
+ */
+export const SIM_REFUSALS = {
+  unknown: 'GW_ERR_UNKNOWN_DEVICE',
+  invalid: 'GW_ERR_BAD_REQUEST',
+  state: 'GW_ERR_NOT_SUPPORTED',
+  failed: 'GW_ERR_COMMAND_FAILED',
+} as const;
+export type SimRefusal = keyof typeof SIM_REFUSALS;
 
-export const SIM_ERROR_CODES: Readonly<Record<SimErrorKind, string>> = {
-  unknown: 'GW_ERR_SIM_UNKNOWN_DEVICE',
-  invalid: 'GW_ERR_SIM_INVALID_ACTION',
-  state: 'GW_ERR_SIM_STATE',
-  failed: 'GW_ERR_SIM_ACTION_FAILED',
-};
+/** The coded error a simulator control rejects an action with. */
+export function simulatorRefusal(kind: SimRefusal, message: string, opts: { cause?: unknown } = {}): GatewayError {
+  return new GatewayError(SIM_REFUSALS[kind], message, opts);
+}
 
-export class SimControlError extends Error {
-  readonly code: string;
-  constructor(
-    readonly kind: SimErrorKind,
-    message: string,
-    opts: { cause?: unknown } = {},
-  ) {
-    super(message, opts);
-    this.name = 'SimControlError';
-    this.code = SIM_ERROR_CODES[kind];
-  }
+/** Whether `err` is one of the port's refusals (and not some other failure to report as `failed`). */
+export function isSimulatorRefusal(err: unknown): err is GatewayError {
+  return err instanceof GatewayError && (Object.values(SIM_REFUSALS) as string[]).includes(err.code);
 }
 
 /** What the gateway's HTTP API (and the in-process scenario runner) drive. */
-export interface SimulatorControlApi {
+export interface SimulatorControlPort {
   list(): SimDeviceList;
   /** One simulated thing, or undefined when nothing by that id is simulated. */
   get(id: string): SimDeviceView | undefined;
-  /** Performs an action; resolves with the thing's new state; rejects with SimControlError. */
+  /** Performs an action; resolves with the thing's new state; rejects with simulatorRefusal(). */
   act(id: string, request: SimActionRequest): Promise<SimDeviceView>;
 }
