@@ -31,7 +31,6 @@ COPY package.json ./
 COPY config ./config
 COPY --from=build /app/dist/gateway ./dist/gateway
 COPY --from=build /app/dist/adapters ./dist/adapters
-COPY --from=build /app/dist/config ./dist/config
 COPY --from=build /app/dashboard/dist ./dashboard/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
