@@ -22,7 +22,7 @@ import { HealthTracker } from './core/devices/health.js';
 import { Pipeline } from './core/devices/pipeline.js';
 import { Registry } from './core/devices/registry.js';
 import { AlarmRules } from './core/alarms/rules.js';
-import type { Alarm, AlarmType, Device } from './contract/types.js';
+import type { Alarm, Device } from './contract/types.js';
 import { Forwarder } from './core/alarms/forwarder.js';
 import { DrillService } from './core/drills/service.js';
 import { SweepEngine } from './core/sweeps/engine.js';
@@ -31,13 +31,8 @@ import { BUTTON_SELF_TEST, createButtonSelfTest } from './core/sweeps/self-test.
 import { SweepStore } from './store/sweep-store.js';
 import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
-import { smsBroadcastChannel } from './core/broadcast/sms-channel.js';
-import { radioBroadcastChannel } from './core/broadcast/radio-channel.js';
 import { BroadcastStore } from './store/broadcast-store.js';
-import { isSmsSmppAdapter } from '../adapters/sms-smpp/index.js';
-import { isRadioAdapter } from '../adapters/radio/index.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
-import type { LinkConfig } from '../adapters/alarm-centre-dc09/link-config.js';
 import { GatewayError } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
 import { OperatorService } from './auth/operators.js';
@@ -72,8 +67,8 @@ export interface Gateway {
   readonly counters: Counters;
   readonly telemetry: TelemetryStore;
   readonly adapters: ReadonlyMap<string, Adapter>;
-  /** The 110 forwarder, when an alarm-centre link is configured. */
-  readonly forwarder: Forwarder | undefined;
+  /** One forwarder per far-end link an adapter offers (the 110 centre). */
+  readonly forwarders: readonly Forwarder[];
   readonly linkTests: LinkTestMonitor;
   readonly broadcasts: BroadcastService;
   readonly sweeps: SweepEngine;
@@ -195,7 +190,6 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
 
   const adapters = new Map<string, Adapter>();
   const linkTests = new LinkTestMonitor(registry, health, store, clock, config.health.linkTestMaxAgeDays);
-  let forwarder: Forwarder | undefined;
   for (const [type, factory] of factories) {
     const alog = log.child({ adapter: type });
     const ctx: AdapterContext = {
@@ -225,38 +219,31 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     }
   }
 
-  // The 110 link: alarms and end-to-end tests leave through the durable outbox.
-  const link = adapters.get('alarm-centre-dc09');
-  if (link) {
-    const linkConfig = adapterConfigs.get('alarm-centre-dc09') as LinkConfig;
+  // Far-end links (the 110 centre): alarms and end-to-end tests leave through the durable outbox.
+  const forwarders: Forwarder[] = [];
+  for (const adapter of adapters.values()) {
+    const link = adapter.forwarding?.();
+    if (!link) continue;
     const fwd = new Forwarder({
-      channel: 'alarm-centre-dc09',
-      adapter: link,
+      link,
       outbox: store.outbox,
       alarms,
       registry,
       clock,
-      log: log.child({ part: 'forwarder', channel: '110' }),
-      types: linkConfig.forward as AlarmType[],
-      backoff: { minMs: linkConfig.backoffMinMs, maxMs: linkConfig.backoffMaxMs },
-      attemptTimeoutMs: (linkConfig.ackTimeoutMs + linkConfig.connectTimeoutMs) * 2 + 1000,
+      log: log.child({ part: 'forwarder', channel: link.channel }),
       onTestAcked: (deviceId, at, latencyMs, receiver) => linkTests.record(deviceId, { at, latencyMs: Math.round(latencyMs * 10) / 10, ...(receiver ? { receiver } : {}) }),
     });
-    // Both run inside ingest, before the device is acknowledged: the outbox entry is durable with the alarm.
-    bus.on('alarm.changed', 'forwarder', ({ alarm, change }) => {
-      if (change !== 'raised') return;
-      if (fwd.carries(alarm)) fwd.enqueueAlarm(alarm);
-      else if (fwd.carriesAsTest(alarm) && alarm.deviceId) fwd.enqueueTest(alarm.deviceId, alarm);
-    });
+    // A new alarm's outbox entry commits with the alarm, before the device is acknowledged.
+    alarms.participate(fwd);
     bus.on('device.event', 'forwarder', (e) => {
       if (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button') fwd.enqueueTest(e.deviceId);
     });
     fwd.start();
-    linkTests.start();
-    forwarder = fwd;
+    forwarders.push(fwd);
   }
+  if (forwarders.length > 0) linkTests.start();
 
-  // One call, a hundred answers: broadcasts over radio and SMS with roll-call.
+  // One call, a hundred answers: broadcasts over every channel an adapter offers (radio, SMS) with roll-call.
   const broadcasts = new BroadcastService({
     config: config.broadcast,
     repo: new BroadcastStore(store.db),
@@ -267,10 +254,10 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     clock,
     log: log.child({ part: 'broadcast' }),
   });
-  const sms = adapters.get('sms-smpp');
-  if (sms && isSmsSmppAdapter(sms)) broadcasts.bindChannel(smsBroadcastChannel(sms));
-  const radio = adapters.get('radio');
-  if (isRadioAdapter(radio)) broadcasts.bindChannel(radioBroadcastChannel(radio));
+  for (const adapter of adapters.values()) {
+    const channel = adapter.channel?.();
+    if (channel) broadcasts.bindChannel(channel);
+  }
   broadcasts.start();
 
   drillService.start();
@@ -324,7 +311,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     operators,
     drills: drillService,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
-    outboxDepth: () => (forwarder ? { [forwarder.channel]: forwarder.pending().length } : {}),
+    outboxDepth: () => Object.fromEntries(forwarders.map((f) => [f.channel, f.pending().length])),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(opts.simulators ? { simulators: opts.simulators } : {}),
@@ -344,7 +331,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     counters,
     telemetry,
     adapters,
-    forwarder,
+    forwarders,
     linkTests,
     broadcasts,
     sweeps,
@@ -367,7 +354,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       for (const [type, adapter] of adapters) {
         await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));
       }
-      await forwarder?.stop();
+      for (const f of forwarders) await f.stop();
       linkTests.stop();
       rules.stop();
       barrierWatch.stop();

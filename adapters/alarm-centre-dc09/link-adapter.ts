@@ -5,12 +5,16 @@
  * device (kind 'alarm-centre'): `receiver-down` (one path), `link-down` (both), `nak`,
  * `clock-drift`. Retries, ordering and durability belong to the gateway's outbox (Forwarder).
  */
-import type { Adapter, AdapterContext, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
-import type { Device } from '../../gateway/contract/types.js';
+import type { Adapter, AdapterContext, CheckResult } from '../../gateway/contract/adapter.js';
+import type { DeliveryResult, ForwardingLink, Outbound } from '../../gateway/contract/capabilities.js';
+import type { AlarmType, Device } from '../../gateway/contract/types.js';
 import { keyFromHex } from './dc09-crypto.js';
 import { buildMessage, type Dc09EventSpec } from './dc09-transmitter-logic.js';
 import { Dc09Transmitter, type Dc09SendResult } from './dc09-transmitter.js';
 import type { LinkConfig } from './link-config.js';
+
+/** The adapter's type, and the outbox channel its reports are kept under. */
+export const ALARM_CENTRE_DC09_TYPE = 'alarm-centre-dc09';
 
 interface Receiver {
   name: 'primary' | 'secondary';
@@ -79,6 +83,21 @@ export class Dc09LinkAdapter implements Adapter {
     if (this.supervision) this.ctx.clock.clearInterval(this.supervision);
     this.supervision = undefined;
     await Promise.all(this.receivers.map((r) => r.tx.stop()));
+  }
+
+  /**
+   * The 110 link as the forwarder drives it: the alarm types `forward` names, the configured
+   * backoff, and an attempt deadline long enough for both receivers to be tried.
+   */
+  forwarding(): ForwardingLink {
+    const c = this.config;
+    return {
+      channel: ALARM_CENTRE_DC09_TYPE,
+      types: c.forward as AlarmType[],
+      backoff: { minMs: c.backoffMinMs, maxMs: c.backoffMaxMs },
+      attemptTimeoutMs: (c.ackTimeoutMs + c.connectTimeoutMs) * 2 + 1000,
+      deliver: (msg, signal) => this.deliver(msg, signal),
+    };
   }
 
   async deliver(msg: Outbound, signal: AbortSignal): Promise<DeliveryResult> {

@@ -4,7 +4,8 @@
  * DeviceEvents through ctx.emit, like a button press.
  */
 import type { Device } from '../../gateway/contract/types.js';
-import type { Adapter, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
+import type { Adapter, CheckResult } from '../../gateway/contract/adapter.js';
+import type { DeliveryResult, Outbound } from '../../gateway/contract/capabilities.js';
 import type { TxCommand } from './codec.js';
 import type { Listener } from './listeners.js';
 import type { TalkgroupOutcome } from './transmitter.js';

@@ -7,7 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Device } from '../../gateway/contract/types.js';
 import { deviceTopic, parseDeviceTopic, TOPIC_ROOT, type DeviceLeaf } from '../../gateway/contract/topics.js';
-import type { AdapterContext, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
+import type { AdapterContext, CheckResult } from '../../gateway/contract/adapter.js';
+import type { BroadcastChannel, DeliveryResult, Outbound } from '../../gateway/contract/capabilities.js';
+import { radioBroadcastChannel } from './broadcast-channel.js';
 import type { RadioAdapter, RollCallAck, TransmitOptions, TxAckEvent } from './adapter-api.js';
 import { BoundedMap } from './bounded-map.js';
 import { decodeEvent, decodeHeartbeat, decodeStatus, encodeCommand, heartbeatData, type EmergencyCall, type EmergencyCancel, type RadioCommand, type RadioEvent } from './codec.js';
@@ -37,6 +39,7 @@ interface Running {
 const MAX_ROLLCALL_UNITS = 5000;
 
 export class RadioAdapterImpl implements RadioAdapter {
+  private broadcastChannel: BroadcastChannel | undefined;
   private run?: Running;
   private readonly rollCalls: BoundedMap<string, Map<string, RollCallAck>>;
   /** Which radio gateways each broadcast ref was sent through: only those may answer its roll-call. */
@@ -170,6 +173,12 @@ export class RadioAdapterImpl implements RadioAdapter {
     const outcomes = [...new Set(talkgroups)].map((tg) => byTg.get(tg) as TalkgroupOutcome);
     this.results.set(ref, outcomes);
     return outcomes;
+  }
+
+  /** The broadcast service's 'radio' channel (one per adapter: it keeps the channel's listeners). */
+  channel(): BroadcastChannel {
+    this.broadcastChannel ??= radioBroadcastChannel(this);
+    return this.broadcastChannel;
   }
 
   async deliver(msg: Outbound, signal: AbortSignal): Promise<DeliveryResult> {

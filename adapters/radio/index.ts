@@ -3,7 +3,7 @@
  * from their handsets, through radio dispatch gateways speaking the v1 MQTT device topics.
  * See README.md.
  */
-import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
+import type { AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
 import type { RadioAdapter } from './adapter-api.js';
 import { RADIO_ADAPTER_TYPE, RadioAdapterImpl } from './adapter.js';
 import { RadioConfigSchema, resolveRadioConfig, type RadioConfig } from './config.js';
@@ -33,8 +33,3 @@ export const radioAdapter: RadioAdapterFactory = {
   // resolveRadioConfig is idempotent: defaults the loader already applied stay as they are.
   create: (config, ctx) => new RadioAdapterImpl(resolveRadioConfig(config), ctx),
 };
-
-/** For code holding a plain Adapter (e.g. gateway.adapters.get('radio')): is it the radio channel? */
-export function isRadioAdapter(a: Adapter | undefined): a is RadioAdapter {
-  return a instanceof RadioAdapterImpl;
-}

@@ -3,7 +3,8 @@
  * check, deliver) and what it hears (status changes, receipts, replies, link state).
  */
 import type { Device } from '../../gateway/contract/types.js';
-import type { Adapter, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
+import type { Adapter, CheckResult } from '../../gateway/contract/adapter.js';
+import type { DeliveryResult, Outbound } from '../../gateway/contract/capabilities.js';
 import type { RecipientState, RecipientStatus, StatusChange } from './delivery-tracker.js';
 import type { Listener } from './listeners.js';
 import type { FailureReason, Receipt } from './receipt-codec.js';

@@ -3,7 +3,9 @@
  * recipient from queued to delivered/failed, and hands receipts and replies to the gateway.
  */
 import type { Device } from '../../gateway/contract/types.js';
-import type { AdapterContext, CheckResult, DeliveryResult, Outbound } from '../../gateway/contract/adapter.js';
+import type { AdapterContext, CheckResult } from '../../gateway/contract/adapter.js';
+import type { BroadcastChannel, DeliveryResult, Outbound } from '../../gateway/contract/capabilities.js';
+import { smsBroadcastChannel } from './broadcast-channel.js';
 import {
   maskNumber,
   relativeValidity,
@@ -39,6 +41,7 @@ interface Running {
 const key = (ref: string, recipient: string): string => `${ref}\u0000${recipient}`;
 
 export class SmsSmppAdapterImpl implements SmsSmppAdapter {
+  private broadcastChannel: BroadcastChannel | undefined;
   private run: Running | undefined;
   private readonly statusListeners: Listeners<StatusChange>;
   private readonly receiptListeners: Listeners<ReceiptEvent>;
@@ -164,6 +167,12 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
     const recipients = new Set(removed.map((j) => j.recipient));
     for (const r of recipients) this.apply(maybe(run.tracker.rejected(ref, r, 'NOT_SENT', 'cancelled', this.ctx.clock.now())));
     return recipients.size;
+  }
+
+  /** The broadcast service's 'sms' channel (one per adapter: it keeps the channel's listeners). */
+  channel(): BroadcastChannel {
+    this.broadcastChannel ??= smsBroadcastChannel(this);
+    return this.broadcastChannel;
   }
 
   async deliver(msg: Outbound, signal: AbortSignal): Promise<DeliveryResult> {

@@ -2,7 +2,7 @@
  * sms-smpp: the SMS leg of broadcasts ("一呼百应") over SMPP 3.4. One adapter instance is one
  * SMSC transceiver link and one channel Device of kind 'sms'. See README.md.
  */
-import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
+import type { AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
 import type { SmsSmppAdapter } from './adapter-api.js';
 import { SmsSmppAdapterImpl } from './adapter.js';
 import { SmsSmppConfigSchema, resolveSmsSmppConfig, type SmsSmppConfig } from './config.js';
@@ -30,8 +30,3 @@ export const smsSmppAdapter: SmsSmppAdapterFactory = {
   // resolveSmsSmppConfig is idempotent: defaults the loader already applied stay as they are.
   create: (config, ctx) => new SmsSmppAdapterImpl(resolveSmsSmppConfig(config), ctx),
 };
-
-/** For code holding a plain Adapter (e.g. from the registry): is it this SMS channel? */
-export function isSmsSmppAdapter(a: Adapter): a is SmsSmppAdapter {
-  return a instanceof SmsSmppAdapterImpl;
-}

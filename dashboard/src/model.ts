@@ -2,16 +2,8 @@
  * What the dashboard receives from the gateway's HTTP API and /api/live. Domain types come
  * from the gateway's core (type-only imports: nothing of the gateway is bundled).
  */
-import type {
-  Broadcast,
-  BroadcastChange,
-  BroadcastRecipient,
-  BroadcastState,
-  BroadcastSummary,
-  ChannelName,
-  RecipientState,
-  Tally,
-} from '../../gateway/core/broadcast/types.js';
+import type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastState, BroadcastSummary, RecipientState, Tally } from '../../gateway/core/broadcast/types.js';
+import type { ChannelName } from '../../gateway/contract/capabilities.js';
 import type { Drill, DrillAlarmReport } from '../../gateway/core/drills/service.js';
 import type { SweepView } from '../../gateway/core/sweeps/schemas.js';
 import type { SweepState, SweepResult, SweepSummary } from '../../gateway/core/sweeps/types.js';

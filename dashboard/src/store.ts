@@ -14,12 +14,6 @@ export type Change = 'alarms' | 'health' | 'registry' | 'connection' | 'broadcas
 /** Resolved alarms kept for the "recently resolved" list; older ones drop out. */
 const MAX_RESOLVED = 100;
 
-/** True when `next` is the same or a later version of the alarm than `prev`. */
-export function isNewer(next: Alarm, prev: Alarm | undefined): boolean {
-  if (!prev) return true;
-  return next.updatedAt > prev.updatedAt || (next.updatedAt === prev.updatedAt && next.timeline.length >= prev.timeline.length);
-}
-
 export class DashboardStore {
   private readonly alarms = new Map<string, Alarm>();
   private readonly healthById = new Map<string, Health>();
@@ -61,7 +55,11 @@ export class DashboardStore {
         return undefined;
       }
       case 'alarm':
-        this.upsertAlarm(msg.alarm);
+        // The gateway pushes every change of an alarm once, in the order it happened: the
+        // latest message is the alarm's current state.
+        this.alarms.set(msg.alarm.id, msg.alarm);
+        this.trimResolved();
+        this.emit('alarms');
         return undefined;
       case 'health':
         this.healthById.set(msg.health.deviceId, msg.health);
@@ -114,19 +112,14 @@ export class DashboardStore {
     this.emit('connection');
   }
 
-  /** An alarm from any source (live push, an action's reply, a history fetch): newest wins. */
-  upsertAlarm(alarm: Alarm): void {
-    if (!isNewer(alarm, this.alarms.get(alarm.id))) return;
-    this.alarms.set(alarm.id, alarm);
-    this.trimResolved();
-    this.emit('alarms');
-  }
-
-  /** Resolved alarms from the history API; never reopens what is known to be closed later. */
+  /**
+   * Resolved alarms from the history API fill in what the live feed never carried (resolved
+   * before this page connected); an alarm the live feed told about is never replaced by them.
+   */
   addResolved(alarms: readonly Alarm[]): void {
     let changed = false;
     for (const a of alarms) {
-      if (isOpen(a) || !isNewer(a, this.alarms.get(a.id))) continue;
+      if (isOpen(a) || this.alarms.has(a.id)) continue;
       this.alarms.set(a.id, a);
       changed = true;
     }

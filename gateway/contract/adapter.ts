@@ -2,12 +2,12 @@
  * The Adapter contract (DESIGN.md). An adapter turns one protocol into DeviceEvents, or
  * carries outbound messages to one kind of far end. Adapters know nothing of alarms.
  */
-import type { WebSocket } from 'ws';
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import type { BroadcastChannel, CommandResult, DeliveryResult, ForwardingLink, LiveViewPort, Outbound } from './capabilities.js';
 import type { ErrorSection } from './errors.js';
-import type { Alarm, Device, DeviceKind, HealthReasonCode, HealthStatus, Scalar, Site } from './types.js';
+import type { Device, DeviceKind, HealthReasonCode, HealthStatus, Scalar, Site } from './types.js';
 
 /** An event as an adapter reports it; the core assigns id and receivedAt. */
 export interface DeviceEventInput {
@@ -60,30 +60,6 @@ export interface CheckResult {
   evidence: Record<string, Scalar>;
 }
 
-/** Something to carry to a far end: a report to the 110 centre, a broadcast message. */
-export interface Outbound {
-  id: string;
-  kind: 'alarm-report' | 'test-report' | 'message';
-  site: Site;
-  device?: Device;
-  alarm?: Alarm;
-  /** For messages: recipients' addresses on this channel (phone numbers, talkgroups). */
-  to?: string[];
-  text?: string;
-  /** The channel's number for this entry (DC-09 sequence); the same on every retry. */
-  sequence?: number;
-  /** Delivery attempt, 1 for the first. */
-  attempt?: number;
-}
-
-export interface DeliveryResult {
-  ok: boolean;
-  /** Far end's reference (message id, receipt). */
-  reference?: string;
-  latencyMs?: number;
-  detail?: string;
-}
-
 export interface Adapter {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -93,28 +69,13 @@ export interface Adapter {
   command?(deviceId: string, command: string, signal: AbortSignal): Promise<CommandResult>;
   /** Live pictures of its cameras, while it runs (camera-onvif: RTSP → MPEG-1 over WebSocket). */
   liveView?(): LiveViewPort | undefined;
+  /** The broadcast channel it carries (sms-smpp, radio), bound to the broadcast service. */
+  channel?(): BroadcastChannel | undefined;
+  /** The link alarms are forwarded over (alarm-centre-dc09: the 110 centre). */
+  forwarding?(): ForwardingLink | undefined;
 }
 
 /** What the HTTP layer needs of an adapter's live view (GET /api/cameras/:id/live). */
-export interface LiveViewPort {
-  readonly maxStreams: number;
-  readonly frameSize: { width: number; height: number };
-  /** Starts the camera's stream (or joins it); rejects with a coded error. */
-  open(deviceId: string): Promise<unknown>;
-  /** Hands a viewer socket to a stream open() started. */
-  attach(deviceId: string, socket: WebSocket): void;
-  openStreams(): string[];
-  viewers(deviceId: string): number;
-}
-
-export interface CommandResult {
-  deviceId: string;
-  command: string;
-  /** The state the device reached, as the adapter read it back. */
-  position: string;
-  latencyMs: number;
-}
-
 export interface AdapterFactory<C = unknown> {
   /** 'mqtt-native', 'barrier-modbus', 'camera-onvif', 'alarm-centre-dc09', … */
   type: string;

@@ -28,9 +28,17 @@ interface Entry {
 /**
  * Synchronous typed event bus. A listener that throws is logged with its owner's name and
  * cannot break the other listeners or the emitter.
+ *
+ * Events are delivered in the order they were emitted: an event emitted by a listener (an
+ * alarm note made while the raise is being announced) waits until the event being delivered
+ * has reached every listener, so no listener sees a later change before an earlier one. All
+ * of it still happens inside the outermost emit() call, before it returns.
  */
 export class EventBus {
   private readonly listeners = new Map<keyof BusEvents, Entry[]>();
+  private readonly queue: (() => void)[] = [];
+  /** Above zero while delivering or holding: emits then wait in the queue. */
+  private busy = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -46,6 +54,36 @@ export class EventBus {
   }
 
   emit<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void {
+    this.queue.push(() => this.deliver(event, payload));
+    this.drain();
+  }
+
+  /** Runs `fn`; what it emits is delivered after it returns, in order (and after what was queued before). */
+  hold<T>(fn: () => T): T {
+    this.busy++;
+    try {
+      return fn();
+    } finally {
+      this.busy--;
+      this.drain();
+    }
+  }
+
+  listenerCount(event: keyof BusEvents): number {
+    return this.listeners.get(event)?.length ?? 0;
+  }
+
+  private drain(): void {
+    if (this.busy > 0) return;
+    this.busy++;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) next();
+    } finally {
+      this.busy--;
+    }
+  }
+
+  private deliver<K extends keyof BusEvents>(event: K, payload: BusEvents[K]): void {
     for (const entry of this.listeners.get(event) ?? []) {
       try {
         (entry.fn as Listener<K>)(payload);
@@ -53,9 +91,5 @@ export class EventBus {
         this.log.error({ err, owner: entry.owner, event }, 'event listener failed');
       }
     }
-  }
-
-  listenerCount(event: keyof BusEvents): number {
-    return this.listeners.get(event)?.length ?? 0;
   }
 }

@@ -6,7 +6,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { BroadcastService } from '../core/broadcast/service.js';
-import { BROADCAST_CHANNELS, RECIPIENT_STATES } from '../core/broadcast/types.js';
+import { RECIPIENT_STATES } from '../core/broadcast/types.js';
+import { BROADCAST_CHANNELS } from '../contract/capabilities.js';
 import { actorOf, scopeOf } from '../auth/access.js';
 import { GatewayError } from '../contract/errors.js';
 import { ErrorReply, IdParam } from './schemas.js';

@@ -18,7 +18,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Adapter, LiveViewPort } from '../contract/adapter.js';
+import type { Adapter } from '../contract/adapter.js';
+import type { LiveViewPort } from '../contract/capabilities.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
 import type { Device } from '../contract/types.js';
 import { errorMessage, GatewayError, isGatewayError } from '../contract/errors.js';

@@ -5,24 +5,7 @@
  * enqueue time, so a retry carries the same number and the receiver can drop a duplicate.
  */
 import type Database from 'better-sqlite3';
-
-export type OutboxKind = 'alarm-report' | 'test-report';
-export type OutboxState = 'queued' | 'acked' | 'abandoned';
-
-export interface OutboxEntry {
-  id: string;
-  channel: string;
-  kind: OutboxKind;
-  alarmId?: string;
-  deviceId?: string;
-  siteId: string;
-  sequence: number;
-  state: OutboxState;
-  attempts: number;
-  createdAt: number;
-  nextAt: number;
-  lastError?: string;
-}
+import type { Outbox, OutboxEntry, OutboxKind, OutboxState } from '../core/alarms/outbox.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -77,7 +60,7 @@ const fromRow = (r: Row): OutboxEntry => ({
 /** Sequence numbers run 1..9999 and wrap (SIA DC-09 5.5.1.5). */
 export const SEQUENCE_WRAP = 9999;
 
-export class OutboxStore {
+export class OutboxStore implements Outbox {
   private readonly stmts;
 
   constructor(private readonly db: Database.Database) {

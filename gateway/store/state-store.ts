@@ -117,6 +117,11 @@ export class StateStore {
     };
   }
 
+  /** Runs `fn` as one SQLite transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   saveAlarm(alarm: Alarm): void {
     this.stmts.upsertAlarm.run({
       id: alarm.id,

@@ -25,7 +25,8 @@ import {
   type UpSample,
 } from './telemetry-points.js';
 import { BatchQueue } from './telemetry-queue.js';
-import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryPoint, TelemetryStats, TelemetryStore } from './telemetry-store.js';
+import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
+import type { TelemetryPoint } from '../core/devices/telemetry.js';
 
 export interface EmbeddedStoreOptions {
   /** Directory for telemetry.sqlite (created if missing). */

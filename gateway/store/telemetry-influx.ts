@@ -17,7 +17,8 @@ import { ensureSchema, policyFor, type InfluxLayout } from './telemetry-influx-s
 import { RejectCounter, type StoredPoint } from './telemetry-points.js';
 import { BatchQueue } from './telemetry-queue.js';
 import { TelemetrySpool } from './telemetry-spool.js';
-import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryPoint, TelemetryStats, TelemetryStore } from './telemetry-store.js';
+import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
+import type { TelemetryPoint } from '../core/devices/telemetry.js';
 
 export type { InfluxStoreOptions } from './telemetry-influx-options.js';
 

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../contract/errors.js';
 import type { Scalar } from '../contract/types.js';
-import type { SeriesPoint, SeriesQuery, TelemetryPoint } from './telemetry-store.js';
+import { nameProblem, type TelemetryPoint } from '../core/devices/telemetry.js';
+import type { SeriesPoint, SeriesQuery } from './telemetry-store.js';
 
 /** A point that passed validation: a private copy, empty extra tags removed, `at` whole ms. */
 export interface StoredPoint {
@@ -20,31 +21,10 @@ export const LONG_MEASUREMENTS: ReadonlySet<string> = new Set(['health', 'alarm'
 
 /** InfluxDB keeps string field values up to 64 KiB. */
 const MAX_STRING_FIELD = 64 * 1024;
-const MAX_NAME = 256;
 /** Largest ms timestamp InfluxDB can hold as int64 nanoseconds (2262-04-11). */
 const MAX_AT = 9_223_372_036_854;
 /** Guards a query that would produce a runaway number of buckets. */
 export const MAX_BUCKETS = 100_000;
-
-// Line protocol escapes ',', '=' and ' ' in names and tag values but has no escape for newlines
-// and treats '\' as an escape character, so names that contain them would corrupt the whole
-// batch (InfluxDB 1.x line protocol reference, "Special characters"). Refuse them per point.
-// eslint-disable-next-line no-control-regex
-const BAD_NAME = /[\u0000-\u001f\\]/;
-
-function nameProblem(what: string, s: unknown): string | undefined {
-  if (typeof s !== 'string' || s.length === 0) return `${what} must be a non-empty string`;
-  if (s.length > MAX_NAME) return `${what} longer than ${MAX_NAME}`;
-  if (BAD_NAME.test(s)) return `${what} contains a control character or backslash`;
-  // 'time' is InfluxQL's reserved column: InfluxDB refuses it as a tag or field key.
-  if (s === 'time') return `${what} may not be 'time'`;
-  return undefined;
-}
-
-/** Why a field key cannot be stored (both stores), or undefined. */
-export function fieldKeyProblem(k: string): string | undefined {
-  return nameProblem('field key', k) ?? (k.includes('"') ? `field key ${k} contains '"'` : undefined);
-}
 
 /** Returns the stored form of a point, or the reason it is refused. */
 export function checkPoint(p: TelemetryPoint): StoredPoint | string {

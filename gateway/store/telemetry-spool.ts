@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Scalar } from '../contract/types.js';
 import { checkPoint, type StoredPoint } from './telemetry-points.js';
-import type { TelemetryPoint } from './telemetry-store.js';
+import type { TelemetryPoint } from '../core/devices/telemetry.js';
 
 export interface SpoolOptions {
   dir: string;

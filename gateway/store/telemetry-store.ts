@@ -3,16 +3,7 @@
  * embedded default that needs no server. Writes are fire-and-forget for the caller:
  * alarm handling never waits on telemetry.
  */
-import type { DeviceKind, Scalar } from '../contract/types.js';
-
-export interface TelemetryPoint {
-  /** 'telemetry' (device readings), 'health' (transitions), 'alarm' (alarm events), 'event'. */
-  measurement: string;
-  tags: { site: string; device: string; kind: DeviceKind } & Record<string, string>;
-  fields: Record<string, Scalar>;
-  /** ms since epoch */
-  at: number;
-}
+import type { TelemetryPoint, TelemetrySink } from '../core/devices/telemetry.js';
 
 export interface SeriesQuery {
   deviceId: string;
@@ -44,7 +35,7 @@ export interface TelemetryStats {
   lastError?: string;
 }
 
-export interface TelemetryStore {
+export interface TelemetryStore extends TelemetrySink {
   readonly name: string;
   start(): Promise<void>;
   /** Flushes what is buffered (or spools it) and releases resources. */

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
-import type { TelemetryPoint, TelemetryStore } from '../../gateway/store/telemetry-store.js';
+import type { TelemetryStore } from '../../gateway/store/telemetry-store.js';
+import type { TelemetryPoint } from '../../gateway/core/devices/telemetry.js';
 
 export interface ContractStoreOptions {
   batchSize?: number;

@@ -43,8 +43,9 @@ export class ActionDialog {
       const what = `${i18n.alarmType(alarm.type)} · ${siteName(this.ctx, alarm.siteId)}`;
       try {
         const input = { note: note.value };
-        const updated = kind === 'ack' ? await this.ctx.api.acknowledge(alarm.id, input) : await this.ctx.api.resolve(alarm.id, input);
-        this.ctx.store.upsertAlarm(updated);
+        // The live feed brings the new state, in order with every other change of the alarm.
+        if (kind === 'ack') await this.ctx.api.acknowledge(alarm.id, input);
+        else await this.ctx.api.resolve(alarm.id, input);
         this.root.close();
         this.ctx.toast(i18n.t(kind === 'ack' ? 'toast.acked' : 'toast.resolved', { what }));
       } catch (err) {

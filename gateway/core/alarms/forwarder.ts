@@ -1,30 +1,29 @@
 /**
- * Forwards alarms and end-to-end test reports to a far end (the 110 alarm centre) through a
- * channel adapter's deliver(), from the durable outbox: in order (alarms before tests),
- * one at a time, retrying with backoff until acknowledged, and never again once it is.
- * Every step lands on the alarm's timeline.
+ * Forwards alarms and end-to-end test reports to a far end (the 110 alarm centre) over a
+ * forwarding link (an adapter's `forwarding()` capability), from the durable outbox: in order
+ * (alarms before tests), one at a time, retrying with backoff until acknowledged, and never
+ * again once it is. Every step lands on the alarm's timeline.
+ *
+ * A new alarm it carries is queued as the alarm is committed (onRaise: the outbox entry and
+ * the alarm in one transaction, before the device is acknowledged), and the first attempt
+ * starts as soon as the raise is announced, before other work of the same press.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Adapter, DeliveryResult, DeviceRegistry, Outbound } from '../../contract/adapter.js';
-import type { OutboxEntry, OutboxStore } from '../../store/outbox-store.js';
-import type { AlarmService } from './service.js';
+import type { DeviceRegistry } from '../../contract/adapter.js';
+import type { DeliveryResult, ForwardingLink, Outbound } from '../../contract/capabilities.js';
 import type { Clock, Timer } from '../../contract/clock.js';
-import type { Alarm, AlarmType } from '../../contract/types.js';
+import type { Alarm, AlarmEntry } from '../../contract/types.js';
+import type { Outbox, OutboxEntry } from './outbox.js';
+import type { AlarmService, RaiseParticipant } from './service.js';
 
 export interface ForwarderOptions {
-  channel: string;
-  adapter: Adapter;
-  outbox: OutboxStore;
-  alarms: AlarmService;
-  registry: DeviceRegistry;
+  link: ForwardingLink;
+  outbox: Outbox;
+  alarms: Pick<AlarmService, 'get' | 'note' | 'openAlarms'>;
+  registry: Pick<DeviceRegistry, 'get' | 'site'>;
   clock: Clock;
   log: Logger;
-  /** Alarm types this channel carries (e.g. panic, barrier-impact). */
-  types: readonly AlarmType[];
-  backoff: { minMs: number; maxMs: number };
-  /** One delivery attempt may take this long (all receivers tried) before it counts as failed. */
-  attemptTimeoutMs: number;
   /** Called when an end-to-end test report was acknowledged. */
   onTestAcked?(deviceId: string, at: number, latencyMs: number, reference?: string): void;
 }
@@ -32,7 +31,7 @@ export interface ForwarderOptions {
 /** Timeline entries for failed attempts are kept for the first few, then every tenth. */
 const noteAttempt = (n: number) => n <= 5 || n % 10 === 0;
 
-export class Forwarder {
+export class Forwarder implements RaiseParticipant {
   private timer?: Timer;
   private running = false;
   private stopped = true;
@@ -42,14 +41,14 @@ export class Forwarder {
   constructor(private readonly o: ForwarderOptions) {}
 
   get channel(): string {
-    return this.o.channel;
+    return this.o.link.channel;
   }
 
   start(): void {
     this.stopped = false;
     // After a crash an alarm may be committed without its outbox entry: queue it now.
     for (const alarm of this.o.alarms.openAlarms()) {
-      if (this.carries(alarm) && !this.o.outbox.hasAlarm(this.o.channel, alarm.id)) this.enqueueAlarm(alarm);
+      if (this.carries(alarm) && !this.o.outbox.hasAlarm(this.channel, alarm.id)) this.enqueueAlarm(alarm);
     }
     this.kick();
   }
@@ -63,53 +62,77 @@ export class Forwarder {
   }
 
   carries(alarm: Alarm): boolean {
-    return !alarm.drill && this.o.types.includes(alarm.type);
+    return !alarm.drill && this.o.link.types.includes(alarm.type);
   }
 
-  /** Queues an alarm (synchronously durable); a second call for the same alarm is a no-op. */
-  enqueueAlarm(alarm: Alarm): void {
-    if (this.o.outbox.hasAlarm(this.o.channel, alarm.id)) return;
+  /**
+   * Part of committing a new alarm (AlarmService.raise): queues what this link carries, an
+   * alarm report or, for a drill, a test report, in the raise's transaction, and returns the
+   * timeline entry that says so. The first attempt starts when the raise is announced (start()).
+   */
+  onRaise(alarm: Alarm): Omit<AlarmEntry, 'at'>[] {
+    const asTest = this.carriesAsTest(alarm);
+    if (!this.carries(alarm) && !asTest) return [];
+    if (this.o.outbox.hasAlarm(this.channel, alarm.id)) return [];
     const entry = this.o.outbox.enqueue({
       id: randomUUID(),
-      channel: this.o.channel,
+      channel: this.channel,
+      kind: asTest ? 'test-report' : 'alarm-report',
+      alarmId: alarm.id,
+      ...(alarm.deviceId ? { deviceId: alarm.deviceId } : {}),
+      siteId: alarm.siteId,
+      createdAt: this.o.clock.now(),
+    });
+    return [{ action: 'forward-queued', by: 'system', data: { channel: this.channel, sequence: entry.sequence, ...(asTest ? { as: 'test-report' } : {}) } }];
+  }
+
+  /**
+   * The raise was committed and is being announced: start the first attempt now, so a new
+   * alarm's frame is written before the rest of the press's work (its broadcast) runs.
+   */
+  onRaised(alarm: Alarm): void {
+    if (this.carries(alarm) || this.carriesAsTest(alarm)) this.sendNow();
+  }
+
+  /** Queues an alarm committed without its entry (a crash between the two); a second call is a no-op. */
+  enqueueAlarm(alarm: Alarm): void {
+    if (this.o.outbox.hasAlarm(this.channel, alarm.id)) return;
+    const entry = this.o.outbox.enqueue({
+      id: randomUUID(),
+      channel: this.channel,
       kind: 'alarm-report',
       alarmId: alarm.id,
       ...(alarm.deviceId ? { deviceId: alarm.deviceId } : {}),
       siteId: alarm.siteId,
       createdAt: this.o.clock.now(),
     });
-    this.o.alarms.note(alarm.id, { action: 'forward-queued', by: 'system', data: { channel: this.o.channel, sequence: entry.sequence } });
+    this.o.alarms.note(alarm.id, { action: 'forward-queued', by: 'system', data: { channel: this.channel, sequence: entry.sequence } });
     this.kick();
   }
 
-  /**
-   * Queues an end-to-end test report for a device (a test press, a self-test, or a drill
-   * alarm, which reaches the centre only as a test and keeps its timeline).
-   */
-  enqueueTest(deviceId: string, alarm?: Alarm): void {
+  /** Queues an end-to-end test report for a device (a test press, a self-test). */
+  enqueueTest(deviceId: string): void {
     const device = this.o.registry.get(deviceId);
     if (!device) return;
-    if (alarm && this.o.outbox.hasAlarm(this.o.channel, alarm.id)) return;
-    const entry = this.o.outbox.enqueue({
-      id: randomUUID(),
-      channel: this.o.channel,
-      kind: 'test-report',
-      deviceId,
-      siteId: device.siteId,
-      createdAt: this.o.clock.now(),
-      ...(alarm ? { alarmId: alarm.id } : {}),
-    });
-    if (alarm) this.o.alarms.note(alarm.id, { action: 'forward-queued', by: 'system', data: { channel: this.o.channel, sequence: entry.sequence, as: 'test-report' } });
+    this.o.outbox.enqueue({ id: randomUUID(), channel: this.channel, kind: 'test-report', deviceId, siteId: device.siteId, createdAt: this.o.clock.now() });
     this.kick();
   }
 
-  /** Drill alarms of the types this channel carries go out as test reports. */
+  /** Drill alarms of the types this channel carries go out as test reports (and keep their timeline). */
   carriesAsTest(alarm: Alarm): boolean {
-    return alarm.drill && this.o.types.includes(alarm.type) && alarm.deviceId !== undefined;
+    return alarm.drill && this.o.link.types.includes(alarm.type) && alarm.deviceId !== undefined;
   }
 
   pending(): OutboxEntry[] {
-    return this.o.outbox.pending(this.o.channel);
+    return this.o.outbox.pending(this.channel);
+  }
+
+  /** Starts pumping now, in the caller's turn (it runs up to the first await of the attempt). */
+  private sendNow(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.idle = this.pump();
   }
 
   private kick(delayMs = 0): void {
@@ -139,7 +162,7 @@ export class Forwarder {
       for (;;) {
         if (this.stopped) return;
         const now = this.o.clock.now();
-        const queue = this.o.outbox.pending(this.o.channel);
+        const queue = this.o.outbox.pending(this.channel);
         const due = queue.find((e) => e.nextAt <= now);
         if (!due) {
           const next = Math.min(...queue.map((e) => e.nextAt));
@@ -179,16 +202,16 @@ export class Forwarder {
       return;
     }
     const attempt = entry.attempts + 1;
-    if (entry.alarmId && attempt === 1) this.o.alarms.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.o.channel, attempt } });
+    if (entry.alarmId && attempt === 1) this.o.alarms.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.channel, attempt } });
     const ctrl = new AbortController();
     this.inflight = ctrl;
-    const timeout = this.o.clock.setTimeout(() => ctrl.abort(new Error('attempt timed out')), this.o.attemptTimeoutMs);
+    const timeout = this.o.clock.setTimeout(() => ctrl.abort(new Error('attempt timed out')), this.o.link.attemptTimeoutMs);
     let ok = false;
     let detail: string;
     let latencyMs: number | undefined;
     let reference: string | undefined;
     try {
-      const result: DeliveryResult = await (this.o.adapter.deliver?.(msg, ctrl.signal) ?? Promise.resolve({ ok: false, detail: 'channel cannot deliver' }));
+      const result: DeliveryResult = await this.o.link.deliver(msg, ctrl.signal);
       ok = result.ok;
       detail = result.detail ?? '';
       latencyMs = result.latencyMs;
@@ -202,18 +225,18 @@ export class Forwarder {
     const now = this.o.clock.now();
     if (ok) {
       this.o.outbox.markAcked(entry.id);
-      const data = { channel: this.o.channel, attempt, ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs * 10) / 10 } : {}), ...(reference ? { receiver: reference } : {}) };
+      const data = { channel: this.channel, attempt, ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs * 10) / 10 } : {}), ...(reference ? { receiver: reference } : {}) };
       if (entry.alarmId) this.o.alarms.note(entry.alarmId, { action: 'forward-acked', by: 'system', data });
       if (entry.kind === 'test-report' && entry.deviceId) this.o.onTestAcked?.(entry.deviceId, now, latencyMs ?? 0, reference);
       this.o.log.info({ entry: entry.id, kind: entry.kind, alarmId: entry.alarmId, deviceId: entry.deviceId, latencyMs, reference }, 'forwarded');
       return;
     }
-    const backoff = Math.min(this.o.backoff.maxMs, this.o.backoff.minMs * 2 ** Math.min(attempt - 1, 20));
+    const backoff = Math.min(this.o.link.backoff.maxMs, this.o.link.backoff.minMs * 2 ** Math.min(attempt - 1, 20));
     // Jitter: a district's worth of queued reports must not hammer a receiver coming back in lockstep.
     const nextAt = now + Math.round(backoff * (0.8 + Math.random() * 0.4));
     this.o.outbox.markFailed(entry.id, nextAt, detail || 'failed');
     if (entry.alarmId && noteAttempt(attempt)) {
-      this.o.alarms.note(entry.alarmId, { action: 'forward-failed', by: 'system', data: { channel: this.o.channel, attempt, detail: detail.slice(0, 200), retryInMs: nextAt - now } });
+      this.o.alarms.note(entry.alarmId, { action: 'forward-failed', by: 'system', data: { channel: this.channel, attempt, detail: detail.slice(0, 200), retryInMs: nextAt - now } });
     }
     this.o.log.warn({ entry: entry.id, attempt, detail }, 'forwarding failed; will retry');
   }

@@ -12,6 +12,19 @@ export interface AlarmRepository {
   saveAlarm(alarm: Alarm): void;
   getAlarm(id: string): Alarm | undefined;
   openAlarms(): Alarm[];
+  /** Runs `fn` as one transaction: a new alarm and what its participants write commit together. */
+  transaction?<T>(fn: () => T): T;
+}
+
+/**
+ * Takes part in committing a new alarm (the 110 forwarder): inside the raise's transaction it
+ * writes its own durable rows (an outbox entry) and returns the timeline entries that say so,
+ * so the alarm is announced once, complete. Then it hears the raise announced (onRaised) before
+ * the bus's listeners do.
+ */
+export interface RaiseParticipant {
+  onRaise(alarm: Alarm): Omit<AlarmEntry, 'at'>[];
+  onRaised?(alarm: Alarm): void;
 }
 
 export interface RaiseInput {
@@ -38,12 +51,19 @@ const dedupeKey = (type: string, siteId: string, deviceId: string | undefined, d
 export class AlarmService {
   /** Open (not resolved) alarms by dedupe key: the board's working set, kept in memory. */
   private readonly open = new Map<string, Alarm>();
+  private readonly participants = new Set<RaiseParticipant>();
 
   constructor(
     private readonly repo: AlarmRepository,
     private readonly bus: EventBus,
     private readonly clock: Clock,
   ) {}
+
+  /** Adds a participant in every new alarm's commit; the returned function removes it. */
+  participate(p: RaiseParticipant): () => void {
+    this.participants.add(p);
+    return () => void this.participants.delete(p);
+  }
 
   /** Loads open alarms from the repository (after a restart). */
   load(): void {
@@ -77,8 +97,7 @@ export class AlarmService {
       summary: input.summary,
       timeline: [entry],
     };
-    this.commit(alarm, key, 'raised');
-    return { alarm, created: true };
+    return { alarm: this.commit(alarm, key, 'raised'), created: true };
   }
 
   acknowledge(id: string, by: string, note?: string): Alarm {
@@ -141,12 +160,29 @@ export class AlarmService {
     return updated;
   }
 
-  private commit(alarm: Alarm, key: string, change: string): void {
-    // Persist first: the bus listeners (dashboard, 110 link) must never see an alarm that a
-    // crash could lose.
-    this.repo.saveAlarm(alarm);
-    if (alarm.state === 'resolved') this.open.delete(key);
-    else this.open.set(key, alarm);
-    this.bus.emit('alarm.changed', { alarm, change });
+  /**
+   * Persists, then announces: the bus's listeners (dashboard, MQTT, broadcasts) never see an
+   * alarm a crash could lose. A new alarm commits together with its participants' rows (the
+   * 110 outbox entry) and is announced once, with their timeline entries.
+   */
+  private commit(alarm: Alarm, key: string, change: string): Alarm {
+    let saved = alarm;
+    const participants = change === 'raised' ? [...this.participants] : [];
+    const write = () => {
+      const entries = participants.flatMap((p) => p.onRaise(alarm));
+      if (entries.length > 0) saved = { ...alarm, timeline: [...alarm.timeline, ...entries.map((e) => ({ at: alarm.updatedAt, ...e }))] };
+      this.repo.saveAlarm(saved);
+    };
+    if (participants.length > 0 && this.repo.transaction) this.repo.transaction(write);
+    else write();
+    if (saved.state === 'resolved') this.open.delete(key);
+    else this.open.set(key, saved);
+    // Announced first, delivered after the participants' first moves (the 110 frame leaves now),
+    // which the bus delivers after it: every listener sees the changes in the order they happened.
+    this.bus.hold(() => {
+      this.bus.emit('alarm.changed', { alarm: saved, change });
+      for (const p of participants) p.onRaised?.(saved);
+    });
+    return saved;
   }
 }

@@ -7,7 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ALARM_TYPES } from '../../contract/types.js';
-import { BROADCAST_CHANNELS } from './types.js';
+import { BROADCAST_CHANNELS } from '../../contract/capabilities.js';
 import { GatewayError } from '../../contract/errors.js';
 import { TEMPLATE_PLACEHOLDERS, templatePlaceholders } from './template.js';
 

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { TokenBucket } from './token-bucket.js';
-import type { BroadcastChannel, ChannelTarget, SendMeta } from './types.js';
+import type { BroadcastChannel, ChannelTarget, SendMeta } from '../../contract/capabilities.js';
 
 /** One token's worth: one SMS recipient, or one talkgroup transmission reaching every target on it. */
 interface Unit {

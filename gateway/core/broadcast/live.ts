@@ -3,7 +3,8 @@
  * person, so receipts and replies find their row without scanning. Pure bookkeeping.
  */
 import { normalizePhone } from './recipient.js';
-import type { Broadcast, BroadcastRecipient, ChannelName, ChannelReply } from './types.js';
+import type { Broadcast, BroadcastRecipient } from './types.js';
+import type { ChannelName, ChannelReply } from '../../contract/capabilities.js';
 import type { Timer } from '../../contract/clock.js';
 
 const addrKey = (channel: ChannelName, address: string) => `${channel}\u0000${address}`;

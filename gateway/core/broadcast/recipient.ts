@@ -2,7 +2,8 @@
  * Per-person state rules, addresses, roll-call code matching and the tally. Pure.
  */
 import type { RecipientSpec } from './policy.js';
-import type { BroadcastRecipient, ChannelName, Contact, RecipientState, Tally } from './types.js';
+import type { BroadcastRecipient, Contact, RecipientState, Tally } from './types.js';
+import type { ChannelName } from '../../contract/capabilities.js';
 
 /** Order of progress on one channel; failed stands apart (final for that channel). */
 const RANK: Record<RecipientState, number> = { queued: 0, sent: 1, delivered: 2, confirmed: 3, failed: -1 };

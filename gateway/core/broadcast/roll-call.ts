@@ -8,17 +8,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../contract/clock.js';
 import { LiveBroadcast } from './live.js';
 import { addressOn, canMove, isRollCallConfirm, satisfied, tally } from './recipient.js';
-import type {
-  Broadcast,
-  BroadcastChange,
-  BroadcastRecipient,
-  BroadcastRepository,
-  ChannelName,
-  ChannelReply,
-  ChannelStatus,
-  ChannelTarget,
-  RecipientState,
-} from './types.js';
+import type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastRepository, RecipientState } from './types.js';
+import type { ChannelName, ChannelReply, ChannelStatus, ChannelTarget } from '../../contract/capabilities.js';
 
 export interface RollCallDeps {
   repo: BroadcastRepository;

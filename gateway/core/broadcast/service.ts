@@ -25,20 +25,8 @@ import { resolveRecipients, selectPolicy, type RecipientSpec } from './policy.js
 import { initialRecipients, tally } from './recipient.js';
 import { renderTemplate, templateVars } from './template.js';
 import { TokenBucket } from './token-bucket.js';
-import type {
-  AuditSink,
-  Broadcast,
-  BroadcastChange,
-  BroadcastChannel,
-  BroadcastQuery,
-  BroadcastRecipient,
-  BroadcastRepository,
-  BroadcastSummary,
-  ChannelName,
-  ChannelTarget,
-  Contact,
-  Unsubscribe,
-} from './types.js';
+import type { AuditSink, Broadcast, BroadcastChange, BroadcastQuery, BroadcastRecipient, BroadcastRepository, BroadcastSummary, Contact } from './types.js';
+import type { BroadcastChannel, ChannelName, ChannelTarget, Unsubscribe } from '../../contract/capabilities.js';
 
 export type { AuditSink, BroadcastQuery, BroadcastRepository } from './types.js';
 
@@ -166,11 +154,10 @@ export class BroadcastService {
     return () => void this.listeners.delete(cb);
   }
 
-  /** Bus listener: a raised alarm is broadcast per policy, after the raise has been announced. */
+  /** Bus listener: a raised alarm is broadcast per policy (its 'broadcast' note reaches listeners after the raise). */
   onAlarmChanged(e: { alarm: Alarm; change: string }): void {
     if (e.change !== 'raised' || !this.d.config.enabled) return;
-    // After the current emit: the board sees 'raised' before this alarm's 'broadcast' note.
-    queueMicrotask(() => this.safely(() => this.broadcastForAlarm(e.alarm)));
+    this.safely(() => this.broadcastForAlarm(e.alarm));
   }
 
   /** Applies the alarm's policy; undefined when no policy fits or it was broadcast already. */

@@ -1,12 +1,9 @@
 /**
  * Broadcasts ("一呼百应"): one incident message to every patrol officer, guard post and school
- * contact at once, with per-person delivery and roll-call. Pure data types and the small
- * channel interface the broadcast service drives (SMS over SMPP, radio talkgroups, …).
+ * contact at once, with per-person delivery and roll-call. Pure data types; the channel
+ * interface the broadcast service drives is a capability of the contract (BroadcastChannel).
  */
-
-/** Channels a broadcast can use, in the closed vocabulary of the config. */
-export const BROADCAST_CHANNELS = ['radio', 'sms'] as const;
-export type ChannelName = (typeof BROADCAST_CHANNELS)[number];
+import type { ChannelName } from '../../contract/capabilities.js';
 
 /**
  * One person's progress on the channel currently carrying the message:
@@ -115,63 +112,6 @@ export type BroadcastChange =
   | { change: 'created'; broadcast: Broadcast }
   | { change: 'recipient'; broadcastId: string; recipient: BroadcastRecipient; tally: Tally }
   | { change: 'closed'; broadcastId: string; tally: Tally; at: number };
-
-// ── the channel interface ──────────────────────────────────────────────────────────────
-
-/** One address to reach on a channel; radio targets name the talkgroup to transmit on. */
-export interface ChannelTarget {
-  address: string;
-  talkgroup?: string;
-}
-
-/** A per-address state reported by a channel for one broadcast (`ref` = broadcast id). */
-export interface ChannelStatus {
-  ref: string;
-  address: string;
-  state: 'queued' | 'sent' | 'delivered' | 'failed';
-  reason?: string;
-  detail?: string;
-  at?: number;
-}
-
-/** Something a person sent back: an SMS reply or a radio roll-call ack. */
-export interface ChannelReply {
-  /** Phone number (SMS) or radio unit id. */
-  address: string;
-  /** Radio: the talkgroup the ack came in on (confirms talkgroup-only recipients). */
-  talkgroup?: string;
-  /** The broadcast the channel believes this answers, when it knows. */
-  ref?: string;
-  text?: string;
-  /** True for an explicit roll-call ack (radio): confirms without a reply code. */
-  ack?: boolean;
-  at?: number;
-}
-
-export type Unsubscribe = () => void;
-
-/** What a channel may need to know about the broadcast beyond its text. */
-export interface SendMeta {
-  /** Drills never pre-empt radio traffic; real incidents may (radio `priority: 'emergency'`). */
-  drill: boolean;
-}
-
-/**
- * What the broadcast service needs from a channel. Bindings for the sms-smpp adapter and
- * the radio adapter live next to the service (broadcast-sms-channel.ts, broadcast-radio-channel.ts).
- */
-export interface BroadcastChannel {
-  readonly name: ChannelName;
-  /**
-   * Hands the message to the channel for these targets. Must be idempotent per (ref, address):
-   * the service may call again after a restart. Progress comes through onStatus; the promise
-   * settling only means the channel took the request (or gave up waiting, on `signal`).
-   */
-  send(ref: string, targets: ChannelTarget[], text: string, signal: AbortSignal, meta: SendMeta): Promise<void>;
-  onStatus(cb: (s: ChannelStatus) => void): Unsubscribe;
-  /** The listener may throw: SMS then asks the SMSC to deliver the reply again. */
-  onReply(cb: (r: ChannelReply) => void): Unsubscribe;
-}
 
 // ── persistence and audit, as the service sees them ──────────────────────────────────────
 

@@ -2,10 +2,9 @@
  * The core pipeline: every DeviceEvent goes to the telemetry store (batched, never awaited),
  * the health tracker, and the alarm rules, in that order.
  */
-import { fieldKeyProblem } from '../../store/telemetry-points.js';
+import { fieldKeyProblem, type TelemetrySink } from './telemetry.js';
 import { randomUUID } from 'node:crypto';
 import type { DeviceEventInput, DeviceRegistry } from '../../contract/adapter.js';
-import type { TelemetryStore } from '../../store/telemetry-store.js';
 import type { Clock } from '../../contract/clock.js';
 import type { Counters } from '../counters.js';
 import type { EventBus } from '../bus.js';
@@ -28,7 +27,7 @@ export class Pipeline {
     private readonly registry: DeviceRegistry,
     private readonly health: HealthTracker,
     private readonly rules: AlarmRules,
-    private readonly telemetry: TelemetryStore | undefined,
+    private readonly telemetry: TelemetrySink | undefined,
     private readonly bus: EventBus,
     private readonly clock: Clock,
     private readonly counters: Counters,

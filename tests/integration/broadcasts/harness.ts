@@ -12,10 +12,11 @@ import { resolveSmsSmppConfig, smsSmppAdapter, type SmsSmppAdapter, type SmsSmpp
 import { loadConfig } from '../../../gateway/config/load.js';
 import { AlarmService } from '../../../gateway/core/alarms/service.js';
 import { resolveBroadcastConfig } from '../../../gateway/core/broadcast/config.js';
-import { radioBroadcastChannel, type RadioSender } from '../../../gateway/core/broadcast/radio-channel.js';
+import { radioBroadcastChannel, type RadioSender } from '../../../adapters/radio/broadcast-channel.js';
 import { BroadcastService } from '../../../gateway/core/broadcast/service.js';
-import { smsBroadcastChannel } from '../../../gateway/core/broadcast/sms-channel.js';
-import type { Broadcast, BroadcastChange, BroadcastChannel } from '../../../gateway/core/broadcast/types.js';
+import { smsBroadcastChannel } from '../../../adapters/sms-smpp/broadcast-channel.js';
+import type { Broadcast, BroadcastChange } from '../../../gateway/core/broadcast/types.js';
+import type { BroadcastChannel } from '../../../gateway/contract/capabilities.js';
 import { systemClock } from '../../../gateway/contract/clock.js';
 import { EventBus } from '../../../gateway/core/bus.js';
 import { Registry } from '../../../gateway/core/devices/registry.js';

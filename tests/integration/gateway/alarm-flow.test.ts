@@ -35,6 +35,11 @@ describe('button press to alarm board', () => {
     await new Promise((r) => ws.once('open', r));
     await eventually(() => messages.find((m) => m.type === 'snapshot'));
 
+    // Registered after every part of the gateway: still sees each change once, in the order it happened.
+    const changes: { change: string; alarm: Alarm }[] = [];
+    t.gw.bus.on('alarm.changed', 'test', (e) => {
+      if (e.alarm.deviceId === BTN) changes.push(e);
+    });
     const client = await connectAs(t.mqttUrl, BTN);
     await client.publishAsync(pressTopic('sch-01', BTN), JSON.stringify({ type: 'press', seq: 1 }), { qos: 1 });
     // PUBACK received: the alarm must already be durable.
@@ -71,6 +76,19 @@ describe('button press to alarm board', () => {
         { at: expect.any(Number), action: 'forward-acked', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1, latencyMs: expect.any(Number), receiver: 'primary' } },
       ],
     });
+    // One event per change: the raise carries its outbox entry (committed with it), then the
+    // first attempt, the broadcast, the centre's ACK; the live feed pushes them in that order.
+    const seen = (list: { change?: string; alarm?: Alarm }[]) =>
+      list.filter((m) => m.alarm?.id === live.id).map((m) => [m.change, m.alarm?.timeline.map((e) => e.action).join(' ')]);
+    const expected = [
+      ['raised', 'raised forward-queued'],
+      ['forward-sent', 'raised forward-queued forward-sent'],
+      ['broadcast', 'raised forward-queued forward-sent broadcast'],
+      ['forward-acked', 'raised forward-queued forward-sent broadcast forward-acked'],
+    ];
+    expect(seen(changes)).toStrictEqual(expected);
+    await eventually(() => messages.filter((m) => m.alarm?.id === live.id).length >= expected.length);
+    expect(seen(messages)).toStrictEqual(expected);
     const { status, body } = await api<Alarm[]>(t, '/api/alarms?state=active');
     expect(status).toBe(200);
     expect(body.find((a) => a.id === live.id)?.state).toBe('active');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketStarts, checkPoint, isUp, uptimeFraction } from '../../../gateway/store/telemetry-points.js';
 import { BatchQueue } from '../../../gateway/store/telemetry-queue.js';
-import type { TelemetryPoint } from '../../../gateway/store/telemetry-store.js';
+import type { TelemetryPoint } from '../../../gateway/core/devices/telemetry.js';
 
 const base: TelemetryPoint = { measurement: 'telemetry', tags: { site: 's', device: 'd', kind: 'camera' }, fields: { a: 1 }, at: 1_700_000_000_000 };
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { radioAdapter, resolveRadioConfig, type RollCallAck, type TxAckEvent } from '../../../../adapters/radio/index.js';
-import type { Outbound } from '../../../../gateway/contract/adapter.js';
+import type { Outbound } from '../../../../gateway/contract/capabilities.js';
 import type { Alarm, Site } from '../../../../gateway/contract/types.js';
 import { FAST, RADIO, RADIO_SITE, startRig, type Rig } from './harness.js';
 import { eventually } from '../../../helpers/gateway.js';

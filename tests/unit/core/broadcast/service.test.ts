@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlarmService, type AlarmRepository } from '../../../../gateway/core/alarms/service.js';
 import { resolveBroadcastConfig } from '../../../../gateway/core/broadcast/config.js';
 import { BroadcastService } from '../../../../gateway/core/broadcast/service.js';
-import type { BroadcastChange, BroadcastChannel, ChannelReply, ChannelStatus, ChannelTarget, SendMeta } from '../../../../gateway/core/broadcast/types.js';
+import type { BroadcastChange } from '../../../../gateway/core/broadcast/types.js';
+import type { BroadcastChannel, ChannelReply, ChannelStatus, ChannelTarget, SendMeta } from '../../../../gateway/contract/capabilities.js';
 import { systemClock } from '../../../../gateway/contract/clock.js';
 import { EventBus } from '../../../../gateway/core/bus.js';
 import type { Alarm, Device, Site } from '../../../../gateway/contract/types.js';
@@ -94,9 +95,11 @@ describe('BroadcastService', () => {
     s.svc.bindChannel(s.sms);
     s.svc.bindChannel(s.radio);
     s.svc.start();
+    // A listener registered after the service still sees the raise before its broadcast note.
+    const seen: string[] = [];
+    s.bus.on('alarm.changed', 'test', (e) => seen.push(`${e.change}:${e.alarm.timeline.length}`));
     const { alarm } = s.alarms.raise(press);
-    expect(s.svc.list()).toStrictEqual([]);
-    await Promise.resolve();
+    expect(seen).toStrictEqual(['raised:1', 'broadcast:2']);
     const [summary] = s.svc.list();
     const b = s.svc.get(summary?.id ?? '');
     const text = '【城东区校园安全】城东区第一中学于11月3日 14:05一键报警（一键报警 门卫室）。请就近巡逻民警立即赶赴，门卫室关闭校门。收到请回复“1”或“收到”。';
@@ -133,7 +136,6 @@ describe('BroadcastService', () => {
     expect(s.alarms.get(alarm.id)?.timeline.at(-1)).toStrictEqual({ at: T0, action: 'broadcast', by: 'system', data: { broadcastId: b?.id, recipients: 4 } });
     // A repeat press folds into the alarm: no second broadcast.
     s.alarms.raise(press);
-    await Promise.resolve();
     expect(s.svc.list()).toHaveLength(1);
     expect(s.changes.map((c) => c.change)).toStrictEqual(['created']);
     s.svc.stop();
@@ -144,8 +146,8 @@ describe('BroadcastService', () => {
     s.svc.bindChannel(s.sms);
     s.svc.bindChannel(s.radio);
     s.svc.start();
-    const { alarm } = s.alarms.raise(press);
-    const b = s.svc.broadcastForAlarm(alarm);
+    s.alarms.raise(press);
+    const b = s.svc.get(s.svc.list()[0]?.id ?? '');
     if (!b) throw new Error('no broadcast');
     s.radio.status(b.id, 'P-01', 'sent');
     s.radio.status(b.id, 'P-02', 'sent');
@@ -208,7 +210,6 @@ describe('BroadcastService', () => {
     s.svc.bindChannel(s.sms);
     s.svc.start();
     const { alarm } = s.alarms.raise({ ...press, drill: true });
-    await Promise.resolve();
     const drill = s.svc.list()[0];
     expect(drill).toMatchObject({ drill: true, policyId: 'drill', alarmId: alarm.id, channels: ['sms'] });
     expect(drill?.text).toBe('【演练】【城东区校园安全】城东区第一中学 · 一键报警 门卫室 · 一键报警（11月3日 14:05）。收到请回复“1”或“收到”。');
@@ -247,7 +248,6 @@ describe('BroadcastService', () => {
     s.svc.bindChannel(s.radio);
     s.svc.start();
     const { alarm } = s.alarms.raise(press);
-    await Promise.resolve();
     const id = s.svc.list()[0]?.id as string;
     s.radio.status(id, 'P-01', 'sent');
     s.svc.stop();

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../../../gateway/contract/clock.js';
 import { ChannelDispatcher } from '../../../../gateway/core/broadcast/dispatch.js';
 import { TokenBucket } from '../../../../gateway/core/broadcast/token-bucket.js';
-import type { BroadcastChannel, ChannelTarget } from '../../../../gateway/core/broadcast/types.js';
+import type { BroadcastChannel, ChannelTarget } from '../../../../gateway/contract/capabilities.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });

@@ -8,7 +8,8 @@ import type { HealthTracker } from '../../../../gateway/core/devices/health.js';
 import { Pipeline } from '../../../../gateway/core/devices/pipeline.js';
 import { Registry } from '../../../../gateway/core/devices/registry.js';
 import type { AlarmRules } from '../../../../gateway/core/alarms/rules.js';
-import type { TelemetryPoint, TelemetryStore } from '../../../../gateway/store/telemetry-store.js';
+import type { TelemetryStore } from '../../../../gateway/store/telemetry-store.js';
+import type { TelemetryPoint } from '../../../../gateway/core/devices/telemetry.js';
 
 function setup() {
   const now = 1_000_000;

@@ -1,10 +1,11 @@
 /**
- * Binds the sms-smpp adapter (adapters/sms-smpp) as the broadcast service's 'sms' channel.
+ * The sms-smpp adapter as a broadcast channel ('sms'): what its channel() offers the gateway.
  * The adapter already tracks each (ref, recipient) from queued to delivered/failed and is
  * idempotent per pair (README "Sending"); this only translates its events.
  */
-import type { RecipientStatus, SmsSmppAdapter } from '../../../adapters/sms-smpp/index.js';
-import type { BroadcastChannel, ChannelReply, ChannelStatus } from './types.js';
+import type { SmsSmppAdapter } from './adapter-api.js';
+import type { RecipientStatus } from './delivery-tracker.js';
+import type { BroadcastChannel, ChannelReply, ChannelStatus } from '../../gateway/contract/capabilities.js';
 
 /** The part of the sms-smpp adapter a broadcast uses. */
 export type SmsSender = Pick<SmsSmppAdapter, 'send' | 'onStatus' | 'onReply'>;

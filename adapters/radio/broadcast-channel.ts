@@ -1,12 +1,12 @@
 /**
- * Binds the radio adapter (adapters/radio) as the broadcast service's 'radio' channel.
+ * The radio adapter as a broadcast channel ('radio'): what its channel() offers the gateway.
  * A talkgroup transmission is a group call: its tx-ack means the message went on air for
  * every person listening on that talkgroup ('sent'); only a unit's roll-call ack (点名应答)
  * tells that a person heard it ('confirmed'). A talkgroup that fails or never acks fails
  * its listeners, who then fall back to SMS at once.
  */
-import type { RadioAdapter, TalkgroupOutcome } from '../../../adapters/radio/index.js';
-import type { BroadcastChannel, ChannelStatus } from './types.js';
+import type { RadioAdapter, TalkgroupOutcome } from './adapter-api.js';
+import type { BroadcastChannel, ChannelStatus } from '../../gateway/contract/capabilities.js';
 
 /** The part of the radio adapter a broadcast uses. */
 export type RadioSender = Pick<RadioAdapter, 'broadcast' | 'onRollCall'>;

@@ -1,0 +1,43 @@
+/**
+ * What the core writes to telemetry (readings, events, health and alarm transitions) and the
+ * field names any store can keep. The stores (gateway/store/telemetry-*.ts) implement the sink;
+ * writes never block and never throw: alarm handling never waits on telemetry.
+ */
+import type { DeviceKind, Scalar } from '../../contract/types.js';
+
+export interface TelemetryPoint {
+  /** 'telemetry' (device readings), 'health' (transitions), 'alarm' (alarm events), 'event'. */
+  measurement: string;
+  tags: { site: string; device: string; kind: DeviceKind } & Record<string, string>;
+  fields: Record<string, Scalar>;
+  /** ms since epoch */
+  at: number;
+}
+
+export interface TelemetrySink {
+  /** Never throws and never blocks on the server: points are buffered and batched. */
+  write(points: TelemetryPoint[]): void;
+}
+
+const MAX_NAME = 256;
+
+// Line protocol escapes ',', '=' and ' ' in names and tag values but has no escape for newlines
+// and treats '\' as an escape character, so names that contain them would corrupt the whole
+// batch (InfluxDB 1.x line protocol reference, "Special characters"). Both stores refuse them.
+// eslint-disable-next-line no-control-regex
+const BAD_NAME = /[\u0000-\u001f\\]/;
+
+/** Why a measurement, tag or field name cannot be stored (by either store), or undefined. */
+export function nameProblem(what: string, s: unknown): string | undefined {
+  if (typeof s !== 'string' || s.length === 0) return `${what} must be a non-empty string`;
+  if (s.length > MAX_NAME) return `${what} longer than ${MAX_NAME}`;
+  if (BAD_NAME.test(s)) return `${what} contains a control character or backslash`;
+  // 'time' is InfluxQL's reserved column: InfluxDB refuses it as a tag or field key.
+  if (s === 'time') return `${what} may not be 'time'`;
+  return undefined;
+}
+
+/** Why a field key cannot be stored (both stores), or undefined. */
+export function fieldKeyProblem(k: string): string | undefined {
+  return nameProblem('field key', k) ?? (k.includes('"') ? `field key ${k} contains '"'` : undefined);
+}
