@@ -29,6 +29,7 @@ import { SweepEngine } from './core/sweeps/engine.js';
 import { SweepScheduler } from './core/sweeps/scheduler.js';
 import { BUTTON_SELF_TEST, createButtonSelfTest } from './core/sweeps/self-test.js';
 import { SweepStore } from './store/sweep-store.js';
+import { barrierWindowJudge } from './core/barriers/sweep-judge.js';
 import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
 import { BroadcastStore } from './store/broadcast-store.js';
@@ -277,6 +278,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       log: log.child({ part: 'sweeps' }),
       heartbeatTimeout: config.health.heartbeatTimeout,
       district: { id: config.district.id, name: config.district.name, ...(config.district.nameEn ? { nameEn: config.district.nameEn } : {}) },
+      judges: [barrierWindowJudge((id) => registry.site(id), (err, d) => log.warn({ err, siteId: d.siteId }, 'protection windows of the site cannot be evaluated'))],
       extras: new Map([
         [
           BUTTON_SELF_TEST,

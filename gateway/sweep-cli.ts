@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GatewayError, isGatewayError } from './contract/errors.js';
-import { DEVICE_KINDS } from './contract/types.js';
+import { DEVICE_KINDS } from './contract/vocabulary.js';
 import type { SweepView } from './core/sweeps/schemas.js';
 import type { SweepReport } from './reports/report-model.js';
 import { renderTable } from './reports/report-table.js';

@@ -7,7 +7,8 @@
  */
 import type { Adapter, AdapterContext, CheckResult } from '../../gateway/contract/adapter.js';
 import type { DeliveryResult, ForwardingLink, Outbound } from '../../gateway/contract/capabilities.js';
-import type { AlarmType, Device } from '../../gateway/contract/types.js';
+import type { Device } from '../../gateway/contract/types.js';
+import type { AlarmType } from '../../gateway/contract/alarm-types.js';
 import { keyFromHex } from './dc09-crypto.js';
 import { buildMessage, type Dc09EventSpec } from './dc09-transmitter-logic.js';
 import { Dc09Transmitter, type Dc09SendResult } from './dc09-transmitter.js';

@@ -9,8 +9,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../gateway/contract/clock.js';
-import { activeWindow } from '../../gateway/core/barriers/protection-window.js';
-import type { Device, HealthReasonCode } from '../../gateway/contract/types.js';
+import type { Device } from '../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 import type { Adapter, AdapterContext, AdapterFactory, CheckResult } from '../../gateway/contract/adapter.js';
 import { BarrierModbusConfigSchema, type BarrierDeviceOptions, type BarrierModbusConfig, type BarrierModel } from './config.js';
 import { decodeReading, readPlan, storeRead, type BarrierReading, type ReadRequest, type ReadValues } from './codec.js';
@@ -197,15 +197,6 @@ export class BarrierModbusAdapter implements Adapter, BarrierCommander {
     const add = (code: HealthReasonCode, detail: string) => reasons.push({ code, detail });
     if (state.faults) add('barrier-fault', state.faults);
     if (state.commandFailed !== undefined) add('barrier-command-failed', state.commandFailed);
-    const site = this.ctx.devices.site(rt.device.siteId);
-    if (site && r.position === 'lowered') {
-      try {
-        const window = activeWindow(site, this.ctx.clock.now());
-        if (window) add('barrier-down-in-window', `lowered during ${window.label ?? `${window.start}–${window.end}`}`);
-      } catch (err) {
-        rt.log.warn({ err, siteId: site.id }, 'protection windows of the site cannot be evaluated');
-      }
-    }
     return { status: reasons.length > 0 ? 'degraded' : 'ok', reasons, evidence };
   }
 

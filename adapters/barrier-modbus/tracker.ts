@@ -3,7 +3,8 @@
  * I/O, no timers), so every transition is unit-tested without sockets.
  */
 import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
-import type { HealthReasonCode, Scalar } from '../../gateway/contract/types.js';
+import type { Scalar } from '../../gateway/contract/types.js';
+import type { DeviceEventType, HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 import type { BarrierModel, PositionState } from './config.js';
 import { impactDelta, type BarrierReading } from './codec.js';
 
@@ -21,7 +22,7 @@ export interface TrackerOutput {
 export type CommandTarget = 'raised' | 'lowered';
 
 /** Event type announcing a position; the fault *state* is not the `fault` event (fault bits). */
-export function positionEventType(p: PositionState): string {
+export function positionEventType(p: PositionState): DeviceEventType {
   return p === 'fault' ? 'position-fault' : p;
 }
 
@@ -55,7 +56,7 @@ export class BarrierTracker {
 
   reading(r: BarrierReading, at: number): TrackerOutput {
     const out: TrackerOutput = { events: [], conditions: [] };
-    const emit = (type: string, data: Record<string, Scalar>) => out.events.push({ deviceId: this.deviceId, type, at, data });
+    const emit = (type: DeviceEventType, data: Record<string, Scalar>) => out.events.push({ deviceId: this.deviceId, type, at, data });
     this.lastReading = r;
     this.failures = 0;
     if (this.unreachable) {

@@ -3,7 +3,8 @@
  * clock right, do our credentials work, does it offer a stream, does video really arrive, and
  * does the picture show what it should. The first failure that hides the rest ends the check.
  */
-import type { Device, HealthReasonCode, Scalar } from '../../gateway/contract/types.js';
+import type { Device, Scalar } from '../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 import type { CheckResult } from '../../gateway/contract/adapter.js';
 import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';
 import { errorMessage } from '../../gateway/contract/errors.js';

@@ -4,7 +4,7 @@
  * ctx.setCondition is called only when that changes, and once for every code the first time a
  * camera is reported, so stale conditions from before a restart are cleared.
  */
-import type { HealthReasonCode } from '../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 
 export const CAMERA_CONDITIONS: readonly HealthReasonCode[] = [
   'unreachable', 'auth-failed', 'clock-drift', 'no-stream-uri', 'stream-down',

@@ -9,7 +9,8 @@
  *   Zero-mean normalised cross-correlation ignores overall brightness and contrast, so dusk
  *   and auto-exposure do not count as a moved camera.
  */
-import type { HealthReasonCode, Scalar } from '../../gateway/contract/types.js';
+import type { Scalar } from '../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 
 export interface PictureThresholds {
   /** Mean luma (0–1) below which the picture is black. */

@@ -5,7 +5,8 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
 import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
-import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
+import type { Scalar } from '../../gateway/contract/types.js';
+import type { DeviceKind, DiscreteEventType } from '../../gateway/contract/vocabulary.js';
 import type { DeviceLeaf } from '../../gateway/contract/topics.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-guard.js';
 import { eventSchemas, telemetrySchemas } from './payload-schemas.js';
@@ -77,7 +78,8 @@ export function decodePayload(deviceId: string, kind: DeviceKind, leaf: DeviceLe
   const obj = value as Record<string, unknown>;
   const event: DeviceEventInput = {
     deviceId,
-    type: leaf === 'event' ? String(obj.type) : 'telemetry',
+    // The schema admitted only the kind's EVENT_TYPES.
+    type: leaf === 'event' ? (obj.type as DiscreteEventType) : 'telemetry',
     data: flatten(obj),
     ...(typeof obj.at === 'number' ? { at: obj.at } : {}),
     ...(typeof obj.seq === 'number' ? { seq: obj.seq } : {}),

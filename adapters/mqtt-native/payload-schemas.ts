@@ -3,7 +3,7 @@
  * optional fields may be added; unknown scalar fields are kept as data.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { DEVICE_KINDS, type DeviceKind } from '../../gateway/contract/types.js';
+import { DEVICE_KINDS, type DeviceKind, type DiscreteEventType } from '../../gateway/contract/vocabulary.js';
 
 /**
  * Latest device time the gateway can keep: the telemetry stores hold ms timestamps up to
@@ -23,8 +23,8 @@ const ExtraScalar = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), 
 const eventSchema = (types: string[]) =>
   Type.Object({ type: Type.Union(types.map((t) => Type.Literal(t))), ...Common }, { additionalProperties: ExtraScalar });
 
-/** Discrete events each kind may send. */
-export const EVENT_TYPES: Record<DeviceKind, string[]> = {
+/** Discrete events each kind may send over the v1 topics (a subset of the vocabulary's). */
+export const EVENT_TYPES: Record<DeviceKind, DiscreteEventType[]> = {
   'alarm-button': ['press', 'cancel', 'test', 'fault', 'fault-cleared', 'tamper', 'tamper-cleared', 'self-test'],
   barrier: ['raised', 'lowered', 'moving', 'impact', 'fault', 'fault-cleared', 'tamper', 'tamper-cleared', 'manual-override'],
   camera: ['tamper', 'tamper-cleared', 'video-loss', 'video-restored', 'motion', 'fault', 'fault-cleared'],

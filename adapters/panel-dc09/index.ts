@@ -7,6 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from '../../gateway/contract/adapter.js';
 import type { Device } from '../../gateway/contract/types.js';
+import type { DeviceEventType } from '../../gateway/contract/vocabulary.js';
 import { keyFromHex } from '../alarm-centre-dc09/dc09-crypto.js';
 import { Dc09Receiver, type Dc09ReceivedMessage, type Dc09RejectInfo } from '../alarm-centre-dc09/dc09-receiver.js';
 import type { Dc09RejectReason } from '../alarm-centre-dc09/dc09-receiver-logic.js';
@@ -29,7 +30,7 @@ export const PanelDc09ConfigSchema = Type.Object(
 export type PanelDc09Config = Static<typeof PanelDc09ConfigSchema>;
 
 /** What each DC-09 event kind means for the gateway (SIA DC-03 and DC-05 both map to these). */
-const KIND_TO_EVENT: Partial<Record<Dc09EventKind, string>> = {
+const KIND_TO_EVENT: Partial<Record<Dc09EventKind, DeviceEventType>> = {
   panic: 'press',
   holdup: 'press',
   duress: 'press',

@@ -375,7 +375,8 @@ export class RadioAdapterImpl implements RadioAdapter {
       deviceId: device.id,
       type: e.type,
       ...(e.at !== undefined ? { at: e.at } : {}),
-      data: { talkgroup: e.talkgroup, unit: e.unit, ...(siteId ? { siteId } : {}), ...(e.callId ? { callId: e.callId } : {}) },
+      // siteId and detail are the vocabulary's: the school the call concerns, and what the alarm's summary shows.
+      data: { talkgroup: e.talkgroup, unit: e.unit, detail: `${e.talkgroup} ${e.unit}`, ...(siteId ? { siteId } : {}), ...(e.callId ? { callId: e.callId } : {}) },
     });
     if (key && delivered) this.calls.set(key, true);
   }

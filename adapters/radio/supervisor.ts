@@ -6,7 +6,7 @@
  * but nothing can be announced. Conditions are reported only when they change.
  */
 import type { Clock, Timer } from '../../gateway/contract/clock.js';
-import type { HealthReasonCode } from '../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 
 export interface SupervisorDeps {
   clock: Clock;

@@ -253,7 +253,7 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
     void this.linkListeners.emit(e, this.cfg.listenerTimeoutMs);
   }
 
-  private emitEvent(type: string, data: Record<string, string | number | boolean>): void {
+  private emitEvent(type: 'bound' | 'unbound' | 'telemetry', data: Record<string, string | number | boolean>): void {
     this.ctx.emit({ deviceId: this.cfg.deviceId, type, data }).catch((err: unknown) => this.ctx.log.warn({ err, type }, 'channel event refused'));
   }
 

@@ -8,7 +8,8 @@ import type { Drill, DrillAlarmReport } from '../../gateway/core/drills/service.
 import type { SweepView } from '../../gateway/core/sweeps/schemas.js';
 import type { SweepState, SweepResult, SweepSummary } from '../../gateway/core/sweeps/types.js';
 import type { ChainVerdict } from '../../gateway/reports/report-chain.js';
-import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity } from '../../gateway/contract/types.js';
+import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow } from '../../gateway/contract/types.js';
+import type { Severity } from '../../gateway/contract/alarm-types.js';
 
 export type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity };
 /** GET /api/sweeps and /api/sweeps/:id: the gateway's schema (gateway/core/sweeps/schemas.ts), results only on one sweep. */

@@ -29,7 +29,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { DeviceRegistry, MqttBus, MqttHandler } from '../contract/adapter.js';
 import { systemClock, type Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
-import type { HealthReasonCode } from '../contract/types.js';
+import type { HealthReasonCode } from '../contract/vocabulary.js';
 import { Acl, type Principal } from './acl.js';
 import { CredentialVerifier } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';

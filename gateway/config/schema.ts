@@ -7,7 +7,7 @@ import { AuthConfigSchema } from '../auth/auth-config.js';
 import { ClusterConfigSchema } from '../cluster/cluster-config.js';
 import { BroadcastConfigSchema } from '../core/broadcast/config.js';
 import { SweepsConfigSchema } from '../core/sweeps/config.js';
-import { DEVICE_KINDS } from '../contract/types.js';
+import { DEVICE_KINDS } from '../contract/vocabulary.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'lower-case id: a-z 0-9 . _ -' });
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });

@@ -7,12 +7,15 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { BroadcastChannel, CommandResult, DeliveryResult, ForwardingLink, LiveViewPort, Outbound } from './capabilities.js';
 import type { ErrorSection } from './errors.js';
-import type { Device, DeviceKind, HealthReasonCode, HealthStatus, Scalar, Site } from './types.js';
+import type { DeviceEventType } from './vocabulary.js';
+import type { Device, HealthStatus, Scalar, Site } from './types.js';
+import type { DeviceKind, HealthReasonCode } from './vocabulary.js';
 
 /** An event as an adapter reports it; the core assigns id and receivedAt. */
 export interface DeviceEventInput {
   deviceId: string;
-  type: string;
+  /** One of the vocabulary's events (vocabulary.ts), `telemetry` or `status`. */
+  type: DeviceEventType;
   at?: number;
   seq?: number;
   data?: Record<string, Scalar>;

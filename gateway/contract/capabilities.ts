@@ -10,7 +10,8 @@
  */
 import type { WebSocket } from 'ws';
 import { errorMessage, GatewayError } from './errors.js';
-import type { Alarm, AlarmType, Device, Site } from './types.js';
+import type { Alarm, Device, Site } from './types.js';
+import type { AlarmType } from './alarm-types.js';
 
 export type Unsubscribe = () => void;
 

@@ -2,9 +2,8 @@
  * Core domain types. Pure data: no I/O, no protocol knowledge.
  * Adapters produce DeviceEvents; the core turns them into Health and Alarms.
  */
-
-export const DEVICE_KINDS = ['alarm-button', 'barrier', 'camera', 'sms', 'radio', 'alarm-centre'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
+import type { AlarmType, Severity } from './alarm-types.js';
+import type { DeviceEventType, DeviceKind, HealthReasonCode } from './vocabulary.js';
 
 /** Weekly protection window, local time of the site's time zone ("HH:MM"). */
 export interface ProtectionWindow {
@@ -53,46 +52,15 @@ export interface DeviceEvent {
   id: string;
   deviceId: string;
   siteId: string;
-  /** Discrete events: press, cancel, test, impact, fault, tamper, raised, lowered…;
+  /** Discrete events (vocabulary.ts: press, cancel, test, impact, fault, tamper, raised, lowered…);
    *  'telemetry' for periodic readings; 'status' for online/offline. */
-  type: string;
+  type: DeviceEventType;
   /** Device time (ms since epoch); receivedAt when the device gave none. */
   at: number;
   receivedAt: number;
   seq?: number;
   data: Record<string, Scalar>;
 }
-
-/** Closed vocabulary of health reasons: each is something a technician can act on. */
-export const HEALTH_REASONS = [
-  'no-heartbeat',
-  'offline',
-  'fault',
-  'sim-suspended',
-  'sim-expiring',
-  'not-linked-110',
-  'low-battery',
-  'tamper',
-  'unreachable',
-  'auth-failed',
-  'stream-down',
-  'no-stream-uri',
-  'image-black',
-  'image-frozen',
-  'image-changed',
-  'clock-drift',
-  'barrier-down-in-window',
-  'barrier-fault',
-  'barrier-command-failed',
-  'channel-unbound',
-  'throttled',
-  'link-down',
-  'receiver-down',
-  'nak',
-  'flooding',
-  'check-error',
-] as const;
-export type HealthReasonCode = (typeof HEALTH_REASONS)[number];
 
 export interface HealthReason {
   code: HealthReasonCode;
@@ -112,23 +80,6 @@ export interface Health {
   lastSeen?: number;
   checkedAt: number;
 }
-
-export const ALARM_TYPES = [
-  'panic',
-  'device-offline',
-  'device-fault',
-  'tamper',
-  'barrier-impact',
-  'barrier-down-in-window',
-  'barrier-fault',
-  'camera-fault',
-  'link-down',
-  'channel-down',
-] as const;
-export type AlarmType = (typeof ALARM_TYPES)[number];
-
-export type Severity = 'critical' | 'major' | 'minor' | 'warning';
-export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, major: 1, minor: 2, warning: 3 };
 
 export type AlarmState = 'active' | 'acknowledged' | 'resolved';
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { SEVERITY_RANK, type Alarm } from '../contract/types.js';
+import { type Alarm } from '../contract/types.js';
+import { SEVERITY_RANK } from '../contract/alarm-types.js';
 import { actorOf, auditActorOf, scopeOf } from '../auth/access.js';
 import { GatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';

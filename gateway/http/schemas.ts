@@ -1,6 +1,7 @@
 /** Shared JSON schemas of the HTTP API (TypeBox), so routes validate and document alike. */
 import { Type } from '@sinclair/typebox';
-import { ALARM_TYPES, DEVICE_KINDS, HEALTH_REASONS } from '../contract/types.js';
+import { DEVICE_KINDS, HEALTH_REASONS } from '../contract/vocabulary.js';
+import { ALARM_TYPES } from '../contract/alarm-types.js';
 
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer(),

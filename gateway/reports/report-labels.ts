@@ -3,7 +3,8 @@
  * vendor's support desk may not). Reason codes stay visible next to their words: a code is
  * what a technician searches for in the manual.
  */
-import type { DeviceKind, HealthStatus } from '../contract/types.js';
+import type { HealthStatus } from '../contract/types.js';
+import type { DeviceKind } from '../contract/vocabulary.js';
 
 export interface Bilingual {
   zh: string;

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { LineCounter, parseDocument } from 'yaml';
 import { BUTTON_FAULTS } from '../../simulators/alarm-button.js';
-import { ALARM_TYPES, HEALTH_REASONS } from '../contract/types.js';
+import { HEALTH_REASONS } from '../contract/vocabulary.js';
+import { ALARM_TYPES } from '../contract/alarm-types.js';
 import { ExpectationSchema, ScenarioFileSchema, StepSchema, WeekdayClockSchema, type Action, type Expectation, type ExpectationKind, type Scenario, type ScenarioFile, type Step } from './schema.js';
 
 export const SCENARIO_INVALID = 'GW_ERR_SCENARIO_INVALID';

@@ -3,7 +3,8 @@
  * implementation's test file calls telemetryStoreContract() with a factory.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
+import type { Scalar } from '../../gateway/contract/types.js';
+import type { DeviceKind } from '../../gateway/contract/vocabulary.js';
 import type { TelemetryStore } from '../../gateway/store/telemetry-store.js';
 import type { TelemetryPoint } from '../../gateway/core/devices/telemetry.js';
 

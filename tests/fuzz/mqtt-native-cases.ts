@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
 import { EVENT_TYPES, MAX_DEVICE_TIME_MS } from '../../adapters/mqtt-native/payload-schemas.js';
 import type { DeviceLeaf } from '../../gateway/contract/topics.js';
-import type { DeviceKind, Scalar } from '../../gateway/contract/types.js';
+import type { Scalar } from '../../gateway/contract/types.js';
+import type { DeviceEventType, DeviceKind } from '../../gateway/contract/vocabulary.js';
 import { awkwardFragment, deepPayload, INVALID_FRAGMENTS, jsonish, oversized, PROTO_KEYS, protoObject, randomBytes, withRawField } from './hostile-json.js';
 
 /** mqtt-native's default maxPayloadBytes (gateway/config/schema.ts mqtt.maxPayloadBytes). */
@@ -177,7 +178,7 @@ export function expectedEvent(deviceId: string, leaf: 'event' | 'telemetry', jso
   }
   return {
     deviceId,
-    type: leaf === 'event' ? String(sent.type) : 'telemetry',
+    type: leaf === 'event' ? (String(sent.type) as DeviceEventType) : 'telemetry',
     data,
     ...(sent.at !== undefined ? { at: sent.at as number } : {}),
     ...(sent.seq !== undefined ? { seq: sent.seq as number } : {}),
@@ -191,7 +192,7 @@ const sized = (payload: Buffer, expect: Expectation): Expectation =>
 // ── the cases ───────────────────────────────────────────────────────────────────────────────
 
 function jsonLeafCases(deviceId: string, kind: MqttNativeKind, leaf: 'event' | 'telemetry'): fc.Arbitrary<PayloadCase>[] {
-  const bad: Record<string, fc.Arbitrary<string>> = leaf === 'event' ? { ...EVENT_BAD, type: fc.oneof(text(30).filter((s) => !EVENT_TYPES[kind].includes(s)).map(str), nonString) } : { ...COMMON_BAD, ...TELEMETRY_BAD[kind] };
+  const bad: Record<string, fc.Arbitrary<string>> = leaf === 'event' ? { ...EVENT_BAD, type: fc.oneof(text(30).filter((s) => !(EVENT_TYPES[kind] as string[]).includes(s)).map(str), nonString) } : { ...COMMON_BAD, ...TELEMETRY_BAD[kind] };
   const taken = leaf === 'event' ? [] : Object.keys(TELEMETRY_OK[kind]);
   const valid = validPayload(kind, leaf);
   const mutatedKnown = fc

@@ -111,7 +111,7 @@ function expectationOf(world: RadioWorld, e: Record<string, unknown>): RadioExpe
       const identity = callId ?? (e.at !== undefined ? `${e.unit as string}|${talkgroup}|${e.at as number}` : undefined);
       return {
         kind: 'call',
-        event: { deviceId, type: e.type, ...at, data: { talkgroup, unit: e.unit as string, ...(siteId ? { siteId } : {}), ...(callId ? { callId } : {}) } },
+        event: { deviceId, type: e.type, ...at, data: { talkgroup, unit: e.unit as string, detail: `${talkgroup} ${e.unit as string}`, ...(siteId ? { siteId } : {}), ...(callId ? { callId } : {}) } },
         ...(identity !== undefined ? { identity: `${e.type}|${identity}` } : {}),
       };
     }

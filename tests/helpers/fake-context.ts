@@ -6,7 +6,8 @@ import pino from 'pino';
 import type { AdapterContext, DeviceEventInput, DeviceRegistry, MqttBus, MqttHandler } from '../../gateway/contract/adapter.js';
 import { topicMatches } from '../../gateway/contract/topics.js';
 import { systemClock, type Clock } from '../../gateway/contract/clock.js';
-import type { Device, HealthReasonCode, Site } from '../../gateway/contract/types.js';
+import type { Device, Site } from '../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 
 export interface RecordedCondition {
   deviceId: string;

@@ -3,7 +3,9 @@
  * gateway defines (reasons, kinds, alarm types…) are typed against gateway/contract/types.ts, so a
  * code added there fails the type check here until it is translated.
  */
-import type { AlarmState, AlarmType, DeviceKind, HealthReasonCode, HealthStatus, Severity } from '../../../gateway/contract/types.js';
+import type { AlarmState, HealthStatus } from '../../../gateway/contract/types.js';
+import type { DeviceKind, HealthReasonCode } from '../../../gateway/contract/vocabulary.js';
+import { alarmTypeLabels, type AlarmType, type Severity } from '../../../gateway/contract/alarm-types.js';
 import { enAuth, zhAuth, type AuthTables, type AuthUiKey } from './dictionary-auth.js';
 import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
 import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';
@@ -183,18 +185,7 @@ export const zh: Dictionary = {
     radio: '对讲系统',
     'alarm-centre': '110 接警中心',
   },
-  alarmType: {
-    panic: '一键报警',
-    'device-offline': '设备离线',
-    'device-fault': '设备故障',
-    tamper: '设备被拆动',
-    'barrier-impact': '防冲撞装置受撞击',
-    'barrier-down-in-window': '防冲撞装置未升起',
-    'barrier-fault': '防冲撞装置故障',
-    'camera-fault': '摄像机故障',
-    'link-down': '110 链路中断',
-    'channel-down': '广播通道中断',
-  },
+  alarmType: alarmTypeLabels('zh'),
   severity: { critical: '紧急', major: '重要', minor: '一般', warning: '提示' },
   alarmState: { active: '未确认', acknowledged: '已确认', resolved: '已解除' },
   status: { ok: '正常', degraded: '异常', offline: '离线', unknown: '未知' },
@@ -393,18 +384,7 @@ export const en: Dictionary = {
     radio: 'Radio system',
     'alarm-centre': '110 alarm centre',
   },
-  alarmType: {
-    panic: 'Panic button',
-    'device-offline': 'Device offline',
-    'device-fault': 'Device fault',
-    tamper: 'Tamper',
-    'barrier-impact': 'Barrier impact',
-    'barrier-down-in-window': 'Barrier down in school hours',
-    'barrier-fault': 'Barrier fault',
-    'camera-fault': 'Camera fault',
-    'link-down': '110 link down',
-    'channel-down': 'Broadcast channel down',
-  },
+  alarmType: alarmTypeLabels('en'),
   severity: { critical: 'Critical', major: 'Major', minor: 'Minor', warning: 'Warning' },
   alarmState: { active: 'Not acknowledged', acknowledged: 'Acknowledged', resolved: 'Resolved' },
   status: { ok: 'OK', degraded: 'Degraded', offline: 'Offline', unknown: 'Unknown' },

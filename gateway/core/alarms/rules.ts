@@ -1,12 +1,16 @@
 /**
- * Turns device events and health changes into alarms. Protocol-free: it sees DeviceEvents
- * and Health only.
+ * Turns device events and health changes into alarms: the one place that decides which
+ * event or reason is an alarm, reading the contract's vocabulary (DEVICE_EVENTS `raises`,
+ * REASON_ALARMS) and the alarm-type catalogue (severity, words). Protocol-free: it sees
+ * DeviceEvents and Health only (barrier windows are core/barriers/watch.ts's).
  */
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { AlarmService } from './service.js';
 import type { Clock, Timer } from '../../contract/clock.js';
-import type { AlarmType, Device, DeviceEvent, Health, HealthReasonCode, Severity } from '../../contract/types.js';
+import type { Device, DeviceEvent, Health } from '../../contract/types.js';
+import { eventMeaning, REASON_ALARMS, type HealthReasonCode } from '../../contract/vocabulary.js';
+import { ALARM_TYPE_CATALOGUE, type AlarmType } from '../../contract/alarm-types.js';
 
 export interface RuleOptions {
   /** Seconds a device may stay offline before a device-offline alarm (0 disables). */
@@ -15,23 +19,11 @@ export interface RuleOptions {
   isDrill?(siteId: string): boolean;
 }
 
-/** Emergencies a drill exercises; device faults and outages stay real during a drill. */
-const DRILLABLE = new Set(['press', 'impact', 'emergency-call']);
-
-const EVENT_ALARMS: Record<string, { type: AlarmType; severity: Severity; label: string }> = {
-  press: { type: 'panic', severity: 'critical', label: '一键报警' },
-  impact: { type: 'barrier-impact', severity: 'critical', label: '防冲撞装置受撞击' },
-  tamper: { type: 'tamper', severity: 'major', label: '设备被拆动' },
-  fault: { type: 'device-fault', severity: 'minor', label: '设备故障' },
-  // A school's emergency call on its radio handset is a press (一呼百应 works both ways).
-  'emergency-call': { type: 'panic', severity: 'critical', label: '对讲紧急呼叫' },
-};
-
-/** Health reasons that are alarms in their own right, raised at once and cleared with the reason. */
-const REASON_ALARMS: Partial<Record<HealthReasonCode, { type: AlarmType; severity: Severity; label: string }>> = {
-  'link-down': { type: 'link-down', severity: 'critical', label: '110 联网中断 (主备线路均不可用)' },
-  'channel-unbound': { type: 'channel-down', severity: 'major', label: '广播通道中断' },
-};
+/** What an event's data adds to the summary: the field its meaning names (a fault's code). */
+function summaryDetail(e: DeviceEvent, field: string | undefined): string {
+  const value = field === undefined ? undefined : e.data[field];
+  return value === undefined ? '' : ` (${String(value)})`;
+}
 
 export class AlarmRules {
   private readonly offlineTimers = new Map<string, Timer>();
@@ -47,30 +39,30 @@ export class AlarmRules {
   onEvent(e: DeviceEvent): void {
     const device = this.registry.get(e.deviceId);
     if (!device) return;
-    const rule = EVENT_ALARMS[e.type];
-    if (rule) {
-      let detail = e.type === 'fault' && e.data.code !== undefined ? ` (${String(e.data.code)})` : '';
-      // A radio box serves many schools: the call belongs to the school whose talkgroup it came on.
-      const callSite = typeof e.data.siteId === 'string' && this.registry.site(e.data.siteId) ? e.data.siteId : undefined;
-      if (e.type === 'emergency-call') detail = ` (${String(e.data.talkgroup ?? '')} ${String(e.data.unit ?? '')})`;
-      const siteId = callSite ?? device.siteId;
+    const meaning = eventMeaning(e.type);
+    if (meaning?.raises) {
+      const type = meaning.raises;
+      // A device that serves several schools (a radio box) names the school the event concerns.
+      const named = typeof e.data.siteId === 'string' && this.registry.site(e.data.siteId) ? e.data.siteId : undefined;
+      const siteId = named ?? device.siteId;
       const { alarm, created } = this.alarms.raise({
-        type: rule.type,
-        severity: rule.severity,
+        type,
+        severity: ALARM_TYPE_CATALOGUE[type].severity,
         siteId,
         deviceId: device.id,
-        summary: `${this.registry.site(siteId)?.name ?? siteId} · ${device.name} · ${rule.label}${detail}`,
+        summary: `${this.registry.site(siteId)?.name ?? siteId} · ${device.name} · ${meaning.label ?? ALARM_TYPE_CATALOGUE[type].zh}${summaryDetail(e, meaning.summaryFrom)}`,
         by: device.id,
         at: e.receivedAt,
         data: e.data,
-        drill: DRILLABLE.has(e.type) && (this.opts.isDrill?.(siteId) ?? false),
+        // Emergencies a drill exercises; device faults and outages stay real during a drill.
+        drill: (meaning.drillable ?? false) && (this.opts.isDrill?.(siteId) ?? false),
       });
       if (created) this.log.warn({ alarmId: alarm.id, type: alarm.type, deviceId: device.id }, 'alarm raised');
       return;
     }
-    if (e.type === 'cancel' || e.type === 'emergency-cancel') {
-      // A school's cancel is recorded for the duty officer; it never silences a panic by itself.
-      const open = this.alarms.openAlarms().find((a) => a.type === 'panic' && a.deviceId === device.id);
+    if (meaning?.cancels) {
+      // A school's cancel is recorded for the duty officer; it never silences the alarm by itself.
+      const open = this.alarms.openAlarms().find((a) => a.type === meaning.cancels && a.deviceId === device.id);
       if (open) this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
     }
   }
@@ -78,13 +70,13 @@ export class AlarmRules {
   onHealth(health: Health, previous?: Health): void {
     const device = this.registry.get(health.deviceId);
     if (!device) return;
-    for (const [code, rule] of Object.entries(REASON_ALARMS) as [HealthReasonCode, { type: AlarmType; severity: Severity; label: string }][]) {
+    for (const [code, rule] of Object.entries(REASON_ALARMS) as [HealthReasonCode, { raises: AlarmType; label: string }][]) {
       const now = health.reasons.find((r) => r.code === code);
       const before = previous?.reasons.some((r) => r.code === code) ?? false;
       if (now && !before) {
         this.alarms.raise({
-          type: rule.type,
-          severity: rule.severity,
+          type: rule.raises,
+          severity: ALARM_TYPE_CATALOGUE[rule.raises].severity,
           siteId: device.siteId,
           deviceId: device.id,
           summary: `${device.name} · ${rule.label}${now.detail ? ` (${now.detail})` : ''}`,
@@ -92,7 +84,7 @@ export class AlarmRules {
         });
       } else if (!now) {
         // Also after a restart, when the alarm was raised by the previous run: clear() is a no-op without one.
-        this.alarms.clear(rule.type, device.siteId, device.id, '已恢复 / restored');
+        this.alarms.clear(rule.raises, device.siteId, device.id, '已恢复 / restored');
       }
     }
     if (this.opts.offlineAlarmAfter <= 0) return;
@@ -106,10 +98,10 @@ export class AlarmRules {
         const reasons = health.reasons.map((r) => r.code).join(', ');
         this.alarms.raise({
           type: 'device-offline',
-          severity: 'major',
+          severity: ALARM_TYPE_CATALOGUE['device-offline'].severity,
           siteId: device.siteId,
           deviceId: device.id,
-          summary: `${this.siteName(device)} · ${device.name} · 设备离线 (${reasons})`,
+          summary: `${this.siteName(device)} · ${device.name} · ${ALARM_TYPE_CATALOGUE['device-offline'].zh} (${reasons})`,
           by: 'system',
         });
       }, this.opts.offlineAlarmAfter * 1000);

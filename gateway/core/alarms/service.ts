@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../contract/clock.js';
 import type { EventBus } from '../bus.js';
-import type { Alarm, AlarmEntry, AlarmType, Scalar, Severity } from '../../contract/types.js';
+import type { Alarm, AlarmEntry, Scalar } from '../../contract/types.js';
+import type { AlarmType, Severity } from '../../contract/alarm-types.js';
 import { GatewayError } from '../../contract/errors.js';
 
 export interface AlarmRepository {

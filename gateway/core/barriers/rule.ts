@@ -5,9 +5,9 @@
  * in or out of a window. Pure state machine: fed positions, impacts and clock ticks, it returns
  * decisions; the caller owns alarms and timers (see nextDeadline).
  */
-import { WindowCalendar, type WindowSite } from './protection-window.js';
+import type { BarrierPosition } from '../../contract/vocabulary.js';
+import { activeWindow, WindowCalendar, type WindowSite } from './protection-window.js';
 
-export type BarrierPosition = 'raised' | 'lowered' | 'moving' | 'fault' | 'unknown';
 export type BarrierRuleAlarm = 'barrier-down-in-window' | 'barrier-impact';
 
 export type BarrierDecision =
@@ -15,6 +15,17 @@ export type BarrierDecision =
   | { clear: 'barrier-down-in-window'; deviceId: string; siteId: string; at: number; reason: 'raised' | 'window-ended' | 'forgotten' };
 
 export type RuleSite = WindowSite & { id: string };
+
+/**
+ * The same rule as a sweep check sees it: a barrier read lowered now, inside one of its site's
+ * windows, is down in the window. No grace period: the technician is looking at it now. The
+ * detail names the window; undefined when the barrier is not down in a window.
+ */
+export function downInWindowNow(site: WindowSite, position: unknown, at: number): string | undefined {
+  if (position !== 'lowered') return undefined;
+  const window = activeWindow(site, at);
+  return window ? `lowered during ${window.label ?? `${window.start}–${window.end}`}` : undefined;
+}
 
 export interface BarrierRuleOptions {
   /** How long a barrier may stay lowered inside a window before it is an alarm (ms). */

@@ -6,12 +6,15 @@
  */
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { AlarmService } from '../alarms/service.js';
-import { BarrierRule, type BarrierDecision, type BarrierPosition } from './rule.js';
+import { BarrierRule, type BarrierDecision } from './rule.js';
+import { BARRIER_POSITIONS, type BarrierPosition } from '../../contract/vocabulary.js';
+import { ALARM_TYPE_CATALOGUE } from '../../contract/alarm-types.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { HealthTracker } from '../devices/health.js';
 import type { DeviceEvent } from '../../contract/types.js';
 
-const POSITIONS = new Set<string>(['raised', 'lowered', 'moving', 'fault', 'unknown']);
+/** A barrier's position: its data.position, else an event named after one (`lowered`…). */
+const POSITIONS: ReadonlySet<string> = new Set(BARRIER_POSITIONS);
 /** setTimeout cannot wait longer than 2^31 ms; a summer holiday can. */
 const MAX_WAIT_MS = 3_600_000;
 
@@ -58,10 +61,10 @@ export class BarrierWatch {
         this.health.setCondition(d.deviceId, 'barrier-down-in-window', true, d.detail);
         this.alarms.raise({
           type: 'barrier-down-in-window',
-          severity: 'major',
+          severity: ALARM_TYPE_CATALOGUE['barrier-down-in-window'].severity,
           siteId: d.siteId,
           deviceId: d.deviceId,
-          summary: `${site?.name ?? d.siteId} · ${device?.name ?? d.deviceId} · 上下学时段防冲撞装置未升起`,
+          summary: `${site?.name ?? d.siteId} · ${device?.name ?? d.deviceId} · ${ALARM_TYPE_CATALOGUE['barrier-down-in-window'].zh}`,
           by: 'system',
           data: { detail: d.detail },
           at: d.at,

@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ALARM_TYPES } from '../../contract/types.js';
+import { ALARM_TYPES } from '../../contract/alarm-types.js';
 import { BROADCAST_CHANNELS } from '../../contract/capabilities.js';
 import { GatewayError } from '../../contract/errors.js';
 import { TEMPLATE_PLACEHOLDERS, templatePlaceholders } from './template.js';

@@ -1,24 +1,12 @@
 /**
  * Message templates: `{placeholder}` replaced by the incident's facts. Pure.
  */
-import type { Alarm, AlarmType, Device, Site } from '../../contract/types.js';
+import type { Alarm, Device, Site } from '../../contract/types.js';
+import { alarmTypeLabel } from '../../contract/alarm-types.js';
 
 export const TEMPLATE_PLACEHOLDERS = ['school', 'device', 'summary', 'time', 'type', 'reply'] as const;
 export type Placeholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 export type TemplateVars = Partial<Record<Placeholder, string>>;
-
-export const ALARM_TYPE_LABELS: Record<AlarmType, string> = {
-  panic: '一键报警',
-  'device-offline': '设备离线',
-  'device-fault': '设备故障',
-  tamper: '设备被拆动',
-  'barrier-impact': '防冲撞装置受撞击',
-  'barrier-down-in-window': '上下学时段防冲撞装置未升起',
-  'barrier-fault': '防冲撞装置故障',
-  'camera-fault': '摄像机故障',
-  'link-down': '110 联网中断',
-  'channel-down': '广播通道中断',
-};
 
 const PLACEHOLDER = /\{([a-zA-Z][a-zA-Z0-9_-]*)\}/g;
 
@@ -63,7 +51,7 @@ export function templateVars(opts: { alarm?: Alarm; site?: Site; device?: Device
     device: device?.name ?? alarm?.deviceId ?? '',
     summary: alarm?.summary ?? '',
     time: formatLocalTime(alarm?.raisedAt ?? opts.at, site?.timeZone ?? 'Asia/Shanghai'),
-    type: alarm ? ALARM_TYPE_LABELS[alarm.type] : '',
+    type: alarm ? alarmTypeLabel(alarm.type) : '',
     reply: replyHint(opts.codes),
   };
 }

@@ -6,7 +6,8 @@
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { EventBus } from '../bus.js';
-import type { Device, DeviceEvent, Health, HealthReason, HealthReasonCode, HealthStatus } from '../../contract/types.js';
+import type { Device, DeviceEvent, Health, HealthReason, HealthStatus } from '../../contract/types.js';
+import { eventMeaning, OFFLINE_REASONS, type HealthReasonCode } from '../../contract/vocabulary.js';
 
 export interface HealthOptions {
   /** Seconds without a message before `no-heartbeat`, per kind (a device may override). */
@@ -15,8 +16,6 @@ export interface HealthOptions {
   simExpiringDays: number;
 }
 
-/** Reasons that mean the device cannot be reached at all. */
-const OFFLINE_CODES: ReadonlySet<HealthReasonCode> = new Set(['no-heartbeat', 'offline', 'unreachable', 'link-down']);
 
 /** SIM states the operators report for a line that cannot carry an alarm (欠费停机 and kin). */
 const SIM_SUSPENDED = new Set(['suspended', 'arrears', 'barred', 'deactivated', 'inactive', 'terminated']);
@@ -32,6 +31,12 @@ interface DeviceHealthState {
 }
 
 const DAY_MS = 86_400_000;
+
+/** A fault's reason names its code ('unspecified' without one); others the event's detail, if any. */
+function reasonDetail(code: HealthReasonCode, e: DeviceEvent): string | undefined {
+  if (code === 'fault') return String(e.data.code ?? 'unspecified');
+  return e.data.detail === undefined ? undefined : String(e.data.detail);
+}
 
 export class HealthTracker {
   private readonly states = new Map<string, DeviceHealthState>();
@@ -81,25 +86,11 @@ export class HealthTracker {
       return;
     }
     this.seen(s, e.receivedAt);
-    switch (e.type) {
-      case 'fault':
-        this.set(s, 'fault', true, String(e.data.code ?? 'unspecified'), e.receivedAt);
-        break;
-      case 'fault-cleared':
-        this.set(s, 'fault', false);
-        break;
-      case 'tamper':
-        this.set(s, 'tamper', true, e.data.detail === undefined ? undefined : String(e.data.detail), e.receivedAt);
-        break;
-      case 'tamper-cleared':
-        this.set(s, 'tamper', false);
-        break;
-      case 'telemetry':
-        this.telemetry(s, e);
-        break;
-      default:
-        break;
-    }
+    if (e.type === 'telemetry') this.telemetry(s, e);
+    // What the vocabulary says an event sets or clears (fault, tamper).
+    const meaning = eventMeaning(e.type);
+    if (meaning?.sets) this.set(s, meaning.sets, true, reasonDetail(meaning.sets, e), e.receivedAt);
+    if (meaning?.clears) this.set(s, meaning.clears, false);
     this.publish(s);
   }
 
@@ -109,7 +100,7 @@ export class HealthTracker {
     // For devices an adapter checks (active), any report but "cannot reach it" is a sign of life.
     // For devices that report by themselves (passive), only their own messages are: a monitor
     // setting not-linked-110 on a dead button must not make it look alive.
-    if (!s.supervised && !(active && OFFLINE_CODES.has(code))) this.seen(s, this.clock.now());
+    if (!s.supervised && !(active && OFFLINE_REASONS.has(code))) this.seen(s, this.clock.now());
     this.set(s, code, active, detail);
     this.publish(s);
   }
@@ -173,7 +164,7 @@ export class HealthTracker {
       .map(([code, c]) => ({ code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
       .sort((a, b) => a.code.localeCompare(b.code));
     let status: HealthStatus;
-    if (reasons.some((r) => OFFLINE_CODES.has(r.code))) status = 'offline';
+    if (reasons.some((r) => OFFLINE_REASONS.has(r.code))) status = 'offline';
     else if (reasons.length > 0) status = 'degraded';
     else status = s.lastSeen === undefined ? 'unknown' : 'ok';
     const previous = s.last;

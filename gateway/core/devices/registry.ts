@@ -1,5 +1,6 @@
 import type { DeviceRegistry } from '../../contract/adapter.js';
-import type { Device, DeviceKind, Site } from '../../contract/types.js';
+import type { Device, Site } from '../../contract/types.js';
+import type { DeviceKind } from '../../contract/vocabulary.js';
 
 /** Read-only view of the configured sites and devices, indexed for lookups. */
 export class Registry implements DeviceRegistry {

@@ -3,7 +3,8 @@
  * field names any store can keep. The stores (gateway/store/telemetry-*.ts) implement the sink;
  * writes never block and never throw: alarm handling never waits on telemetry.
  */
-import type { DeviceKind, Scalar } from '../../contract/types.js';
+import type { Scalar } from '../../contract/types.js';
+import type { DeviceKind } from '../../contract/vocabulary.js';
 
 export interface TelemetryPoint {
   /** 'telemetry' (device readings), 'health' (transitions), 'alarm' (alarm events), 'event'. */

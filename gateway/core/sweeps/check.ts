@@ -8,7 +8,8 @@ import type { Adapter, CheckResult } from '../../contract/adapter.js';
 import type { Clock } from '../../contract/clock.js';
 import { heartbeatTimeoutSeconds, passiveCheck, statusOfReasons } from './passive.js';
 import type { SweepResult } from './types.js';
-import { HEALTH_REASONS, type Device, type DeviceKind, type Health, type HealthReasonCode, type HealthStatus, type Scalar } from '../../contract/types.js';
+import { type Device, type Health, type HealthStatus, type Scalar } from '../../contract/types.js';
+import { HEALTH_REASONS, type DeviceKind, type HealthReasonCode } from '../../contract/vocabulary.js';
 
 /** What an extra adds to the base check; reasons are appended, evidence merged. */
 export interface SweepExtraOutcome {
@@ -24,6 +25,16 @@ export interface SweepExtra {
   run(device: Device, base: CheckResult, signal: AbortSignal): Promise<SweepExtraOutcome>;
 }
 
+/**
+ * A core rule that judges what an adapter's check saw (the barrier rule: a barrier read lowered
+ * inside a protection window): the reasons it finds are added to the check's own. Adapters
+ * report what they read; the core decides what it means.
+ */
+export interface SweepJudge {
+  kinds: readonly DeviceKind[];
+  judge(device: Device, check: CheckResult, at: number): { code: HealthReasonCode; detail?: string }[];
+}
+
 export interface HealthView {
   get(deviceId: string): Health | undefined;
 }
@@ -36,6 +47,7 @@ export interface CheckDeps {
   clock: Clock;
   heartbeatTimeout: Readonly<Record<string, number>>;
   extras: ReadonlyMap<string, SweepExtra>;
+  judges?: readonly SweepJudge[];
 }
 
 export interface CheckRun {
@@ -77,9 +89,20 @@ export function sanitizeCheck(raw: unknown): CheckResult {
   return { status, reasons, evidence };
 }
 
+function judged(device: Device, check: CheckResult, deps: CheckDeps): CheckResult {
+  for (const j of deps.judges ?? []) {
+    if (!j.kinds.includes(device.kind)) continue;
+    const found = j.judge(device, check, deps.clock.now());
+    if (found.length === 0) continue;
+    check.reasons.push(...sanitizeCheck({ status: 'ok', reasons: found, evidence: {} }).reasons);
+    if (STATUS_RANK[check.status] < STATUS_RANK.degraded) check.status = 'degraded';
+  }
+  return check;
+}
+
 async function baseCheck(device: Device, signal: AbortSignal, deps: CheckDeps): Promise<{ check: CheckResult; method: SweepResult['method'] }> {
   const adapter = deps.adapters.get(device.adapter);
-  if (adapter?.check) return { check: sanitizeCheck(await adapter.check(device, signal)), method: 'active' };
+  if (adapter?.check) return { check: judged(device, sanitizeCheck(await adapter.check(device, signal)), deps), method: 'active' };
   const timeoutS = heartbeatTimeoutSeconds(device, deps.heartbeatTimeout);
   return { check: passiveCheck(device, deps.health.get(device.id), deps.clock.now(), timeoutS), method: 'passive' };
 }

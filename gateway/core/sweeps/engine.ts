@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { Clock } from '../../contract/clock.js';
-import { checkDevice, type CheckCapable, type CheckDeps, type HealthView, type SweepExtra } from './check.js';
+import { checkDevice, type CheckCapable, type CheckDeps, type HealthView, type SweepExtra, type SweepJudge } from './check.js';
 import { GatewayError } from '../../contract/errors.js';
 import { selectDevices, summarize, sweepContext } from './selection.js';
 import {
@@ -35,6 +35,8 @@ export interface SweepEngineDeps {
   heartbeatTimeout: Readonly<Record<string, number>>;
   /** Shown in reports. */
   district?: SweepContext['district'];
+  /** Core rules that judge what adapters' checks saw (the barrier window rule). */
+  judges?: readonly SweepJudge[];
   /** Optional extras by name (`button-self-test`); a request may only name these. */
   extras?: ReadonlyMap<string, SweepExtra>;
   newId?: (now: number) => string;
@@ -177,6 +179,7 @@ export class SweepEngine {
       clock: this.deps.clock,
       heartbeatTimeout: this.deps.heartbeatTimeout,
       extras: this.deps.extras ?? new Map(),
+      ...(this.deps.judges ? { judges: this.deps.judges } : {}),
     };
     const signal = sweep.ctl.signal;
     let next = 0;

@@ -5,10 +5,9 @@
  * tracker's supervision tick may not have fired yet).
  */
 import type { CheckResult } from '../../contract/adapter.js';
-import type { Device, Health, HealthReasonCode, HealthStatus, Scalar } from '../../contract/types.js';
+import type { Device, Health, HealthStatus, Scalar } from '../../contract/types.js';
+import { OFFLINE_REASONS, type HealthReasonCode } from '../../contract/vocabulary.js';
 
-/** Same split as the health tracker: reasons that mean the device cannot be reached. */
-const OFFLINE_CODES: ReadonlySet<HealthReasonCode> = new Set(['no-heartbeat', 'offline', 'unreachable', 'link-down']);
 
 /** Seconds without a message before `no-heartbeat`: the device's own, else its kind's, else 120 (tracker default). */
 export function heartbeatTimeoutSeconds(device: Device, perKind: Readonly<Record<string, number>>): number {
@@ -16,7 +15,7 @@ export function heartbeatTimeoutSeconds(device: Device, perKind: Readonly<Record
 }
 
 export function statusOfReasons(reasons: readonly { code: HealthReasonCode }[]): HealthStatus {
-  if (reasons.some((r) => OFFLINE_CODES.has(r.code))) return 'offline';
+  if (reasons.some((r) => OFFLINE_REASONS.has(r.code))) return 'offline';
   return reasons.length > 0 ? 'degraded' : 'ok';
 }
 
@@ -29,7 +28,7 @@ export function passiveCheck(device: Device, health: Health | undefined, now: nu
   }
   evidence.trackerStatus = health.status;
   const reasons: CheckResult['reasons'] = health.reasons.map((r) => ({ code: r.code, ...(r.detail !== undefined ? { detail: r.detail } : {}) }));
-  const silent = reasons.some((r) => OFFLINE_CODES.has(r.code));
+  const silent = reasons.some((r) => OFFLINE_REASONS.has(r.code));
   if (health.lastSeen === undefined) {
     evidence.lastSeenAgeS = -1;
     // Never heard from since the gateway started and not yet timed out: not proven healthy,

@@ -3,7 +3,7 @@
  * (validation and serialization) and the CLI (checking what a gateway answers).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DEVICE_KINDS, HEALTH_REASONS } from '../../contract/types.js';
+import { DEVICE_KINDS, HEALTH_REASONS } from '../../contract/vocabulary.js';
 
 const Ident = Type.String({ minLength: 1, maxLength: 128 });
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);

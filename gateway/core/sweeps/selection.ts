@@ -5,7 +5,8 @@
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import { GatewayError } from '../../contract/errors.js';
 import type { SweepContext, SweepResult, SweepSelection, SweepSummary } from './types.js';
-import type { Device, HealthReasonCode, HealthStatus } from '../../contract/types.js';
+import type { Device, HealthStatus } from '../../contract/types.js';
+import type { HealthReasonCode } from '../../contract/vocabulary.js';
 
 /**
  * Devices matching every given filter, in registry order. Unknown ids are refused by name

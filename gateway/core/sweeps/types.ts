@@ -2,7 +2,8 @@
  * Health sweeps (issue 10): a technician's one-off or scheduled check of a set of devices.
  * Pure data shapes shared by the engine, the store, the reports, the routes and the CLI.
  */
-import type { DeviceKind, HealthReasonCode, HealthStatus, Scalar } from '../../contract/types.js';
+import type { HealthStatus, Scalar } from '../../contract/types.js';
+import type { DeviceKind, HealthReasonCode } from '../../contract/vocabulary.js';
 
 /** Which devices a sweep checks. Every given filter must hold (AND); none given = all devices. */
 export interface SweepSelection {

@@ -4,7 +4,8 @@ import pino from 'pino';
 import type { CheckResult } from '../../../gateway/contract/adapter.js';
 import type { HealthView } from '../../../gateway/core/sweeps/check.js';
 import type { SweepContext, SweepResult } from '../../../gateway/core/sweeps/types.js';
-import type { Device, DeviceKind, Health, Site } from '../../../gateway/contract/types.js';
+import type { Device, Health, Site } from '../../../gateway/contract/types.js';
+import type { DeviceKind } from '../../../gateway/contract/vocabulary.js';
 import { SweepStore } from '../../../gateway/store/sweep-store.js';
 
 export const silentLog = pino({ level: 'silent' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HEALTH_REASONS } from '../../../gateway/contract/types.js';
+import { HEALTH_REASONS } from '../../../gateway/contract/vocabulary.js';
 import { escapeHtml, renderHtml } from '../../../gateway/reports/report-html.js';
 import { REASON_LABELS } from '../../../gateway/reports/report-labels.js';
 import { displayWidth, renderTable, textTable } from '../../../gateway/reports/report-table.js';

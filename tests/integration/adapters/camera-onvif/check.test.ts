@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cameraOnvifAdapter, cameraOnvifConfig, type CameraOnvifAdapter } from '../../../../adapters/camera-onvif/index.js';
-import type { Device, HealthReasonCode } from '../../../../gateway/contract/types.js';
+import type { Device } from '../../../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../../../gateway/contract/vocabulary.js';
 import { CameraSimulator, type CameraFault } from '../../../../simulators/camera-onvif/index.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 

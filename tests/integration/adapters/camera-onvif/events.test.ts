@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cameraOnvifAdapter, cameraOnvifConfig, type CameraOnvifAdapter } from '../../../../adapters/camera-onvif/index.js';
-import type { Device, HealthReasonCode } from '../../../../gateway/contract/types.js';
+import type { Device } from '../../../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../../../gateway/contract/vocabulary.js';
 import { CameraSimulator } from '../../../../simulators/camera-onvif/index.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cameraOnvifAdapter, cameraOnvifConfig, type CameraOnvifAdapter } from '../../../../adapters/camera-onvif/index.js';
 import type { Clock, Timer } from '../../../../gateway/contract/clock.js';
-import type { HealthReasonCode } from '../../../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../../../gateway/contract/vocabulary.js';
 import { CameraFleetSimulator } from '../../../../simulators/camera-onvif/index.js';
 import { fakeContext, type FakeContext } from '../../../helpers/fake-context.js';
 

@@ -13,7 +13,7 @@ import { radioAdapter, resolveRadioConfig, type RadioAdapter, type RadioConfigIn
 import { Broker } from '../../../../gateway/broker/broker.js';
 import { loadConfig, type LoadedConfig } from '../../../../gateway/config/load.js';
 import { Counters } from '../../../../gateway/core/counters.js';
-import type { HealthReasonCode } from '../../../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../../../gateway/contract/vocabulary.js';
 import { RadioGatewaySimulator, type RadioGatewayStartOptions } from '../../../../simulators/radio-gateway/radio-gateway-simulator.js';
 import { fakeContext, makeRegistry, type FakeContext, type RecordedCondition } from '../../../helpers/fake-context.js';
 

@@ -116,7 +116,7 @@ describe('radio adapter against the real broker and the simulated radio gateway'
     const callId = await rig.sim.emergencyCall('tg-sch-01', 'sch-01-hs-1');
     // The simulator's publish resolved on PUBACK: the event must already be there.
     const e = rig.ctx.events.find((x) => x.type === 'emergency-call');
-    expect(e).toStrictEqual({ deviceId: RADIO, type: 'emergency-call', at: e?.at, data: { talkgroup: 'tg-sch-01', unit: 'sch-01-hs-1', siteId: 'sch-01', callId } });
+    expect(e).toStrictEqual({ deviceId: RADIO, type: 'emergency-call', at: e?.at, data: { talkgroup: 'tg-sch-01', unit: 'sch-01-hs-1', detail: 'tg-sch-01 sch-01-hs-1', siteId: 'sch-01', callId } });
     await rig.sim.emergencyCall('tg-sch-01', 'sch-01-hs-1', { callId });
     await rig.sim.emergencyCancel('tg-sch-01', 'sch-01-hs-1', { callId });
     expect(rig.ctx.events.filter((x) => x.type.startsWith('emergency')).map((x) => x.type)).toStrictEqual(['emergency-call', 'emergency-cancel']);
@@ -127,9 +127,9 @@ describe('radio adapter against the real broker and the simulated radio gateway'
     await rig.sim.emergencyCall('tg-unknown', 'hs-9', { callId: 'c-2', siteId: 'nowhere' });
     await rig.sim.emergencyCall('tg-sch-01', 'hs-1', { callId: 'c-3', siteId: 'sch-02' });
     expect(rig.ctx.events.filter((x) => x.type === 'emergency-call').map((x) => x.data)).toStrictEqual([
-      { talkgroup: 'tg-unknown', unit: 'hs-9', siteId: 'sch-02', callId: 'c-1' },
-      { talkgroup: 'tg-unknown', unit: 'hs-9', callId: 'c-2' },
-      { talkgroup: 'tg-sch-01', unit: 'hs-1', siteId: 'sch-01', callId: 'c-3' },
+      { talkgroup: 'tg-unknown', unit: 'hs-9', detail: 'tg-unknown hs-9', siteId: 'sch-02', callId: 'c-1' },
+      { talkgroup: 'tg-unknown', unit: 'hs-9', detail: 'tg-unknown hs-9', callId: 'c-2' },
+      { talkgroup: 'tg-sch-01', unit: 'hs-1', detail: 'tg-sch-01 hs-1', siteId: 'sch-01', callId: 'c-3' },
     ]);
   });
 

@@ -2,7 +2,7 @@
  * Test harness: a real SmsCentreSimulator on 127.0.0.1:0 and a real sms-smpp adapter bound
  * to it, with a recording context that can be awaited for conditions and listener events.
  */
-import type { HealthReasonCode } from '../../../../gateway/contract/types.js';
+import type { HealthReasonCode } from '../../../../gateway/contract/vocabulary.js';
 import { resolveSmsSmppConfig, smsSmppAdapter, type LinkEvent, type SmsSmppAdapter, type SmsSmppConfigInput } from '../../../../adapters/sms-smpp/index.js';
 import { SmsCentreSimulator, type SmsCentreStartOptions } from '../../../../simulators/sms-centre/sms-centre-simulator.js';
 import { fakeContext, type FakeContext, type RecordedCondition } from '../../../helpers/fake-context.js';

@@ -76,7 +76,7 @@ describe('radio adapter on a fake bus', () => {
     refuse = false;
     await ctx.inject(T('event'), call);
     await ctx.inject(T('event'), call);
-    expect(ctx.events).toStrictEqual([{ deviceId: 'radio-1', type: 'emergency-call', data: { talkgroup: 'tg-sch-01', unit: 'hs-1', siteId: 'sch-01', callId: 'c-1' } }]);
+    expect(ctx.events).toStrictEqual([{ deviceId: 'radio-1', type: 'emergency-call', data: { talkgroup: 'tg-sch-01', unit: 'hs-1', detail: 'tg-sch-01 hs-1', siteId: 'sch-01', callId: 'c-1' } }]);
   });
 
   it('transmits through the bus on the gateway’s cmd topic and leaves no timer or subscription after stop()', async () => {

@@ -72,4 +72,31 @@ describe('AlarmService', () => {
     expect(again.openAlarms().map((a) => a.id)).toStrictEqual([panic.id]);
     expect(again.raise(press).alarm.id).toBe(panic.id);
   });
+
+  it('commits a new alarm with its participants in one transaction and announces it once, their first moves after it', () => {
+    const { svc, repo, bus, saved } = setup();
+    const transactions: number[] = [];
+    repo.transaction = (fn) => {
+      transactions.push(saved.size);
+      return fn();
+    };
+    const seen: string[] = [];
+    bus.on('alarm.changed', 'test', ({ change, alarm }) => seen.push(`${change}:${alarm.timeline.map((e) => e.action).join('+')}`));
+    svc.participate({
+      onRaise: (alarm) => (alarm.type === 'panic' ? [{ action: 'forward-queued', by: 'system', data: { sequence: 7 } }] : []),
+      // Its first move (a note) while the raise is announced: delivered after the raise.
+      onRaised: (alarm) => void svc.note(alarm.id, { action: 'forward-sent', by: 'system' }),
+    });
+    const { alarm } = svc.raise(press);
+    expect(alarm.timeline).toStrictEqual([
+      { at: 1_000, action: 'raised', by: 'b1' },
+      { at: 1_000, action: 'forward-queued', by: 'system', data: { sequence: 7 } },
+    ]);
+    expect(saved.get(alarm.id)?.timeline.map((e) => e.action)).toStrictEqual(['raised', 'forward-queued', 'forward-sent']);
+    expect(transactions).toStrictEqual([0]);
+    expect(seen).toStrictEqual(['raised:raised+forward-queued', 'forward-sent:raised+forward-queued+forward-sent']);
+    // A repeat is not a new alarm: no participants, no transaction.
+    svc.raise(press);
+    expect(transactions).toStrictEqual([0]);
+  });
 });

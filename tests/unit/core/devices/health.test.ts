@@ -5,6 +5,7 @@ import { EventBus } from '../../../../gateway/core/bus.js';
 import { HealthTracker } from '../../../../gateway/core/devices/health.js';
 import { Registry } from '../../../../gateway/core/devices/registry.js';
 import type { Device, DeviceEvent, Health } from '../../../../gateway/contract/types.js';
+import type { DeviceEventType } from '../../../../gateway/contract/vocabulary.js';
 
 const site = { id: 's1', name: '一中', district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] };
 const devices: Device[] = [
@@ -16,7 +17,7 @@ const devices: Device[] = [
 describe('HealthTracker', () => {
   let tracker: HealthTracker;
   let changes: Health[];
-  const ev = (deviceId: string, type: string, data: DeviceEvent['data'] = {}): DeviceEvent => ({
+  const ev = (deviceId: string, type: DeviceEventType, data: DeviceEvent['data'] = {}): DeviceEvent => ({
     id: 'e', deviceId, siteId: 's1', type, at: Date.now(), receivedAt: Date.now(), data,
   });
 
