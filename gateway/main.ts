@@ -1,20 +1,39 @@
 /**
- * CLI entry: load the configuration, build the gateway, listen, and stop cleanly on
- * SIGINT/SIGTERM. With --simulate, the configured district runs as simulated devices in
- * the same process (what `npm start` does).
+ * The production CLI entry: load the configuration, build the gateway, listen, and stop
+ * cleanly on SIGINT/SIGTERM (gateway/process.ts).
+ *
+ * With --simulate it hands over to the dev entry (simulators/dev.ts: far ends, gateway,
+ * simulated district, simulator control), loaded at run time from beside this build: the
+ * gateway never imports a simulator, and a build without simulators says so in one line.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Logger } from 'pino';
-import { DistrictSimulator } from '../simulators/district.js';
-import { startFarEnds, type FarEnds } from '../simulators/far-ends.js';
-import { SimulatorControl } from '../simulators/control.js';
-import { build, type Gateway } from './app.js';
+import { build } from './app.js';
 import { loadConfig } from './config/load.js';
-import { isGatewayError } from './contract/errors.js';
 import { createLogger } from './logger.js';
+import { runProcess } from './process.js';
 
-async function main(): Promise<void> {
+/** What the dev entry offers the --simulate hand-over. */
+export interface DevEntry {
+  runDev(argv: string[]): Promise<void>;
+}
+
+const USAGE =
+  'Usage: tsx gateway/main.ts [--config site.yaml] [--simulate]   (compiled: node dist/gateway/main.js …)\n' +
+  '  --config   a YAML file laid over config/default.yaml (or GATEWAY_CONFIG)\n' +
+  '  --simulate run the configured district as simulated devices too (npm start; needs the simulators)\n' +
+  'Environment: HTTP_PORT, HTTP_HOST, MQTT_PORT, MQTT_HOST, DATA_DIR, INFLUX_URL, LOG_LEVEL, LOG_FORMAT (json|pretty), FFMPEG_PATH, GATEWAY_CONFIG\n';
+
+/** The dev entry beside this file: simulators/dev.ts from sources (tsx), dev.js from a build. */
+function devEntryUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`../simulators/dev${ext}`, import.meta.url);
+}
+
+async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
+    args: argv,
     options: {
       simulate: { type: 'boolean', default: false },
       config: { type: 'string' },
@@ -22,100 +41,32 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write(
-      'Usage: tsx gateway/main.ts [--config site.yaml] [--simulate]\n' +
-        '  --config   a YAML file laid over config/default.yaml (or GATEWAY_CONFIG)\n' +
-        '  --simulate run the configured district as simulated devices too (npm start)\n' +
-        'Environment: HTTP_PORT, HTTP_HOST, MQTT_PORT, MQTT_HOST, DATA_DIR, INFLUX_URL, LOG_LEVEL, LOG_FORMAT (json|pretty), FFMPEG_PATH, GATEWAY_CONFIG\n',
-    );
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (values.simulate) {
+    const url = devEntryUrl();
+    if (!existsSync(fileURLToPath(url))) {
+      process.stderr.write('--simulate needs the simulators, which this build does not include\n');
+      process.exit(1);
+    }
+    const dev = (await import(url.href)) as DevEntry;
+    await dev.runDev(argv);
     return;
   }
   const env = { ...process.env, ...(values.config ? { GATEWAY_CONFIG: values.config } : {}) };
-  let log: Logger = createLogger({ level: 'info' });
-  let gateway: Gateway | undefined;
-  let sim: DistrictSimulator | undefined;
-  let farEnds: FarEnds | undefined;
-  let stopping = false;
-
-  let stoppingSince = 0;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      // Ctrl-C reaches npm, tsx and node alike, and tsx relays it too: a duplicate within a
-      // moment is the same request. A later one means "now".
-      if (Date.now() - stoppingSince < 2000) return;
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    stoppingSince = Date.now();
-    // A close that hangs (a stuck socket) must not keep a stopped gateway alive.
-    setTimeout(() => {
-      log.error('clean stop took over 10 s: exiting');
-      process.exit(1);
-    }, 10_000).unref();
-    log.info({ signal }, 'stopping');
-    await sim?.stop();
-    await gateway?.close();
-    await farEnds?.stop();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-
-  try {
-    let loaded = loadConfig({ env });
-    // JSON lines (pino) unless LOG_FORMAT=pretty; the simulated district at a terminal (npm start)
-    // is a person watching, so it reads pretty unless LOG_FORMAT says otherwise.
-    const pretty = loaded.config.log.pretty || (values.simulate && !process.env.LOG_FORMAT && Boolean(process.stdout.isTTY));
-    log = createLogger({ level: loaded.config.log.level, pretty });
-    // The simulated 110 centre must be listening before the gateway's link starts supervising it.
-    let control: SimulatorControl | undefined;
-    if (values.simulate) {
-      farEnds = await startFarEnds(loaded.config, log.child({ part: 'simulator' }));
-      // Far ends configured on port 0 took ephemeral ports: point the adapters at them.
-      if (farEnds.rebound) loaded = loadConfig({ env, overrides: farEnds.overrides });
-      // The tester's /api/simulators (only with --simulate); the district is attached once it runs.
-      control = new SimulatorControl({ devices: loaded.devices, farEnds });
-    }
-    gateway = await build(loaded, { log, ...(control ? { simulators: control } : {}) });
+  await runProcess(async (run) => {
+    const loaded = loadConfig({ env });
+    // JSON lines (pino) unless LOG_FORMAT=pretty.
+    run.log = createLogger({ level: loaded.config.log.level, pretty: loaded.config.log.pretty });
+    const gateway = await build(loaded, { log: run.log });
+    run.started({ stop: () => gateway.close() });
     const { httpPort, mqttPort } = await gateway.listen();
-    log.info(
+    run.log.info(
       { sources: loaded.sources, sites: loaded.sites.length, devices: loaded.devices.length, mqttPort, httpPort },
       `gateway listening: dashboard http://localhost:${httpPort}/  mqtt://localhost:${mqttPort}`,
     );
-    if (values.simulate) {
-      // The gateway's own DC-09 panel receiver may sit on an ephemeral port (configured 0).
-      const panel = gateway.adapters.get('panel-dc09');
-      const panelPort = panel && 'port' in panel && typeof panel.port === 'number' ? panel.port : undefined;
-      sim = new DistrictSimulator({
-        url: `mqtt://127.0.0.1:${mqttPort}`,
-        config: loaded.config,
-        devices: loaded.devices,
-        log: log.child({ part: 'simulator' }),
-        ...(panelPort ? { panelPort } : {}),
-      });
-      control?.attach(sim);
-      let last = 0;
-      await sim.start((done, total) => {
-        if (done === total || done - last >= 50) {
-          last = done;
-          log.info(`simulated district: ${done}/${total} devices online`);
-        }
-      });
-      log.info(`ready: open http://localhost:${httpPort}/ (Ctrl-C stops)`);
-    }
-  } catch (err) {
-    if (isGatewayError(err)) {
-      log.fatal({ code: err.code, details: err.details.length ? err.details : undefined }, err.message);
-    } else {
-      log.fatal({ err }, 'gateway failed to start');
-    }
-    await sim?.stop().catch(() => undefined);
-    await gateway?.close().catch(() => undefined);
-    await farEnds?.stop().catch(() => undefined);
-    process.exit(1);
-  }
+  });
 }
 
-void main();
+void main(process.argv.slice(2));

@@ -60,7 +60,8 @@ export class GatewayError extends Error {
 }
 
 function formatMessage(message: string, detail: string | undefined): string {
-  if (message.includes('%s')) return message.replace('%s', detail ?? '');
+  // A function, so a detail holding `$&` or `$'` is taken as it is.
+  if (message.includes('%s')) return message.replace('%s', () => detail ?? '');
   return detail ? `${message}: ${detail}` : message;
 }
 

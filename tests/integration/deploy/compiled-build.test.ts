@@ -6,7 +6,7 @@
  * simulated 110 centre, and the seeded black camera is found.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -87,6 +87,33 @@ describe('compiled production build', () => {
       return panic?.timeline.some((e) => e.action === 'forward-acked') ? panic : undefined;
     }, { timeoutMs: 30_000, everyMs: 250 });
     expect(acked.timeline.map((e) => e.action).filter((a) => a.startsWith('forward-'))).toStrictEqual(['forward-queued', 'forward-sent', 'forward-acked']);
+  });
+
+  it('keeps the simulators out of the gateway: dist/gateway imports none, and --simulate without them says so in one line', async () => {
+    const imports: string[] = [];
+    const scan = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) scan(path);
+        else if (entry.name.endsWith('.js')) for (const m of readFileSync(path, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]*simulators\/[^'"]*)['"]/g)) imports.push(`${path}: ${m[1]}`);
+      }
+    };
+    scan(join(install, 'dist', 'gateway'));
+    expect(imports).toStrictEqual([]);
+    // Laid out as the production image: dist/gateway and dist/adapters, no dist/simulators.
+    const image = tempDir('gw-image-');
+    try {
+      for (const part of ['gateway', 'adapters']) cpSync(join(install, 'dist', part), join(image, 'dist', part), { recursive: true });
+      copyFileSync(join(ROOT, 'package.json'), join(image, 'package.json'));
+      for (const part of ['node_modules', 'config']) symlinkSync(join(ROOT, part), join(image, part));
+      const refused = await run(process.execPath, [join(image, 'dist', 'gateway', 'main.js'), '--simulate'], { cwd: image, timeout: 30_000 }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr }),
+      );
+      expect(refused).toStrictEqual({ code: 1, stderr: '--simulate needs the simulators, which this build does not include\n' });
+    } finally {
+      rmSync(image, { recursive: true, force: true });
+    }
   });
 
   it('finds the seeded black camera with the bundled ffmpeg', async () => {

@@ -9,17 +9,17 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScenarioReport } from '../../../gateway/scenario/runner.js';
-import { spawnSimulatedGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
-import { tempDir } from '../../helpers/gateway.js';
+import type { ScenarioReport } from '../../../../simulators/scenario/runner.js';
+import { spawnSimulatedGateway, type GatewayProcess } from '../../../helpers/gateway-process.js';
+import { tempDir } from '../../../helpers/gateway.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 function cli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const childEnv = { ...process.env, ...env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
-    execFile(join(ROOT, 'node_modules/.bin/tsx'), ['gateway/scenario/cli.ts', ...args], { cwd: ROOT, timeout: 90_000, env: childEnv }, (err, stdout, stderr) => {
+    execFile(join(ROOT, 'node_modules/.bin/tsx'), ['simulators/scenario/cli.ts', ...args], { cwd: ROOT, timeout: 90_000, env: childEnv }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

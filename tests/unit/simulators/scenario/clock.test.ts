@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextWeekdayTime, resolveClock, shiftedClock, zoneOffsetMs } from '../../../gateway/scenario/clock.js';
-import type { Site } from '../../../gateway/contract/types.js';
+import { nextWeekdayTime, resolveClock, shiftedClock, zoneOffsetMs } from '../../../../simulators/scenario/clock.js';
+import type { Site } from '../../../../gateway/contract/types.js';
 
 // Monday 2026-11-23 11:15 in Shanghai.
 const NOW = Date.parse('2026-11-23T03:15:00Z');

@@ -1,5 +1,5 @@
 /**
- * npx tsx gateway/scenario/cli.ts scenarios/<name>.yaml [more.yaml…] [--json] [--verbose]
+ * npx tsx simulators/scenario/cli.ts scenarios/<name>.yaml [more.yaml…] [--json] [--verbose]
  *                                 [--url http://host:port [--user tester]]
  * Runs each scenario against an in-process gateway with its simulators, or with --url against
  * a running gateway started with --simulate (password in $GATEWAY_PASSWORD); prints the report;
@@ -7,16 +7,16 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { loadConfig } from '../config/load.js';
-import { isGatewayError } from '../contract/errors.js';
-import { loadScenario, ScenarioError, type DistrictView } from './loader.js';
-import { RemoteRefusal, remoteProblems, runScenarioRemote } from './remote.js';
+import { loadConfig } from '../../gateway/config/load.js';
+import { isGatewayError } from '../../gateway/contract/errors.js';
+import { loadScenario, type DistrictView } from './loader.js';
+import { remoteProblems, remoteRefusal, runScenarioRemote } from './remote.js';
 import { formatReport, reportJson } from './report.js';
 import { runScenario, type ScenarioReport } from './runner.js';
 import type { Scenario } from './schema.js';
 
 const USAGE =
-  'Usage: tsx gateway/scenario/cli.ts <scenario.yaml>… [--json] [--verbose] [--url <gateway> [--user <name>]]\n' +
+  'Usage: tsx simulators/scenario/cli.ts <scenario.yaml>… [--json] [--verbose] [--url <gateway> [--user <name>]]\n' +
   '  --json     print a machine-readable report (an object; an array for several files)\n' +
   '  --verbose  gateway and simulator logs on stderr (level info)\n' +
   '  --url      play against a running gateway started with --simulate (e.g. http://127.0.0.1:8080)\n' +
@@ -32,12 +32,12 @@ function load(file: string, district: DistrictView, remote: boolean): Scenario |
   try {
     scenario = loadScenario(file, district);
   } catch (err) {
-    if (!(err instanceof ScenarioError)) throw err;
+    if (!isGatewayError(err, 'GW_ERR_SCENARIO_INVALID')) throw err;
     return err.message;
   }
   if (remote) {
     const problems = remoteProblems(scenario);
-    return problems.length > 0 ? new RemoteRefusal(file, problems).message : scenario;
+    return problems.length > 0 ? remoteRefusal(file, problems).message : scenario;
   }
   try {
     // The overrides must make a valid configuration; say so before starting anything.
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
       try {
         report = await runScenarioRemote(scenario, { url, user: values.user, password, log, district });
       } catch (err) {
-        if (!(err instanceof RemoteRefusal)) throw err;
+        if (!isGatewayError(err, 'GW_ERR_SCENARIO_REMOTE_REFUSED')) throw err;
         process.stderr.write(`${err.message}\n`);
         return 2;
       }

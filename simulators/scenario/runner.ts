@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { ephemeralControlFarEnds, SimulatorControl } from '../../simulators/control.js';
-import { DistrictSimulator } from '../../simulators/district.js';
-import { build, type Gateway } from '../app.js';
-import { loadConfig, mergeLayers } from '../config/load.js';
-import type { Alarm, Health } from '../contract/types.js';
+import { ephemeralControlFarEnds, SimulatorControl } from '../control.js';
+import { DistrictSimulator } from '../district.js';
+import { build, type Gateway } from '../../gateway/app.js';
+import { loadConfig, mergeLayers } from '../../gateway/config/load.js';
+import type { Alarm, Health } from '../../gateway/contract/types.js';
 import { controlCall } from './actions.js';
 import { resolveClock, shiftedClock } from './clock.js';
 import { broadcastFact, decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
-import { startEphemeralFarEnds, type EphemeralFarEndOptions } from '../../simulators/ephemeral-far-ends.js';
+import { startEphemeralFarEnds, type EphemeralFarEndOptions } from '../ephemeral-far-ends.js';
 import type { Action, Scenario } from './schema.js';
 
 export interface StepResult {

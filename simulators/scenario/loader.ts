@@ -7,23 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { LineCounter, parseDocument } from 'yaml';
-import { BUTTON_FAULTS } from '../../simulators/alarm-button.js';
-import { HEALTH_REASONS } from '../contract/vocabulary.js';
-import { ALARM_TYPES } from '../contract/alarm-types.js';
+import { BUTTON_FAULTS } from '../alarm-button.js';
+import { HEALTH_REASONS } from '../../gateway/contract/vocabulary.js';
+import { ALARM_TYPES } from '../../gateway/contract/alarm-types.js';
+import { GatewayError } from '../../gateway/contract/errors.js';
 import { ExpectationSchema, ScenarioFileSchema, StepSchema, WeekdayClockSchema, type Action, type Expectation, type ExpectationKind, type Scenario, type ScenarioFile, type Step } from './schema.js';
 
-export const SCENARIO_INVALID = 'GW_ERR_SCENARIO_INVALID';
-
-/** A scenario that cannot be run; `errors` lists every `path: message`. */
-export class ScenarioError extends Error {
-  readonly code = SCENARIO_INVALID;
-  constructor(
-    readonly source: string,
-    readonly errors: string[],
-  ) {
-    super(`scenario is invalid: ${source}\n${errors.map((e) => `  ${e}`).join('\n')}`);
-    this.name = 'ScenarioError';
-  }
+/** A scenario that cannot be run (GW_ERR_SCENARIO_INVALID); its `details` list every `path: message`. */
+export function scenarioInvalid(source: string, errors: string[]): GatewayError {
+  return new GatewayError('GW_ERR_SCENARIO_INVALID', `scenario is invalid: ${source}\n${errors.map((e) => `  ${e}`).join('\n')}`, { details: errors });
 }
 
 /** What the loader needs to know of the district to check device ids (optional). */
@@ -141,7 +133,7 @@ function expectationErrors(e: Expectation, path: string, district: DistrictView 
   return errors;
 }
 
-/** Validates a parsed YAML value; throws ScenarioError listing every `path: message`. */
+/** Validates a parsed YAML value; throws GW_ERR_SCENARIO_INVALID listing every `path: message`. */
 export function validateScenario(raw: unknown, source = '<scenario>', district?: DistrictView): Scenario {
   // The time zone's default, before the check (as the gateway's config loader does).
   if (isPlain(raw) && isPlain(raw.clock) && raw.clock.timeZone === undefined) raw = { ...raw, clock: { ...raw.clock, timeZone: 'Asia/Shanghai' } };
@@ -154,7 +146,7 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
     for (const e of clockOk.Errors(raw.clock)) if (!byPath.has(`/clock${e.path}`)) byPath.set(`/clock${e.path}`, e.message);
   }
   const errors = [...byPath].map(([path, message]) => `${path}: ${message}`);
-  if (!isPlain(raw)) throw new ScenarioError(source, errors);
+  if (!isPlain(raw)) throw scenarioInvalid(source, errors);
   // Steps and expectations that are well-formed on their own are checked further even when
   // something else in the file is wrong, so one run lists every problem.
   const file = raw as ScenarioFile;
@@ -202,7 +194,7 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
     errors.push(...expectationErrors(e, `/expect/${i}`, district));
     expect.push(e);
   });
-  if (errors.length > 0) throw new ScenarioError(source, errors);
+  if (errors.length > 0) throw scenarioInvalid(source, errors);
   return {
     name: file.name,
     description: file.description,
@@ -222,7 +214,7 @@ export function parseScenario(text: string, source = '<scenario>', district?: Di
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
-    throw new ScenarioError(
+    throw scenarioInvalid(
       source,
       doc.errors.map((e) => {
         const at = lines.linePos(e.pos[0]);
@@ -239,7 +231,7 @@ export function loadScenario(file: string, district?: DistrictView): Scenario {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ScenarioError(file, [`/: ${(cause as Error).message}`]);
+    throw scenarioInvalid(file, [`/: ${(cause as Error).message}`]);
   }
   return parseScenario(text, file, district);
 }

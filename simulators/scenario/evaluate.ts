@@ -3,7 +3,7 @@
  * the second, from the scenario start, it was first seen) and asks, at any moment, which
  * expectations have passed, failed or are still pending.
  */
-import type { BroadcastChange } from '../core/broadcast/types.js';
+import type { BroadcastChange } from '../../gateway/core/broadcast/types.js';
 import type { Expectation } from './schema.js';
 
 export type Fact =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decidedBy, evaluate, evaluateOne, type Fact } from '../../../gateway/scenario/evaluate.js';
-import type { Expectation } from '../../../gateway/scenario/schema.js';
+import { decidedBy, evaluate, evaluateOne, type Fact } from '../../../../simulators/scenario/evaluate.js';
+import type { Expectation } from '../../../../simulators/scenario/schema.js';
 
 const panic: Expectation = { kind: 'alarm', label: 'panic', type: 'panic', device: 'b1', after: 1, within: 2 };
 const raised = (t: number, deviceId = 'b1', type = 'panic'): Fact => ({ kind: 'alarm', t, type, siteId: 's1', deviceId, alarmId: `a${t}` });

@@ -12,27 +12,19 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
-import type { SimDeviceList } from '../contract/simulator-port.js';
-import type { BroadcastChange } from '../core/broadcast/types.js';
-import type { Alarm, Health } from '../contract/types.js';
+import { GatewayError } from '../../gateway/contract/errors.js';
+import type { SimDeviceList } from '../../gateway/contract/simulator-port.js';
+import type { BroadcastChange } from '../../gateway/core/broadcast/types.js';
+import type { Alarm, Health } from '../../gateway/contract/types.js';
 import { controlCall } from './actions.js';
 import { broadcastFact, type Fact } from './evaluate.js';
 import type { DistrictView } from './loader.js';
 import { play, report, sec, type FactLog, type ScenarioReport } from './runner.js';
 import type { Action, Scenario } from './schema.js';
 
-export const SCENARIO_REMOTE_REFUSED = 'GW_ERR_SCENARIO_REMOTE_REFUSED';
-
-/** The scenario cannot be played against that gateway (exit 2); `problems` says why, one per line. */
-export class RemoteRefusal extends Error {
-  readonly code = SCENARIO_REMOTE_REFUSED;
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`cannot run against a running gateway: ${source}\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'RemoteRefusal';
-  }
+/** The scenario cannot be played against that gateway (GW_ERR_SCENARIO_REMOTE_REFUSED, exit 2); its `details` say why, one per line. */
+export function remoteRefusal(source: string, problems: string[]): GatewayError {
+  return new GatewayError('GW_ERR_SCENARIO_REMOTE_REFUSED', `cannot run against a running gateway: ${source}\n${problems.map((p) => `  ${p}`).join('\n')}`, { details: problems });
 }
 
 export interface RemoteOptions {
@@ -217,29 +209,29 @@ function openLive(base: string, token: string, rec: LiveRecorder, log: Logger): 
   });
 }
 
-/** Plays one scenario against the running gateway at `opts.url`; throws RemoteRefusal when it cannot. */
+/** Plays one scenario against the running gateway at `opts.url`; throws remoteRefusal() when it cannot. */
 export async function runScenarioRemote(scenario: Scenario, opts: RemoteOptions): Promise<ScenarioReport> {
   const source = scenario.source ?? scenario.name;
   const problems = remoteProblems(scenario);
-  if (problems.length > 0) throw new RemoteRefusal(source, problems);
+  if (problems.length > 0) throw remoteRefusal(source, problems);
   const startedAt = new Date().toISOString();
   const setupStart = performance.now();
   const http = new GatewayHttp(opts.url);
 
   const login = await http.call<{ token?: string; user?: { permissions?: string[] } }>('POST', '/api/auth/login', { username: opts.user, password: opts.password });
-  if (login.status !== 200 || !login.body.token) throw new RemoteRefusal(source, [`login as '${opts.user}' refused: HTTP ${login.status} ${messageOf(login.body)}`]);
+  if (login.status !== 200 || !login.body.token) throw remoteRefusal(source, [`login as '${opts.user}' refused: HTTP ${login.status} ${messageOf(login.body)}`]);
   http.token = login.body.token;
   const held = new Set(login.body.user?.permissions ?? []);
   const missing = neededPermissions(scenario).filter((p) => !held.has(p));
   let ws: WebSocket | undefined;
   try {
-    if (missing.length > 0) throw new RemoteRefusal(source, [`user '${opts.user}' lacks ${missing.join(', ')} (needed by this scenario); use --user with a role that has it (admin has all)`]);
+    if (missing.length > 0) throw remoteRefusal(source, [`user '${opts.user}' lacks ${missing.join(', ')} (needed by this scenario); use --user with a role that has it (admin has all)`]);
     const list = await http.call<SimDeviceList>('GET', '/api/simulators');
-    if (list.status === 404) throw new RemoteRefusal(source, [`the gateway at ${opts.url} does not run a simulated district (start it with --simulate)`]);
-    if (list.status !== 200) throw new RemoteRefusal(source, [`GET /api/simulators: HTTP ${list.status} ${messageOf(list.body)}`]);
+    if (list.status === 404) throw remoteRefusal(source, [`the gateway at ${opts.url} does not run a simulated district (start it with --simulate)`]);
+    if (list.status !== 200) throw remoteRefusal(source, [`GET /api/simulators: HTTP ${list.status} ${messageOf(list.body)}`]);
     const simulated = new Set([...list.body.farEnds, ...list.body.devices].map((d) => d.id));
     const absent = [...new Set(scenario.steps.flatMap((s) => controlCall(s.action)?.id ?? []))].filter((id) => !simulated.has(id));
-    if (absent.length > 0) throw new RemoteRefusal(source, [`not simulated by the gateway at ${opts.url}: ${absent.join(', ')}`]);
+    if (absent.length > 0) throw remoteRefusal(source, [`not simulated by the gateway at ${opts.url}: ${absent.join(', ')}`]);
 
     const accounts = new Map(opts.district.sites.flatMap((s) => (s.arcAccount ? [[s.id, s.arcAccount] as [string, string]] : [])));
     const rec = new LiveRecorder(accounts);

@@ -2,10 +2,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../gateway/config/load.js';
-import { loadScenario, parseAction, parseScenario, ScenarioError, type DistrictView } from '../../../gateway/scenario/loader.js';
+import { loadConfig } from '../../../../gateway/config/load.js';
+import { isGatewayError } from '../../../../gateway/contract/errors.js';
+import { loadScenario, parseAction, parseScenario, type DistrictView } from '../../../../simulators/scenario/loader.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const district: DistrictView = {
   sites: [{ id: 'sch-01', arcAccount: '1001' }, { id: 'sch-02' }],
   devices: [
@@ -20,7 +21,7 @@ function errorsOf(text: string, withDistrict = true): string[] {
   try {
     parseScenario(text, 'test.yaml', withDistrict ? district : undefined);
   } catch (err) {
-    if (err instanceof ScenarioError) return err.errors;
+    if (isGatewayError(err, 'GW_ERR_SCENARIO_INVALID')) return err.details;
     throw err;
   }
   throw new Error('accepted');

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../gateway/config/load.js';
-import { loadScenario, parseScenario } from '../../../gateway/scenario/loader.js';
-import { runScenario, type ScenarioReport } from '../../../gateway/scenario/runner.js';
+import { loadConfig } from '../../../../gateway/config/load.js';
+import { loadScenario, parseScenario } from '../../../../simulators/scenario/loader.js';
+import { runScenario, type ScenarioReport } from '../../../../simulators/scenario/runner.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const DIR = join(ROOT, 'scenarios');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
 const district = loadConfig({ env: {} });
@@ -22,7 +22,7 @@ const verdicts = (r: ScenarioReport): Record<string, string> => Object.fromEntri
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(ROOT, 'node_modules/.bin/tsx'), ['gateway/scenario/cli.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(join(ROOT, 'node_modules/.bin/tsx'), ['simulators/scenario/cli.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -83,11 +83,11 @@ describe('field scenarios', () => {
   }, 60_000);
 
   it('CLI: exit 2 with every path: message for an invalid file or configuration override, exit 0 and a JSON report for a passing one', async () => {
-    const bad = await cli([join(ROOT, 'tests/unit/scenario/fixtures/bad.yaml')]);
+    const bad = await cli([join(ROOT, 'tests/unit/simulators/scenario/fixtures/bad.yaml')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('/steps/0/do: unknown action \'pres\'');
     expect(bad.stderr).toContain('/expect/0/alarm/within: Expected required property');
-    const badConfig = await cli([join(ROOT, 'tests/unit/scenario/fixtures/bad-config.yaml')]);
+    const badConfig = await cli([join(ROOT, 'tests/unit/simulators/scenario/fixtures/bad-config.yaml')]);
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toContain('/config/barriers/downInWindowGraceSeconds: Expected number');
     const good = await cli(['scenarios/primary-110-down.yaml', '--json']);

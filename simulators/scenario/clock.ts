@@ -5,8 +5,8 @@
  * name a weekday and a wall time in a zone: the next such moment after now, skipping a site's
  * holidays. Timers still run in real time either way.
  */
-import { systemClock, type Clock } from '../contract/clock.js';
-import type { Site } from '../contract/types.js';
+import { systemClock, type Clock } from '../../gateway/contract/clock.js';
+import type { Site } from '../../gateway/contract/types.js';
 import type { Scenario } from './schema.js';
 
 export interface WeekdayClock {

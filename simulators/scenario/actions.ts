@@ -3,7 +3,7 @@
  * in-process SimulatorControl or, with `--url`, to a running gateway's
  * POST /api/simulators/:id/actions, so both modes do exactly the same thing to the simulators.
  */
-import { FAR_END_IDS, type SimActionRequest } from '../contract/simulator-port.js';
+import { FAR_END_IDS, type SimActionRequest } from '../../gateway/contract/simulator-port.js';
 import type { Action } from './schema.js';
 
 export interface ControlCall {
