@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const DASHBOARD = fileURLToPath(new URL('../dashboard', import.meta.url));
 const DIST_INDEX = join(DASHBOARD, 'dist', 'index.html');
+/** Gateway code the dashboard bundles (the contract's catalogues, the broadcast tally): a change there is a change of the dashboard. */
+const SHARED = [fileURLToPath(new URL('../gateway/contract', import.meta.url)), fileURLToPath(new URL('../gateway/core/broadcast/tally.ts', import.meta.url))];
 
 function newestMtime(path: string): number {
   const st = statSync(path);
@@ -18,7 +20,7 @@ function newestMtime(path: string): number {
 }
 
 export async function ensureDashboardBuilt(): Promise<boolean> {
-  const sources = Math.max(newestMtime(join(DASHBOARD, 'src')), newestMtime(join(DASHBOARD, 'index.html')), newestMtime(join(DASHBOARD, 'vite.config.ts')));
+  const sources = Math.max(newestMtime(join(DASHBOARD, 'src')), newestMtime(join(DASHBOARD, 'index.html')), newestMtime(join(DASHBOARD, 'vite.config.ts')), ...SHARED.map(newestMtime));
   if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= sources) return false;
   const { build } = await import('vite');
   await build({ configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'warn' });

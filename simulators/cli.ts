@@ -2,11 +2,11 @@
  * npm run simulate -- [options] [command]
  * Runs the simulated district against a gateway's broker and takes commands on stdin.
  */
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../gateway/config/load.js';
 import { createLogger } from '../gateway/logger.js';
 import { DistrictSimulator } from './district.js';
+import { runCommandLoop } from './cli-loop.js';
 import { startFarEnds } from './far-ends.js';
 
 const HELP = `Simulated district for the campus-safety gateway
@@ -72,29 +72,25 @@ async function main(): Promise<void> {
   if (values.press) await sim.press(values.press);
   console.log(`simulating ${sim.list().length} devices against ${url}; type 'help' for commands`);
 
-  const stop = async () => {
-    await sim.stop();
-    await farEnds?.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  rl.on('line', (line) => {
-    void runCommand(sim, line.trim().split(/\s+/)).then(
-      (out) => out && console.log(out),
-      (err: unknown) => console.log(`error: ${(err as Error).message}`),
-    );
+  // Each command as it arrives; in a container (no terminal, stdin closed) the district keeps running.
+  await runCommandLoop({
+    concurrent: true,
+    stopAtEnd: false,
+    run: async (words) => {
+      const out = await runCommand(sim, words);
+      if (out) console.log(out);
+    },
+    error: (message) => console.log(`error: ${message}`),
+    stop: async () => {
+      await sim.stop();
+      await farEnds?.stop();
+    },
   });
-  rl.on('close', () => undefined);
 }
 
+/** One district command (its words); what to print, if anything. Also the cluster script's stdin commands. */
 export async function runCommand(sim: DistrictSimulator, [cmd, id, arg, onoff]: string[]): Promise<string | undefined> {
   switch (cmd) {
-    case undefined:
-    case '':
-      return undefined;
     case 'help':
       return HELP.slice(HELP.indexOf('Commands'));
     case 'list':
@@ -120,11 +116,6 @@ export async function runCommand(sim: DistrictSimulator, [cmd, id, arg, onoff]: 
     case 'malformed':
       await sim.malformed(need(id));
       return `malformed payload sent by ${id}`;
-    case 'quit':
-    case 'exit':
-      await sim.stop();
-      process.exit(0);
-      return undefined;
     default:
       return `unknown command '${cmd}' (type 'help')`;
   }

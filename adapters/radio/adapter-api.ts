@@ -7,7 +7,7 @@ import type { Device } from '../../gateway/contract/types.js';
 import type { Adapter, CheckResult } from '../../gateway/contract/adapter.js';
 import type { DeliveryResult, Outbound } from '../../gateway/contract/capabilities.js';
 import type { TxCommand } from './codec.js';
-import type { Listener } from './listeners.js';
+import type { Listener } from '../shared/listeners.js';
 import type { TalkgroupOutcome } from './transmitter.js';
 
 export interface TransmitOptions {

@@ -15,7 +15,7 @@ import { BoundedMap } from './bounded-map.js';
 import { decodeEvent, decodeHeartbeat, decodeStatus, encodeCommand, heartbeatData, type EmergencyCall, type EmergencyCancel, type RadioCommand, type RadioEvent } from './codec.js';
 import type { RadioConfig } from './config.js';
 import { RADIO_ERRORS } from './errors.js';
-import { Listeners, type Listener } from './listeners.js';
+import { Listeners, type Listener } from '../shared/listeners.js';
 import { spokenForm } from './spoken.js';
 import { LinkSupervisor } from './supervisor.js';
 import { TalkgroupDirectory } from './talkgroups.js';
@@ -57,8 +57,8 @@ export class RadioAdapterImpl implements RadioAdapter {
     this.sent = new BoundedMap(cfg.retainRefs);
     this.results = new BoundedMap(cfg.retainRefs);
     this.calls = new BoundedMap(cfg.retainRefs);
-    this.rollCallListeners = new Listeners('radio.onRollCall', ctx.log);
-    this.txAckListeners = new Listeners('radio.onTxAck', ctx.log);
+    this.rollCallListeners = new Listeners('radio.onRollCall', ctx.log, ctx.clock);
+    this.txAckListeners = new Listeners('radio.onTxAck', ctx.log, ctx.clock);
   }
 
   get radioIds(): readonly string[] {
@@ -310,7 +310,7 @@ export class RadioAdapterImpl implements RadioAdapter {
       case 'tx-ack': {
         const matched = run.transmitter.onAck(device.id, e);
         if (!matched) this.ctx.log.info({ radioId: device.id, ref: e.id, talkgroup: e.talkgroup, status: e.status }, 'tx-ack with no transmission waiting (late or repeated)');
-        this.txAckListeners.emit({
+        void this.txAckListeners.emit({
           radioId: device.id,
           ref: e.id,
           talkgroup: e.talkgroup,
@@ -343,7 +343,7 @@ export class RadioAdapterImpl implements RadioAdapter {
         const ack: RollCallAck = { radioId: device.id, ref: e.id, unit: e.unit, ...(e.talkgroup ? { talkgroup: e.talkgroup } : {}), at: e.at ?? now };
         units.set(e.unit, ack);
         this.rollCalls.set(e.id, units);
-        this.rollCallListeners.emit(ack);
+        void this.rollCallListeners.emit(ack);
         return;
       }
       case 'emergency-call':

@@ -6,7 +6,7 @@ import type { Device } from '../../gateway/contract/types.js';
 import type { Adapter, CheckResult } from '../../gateway/contract/adapter.js';
 import type { DeliveryResult, Outbound } from '../../gateway/contract/capabilities.js';
 import type { RecipientState, RecipientStatus, StatusChange } from './delivery-tracker.js';
-import type { Listener } from './listeners.js';
+import type { Listener } from '../shared/listeners.js';
 import type { FailureReason, Receipt } from './receipt-codec.js';
 
 /** What send() reports per recipient once the SMSC has answered for it (or the wait ended). */

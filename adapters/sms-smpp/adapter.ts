@@ -21,7 +21,7 @@ import { ConcatReassembler } from './concat-reassembler.js';
 import { readDeliverSm } from './deliver-sm.js';
 import { DeliveryTracker, type RecipientState, type RecipientStatus, type StatusChange } from './delivery-tracker.js';
 import { SMS_ERRORS } from './errors.js';
-import { Listeners, type Listener } from './listeners.js';
+import { Listeners, type Listener } from '../shared/listeners.js';
 import { interpretReceipt, isReceiptEsmClass, type FailureReason } from './receipt-codec.js';
 import { segment } from './segmenter.js';
 import { REGISTERED_DELIVERY_FINAL, STATUS } from './smpp-constants.js';

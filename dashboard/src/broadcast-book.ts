@@ -4,7 +4,8 @@
  * bookkeeping with merge rules, because the same broadcast arrives by three roads (live
  * push, GET /api/broadcasts, GET /api/broadcasts/:id) in no guaranteed order.
  */
-import type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastSummary, Tally } from './model.js';
+import { tally } from '../../gateway/core/broadcast/tally.js';
+import type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastSummary } from './model.js';
 
 export interface BroadcastEntry {
   summary: BroadcastSummary;
@@ -16,24 +17,6 @@ export interface BroadcastEntry {
 
 /** Summaries kept; older closed ones drop out (the list API has them). */
 const MAX_KEPT = 200;
-
-/**
- * The roll-call count, as gateway/core/broadcast/recipient.ts tally() defines it: sent and
- * delivered count people who reached at least that state (confirmed counts as delivered).
- */
-export function tallyOf(recipients: Iterable<BroadcastRecipient>): Tally {
-  const t: Tally = { total: 0, sent: 0, delivered: 0, confirmed: 0, failed: 0 };
-  for (const r of recipients) {
-    t.total++;
-    if (r.state === 'failed') t.failed++;
-    else if (r.state !== 'queued') {
-      t.sent++;
-      if (r.state !== 'sent') t.delivered++;
-      if (r.state === 'confirmed') t.confirmed++;
-    }
-  }
-  return t;
-}
 
 /**
  * How far a recipient's row has come: every fallback to the next channel adds an attempt,
@@ -97,7 +80,7 @@ export class BroadcastBook {
     }
     entry.recipients = rows;
     delete entry.stale;
-    if (entry.summary.state === 'open') entry.summary = { ...entry.summary, tally: tallyOf(rows.values()) };
+    if (entry.summary.state === 'open') entry.summary = { ...entry.summary, tally: tally(rows.values()) };
     this.trim();
   }
 
@@ -117,7 +100,7 @@ export class BroadcastBook {
           const have = entry.recipients.get(c.recipient.id);
           // Live changes come in order on one socket: equal versions (a second reply) are newer.
           if (!have || recipientVersion(c.recipient) >= recipientVersion(have)) entry.recipients.set(c.recipient.id, c.recipient);
-          entry.summary = { ...entry.summary, tally: entry.stale ? c.tally : tallyOf(entry.recipients.values()) };
+          entry.summary = { ...entry.summary, tally: entry.stale ? c.tally : tally(entry.recipients.values()) };
         } else {
           entry.summary = { ...entry.summary, tally: c.tally };
         }
@@ -141,7 +124,7 @@ export class BroadcastBook {
     }
     // The final count of a closed broadcast stands; an open copy arriving late is older.
     if (entry.summary.state === 'closed' && s.state === 'open') return entry;
-    entry.summary = entry.recipients && !entry.stale && s.state === 'open' ? { ...s, tally: tallyOf(entry.recipients.values()) } : s;
+    entry.summary = entry.recipients && !entry.stale && s.state === 'open' ? { ...s, tally: tally(entry.recipients.values()) } : s;
     return entry;
   }
 

@@ -2,11 +2,11 @@
  * Command-line barrier controller simulator: `tsx simulators/barrier-modbus/cli.ts --help`.
  * Prints one JSON line per event/answer on stdout; takes scenario commands on stdin.
  */
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { BarrierControllerSimulator } from './simulator.js';
 import { SIM_FAULTS, type SimFault } from './register-map.js';
+import { runCommandLoop } from '../cli-loop.js';
 
 const USAGE = `Simulated anti-collision barrier controller (Modbus TCP, register map "sim-rb1",
 see adapters/barrier-modbus/README.md).
@@ -43,12 +43,8 @@ function unitArg(v: string | undefined): number | undefined {
   return n;
 }
 
-async function run(sim: BarrierControllerSimulator, line: string): Promise<boolean> {
-  const [cmd, a, b] = line.trim().split(/\s+/);
+async function run(sim: BarrierControllerSimulator, [cmd, a, b]: string[]): Promise<void> {
   switch (cmd) {
-    case undefined:
-    case '':
-      return true;
     case 'raise':
       sim.raise(unitArg(a));
       break;
@@ -81,14 +77,11 @@ async function run(sim: BarrierControllerSimulator, line: string): Promise<boole
       break;
     case 'state':
       break;
-    case 'quit':
-      return false;
     default:
       throw new Error(`unknown command "${cmd}" (try --help)`);
   }
   const unit = cmd === 'fault' || cmd === 'override' || cmd === 'impact' || cmd === 'unreachable' ? unitArg(b) : unitArg(a);
   out({ event: 'state', ...sim.state(unit) });
-  return true;
 }
 
 async function main(): Promise<void> {
@@ -119,25 +112,17 @@ async function main(): Promise<void> {
   const { host, port } = await sim.start();
   out({ event: 'listening', host, port, units: sim.unitIds() });
 
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    rl.close();
-    await sim.stop();
-    out({ event: 'stopped' });
-  };
-  const rl = createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    run(sim, line).then(
-      (goOn) => {
-        if (!goOn) void shutdown();
-      },
-      (err: unknown) => out({ event: 'error', message: err instanceof Error ? err.message : String(err) }),
-    );
+  // Each command as it arrives; without a terminal the controller keeps serving.
+  await runCommandLoop({
+    concurrent: true,
+    stopAtEnd: false,
+    run: (words) => run(sim, words),
+    error: (message) => out({ event: 'error', message }),
+    stop: async () => {
+      await sim.stop();
+      out({ event: 'stopped' });
+    },
   });
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
 }
 
 main().catch((err: unknown) => {

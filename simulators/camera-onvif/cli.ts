@@ -4,7 +4,7 @@
  * prints each camera's gateway device options (JSON lines), then reads commands on stdin:
  *   fault <camera> <kind> [seconds]   restore <camera> [kind]   state <camera>   list   quit
  */
-import { createInterface } from 'node:readline';
+import { runCommandLoop } from '../cli-loop.js';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { CameraFleetSimulator } from './fleet.js';
@@ -86,23 +86,10 @@ async function main(): Promise<void> {
   out(`# ONVIF http://${fleet.host}:${fleet.httpPort}  RTSP rtsp://${fleet.host}:${fleet.rtspPort}  (${fleet.ids().length} cameras)`);
   for (const device of fleet.devices(values.site)) out(JSON.stringify(device));
 
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await fleet.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
-
   // Runs until `quit`, the end of stdin, or a signal.
-  const rl = createInterface({ input: process.stdin });
-  for await (const line of rl) {
-    const [cmd, id = '', arg, arg2] = line.trim().split(/\s+/);
-    try {
-      if (cmd === 'quit' || cmd === 'exit') break;
-      else if (cmd === 'list') out(fleet.ids().join(' '));
+  await runCommandLoop({
+    run: async ([cmd, id = '', arg, arg2]) => {
+      if (cmd === 'list') out(fleet.ids().join(' '));
       else if (cmd === 'state') out(JSON.stringify(fleet.state(id)));
       else if (cmd === 'fault') {
         const fault = arg ? parseFault(arg, arg2) : undefined;
@@ -114,12 +101,11 @@ async function main(): Promise<void> {
       } else if (cmd === 'restore') {
         await fleet.restore(id, arg && (FAULT_KINDS as readonly string[]).includes(arg) ? (arg as CameraFaultKind) : undefined);
         out(`${id}: ${JSON.stringify(fleet.state(id))}`);
-      } else if (cmd) out('commands: fault, restore, state, list, quit');
-    } catch (err) {
-      out(`error: ${(err as Error).message}`);
-    }
-  }
-  await shutdown();
+      } else out('commands: fault, restore, state, list, quit');
+    },
+    error: (message) => out(`error: ${message}`),
+    stop: () => fleet.stop(),
+  });
 }
 
 main().catch((err: unknown) => {

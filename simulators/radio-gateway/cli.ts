@@ -3,7 +3,7 @@
  * `npx tsx simulators/radio-gateway/cli.ts --help`. Prints every record as one JSON line on
  * stdout; reads commands from stdin.
  */
-import { createInterface } from 'node:readline';
+import { runCommandLoop } from '../cli-loop.js';
 import { parseArgs } from 'node:util';
 import { demoSecret } from '../demo-secret.js';
 import { RadioGatewaySimulator } from './radio-gateway-simulator.js';
@@ -79,17 +79,8 @@ async function main(): Promise<void> {
     talkgroups: list(values.talkgroups),
     heartbeatMs: Number(values['heartbeat-ms']),
   });
-  const stop = async (): Promise<void> => {
-    await sim.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  const rl = createInterface({ input: process.stdin });
-  rl.on('close', () => void stop());
-  for await (const line of rl) {
-    const [cmd = '', a, b] = line.trim().split(/\s+/);
-    try {
+  await runCommandLoop({
+    run: async ([cmd, a, b]) => {
       switch (cmd) {
         case 'call':
           await sim.emergencyCall(a ?? '', b ?? '');
@@ -130,18 +121,13 @@ async function main(): Promise<void> {
         case 'mode':
           out(sim.mode());
           break;
-        case 'quit':
-          rl.close();
-          break;
-        case '':
-          break;
         default:
           out({ error: `unknown command '${cmd}' (see --help)` });
       }
-    } catch (err) {
-      out({ error: err instanceof Error ? err.message : String(err) });
-    }
-  }
+    },
+    error: (message) => out({ error: message }),
+    stop: () => sim.stop(),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,7 @@
  * Command line for the simulated SMSC: `npx tsx simulators/sms-centre/cli.ts --help`.
  * Prints every record as one JSON line on stdout; reads commands from stdin.
  */
-import { createInterface } from 'node:readline';
+import { runCommandLoop } from '../cli-loop.js';
 import { parseArgs } from 'node:util';
 import { SmsCentreSimulator } from './sms-centre-simulator.js';
 
@@ -73,18 +73,9 @@ async function main(): Promise<void> {
     receiptDelayMs: Number(values['receipt-delay-ms']),
     serviceNumber: values['service-number'],
   });
-  const stop = async (): Promise<void> => {
-    await sim.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  const rl = createInterface({ input: process.stdin });
-  rl.on('close', () => void stop());
-  for await (const line of rl) {
-    const [cmd = '', ...args] = line.trim().split(/\s+/);
-    // A command that fails (the port taken again on `up`, …) is reported, never the end of the simulator.
-    try {
+  // A command that fails (the port taken again on `up`, …) is reported, never the end of the simulator.
+  await runCommandLoop({
+    run: async ([cmd, ...args]) => {
       switch (cmd) {
         case 'reply':
           sim.reply(args[0] ?? '', args.slice(1).join(' '));
@@ -119,18 +110,13 @@ async function main(): Promise<void> {
         case 'mode':
           out(sim.mode());
           break;
-        case 'quit':
-          rl.close();
-          break;
-        case '':
-          break;
         default:
           out({ error: `unknown command '${cmd}' (see --help)` });
       }
-    } catch (err) {
-      out({ error: err instanceof Error ? err.message : String(err) });
-    }
-  }
+    },
+    error: (message) => out({ error: message }),
+    stop: () => sim.stop(),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -4,14 +4,8 @@
 import type { BroadcastConfig, BroadcastPolicy } from './config.js';
 import { GatewayError } from '../../contract/errors.js';
 import { normalizePhone } from './recipient.js';
-import type { Contact } from './types.js';
+import type { Contact, RecipientSpec } from './types.js';
 import type { Alarm, Site } from '../../contract/types.js';
-
-/** A person to reach, before channels are chosen. */
-export interface RecipientSpec extends Contact {
-  group: string;
-  siteId?: string;
-}
 
 /**
  * The policy for an alarm: same drill flag, the alarm type listed, the site listed when the

@@ -1,8 +1,8 @@
 /**
  * Per-person state rules, addresses, roll-call code matching and the tally. Pure.
  */
-import type { RecipientSpec } from './policy.js';
-import type { BroadcastRecipient, Contact, RecipientState, Tally } from './types.js';
+import type { RecipientSpec } from './types.js';
+import type { BroadcastRecipient, Contact, RecipientState } from './types.js';
 import type { ChannelName } from '../../contract/capabilities.js';
 
 /** Order of progress on one channel; failed stands apart (final for that channel). */
@@ -53,19 +53,6 @@ export function isRollCallConfirm(text: string, codes: readonly string[]): boole
     const next = t.charAt(code.length);
     return next === '' || !WORD.test(code.charAt(code.length - 1)) || !WORD.test(next);
   });
-}
-
-export function tally(recipients: readonly BroadcastRecipient[]): Tally {
-  const t: Tally = { total: recipients.length, sent: 0, delivered: 0, confirmed: 0, failed: 0 };
-  for (const r of recipients) {
-    if (r.state === 'failed') t.failed++;
-    else if (r.state !== 'queued') {
-      t.sent++;
-      if (r.state !== 'sent') t.delivered++;
-      if (r.state === 'confirmed') t.confirmed++;
-    }
-  }
-  return t;
 }
 
 /** The person has what the policy asks for on the current channel: no fallback needed. */

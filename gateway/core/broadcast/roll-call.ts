@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../contract/clock.js';
 import { LiveBroadcast } from './live.js';
-import { addressOn, canMove, isRollCallConfirm, satisfied, tally } from './recipient.js';
+import { addressOn, canMove, isRollCallConfirm, satisfied } from './recipient.js';
+import { tally } from './tally.js';
 import type { Broadcast, BroadcastChange, BroadcastRecipient, BroadcastRepository, RecipientState } from './types.js';
 import type { ChannelName, ChannelReply, ChannelStatus, ChannelTarget } from '../../contract/capabilities.js';
 

@@ -28,6 +28,12 @@ export interface Contact {
   radio?: RadioAddress;
 }
 
+/** A person to reach, before channels are chosen. */
+export interface RecipientSpec extends Contact {
+  group: string;
+  siteId?: string;
+}
+
 /** Earlier channel a person was tried on before falling back. */
 export interface RecipientAttempt {
   channel: ChannelName;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressOn, canMove, isRollCallConfirm, normalizePhone, samePhone, satisfied, tally } from '../../../../gateway/core/broadcast/recipient.js';
+import { addressOn, canMove, isRollCallConfirm, normalizePhone, samePhone, satisfied } from '../../../../gateway/core/broadcast/recipient.js';
+import { tally } from '../../../../gateway/core/broadcast/tally.js';
 import type { BroadcastRecipient, RecipientState } from '../../../../gateway/core/broadcast/types.js';
 
 const r = (state: RecipientState): BroadcastRecipient => ({ id: 'r', name: 'n', group: 'g', channels: ['sms'], state, at: {}, attempts: [] });

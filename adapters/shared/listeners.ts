@@ -1,6 +1,7 @@
 /**
- * A typed listener list. A listener that throws or rejects is logged with the list's name
- * and cannot break the others; emit() tells the caller whether all of them succeeded.
+ * A typed listener list (an adapter's onStatus, onReply, onRollCall…). A listener that throws
+ * or rejects is logged with the list's name and cannot break the others, nor the protocol
+ * handler that called it; emit() tells the caller whether all of them succeeded.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../gateway/contract/clock.js';
@@ -33,10 +34,11 @@ export class Listeners<T> {
   }
 
   /**
-   * Calls every listener and waits for them up to `timeoutMs`. Resolves false when one
-   * threw or rejected; a listener still running at the deadline is logged and counts as done.
+   * Calls every listener at once (in this turn) and waits for them, up to `timeoutMs` when
+   * given. Resolves false when one threw or rejected; a listener still running at the deadline
+   * is logged and counts as done. Callers that need no answer do not await it.
    */
-  async emit(value: T, timeoutMs: number): Promise<boolean> {
+  async emit(value: T, timeoutMs?: number): Promise<boolean> {
     const runs = [...this.fns].map(async (fn) => {
       try {
         await fn(value);
@@ -47,6 +49,7 @@ export class Listeners<T> {
       }
     });
     if (runs.length === 0) return true;
+    if (timeoutMs === undefined) return (await Promise.all(runs)).every(Boolean);
     let timer: ReturnType<Clock['setTimeout']> | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = this.clock.setTimeout(() => resolve('timeout'), timeoutMs);
