@@ -43,7 +43,7 @@ export async function runDev(argv: string[]): Promise<void> {
     // Far ends configured on port 0 took ephemeral ports: point the adapters at them.
     if (farEnds.rebound) loaded = loadConfig({ env, overrides: farEnds.overrides });
     // The tester's /api/simulators; the district is attached once it runs.
-    const control = new SimulatorControl({ devices: loaded.devices, farEnds });
+    const control = new SimulatorControl({ devices: loaded.devices, simulators: farEnds.simulators });
     const gateway = await build(loaded, { log, simulators: control });
     run.started({ stop: () => gateway.close() });
     const { httpPort, mqttPort } = await gateway.listen();

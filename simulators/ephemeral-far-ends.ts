@@ -10,8 +10,15 @@ import { AlarmCentreSimulator } from './alarm-centre/alarm-centre-simulator.js';
 import { BarrierControllerSimulator } from './barrier-modbus/simulator.js';
 import { CameraFleetSimulator } from './camera-onvif/fleet.js';
 import { SmsCentreSimulator } from './sms-centre/sms-centre-simulator.js';
+import { centreControls } from './alarm-centre/plugin.js';
+import { controllerControls } from './barrier-modbus/plugin.js';
+import { fleetControls } from './camera-onvif/plugin.js';
+import { smsCentreControls } from './sms-centre/plugin.js';
+import type { SimControls } from './plugin.js';
 
 export interface EphemeralFarEnds {
+  /** The same far ends as the simulator control sees them (SimulatorControl's `simulators`). */
+  simulators: SimControls[];
   primary: AlarmCentreSimulator;
   secondary: AlarmCentreSimulator;
   sms: SmsCentreSimulator;
@@ -67,7 +74,16 @@ export async function startEphemeralFarEnds(opts: EphemeralFarEndOptions = {}): 
         'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: p.port } }, pollIntervalMs: 100 },
       },
     };
-    return { primary, secondary, sms, plc, ...(fleet ? { fleet } : {}), overrides, stop: () => Promise.all(started.map((x) => x.stop())).then(() => undefined) };
+    const simulators = [
+      centreControls([
+        { name: 'primary', sim: primary },
+        { name: 'secondary', sim: secondary },
+      ]),
+      smsCentreControls(sms),
+      controllerControls([{ name: 'district-plc', sim: plc }]),
+      fleetControls(fleet ? [fleet] : []),
+    ];
+    return { primary, secondary, sms, plc, ...(fleet ? { fleet } : {}), simulators, overrides, stop: () => Promise.all(started.map((x) => x.stop())).then(() => undefined) };
   } catch (err) {
     await Promise.all(started.map((x) => x.stop().catch(() => undefined)));
     throw err;

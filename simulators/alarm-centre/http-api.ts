@@ -8,8 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ALARM_CENTRE_MODES } from './alarm-centre-modes.js';
-import type { AlarmCentreSimulator } from './alarm-centre-simulator.js';
+import { ALARM_CENTRE_MODES, type AlarmCentreMode } from './alarm-centre-modes.js';
 
 const ModeBody = Type.Object(
   {
@@ -26,8 +25,16 @@ const MessagesQuery = Type.Object(
 );
 type MessagesQuery = Static<typeof MessagesQuery>;
 
+/** What the API reads and drives of the simulated centre (AlarmCentreSimulator). */
+export interface CentreApiTarget {
+  messages(filter: { account?: string }): unknown[];
+  clear(): void;
+  status(): { delayMs: number };
+  setMode(mode: AlarmCentreMode, delayMs?: number): Promise<void>;
+}
+
 /** Builds (does not listen) the API for `sim`; tests may drive it with inject(). */
-export function buildHttpApi(sim: AlarmCentreSimulator, log: Logger): FastifyInstance {
+export function buildHttpApi(sim: CentreApiTarget, log: Logger): FastifyInstance {
   const logger: FastifyBaseLogger = log.child({ sim: 'alarm-centre-http' });
   const app = Fastify({ loggerInstance: logger });
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { ephemeralControlFarEnds, SimulatorControl } from '../control.js';
+import { SimulatorControl } from '../control.js';
 import { DistrictSimulator } from '../district.js';
 import { build, type Gateway } from '../../gateway/app.js';
 import { loadConfig, mergeLayers } from '../../gateway/config/load.js';
@@ -163,7 +163,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       heartbeatMs: scenario.heartbeatSeconds * 1000,
       ...(scenario.sites ? { sites: scenario.sites } : {}),
     });
-    const control = new SimulatorControl({ devices: loaded.devices, farEnds: ephemeralControlFarEnds(far) });
+    const control = new SimulatorControl({ devices: loaded.devices, simulators: far.simulators });
     control.attach(sim);
     await sim.start();
     recorder.mark();

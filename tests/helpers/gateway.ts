@@ -14,7 +14,7 @@ import type { SmsCentreSimulator } from '../../simulators/sms-centre/sms-centre-
 import type { BarrierControllerSimulator } from '../../simulators/barrier-modbus/simulator.js';
 import { operatorApi, type OperatorApi } from './operator-api.js';
 import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
-import { ephemeralControlFarEnds, SimulatorControl } from '../../simulators/control.js';
+import { SimulatorControl } from '../../simulators/control.js';
 
 /** `login(username?)` and `api(path, { as })` talk HTTP as a demo operator (tests/helpers/operator-api.ts). */
 export interface TestGateway extends OperatorApi {
@@ -59,7 +59,7 @@ export async function startGateway(
     mqtt: { host: '127.0.0.1', port: 0 },
   };
   const loaded = loadConfig({ env: {}, overrides: mergeLayers(base, overrides) as Record<string, unknown> });
-  const simulators = new SimulatorControl({ devices: loaded.devices, farEnds: ephemeralControlFarEnds(centre) });
+  const simulators = new SimulatorControl({ devices: loaded.devices, simulators: centre.simulators });
   const gw = await build(loaded, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), simulators, ...opts });
   const { httpPort, mqttPort } = await gw.listen();
   let closed = false;

@@ -23,7 +23,9 @@ describe('far ends without ffmpeg', () => {
     const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
     const { config } = loadConfig({ env: {}, overrides: EPHEMERAL_FAR_ENDS });
     farEnds = await startFarEnds(config, log);
-    expect({ centres: farEnds.centres.length, sms: farEnds.sms !== undefined, plcs: farEnds.plcs.length, fleets: farEnds.fleets.length }).toStrictEqual({ centres: 2, sms: true, plcs: 1, fleets: 0 });
+    // Both 110 receivers, the SMS centre and the Modbus controller; no camera fleet.
+    expect(farEnds.simulators.map((s) => s.adapter)).toStrictEqual(['alarm-centre-dc09', 'sms-smpp', 'barrier-modbus']);
+    expect(farEnds.simulators[0]?.farEnds?.().map(([id]) => id)).toStrictEqual(['110-primary', '110-secondary']);
     const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg);
     expect(warnings).toStrictEqual([expect.stringMatching(/^camera simulators not started \(20 cameras will show unreachable\): .*\/nonexistent\/ffmpeg/)]);
   });
