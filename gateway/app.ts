@@ -5,8 +5,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, AdapterFactory } from './contract/adapter.js';
@@ -34,6 +32,7 @@ import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
 import { BroadcastStore } from './store/broadcast-store.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
+import { checkConfig } from './contract/config-check.js';
 import { GatewayError } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
 import { OperatorService } from './auth/operators.js';
@@ -81,12 +80,9 @@ export interface Gateway {
 
 const DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist');
 
+/** An adapter's configuration checked against its schema; problems are named by their path in the site file. */
 function adapterConfig(factory: AdapterFactory<never>, raw: unknown): unknown {
-  const value = Value.Default(factory.configSchema, structuredClone(raw ?? {}));
-  const check = TypeCompiler.Compile(factory.configSchema);
-  const errors = [...check.Errors(value)].map((e) => `/adapters/${factory.type}${e.path}: ${e.message}`);
-  if (errors.length > 0) throw new GatewayError('GW_ERR_CONFIG_INVALID', errors.join('; '), { details: errors });
-  return value;
+  return checkConfig(factory.configSchema, raw, '', `/adapters/${factory.type}`);
 }
 
 export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Promise<Gateway> {

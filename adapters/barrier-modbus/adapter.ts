@@ -8,18 +8,20 @@
  * host:port share one socket.
  */
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../gateway/contract/clock.js';
+import type { Timer } from '../../gateway/contract/clock.js';
 import type { Device } from '../../gateway/contract/types.js';
 import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
 import type { Adapter, AdapterContext, AdapterFactory, CheckResult } from '../../gateway/contract/adapter.js';
 import { BarrierModbusConfigSchema, type BarrierDeviceOptions, type BarrierModbusConfig, type BarrierModel } from './config.js';
 import { decodeReading, readPlan, storeRead, type BarrierReading, type ReadRequest, type ReadValues } from './codec.js';
-import { errorMessage, GatewayError, isGatewayError } from '../../gateway/contract/errors.js';
+import { errorMessage, isGatewayError } from '../../gateway/contract/errors.js';
 import { commandFailure } from '../../gateway/contract/capabilities.js';
 import { BARRIER_ERRORS } from './errors.js';
 import { Gate } from './gate.js';
 import { ModbusLink } from './link.js';
-import { BarrierTracker, type CommandTarget, type TrackerOutput } from './tracker.js';
+import { BarrierTracker } from './tracker.js';
+import { abortable, abortError, delay } from '../shared/abort.js';
+import type { CommandTarget, TrackerOutput } from '../shared/barrier-tracker.js';
 import { BARRIER_ADAPTER_TYPE, readDeviceOptions, resolveBarrierConfig } from './validate.js';
 
 export type BarrierCommand = 'raise' | 'lower';
@@ -60,40 +62,6 @@ interface Runtime {
   timer?: Timer;
   /** Tail of this device's request queue. */
   queue: Promise<unknown>;
-}
-
-function abortError(signal: AbortSignal): GatewayError {
-  return new GatewayError('GW_ERR_ABORTED', errorMessage(signal.reason), { cause: signal.reason });
-}
-
-/** Settles with `work`, or rejects when `signal` aborts first. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function delay(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  let timer: Timer | undefined;
-  const wait = new Promise<void>((resolve) => {
-    timer = clock.setTimeout(resolve, ms);
-  });
-  return abortable(wait, signal).finally(() => {
-    if (timer !== undefined) clock.clearTimeout(timer);
-  });
 }
 
 export class BarrierModbusAdapter implements Adapter, BarrierCommander {

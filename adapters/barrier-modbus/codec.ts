@@ -111,17 +111,3 @@ export function decodeReading(model: BarrierModel, values: ReadValues): BarrierR
 
   return { position, positionRaw, faultBits, faultNames, analogKind: a.kind, analog, impactCount, manualOverride };
 }
-
-/** More impacts than this between two polls is not a wrap but a counter reset. */
-const MAX_IMPACTS_ACROSS_WRAP = 256;
-
-/**
- * Impacts since the previous count. The counter is 16 bits and wraps: going backwards from
- * near the top is a wrap; any other step backwards is the controller resetting its counter
- * (replaced, or cleared by a technician), which is no impact.
- */
-export function impactDelta(previous: number, current: number): number {
-  if (current >= previous) return current - previous;
-  const wrapped = current + 0x10000 - previous;
-  return wrapped <= MAX_IMPACTS_ACROSS_WRAP ? wrapped : 0;
-}

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { GatewayError } from '../../gateway/contract/errors.js';
+import { checkConfig } from '../../gateway/contract/config-check.js';
 import { CAMERA_ERRORS } from './errors.js';
 
 export const CameraOnvifConfigSchema = Type.Object(
@@ -43,16 +43,10 @@ export const CameraOnvifConfigSchema = Type.Object(
 );
 export type CameraOnvifConfig = Static<typeof CameraOnvifConfigSchema>;
 
-const configCheck = TypeCompiler.Compile(CameraOnvifConfigSchema);
 
 /** Defaults applied and validated, for callers that do not go through the gateway's loader. */
 export function cameraOnvifConfig(partial: Partial<CameraOnvifConfig> = {}): CameraOnvifConfig {
-  const value: unknown = Value.Default(CameraOnvifConfigSchema, structuredClone(partial));
-  if (!configCheck.Check(value)) {
-    const errors = [...configCheck.Errors(value)].map((e) => `${e.path}: ${e.message}`);
-    throw new GatewayError('GW_ERR_CONFIG_INVALID', `camera-onvif ${errors.join('; ')}`, { details: errors });
-  }
-  return value;
+  return checkConfig(CameraOnvifConfigSchema, partial, 'camera-onvif');
 }
 
 export const CameraDeviceOptionsSchema = Type.Object(

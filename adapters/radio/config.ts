@@ -1,7 +1,6 @@
 /** Configuration of the radio adapter (config `adapters.radio`): timers, retries, talkgroups. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { GatewayError } from '../../gateway/contract/errors.js';
+import { configInvalid, configProblems } from '../../gateway/contract/config-check.js';
 
 const Ms = (def: number, min: number, description: string) => Type.Integer({ minimum: min, default: def, description });
 const TalkgroupId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
@@ -50,9 +49,7 @@ export type RadioConfigInput = Partial<RadioConfig>;
 
 /** Applies defaults and validates; throws GW_ERR_CONFIG_INVALID listing every `path: message`. */
 export function resolveRadioConfig(input: unknown): RadioConfig {
-  const withDefaults = Value.Default(RadioConfigSchema, structuredClone(input ?? {})) as unknown;
-  const errors = [...Value.Errors(RadioConfigSchema, withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
-  const cfg = withDefaults as RadioConfig;
+  const { value: cfg, problems: errors } = configProblems(RadioConfigSchema, input);
   if (errors.length === 0) {
     const seen = new Set<string>();
     cfg.talkgroups.forEach((tg, i) => {
@@ -60,6 +57,6 @@ export function resolveRadioConfig(input: unknown): RadioConfig {
       seen.add(tg.id);
     });
   }
-  if (errors.length > 0) throw new GatewayError('GW_ERR_CONFIG_INVALID', `radio config invalid: ${errors.join('; ')}`, { details: errors });
+  if (errors.length > 0) throw configInvalid('radio config invalid', errors);
   return Object.freeze(cfg);
 }

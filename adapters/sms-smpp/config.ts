@@ -1,7 +1,6 @@
 /** Configuration of the sms-smpp adapter: one SMSC link, one channel device. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { GatewayError } from '../../gateway/contract/errors.js';
+import { checkConfig, configInvalid } from '../../gateway/contract/config-check.js';
 
 const Ms = (def: number, min = 0, description?: string) =>
   Type.Integer({ minimum: min, default: def, ...(description ? { description } : {}) });
@@ -66,14 +65,7 @@ export type SmsSmppConfigInput = Partial<SmsSmppConfig> & Pick<SmsSmppConfig, 's
 
 /** Applies defaults and validates; throws GW_ERR_CONFIG_INVALID listing every `path: message`. */
 export function resolveSmsSmppConfig(input: unknown): SmsSmppConfig {
-  const withDefaults = Value.Default(SmsSmppConfigSchema, structuredClone(input ?? {})) as unknown;
-  const errors = [...Value.Errors(SmsSmppConfigSchema, withDefaults)].map((e) => `${e.path || '/'}: ${e.message}`);
-  if (errors.length > 0) {
-    throw new GatewayError('GW_ERR_CONFIG_INVALID', `sms-smpp config invalid: ${errors.join('; ')}`, { details: errors });
-  }
-  const cfg = withDefaults as SmsSmppConfig;
-  if (cfg.reconnectMaxMs < cfg.reconnectMinMs) {
-    throw new GatewayError('GW_ERR_CONFIG_INVALID', 'sms-smpp config invalid: /reconnectMaxMs: must be >= reconnectMinMs');
-  }
+  const cfg = checkConfig(SmsSmppConfigSchema, input, 'sms-smpp config invalid');
+  if (cfg.reconnectMaxMs < cfg.reconnectMinMs) throw configInvalid('sms-smpp config invalid', ['/reconnectMaxMs: must be >= reconnectMinMs']);
   return Object.freeze(cfg);
 }

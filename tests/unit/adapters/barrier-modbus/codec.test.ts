@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeReading, impactDelta, readPlan, storeRead, type ReadValues } from '../../../../adapters/barrier-modbus/codec.js';
+import { decodeReading, readPlan, storeRead, type ReadValues } from '../../../../adapters/barrier-modbus/codec.js';
+import { impactDelta } from '../../../../adapters/shared/barrier-tracker.js';
 import { SIM_RB1_MODEL, type BarrierModel } from '../../../../adapters/barrier-modbus/config.js';
 import { backoffDelay } from '../../../../adapters/barrier-modbus/link.js';
 
