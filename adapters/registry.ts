@@ -5,6 +5,7 @@
 import type { AdapterFactory } from '../gateway/contract/adapter.js';
 import { alarmCentreDc09Adapter } from './alarm-centre-dc09/index.js';
 import { barrierModbusAdapter } from './barrier-modbus/index.js';
+import { barrierHttpAcmeAdapter } from './barrier-http-acme/index.js';
 import { cameraOnvifAdapter } from './camera-onvif/index.js';
 import { mqttNativeAdapter } from './mqtt-native/index.js';
 import { panelDc09Adapter } from './panel-dc09/index.js';
@@ -20,6 +21,7 @@ export const ADAPTERS: readonly AdapterFactory<never>[] = [
   smsSmppAdapter,
   radioAdapter,
   panelDc09Adapter,
+  barrierHttpAcmeAdapter,
 ] as unknown as AdapterFactory<never>[];
 
 export function findAdapter(type: string): AdapterFactory<never> | undefined {

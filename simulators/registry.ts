@@ -6,8 +6,9 @@
  */
 import { alarmCentreSimulator } from './alarm-centre/plugin.js';
 import { barrierModbusSimulator } from './barrier-modbus/plugin.js';
+import { acmeGateKeeperSimulator } from './barrier-http-acme/plugin.js';
 import { cameraOnvifSimulator } from './camera-onvif/plugin.js';
 import type { SimulatorPlugin } from './plugin.js';
 import { smsCentreSimulator } from './sms-centre/plugin.js';
 
-export const SIMULATORS: readonly SimulatorPlugin[] = [alarmCentreSimulator, smsCentreSimulator, barrierModbusSimulator, cameraOnvifSimulator];
+export const SIMULATORS: readonly SimulatorPlugin[] = [alarmCentreSimulator, smsCentreSimulator, barrierModbusSimulator, cameraOnvifSimulator, acmeGateKeeperSimulator];

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { BroadcastChannel, CommandResult, DeliveryResult, ForwardingLink, LiveViewPort, Outbound } from './capabilities.js';
 import type { ErrorSection } from './errors.js';
-import type { DeviceEventType } from './vocabulary.js';
+import type { BarrierCommand, DeviceEventType } from './vocabulary.js';
 import type { Device, HealthStatus, Scalar, Site } from './types.js';
 import type { DeviceKind, HealthReasonCode } from './vocabulary.js';
 
@@ -68,8 +68,11 @@ export interface Adapter {
   stop(): Promise<void>;
   check?(device: Device, signal: AbortSignal): Promise<CheckResult>;
   deliver?(msg: Outbound, signal: AbortSignal): Promise<DeliveryResult>;
-  /** Device commands (barriers: raise, lower), verified by the adapter; throws a coded error. */
-  command?(deviceId: string, command: string, signal: AbortSignal): Promise<CommandResult>;
+  /**
+   * Device commands (vocabulary.ts COMMANDS: barriers raise and lower), verified by reading the
+   * position back; rejects with GW_ERR_COMMAND_FAILED or GW_ERR_COMMAND_TIMEOUT (commandFailure()).
+   */
+  command?(deviceId: string, command: BarrierCommand, signal: AbortSignal): Promise<CommandResult>;
   /** Live pictures of its cameras, while it runs (camera-onvif: RTSP → MPEG-1 over WebSocket). */
   liveView?(): LiveViewPort | undefined;
   /** The broadcast channel it carries (sms-smpp, radio), bound to the broadcast service. */

@@ -12,6 +12,7 @@ import type { WebSocket } from 'ws';
 import { errorMessage, GatewayError } from './errors.js';
 import type { Alarm, Device, Site } from './types.js';
 import type { AlarmType } from './alarm-types.js';
+import type { BarrierCommand, BarrierPosition } from './vocabulary.js';
 
 export type Unsubscribe = () => void;
 
@@ -139,9 +140,9 @@ export interface LiveViewPort {
 
 export interface CommandResult {
   deviceId: string;
-  command: string;
-  /** The state the device reached, as the adapter read it back. */
-  position: string;
+  command: BarrierCommand;
+  /** The position the device reached, as the adapter read it back. */
+  position: BarrierPosition;
   latencyMs: number;
 }
 
