@@ -1,6 +1,6 @@
 import type { AdapterFactory } from '../../gateway/contract/adapter.js';
 import { ALARM_CENTRE_DC09_TYPE, Dc09LinkAdapter } from './link-adapter.js';
-import { DC09_ERRORS } from './dc09-errors.js';
+import { DC09_ERRORS } from '../shared/dc09/dc09-errors.js';
 import { LinkConfigSchema, type LinkConfig } from './link-config.js';
 
 export { Dc09LinkAdapter, zoneOf } from './link-adapter.js';

@@ -9,9 +9,9 @@ import type { Adapter, AdapterContext, CheckResult } from '../../gateway/contrac
 import type { DeliveryResult, ForwardingLink, Outbound } from '../../gateway/contract/capabilities.js';
 import type { Device } from '../../gateway/contract/types.js';
 import type { AlarmType } from '../../gateway/contract/alarm-types.js';
-import { keyFromHex } from './dc09-crypto.js';
-import { buildMessage, type Dc09EventSpec } from './dc09-transmitter-logic.js';
-import { Dc09Transmitter, type Dc09SendResult } from './dc09-transmitter.js';
+import { keyFromHex } from '../shared/dc09/dc09-crypto.js';
+import { buildMessage, type Dc09EventSpec } from '../shared/dc09/dc09-transmitter-logic.js';
+import { Dc09Transmitter, type Dc09SendResult } from '../shared/dc09/dc09-transmitter.js';
 import type { LinkConfig } from './link-config.js';
 
 /** The adapter's type, and the outbox channel its reports are kept under. */

@@ -8,7 +8,7 @@ import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
 import type { Scalar } from '../../gateway/contract/types.js';
 import type { DeviceKind, DiscreteEventType } from '../../gateway/contract/vocabulary.js';
 import type { DeviceLeaf } from '../../gateway/contract/topics.js';
-import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-guard.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../shared/json-guard.js';
 import { eventSchemas, telemetrySchemas } from './payload-schemas.js';
 
 export type DecodeResult =

@@ -3,14 +3,9 @@
  * optional fields may be added; unknown scalar fields are kept as data.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
+import { MAX_DEVICE_TIME_MS } from '../../gateway/contract/adapter.js';
 import { DEVICE_KINDS, type DeviceKind, type DiscreteEventType } from '../../gateway/contract/vocabulary.js';
 
-/**
- * Latest device time the gateway can keep: the telemetry stores hold ms timestamps up to
- * InfluxDB's int64 nanoseconds (2262-04-11) and refuse later points, which would silently
- * drop the event's record. Refused here instead, where the device is told and it is counted.
- */
-export const MAX_DEVICE_TIME_MS = 9_223_372_036_854;
 
 const Common = {
   at: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DEVICE_TIME_MS, description: 'device time, ms since epoch' })),

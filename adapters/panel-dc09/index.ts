@@ -8,10 +8,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from '../../gateway/contract/adapter.js';
 import type { Device } from '../../gateway/contract/types.js';
 import type { DeviceEventType } from '../../gateway/contract/vocabulary.js';
-import { keyFromHex } from '../alarm-centre-dc09/dc09-crypto.js';
-import { Dc09Receiver, type Dc09ReceivedMessage, type Dc09RejectInfo } from '../alarm-centre-dc09/dc09-receiver.js';
-import type { Dc09RejectReason } from '../alarm-centre-dc09/dc09-receiver-logic.js';
-import type { Dc09EventKind } from '../alarm-centre-dc09/event-kinds.js';
+import { keyFromHex } from '../shared/dc09/dc09-crypto.js';
+import { Dc09Receiver, type Dc09ReceivedMessage, type Dc09RejectInfo } from '../shared/dc09/dc09-receiver.js';
+import type { Dc09RejectReason } from '../shared/dc09/dc09-receiver-logic.js';
+import type { Dc09EventKind } from '../shared/dc09/event-kinds.js';
 
 export const PanelDc09ConfigSchema = Type.Object(
   {

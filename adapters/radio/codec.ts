@@ -6,8 +6,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Scalar } from '../../gateway/contract/types.js';
-import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../mqtt-native/json-guard.js';
-import { MAX_DEVICE_TIME_MS } from '../mqtt-native/payload-schemas.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../shared/json-guard.js';
+import { MAX_DEVICE_TIME_MS } from '../../gateway/contract/adapter.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Talkgroup = Type.String({ minLength: 1, maxLength: 64 });

@@ -11,6 +11,14 @@ import type { BarrierCommand, DeviceEventType } from './vocabulary.js';
 import type { Device, HealthStatus, Scalar, Site } from './types.js';
 import type { DeviceKind, HealthReasonCode } from './vocabulary.js';
 
+/**
+ * Latest device time the gateway can keep: the telemetry stores hold ms timestamps up to
+ * InfluxDB's int64 nanoseconds (2262-04-11) and refuse later points, which would silently
+ * drop the event's record. An adapter refuses later times itself, where the device is told
+ * and it is counted.
+ */
+export const MAX_DEVICE_TIME_MS = 9_223_372_036_854;
+
 /** An event as an adapter reports it; the core assigns id and receivedAt. */
 export interface DeviceEventInput {
   deviceId: string;

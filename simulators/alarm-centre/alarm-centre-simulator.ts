@@ -10,10 +10,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { Dc09Receiver, type Dc09HandlerResult, type Dc09ReceivedMessage } from '../../adapters/alarm-centre-dc09/dc09-receiver.js';
-import type { Dc09Payload, Dc09RejectReason } from '../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
-import type { Dc09TimeWindow } from '../../adapters/alarm-centre-dc09/dc09-time.js';
-import type { Dc09ExtendedData, Dc09Token } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
+import { Dc09Receiver, type Dc09HandlerResult, type Dc09ReceivedMessage } from '../../adapters/shared/dc09/dc09-receiver.js';
+import type { Dc09Payload, Dc09RejectReason } from '../../adapters/shared/dc09/dc09-receiver-logic.js';
+import type { Dc09TimeWindow } from '../../adapters/shared/dc09/dc09-time.js';
+import type { Dc09ExtendedData, Dc09Token } from '../../adapters/shared/dc09/dc09-frame.js';
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
 import { ALARM_CENTRE_MODES, type AlarmCentreMode } from './alarm-centre-modes.js';
 import { buildHttpApi } from './http-api.js';

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { keyFromHex } from '../../adapters/alarm-centre-dc09/dc09-crypto.js';
+import { keyFromHex } from '../../adapters/shared/dc09/dc09-crypto.js';
 import { AlarmCentreSimulator } from './alarm-centre-simulator.js';
 
 const USAGE = `Simulated 110 alarm-receiving centre (SIA DC-09 receiver over TCP and UDP).

@@ -5,12 +5,12 @@
  * like a real panel, corrects its clock from a NAK's receiver timestamp (5.5.3.2).
  */
 import type { Logger } from 'pino';
-import type { ContactIdEventCode } from '../../adapters/alarm-centre-dc09/contact-id.js';
-import { DC09_ERRORS } from '../../adapters/alarm-centre-dc09/dc09-errors.js';
-import { nextSequence } from '../../adapters/alarm-centre-dc09/dc09-time.js';
-import type { Dc09EventSpec } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
-import { Dc09Transmitter, type Dc09SendResult } from '../../adapters/alarm-centre-dc09/dc09-transmitter.js';
-import type { Dc09Frame } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
+import type { ContactIdEventCode } from '../../adapters/shared/dc09/contact-id.js';
+import { DC09_ERRORS } from '../../adapters/shared/dc09/dc09-errors.js';
+import { nextSequence } from '../../adapters/shared/dc09/dc09-time.js';
+import type { Dc09EventSpec } from '../../adapters/shared/dc09/dc09-transmitter-logic.js';
+import { Dc09Transmitter, type Dc09SendResult } from '../../adapters/shared/dc09/dc09-transmitter.js';
+import type { Dc09Frame } from '../../adapters/shared/dc09/dc09-frame.js';
 import { systemClock, type Clock } from '../../gateway/contract/clock.js';
 
 export interface Dc09PanelOptions {

@@ -6,12 +6,12 @@
  * must answer, worked out from DC-09 (5.5.1, 5.5.3) and the payload specs, not from the decoder.
  */
 import fc from 'fast-check';
-import { CONTACT_ID_EVENTS, type ContactIdEventCode, type ContactIdQualifier } from '../../adapters/alarm-centre-dc09/contact-id.js';
-import { encodeFrame, wrapBody, type Dc09ExtendedData, type Dc09Frame } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
-import type { Dc09Message, Dc09Payload, Dc09RejectReason } from '../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
-import { buildMessage, type Dc09EventSpec } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
-import { SIA_CODES, type SiaCode } from '../../adapters/alarm-centre-dc09/sia-codes.js';
-import { crc16Hex } from '../../adapters/alarm-centre-dc09/crc16.js';
+import { CONTACT_ID_EVENTS, type ContactIdEventCode, type ContactIdQualifier } from '../../adapters/shared/dc09/contact-id.js';
+import { encodeFrame, wrapBody, type Dc09ExtendedData, type Dc09Frame } from '../../adapters/shared/dc09/dc09-frame.js';
+import type { Dc09Message, Dc09Payload, Dc09RejectReason } from '../../adapters/shared/dc09/dc09-receiver-logic.js';
+import { buildMessage, type Dc09EventSpec } from '../../adapters/shared/dc09/dc09-transmitter-logic.js';
+import { SIA_CODES, type SiaCode } from '../../adapters/shared/dc09/sia-codes.js';
+import { crc16Hex } from '../../adapters/shared/dc09/crc16.js';
 
 const YEAR_MS = 365 * 24 * 3600_000;
 

@@ -7,11 +7,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, type Dc09Frame } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { splitFrames, type SplitItem } from '../../adapters/alarm-centre-dc09/dc09-framer.js';
-import { buildAck, buildDuh, buildNak, decideReply, type Dc09Decision, type Dc09RejectReason } from '../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
-import { formatDc09Timestamp } from '../../adapters/alarm-centre-dc09/dc09-time.js';
-import { parseReply } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
+import { decodeFrame, type Dc09Frame } from '../../adapters/shared/dc09/dc09-frame.js';
+import { splitFrames, type SplitItem } from '../../adapters/shared/dc09/dc09-framer.js';
+import { buildAck, buildDuh, buildNak, decideReply, type Dc09Decision, type Dc09RejectReason } from '../../adapters/shared/dc09/dc09-receiver-logic.js';
+import { formatDc09Timestamp } from '../../adapters/shared/dc09/dc09-time.js';
+import { parseReply } from '../../adapters/shared/dc09/dc09-transmitter-logic.js';
 import { aesKey, frameRecipe, frameSpec, materialize, noiseRecipe, type KeyFor, type Recipe } from './dc09-cases.js';
 import { fuzzParams, fuzzTimeout, expectNothingEscapes } from './fuzz-support.js';
 

@@ -8,11 +8,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFrame, type Dc09Frame } from '../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { splitFrames } from '../../adapters/alarm-centre-dc09/dc09-framer.js';
-import { buildAck, buildDuh } from '../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
-import { Dc09Transmitter, type IgnoredReplyReason } from '../../adapters/alarm-centre-dc09/dc09-transmitter.js';
-import { buildMessage, parseReply } from '../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
+import { decodeFrame, type Dc09Frame } from '../../adapters/shared/dc09/dc09-frame.js';
+import { splitFrames } from '../../adapters/shared/dc09/dc09-framer.js';
+import { buildAck, buildDuh } from '../../adapters/shared/dc09/dc09-receiver-logic.js';
+import { Dc09Transmitter, type IgnoredReplyReason } from '../../adapters/shared/dc09/dc09-transmitter.js';
+import { buildMessage, parseReply } from '../../adapters/shared/dc09/dc09-transmitter-logic.js';
 import { aesKey, frameRecipe, materialize, noiseRecipe, type Recipe } from './dc09-cases.js';
 import { fuzzParams, fuzzTimeout, expectNothingEscapes } from './fuzz-support.js';
 

@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
-import { EVENT_TYPES, MAX_DEVICE_TIME_MS } from '../../adapters/mqtt-native/payload-schemas.js';
+import { EVENT_TYPES } from '../../adapters/mqtt-native/payload-schemas.js';
+import { MAX_DEVICE_TIME_MS } from '../../gateway/contract/adapter.js';
 import type { DeviceLeaf } from '../../gateway/contract/topics.js';
 import type { Scalar } from '../../gateway/contract/types.js';
 import type { DeviceEventType, DeviceKind } from '../../gateway/contract/vocabulary.js';

@@ -11,7 +11,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttNativeAdapter } from '../../adapters/mqtt-native/index.js';
-import { EVENT_TYPES, MAX_DEVICE_TIME_MS } from '../../adapters/mqtt-native/payload-schemas.js';
+import { EVENT_TYPES } from '../../adapters/mqtt-native/payload-schemas.js';
+import { MAX_DEVICE_TIME_MS } from '../../gateway/contract/adapter.js';
 import { radioAdapter, resolveRadioConfig } from '../../adapters/radio/index.js';
 import type { Adapter, DeviceEventInput } from '../../gateway/contract/adapter.js';
 import { deviceTopic, type DeviceLeaf } from '../../gateway/contract/topics.js';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { DeviceEventInput } from '../../gateway/contract/adapter.js';
 import type { Scalar } from '../../gateway/contract/types.js';
 import { awkwardFragment, deepPayload, INVALID_FRAGMENTS, jsonish, oversized, protoObject, randomBytes, withRawField } from './hostile-json.js';
-import { MAX_DEVICE_TIME_MS } from '../../adapters/mqtt-native/payload-schemas.js';
+import { MAX_DEVICE_TIME_MS } from '../../gateway/contract/adapter.js';
 import { extras, text, timing } from './mqtt-native-cases.js';
 import type { DeviceLeaf } from '../../gateway/contract/topics.js';
 

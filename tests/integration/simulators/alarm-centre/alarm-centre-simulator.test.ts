@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
-import { Dc09Transmitter } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter.js';
+import { buildMessage } from '../../../../adapters/shared/dc09/dc09-transmitter-logic.js';
+import { Dc09Transmitter } from '../../../../adapters/shared/dc09/dc09-transmitter.js';
 import { AlarmCentreSimulator } from '../../../../simulators/alarm-centre/alarm-centre-simulator.js';
 import { Dc09PanelSimulator, type Dc09PanelOptions } from '../../../../simulators/alarm-centre/panel.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc16Arc, crc16Hex } from '../../../../adapters/alarm-centre-dc09/crc16.js';
+import { crc16Arc, crc16Hex } from '../../../../../adapters/shared/dc09/crc16.js';
 import { FIXTURES } from './fixtures.js';
 
 describe('crc16 (CRC-16/ARC, SIA DC-09 5.5.1.2)', () => {

@@ -11,7 +11,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
-import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
+import { systemClock, type Clock, type Timer } from '../../../gateway/contract/clock.js';
 import { DC09_ERRORS } from './dc09-errors.js';
 import type { Dc09Frame } from './dc09-frame.js';
 import { splitFrames } from './dc09-framer.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, wrapBody } from '../../../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { buildAck, buildNak, decideReply } from '../../../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
-import { buildMessage, parseReply } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
+import { decodeFrame, wrapBody } from '../../../../../adapters/shared/dc09/dc09-frame.js';
+import { buildAck, buildNak, decideReply } from '../../../../../adapters/shared/dc09/dc09-receiver-logic.js';
+import { buildMessage, parseReply } from '../../../../../adapters/shared/dc09/dc09-transmitter-logic.js';
 import { DC09SPT_TIME, FIXTURES, KEYS, frameOf } from './fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 23, 8, 0, 0);

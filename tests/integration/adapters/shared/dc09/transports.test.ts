@@ -2,12 +2,12 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeFrame, wrapBody } from '../../../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { Dc09Receiver, type Dc09HandlerResult, type Dc09ReceivedMessage } from '../../../../adapters/alarm-centre-dc09/dc09-receiver.js';
-import type { Dc09RejectReason } from '../../../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
-import { buildMessage } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
-import { Dc09Transmitter } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter.js';
-import { systemClock, type Clock } from '../../../../gateway/contract/clock.js';
+import { decodeFrame, wrapBody } from '../../../../../adapters/shared/dc09/dc09-frame.js';
+import { Dc09Receiver, type Dc09HandlerResult, type Dc09ReceivedMessage } from '../../../../../adapters/shared/dc09/dc09-receiver.js';
+import type { Dc09RejectReason } from '../../../../../adapters/shared/dc09/dc09-receiver-logic.js';
+import { buildMessage } from '../../../../../adapters/shared/dc09/dc09-transmitter-logic.js';
+import { Dc09Transmitter } from '../../../../../adapters/shared/dc09/dc09-transmitter.js';
+import { systemClock, type Clock } from '../../../../../gateway/contract/clock.js';
 
 const KEY = Buffer.from('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F', 'hex');
 

@@ -6,8 +6,8 @@ import {
   keyFromHex,
   padLength,
   randomPad,
-} from '../../../../adapters/alarm-centre-dc09/dc09-crypto.js';
-import { decodeFrame, encodeFrame, type Dc09Frame } from '../../../../adapters/alarm-centre-dc09/dc09-frame.js';
+} from '../../../../../adapters/shared/dc09/dc09-crypto.js';
+import { decodeFrame, encodeFrame, type Dc09Frame } from '../../../../../adapters/shared/dc09/dc09-frame.js';
 import { FIXTURES, KEYS, frameOf } from './fixtures.js';
 
 const fixedPad = (n: number): Buffer => Buffer.alloc(n, 'p');

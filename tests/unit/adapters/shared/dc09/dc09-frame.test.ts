@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, wrapBody, DC09_TOKENS, type Dc09Frame } from '../../../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { crc16Hex } from '../../../../adapters/alarm-centre-dc09/crc16.js';
+import { decodeFrame, encodeFrame, wrapBody, DC09_TOKENS, type Dc09Frame } from '../../../../../adapters/shared/dc09/dc09-frame.js';
+import { crc16Hex } from '../../../../../adapters/shared/dc09/crc16.js';
 import { FIXTURES, frameOf } from './fixtures.js';
 
 describe('decodeFrame on fixtures', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitFrames } from '../../../../adapters/alarm-centre-dc09/dc09-framer.js';
+import { splitFrames } from '../../../../../adapters/shared/dc09/dc09-framer.js';
 import { FIXTURES, frameOf } from './fixtures.js';
 
 const a = frameOf(FIXTURES.standardSia);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../../../../adapters/mqtt-native/json-guard.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../../../../adapters/shared/json-guard.js';
 
 const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
 

@@ -8,7 +8,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import pino, { type Logger } from 'pino';
-import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
+import { systemClock, type Clock, type Timer } from '../../../gateway/contract/clock.js';
 import { DC09_ERRORS } from './dc09-errors.js';
 import type { Dc09Header } from './dc09-frame.js';
 import { splitFrames, type SplitItem } from './dc09-framer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSiaData, isSiaCode, parseSiaData, SIA_CODES } from '../../../../adapters/alarm-centre-dc09/sia-codes.js';
+import { formatSiaData, isSiaCode, parseSiaData, SIA_CODES } from '../../../../../adapters/shared/dc09/sia-codes.js';
 
 describe('SIA DC-03 data in SIA-DCS messages', () => {
   it('parses the DC-09-2013 example #12345A|NFA129', () => {

@@ -6,7 +6,7 @@ import {
   isValidSequence,
   nextSequence,
   parseDc09Timestamp,
-} from '../../../../adapters/alarm-centre-dc09/dc09-time.js';
+} from '../../../../../adapters/shared/dc09/dc09-time.js';
 
 const NOW = Date.UTC(2026, 10, 23, 8, 0, 0);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { encryptRegion } from '../../../../adapters/alarm-centre-dc09/dc09-crypto.js';
-import { decodeFrame, wrapBody } from '../../../../adapters/alarm-centre-dc09/dc09-frame.js';
-import { buildAck, buildDuh, buildNak, decideReply } from '../../../../adapters/alarm-centre-dc09/dc09-receiver-logic.js';
-import { buildMessage } from '../../../../adapters/alarm-centre-dc09/dc09-transmitter-logic.js';
+import { encryptRegion } from '../../../../../adapters/shared/dc09/dc09-crypto.js';
+import { decodeFrame, wrapBody } from '../../../../../adapters/shared/dc09/dc09-frame.js';
+import { buildAck, buildDuh, buildNak, decideReply } from '../../../../../adapters/shared/dc09/dc09-receiver-logic.js';
+import { buildMessage } from '../../../../../adapters/shared/dc09/dc09-transmitter-logic.js';
 import { DC09SPT_TIME, FIXTURES, KEYS, frameOf } from './fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 23, 8, 0, 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatContactId, parseContactId, CONTACT_ID_EVENTS } from '../../../../adapters/alarm-centre-dc09/contact-id.js';
+import { formatContactId, parseContactId, CONTACT_ID_EVENTS } from '../../../../../adapters/shared/dc09/contact-id.js';
 
 describe('Contact ID (SIA DC-05) in ADM-CID data', () => {
   it('parses the DC-09-2013 example #12345A|1110 00 129 (new fire, zone 129)', () => {

@@ -1,5 +1,5 @@
 /** Error codes of the DC-09 layer (frames, crypto, transports): its section of the gateway's error catalogue. */
-import { errorSection } from '../../gateway/contract/errors.js';
+import { errorSection } from '../../../gateway/contract/errors.js';
 
 export const DC09_ERRORS = errorSection('Dc09Error', {
   GW_ERR_DC09_KEY_INVALID: { status: 500, message: 'encryption key must be 16, 24 or 32 bytes (AES-128/192/256)' },
