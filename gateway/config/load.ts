@@ -1,6 +1,6 @@
 /**
  * Configuration loading: embedded default (config/default.yaml), an optional file laid over
- * it (GATEWAY_CONFIG), then environment overrides; validated against config/schema.ts with
+ * it (GATEWAY_CONFIG), then environment overrides; validated against schema.ts (beside it) with
  * every error as `path: message`; frozen on success.
  */
 import { authConfigErrors } from '../auth/auth-config.js';

@@ -6,7 +6,7 @@
  *
  * A new alarm it carries is queued as the alarm is committed (onRaise: the outbox entry and
  * the alarm in one transaction, before the device is acknowledged), and the first attempt
- * starts as soon as the raise is announced, before other work of the same press.
+ * starts as the raise is announced, before the bus's listeners (its broadcast) get their turn.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -87,8 +87,9 @@ export class Forwarder implements RaiseParticipant {
   }
 
   /**
-   * The raise was committed and is being announced: start the first attempt now, so a new
-   * alarm's frame is written before the rest of the press's work (its broadcast) runs.
+   * The raise was committed and is being announced: the first attempt starts now (its
+   * forward-sent note reaches the bus right after the raise), ahead of the bus's listeners.
+   * The frame itself is written by the link's transmitter in a later microtask, as before.
    */
   onRaised(alarm: Alarm): void {
     if (this.carries(alarm) || this.carriesAsTest(alarm)) this.sendNow();
@@ -140,8 +141,8 @@ export class Forwarder implements RaiseParticipant {
     if (this.timer) this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (delayMs === 0) {
-      // Now, not on the next timer tick: a new alarm's DC-09 frame is written before the work
-      // the same raise queued behind it (the broadcast's SQLite writes) gets the event loop.
+      // Now, not on the next timer tick: a test report queued by a press leaves in this turn of
+      // the event loop, not after the next timer.
       this.running = true;
       queueMicrotask(() => {
         this.running = false;

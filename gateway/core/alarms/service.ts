@@ -178,8 +178,8 @@ export class AlarmService {
     else write();
     if (saved.state === 'resolved') this.open.delete(key);
     else this.open.set(key, saved);
-    // Announced first, delivered after the participants' first moves (the 110 frame leaves now),
-    // which the bus delivers after it: every listener sees the changes in the order they happened.
+    // Announced first; what the participants do on it (the 110 forwarder's first attempt and its
+    // forward-sent note) is delivered after it: every listener sees the changes in the order they happened.
     this.bus.hold(() => {
       this.bus.emit('alarm.changed', { alarm: saved, change });
       for (const p of participants) p.onRaised?.(saved);

@@ -1,5 +1,5 @@
 /**
- * Configuration of health sweeps, for the lead to embed as `sweeps` in gateway/config/schema.ts.
+ * Configuration of health sweeps, embedded as `sweeps` in gateway/config/schema.ts.
  * Defaults: 16 checks at once, 15 s per check, two sweeps at once, no schedules.
  */
 import { Type, type Static } from '@sinclair/typebox';
