@@ -1,6 +1,6 @@
 /**
  * sweep (issue 10): one health sweep over 1,000 and 5,000 devices of mixed kinds through the
- * real SweepEngine and SweepStore (SQLite, WAL, as the gateway opens it), with fake adapters of
+ * real SweepEngine and SqliteSweepStore (SQLite, WAL, as the gateway opens it), with fake adapters of
  * realistic latency: cameras (ONVIF calls, RTSP frames, snapshot) log-normal around 1.2 s with
  * 2 % hanging until the per-check deadline, barriers (Modbus read) 20–80 ms, SMS links
  * (enquire_link) 50–200 ms; alarm buttons are passive (judged from their last message).
@@ -20,7 +20,8 @@ import type { CheckCapable } from '../gateway/core/sweeps/check.js';
 import { SweepEngine } from '../gateway/core/sweeps/engine.js';
 import { SWEEP_DEFAULTS } from '../gateway/core/sweeps/types.js';
 import type { Device, Health, Site } from '../gateway/contract/types.js';
-import { SweepStore } from '../gateway/store/sweep-store.js';
+import { sweepReport, verifySweepChain } from '../gateway/reports/sweep-reports.js';
+import { SqliteSweepStore } from '../gateway/store/sqlite/sweep-store.js';
 import { BenchError, defineBenchmark, type MetricValue } from './lib/harness.js';
 import { round } from './lib/stats.js';
 
@@ -107,7 +108,7 @@ async function once(n: number, o: { concurrency: number; timeoutMs: number; hang
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    const store = new SweepStore(db);
+    const store = new SqliteSweepStore(db);
     const { sites, devices, kinds } = fleet(n);
     // Buttons heartbeat all along: last heard 5 s before the check (a fixed time would age past
     // the 90 s timeout during a long sweep and count live buttons as offline).
@@ -116,22 +117,22 @@ async function once(n: number, o: { concurrency: number; timeoutMs: number; hang
       { registry: new Registry(sites, devices), health, adapters: fakeAdapters(prng(o.seed), o.hangPercent), recorder: store, clock: systemClock, log: pino({ level: 'silent' }), heartbeatTimeout: { 'alarm-button': 90 } },
       { concurrency: o.concurrency, timeoutMs: o.timeoutMs },
     );
-    engine.start();
+    await engine.start();
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     const t0 = performance.now();
-    const rec = engine.startSweep({ selection: {} });
+    const rec = await engine.startSweep({ selection: {} });
     const final = await engine.whenDone(rec.id);
     const ms = performance.now() - t0;
     loop.disable();
     if (!final) throw new BenchError('BENCH_ERR_SWEEP', 'sweep did not run');
     const reasons: Record<string, number> = {};
-    for (const r of store.results(rec.id, { failingOnly: true })) for (const x of r.reasons) reasons[x.detail ?? x.code] = (reasons[x.detail ?? x.code] ?? 0) + 1;
+    for (const r of await store.results(rec.id, { failingOnly: true })) for (const x of r.reasons) reasons[x.detail ?? x.code] = (reasons[x.detail ?? x.code] ?? 0) + 1;
     const r0 = performance.now();
-    const report = store.report(rec.id);
+    const report = await sweepReport(store, rec.id);
     const reportBuildMs = performance.now() - r0;
     const v0 = performance.now();
-    const verdict = await store.verifyChain();
+    const verdict = await verifySweepChain(store);
     const verifyMs = performance.now() - v0;
     await engine.stop();
     return {
@@ -156,7 +157,7 @@ async function once(n: number, o: { concurrency: number; timeoutMs: number; hang
 }
 
 export const benchmark = defineBenchmark({
-  description: 'health sweep of 1,000 / 5,000 mixed devices through the real SweepEngine + SweepStore with fake adapters of realistic latency',
+  description: 'health sweep of 1,000 / 5,000 mixed devices through the real SweepEngine + SqliteSweepStore with fake adapters of realistic latency',
   options,
   async run(o, ctx) {
     const sizes = o.sizes.split(',').map(Number);

@@ -26,21 +26,19 @@ import { DrillService } from './core/drills/service.js';
 import { SweepEngine } from './core/sweeps/engine.js';
 import { SweepScheduler } from './core/sweeps/scheduler.js';
 import { BUTTON_SELF_TEST, createButtonSelfTest } from './core/sweeps/self-test.js';
-import { SweepStore } from './store/sweep-store.js';
 import { barrierWindowJudge } from './core/barriers/sweep-judge.js';
 import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
-import { BroadcastStore } from './store/broadcast-store.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
 import { checkConfig } from './contract/config-check.js';
-import { GatewayError } from './contract/errors.js';
+import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
 import { OperatorService } from './auth/operators.js';
 import { createHttpServer } from './http/server.js';
-import { AuthStore } from './store/auth-store.js';
 import { createLogger } from './logger.js';
 import { PACKAGE_ROOT } from './package-root.js';
-import { StateStore } from './store/state-store.js';
+import { openStateStore } from './store/open-state-store.js';
+import type { StateStore } from './store/stores.js';
 import type { TelemetryStore } from './store/telemetry-store.js';
 import { createTelemetryStore } from './store/telemetry-factory.js';
 import type { SimulatorControlPort } from './contract/simulator-port.js';
@@ -116,13 +114,14 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const counters = new Counters();
   const bus = new EventBus(log.child({ part: 'bus' }));
   const registry = new Registry(loaded.sites, loaded.devices);
-  const store = new StateStore(dataDir);
+  // SQLite in the data dir, or PostgreSQL (cluster.databaseUrl, migrated first).
+  const store = await openStateStore({ config, dataDir, log: log.child({ part: 'store' }), counters });
   const alarms = new AlarmService(store, bus, clock);
-  alarms.load();
-  auditConfigChange(store, config, loaded.sources, clock.now());
+  await alarms.load();
+  await auditConfigChange(store, config, loaded.sources, clock.now());
   const operators = new OperatorService({
     config: config.auth,
-    store: new AuthStore(store.db),
+    store: store.auth,
     clock,
     counters,
     audit: (e) => store.audit({ at: clock.now(), ...e }),
@@ -132,10 +131,11 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
   // Rules ask the drill service whether a school is drilling; its report reads the broadcasts.
   const drillService = new DrillService({
-    db: store.db,
+    repo: store.drills,
     alarms,
     clock,
-    broadcastsOf: (alarmId) => broadcasts.list({ alarmId }).flatMap((b) => broadcasts.get(b.id) ?? []),
+    broadcastsOf: async (alarmId) => (await Promise.all((await broadcasts.list({ alarmId })).map((b) => broadcasts.get(b.id)))).flatMap((b) => b ?? []),
+    log: log.child({ part: 'drills' }),
   });
   const rules = new AlarmRules(
     alarms,
@@ -149,9 +149,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   // The broker reports per-device conditions it sees itself (a flooding device, throttled then cut off).
   broker.onDeviceCondition((id, code, active, detail) => health.setCondition(id, code, active, detail));
 
-  const barrierWatch = new BarrierWatch(registry, alarms, health, clock, config.barriers.downInWindowGraceSeconds);
+  const barrierWatch = new BarrierWatch(registry, alarms, health, clock, config.barriers.downInWindowGraceSeconds, log.child({ part: 'barriers' }));
   bus.on('device.event', 'barriers', (e) => barrierWatch.onEvent(e));
-  bus.on('health.changed', 'rules', ({ health: h, previous }) => rules.onHealth(h, previous));
+  bus.on('health.changed', 'rules', ({ health: h, previous }) => void rules.onHealth(h, previous));
   bus.on('health.changed', 'telemetry', ({ health: h }) =>
     telemetry.write([
       {
@@ -196,7 +196,13 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       bus: broker.bus,
       dataDir: join(dataDir, 'adapters', type),
       emit: async (input) => {
-        pipeline.ingest(input);
+        try {
+          await pipeline.ingest(input);
+        } catch (err) {
+          // Not committed: the adapter does not acknowledge the device, which sends it again.
+          if (isUncommitted(err)) counters.inc('store.unavailable');
+          throw err;
+        }
       },
       setCondition: (deviceId, code, active, detail) => health.setCondition(deviceId, code, active, detail),
       reject: (reason, detail, deviceId) => {
@@ -232,18 +238,19 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     });
     // A new alarm's outbox entry commits with the alarm, before the device is acknowledged.
     alarms.participate(fwd);
-    bus.on('device.event', 'forwarder', (e) => {
-      if (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button') fwd.enqueueTest(e.deviceId);
+    // A test press's report is queued before the button is acknowledged, as a press's alarm is.
+    pipeline.durable('forwarder', async (e) => {
+      if (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button') await fwd.enqueueTest(e.deviceId);
     });
-    fwd.start();
+    await fwd.start();
     forwarders.push(fwd);
   }
-  if (forwarders.length > 0) linkTests.start();
+  if (forwarders.length > 0) await linkTests.start();
 
   // One call, a hundred answers: broadcasts over every channel an adapter offers (radio, SMS) with roll-call.
   const broadcasts = new BroadcastService({
     config: config.broadcast,
-    repo: new BroadcastStore(store.db),
+    repo: store.broadcasts,
     audit: store,
     alarms,
     registry,
@@ -255,15 +262,15 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     const channel = adapter.channel?.();
     if (channel) broadcasts.bindChannel(channel);
   }
-  broadcasts.start();
+  await broadcasts.start();
 
-  drillService.start();
+  await drillService.start();
   bus.on('alarm.changed', 'drills', ({ alarm, change }) => {
-    if (change === 'raised') drillService.onAlarm(alarm);
+    if (change === 'raised') drillService.onAlarm(alarm).catch((err: unknown) => log.error({ err: errorMessage(err), alarmId: alarm.id }, 'drill alarm could not be recorded'));
   });
 
   // Technicians' health sweeps, on demand and on the configured schedules.
-  const sweepStore = new SweepStore(store.db);
+  const sweepStore = store.sweeps;
   const sweeps = new SweepEngine(
     {
       registry,
@@ -284,7 +291,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     },
     { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning },
   );
-  sweeps.start();
+  await sweeps.start();
   const sweepScheduler = new SweepScheduler(config.sweeps.schedules, { engine: sweeps, log: log.child({ part: 'sweep-schedule' }) });
   sweepScheduler.start();
 
@@ -309,7 +316,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     operators,
     drills: drillService,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
-    outboxDepth: () => Object.fromEntries(forwarders.map((f) => [f.channel, f.pending().length])),
+    outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(opts.simulators ? { simulators: opts.simulators } : {}),
@@ -348,7 +355,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       sweepScheduler.stop();
       await sweeps.stop();
       drillService.stop();
-      broadcasts.stop();
+      await broadcasts.stop();
       for (const [type, adapter] of adapters) {
         await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));
       }
@@ -359,7 +366,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       health.stop();
       await broker.stop();
       await telemetry.stop();
-      store.close();
+      await store.close();
     },
   };
 }

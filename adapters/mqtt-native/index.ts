@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
+import { isUncommitted } from '../../gateway/contract/errors.js';
 import { DEVICE_LEAVES, parseDeviceTopic, TOPIC_ROOT } from '../../gateway/contract/topics.js';
 import { decodePayload } from './codec.js';
 
@@ -56,6 +57,8 @@ class MqttNativeAdapter implements Adapter {
     try {
       await this.ctx.emit(result.event);
     } catch (err) {
+      // Not committed: the broker must not PUBACK, so the device resends it.
+      if (isUncommitted(err)) throw err;
       this.ctx.reject('refused-by-core', (err as Error).message, device.id);
     }
   }

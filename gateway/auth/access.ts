@@ -117,7 +117,7 @@ export async function registerAccess(app: FastifyInstance, deps: AccessDeps): Pr
     } catch {
       throw new GatewayError('GW_ERR_UNAUTHENTICATED', 'the session token is invalid or has expired');
     }
-    const op = deps.operators.authenticate(claims.sid);
+    const op = await deps.operators.authenticate(claims.sid);
     if (!op || op.username !== claims.sub) {
       throw new GatewayError('GW_ERR_UNAUTHENTICATED', 'the session has ended (logged out, expired or the account changed)');
     }

@@ -5,18 +5,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../config/schema.js';
-import type { StateStore } from '../store/state-store.js';
+import type { AuditLog } from '../core/audit/log.js';
 
 export function configDigest(config: GatewayConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex');
 }
 
 /** Returns true when a change was recorded. */
-export function auditConfigChange(store: StateStore, config: GatewayConfig, sources: string[], at: number): boolean {
+export async function auditConfigChange(store: Pick<AuditLog, 'audit' | 'lastAuditOf'>, config: GatewayConfig, sources: string[], at: number): Promise<boolean> {
   const digest = configDigest(config);
-  const last = store.lastAuditOf('config.change');
+  const last = await store.lastAuditOf('config.change');
   const previous = typeof last?.detail.digest === 'string' ? last.detail.digest : undefined;
   if (previous === digest) return false;
-  store.audit({ at, actor: 'system', action: 'config.change', target: 'config', detail: { digest, ...(previous ? { previous } : {}), sources } });
+  await store.audit({ at, actor: 'system', action: 'config.change', target: 'config', detail: { digest, ...(previous ? { previous } : {}), sources } });
   return true;
 }

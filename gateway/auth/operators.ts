@@ -1,15 +1,18 @@
 /**
  * Operator accounts, logins, sessions and lockout. Accounts come from the configuration file
- * (read-only here) and from admins at runtime (SQLite). Every login, failure, lockout, logout
- * and account change is written to the hash-chained audit log by the caller-supplied `audit`.
+ * (read-only here) and from admins at runtime (the state store). Sessions and lockouts live in
+ * the state store too: a login on one node is valid on every node, and a lockout holds on every
+ * node and across restarts. Every login, failure, lockout, logout and account change is written
+ * to the hash-chained audit log by the caller-supplied `audit`.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
 import { GatewayError } from '../contract/errors.js';
-import type { AuthStore, Session } from '../store/auth-store.js';
 import type { AuthConfig, OperatorConfig, Role } from './auth-config.js';
+import { lockoutAfterFailure, lockoutsStaleBefore } from './lockout.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
+import type { AuthRepository, Session, StoredOperator } from './repository.js';
 import { ROLE_PERMISSIONS, type Permission } from './roles.js';
 
 export interface Operator extends OperatorConfig {
@@ -31,7 +34,7 @@ export interface OperatorView {
 }
 
 export interface AuditFn {
-  (e: { actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }): void;
+  (e: { actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }): Promise<unknown>;
 }
 
 export interface NewOperator {
@@ -51,22 +54,13 @@ export interface OperatorPatch {
   disabled?: boolean;
 }
 
-interface Failures {
-  at: number[];
-  lockedUntil?: number;
-}
-
-/** Lockout entries kept at most (a spray of random usernames cannot grow memory without bound). */
-const MAX_LOCKOUT_KEYS = 10_000;
-
 export class OperatorService {
-  private readonly failures = new Map<string, Failures>();
   private decoy?: Promise<string>;
 
   constructor(
     private readonly deps: {
       config: AuthConfig;
-      store: AuthStore;
+      store: AuthRepository;
       clock: Clock;
       counters: Counters;
       audit: AuditFn;
@@ -76,23 +70,19 @@ export class OperatorService {
   ) {}
 
   /** Runs on every request (authenticate): an account from the configuration costs no database read. */
-  find(username: string): Operator | undefined {
+  async find(username: string): Promise<Operator | undefined> {
     const fromConfig = this.deps.config.users.find((u) => u.username === username);
     if (fromConfig) return configured(fromConfig);
-    return this.stored().find((op) => op.username === username);
+    const stored = await this.deps.store.operator(username);
+    return stored ? runtime(stored) : undefined;
   }
 
   /** Accounts from the configuration first (they win a name clash), then those admins added. */
-  list(): OperatorView[] {
+  async list(): Promise<OperatorView[]> {
     const fromConfig = this.deps.config.users.map(configured);
     const taken = new Set(fromConfig.map((u) => u.username));
-    return [...fromConfig, ...this.stored().filter((op) => !taken.has(op.username))].map((op) => this.view(op));
-  }
-
-  private stored(): Operator[] {
-    return this.deps.store
-      .operators()
-      .map(({ createdAt: _c, disabledAt, ...op }) => ({ ...op, displayName: op.displayName ?? op.username, source: 'runtime' as const, disabled: disabledAt !== undefined }));
+    const stored = (await this.deps.store.operators()).map(runtime);
+    return [...fromConfig, ...stored.filter((op) => !taken.has(op.username))].map((op) => this.view(op));
   }
 
   view(op: Operator): OperatorView {
@@ -116,49 +106,56 @@ export class OperatorService {
     const { clock, counters, audit, config, store } = this.deps;
     const now = clock.now();
     const key = `${username}\u0000${ip}`;
-    const entry = this.failures.get(key);
+    const entry = await store.lockout(key);
     if (entry?.lockedUntil !== undefined && entry.lockedUntil > now) {
       counters.inc('auth.login.locked');
       throw lockedOut(Math.ceil((entry.lockedUntil - now) / 1000));
     }
-    const op = this.find(username);
+    const op = await this.find(username);
     const ok = await verifyPassword(password, op && !op.disabled ? op.passwordHash : await (this.decoy ??= decoyHash()));
     if (!op || op.disabled || !ok) {
       counters.inc('auth.login.failed');
-      const locked = this.recordFailure(key, now);
-      audit({ actor: username, action: 'auth.login-failed', target: username, detail: { reason: !op ? 'unknown-user' : op.disabled ? 'disabled' : 'wrong-password' }, ip });
+      let locked = false;
+      await store.updateLockout(key, now, (current) => {
+        const next = lockoutAfterFailure(current, now, config.lockout);
+        locked = next.locked;
+        return next.state;
+      });
+      // A spray of random usernames cannot grow the table without bound.
+      await store.purgeLockouts(lockoutsStaleBefore(now, config.lockout));
+      await audit({ actor: username, action: 'auth.login-failed', target: username, detail: { reason: !op ? 'unknown-user' : op.disabled ? 'disabled' : 'wrong-password' }, ip });
       if (locked) {
         counters.inc('auth.lockouts');
-        audit({ actor: username, action: 'auth.locked-out', target: username, detail: { minutes: config.lockout.lockMinutes }, ip });
+        await audit({ actor: username, action: 'auth.locked-out', target: username, detail: { minutes: config.lockout.lockMinutes }, ip });
         throw lockedOut(Math.ceil(config.lockout.lockMinutes * 60));
       }
       throw new GatewayError('GW_ERR_BAD_CREDENTIALS');
     }
-    this.failures.delete(key);
+    await store.updateLockout(key, now, () => undefined);
     const session: Session = { id: randomBytes(18).toString('base64url'), username, createdAt: now, expiresAt: now + config.sessionTtlMinutes * 60_000, ip };
-    store.createSession(session);
-    store.purgeExpired(now);
+    await store.createSession(session);
+    await store.purgeExpired(now);
     counters.inc('auth.login.ok');
-    audit({ actor: username, action: 'auth.login', target: username, detail: { role: op.role, session: session.id.slice(0, 8) }, ip });
+    await audit({ actor: username, action: 'auth.login', target: username, detail: { role: op.role, session: session.id.slice(0, 8) }, ip });
     return { session, operator: op };
   }
 
   /** The operator behind a live session, or undefined (expired, revoked, disabled, removed). */
-  authenticate(sessionId: string): Operator | undefined {
-    const s = this.deps.store.session(sessionId);
+  async authenticate(sessionId: string): Promise<Operator | undefined> {
+    const s = await this.deps.store.session(sessionId);
     if (!s || s.revokedAt !== undefined || s.expiresAt <= this.deps.clock.now()) return undefined;
-    const op = this.find(s.username);
+    const op = await this.find(s.username);
     return op && !op.disabled ? op : undefined;
   }
 
-  logout(sessionId: string, username: string, ip: string): void {
-    if (this.deps.store.revokeSession(sessionId, this.deps.clock.now())) {
-      this.deps.audit({ actor: username, action: 'auth.logout', target: username, detail: {}, ip });
+  async logout(sessionId: string, username: string, ip: string): Promise<void> {
+    if (await this.deps.store.revokeSession(sessionId, this.deps.clock.now())) {
+      await this.deps.audit({ actor: username, action: 'auth.logout', target: username, detail: {}, ip });
     }
   }
 
   async create(input: NewOperator, by: string, ip: string): Promise<OperatorView> {
-    if (this.find(input.username)) throw new GatewayError('GW_ERR_USER_EXISTS', input.username);
+    if (await this.find(input.username)) throw new GatewayError('GW_ERR_USER_EXISTS', input.username);
     this.checkSchool(input.role, input.school);
     const op: OperatorConfig = {
       username: input.username,
@@ -168,13 +165,13 @@ export class OperatorService {
       ...(input.school ? { school: input.school } : {}),
       ...(input.districts ? { districts: input.districts } : {}),
     };
-    this.deps.store.addOperator(op, this.deps.clock.now());
-    this.deps.audit({ actor: by, action: 'user.create', target: op.username, detail: { role: op.role, ...(op.school ? { school: op.school } : {}) }, ip });
-    return this.view(this.find(op.username) as Operator);
+    await this.deps.store.addOperator(op, this.deps.clock.now());
+    await this.deps.audit({ actor: by, action: 'user.create', target: op.username, detail: { role: op.role, ...(op.school ? { school: op.school } : {}) }, ip });
+    return this.view((await this.find(op.username)) as Operator);
   }
 
   async update(username: string, patch: OperatorPatch, by: string, ip: string): Promise<OperatorView> {
-    const op = this.find(username);
+    const op = await this.find(username);
     if (!op) throw new GatewayError('GW_ERR_USER_NOT_FOUND', username);
     if (op.source === 'config') throw new GatewayError('GW_ERR_USER_READONLY', `${username}: change it in the configuration file`);
     const role = patch.role ?? op.role;
@@ -190,12 +187,12 @@ export class OperatorService {
     };
     const now = this.deps.clock.now();
     const disabled = patch.disabled ?? op.disabled;
-    this.deps.store.updateOperator({ ...next, role }, disabled ? now : undefined);
+    await this.deps.store.updateOperator({ ...next, role }, disabled ? now : undefined);
     // A changed password, role or a disabled account ends that user's sessions at once.
-    if (patch.password !== undefined || patch.role !== undefined || patch.school !== undefined || disabled) this.deps.store.revokeSessionsOf(username, now);
+    if (patch.password !== undefined || patch.role !== undefined || patch.school !== undefined || disabled) await this.deps.store.revokeSessionsOf(username, now);
     const changed = Object.keys(patch).filter((k) => k !== 'password');
-    this.deps.audit({ actor: by, action: 'user.update', target: username, detail: { changed: [...changed, ...(patch.password !== undefined ? ['password'] : [])].join(','), role, disabled }, ip });
-    return this.view(this.find(username) as Operator);
+    await this.deps.audit({ actor: by, action: 'user.update', target: username, detail: { changed: [...changed, ...(patch.password !== undefined ? ['password'] : [])].join(','), role, disabled }, ip });
+    return this.view((await this.find(username)) as Operator);
   }
 
   private checkSchool(role: Role, school: string | undefined): void {
@@ -205,23 +202,14 @@ export class OperatorService {
     if (role !== 'school' && school) throw new GatewayError('GW_ERR_BAD_REQUEST', 'only school users have a school');
   }
 
-  /** Returns true when this failure locks the key out. */
-  private recordFailure(key: string, now: number): boolean {
-    const { maxFailures, windowMinutes, lockMinutes } = this.deps.config.lockout;
-    const entry = this.failures.get(key) ?? { at: [] };
-    entry.at = [...entry.at.filter((t) => t > now - windowMinutes * 60_000), now];
-    this.failures.delete(key);
-    this.failures.set(key, entry); // re-inserted: Map order is least recently failed first
-    if (this.failures.size > MAX_LOCKOUT_KEYS) this.failures.delete(this.failures.keys().next().value as string);
-    if (entry.at.length < maxFailures) return false;
-    entry.at = [];
-    entry.lockedUntil = now + lockMinutes * 60_000;
-    return true;
-  }
 }
 
 function configured(u: OperatorConfig): Operator {
   return { ...u, displayName: u.displayName ?? u.username, source: 'config', disabled: false };
+}
+
+function runtime({ createdAt: _c, disabledAt, ...op }: StoredOperator): Operator {
+  return { ...op, displayName: op.displayName ?? op.username, source: 'runtime', disabled: disabledAt !== undefined };
 }
 
 function lockedOut(retryAfterSeconds: number): GatewayError & { retryAfterSeconds: number } {

@@ -37,6 +37,7 @@ import { PublishRateLimiter } from './rate-limiter.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 import { createTlsListener, peerIdentity } from './tls-listener.js';
 import { topicMatches } from '../contract/topics.js';
+import { isUncommitted } from '../contract/errors.js';
 
 export interface BrokerDeps {
   config: GatewayConfig;
@@ -159,7 +160,17 @@ export class Broker {
           if (err) return cb(err);
           // client is null for the will of a client long gone: checked when it connected.
           if (!client || (p && this.acl.canPublish(p, packet.topic))) {
-            void this.dispatch(packet.topic, packet.payload).finally(() => cb(null));
+            this.dispatch(packet.topic, packet.payload).then(
+              () => cb(null),
+              (err: Error) => {
+                // Not committed (the state database is unreachable): no PUBACK. aedes closes the
+                // connection and the device's client sends the QoS 1 publish again on reconnect
+                // [MQTT-4.4.0-1]; never acknowledged and lost.
+                counters.inc('mqtt.publish.uncommitted');
+                log.debug({ clientId: client?.id, topic: packet.topic, err: err.message }, 'publish not acknowledged: not committed');
+                cb(err);
+              },
+            );
             return;
           }
           counters.inc('mqtt.publish.denied');
@@ -244,18 +255,29 @@ export class Broker {
    */
   private readonly handlers: { filter: string; handler: MqttHandler }[] = [];
 
+  /**
+   * Runs every matching handler. Rejects only when a handler's work could not be committed
+   * (isUncommitted: the state database is unreachable), after the others ran; any other failure
+   * is counted and the message still acknowledged, as a malformed payload is.
+   */
   private async dispatch(topic: string, payload: Buffer | string): Promise<void> {
     const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+    let uncommitted: unknown;
     for (const { filter, handler } of this.handlers) {
       if (!topicMatches(filter, topic)) continue;
       try {
         await handler(topic, buf);
       } catch (err) {
+        if (isUncommitted(err)) {
+          uncommitted ??= err;
+          continue;
+        }
         // A handler bug must not lose the message silently: counted, and visible on /api/health.
         this.deps.counters.inc('rejects.handler-failed');
         this.deps.log.error({ err, topic }, 'mqtt handler failed');
       }
     }
+    if (uncommitted !== undefined) throw uncommitted;
   }
 
   readonly bus: MqttBus = {

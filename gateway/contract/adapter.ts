@@ -51,6 +51,9 @@ export interface AdapterContext {
    * Hand an event to the core. Resolves once the event is durable (an alarm it raises is
    * committed), so transports may acknowledge the device after it. Rejects with a coded
    * error for events the core refuses (unknown device, bad data); the reject is counted.
+   * Rejects with GW_ERR_STORE_UNAVAILABLE (isUncommitted) when the state database could not
+   * commit it: the transport must then not acknowledge the device (no PUBACK, no ACK) and let
+   * the error through, so the device sends it again.
    */
   emit(e: DeviceEventInput): Promise<void>;
   /** Report an adapter-detected condition (e.g. `unreachable`) on or off for a device. */

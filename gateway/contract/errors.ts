@@ -80,6 +80,14 @@ export function isGatewayError(err: unknown, code?: string): err is GatewayError
   return err instanceof GatewayError && (code === undefined || err.code === code);
 }
 
+/**
+ * The state store could not commit (unreachable, or conflicts ran out): whatever depended on the
+ * commit (a PUBACK, a DC-09 ACK) must not be sent, so the sender tries again.
+ */
+export function isUncommitted(err: unknown): boolean {
+  return isGatewayError(err, 'GW_ERR_STORE_UNAVAILABLE') || isGatewayError(err, 'GW_ERR_STORE_CONFLICT');
+}
+
 /** An error's message, whatever was thrown. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -123,6 +131,11 @@ export const CORE_ERRORS = errorSection('GatewayError', {
   GW_ERR_USER_EXISTS: { status: 409, message: 'user already exists' },
   GW_ERR_USER_READONLY: { status: 409, message: 'user is defined in the configuration file' },
   GW_ERR_USER_NOT_FOUND: { status: 404, message: 'user not found' },
+  // the state store (SQLite, PostgreSQL)
+  /** The database cannot be reached (or did not answer in time): nothing was committed. */
+  GW_ERR_STORE_UNAVAILABLE: { status: 503, message: 'the state database is unavailable' },
+  /** A change kept meeting newer ones from other nodes (compare-and-set retries ran out). */
+  GW_ERR_STORE_CONFLICT: { status: 503, message: 'the change kept conflicting with concurrent changes; try again' },
   // protection windows of a site (bad time of day, unknown time zone)
   GW_ERR_WINDOW_INVALID: { status: 500, message: '%s' },
   // telemetry store

@@ -33,7 +33,7 @@ export function alarmsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const scope = scopeOf(req);
       const inScope = scope.siteIds();
       const siteIds = site ? (scope.hasSite(site) ? [site] : []) : inScope && [...inScope];
-      return deps.store.queryAlarms({ ...(state ? { state } : {}), ...(siteIds ? { siteIds } : {}), limit: limit ?? 500 }).sort(boardOrder);
+      return (await deps.store.queryAlarms({ ...(state ? { state } : {}), ...(siteIds ? { siteIds } : {}), limit: limit ?? 500 })).sort(boardOrder);
     },
   );
 
@@ -41,7 +41,7 @@ export function alarmsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/api/alarms/:id',
     { config: { permission: 'alarms:read' }, schema: { params: IdParam, response: { 200: AlarmSchema, 404: ErrorReply } } },
     async (req) => {
-      const alarm = deps.alarms.get(req.params.id);
+      const alarm = await deps.alarms.get(req.params.id);
       if (!alarm || !scopeOf(req).hasSite(alarm.siteId)) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', req.params.id);
       return alarm;
     },
@@ -52,12 +52,12 @@ export function alarmsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       `/api/alarms/:id/${name}`,
       { config: { permission: 'alarms:act' }, schema: { params: IdParam, body: ActionBody, response: { 200: AlarmSchema, 404: ErrorReply, 409: ErrorReply } } },
       async (req) => {
-        const existing = deps.alarms.get(req.params.id);
+        const existing = await deps.alarms.get(req.params.id);
         if (!existing || !scopeOf(req).hasSite(existing.siteId)) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', req.params.id);
         const by = actorOf(req);
         const note = req.body?.note;
-        const alarm = name === 'ack' ? deps.alarms.acknowledge(req.params.id, by, note) : deps.alarms.resolve(req.params.id, by, note);
-        deps.store.audit({
+        const alarm = name === 'ack' ? await deps.alarms.acknowledge(req.params.id, by, note) : await deps.alarms.resolve(req.params.id, by, note);
+        await deps.store.audit({
           at: deps.clock.now(),
           actor: auditActorOf(req),
           action: name === 'ack' ? 'alarm.acknowledge' : 'alarm.resolve',

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { StateStore } from '../store/state-store.js';
+import type { AuditLog } from '../core/audit/log.js';
 
 const AuditQuery = Type.Object(
   {
@@ -31,7 +31,7 @@ const AuditEntrySchema = Type.Object({
 
 const Verdict = Type.Object({ ok: Type.Boolean(), entries: Type.Integer(), brokenAt: Type.Optional(Type.Integer()) });
 
-export function auditRoutes(app: FastifyInstance, store: StateStore): void {
+export function auditRoutes(app: FastifyInstance, store: AuditLog): void {
   app.get<{ Querystring: Static<typeof AuditQuery> }>(
     '/api/audit',
     { config: { permission: 'audit:read' }, schema: { querystring: AuditQuery, response: { 200: Type.Array(AuditEntrySchema) } } },
@@ -42,7 +42,7 @@ export function auditRoutes(app: FastifyInstance, store: StateStore): void {
   );
 
   app.get('/api/audit/verify', { config: { permission: 'audit:read' }, schema: { response: { 200: Verdict } } }, async () => {
-    const brokenAt = store.verifyAudit();
-    return { ok: brokenAt === undefined, entries: store.auditCount(), ...(brokenAt !== undefined ? { brokenAt } : {}) };
+    const brokenAt = await store.verifyAudit();
+    return { ok: brokenAt === undefined, entries: await store.auditCount(), ...(brokenAt !== undefined ? { brokenAt } : {}) };
   });
 }

@@ -87,7 +87,7 @@ export function authRoutes(app: FastifyInstance, deps: { operators: OperatorServ
 
   app.post('/api/auth/logout', { config: { signedIn: true }, schema: { response: { 204: Type.Null() } } }, async (req, reply) => {
     const { op, sid } = operatorOf(req);
-    operators.logout(sid, op.username, req.ip);
+    await operators.logout(sid, op.username, req.ip);
     return reply.status(204).send();
   });
 

@@ -104,7 +104,7 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
       body.recipients?.forEach((r, i) => {
         if (!r.phone && !r.radio) throw new GatewayError('GW_ERR_BROADCAST_NO_RECIPIENTS', `recipients/${i} (${r.name}): needs a phone or a radio`);
       });
-      const b = deps.broadcasts.create({ ...body, by: actorOf(req), ip: req.ip });
+      const b = await deps.broadcasts.create({ ...body, by: actorOf(req), ip: req.ip });
       return reply.status(201).send(b);
     },
   );
@@ -115,9 +115,8 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
     async (req) => {
       const { limit, alarmId, state } = req.query;
       const scope = scopeOf(req);
-      return deps.broadcasts
-        .list({ limit: limit ?? 50, ...(alarmId ? { alarmId } : {}), ...(state ? { state } : {}) })
-        .filter((b) => !b.siteId || scope.hasSite(b.siteId));
+      const list = await deps.broadcasts.list({ limit: limit ?? 50, ...(alarmId ? { alarmId } : {}), ...(state ? { state } : {}) });
+      return list.filter((b) => !b.siteId || scope.hasSite(b.siteId));
     },
   );
 
@@ -125,7 +124,7 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
     '/api/broadcasts/:id',
     { config: { permission: 'broadcasts:read' }, schema: { params: IdParam, response: { 200: BroadcastSchema, ...errors } } },
     async (req) => {
-      const b = deps.broadcasts.get(req.params.id);
+      const b = await deps.broadcasts.get(req.params.id);
       if (!b || (b.siteId && !scopeOf(req).hasSite(b.siteId))) throw new GatewayError('GW_ERR_BROADCAST_NOT_FOUND', `no broadcast '${req.params.id}'`);
       return b;
     },

@@ -80,22 +80,25 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return device;
   };
   const audit = (req: FastifyRequest, action: string, deviceId: string, detail: Record<string, unknown>) => {
-    try {
-      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action, target: deviceId, detail, ip: req.ip });
-    } catch (err) {
-      deps.log.error({ err, action, deviceId }, 'camera live view: audit entry not written');
-    }
+    deps.store
+      .audit({ at: deps.clock.now(), actor: auditActorOf(req), action, target: deviceId, detail, ip: req.ip })
+      .catch((err: unknown) => deps.log.error({ err, action, deviceId }, 'camera live view: audit entry not written'));
   };
 
   // A viewer whose session ends (logout, expiry, disabled account) stops seeing the school.
   const sessionCheck = setInterval(() => {
-    for (const [ws, v] of viewers) {
-      if (v.sessionId !== undefined && !deps.operators.authenticate(v.sessionId)) {
-        viewers.delete(ws);
-        v.finish();
-        ws.close(SESSION_ENDED, 'session ended');
+    void (async () => {
+      for (const [ws, v] of viewers) {
+        if (v.sessionId === undefined) continue;
+        // With the store unreachable a session cannot be checked: the view stays until it can.
+        const op = await deps.operators.authenticate(v.sessionId).catch(() => 'unknown' as const);
+        if (op === undefined && viewers.has(ws)) {
+          viewers.delete(ws);
+          v.finish();
+          ws.close(SESSION_ENDED, 'session ended');
+        }
       }
-    }
+    })();
   }, 15_000);
   sessionCheck.unref();
   app.addHook('onClose', async () => {

@@ -13,7 +13,7 @@ import type { BroadcastService } from '../core/broadcast/service.js';
 import type { DrillService } from '../core/drills/service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
 import type { Registry } from '../core/devices/registry.js';
-import type { StateStore } from '../store/state-store.js';
+import type { StateStore } from '../store/stores.js';
 import type { SimulatorControlPort } from '../contract/simulator-port.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
 
@@ -39,7 +39,7 @@ export interface HttpDeps {
   /** The simulated district's control (main.ts --simulate): /api/simulators exists only with it. */
   simulators?: SimulatorControlPort;
   /** Entries waiting in each far-end link's durable outbox (GET /metrics). */
-  outboxDepth?: () => Record<string, number>;
+  outboxDepth?: () => Promise<Record<string, number>>;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

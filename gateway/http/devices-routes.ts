@@ -109,10 +109,10 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
         deps.store.audit({ at: deps.clock.now(), actor: by, action: 'barrier.command', target: device.id, detail: { command: req.body.command, outcome, ...(detail ? { detail } : {}) }, ip: req.ip });
       try {
         const result = await adapter.command(device.id, req.body.command, AbortSignal.timeout(30_000));
-        audit('ok');
+        await audit('ok');
         return result;
       } catch (err) {
-        audit('failed', errorMessage(err));
+        await audit('failed', errorMessage(err));
         // The command capability rejects with GW_ERR_COMMAND_FAILED or _TIMEOUT (502/504); an
         // uncoded error is an adapter's bug, still a failed command to the operator.
         throw isGatewayError(err) ? err : commandFailure(err, { timedOut: false, deviceId: device.id });
@@ -132,7 +132,7 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
       }
       const topic = deviceTopic(device.siteId, device.id, 'cmd');
       await deps.broker.bus.publish(topic, JSON.stringify({ cmd: 'self-test', at: deps.clock.now() }), { qos: 1 });
-      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'device.self-test', target: device.id, detail: {}, ip: req.ip });
+      await deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'device.self-test', target: device.id, detail: {}, ip: req.ip });
       return reply.status(202).send({ deviceId: device.id, topic });
     },
   );

@@ -28,8 +28,8 @@ export function drillsRoutes(app: FastifyInstance, deps: HttpDeps, drills: Drill
     { config: { permission: 'drills:run' }, schema: { body: StartBody, response: { 201: DrillView, 404: ErrorReply, 409: ErrorReply } } },
     async (req, reply) => {
       if (!deps.registry.site(req.body.siteId) || !scopeOf(req).hasSite(req.body.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', req.body.siteId);
-      const drill = drills.begin(req.body.siteId, actorOf(req), req.body.durationSeconds ?? 1800);
-      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'drill.start', target: drill.id, detail: { siteId: drill.siteId, endsAt: drill.endsAt }, ip: req.ip });
+      const drill = await drills.begin(req.body.siteId, actorOf(req), req.body.durationSeconds ?? 1800);
+      await deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'drill.start', target: drill.id, detail: { siteId: drill.siteId, endsAt: drill.endsAt }, ip: req.ip });
       return reply.status(201).send(drill);
     },
   );
@@ -38,21 +38,21 @@ export function drillsRoutes(app: FastifyInstance, deps: HttpDeps, drills: Drill
     '/api/drills/:id/end',
     { config: { permission: 'drills:run' }, schema: { params: IdParam, body: EndBody, response: { 200: DrillView, 404: ErrorReply } } },
     async (req) => {
-      const existing = drills.get(req.params.id);
+      const existing = await drills.get(req.params.id);
       if (!existing || !scopeOf(req).hasSite(existing.siteId)) throw new GatewayError('GW_ERR_NOT_FOUND', `drill ${req.params.id}`);
-      const drill = drills.end(req.params.id, actorOf(req));
-      deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'drill.end', target: drill.id, detail: { siteId: drill.siteId, alarms: drill.alarmIds.length }, ip: req.ip });
+      const drill = await drills.end(req.params.id, actorOf(req));
+      await deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: 'drill.end', target: drill.id, detail: { siteId: drill.siteId, alarms: drill.alarmIds.length }, ip: req.ip });
       return drill;
     },
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/drills', { config: { permission: 'drills:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(DrillView) } } }, async (req) => {
     const scope = scopeOf(req);
-    return drills.list(req.query.site).filter((d) => scope.hasSite(d.siteId));
+    return (await drills.list(req.query.site)).filter((d) => scope.hasSite(d.siteId));
   });
 
   app.get<{ Params: Static<typeof IdParam> }>('/api/drills/:id', { config: { permission: 'drills:read' }, schema: { params: IdParam, response: { 200: DrillView, 404: ErrorReply } } }, async (req) => {
-    const drill = drills.get(req.params.id);
+    const drill = await drills.get(req.params.id);
     if (!drill || !scopeOf(req).hasSite(drill.siteId)) throw new GatewayError('GW_ERR_NOT_FOUND', `drill ${req.params.id}`);
     return drill;
   });

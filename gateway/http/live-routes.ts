@@ -30,6 +30,8 @@ interface Viewer {
   scope: Scope;
   broadcasts: boolean;
   sessionId?: string;
+  /** Messages held back until the viewer's snapshot is sent (its open broadcasts are read from the store). */
+  held?: string[];
 }
 
 export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -43,6 +45,10 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
     for (const [ws, viewer] of sockets) {
       if (needsBroadcasts && !viewer.broadcasts) continue;
       if (siteId !== undefined && !viewer.scope.hasSite(siteId)) continue;
+      if (viewer.held) {
+        viewer.held.push(text);
+        continue;
+      }
       if (ws.bufferedAmount > MAX_BUFFERED) {
         deps.counters.inc('live.dropped-slow-client');
         ws.terminate();
@@ -57,14 +63,19 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const offBroadcast = deps.broadcasts?.onChange((change) => send({ type: 'broadcast', ...change }, undefined, true));
   // A heartbeat lets viewers notice a half-open socket within seconds, not at the next alarm;
   // the same tick closes sockets whose session has ended.
-  const ping = setInterval(() => {
+  const closeEnded = async () => {
     for (const [ws, viewer] of sockets) {
-      if (viewer.sessionId !== undefined && !deps.operators.authenticate(viewer.sessionId)) {
+      if (viewer.sessionId === undefined) continue;
+      // With the store unreachable a session cannot be checked: it stays open until it can.
+      const op = await deps.operators.authenticate(viewer.sessionId).catch(() => 'unknown' as const);
+      if (op === undefined) {
         sockets.delete(ws);
         ws.close(LIVE_SESSION_ENDED, 'session ended');
       }
     }
-    send({ type: 'ping', at: deps.clock.now() }, undefined);
+  };
+  const ping = setInterval(() => {
+    void closeEnded().finally(() => send({ type: 'ping', at: deps.clock.now() }, undefined));
   }, 15_000);
   ping.unref();
 
@@ -77,24 +88,38 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
     sockets.clear();
   });
 
-  app.get('/api/live', { websocket: true, config: { permission: 'alarms:read' } }, (socket, req) => {
+  app.get('/api/live', { websocket: true, config: { permission: 'alarms:read' } }, async (socket, req) => {
     const scope = scopeOf(req);
     const broadcasts = !req.operator || can(req.operator.role, 'broadcasts:read');
-    sockets.set(socket, { scope, broadcasts, ...(req.sessionId ? { sessionId: req.sessionId } : {}) });
+    // Changes from now on are held and follow the snapshot (with later seqs), so none falls
+    // between the snapshot and the first change while the open broadcasts are read.
+    const viewer: Viewer = { scope, broadcasts, held: [], ...(req.sessionId ? { sessionId: req.sessionId } : {}) };
+    sockets.set(socket, viewer);
     deps.counters.inc('live.connections');
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => sockets.delete(socket));
     // Viewers only listen; anything they send is ignored (and counted).
     socket.on('message', () => deps.counters.inc('live.ignored-client-message'));
-    socket.send(
-      JSON.stringify({
-        type: 'snapshot',
-        seq: ++seq,
-        at: deps.clock.now(),
-        alarms: deps.alarms.openAlarms().filter((a) => scope.hasSite(a.siteId)),
-        health: deps.health.all().filter((h) => scope.hasSite(h.siteId)),
-        broadcasts: broadcasts ? (deps.broadcasts?.list({ state: 'open' }).filter((b) => !b.siteId || scope.hasSite(b.siteId)) ?? []) : [],
-      }),
-    );
+    const snapshot = {
+      type: 'snapshot',
+      seq: ++seq,
+      at: deps.clock.now(),
+      alarms: deps.alarms.openAlarms().filter((a) => scope.hasSite(a.siteId)),
+      health: deps.health.all().filter((h) => scope.hasSite(h.siteId)),
+    };
+    let open: unknown[] = [];
+    if (broadcasts && deps.broadcasts) {
+      try {
+        open = (await deps.broadcasts.list({ state: 'open' })).filter((b) => !b.siteId || scope.hasSite(b.siteId));
+      } catch (err) {
+        // The store is unreachable: the board still gets its alarms; broadcasts follow as they change.
+        deps.log.warn({ err }, 'live snapshot without open broadcasts');
+      }
+    }
+    const held = viewer.held ?? [];
+    delete viewer.held;
+    if (!sockets.has(socket)) return;
+    socket.send(JSON.stringify({ ...snapshot, broadcasts: open }));
+    for (const text of held) socket.send(text);
   });
 }

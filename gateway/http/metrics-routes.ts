@@ -65,15 +65,15 @@ function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: ()
       }
     }
   };
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void) =>
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void | Promise<void>) =>
     new Gauge({
       name: `${METRICS_PREFIX}${name}`,
       help,
       labelNames,
       registers: [registry],
-      collect() {
+      async collect() {
         this.reset();
-        collect(this);
+        await collect(this);
       },
     });
   gauge('uptime_seconds', 'Seconds since the gateway started', [], (g) => g.set((deps.clock.now() - deps.startedAt) / 1000));
@@ -84,8 +84,10 @@ function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: ()
   });
   gauge('open_alarms', 'Alarms not yet resolved', [], (g) => g.set(deps.alarms.openAlarms().length));
   gauge('mqtt_clients', 'MQTT clients connected to this node', [], (g) => g.set(deps.broker.connectedClients()));
-  gauge('outbox_pending', 'Reports waiting in the durable outbox of a far-end link (110)', ['channel'], (g) => {
-    for (const [channel, n] of Object.entries(deps.outboxDepth?.() ?? {})) g.set({ channel }, n);
+  gauge('outbox_pending', 'Reports waiting in the durable outbox of a far-end link (110)', ['channel'], async (g) => {
+    // The store unreachable: no figure rather than no /metrics (the outage shows in the counters).
+    const depth = await deps.outboxDepth?.().catch(() => undefined);
+    for (const [channel, n] of Object.entries(depth ?? {})) g.set({ channel }, n);
   });
   gauge('link_up', 'Outbound links (110 centre, SMS, radio): 1 while usable, 0 while offline', ['device', 'kind', 'status'], (g) => {
     for (const h of deps.health.all()) {

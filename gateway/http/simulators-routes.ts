@@ -86,11 +86,11 @@ export function simulatorsRoutes(app: FastifyInstance, deps: Pick<HttpDeps, 'sto
         deps.store.audit({ at: deps.clock.now(), actor: auditActorOf(req), action: `simulator.${action}`, target: id, detail: { ...detail, ...outcome }, ip: req.ip });
       try {
         const view = await control.act(id, req.body);
-        audit({ state: view.state, faults: view.faults });
+        await audit({ state: view.state, faults: view.faults });
         return view;
       } catch (err) {
         // Refused and failed attempts too: the log says who tried what, and why it did not happen.
-        if (isSimulatorRefusal(err)) audit({ error: err.code, message: err.message });
+        if (isSimulatorRefusal(err)) await audit({ error: err.code, message: err.message });
         throw err;
       }
     },

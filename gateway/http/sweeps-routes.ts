@@ -7,20 +7,20 @@ import type { FastifyInstance } from 'fastify';
 import { auditActorOf } from '../auth/access.js';
 import type { SweepEngine } from '../core/sweeps/engine.js';
 import { ChainVerdictSchema, SweepSelectionSchema, SweepTuningSchema, SweepViewSchema, type SweepView } from '../core/sweeps/schemas.js';
-import type { ReportLink, SweepRecord, SweepResult } from '../core/sweeps/types.js';
+import type { ReportLink, SweepRecord, SweepRepository, SweepResult } from '../core/sweeps/types.js';
 import { GatewayError } from '../contract/errors.js';
 import { renderCsv } from '../reports/report-csv.js';
 import { renderHtml } from '../reports/report-html.js';
 import { renderJson } from '../reports/report-json.js';
-import type { SweepStore } from '../store/sweep-store.js';
+import { sweepReport, verifySweepChain } from '../reports/sweep-reports.js';
 
 export interface SweepRouteDeps {
   engine: Pick<SweepEngine, 'startSweep' | 'cancelSweep' | 'progress'>;
-  store: Pick<SweepStore, 'get' | 'list' | 'results' | 'resultCount' | 'link' | 'report' | 'verifyChain'>;
+  store: Pick<SweepRepository, 'get' | 'list' | 'results' | 'resultCount' | 'link' | 'linksAfter' | 'context'>;
   /** Time zone reports are printed in (default Asia/Shanghai). */
   timeZone?: string;
-  /** The append-only audit log (StateStore.audit): who started and cancelled sweeps. */
-  audit?: (e: { at: number; actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }) => void;
+  /** The append-only audit log (the state store's audit()): who started and cancelled sweeps. */
+  audit?: (e: { at: number; actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }) => Promise<unknown>;
   now?: () => number;
 }
 
@@ -55,19 +55,20 @@ export function sweepView(rec: SweepRecord, progress: { done: number; total: num
 
 export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
   const now = deps.now ?? Date.now;
-  const mustGet = (id: string) => {
-    const rec = deps.store.get(id);
+  const mustGet = async (id: string) => {
+    const rec = await deps.store.get(id);
     if (!rec) throw new GatewayError('GW_ERR_SWEEP_NOT_FOUND', id);
     return rec;
   };
-  const progressOf = (rec: SweepRecord) => deps.engine.progress(rec.id) ?? { done: rec.summary?.done ?? deps.store.resultCount(rec.id), total: rec.total };
+  const progressOf = async (rec: SweepRecord) => deps.engine.progress(rec.id) ?? { done: rec.summary?.done ?? (await deps.store.resultCount(rec.id)), total: rec.total };
+  const view = async (rec: SweepRecord, results?: SweepResult[]) => sweepView(rec, await progressOf(rec), await deps.store.link(rec.id), results);
 
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/api/sweeps',
     { config: { permission: 'sweeps:run' }, schema: { body: CreateBody, response: { 202: Accepted, 400: ErrorReply, 429: ErrorReply, 503: ErrorReply } } },
     async (req, reply) => {
       const { district, sites, kinds, devices, concurrency, timeoutMs, extras, name, trigger } = req.body;
-      const rec = deps.engine.startSweep({
+      const rec = await deps.engine.startSweep({
         selection: { ...(district ? { district } : {}), ...(sites ? { sites } : {}), ...(kinds ? { kinds } : {}), ...(devices ? { devices } : {}) },
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -75,7 +76,7 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
         ...(name ? { name } : {}),
         trigger: trigger ?? 'api',
       });
-      deps.audit?.({ at: now(), actor: auditActorOf(req), action: 'sweep.start', target: rec.id, detail: { selection: rec.selection, total: rec.total }, ip: req.ip });
+      await deps.audit?.({ at: now(), actor: auditActorOf(req), action: 'sweep.start', target: rec.id, detail: { selection: rec.selection, total: rec.total }, ip: req.ip });
       return reply.status(202).send({ id: rec.id, state: 'running' as const, total: rec.total });
     },
   );
@@ -83,20 +84,20 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/sweeps',
     { config: { permission: 'sweeps:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(SweepViewSchema) } } },
-    async (req) => deps.store.list(req.query.limit ?? 50).map((rec) => sweepView(rec, progressOf(rec), deps.store.link(rec.id))),
+    async (req) => Promise.all((await deps.store.list(req.query.limit ?? 50)).map((rec) => view(rec))),
   );
 
   // Registered before /:id routes; a static segment wins over a parameter in find-my-way anyway.
-  app.get('/api/sweeps/chain/verify', { config: { permission: 'sweeps:read' }, schema: { response: { 200: ChainVerdictSchema } } }, async () => deps.store.verifyChain());
+  app.get('/api/sweeps/chain/verify', { config: { permission: 'sweeps:read' }, schema: { response: { 200: ChainVerdictSchema } } }, async () => verifySweepChain(deps.store));
 
   app.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof GetQuery> }>(
     '/api/sweeps/:id',
     { config: { permission: 'sweeps:read' }, schema: { params: IdParam, querystring: GetQuery, response: { 200: SweepViewSchema, 404: ErrorReply } } },
     async (req) => {
-      const rec = mustGet(req.params.id);
+      const rec = await mustGet(req.params.id);
       const which = req.query.results ?? 'all';
-      const results = which === 'none' ? undefined : deps.store.results(rec.id, { failingOnly: which === 'failing' });
-      return sweepView(rec, progressOf(rec), deps.store.link(rec.id), results);
+      const results = which === 'none' ? undefined : await deps.store.results(rec.id, { failingOnly: which === 'failing' });
+      return view(rec, results);
     },
   );
 
@@ -104,11 +105,11 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
     '/api/sweeps/:id/cancel',
     { config: { permission: 'sweeps:run' }, schema: { params: IdParam, body: CancelBody, response: { 200: SweepViewSchema, 404: ErrorReply, 409: ErrorReply } } },
     async (req) => {
-      mustGet(req.params.id);
+      await mustGet(req.params.id);
       const by = auditActorOf(req);
       const rec = await deps.engine.cancelSweep(req.params.id, `cancelled by ${by}`);
-      deps.audit?.({ at: now(), actor: by, action: 'sweep.cancel', target: rec.id, detail: { done: rec.summary?.done ?? 0, total: rec.total }, ip: req.ip });
-      return sweepView(rec, progressOf(rec), deps.store.link(rec.id));
+      await deps.audit?.({ at: now(), actor: by, action: 'sweep.cancel', target: rec.id, detail: { done: rec.summary?.done ?? 0, total: rec.total }, ip: req.ip });
+      return view(rec);
     },
   );
 
@@ -123,8 +124,8 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
         },
       },
       async (req, reply) => {
-        const rec = mustGet(req.params.id);
-        const report = deps.store.report(rec.id);
+        const rec = await mustGet(req.params.id);
+        const report = await sweepReport(deps.store, rec.id);
         if (!report) throw new GatewayError('GW_ERR_SWEEP_RUNNING', `${rec.id}: its report is sealed when it ends`);
         const body = f.render(report, { ...(deps.timeZone ? { timeZone: deps.timeZone } : {}) });
         const file = `sweep-${rec.id}.${format}`;

@@ -85,9 +85,13 @@ class Recorder implements FactLog {
     this.offs.push(
       this.gw.broadcasts.onChange((c) => {
         if (c.change !== 'recipient') return;
-        const b = this.gw.broadcasts.get(c.broadcastId);
-        const fact = broadcastFact(c, this.now(), b?.alarmId ? this.gw.alarms.get(b.alarmId)?.type : undefined);
-        if (fact) this.facts.push(fact);
+        // Stamped now, when it happened; the alarm's type is looked up after.
+        const at = this.now();
+        void (async () => {
+          const b = await this.gw.broadcasts.get(c.broadcastId);
+          const fact = broadcastFact(c, at, b?.alarmId ? (await this.gw.alarms.get(b.alarmId))?.type : undefined);
+          if (fact) this.facts.push(fact);
+        })().catch(() => undefined);
       }),
     );
   }

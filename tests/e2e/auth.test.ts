@@ -115,7 +115,7 @@ describe('operator login and roles on the dashboard', () => {
     await page.waitForSelector('[data-testid="drill-panel"] button[data-action="start-drill"]');
     await page.click('tr[data-device-id="sch-02-btn-1"] button[data-action="self-test"]');
     await page.waitForSelector('.toast-info:has-text("已发送自检指令")');
-    await eventually(() => t.gw.store.auditEntries().find((e) => e.action === 'device.self-test' && e.actor === 'sch-02' && e.target === 'sch-02-btn-1'));
+    await eventually(async () => (await t.gw.store.auditEntries()).find((e) => e.action === 'device.self-test' && e.actor === 'sch-02' && e.target === 'sch-02-btn-1'));
 
     // A bookmarked view the role may not see says so, instead of an empty page.
     await page.goto(`${t.baseUrl}/#/broadcasts`);
@@ -145,7 +145,7 @@ describe('operator login and roles on the dashboard', () => {
     expect(await page.textContent(raise)).toBe('确认升起？');
     await page.click(raise);
     await page.waitForSelector('.toast-info:has-text("已升起")', { timeout: 30_000 });
-    expect(t.gw.store.auditEntries().filter((e) => e.action === 'barrier.command').map((e) => [e.actor, e.target, e.detail.command, e.detail.outcome])).toStrictEqual([['tech', 'sch-02-bar-1', 'raise', 'ok']]);
+    expect((await t.gw.store.auditEntries()).filter((e) => e.action === 'barrier.command').map((e) => [e.actor, e.target, e.detail.command, e.detail.outcome])).toStrictEqual([['tech', 'sch-02-bar-1', 'raise', 'ok']]);
   }, 60_000);
 
   it('signs out: back to the login screen, and the old token no longer works (401)', async () => {

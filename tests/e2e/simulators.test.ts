@@ -60,7 +60,7 @@ describe('simulator control panel in the dashboard', () => {
     const panic = await eventually(() => t.gw.alarms.openAlarms().find((a) => a.type === 'panic' && a.deviceId === 'sch-01-btn-1'));
     await page.click('[data-nav="board"]');
     await page.waitForSelector(`[data-alarm-id="${panic.id}"][data-device-id="sch-01-btn-1"][data-state="active"]`);
-    expect(t.gw.store.auditEntries().some((e) => e.action === 'simulator.press' && e.actor === 'tester' && e.target === 'sch-01-btn-1')).toBe(true);
+    expect((await t.gw.store.auditEntries()).some((e) => e.action === 'simulator.press' && e.actor === 'tester' && e.target === 'sch-01-btn-1')).toBe(true);
   }, 60_000);
 
   it('takes the primary 110 receiver down and restores it with one click each, in either language', async () => {

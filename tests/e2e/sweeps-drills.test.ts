@@ -98,7 +98,7 @@ describe('sweeps and drills in the dashboard', () => {
     await page.waitForSelector('[data-testid="sweep-chain"][data-ok="true"]');
     await page.waitForSelector(`[data-testid="sweep-list"] [data-sweep-id="${id}"][data-state="done"]`);
     expect(await page.textContent(`[data-testid="sweep-list"] [data-sweep-id="${id}"]`)).toContain(`${sweep.results.length} 台`);
-    expect(t.gw.store.auditEntries().some((e) => e.action === 'sweep.start' && e.actor === TECHNICIAN && e.target === id)).toBe(true);
+    expect((await t.gw.store.auditEntries()).some((e) => e.action === 'sweep.start' && e.actor === TECHNICIAN && e.target === id)).toBe(true);
     await screenshot('sweeps.png');
 
     // Every string in English too.
@@ -127,7 +127,7 @@ describe('sweeps and drills in the dashboard', () => {
     expect(await page.textContent('[data-testid="sweep-state"]')).toBe('已取消');
     const cancelled = await apiJson<{ state: string; options: { extras: string[] } }>(t, `/api/sweeps/${id}?results=none`);
     expect(cancelled).toMatchObject({ state: 'cancelled', options: { extras: ['button-self-test'] } });
-    expect(t.gw.store.auditEntries().some((e) => e.action === 'sweep.cancel' && e.actor === TECHNICIAN && e.target === id)).toBe(true);
+    expect((await t.gw.store.auditEntries()).some((e) => e.action === 'sweep.cancel' && e.actor === TECHNICIAN && e.target === id)).toBe(true);
     await page.waitForSelector('[data-testid="sweep-chain"][data-ok="true"]');
   }, 60_000);
 

@@ -6,7 +6,10 @@
  *
  * A new alarm it carries is queued as the alarm is committed (onRaise: the outbox entry and
  * the alarm in one transaction, before the device is acknowledged), and the first attempt
- * starts as the raise is announced, before the bus's listeners (its broadcast) get their turn.
+ * starts as soon as the raise is announced, before other work of the same press.
+ *
+ * The outbox is a database: when it cannot be reached, the pump logs it once and looks again
+ * after a while; nothing is lost (entries leave the outbox only once acknowledged and recorded).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -14,7 +17,8 @@ import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { DeliveryResult, ForwardingLink, Outbound } from '../../contract/capabilities.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { Alarm, AlarmEntry } from '../../contract/types.js';
-import type { Outbox, OutboxEntry } from './outbox.js';
+import { errorMessage } from '../../contract/errors.js';
+import { forwardQueuedEntry, type Outbox, type OutboxEntry, type OutboxRequest } from './outbox.js';
 import type { AlarmService, RaiseParticipant } from './service.js';
 
 export interface ForwarderOptions {
@@ -24,8 +28,10 @@ export interface ForwarderOptions {
   registry: Pick<DeviceRegistry, 'get' | 'site'>;
   clock: Clock;
   log: Logger;
-  /** Called when an end-to-end test report was acknowledged. */
-  onTestAcked?(deviceId: string, at: number, latencyMs: number, reference?: string): void;
+  /** Called when an end-to-end test report was acknowledged (its record is awaited). */
+  onTestAcked?(deviceId: string, at: number, latencyMs: number, reference?: string): void | Promise<void>;
+  /** How long the pump waits before looking at an unreachable outbox again (default 1 s). */
+  storeRetryMs?: number;
 }
 
 /** Timeline entries for failed attempts are kept for the first few, then every tenth. */
@@ -37,6 +43,8 @@ export class Forwarder implements RaiseParticipant {
   private stopped = true;
   private inflight?: AbortController;
   private idle?: Promise<void>;
+  /** True while the outbox cannot be read or written: logged once per outage. */
+  private storeDown = false;
 
   constructor(private readonly o: ForwarderOptions) {}
 
@@ -44,13 +52,23 @@ export class Forwarder implements RaiseParticipant {
     return this.o.link.channel;
   }
 
-  start(): void {
+  /** Starts pumping; first queues open alarms a crash left without their outbox entry. */
+  async start(): Promise<void> {
     this.stopped = false;
-    // After a crash an alarm may be committed without its outbox entry: queue it now.
-    for (const alarm of this.o.alarms.openAlarms()) {
-      if (this.carries(alarm) && !this.o.outbox.hasAlarm(this.channel, alarm.id)) this.enqueueAlarm(alarm);
+    try {
+      await this.recover();
+    } catch (err) {
+      // The outbox is unreachable now: the pump retries, and recover() runs again on the next start.
+      this.o.log.warn({ err: errorMessage(err) }, 'open alarms could not be checked against the outbox');
     }
     this.kick();
+  }
+
+  /** Every open alarm this link carries that has no outbox entry is queued (a crash between the two). */
+  async recover(): Promise<void> {
+    for (const alarm of this.o.alarms.openAlarms()) {
+      if (this.carries(alarm) && !(await this.o.outbox.hasAlarm(this.channel, alarm.id))) await this.enqueueAlarm(alarm);
+    }
   }
 
   async stop(): Promise<void> {
@@ -66,39 +84,53 @@ export class Forwarder implements RaiseParticipant {
   }
 
   /**
-   * Part of committing a new alarm (AlarmService.raise): queues what this link carries, an
-   * alarm report or, for a drill, a test report, in the raise's transaction, and returns the
-   * timeline entry that says so. The first attempt starts when the raise is announced (start()).
+   * Part of committing a new alarm (AlarmService.raise): what this link carries, an alarm report
+   * or, for a drill, a test report, is queued in the raise's transaction. The first attempt
+   * starts when the raise is announced (onRaised).
    */
-  onRaise(alarm: Alarm): Omit<AlarmEntry, 'at'>[] {
+  onRaise(alarm: Alarm): OutboxRequest[] {
     const asTest = this.carriesAsTest(alarm);
     if (!this.carries(alarm) && !asTest) return [];
-    if (this.o.outbox.hasAlarm(this.channel, alarm.id)) return [];
-    const entry = this.o.outbox.enqueue({
-      id: randomUUID(),
-      channel: this.channel,
-      kind: asTest ? 'test-report' : 'alarm-report',
-      alarmId: alarm.id,
-      ...(alarm.deviceId ? { deviceId: alarm.deviceId } : {}),
-      siteId: alarm.siteId,
-      createdAt: this.o.clock.now(),
-    });
-    return [{ action: 'forward-queued', by: 'system', data: { channel: this.channel, sequence: entry.sequence, ...(asTest ? { as: 'test-report' } : {}) } }];
+    return [
+      {
+        id: randomUUID(),
+        channel: this.channel,
+        kind: asTest ? 'test-report' : 'alarm-report',
+        alarmId: alarm.id,
+        ...(alarm.deviceId ? { deviceId: alarm.deviceId } : {}),
+        siteId: alarm.siteId,
+        createdAt: this.o.clock.now(),
+      },
+    ];
+  }
+
+  queuedEntry(entry: OutboxEntry): Omit<AlarmEntry, 'at'> {
+    return forwardQueuedEntry(entry);
   }
 
   /**
-   * The raise was committed and is being announced: the first attempt starts now (its
-   * forward-sent note reaches the bus right after the raise), ahead of the bus's listeners.
-   * The frame itself is written by the link's transmitter in a later microtask, as before.
+   * The raise was committed and is being announced: start the first attempt now, so a new
+   * alarm's frame is written (and its forward-sent note committed) before the rest of the
+   * press's work (its broadcast) runs.
    */
-  onRaised(alarm: Alarm): void {
-    if (this.carries(alarm) || this.carriesAsTest(alarm)) this.sendNow();
+  onRaised(alarm: Alarm, queued: readonly OutboxEntry[]): void {
+    const entry = queued[0];
+    if (!entry || this.stopped || this.running) return;
+    // An idle pump has nothing due (it waits on a timer for later retries, or has nothing): the
+    // new entry is first in line, as the pump would pick it.
+    if (this.timer) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = true;
+    this.idle = this.run(async () => {
+      await this.attempt(entry, alarm);
+      return this.drain();
+    });
   }
 
   /** Queues an alarm committed without its entry (a crash between the two); a second call is a no-op. */
-  enqueueAlarm(alarm: Alarm): void {
-    if (this.o.outbox.hasAlarm(this.channel, alarm.id)) return;
-    const entry = this.o.outbox.enqueue({
+  async enqueueAlarm(alarm: Alarm): Promise<void> {
+    if (await this.o.outbox.hasAlarm(this.channel, alarm.id)) return;
+    const entry = await this.o.outbox.enqueue({
       id: randomUUID(),
       channel: this.channel,
       kind: 'alarm-report',
@@ -107,15 +139,15 @@ export class Forwarder implements RaiseParticipant {
       siteId: alarm.siteId,
       createdAt: this.o.clock.now(),
     });
-    this.o.alarms.note(alarm.id, { action: 'forward-queued', by: 'system', data: { channel: this.channel, sequence: entry.sequence } });
+    await this.o.alarms.note(alarm.id, forwardQueuedEntry(entry));
     this.kick();
   }
 
   /** Queues an end-to-end test report for a device (a test press, a self-test). */
-  enqueueTest(deviceId: string): void {
+  async enqueueTest(deviceId: string): Promise<void> {
     const device = this.o.registry.get(deviceId);
     if (!device) return;
-    this.o.outbox.enqueue({ id: randomUUID(), channel: this.channel, kind: 'test-report', deviceId, siteId: device.siteId, createdAt: this.o.clock.now() });
+    await this.o.outbox.enqueue({ id: randomUUID(), channel: this.channel, kind: 'test-report', deviceId, siteId: device.siteId, createdAt: this.o.clock.now() });
     this.kick();
   }
 
@@ -124,16 +156,8 @@ export class Forwarder implements RaiseParticipant {
     return alarm.drill && this.o.link.types.includes(alarm.type) && alarm.deviceId !== undefined;
   }
 
-  pending(): OutboxEntry[] {
+  pending(): Promise<OutboxEntry[]> {
     return this.o.outbox.pending(this.channel);
-  }
-
-  /** Starts pumping now, in the caller's turn (it runs up to the first await of the attempt). */
-  private sendNow(): void {
-    if (this.stopped || this.running) return;
-    if (this.timer) this.o.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.idle = this.pump();
   }
 
   private kick(delayMs = 0): void {
@@ -141,50 +165,60 @@ export class Forwarder implements RaiseParticipant {
     if (this.timer) this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (delayMs === 0) {
-      // Now, not on the next timer tick: a test report queued by a press leaves in this turn of
-      // the event loop, not after the next timer.
+      // Now, not on the next timer tick: a new alarm's DC-09 frame is written before the work
+      // queued behind it gets the event loop.
       this.running = true;
       queueMicrotask(() => {
-        this.running = false;
-        this.idle = this.pump();
+        this.idle = this.run(() => this.drain());
       });
       return;
     }
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = undefined;
-      this.idle = this.pump();
+      if (this.stopped || this.running) return;
+      this.running = true;
+      this.idle = this.run(() => this.drain());
     }, delayMs);
   }
 
-  private async pump(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
+  /** Runs the pump's work with `running` set, then arms the next look (a retry, or the store). */
+  private async run(work: () => Promise<number | undefined>): Promise<void> {
+    let next: number | undefined;
     try {
-      for (;;) {
-        if (this.stopped) return;
-        const now = this.o.clock.now();
-        const queue = this.o.outbox.pending(this.channel);
-        const due = queue.find((e) => e.nextAt <= now);
-        if (!due) {
-          const next = Math.min(...queue.map((e) => e.nextAt));
-          if (Number.isFinite(next)) {
-            this.running = false;
-            this.kick(Math.max(10, next - now));
-          }
-          return;
-        }
-        await this.attempt(due);
+      next = await work();
+      if (this.storeDown) {
+        this.storeDown = false;
+        this.o.log.info('outbox reachable again');
       }
+    } catch (err) {
+      if (!this.storeDown) this.o.log.error({ err: errorMessage(err) }, 'outbox unavailable: retrying');
+      this.storeDown = true;
+      next = this.o.storeRetryMs ?? 1000;
     } finally {
       this.running = false;
     }
+    if (typeof next === 'number') this.kick(next);
   }
 
-  private outbound(entry: OutboxEntry): Outbound | undefined {
+  /** Sends what is due, in order; returns how long until the next entry is due (undefined: none). */
+  private async drain(): Promise<number | undefined> {
+    for (;;) {
+      if (this.stopped) return undefined;
+      const now = this.o.clock.now();
+      const queue = await this.o.outbox.pending(this.channel);
+      const due = queue.find((e) => e.nextAt <= now);
+      if (!due) {
+        const next = Math.min(...queue.map((e) => e.nextAt));
+        return Number.isFinite(next) ? Math.max(10, next - now) : undefined;
+      }
+      await this.attempt(due);
+    }
+  }
+
+  private outbound(entry: OutboxEntry, alarm: Alarm | undefined): Outbound | undefined {
     const site = this.o.registry.site(entry.siteId);
     if (!site) return undefined;
     const device = entry.deviceId ? this.o.registry.get(entry.deviceId) : undefined;
-    const alarm = entry.alarmId ? this.o.alarms.get(entry.alarmId) : undefined;
     return {
       id: entry.id,
       kind: entry.kind,
@@ -196,14 +230,18 @@ export class Forwarder implements RaiseParticipant {
     };
   }
 
-  private async attempt(entry: OutboxEntry): Promise<void> {
-    const msg = this.outbound(entry);
+  /** One attempt at an entry; `known` is its alarm when the caller holds it (a new raise). */
+  private async attempt(entry: OutboxEntry, known?: Alarm): Promise<void> {
+    const alarm = known ?? (entry.alarmId ? await this.o.alarms.get(entry.alarmId) : undefined);
+    const msg = this.outbound(entry, alarm);
     if (!msg) {
-      this.o.outbox.abandon(entry.id, 'site no longer configured');
+      await this.o.outbox.abandon(entry.id, 'site no longer configured');
       return;
     }
     const attempt = entry.attempts + 1;
-    if (entry.alarmId && attempt === 1) this.o.alarms.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.channel, attempt } });
+    // Committed beside the send, not before it: the frame does not wait for the database. The
+    // outcome's note waits for it, so the timeline keeps its order.
+    const sent = entry.alarmId && attempt === 1 ? this.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.channel, attempt } }) : undefined;
     const ctrl = new AbortController();
     this.inflight = ctrl;
     const timeout = this.o.clock.setTimeout(() => ctrl.abort(new Error('attempt timed out')), this.o.link.attemptTimeoutMs);
@@ -223,22 +261,34 @@ export class Forwarder implements RaiseParticipant {
       this.o.clock.clearTimeout(timeout);
       this.inflight = undefined;
     }
+    await sent;
     const now = this.o.clock.now();
     if (ok) {
-      this.o.outbox.markAcked(entry.id);
+      // If this write fails the entry stays queued and is sent again with the same sequence
+      // number: the receiver drops the repeat (SIA DC-09 5.5.1.5).
+      await this.o.outbox.markAcked(entry.id);
       const data = { channel: this.channel, attempt, ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs * 10) / 10 } : {}), ...(reference ? { receiver: reference } : {}) };
-      if (entry.alarmId) this.o.alarms.note(entry.alarmId, { action: 'forward-acked', by: 'system', data });
-      if (entry.kind === 'test-report' && entry.deviceId) this.o.onTestAcked?.(entry.deviceId, now, latencyMs ?? 0, reference);
+      if (entry.alarmId) await this.note(entry.alarmId, { action: 'forward-acked', by: 'system', data });
+      if (entry.kind === 'test-report' && entry.deviceId) await this.o.onTestAcked?.(entry.deviceId, now, latencyMs ?? 0, reference);
       this.o.log.info({ entry: entry.id, kind: entry.kind, alarmId: entry.alarmId, deviceId: entry.deviceId, latencyMs, reference }, 'forwarded');
       return;
     }
     const backoff = Math.min(this.o.link.backoff.maxMs, this.o.link.backoff.minMs * 2 ** Math.min(attempt - 1, 20));
     // Jitter: a district's worth of queued reports must not hammer a receiver coming back in lockstep.
     const nextAt = now + Math.round(backoff * (0.8 + Math.random() * 0.4));
-    this.o.outbox.markFailed(entry.id, nextAt, detail || 'failed');
+    await this.o.outbox.markFailed(entry.id, nextAt, detail || 'failed');
     if (entry.alarmId && noteAttempt(attempt)) {
-      this.o.alarms.note(entry.alarmId, { action: 'forward-failed', by: 'system', data: { channel: this.channel, attempt, detail: detail.slice(0, 200), retryInMs: nextAt - now } });
+      await this.note(entry.alarmId, { action: 'forward-failed', by: 'system', data: { channel: this.channel, attempt, detail: detail.slice(0, 200), retryInMs: nextAt - now } });
     }
     this.o.log.warn({ entry: entry.id, attempt, detail }, 'forwarding failed; will retry');
+  }
+
+  /** A timeline note is the alarm's history, not the delivery: one that cannot be written is logged. */
+  private async note(alarmId: string, entry: Omit<AlarmEntry, 'at'>): Promise<void> {
+    try {
+      await this.o.alarms.note(alarmId, entry);
+    } catch (err) {
+      this.o.log.warn({ err: errorMessage(err), alarmId, action: entry.action }, 'alarm note could not be written');
+    }
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The durable outbox as the forwarder sees it: an entry is written in the same transaction that
  * commits the alarm it carries, survives a crash, and leaves once the far end acknowledged it.
- * Each channel numbers its entries at enqueue time (DC-09 sequence), so a retry carries the
- * same number. Implemented by gateway/store/outbox-store.ts.
+ * Each channel numbers its entries at enqueue time (DC-09 sequence), inside the enqueue's
+ * transaction, so a retry (or another node taking the link over) carries the same number.
+ * Implemented by gateway/store/sqlite/outbox-store.ts and gateway/store/pg/outbox-store.ts.
  */
+import type { AlarmEntry } from '../../contract/types.js';
 
 export type OutboxKind = 'alarm-report' | 'test-report';
 export type OutboxState = 'queued' | 'acked' | 'abandoned';
@@ -23,13 +25,40 @@ export interface OutboxEntry {
   lastError?: string;
 }
 
+/** What a caller asks to queue; the store adds the sequence number and the state. */
+export interface OutboxRequest {
+  id: string;
+  channel: string;
+  kind: OutboxKind;
+  alarmId?: string;
+  deviceId?: string;
+  siteId: string;
+  createdAt: number;
+}
+
+/** Sequence numbers run 1..9999 and wrap (SIA DC-09 5.5.1.5). */
+export const SEQUENCE_WRAP = 9999;
+
 export interface Outbox {
-  /** Adds an entry with the channel's next sequence number; an alarm is queued once per channel. */
-  enqueue(e: { id: string; channel: string; kind: OutboxKind; alarmId?: string; deviceId?: string; siteId: string; createdAt: number }): OutboxEntry;
-  hasAlarm(channel: string, alarmId: string): boolean;
+  /**
+   * Adds an entry with the channel's next sequence number; an alarm is queued once per channel
+   * (a second request for it returns the entry already queued).
+   */
+  enqueue(e: OutboxRequest): Promise<OutboxEntry>;
+  hasAlarm(channel: string, alarmId: string): Promise<boolean>;
   /** Queued entries of a channel: alarms before test reports, then oldest first. */
-  pending(channel: string): OutboxEntry[];
-  markAcked(id: string): void;
-  markFailed(id: string, nextAt: number, error: string): void;
-  abandon(id: string, why: string): void;
+  pending(channel: string): Promise<OutboxEntry[]>;
+  get(id: string): Promise<OutboxEntry | undefined>;
+  markAcked(id: string): Promise<void>;
+  markFailed(id: string, nextAt: number, error: string): Promise<void>;
+  abandon(id: string, why: string): Promise<void>;
+}
+
+/** The timeline entry that says an alarm was queued for a far end (with the sequence it carries). */
+export function forwardQueuedEntry(entry: OutboxEntry): Omit<AlarmEntry, 'at'> {
+  return {
+    action: 'forward-queued',
+    by: 'system',
+    data: { channel: entry.channel, sequence: entry.sequence, ...(entry.kind === 'test-report' && entry.alarmId ? { as: 'test-report' } : {}) },
+  };
 }

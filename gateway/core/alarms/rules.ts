@@ -11,6 +11,7 @@ import type { Clock, Timer } from '../../contract/clock.js';
 import type { Device, DeviceEvent, Health } from '../../contract/types.js';
 import { eventMeaning, REASON_ALARMS, type HealthReasonCode } from '../../contract/vocabulary.js';
 import { ALARM_TYPE_CATALOGUE, type AlarmType } from '../../contract/alarm-types.js';
+import { errorMessage } from '../../contract/errors.js';
 
 export interface RuleOptions {
   /** Seconds a device may stay offline before a device-offline alarm (0 disables). */
@@ -36,7 +37,11 @@ export class AlarmRules {
     private readonly log: Logger,
   ) {}
 
-  onEvent(e: DeviceEvent): void {
+  /**
+   * Resolves once what the event decides (an alarm raised, a cancel noted) is committed; rejects
+   * when it could not be (the caller must then not acknowledge the event).
+   */
+  async onEvent(e: DeviceEvent): Promise<void> {
     const device = this.registry.get(e.deviceId);
     if (!device) return;
     const meaning = eventMeaning(e.type);
@@ -45,7 +50,7 @@ export class AlarmRules {
       // A device that serves several schools (a radio box) names the school the event concerns.
       const named = typeof e.data.siteId === 'string' && this.registry.site(e.data.siteId) ? e.data.siteId : undefined;
       const siteId = named ?? device.siteId;
-      const { alarm, created } = this.alarms.raise({
+      const { alarm, created } = await this.alarms.raise({
         type,
         severity: ALARM_TYPE_CATALOGUE[type].severity,
         siteId,
@@ -63,28 +68,40 @@ export class AlarmRules {
     if (meaning?.cancels) {
       // A school's cancel is recorded for the duty officer; it never silences the alarm by itself.
       const open = this.alarms.openAlarms().find((a) => a.type === meaning.cancels && a.deviceId === device.id);
-      if (open) this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
+      if (open) await this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
     }
   }
 
-  onHealth(health: Health, previous?: Health): void {
+  /**
+   * Health changes raise and clear alarms in the background: nobody waits for them, so a change
+   * that cannot be committed is logged (the condition is seen again on the next change).
+   */
+  onHealth(health: Health, previous?: Health): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    const track = (p: Promise<unknown>, what: string) =>
+      work.push(p.catch((err: unknown) => this.log.error({ err: errorMessage(err), deviceId: health.deviceId, what }, 'health alarm could not be committed')));
+    this.healthAlarms(health, previous, track);
+    return Promise.all(work).then(() => undefined);
+  }
+
+  private healthAlarms(health: Health, previous: Health | undefined, track: (p: Promise<unknown>, what: string) => void): void {
     const device = this.registry.get(health.deviceId);
     if (!device) return;
     for (const [code, rule] of Object.entries(REASON_ALARMS) as [HealthReasonCode, { raises: AlarmType; label: string }][]) {
       const now = health.reasons.find((r) => r.code === code);
       const before = previous?.reasons.some((r) => r.code === code) ?? false;
       if (now && !before) {
-        this.alarms.raise({
+        track(this.alarms.raise({
           type: rule.raises,
           severity: ALARM_TYPE_CATALOGUE[rule.raises].severity,
           siteId: device.siteId,
           deviceId: device.id,
           summary: `${device.name} · ${rule.label}${now.detail ? ` (${now.detail})` : ''}`,
           by: 'system',
-        });
+        }), rule.raises);
       } else if (!now) {
         // Also after a restart, when the alarm was raised by the previous run: clear() is a no-op without one.
-        this.alarms.clear(rule.raises, device.siteId, device.id, '已恢复 / restored');
+        track(this.alarms.clear(rule.raises, device.siteId, device.id, '已恢复 / restored'), `clear ${rule.raises}`);
       }
     }
     if (this.opts.offlineAlarmAfter <= 0) return;
@@ -96,21 +113,23 @@ export class AlarmRules {
       const t = this.clock.setTimeout(() => {
         this.offlineTimers.delete(device.id);
         const reasons = health.reasons.map((r) => r.code).join(', ');
-        this.alarms.raise({
-          type: 'device-offline',
-          severity: ALARM_TYPE_CATALOGUE['device-offline'].severity,
-          siteId: device.siteId,
-          deviceId: device.id,
-          summary: `${this.siteName(device)} · ${device.name} · ${ALARM_TYPE_CATALOGUE['device-offline'].zh} (${reasons})`,
-          by: 'system',
-        });
+        this.alarms
+          .raise({
+            type: 'device-offline',
+            severity: ALARM_TYPE_CATALOGUE['device-offline'].severity,
+            siteId: device.siteId,
+            deviceId: device.id,
+            summary: `${this.siteName(device)} · ${device.name} · ${ALARM_TYPE_CATALOGUE['device-offline'].zh} (${reasons})`,
+            by: 'system',
+          })
+          .catch((err: unknown) => this.log.error({ err: errorMessage(err), deviceId: device.id }, 'device-offline alarm could not be committed'));
       }, this.opts.offlineAlarmAfter * 1000);
       this.offlineTimers.set(device.id, t);
     } else if (!isOffline) {
       const t = this.offlineTimers.get(device.id);
       if (t) this.clock.clearTimeout(t);
       this.offlineTimers.delete(device.id);
-      if (health.status !== 'unknown') this.alarms.clear('device-offline', device.siteId, device.id, '设备恢复在线 / device back online');
+      if (health.status !== 'unknown') track(this.alarms.clear('device-offline', device.siteId, device.id, '设备恢复在线 / device back online'), 'clear device-offline');
     }
   }
 

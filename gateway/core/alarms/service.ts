@@ -1,6 +1,10 @@
 /**
  * Raises, de-duplicates, acknowledges and resolves alarms. Pure domain: persistence comes
  * in through AlarmRepository and time through Clock; changes go out on the event bus.
+ *
+ * The repository decides what is one alarm (a raise inserts or folds in one step, in the
+ * database, so two nodes agree) and applies every change with compare-and-set; the service keeps
+ * the open alarms in memory as the board's working set and announces each committed change.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../contract/clock.js';
@@ -8,24 +12,23 @@ import type { EventBus } from '../bus.js';
 import type { Alarm, AlarmEntry, Scalar } from '../../contract/types.js';
 import type { AlarmType, Severity } from '../../contract/alarm-types.js';
 import { GatewayError } from '../../contract/errors.js';
+import type { OutboxEntry, OutboxRequest } from './outbox.js';
+import { alarmKey, type AlarmChange, type AlarmRepository, type StoredAlarm } from './repository.js';
 
-export interface AlarmRepository {
-  saveAlarm(alarm: Alarm): void;
-  getAlarm(id: string): Alarm | undefined;
-  openAlarms(): Alarm[];
-  /** Runs `fn` as one transaction: a new alarm and what its participants write commit together. */
-  transaction?<T>(fn: () => T): T;
-}
+export type { AlarmRepository } from './repository.js';
 
 /**
- * Takes part in committing a new alarm (the 110 forwarder): inside the raise's transaction it
- * writes its own durable rows (an outbox entry) and returns the timeline entries that say so,
- * so the alarm is announced once, complete. Then it hears the raise announced (onRaised) before
- * the bus's listeners do.
+ * Takes part in committing a new alarm (the 110 forwarder): it names the outbox entries to queue
+ * in the raise's transaction and the timeline entry that says each was queued, so the alarm is
+ * announced once, complete. Then it hears the raise announced (onRaised, with its entries)
+ * before the bus's listeners do.
  */
 export interface RaiseParticipant {
-  onRaise(alarm: Alarm): Omit<AlarmEntry, 'at'>[];
-  onRaised?(alarm: Alarm): void;
+  /** Pure: what to queue with this new alarm. */
+  onRaise(alarm: Alarm): OutboxRequest[];
+  /** The timeline entry for one of its queued entries. */
+  queuedEntry(entry: OutboxEntry): Omit<AlarmEntry, 'at'>;
+  onRaised?(alarm: Alarm, queued: readonly OutboxEntry[]): void;
 }
 
 export interface RaiseInput {
@@ -46,12 +49,11 @@ export interface RaiseResult {
   created: boolean;
 }
 
-const dedupeKey = (type: string, siteId: string, deviceId: string | undefined, drill: boolean) =>
-  `${type}|${siteId}|${deviceId ?? ''}|${drill ? 'drill' : 'real'}`;
-
 export class AlarmService {
-  /** Open (not resolved) alarms by dedupe key: the board's working set, kept in memory. */
-  private readonly open = new Map<string, Alarm>();
+  /** Open (not resolved) alarms by key: the board's working set, kept in memory. */
+  private readonly open = new Map<string, StoredAlarm>();
+  /** Key of each open alarm by id. */
+  private readonly keys = new Map<string, string>();
   private readonly participants = new Set<RaiseParticipant>();
 
   constructor(
@@ -66,25 +68,23 @@ export class AlarmService {
     return () => void this.participants.delete(p);
   }
 
-  /** Loads open alarms from the repository (after a restart). */
-  load(): void {
+  /** Loads open alarms from the repository (after a restart, or a reconnection to it). */
+  async load(): Promise<void> {
+    const open = await this.repo.openAlarms();
     this.open.clear();
-    for (const a of this.repo.openAlarms()) this.open.set(dedupeKey(a.type, a.siteId, a.deviceId, a.drill), a);
+    this.keys.clear();
+    for (const s of open) this.remember(s);
   }
 
-  raise(input: RaiseInput): RaiseResult {
+  /**
+   * Commits a raise: a new alarm (with what the participants queue for it), or one more repeat
+   * of the open one. Resolves once committed and announced; rejects when the repository cannot
+   * commit it (GW_ERR_STORE_UNAVAILABLE), and then nothing was announced.
+   */
+  async raise(input: RaiseInput): Promise<RaiseResult> {
     const now = input.at ?? this.clock.now();
-    const drill = input.drill ?? false;
-    const key = dedupeKey(input.type, input.siteId, input.deviceId, drill);
-    const existing = this.open.get(key);
-    if (existing) {
-      // Repeated presses fold into one alarm with a count: one 110 report, one board row.
-      const updated: Alarm = { ...existing, repeats: existing.repeats + 1, updatedAt: now };
-      this.commit(updated, key, 'repeat');
-      return { alarm: updated, created: false };
-    }
     const entry: AlarmEntry = { at: now, action: 'raised', by: input.by, ...(input.data ? { data: input.data } : {}) };
-    const alarm: Alarm = {
+    const candidate: Alarm = {
       id: randomUUID(),
       type: input.type,
       severity: input.severity,
@@ -94,96 +94,152 @@ export class AlarmService {
       raisedAt: now,
       updatedAt: now,
       repeats: 0,
-      drill,
+      drill: input.drill ?? false,
       summary: input.summary,
       timeline: [entry],
     };
-    return { alarm: this.commit(alarm, key, 'raised'), created: true };
+    const participants = [...this.participants];
+    const requests = participants.map((p) => p.onRaise(candidate));
+    const owner = new Map<string, RaiseParticipant>();
+    participants.forEach((p, i) => {
+      for (const r of requests[i] ?? []) owner.set(r.id, p);
+    });
+    const outcome = await this.repo.raiseAlarm(candidate, {
+      outbox: requests.flat(),
+      complete: (alarm, queued) =>
+        queued.length === 0 ? alarm : { ...alarm, timeline: [...alarm.timeline, ...queued.flatMap((q) => {
+          const p = owner.get(q.id);
+          return p ? [{ at: alarm.updatedAt, ...p.queuedEntry(q) }] : [];
+        })] },
+    });
+    // Repeated presses fold into one alarm with a count: one 110 report, one board row.
+    if (!outcome.created) {
+      this.announce(outcome, 'repeat');
+      return { alarm: outcome.alarm, created: false };
+    }
+    this.remember(outcome);
+    // Announced first, delivered after the participants' first moves (the 110 frame leaves now),
+    // which the bus delivers after it: every listener sees the changes in the order they happened.
+    this.bus.hold(() => {
+      this.bus.emit('alarm.changed', { alarm: outcome.alarm, change: 'raised' });
+      for (const p of participants) {
+        const mine = outcome.queued.filter((q) => owner.get(q.id) === p);
+        p.onRaised?.(outcome.alarm, mine);
+      }
+    });
+    return { alarm: outcome.alarm, created: true };
   }
 
-  acknowledge(id: string, by: string, note?: string): Alarm {
-    const alarm = this.require(id);
-    if (alarm.state !== 'active') throw new GatewayError('GW_ERR_ALARM_STATE', `alarm ${id} is ${alarm.state}`);
-    return this.transition(alarm, 'acknowledged', 'acknowledged', by, note);
+  acknowledge(id: string, by: string, note?: string): Promise<Alarm> {
+    return this.transition(id, 'acknowledged', 'acknowledged', by, note, (a) => {
+      if (a.state !== 'active') throw new GatewayError('GW_ERR_ALARM_STATE', `alarm ${id} is ${a.state}`);
+    });
   }
 
-  resolve(id: string, by: string, note?: string): Alarm {
-    const alarm = this.require(id);
-    if (alarm.state === 'resolved') throw new GatewayError('GW_ERR_ALARM_STATE', `alarm ${id} is already resolved`);
-    return this.transition(alarm, 'resolved', 'resolved', by, note);
+  resolve(id: string, by: string, note?: string): Promise<Alarm> {
+    return this.transition(id, 'resolved', 'resolved', by, note, (a) => {
+      if (a.state === 'resolved') throw new GatewayError('GW_ERR_ALARM_STATE', `alarm ${id} is already resolved`);
+    });
   }
 
   /** Condition-based alarms (offline, barrier down) resolve themselves when the condition clears. */
-  clear(type: AlarmType, siteId: string, deviceId: string | undefined, note: string): Alarm | undefined {
-    const alarm = this.open.get(dedupeKey(type, siteId, deviceId, false));
-    if (!alarm) return undefined;
-    return this.transition(alarm, 'resolved', 'cleared', 'system', note);
+  async clear(type: AlarmType, siteId: string, deviceId: string | undefined, note: string): Promise<Alarm | undefined> {
+    const seen = this.open.get(alarmKey({ type, siteId, deviceId, drill: false }));
+    if (!seen) return undefined;
+    const at = this.clock.now();
+    // Someone may have resolved it meanwhile (a duty officer, another node): then nothing to clear.
+    const out = await this.change(seen.alarm.id, (a) => (a.state === 'resolved' ? undefined : withEntry(a, 'resolved', { at, action: 'cleared', by: 'system', note })), seen, 'cleared');
+    return out?.changed ? out.alarm : undefined;
   }
 
   /** Adds a timeline entry (forwarding progress, broadcasts) without changing state. */
-  note(id: string, entry: Omit<AlarmEntry, 'at'> & { at?: number }): Alarm | undefined {
-    const alarm = this.find(id);
-    if (!alarm) return undefined;
+  async note(id: string, entry: Omit<AlarmEntry, 'at'> & { at?: number }): Promise<Alarm | undefined> {
     const at = entry.at ?? this.clock.now();
-    const updated: Alarm = { ...alarm, updatedAt: at, timeline: [...alarm.timeline, { ...entry, at }] };
-    this.commit(updated, dedupeKey(alarm.type, alarm.siteId, alarm.deviceId, alarm.drill), entry.action);
-    return updated;
+    const cached = this.cached(id);
+    const seen = cached ?? (await this.repo.getAlarm(id));
+    if (!seen) return undefined;
+    const out = await this.change(id, (a) => withEntry(a, a.state, { ...entry, at }), seen, entry.action);
+    return out?.alarm;
   }
 
-  get(id: string): Alarm | undefined {
-    return this.find(id);
+  async get(id: string): Promise<Alarm | undefined> {
+    return (this.cached(id) ?? (await this.repo.getAlarm(id)))?.alarm;
   }
 
   openAlarms(): Alarm[] {
-    return [...this.open.values()];
-  }
-
-  private find(id: string): Alarm | undefined {
-    for (const a of this.open.values()) if (a.id === id) return a;
-    return this.repo.getAlarm(id);
-  }
-
-  private require(id: string): Alarm {
-    const alarm = this.find(id);
-    if (!alarm) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', id);
-    return alarm;
-  }
-
-  private transition(alarm: Alarm, state: Alarm['state'], action: string, by: string, note?: string): Alarm {
-    const at = this.clock.now();
-    const updated: Alarm = {
-      ...alarm,
-      state,
-      updatedAt: at,
-      timeline: [...alarm.timeline, { at, action, by, ...(note ? { note } : {}) }],
-    };
-    this.commit(updated, dedupeKey(alarm.type, alarm.siteId, alarm.deviceId, alarm.drill), action);
-    return updated;
+    return [...this.open.values()].map((s) => s.alarm);
   }
 
   /**
-   * Persists, then announces: the bus's listeners (dashboard, MQTT, broadcasts) never see an
-   * alarm a crash could lose. A new alarm commits together with its participants' rows (the
-   * 110 outbox entry) and is announced once, with their timeline entries.
+   * Another node committed a change (section 4 of the cluster design: NOTIFY alarm_changed
+   * '<id>:<version>'): re-read the alarm and announce it here, unless this copy is as new.
    */
-  private commit(alarm: Alarm, key: string, change: string): Alarm {
-    let saved = alarm;
-    const participants = change === 'raised' ? [...this.participants] : [];
-    const write = () => {
-      const entries = participants.flatMap((p) => p.onRaise(alarm));
-      if (entries.length > 0) saved = { ...alarm, timeline: [...alarm.timeline, ...entries.map((e) => ({ at: alarm.updatedAt, ...e }))] };
-      this.repo.saveAlarm(saved);
-    };
-    if (participants.length > 0 && this.repo.transaction) this.repo.transaction(write);
-    else write();
-    if (saved.state === 'resolved') this.open.delete(key);
-    else this.open.set(key, saved);
-    // Announced first; what the participants do on it (the 110 forwarder's first attempt and its
-    // forward-sent note) is delivered after it: every listener sees the changes in the order they happened.
-    this.bus.hold(() => {
-      this.bus.emit('alarm.changed', { alarm: saved, change });
-      for (const p of participants) p.onRaised?.(saved);
-    });
-    return saved;
+  async refresh(id: string, version?: number): Promise<Alarm | undefined> {
+    const cached = this.cached(id);
+    if (cached && version !== undefined && cached.version >= version) return cached.alarm;
+    const s = await this.repo.getAlarm(id);
+    if (!s) return undefined;
+    const current = this.cached(id);
+    if (current && current.version >= s.version) return current.alarm;
+    this.announce(s, 'refreshed');
+    return s.alarm;
   }
+
+  private cached(id: string): StoredAlarm | undefined {
+    const key = this.keys.get(id);
+    return key === undefined ? undefined : this.open.get(key);
+  }
+
+  private async transition(id: string, state: Alarm['state'], action: string, by: string, note: string | undefined, allowed: (a: Alarm) => void): Promise<Alarm> {
+    const at = this.clock.now();
+    const cached = this.cached(id);
+    const seen = cached ?? (await this.repo.getAlarm(id));
+    if (!seen) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', id);
+    const out = await this.change(
+      id,
+      (a) => {
+        allowed(a);
+        return withEntry(a, state, { at, action, by, ...(note ? { note } : {}) });
+      },
+      seen,
+      action,
+    );
+    if (!out) throw new GatewayError('GW_ERR_ALARM_NOT_FOUND', id);
+    return out.alarm;
+  }
+
+  /**
+   * Persists, then announces: the bus's listeners (dashboard, MQTT, broadcasts) never see a
+   * change a crash could lose.
+   */
+  private async change(id: string, fn: AlarmChange, seen: StoredAlarm, change: string) {
+    const out = await this.repo.updateAlarm(id, fn, seen);
+    if (out?.changed) this.announce(out, change);
+    return out;
+  }
+
+  private announce(s: StoredAlarm, change: string): void {
+    this.remember(s);
+    this.bus.emit('alarm.changed', { alarm: s.alarm, change });
+  }
+
+  /** Keeps the working set current; an older copy (a slower reply) never replaces a newer one. */
+  private remember(s: StoredAlarm): void {
+    const key = alarmKey(s.alarm);
+    const held = this.open.get(key);
+    if (held && held.alarm.id === s.alarm.id && held.version > s.version) return;
+    if (s.alarm.state === 'resolved') {
+      if (held?.alarm.id === s.alarm.id) this.open.delete(key);
+      this.keys.delete(s.alarm.id);
+      return;
+    }
+    // A newer alarm under the same key (the old one resolved elsewhere): the old one leaves.
+    if (held && held.alarm.id !== s.alarm.id) this.keys.delete(held.alarm.id);
+    this.open.set(key, s);
+    this.keys.set(s.alarm.id, key);
+  }
+}
+
+function withEntry(a: Alarm, state: Alarm['state'], entry: AlarmEntry): Alarm {
+  return { ...a, state, updatedAt: entry.at, timeline: [...a.timeline, entry] };
 }

@@ -4,7 +4,9 @@
  * reason of the same name) come out, raised after the grace period inside a school's
  * protection window and cleared when the barrier is raised or the window ends.
  */
+import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../../contract/adapter.js';
+import { errorMessage } from '../../contract/errors.js';
 import type { AlarmService } from '../alarms/service.js';
 import { BarrierRule, type BarrierDecision } from './rule.js';
 import { BARRIER_POSITIONS, type BarrierPosition } from '../../contract/vocabulary.js';
@@ -28,6 +30,7 @@ export class BarrierWatch {
     private readonly health: HealthTracker,
     private readonly clock: Clock,
     graceSeconds: number,
+    private readonly log?: Logger,
   ) {
     this.rule = new BarrierRule({
       graceMs: graceSeconds * 1000,
@@ -59,7 +62,7 @@ export class BarrierWatch {
         const device = this.registry.get(d.deviceId);
         const site = this.registry.site(d.siteId);
         this.health.setCondition(d.deviceId, 'barrier-down-in-window', true, d.detail);
-        this.alarms.raise({
+        this.background(this.alarms.raise({
           type: 'barrier-down-in-window',
           severity: ALARM_TYPE_CATALOGUE['barrier-down-in-window'].severity,
           siteId: d.siteId,
@@ -68,13 +71,18 @@ export class BarrierWatch {
           by: 'system',
           data: { detail: d.detail },
           at: d.at,
-        });
+        }), d.deviceId);
       } else {
         this.health.setCondition(d.deviceId, 'barrier-down-in-window', false);
-        this.alarms.clear('barrier-down-in-window', d.siteId, d.deviceId, d.reason === 'raised' ? '已升起 / raised' : '防护时段结束 / window ended');
+        this.background(this.alarms.clear('barrier-down-in-window', d.siteId, d.deviceId, d.reason === 'raised' ? '已升起 / raised' : '防护时段结束 / window ended'), d.deviceId);
       }
     }
     this.arm();
+  }
+
+  /** Window alarms come from positions and timers nobody waits on: a failed commit is logged. */
+  private background(p: Promise<unknown>, deviceId: string): void {
+    p.catch((err: unknown) => this.log?.error({ err: errorMessage(err), deviceId }, 'barrier window alarm could not be committed'));
   }
 
   private arm(): void {

@@ -1,8 +1,9 @@
 /**
  * The roll-call of open broadcasts: each person's state from channel reports, fallback to
  * the next channel when a channel fails or stays silent for N s, confirmations from replies,
- * the live tally, and closing when everyone is final or the window ends. Every change is
- * persisted before it is announced.
+ * the live tally, and closing when everyone is final or the window ends. The state of an open
+ * broadcast lives here, in memory, and moves at once; every change is persisted (in order,
+ * through `persist`) before it is announced.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../contract/clock.js';
@@ -23,6 +24,8 @@ export interface RollCallDeps {
   emit(c: BroadcastChange): void;
   /** Runs a timer callback, logging what it throws. */
   safely(fn: () => unknown): void;
+  /** Writes, then announces, after every change made before (a failed write is logged, not announced). */
+  persist(write: () => Promise<void>, announce: () => void): void;
 }
 
 export class RollCall {
@@ -197,15 +200,24 @@ export class RollCall {
     lb.b.state = 'closed';
     lb.b.closedAt = now;
     lb.b.tally = tally(lb.b.recipients);
-    const { recipients: _r, ...summary } = lb.b;
-    this.d.repo.updateBroadcast(summary);
+    const { recipients: _r, ...rest } = lb.b;
+    const summary = structuredClone(rest);
     this.d.log.info({ broadcastId: lb.b.id, tally: lb.b.tally }, 'broadcast closed');
-    this.d.emit({ change: 'closed', broadcastId: lb.b.id, tally: { ...lb.b.tally }, at: now });
+    this.d.persist(
+      () => this.d.repo.updateBroadcast(summary),
+      () => this.d.emit({ change: 'closed', broadcastId: summary.id, tally: { ...summary.tally }, at: now }),
+    );
   }
 
   private save(lb: LiveBroadcast, r: BroadcastRecipient): void {
     lb.b.tally = tally(lb.b.recipients);
-    this.d.repo.updateRecipient(lb.b.id, r, lb.b.tally);
-    this.d.emit({ change: 'recipient', broadcastId: lb.b.id, recipient: structuredClone(r), tally: { ...lb.b.tally } });
+    // As it is now: later moves of the same person are later writes and announcements.
+    const recipient = structuredClone(r);
+    const counts = { ...lb.b.tally };
+    const id = lb.b.id;
+    this.d.persist(
+      () => this.d.repo.updateRecipient(id, recipient, counts),
+      () => this.d.emit({ change: 'recipient', broadcastId: id, recipient: structuredClone(recipient), tally: { ...counts } }),
+    );
   }
 }

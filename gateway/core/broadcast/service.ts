@@ -18,7 +18,7 @@ import type { EventBus } from '../bus.js';
 import type { Alarm } from '../../contract/types.js';
 import type { BroadcastConfig } from './config.js';
 import { ChannelDispatcher } from './dispatch.js';
-import { GatewayError } from '../../contract/errors.js';
+import { errorMessage, GatewayError } from '../../contract/errors.js';
 import type { LiveBroadcast } from './live.js';
 import { RollCall } from './roll-call.js';
 import { resolveRecipients, selectPolicy } from './policy.js';
@@ -85,6 +85,12 @@ export class BroadcastService {
   private readonly listeners = new Set<(c: BroadcastChange) => void>();
   private offBus: Unsubscribe | undefined;
   private started = false;
+  /** Writes of the roll-call, in order; each change is announced once written. */
+  private writes: Promise<void> = Promise.resolve();
+  /** Work started by events nobody awaits (alarm broadcasts), so idle() can wait for it. */
+  private readonly background = new Set<Promise<unknown>>();
+  /** Alarms whose broadcast is being launched (a raise and the start's catch-up cannot both). */
+  private readonly launching = new Set<string>();
 
   constructor(private readonly d: BroadcastServiceDeps) {
     this.roll = new RollCall({
@@ -95,6 +101,7 @@ export class BroadcastService {
       dispatch: (lb, rs) => this.dispatch(lb, rs),
       emit: (c) => this.emit(c),
       safely: (fn) => this.safely(fn),
+      persist: (write, announce) => this.persist(write, announce),
     });
   }
 
@@ -120,11 +127,12 @@ export class BroadcastService {
   }
 
   /** Loads open broadcasts (after a restart), resumes what was queued, and listens for alarms. */
-  start(): void {
+  async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    const open = await this.d.repo.openBroadcasts();
     const now = this.d.clock.now();
-    const loaded = this.d.repo.openBroadcasts().map((b) => this.roll.add(b));
+    const loaded = open.map((b) => this.roll.add(b));
     for (const lb of loaded) {
       if (lb.b.closesAt <= now) this.roll.close(lb, now);
       else {
@@ -137,17 +145,27 @@ export class BroadcastService {
     // A crash between committing an alarm and its broadcast: broadcast the recent ones now.
     const window = this.d.config.rollCall.windowSeconds * 1000;
     for (const alarm of this.d.alarms.openAlarms()) {
-      if (now - alarm.raisedAt < window && !alarm.timeline.some((e) => e.action === 'broadcast')) this.safely(() => this.broadcastForAlarm(alarm));
+      if (now - alarm.raisedAt < window && !alarm.timeline.some((e) => e.action === 'broadcast')) this.inBackground(this.broadcastForAlarm(alarm));
     }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.started = false;
     this.offBus?.();
     this.offBus = undefined;
     for (const name of [...this.bound.keys()]) this.unbind(name);
     this.roll.clear();
     this.listeners.clear();
+    await this.idle();
+  }
+
+  /** Resolves once every change made so far is written (and announced) and background work ended. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const writes = this.writes;
+      await Promise.allSettled([writes, ...this.background]);
+      if (writes === this.writes && this.background.size === 0) return;
+    }
   }
 
   /** Every change (created, a recipient's state, closed); the lead forwards them to /api/live. */
@@ -159,18 +177,28 @@ export class BroadcastService {
   /** Bus listener: a raised alarm is broadcast per policy (its 'broadcast' note reaches listeners after the raise). */
   onAlarmChanged(e: { alarm: Alarm; change: string }): void {
     if (e.change !== 'raised' || !this.d.config.enabled) return;
-    this.safely(() => this.broadcastForAlarm(e.alarm));
+    this.inBackground(this.broadcastForAlarm(e.alarm));
   }
 
   /** Applies the alarm's policy; undefined when no policy fits or it was broadcast already. */
-  broadcastForAlarm(alarm: Alarm): Broadcast | undefined {
-    if (!this.started || !this.d.config.enabled || this.d.repo.hasBroadcastForAlarm(alarm.id)) return undefined;
+  async broadcastForAlarm(alarm: Alarm): Promise<Broadcast | undefined> {
+    if (!this.started || !this.d.config.enabled || this.launching.has(alarm.id)) return undefined;
     const policy = selectPolicy(this.d.config.policies, alarm);
     if (!policy) return undefined;
+    this.launching.add(alarm.id);
+    try {
+      if (await this.d.repo.hasBroadcastForAlarm(alarm.id)) return undefined;
+      return await this.launchForAlarm(alarm, policy);
+    } finally {
+      this.launching.delete(alarm.id);
+    }
+  }
+
+  private launchForAlarm(alarm: Alarm, policy: NonNullable<ReturnType<typeof selectPolicy>>): Promise<Broadcast | undefined> {
     const specs = resolveRecipients(this.d.config, policy.groups, this.d.registry.sites(), { siteId: alarm.siteId });
     if (specs.length === 0) {
       this.d.log.warn({ alarmId: alarm.id, policy: policy.id }, 'broadcast policy reaches nobody');
-      return undefined;
+      return Promise.resolve(undefined);
     }
     return this.launch({
       text: this.render(this.d.config.templates[policy.template] ?? '{summary}', alarm.drill, alarm),
@@ -188,9 +216,9 @@ export class BroadcastService {
   }
 
   /** A duty officer's broadcast. Throws a coded error (GW_ERR_BROADCAST_*) for unknown groups/sites/alarms or nobody to reach. */
-  create(input: ManualBroadcastInput): Broadcast {
+  async create(input: ManualBroadcastInput): Promise<Broadcast> {
     if (!this.started) throw new GatewayError('GW_ERR_BROADCAST_NOT_STARTED', 'the broadcast service is not running');
-    const alarm = input.alarmId ? this.d.alarms.get(input.alarmId) : undefined;
+    const alarm = input.alarmId ? await this.d.alarms.get(input.alarmId) : undefined;
     if (input.alarmId && !alarm) throw new GatewayError('GW_ERR_BROADCAST_UNKNOWN_ALARM', `unknown alarm '${input.alarmId}'`);
     const siteId = input.siteId ?? alarm?.siteId;
     const groups = input.groups ?? [];
@@ -213,13 +241,22 @@ export class BroadcastService {
     });
   }
 
-  get(id: string): Broadcast | undefined {
+  /** An open broadcast as it is now; a closed one as stored, once this node's changes to it are. */
+  async get(id: string): Promise<Broadcast | undefined> {
     const lb = this.roll.get(id);
-    return lb ? structuredClone(lb.b) : this.d.repo.getBroadcast(id);
+    if (lb) return structuredClone(lb.b);
+    await this.written();
+    return this.d.repo.getBroadcast(id);
   }
 
-  list(q: BroadcastQuery = {}): BroadcastSummary[] {
+  async list(q: BroadcastQuery = {}): Promise<BroadcastSummary[]> {
+    await this.written();
     return this.d.repo.listBroadcasts(q);
+  }
+
+  /** Resolves once the roll-call changes made so far are written (read your own writes). */
+  private written(): Promise<void> {
+    return this.writes;
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────
@@ -232,7 +269,7 @@ export class BroadcastService {
     return drill && !text.startsWith(prefix) ? `${prefix}${text}` : text;
   }
 
-  private launch(l: Launch): Broadcast {
+  private async launch(l: Launch): Promise<Broadcast> {
     const now = this.d.clock.now();
     const recipients = initialRecipients(l.specs, l.channels, now, l.fallbackAfterSeconds * 1000);
     const b: Broadcast = {
@@ -253,8 +290,8 @@ export class BroadcastService {
       tally: tally(recipients),
       recipients,
     };
-    this.d.repo.insertBroadcast(b);
-    this.d.audit.audit({
+    await this.d.repo.insertBroadcast(b);
+    await this.d.audit.audit({
       at: now,
       actor: l.createdBy,
       action: 'broadcast.send',
@@ -262,7 +299,7 @@ export class BroadcastService {
       detail: { ...(l.alarmId ? { alarmId: l.alarmId } : {}), ...(l.policyId ? { policy: l.policyId } : {}), drill: l.drill, groups: l.groups, channels: l.channels, recipients: recipients.length, text: l.text },
       ...(l.ip ? { ip: l.ip } : {}),
     });
-    if (l.alarmId) this.d.alarms.note(l.alarmId, { action: 'broadcast', by: l.createdBy, data: { broadcastId: b.id, recipients: recipients.length } });
+    if (l.alarmId) await this.d.alarms.note(l.alarmId, { action: 'broadcast', by: l.createdBy, data: { broadcastId: b.id, recipients: recipients.length } });
     const lb = this.roll.add(b);
     this.d.log.info({ broadcastId: b.id, alarmId: l.alarmId, recipients: recipients.length, channels: l.channels, drill: l.drill }, 'broadcast started');
     this.emit({ change: 'created', broadcast: structuredClone(b) });
@@ -312,5 +349,24 @@ export class BroadcastService {
     } catch (err) {
       this.d.log.error({ err }, 'broadcast failed');
     }
+  }
+
+  private inBackground(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.d.log.error({ err: errorMessage(err) }, 'broadcast failed'));
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+  }
+
+  private persist(write: () => Promise<void>, announce: () => void): void {
+    this.writes = this.writes.then(async () => {
+      try {
+        await write();
+      } catch (err) {
+        // The person's state moved on in memory; the next change writes it again.
+        this.d.log.error({ err: errorMessage(err) }, 'broadcast change could not be written');
+        return;
+      }
+      announce();
+    });
   }
 }

@@ -127,17 +127,22 @@ export interface BroadcastQuery {
   state?: BroadcastState;
 }
 
+/** Where broadcasts are kept (gateway/store/sqlite|pg/broadcast-store.ts). */
 export interface BroadcastRepository {
-  insertBroadcast(b: Broadcast): void;
-  updateBroadcast(b: BroadcastSummary): void;
-  updateRecipient(broadcastId: string, r: BroadcastRecipient, tally: Tally): void;
-  getBroadcast(id: string): Broadcast | undefined;
-  listBroadcasts(q?: BroadcastQuery): BroadcastSummary[];
-  openBroadcasts(): Broadcast[];
-  hasBroadcastForAlarm(alarmId: string): boolean;
+  /** The broadcast and every recipient, in one transaction. */
+  insertBroadcast(b: Broadcast): Promise<void>;
+  updateBroadcast(b: BroadcastSummary): Promise<void>;
+  /** One recipient's row and the broadcast's tally, in one transaction. */
+  updateRecipient(broadcastId: string, r: BroadcastRecipient, tally: Tally): Promise<void>;
+  getBroadcast(id: string): Promise<Broadcast | undefined>;
+  /** Newest first. */
+  listBroadcasts(q?: BroadcastQuery): Promise<BroadcastSummary[]>;
+  /** Open broadcasts, oldest first, with their recipients. */
+  openBroadcasts(): Promise<Broadcast[]>;
+  hasBroadcastForAlarm(alarmId: string): Promise<boolean>;
 }
 
-/** The hash-chained audit log (StateStore.audit fits). */
+/** The hash-chained audit log (the state store's audit() fits). */
 export interface AuditSink {
-  audit(e: { at: number; actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }): unknown;
+  audit(e: { at: number; actor: string; action: string; target: string; detail: Record<string, unknown>; ip?: string }): Promise<unknown>;
 }

@@ -7,6 +7,7 @@
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { HealthTracker } from './health.js';
+import type { DeviceStateRepository } from './state.js';
 
 export interface LinkTest {
   at: number;
@@ -14,10 +15,8 @@ export interface LinkTest {
   receiver?: string;
 }
 
-export interface LinkTestRepository {
-  setDeviceState(deviceId: string, key: string, value: unknown): void;
-  deviceStates<T>(key: string): Map<string, T>;
-}
+/** Where the last test of each button is kept (the state store's device state). */
+export type LinkTestRepository = DeviceStateRepository;
 
 const DAY = 86_400_000;
 const KEY = 'linkTest';
@@ -34,8 +33,8 @@ export class LinkTestMonitor {
     private readonly maxAgeDays: number,
   ) {}
 
-  start(): void {
-    this.tests = this.repo.deviceStates<LinkTest>(KEY);
+  async start(): Promise<void> {
+    this.tests = await this.repo.deviceStates<LinkTest>(KEY);
     this.evaluate();
     // Ages cross the limit at any time of day: look again every ten minutes.
     this.timer = this.clock.setInterval(() => this.evaluate(), 10 * 60_000);
@@ -46,10 +45,11 @@ export class LinkTestMonitor {
     this.timer = undefined;
   }
 
-  record(deviceId: string, test: LinkTest): void {
+  /** Counts at once (the button is linked); resolves once the test is kept for the next start. */
+  async record(deviceId: string, test: LinkTest): Promise<void> {
     this.tests.set(deviceId, test);
-    this.repo.setDeviceState(deviceId, KEY, test);
     this.health.setCondition(deviceId, 'not-linked-110', false);
+    await this.repo.setDeviceState(deviceId, KEY, test);
   }
 
   last(deviceId: string): LinkTest | undefined {

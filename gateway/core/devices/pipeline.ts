@@ -1,6 +1,8 @@
 /**
  * The core pipeline: every DeviceEvent goes to the telemetry store (batched, never awaited),
- * the health tracker, and the alarm rules, in that order.
+ * the health tracker, the alarm rules and the durable steps (awaited: what they commit is
+ * committed before ingest resolves, so before the device is acknowledged), in that order, then
+ * to the bus's listeners.
  */
 import { fieldKeyProblem, type TelemetrySink } from './telemetry.js';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +20,11 @@ import { GatewayError } from '../../contract/errors.js';
 const SEQ_WINDOW = 64;
 const SEQ_TTL_MS = 5 * 60_000;
 
+/** A step whose work must be committed before the event is acknowledged (a test press's report). */
+export type DurableStep = (e: DeviceEvent) => Promise<void>;
+
 export class Pipeline {
+  private readonly steps: { name: string; run: DurableStep }[] = [];
   private readonly recentSeq = new Map<string, { seq: number; at: number }[]>();
   /** Last telemetry timestamp per device: a store keys a point by series and time. */
   private readonly lastTelemetryAt = new Map<string, number>();
@@ -33,8 +39,22 @@ export class Pipeline {
     private readonly counters: Counters,
   ) {}
 
-  /** Processes one event synchronously; returns undefined for a duplicate. */
-  ingest(input: DeviceEventInput): DeviceEvent | undefined {
+  /** Adds a durable step after the rules; the returned function removes it. */
+  durable(name: string, run: DurableStep): () => void {
+    const step = { name, run };
+    this.steps.push(step);
+    return () => {
+      const i = this.steps.indexOf(step);
+      if (i >= 0) this.steps.splice(i, 1);
+    };
+  }
+
+  /**
+   * Processes one event; resolves once what it raised is committed (undefined for a duplicate).
+   * Rejects when that could not be committed: the event is then not remembered as seen, so the
+   * device's resend (it got no acknowledgement) is processed, not dropped as a duplicate.
+   */
+  async ingest(input: DeviceEventInput): Promise<DeviceEvent | undefined> {
     const device = this.registry.get(input.deviceId);
     if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', input.deviceId);
     // A device announcing itself online starts a new session: its counter may have restarted.
@@ -73,7 +93,13 @@ export class Pipeline {
       },
     ]);
     this.health.observe(event);
-    this.rules.onEvent(event);
+    try {
+      await this.rules.onEvent(event);
+      for (const step of this.steps) await step.run(event);
+    } catch (err) {
+      if (input.seq !== undefined) this.forgetSeq(device.id, input.seq);
+      throw err;
+    }
     this.bus.emit('device.event', event);
     return event;
   }
@@ -95,6 +121,12 @@ export class Pipeline {
       out[key] = v;
     }
     return out;
+  }
+
+  private forgetSeq(deviceId: string, seq: number): void {
+    const seen = this.recentSeq.get(deviceId);
+    const i = seen?.findIndex((s) => s.seq === seq) ?? -1;
+    if (i >= 0) seen?.splice(i, 1);
   }
 
   private isDuplicate(deviceId: string, seq: number): boolean {

@@ -5,62 +5,33 @@
  * school's history: time to 110 ACK, time to acknowledge on the board, who confirmed and when.
  */
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/service.js';
 import type { Broadcast } from '../broadcast/types.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { Alarm } from '../../contract/types.js';
-import { GatewayError } from '../../contract/errors.js';
+import { errorMessage, GatewayError } from '../../contract/errors.js';
+import type { Drill, DrillAlarmReport, DrillRepository } from './types.js';
 
-export interface DrillAlarmReport {
-  alarmId: string;
-  type: string;
-  deviceId?: string;
-  raisedAt: number;
-  /** Raised → the 110 centre ACKed the drill's test report. */
-  to110AckMs?: number;
-  /** Raised → acknowledged on the board. */
-  toAcknowledgeMs?: number;
-  acknowledgedBy?: string;
-  broadcasts: { id: string; total: number; confirmed: { name: string; group: string; at: number; afterMs: number }[] }[];
-}
-
-export interface Drill {
-  id: string;
-  siteId: string;
-  startedAt: number;
-  endsAt: number;
-  startedBy: string;
-  state: 'running' | 'ended';
-  endedAt?: number;
-  endedBy?: string;
-  alarmIds: string[];
-  report?: { alarms: DrillAlarmReport[] };
-}
-
-const SCHEMA = `CREATE TABLE IF NOT EXISTS drills (id TEXT PRIMARY KEY, site_id TEXT NOT NULL, started_at INTEGER NOT NULL, state TEXT NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS drills_site ON drills(site_id, started_at);`;
+export type { Drill, DrillAlarmReport, DrillRepository } from './types.js';
 
 export interface DrillDeps {
-  db: Database.Database;
-  alarms: AlarmService;
+  repo: DrillRepository;
+  alarms: Pick<AlarmService, 'get'>;
   clock: Clock;
-  broadcastsOf(alarmId: string): Broadcast[];
+  broadcastsOf(alarmId: string): Promise<Broadcast[]>;
+  log?: Logger;
 }
 
 export class DrillService {
   private readonly running = new Map<string, Drill>();
   private readonly timers = new Map<string, Timer>();
 
-  constructor(private readonly d: DrillDeps) {
-    d.db.exec(SCHEMA);
-  }
+  constructor(private readonly d: DrillDeps) {}
 
   /** Reloads drills a restart interrupted; those past their end are ended now. */
-  start(): void {
-    const rows = this.d.db.prepare(`SELECT body FROM drills WHERE state = 'running'`).all() as { body: string }[];
-    for (const r of rows) {
-      const drill = JSON.parse(r.body) as Drill;
+  async start(): Promise<void> {
+    for (const drill of await this.d.repo.runningDrills()) {
       this.running.set(drill.siteId, drill);
       this.arm(drill);
     }
@@ -76,29 +47,35 @@ export class DrillService {
     return this.running.get(siteId);
   }
 
-  begin(siteId: string, by: string, durationSeconds: number): Drill {
+  async begin(siteId: string, by: string, durationSeconds: number): Promise<Drill> {
     if (this.running.has(siteId)) throw new GatewayError('GW_ERR_ALARM_STATE', `a drill is already running at ${siteId}`);
     const now = this.d.clock.now();
     const drill: Drill = { id: randomUUID(), siteId, startedAt: now, endsAt: now + durationSeconds * 1000, startedBy: by, state: 'running', alarmIds: [] };
+    // Running from now (a press a moment later is a drill), forgotten again if it cannot be kept.
     this.running.set(siteId, drill);
-    this.save(drill);
+    try {
+      await this.d.repo.saveDrill(drill);
+    } catch (err) {
+      if (this.running.get(siteId) === drill) this.running.delete(siteId);
+      throw err;
+    }
     this.arm(drill);
     return drill;
   }
 
   /** Records a drill alarm raised at a school under drill. */
-  onAlarm(alarm: Alarm): void {
+  async onAlarm(alarm: Alarm): Promise<void> {
     if (!alarm.drill) return;
     const drill = this.running.get(alarm.siteId);
     if (!drill || drill.alarmIds.includes(alarm.id)) return;
     drill.alarmIds.push(alarm.id);
-    this.save(drill);
+    await this.d.repo.saveDrill(drill);
   }
 
-  end(id: string, by: string): Drill {
+  async end(id: string, by: string): Promise<Drill> {
     const drill = [...this.running.values()].find((x) => x.id === id);
     if (!drill) {
-      const stored = this.get(id);
+      const stored = await this.get(id);
       if (!stored) throw new GatewayError('GW_ERR_NOT_FOUND', `drill ${id}`);
       return stored;
     }
@@ -106,28 +83,29 @@ export class DrillService {
     if (t) this.d.clock.clearTimeout(t);
     this.timers.delete(drill.id);
     this.running.delete(drill.siteId);
-    const ended: Drill = { ...drill, state: 'ended', endedAt: this.d.clock.now(), endedBy: by, report: { alarms: drill.alarmIds.map((a) => this.alarmReport(a)).filter((r): r is DrillAlarmReport => r !== undefined) } };
-    this.save(ended);
+    const ended: Drill = { ...drill, state: 'ended', endedAt: this.d.clock.now(), endedBy: by, report: { alarms: await this.alarmReports(drill.alarmIds) } };
+    await this.d.repo.saveDrill(ended);
     return ended;
   }
 
-  get(id: string): Drill | undefined {
-    const row = this.d.db.prepare('SELECT body FROM drills WHERE id = ?').get(id) as { body: string } | undefined;
-    if (!row) return undefined;
-    const drill = JSON.parse(row.body) as Drill;
+  async get(id: string): Promise<Drill | undefined> {
+    const drill = await this.d.repo.getDrill(id);
+    if (!drill) return undefined;
     // A running drill's report is computed on the fly.
-    return drill.state === 'running' ? { ...drill, report: { alarms: drill.alarmIds.map((a) => this.alarmReport(a)).filter((r): r is DrillAlarmReport => r !== undefined) } } : drill;
+    return drill.state === 'running' ? { ...drill, report: { alarms: await this.alarmReports(drill.alarmIds) } } : drill;
   }
 
-  list(siteId?: string): Drill[] {
-    const rows = (siteId
-      ? this.d.db.prepare('SELECT body FROM drills WHERE site_id = ? ORDER BY started_at DESC LIMIT 200').all(siteId)
-      : this.d.db.prepare('SELECT body FROM drills ORDER BY started_at DESC LIMIT 200').all()) as { body: string }[];
-    return rows.map((r) => JSON.parse(r.body) as Drill);
+  list(siteId?: string): Promise<Drill[]> {
+    return this.d.repo.listDrills(siteId);
   }
 
-  private alarmReport(alarmId: string): DrillAlarmReport | undefined {
-    const alarm = this.d.alarms.get(alarmId);
+  private async alarmReports(ids: readonly string[]): Promise<DrillAlarmReport[]> {
+    const reports = await Promise.all(ids.map((a) => this.alarmReport(a)));
+    return reports.filter((r): r is DrillAlarmReport => r !== undefined);
+  }
+
+  private async alarmReport(alarmId: string): Promise<DrillAlarmReport | undefined> {
+    const alarm = await this.d.alarms.get(alarmId);
     if (!alarm) return undefined;
     const acked = alarm.timeline.find((e) => e.action === 'forward-acked');
     const ack = alarm.timeline.find((e) => e.action === 'acknowledged');
@@ -138,7 +116,7 @@ export class DrillService {
       raisedAt: alarm.raisedAt,
       ...(acked ? { to110AckMs: acked.at - alarm.raisedAt } : {}),
       ...(ack ? { toAcknowledgeMs: ack.at - alarm.raisedAt, acknowledgedBy: ack.by } : {}),
-      broadcasts: this.d.broadcastsOf(alarmId).map((b) => ({
+      broadcasts: (await this.d.broadcastsOf(alarmId)).map((b) => ({
         id: b.id,
         total: b.recipients.length,
         confirmed: b.recipients
@@ -150,12 +128,14 @@ export class DrillService {
 
   private arm(drill: Drill): void {
     const wait = Math.max(0, Math.min(drill.endsAt - this.d.clock.now(), 2 ** 31 - 1));
-    this.timers.set(drill.id, this.d.clock.setTimeout(() => this.end(drill.id, 'system'), wait));
-  }
-
-  private save(drill: Drill): void {
-    this.d.db
-      .prepare(`INSERT INTO drills (id, site_id, started_at, state, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, body = excluded.body`)
-      .run(drill.id, drill.siteId, drill.startedAt, drill.state, JSON.stringify(drill));
+    this.timers.set(
+      drill.id,
+      this.d.clock.setTimeout(() => {
+        this.end(drill.id, 'system').catch((err: unknown) => {
+          // Still running in the store: the next start ends it (it is past its end by then).
+          this.d.log?.error({ err: errorMessage(err), drillId: drill.id }, 'drill could not be ended');
+        });
+      }, wait),
+    );
   }
 }

@@ -72,6 +72,8 @@ export function defaultSweepId(now: number): string {
 
 export class SweepEngine {
   private readonly active = new Map<string, ActiveSweep>();
+  /** Sweeps being recorded (startSweep awaiting the store). */
+  private readonly reserved = new Set<string>();
   private readonly listeners = new Set<SweepListener>();
   private running = false;
 
@@ -81,14 +83,22 @@ export class SweepEngine {
   ) {}
 
   /** Closes sweeps a previous process left running (their reports are sealed as cancelled). */
-  start(): void {
+  async start(): Promise<void> {
     this.running = true;
-    for (const rec of this.deps.recorder.running()) {
+    let left: SweepRecord[];
+    try {
+      left = await this.deps.recorder.running();
+    } catch (err) {
+      // Closed on the next start: a sweep left running harms nobody meanwhile.
+      this.deps.log.error({ err }, 'sweeps left running could not be read');
+      return;
+    }
+    for (const rec of left) {
       try {
-        const context = this.deps.recorder.context(rec.id) ?? { sites: [], devices: {} };
-        const results = this.deps.recorder.results(rec.id);
+        const context = (await this.deps.recorder.context(rec.id)) ?? { sites: [], devices: {} };
+        const results = await this.deps.recorder.results(rec.id);
         const cancelReason = 'interrupted: the gateway stopped before the sweep ended';
-        this.deps.recorder.finish(rec.id, { state: 'cancelled', finishedAt: this.deps.clock.now(), summary: summarize(results, rec.total, context), cancelReason });
+        await this.deps.recorder.finish(rec.id, { state: 'cancelled', finishedAt: this.deps.clock.now(), summary: summarize(results, rec.total, context), cancelReason });
         this.deps.log.warn({ sweepId: rec.id, done: results.length, total: rec.total }, 'sweep interrupted by a restart closed as cancelled');
       } catch (err) {
         this.deps.log.error({ err, sweepId: rec.id }, 'interrupted sweep could not be closed');
@@ -108,11 +118,12 @@ export class SweepEngine {
     return () => this.listeners.delete(listener);
   }
 
-  /** Validates, records and starts a sweep; returns at once with its record (state `running`). */
-  startSweep(req: SweepRequest): SweepRecord {
+  /** Validates, records and starts a sweep; resolves once it is recorded, with its record (state `running`). */
+  async startSweep(req: SweepRequest): Promise<SweepRecord> {
     if (!this.running) throw new GatewayError('GW_ERR_SWEEP_STOPPED');
     const maxRunning = this.opts.maxRunning ?? SWEEP_DEFAULTS.maxRunning;
-    if (this.active.size >= maxRunning) throw new GatewayError('GW_ERR_SWEEP_BUSY', `${this.active.size} running (at most ${maxRunning})`);
+    const busy = this.active.size + this.reserved.size;
+    if (busy >= maxRunning) throw new GatewayError('GW_ERR_SWEEP_BUSY', `${busy} running (at most ${maxRunning})`);
     const extras = [...new Set(req.extras ?? [])];
     const unknown = extras.filter((x) => !this.deps.extras?.has(x));
     if (unknown.length > 0) throw new GatewayError('GW_ERR_SWEEP_EXTRA_UNKNOWN', unknown.map((x) => `'${x}'`).join(', '));
@@ -133,7 +144,15 @@ export class SweepEngine {
       },
     };
     const context = sweepContext(this.deps.registry, devices, this.deps.district);
-    this.deps.recorder.create(record, context);
+    // Counted against maxRunning while it is being recorded, so two requests cannot both pass.
+    const placeholder = record.id;
+    this.reserved.add(placeholder);
+    try {
+      await this.deps.recorder.create(record, context);
+    } finally {
+      this.reserved.delete(placeholder);
+    }
+    if (!this.running) throw new GatewayError('GW_ERR_SWEEP_STOPPED');
     const ctl = new AbortController();
     // Every check in flight listens for the cancel: not a leak, so no MaxListenersExceededWarning.
     setMaxListeners(record.options.concurrency + 10, ctl.signal);
@@ -193,12 +212,13 @@ export class SweepEngine {
         const result = await checkDevice(device, checkDeps, { timeoutMs: record.options.timeoutMs, extras: record.options.extras, cancel: signal });
         if (!result) return;
         sweep.results.push(result);
+        const done = sweep.results.length;
         try {
-          this.deps.recorder.addResult(record.id, result);
+          await this.deps.recorder.addResult(record.id, result);
         } catch (err) {
           this.deps.log.error({ err, sweepId: record.id, deviceId: device.id }, 'sweep result could not be recorded');
         }
-        this.emit({ type: 'result', sweepId: record.id, result, done: sweep.results.length, total: record.total });
+        this.emit({ type: 'result', sweepId: record.id, result, done, total: record.total });
       }
     };
     // Let startSweep() return (and its caller answer 202) before the first check runs.
@@ -216,7 +236,7 @@ export class SweepEngine {
     const final: SweepRecord = { ...record, ...end };
     this.active.delete(record.id);
     try {
-      const link = this.deps.recorder.finish(record.id, end);
+      const link = await this.deps.recorder.finish(record.id, end);
       this.emit({ type: 'finished', sweep: final, link });
     } catch (err) {
       // Left `running` in the store: the next start() closes it as interrupted.

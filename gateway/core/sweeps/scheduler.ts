@@ -12,7 +12,7 @@ import type { SweepRecord, SweepRequest } from './types.js';
 export type SweepScheduleInput = Omit<SweepSchedule, 'timezone' | 'enabled'> & { timezone?: string; enabled?: boolean };
 
 export interface SweepSchedulerDeps {
-  engine: { startSweep(req: SweepRequest): SweepRecord; whenDone(id: string): Promise<SweepRecord> | undefined };
+  engine: { startSweep(req: SweepRequest): Promise<SweepRecord>; whenDone(id: string): Promise<SweepRecord> | undefined };
   log: Logger;
 }
 
@@ -20,6 +20,8 @@ interface Job {
   schedule: SweepScheduleInput & { timezone: string };
   cron: Cron;
   lastSweepId?: string;
+  /** Its sweep is being recorded (startSweep awaits the store). */
+  starting?: boolean;
 }
 
 export class SweepScheduler {
@@ -63,18 +65,25 @@ export class SweepScheduler {
       this.deps.log.warn({ schedule: schedule.name, sweepId: job.lastSweepId }, 'previous scheduled sweep still running: turn skipped');
       return;
     }
-    try {
-      const record = this.deps.engine.startSweep({
+    if (job.starting) return;
+    job.starting = true;
+    this.deps.engine
+      .startSweep({
         selection: schedule.selection ?? {},
         trigger: `schedule:${schedule.name}`,
         name: schedule.name,
         ...(schedule.concurrency !== undefined ? { concurrency: schedule.concurrency } : {}),
         ...(schedule.timeoutMs !== undefined ? { timeoutMs: schedule.timeoutMs } : {}),
         ...(schedule.extras !== undefined ? { extras: schedule.extras } : {}),
+      })
+      .then(
+        (record) => {
+          job.lastSweepId = record.id;
+        },
+        (err: unknown) => this.deps.log.error({ err, schedule: schedule.name }, 'scheduled sweep could not start'),
+      )
+      .finally(() => {
+        job.starting = false;
       });
-      job.lastSweepId = record.id;
-    } catch (err) {
-      this.deps.log.error({ err, schedule: schedule.name }, 'scheduled sweep could not start');
-    }
   }
 }

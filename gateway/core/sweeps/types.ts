@@ -123,16 +123,40 @@ export type SweepProgressEvent =
   | { type: 'result'; sweepId: string; result: SweepResult; done: number; total: number }
   | { type: 'finished'; sweep: SweepRecord; link: ReportLink };
 
-/** Where the engine keeps sweeps (SweepStore in production; anything in tests). */
+/** How a sweep ends: its state, when, its summary, and why it was cancelled. */
+export interface SweepEnd {
+  state: Exclude<SweepState, 'running'>;
+  finishedAt: number;
+  summary: SweepSummary;
+  cancelReason?: string;
+}
+
+/** Where the engine keeps sweeps (gateway/store/sqlite|pg/sweep-store.ts; anything in tests). */
 export interface SweepRecorder {
-  create(record: SweepRecord, context: SweepContext): void;
-  addResult(sweepId: string, result: SweepResult): void;
-  /** Ends the sweep and seals its report into the hash chain, atomically. */
-  finish(sweepId: string, end: { state: Exclude<SweepState, 'running'>; finishedAt: number; summary: SweepSummary; cancelReason?: string }): ReportLink;
+  create(record: SweepRecord, context: SweepContext): Promise<void>;
+  /** Written as each check ends: a crash loses at most the checks in flight. */
+  addResult(sweepId: string, result: SweepResult): Promise<void>;
+  /**
+   * Ends the sweep and seals its report into the hash chain, atomically and one sealer at a
+   * time (two nodes sealing at once still make one unbroken chain).
+   */
+  finish(sweepId: string, end: SweepEnd): Promise<ReportLink>;
   /** Sweeps a previous process left running (crash, restart). */
-  running(): SweepRecord[];
-  results(sweepId: string): SweepResult[];
-  context(sweepId: string): SweepContext | undefined;
+  running(): Promise<SweepRecord[]>;
+  /** In completion order. */
+  results(sweepId: string, opts?: { failingOnly?: boolean }): Promise<SweepResult[]>;
+  context(sweepId: string): Promise<SweepContext | undefined>;
+}
+
+/** The recorder and what the API and reports read (the report itself: gateway/reports/sweep-reports.ts). */
+export interface SweepRepository extends SweepRecorder {
+  get(id: string): Promise<SweepRecord | undefined>;
+  /** Newest first. */
+  list(limit?: number): Promise<SweepRecord[]>;
+  resultCount(sweepId: string): Promise<number>;
+  link(sweepId: string): Promise<ReportLink | undefined>;
+  /** Links of the chain after `seq`, in order. */
+  linksAfter(seq: number, limit: number): Promise<ReportLink[]>;
 }
 
 export const SWEEP_DEFAULTS = { concurrency: 16, timeoutMs: 15_000, maxRunning: 2 } as const;

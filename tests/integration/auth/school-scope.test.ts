@@ -60,7 +60,7 @@ describe('school scope', () => {
     expect(statuses).toStrictEqual([404, 404, 404, 404, 404]);
     const press = await t.api('/api/devices/sch-02-btn-1/self-test', { method: 'POST', body: '{}', as: 'sch-02' });
     expect(press.status).toBe(202);
-    expect(t.gw.store.auditEntries({ action: 'device.self-test' }).map((e) => [e.actor, e.target])).toStrictEqual([['sch-02', 'sch-02-btn-1']]);
+    expect((await t.gw.store.auditEntries({ action: 'device.self-test' })).map((e) => [e.actor, e.target])).toStrictEqual([['sch-02', 'sch-02-btn-1']]);
   });
 
   it('starts a drill for its own school only', async () => {

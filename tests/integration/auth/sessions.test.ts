@@ -2,7 +2,8 @@
  * Logins, lockout, logout, accounts managed by an admin, and the audit log that records them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../../gateway/store/state-store.js';
+import type { AuditEntry } from '../../../gateway/core/audit/log.js';
+import type { SqliteStateStore } from '../../../gateway/store/sqlite/state-store.js';
 import { startGateway, type TestGateway } from '../../helpers/gateway.js';
 
 const json = async <T>(res: Response) => (await res.json()) as T;
@@ -49,7 +50,7 @@ describe('operator sessions', () => {
     expect((await json<{ code: string }>(locked)).code).toBe('GW_ERR_LOCKED_OUT');
     // Another account from the same address still logs in.
     expect((await login(t, 'sch-32', 'demo-pass-sch-32')).status).toBe(200);
-    const audit = t.gw.store.auditEntries({ actor: 'sch-33' }).map((e) => [e.action, e.detail.reason ?? null, e.ip]);
+    const audit = (await t.gw.store.auditEntries({ actor: 'sch-33' })).map((e) => [e.action, e.detail.reason ?? null, e.ip]);
     expect(audit).toStrictEqual([
       ...Array.from({ length: 5 }, () => ['auth.login-failed', 'wrong-password', '127.0.0.1']),
       ['auth.locked-out', null, '127.0.0.1'],
@@ -111,13 +112,14 @@ describe('operator sessions', () => {
     expect(entries.every((e, i) => i === 0 || e.prevHash === entries[i - 1]?.hash)).toBe(true);
     const onlyLogins = await json<AuditEntry[]>(await t.api('/api/audit?action=auth.logout'));
     expect(onlyLogins.map((e) => e.actor)).toStrictEqual(['tech']);
-    expect(await json<unknown>(await t.api('/api/audit/verify'))).toStrictEqual({ ok: true, entries: t.gw.store.auditCount() });
+    expect(await json<unknown>(await t.api('/api/audit/verify'))).toStrictEqual({ ok: true, entries: await t.gw.store.auditCount() });
 
     // An edit behind the gateway's back (triggers dropped by hand) is found.
     const victim = entries.find((e) => e.action === 'user.create') as AuditEntry;
-    t.gw.store.db.exec('DROP TRIGGER audit_no_update');
-    t.gw.store.db.prepare('UPDATE audit SET actor = ? WHERE seq = ?').run('someone-else', victim.seq);
-    expect(await json<unknown>(await t.api('/api/audit/verify'))).toStrictEqual({ ok: false, entries: t.gw.store.auditCount(), brokenAt: victim.seq });
+    const { db } = t.gw.store as SqliteStateStore;
+    db.exec('DROP TRIGGER audit_no_update');
+    db.prepare('UPDATE audit SET actor = ? WHERE seq = ?').run('someone-else', victim.seq);
+    expect(await json<unknown>(await t.api('/api/audit/verify'))).toStrictEqual({ ok: false, entries: await t.gw.store.auditCount(), brokenAt: victim.seq });
   });
 });
 
@@ -125,13 +127,13 @@ describe('configuration changes in the audit log', () => {
   it('records a changed configuration at start, and nothing when it is unchanged', async () => {
     let t = await startGateway();
     try {
-      const first = t.gw.store.auditEntries({ action: 'config.change' });
+      const first = await t.gw.store.auditEntries({ action: 'config.change' });
       expect(first.map((e) => [e.actor, e.target, typeof e.detail.digest])).toStrictEqual([['system', 'config', 'string']]);
       t = await t.restart();
-      expect(t.gw.store.auditEntries({ action: 'config.change' })).toHaveLength(1);
+      expect(await t.gw.store.auditEntries({ action: 'config.change' })).toHaveLength(1);
       await t.close({ keepData: true });
       t = await startGateway({ health: { lowBatteryPercent: 25 } }, { dataDir: t.dataDir });
-      const changes = t.gw.store.auditEntries({ action: 'config.change' });
+      const changes = await t.gw.store.auditEntries({ action: 'config.change' });
       expect(changes).toHaveLength(2);
       expect(changes[1]?.detail.previous).toBe(first[0]?.detail.digest);
     } finally {

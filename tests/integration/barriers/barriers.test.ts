@@ -39,10 +39,10 @@ describe('barriers', () => {
     const res = await gw.api(`/api/devices/sch-01-bar-1/command`, { method: 'POST', body: '{"command":"raise"}', as: 'tech' });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { position: string }).position).toBe('raised');
-    await eventually(() => (gw.gw.alarms.get(alarm.id)?.state === 'resolved' ? true : undefined));
+    await eventually(async () => ((await gw.gw.alarms.get(alarm.id))?.state === 'resolved' ? true : undefined));
     // The school's guard post was told by broadcast (policy barrier-down-in-window).
-    expect(gw.gw.alarms.get(alarm.id)?.timeline.map((e) => e.action)).toStrictEqual(['raised', 'broadcast', 'cleared']);
-    expect(gw.gw.store.auditEntries().filter((e) => e.action === 'barrier.command').map((e) => [e.target, e.detail.command, e.detail.outcome])).toStrictEqual([['sch-01-bar-1', 'raise', 'ok']]);
+    expect((await gw.gw.alarms.get(alarm.id))?.timeline.map((e) => e.action)).toStrictEqual(['raised', 'broadcast', 'cleared']);
+    expect((await gw.gw.store.auditEntries()).filter((e) => e.action === 'barrier.command').map((e) => [e.target, e.detail.command, e.detail.outcome])).toStrictEqual([['sch-01-bar-1', 'raise', 'ok']]);
   });
 
   it('does the same for an MQTT barrier, and nothing on a Sunday', async () => {

@@ -28,11 +28,11 @@ const done = new Promise<void>((resolve) => {
 });
 const people = Array.from({ length: n }, (_, i) => ({ name: `P${i}`, phone: `139${String(i).padStart(8, '0')}` }));
 t0 = performance.now();
-const b = h.svc.create({ text: '【城东区校园安全】城东区第一中学于11月3日 14:05一键报警。请就近巡逻民警立即赶赴，门卫室关闭校门。收到请回复“1”或“收到”。', recipients: people, channels: ['sms'] });
+const b = await h.svc.create({ text: '【城东区校园安全】城东区第一中学于11月3日 14:05一键报警。请就近巡逻民警立即赶赴，门卫室关闭校门。收到请回复“1”或“收到”。', recipients: people, channels: ['sms'] });
 const created = performance.now() - t0;
 await done;
 const accepted = new Set(h.sim.messages().map((m) => m.to)).size;
 process.stdout.write(
-  `${JSON.stringify({ recipients: n, perSecond, burst, window, createMs: Math.round(created), allSubmittedMs: Math.round(marks.sent ?? -1), allDeliveredMs: Math.round(marks.delivered ?? -1), smsSends: h.smsSends.length, uniqueAtSmsc: accepted, messagesAtSmsc: h.sim.messages().length, tally: h.svc.get(b.id)?.tally })}\n`,
+  `${JSON.stringify({ recipients: n, perSecond, burst, window, createMs: Math.round(created), allSubmittedMs: Math.round(marks.sent ?? -1), allDeliveredMs: Math.round(marks.delivered ?? -1), smsSends: h.smsSends.length, uniqueAtSmsc: accepted, messagesAtSmsc: h.sim.messages().length, tally: (await h.svc.get(b.id))?.tally })}\n`,
 );
 await h.stop();

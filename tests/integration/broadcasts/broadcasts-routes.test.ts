@@ -67,7 +67,7 @@ describe('/api/broadcasts', () => {
     const { recipients: _r, ...summary } = done;
     expect(list.json()).toStrictEqual([JSON.parse(JSON.stringify(summary))]);
 
-    expect(h.store.auditEntries().map((e) => ({ actor: e.actor, action: e.action, target: e.target, ip: e.ip, detail: e.detail }))).toStrictEqual([
+    expect((await h.store.auditEntries()).map((e) => ({ actor: e.actor, action: e.action, target: e.target, ip: e.ip, detail: e.detail }))).toStrictEqual([
       {
         actor: 'anonymous',
         action: 'broadcast.send',
@@ -111,7 +111,7 @@ describe('/api/broadcasts', () => {
     const missing = await app.inject({ method: 'GET', url: '/api/broadcasts/nope' });
     expect([missing.statusCode, missing.json().code]).toStrictEqual([404, 'GW_ERR_BROADCAST_NOT_FOUND']);
     expect((await app.inject({ method: 'GET', url: '/api/broadcasts?limit=0' })).statusCode).toBe(400);
-    expect(h.store.auditEntries()).toStrictEqual([]);
+    expect(await h.store.auditEntries()).toStrictEqual([]);
     expect(h.sim.submits()).toStrictEqual([]);
   });
 });

@@ -22,8 +22,8 @@ function smsOnly(extra: Record<string, unknown> = {}) {
 describe('broadcasts over SMS (simulated SMSC) and radio (fake)', () => {
   it('a panic alarm reaches every configured recipient by SMS, each with a delivery receipt', async () => {
     h = await startHarness({ broadcast: smsOnly() });
-    const { alarm } = h.alarms.raise(press);
-    const id = () => h?.svc.list({ alarmId: alarm.id })[0]?.id;
+    const { alarm } = await h.alarms.raise(press);
+    const id = async () => (await h?.svc.list({ alarmId: alarm.id }))?.[0]?.id;
     const b = await h.until(id, (x) => x.tally.delivered === 8);
     expect(b.tally).toStrictEqual({ total: 8, sent: 8, delivered: 8, confirmed: 0, failed: 0 });
     expect(b.recipients.map((r) => [r.group, r.channel, r.address, r.state, typeof r.at.queued, typeof r.at.sent, typeof r.at.delivered])).toStrictEqual(
@@ -33,19 +33,19 @@ describe('broadcasts over SMS (simulated SMSC) and radio (fake)', () => {
     const msgs = h.sim.messages();
     expect(sorted(msgs.map((m) => m.to))).toStrictEqual(sorted(SCH01_PEOPLE));
     expect(new Set(msgs.map((m) => `${m.text}|${m.dataCoding}|${m.from}`))).toStrictEqual(new Set([`${b.text}|8|10690110`]));
-    expect(h.alarms.get(alarm.id)?.timeline.map((e) => [e.action, e.by, e.data])).toStrictEqual([
+    expect((await h.alarms.get(alarm.id))?.timeline.map((e) => [e.action, e.by, e.data])).toStrictEqual([
       ['raised', 'sch-01-btn-1', undefined],
       ['broadcast', 'system', { broadcastId: b.id, recipients: 8 }],
     ]);
-    const audit = h.store.auditEntries();
+    const audit = await h.store.auditEntries();
     expect(audit.map((e) => [e.actor, e.action, e.target, e.detail.recipients])).toStrictEqual([['system', 'broadcast.send', b.id, 8]]);
-    expect(h.store.verifyAudit()).toBeUndefined();
+    expect(await h.store.verifyAudit()).toBeUndefined();
   });
 
   it('radio first with roll-call, SMS for those without a radio; everyone confirmed closes the roll-call', async () => {
     h = await startHarness();
-    const { alarm } = h.alarms.raise(press);
-    const id = () => h?.svc.list({ alarmId: alarm.id })[0]?.id;
+    const { alarm } = await h.alarms.raise(press);
+    const id = async () => (await h?.svc.list({ alarmId: alarm.id }))?.[0]?.id;
     let b = await h.until(id, (x) => x.tally.sent === 8 && x.tally.delivered === 1);
     expect(h.radio.calls).toStrictEqual([{ talkgroups: ['tg-patrol', 'tg-sch-01'], text: b.text, ref: b.id, priority: 'emergency' }]);
     expect(b.recipients.map((r) => [r.channel, r.address, r.state])).toStrictEqual([
@@ -69,8 +69,8 @@ describe('broadcasts over SMS (simulated SMSC) and radio (fake)', () => {
   it('radio silent: each radio listener falls back to SMS after N s, and SMS delivers', async () => {
     h = await startHarness({ broadcast: { policies: [{ id: 'panic', alarmTypes: ['panic'], groups: EVERYONE, channels: ['radio', 'sms'], fallbackAfterSeconds: 0.3, template: 'panic' }] } });
     h.radio.mode = 'silent';
-    const { alarm } = h.alarms.raise(press);
-    const id = () => h?.svc.list({ alarmId: alarm.id })[0]?.id;
+    const { alarm } = await h.alarms.raise(press);
+    const id = async () => (await h?.svc.list({ alarmId: alarm.id }))?.[0]?.id;
     const b = await h.until(id, (x) => x.tally.delivered === 8);
     expect(b.recipients.map((r) => [r.channel, r.state, r.attempts.map((a) => [a.channel, a.address, a.state])])).toStrictEqual([
       ...[1, 2, 3, 4, 5, 6].map((i) => ['sms', 'delivered', [['radio', `P-0${i}`, 'queued']]]),
@@ -96,9 +96,9 @@ describe('broadcasts over SMS (simulated SMSC) and radio (fake)', () => {
     await h.sim.goDown();
     await unbound;
     const people = ['13905710001', '13905710002', '13905710003'];
-    const created = h.svc.create({ text: '北门临时封闭，请绕行', recipients: people.map((phone, i) => ({ name: `联系人${i + 1}`, phone })), channels: ['sms'], by: '值班员王' });
+    const created = await h.svc.create({ text: '北门临时封闭，请绕行', recipients: people.map((phone, i) => ({ name: `联系人${i + 1}`, phone })), channels: ['sms'], by: '值班员王' });
     expect(created.tally).toStrictEqual({ total: 3, sent: 0, delivered: 0, confirmed: 0, failed: 0 });
-    expect(h.svc.get(created.id)?.recipients.map((r) => r.state)).toStrictEqual(['queued', 'queued', 'queued']);
+    expect((await h.svc.get(created.id))?.recipients.map((r) => r.state)).toStrictEqual(['queued', 'queued', 'queued']);
     expect(h.sim.submits()).toStrictEqual([]);
     await h.sim.comeUp();
     const b = await h.until(() => created.id, (x) => x.tally.delivered === 3);
@@ -111,7 +111,7 @@ describe('broadcasts over SMS (simulated SMSC) and radio (fake)', () => {
     h = await startHarness({ broadcast: { rateLimits: { sms: { perSecond: 40, burst: 5 }, radio: { perSecond: 1, burst: 1 } } } });
     h.sim.setMode({ throttleNext: 3, throttleRate: 20 });
     const people = Array.from({ length: 60 }, (_, i) => `1390571${String(i).padStart(4, '0')}`);
-    const created = h.svc.create({ text: '全区演练通知：今天15:00开始', recipients: people.map((phone, i) => ({ name: `门卫${i + 1}`, phone })), channels: ['sms'] });
+    const created = await h.svc.create({ text: '全区演练通知：今天15:00开始', recipients: people.map((phone, i) => ({ name: `门卫${i + 1}`, phone })), channels: ['sms'] });
     const b = await h.until(() => created.id, (x) => x.tally.delivered === 60, 30_000);
     expect(b.tally).toStrictEqual({ total: 60, sent: 60, delivered: 60, confirmed: 0, failed: 0 });
     // Our own token bucket: the burst first, then small batches as tokens come back.
@@ -128,9 +128,9 @@ describe('broadcasts over SMS (simulated SMSC) and radio (fake)', () => {
     const A = '13905710011';
     const B = '13905710012';
     const C = '13905710013';
-    const first = h.svc.create({ text: '第一条：请确认', recipients: [{ name: 'A', phone: A }, { name: 'B', phone: B }], channels: ['sms'] });
+    const first = await h.svc.create({ text: '第一条：请确认', recipients: [{ name: 'A', phone: A }, { name: 'B', phone: B }], channels: ['sms'] });
     await h.until(() => first.id, (x) => x.tally.delivered === 2);
-    const second = h.svc.create({ text: '第二条：请确认', recipients: [{ name: 'A', phone: A }, { name: 'C', phone: C }], channels: ['sms'] });
+    const second = await h.svc.create({ text: '第二条：请确认', recipients: [{ name: 'A', phone: A }, { name: 'C', phone: C }], channels: ['sms'] });
     await h.until(() => second.id, (x) => x.tally.delivered === 2);
 
     h.sim.reply(`86${A}`, '1');
@@ -152,6 +152,6 @@ describe('broadcasts over SMS (simulated SMSC) and radio (fake)', () => {
       ['A', 'confirmed'],
       ['B', 'delivered'],
     ]);
-    expect(h.svc.get(second.id)?.tally.confirmed).toBe(1);
+    expect((await h.svc.get(second.id))?.tally.confirmed).toBe(1);
   });
 });

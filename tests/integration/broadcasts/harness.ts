@@ -20,8 +20,7 @@ import type { BroadcastChannel } from '../../../gateway/contract/capabilities.js
 import { systemClock } from '../../../gateway/contract/clock.js';
 import { EventBus } from '../../../gateway/core/bus.js';
 import { Registry } from '../../../gateway/core/devices/registry.js';
-import { BroadcastStore } from '../../../gateway/store/broadcast-store.js';
-import { StateStore } from '../../../gateway/store/state-store.js';
+import { SqliteStateStore } from '../../../gateway/store/sqlite/state-store.js';
 import { SmsCentreSimulator, type SmsCentreStartOptions } from '../../../simulators/sms-centre/sms-centre-simulator.js';
 import { fakeContext, type FakeContext } from '../../helpers/fake-context.js';
 
@@ -67,10 +66,10 @@ export interface Harness {
   smsSends: string[][];
   svc: BroadcastService;
   alarms: AlarmService;
-  store: StateStore;
+  store: SqliteStateStore;
   changes: BroadcastChange[];
   /** Resolves with the broadcast once `pred` holds, re-checked on every change. */
-  until(id: () => string | undefined, pred: (b: Broadcast) => boolean, timeoutMs?: number): Promise<Broadcast>;
+  until(id: () => string | undefined | Promise<string | undefined>, pred: (b: Broadcast) => boolean, timeoutMs?: number): Promise<Broadcast>;
   stop(): Promise<void>;
 }
 
@@ -110,12 +109,12 @@ export async function startHarness(opts: { broadcast?: Record<string, unknown>; 
   await bound;
 
   const { sites, devices } = loadConfig({ env: {} });
-  const store = new StateStore(dir);
+  const store = new SqliteStateStore(dir);
   const bus = new EventBus(log);
   const alarms = new AlarmService(store, bus, systemClock);
   const svc = new BroadcastService({
     config: resolveBroadcastConfig(opts.broadcast ?? {}),
-    repo: new BroadcastStore(store.db),
+    repo: store.broadcasts,
     audit: store,
     alarms,
     registry: new Registry(sites, devices),
@@ -135,7 +134,7 @@ export async function startHarness(opts: { broadcast?: Record<string, unknown>; 
   const radio = new FakeRadio();
   svc.bindChannel(counted);
   svc.bindChannel(radioBroadcastChannel(radio));
-  svc.start();
+  await svc.start();
   const changes: BroadcastChange[] = [];
   const watchers = new Set<() => void>();
   svc.onChange((c) => {
@@ -155,18 +154,21 @@ export async function startHarness(opts: { broadcast?: Record<string, unknown>; 
     changes,
     until(id, pred, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
+        const current = async () => {
+          const key = await id();
+          return { key, b: key ? await svc.get(key) : undefined };
+        };
         const check = () => {
-          const key = id();
-          const b = key ? svc.get(key) : undefined;
-          if (b && pred(b)) {
-            cleanup();
-            resolve(b);
-          }
+          void current().then(({ b }) => {
+            if (b && pred(b)) {
+              cleanup();
+              resolve(b);
+            }
+          });
         };
         const timer = setTimeout(() => {
           cleanup();
-          const key = id();
-          reject(new Error(`timed out after ${timeoutMs} ms; broadcast ${key}: ${JSON.stringify(key ? svc.get(key)?.tally : undefined)}`));
+          void current().then(({ key, b }) => reject(new Error(`timed out after ${timeoutMs} ms; broadcast ${key}: ${JSON.stringify(b?.tally)}`)));
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
@@ -177,10 +179,10 @@ export async function startHarness(opts: { broadcast?: Record<string, unknown>; 
       });
     },
     async stop() {
-      svc.stop();
+      await svc.stop();
       await sms.stop();
       await sim.stop();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -40,8 +40,8 @@ describe('drills', () => {
 
     // The board acknowledges it; the broadcast carries the drill prefix.
     await t.api(`/api/alarms/${drillAlarm.id}/ack`, { method: 'POST', headers: json, body: '{}', as: 'duty' });
-    const withForward = await eventually(() => {
-      const a = t.gw.alarms.get(drillAlarm.id);
+    const withForward = await eventually(async () => {
+      const a = await t.gw.alarms.get(drillAlarm.id);
       return a?.timeline.some((e) => e.action === 'forward-acked') && a.timeline.some((e) => e.action === 'broadcast') ? a : undefined;
     });
     const broadcastId = String(withForward.timeline.find((e) => e.action === 'broadcast')?.data?.broadcastId);
@@ -58,7 +58,7 @@ describe('drills', () => {
     await t.api(`/api/alarms/${drillAlarm.id}/resolve`, { method: 'POST', headers: json, body: '{}' });
     await drilled.publishAsync('campus/v1/sch-12/sch-12-btn-1/event', JSON.stringify({ type: 'press' }), { qos: 1 });
     expect(t.gw.alarms.openAlarms().find((a) => a.deviceId === 'sch-12-btn-1')?.drill).toBe(false);
-    expect(t.gw.store.auditEntries().filter((e) => e.action.startsWith('drill.')).map((e) => [e.action, e.actor])).toStrictEqual([
+    expect((await t.gw.store.auditEntries()).filter((e) => e.action.startsWith('drill.')).map((e) => [e.action, e.actor])).toStrictEqual([
       ['drill.start', 'sch-12'],
       ['drill.end', 'sch-12'],
     ]);

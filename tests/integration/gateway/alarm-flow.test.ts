@@ -43,7 +43,7 @@ describe('button press to alarm board', () => {
     const client = await connectAs(t.mqttUrl, BTN);
     await client.publishAsync(pressTopic('sch-01', BTN), JSON.stringify({ type: 'press', seq: 1 }), { qos: 1 });
     // PUBACK received: the alarm must already be durable.
-    const stored = t.gw.store.queryAlarms({ state: 'active' }).filter((a) => a.deviceId === BTN && a.type === 'panic');
+    const stored = (await t.gw.store.queryAlarms({ state: 'active' })).filter((a) => a.deviceId === BTN && a.type === 'panic');
     expect(stored).toHaveLength(1);
 
     const live = await gotLivePanic;
@@ -132,12 +132,12 @@ describe('button press to alarm board', () => {
     const again = await api<{ code: string }>(t, `/api/alarms/${id}/resolve`, post({}));
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('GW_ERR_ALARM_STATE');
-    const audit = t.gw.store.auditEntries().filter((e) => e.target === id).map((e) => [e.action, e.actor]);
+    const audit = (await t.gw.store.auditEntries()).filter((e) => e.target === id).map((e) => [e.action, e.actor]);
     expect(audit).toStrictEqual([
       ['alarm.acknowledge', 'duty'],
       ['alarm.resolve', 'duty'],
     ]);
-    expect(t.gw.store.verifyAudit()).toBeUndefined();
+    expect(await t.gw.store.verifyAudit()).toBeUndefined();
   });
 
   it('answers unknown alarms and bad requests with coded errors', async () => {

@@ -64,7 +64,7 @@ describe('device health over real MQTT', () => {
     expect(alarm.severity).toBe('major');
     await sim.start();
     await eventually(async () => ((await deviceHealth('sch-21-btn-1')).status === 'ok' ? true : undefined));
-    const resolved = t.gw.alarms.get(alarm.id);
+    const resolved = await t.gw.alarms.get(alarm.id);
     expect(resolved?.state).toBe('resolved');
     expect(resolved?.timeline.map((e) => [e.action, e.by])).toStrictEqual([
       ['raised', 'system'],

@@ -31,15 +31,15 @@ describe('110 link', () => {
     await c.publishAsync(...press('sch-02', 'sch-02-btn-1'), { qos: 1 });
     const alarm = t.gw.alarms.openAlarms().find((a) => a.deviceId === 'sch-02-btn-1');
     // Both paths down: retries pile up on the timeline and the duty officer gets a link-down alarm.
-    await eventually(() => ((t?.gw.alarms.get(alarm?.id ?? '')?.timeline.filter((e) => e.action === 'forward-failed').length ?? 0) >= 2 ? true : undefined));
+    await eventually(async () => (((await t?.gw.alarms.get(alarm?.id ?? ''))?.timeline.filter((e) => e.action === 'forward-failed').length ?? 0) >= 2 ? true : undefined));
     const linkDown = await eventually(() => t?.gw.alarms.openAlarms().find((a) => a.type === 'link-down'));
     expect([linkDown.severity, linkDown.deviceId, linkDown.siteId]).toStrictEqual(['critical', 'arc-110', 'psb-chengdong']);
     expect(t.gw.health.get('arc-110')?.reasons.map((r) => r.code)).toStrictEqual(['link-down']);
 
     await t.centre.primary.setMode('normal');
     await t.centre.secondary.setMode('normal');
-    const acked = await eventually(() => {
-      const a = t?.gw.alarms.get(alarm?.id ?? '');
+    const acked = await eventually(async () => {
+      const a = await t?.gw.alarms.get(alarm?.id ?? '');
       return a?.timeline.some((e) => e.action === 'forward-acked') ? a : undefined;
     });
     expect(forwardActions(acked).filter(([a]) => a !== 'forward-failed')).toStrictEqual([
@@ -48,7 +48,7 @@ describe('110 link', () => {
       ['forward-acked', 'primary'],
     ]);
     // The link recovers and its alarm clears itself (the supervision NULLs get through again).
-    await eventually(() => (t?.gw.alarms.get(linkDown.id)?.state === 'resolved' ? true : undefined));
+    await eventually(async () => ((await t?.gw.alarms.get(linkDown.id))?.state === 'resolved' ? true : undefined));
     // Give any stray retry a chance to show up before counting.
     await c.publishAsync(...press('sch-02', 'sch-02-btn-1'), { qos: 1 });
     const panics = [...t.centre.primary.messages({ account: '1002' }), ...t.centre.secondary.messages({ account: '1002' })].filter((m) => m.data.includes('PA'));
@@ -86,7 +86,7 @@ describe('110 link', () => {
     for (let i = 1; i <= 20; i++) await c.publishAsync(...press('sch-08', 'sch-08-btn-1', i), { qos: 1 });
     const alarm = t.gw.alarms.openAlarms().find((a) => a.deviceId === 'sch-08-btn-1');
     expect(alarm?.repeats).toBe(19);
-    await eventually(() => (t?.gw.alarms.get(alarm?.id ?? '')?.timeline.some((e) => e.action === 'forward-acked') ? true : undefined));
+    await eventually(async () => ((await t?.gw.alarms.get(alarm?.id ?? ''))?.timeline.some((e) => e.action === 'forward-acked') ? true : undefined));
     expect(t.centre.primary.messages({ account: '1008' }).filter((m) => m.data.includes('PA')).map((m) => m.data)).toStrictEqual(['#1008|NPA1']);
     await c.endAsync();
   });

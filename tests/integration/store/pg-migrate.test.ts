@@ -53,7 +53,7 @@ describe('PostgreSQL migrations', () => {
     expect((await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows).toStrictEqual([{ n: 0 }]);
   });
 
-  it('holds every table and column of the SQLite stores, plus lockouts, leases and cluster_nodes', async () => {
+  it('holds every table and column of the SQLite stores, plus leases and cluster_nodes', async () => {
     const url = await server.freshDatabase();
     const db = pool(url);
     await migrate(db);
@@ -78,9 +78,9 @@ describe('PostgreSQL migrations', () => {
     expect(missing).toStrictEqual([]);
     expect(sqliteTables.sort()).toStrictEqual([
       'alarms', 'audit', 'broadcast_recipients', 'broadcasts', 'channel_sequence', 'device_state', 'drills',
-      'operators', 'outbox', 'sessions', 'sweep_reports', 'sweep_results', 'sweeps',
+      'lockouts', 'operators', 'outbox', 'sessions', 'sweep_reports', 'sweep_results', 'sweeps',
     ]);
-    expect([...pgColumns.keys()].filter((n) => !sqliteTables.includes(n)).sort()).toStrictEqual(['cluster_nodes', 'leases', 'lockouts', 'schema_migrations']);
+    expect([...pgColumns.keys()].filter((n) => !sqliteTables.includes(n)).sort()).toStrictEqual(['cluster_nodes', 'leases', 'schema_migrations']);
   });
 
   it('refuses a second open alarm for the same type, site, device and drill; allows one once resolved', async () => {

@@ -57,6 +57,6 @@ describe('sweeps through the gateway API', () => {
     expect(await csv.text()).toContain('sch-07-btn-1');
     const verify = (await (await t.api(`/api/sweeps/chain/verify`)).json()) as { ok: boolean };
     expect(verify.ok).toBe(true);
-    expect(t.gw.store.auditEntries().some((e) => e.action.startsWith('sweep') && e.actor === 'tech')).toBe(true);
+    expect((await t.gw.store.auditEntries()).some((e) => e.action.startsWith('sweep') && e.actor === 'tech')).toBe(true);
   });
 });

@@ -11,13 +11,13 @@ import { SweepEngine } from '../../../gateway/core/sweeps/engine.js';
 import { registerErrorHandling } from '../../../gateway/http/error-handler.js';
 import { sweepsRoutes } from '../../../gateway/http/sweeps-routes.js';
 import { Counters } from '../../../gateway/core/counters.js';
-import { SweepStore } from '../../../gateway/store/sweep-store.js';
+import type { SweepRepository } from '../../../gateway/core/sweeps/types.js';
 import type { TestGateway } from '../../helpers/gateway.js';
 
 export interface SweepApi {
   app: FastifyInstance;
   engine: SweepEngine;
-  store: SweepStore;
+  store: SweepRepository;
   baseUrl: string;
   close(): Promise<void>;
 }
@@ -28,7 +28,7 @@ export async function startSweepApi(
 ): Promise<SweepApi> {
   const { config } = t.gw.loaded;
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
-  const store = new SweepStore(t.gw.store.db);
+  const store = t.gw.store.sweeps;
   const engine = new SweepEngine(
     {
       registry: t.gw.registry,
@@ -43,7 +43,7 @@ export async function startSweepApi(
     },
     { ...(opts.maxRunning ? { maxRunning: opts.maxRunning } : {}) },
   );
-  engine.start();
+  await engine.start();
   // Same validation settings and error handling as gateway/http/server.ts.
   const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } } });
   registerErrorHandling(app, new Counters());

@@ -64,7 +64,7 @@ describe('npm run sweep (CLI)', () => {
     const code = await runSweepCli(['--device', 'sch-04-btn-1', '--url', t.baseUrl], tech);
     // Logged in, the sweep runs; the button is not connected in this test, so it is reported faulty.
     expect([code, tech.err()]).toStrictEqual([EXIT_FAULTS, expect.stringMatching(/^sweep sw-\S+: 1 devices\n/)]);
-    expect(t.gw.store.auditEntries({ action: 'sweep.start' }).at(-1)?.actor).toBe('tech');
+    expect((await t.gw.store.auditEntries({ action: 'sweep.start' })).at(-1)?.actor).toBe('tech');
   });
 
   it('exits 1 when faults are found, writes the CSV report (with BOM) to --out and the table to stdout', async () => {

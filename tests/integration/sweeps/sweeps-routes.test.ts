@@ -67,7 +67,7 @@ describe('sweeps HTTP API', () => {
     const cr = await fetch(`${api.baseUrl}/api/sweeps/${id}/report.csv`);
     expect([cr.status, cr.headers.get('content-type')]).toStrictEqual([200, 'text/csv; charset=utf-8']);
 
-    const audit = t.gw.store.auditEntries().filter((e) => e.target === id);
+    const audit = (await t.gw.store.auditEntries()).filter((e) => e.target === id);
     expect(audit.map((e) => [e.actor, e.action])).toStrictEqual([['anonymous', 'sweep.start']]);
   });
 

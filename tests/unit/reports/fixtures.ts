@@ -6,7 +6,8 @@ import type { HealthView } from '../../../gateway/core/sweeps/check.js';
 import type { SweepContext, SweepResult } from '../../../gateway/core/sweeps/types.js';
 import type { Device, Health, Site } from '../../../gateway/contract/types.js';
 import type { DeviceKind } from '../../../gateway/contract/vocabulary.js';
-import { SweepStore } from '../../../gateway/store/sweep-store.js';
+import { SqliteSweepStore } from '../../../gateway/store/sqlite/sweep-store.js';
+import { sweepReport } from '../../../gateway/reports/sweep-reports.js';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -30,9 +31,9 @@ export class FakeHealth implements HealthView {
   }
 }
 
-export function memoryStore(): { db: Database.Database; store: SweepStore } {
+export function memoryStore(): { db: Database.Database; store: SqliteSweepStore } {
   const db = new Database(':memory:');
-  return { db, store: new SweepStore(db) };
+  return { db, store: new SqliteSweepStore(db) };
 }
 
 export const okCheck = (evidence: CheckResult['evidence'] = {}): CheckResult => ({ status: 'ok', reasons: [], evidence });
@@ -59,20 +60,20 @@ export function result(deviceId: string, siteId: string, over: Partial<SweepResu
 }
 
 /** Records and seals one sweep with these results; returns its report. */
-export function sealSweep(
-  store: SweepStore,
+export async function sealSweep(
+  store: SqliteSweepStore,
   id: string,
   results: SweepResult[],
   context: SweepContext,
 ) {
-  store.create(
+  await store.create(
     { id, trigger: 'api', state: 'running', createdAt: T_REPORT, total: results.length, selection: {}, options: { concurrency: 16, timeoutMs: 15000, extras: [] } },
     context,
   );
-  for (const r of results) store.addResult(id, r);
+  for (const r of results) await store.addResult(id, r);
   const sites = new Set(results.map((r) => r.siteId));
   const failing = results.filter((r) => r.status !== 'ok');
-  store.finish(id, {
+  await store.finish(id, {
     state: 'done',
     finishedAt: T_REPORT + 4000,
     summary: {
@@ -86,7 +87,7 @@ export function sealSweep(
       byReason: [],
     },
   });
-  const report = store.report(id);
+  const report = await sweepReport(store, id);
   if (!report) throw new Error('not sealed');
   return report;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, GENESIS_HASH, linkHash, makeLink, sha256Hex, verifyLinks } from '../../../gateway/reports/report-chain.js';
+import { verifySweepChain } from '../../../gateway/reports/sweep-reports.js';
 import { memoryStore, result, sealSweep } from './fixtures.js';
 
 const context = { sites: [{ id: 's01', name: '第一中学' }], devices: { 's01-btn-1': { name: 'b1', adapter: 'mqtt-native' } } };
@@ -32,22 +33,22 @@ describe('report hash chain', () => {
 
   it('in the store: sealed rows refuse edits, and a report edited behind the triggers\' back breaks the chain at its link', async () => {
     const { db, store } = memoryStore();
-    const r1 = sealSweep(store, 'sw-1', [result('s01-btn-1', 's01')], context);
-    const r2 = sealSweep(store, 'sw-2', [result('s01-btn-1', 's01', { status: 'offline', reasons: [{ code: 'no-heartbeat' }] })], context);
-    sealSweep(store, 'sw-3', [result('s01-btn-1', 's01')], context);
+    const r1 = await sealSweep(store, 'sw-1', [result('s01-btn-1', 's01')], context);
+    const r2 = await sealSweep(store, 'sw-2', [result('s01-btn-1', 's01', { status: 'offline', reasons: [{ code: 'no-heartbeat' }] })], context);
+    await sealSweep(store, 'sw-3', [result('s01-btn-1', 's01')], context);
     expect(r2.integrity.prevHash).toBe(r1.integrity.hash);
-    expect(await store.verifyChain()).toMatchObject({ ok: true, checked: 3 });
+    expect(await verifySweepChain(store)).toMatchObject({ ok: true, checked: 3 });
 
     expect(() => db.prepare("UPDATE sweep_results SET body = '{}' WHERE sweep_id = 'sw-2'").run()).toThrow('sweep results are append-only');
     expect(() => db.prepare("UPDATE sweeps SET name = 'x' WHERE id = 'sw-2'").run()).toThrow('sweep report is sealed');
     expect(() => db.prepare("DELETE FROM sweep_reports WHERE seq = 2").run()).toThrow('sweep reports are append-only');
-    expect(() => store.addResult('sw-2', result('s01-btn-9', 's01'))).toThrow('sweep report is sealed');
+    await expect(store.addResult('sw-2', result('s01-btn-9', 's01'))).rejects.toThrow('sweep report is sealed');
 
     // Someone with sqlite3 and time: drop the guard, make the offline button look healthy.
     db.exec('DROP TRIGGER sweep_results_no_update');
     const healthy = JSON.stringify(result('s01-btn-1', 's01'));
     db.prepare("UPDATE sweep_results SET body = ?, failing = 0 WHERE sweep_id = 'sw-2'").run(healthy);
-    expect(await store.verifyChain()).toStrictEqual({
+    expect(await verifySweepChain(store)).toStrictEqual({
       ok: false,
       checked: 2,
       head: r1.integrity.hash,

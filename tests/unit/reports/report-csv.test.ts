@@ -48,9 +48,9 @@ describe('CSV report', () => {
     expect(csvCell(true)).toBe('true');
   });
 
-  it('writes UTF-8 with a BOM, CRLF records of equal width, every device, and the integrity trailer', () => {
+  it('writes UTF-8 with a BOM, CRLF records of equal width, every device, and the integrity trailer', async () => {
     const { store } = memoryStore();
-    const report = sealSweep(
+    const report = await sealSweep(
       store,
       'sw-1',
       [

@@ -36,8 +36,8 @@ function sample() {
 }
 
 describe('HTML report', () => {
-  it('prints Chinese headings first with English, the schools view, and every failing device with evidence', () => {
-    const html = renderHtml(sample());
+  it('prints Chinese headings first with English, the schools view, and every failing device with evidence', async () => {
+    const html = renderHtml(await sample());
     expect(html.startsWith('<!doctype html>\n<html lang="zh-CN">')).toBe(true);
     expect(html).toContain('<h1>设备巡检报告<span class="en">Device health sweep report</span></h1>');
     for (const [zh, en] of [['概要', 'Summary'], ['按学校', 'By school'], ['按原因', 'By reason'], ['故障设备', 'Failing devices'], ['报告校验', 'Integrity']]) {
@@ -61,11 +61,11 @@ describe('HTML report', () => {
     expect(missing).toStrictEqual([]);
   });
 
-  it('aligns terminal tables by display width (a Chinese character is two cells)', () => {
+  it('aligns terminal tables by display width (a Chinese character is two cells)', async () => {
     expect(displayWidth('第一中学')).toBe(8);
     expect(displayWidth('sch-01')).toBe(6);
     expect(textTable(['a', 'b'], [['第一', 'x'], ['ab', 'y']]).split('\n')).toStrictEqual(['a     b', '----  -', '第一  x', 'ab    y']);
-    const text = renderTable(sample());
+    const text = renderTable(await sample());
     expect(text).toContain('学校 Schools: 1 of 2 with faults');
     expect(text).toContain('s01-cam-1');
     expect(text).not.toContain('s02-btn-1');

@@ -6,11 +6,12 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../../gateway/contract/clock.js';
-import type { Alarm, Device, DeviceEvent, Health, Site } from '../../../../gateway/contract/types.js';
+import type { Device, DeviceEvent, Health, Site } from '../../../../gateway/contract/types.js';
 import type { DeviceEventType } from '../../../../gateway/contract/vocabulary.js';
 import { AlarmRules } from '../../../../gateway/core/alarms/rules.js';
 import { AlarmService } from '../../../../gateway/core/alarms/service.js';
 import { EventBus } from '../../../../gateway/core/bus.js';
+import { SqliteStateStore } from '../../../../gateway/store/sqlite/state-store.js';
 import { makeRegistry } from '../../../helpers/fake-context.js';
 
 const site = (id: string, name: string): Site => ({ id, name, district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] });
@@ -21,8 +22,7 @@ const DEVICES: Device[] = [
 ];
 
 function setup(drilling?: string) {
-  const saved = new Map<string, Alarm>();
-  const alarms = new AlarmService({ saveAlarm: (a) => void saved.set(a.id, a), getAlarm: (id) => saved.get(id), openAlarms: () => [...saved.values()] }, new EventBus(pino({ level: 'silent' })), systemClock);
+  const alarms = new AlarmService(new SqliteStateStore('', { file: ':memory:' }), new EventBus(pino({ level: 'silent' })), systemClock);
   const registry = makeRegistry([site('sch-01', '一中'), site('sch-02', '二小'), site('police', '城东分局')], DEVICES);
   const rules = new AlarmRules(alarms, registry, systemClock, { offlineAlarmAfter: 0, isDrill: (s) => s === drilling }, pino({ level: 'silent' }));
   const event = (deviceId: string, type: DeviceEventType, data: DeviceEvent['data'] = {}): DeviceEvent => ({ id: 'e', deviceId, siteId: 'x', type, at: 1, receivedAt: 1, data });
@@ -31,13 +31,13 @@ function setup(drilling?: string) {
 }
 
 describe('AlarmRules', () => {
-  it("raises what the vocabulary says, with the catalogue's severity and words and the data the event's meaning names", () => {
+  it("raises what the vocabulary says, with the catalogue's severity and words and the data the event's meaning names", async () => {
     const { rules, event, brief } = setup();
-    rules.onEvent(event('sch-01-btn-1', 'press', { detail: 'ignored: a press names no summary field' }));
-    rules.onEvent(event('sch-01-btn-1', 'fault', { code: 'E42' }));
+    await rules.onEvent(event('sch-01-btn-1', 'press', { detail: 'ignored: a press names no summary field' }));
+    await rules.onEvent(event('sch-01-btn-1', 'fault', { code: 'E42' }));
     // A radio box serves many schools: the call belongs to the school it names.
-    rules.onEvent(event('radio-1', 'emergency-call', { siteId: 'sch-02', detail: 'tg-sch-02 hs-2', talkgroup: 'tg-sch-02' }));
-    rules.onEvent(event('sch-01-btn-1', 'telemetry', { battery: 3 }));
+    await rules.onEvent(event('radio-1', 'emergency-call', { siteId: 'sch-02', detail: 'tg-sch-02 hs-2', talkgroup: 'tg-sch-02' }));
+    await rules.onEvent(event('sch-01-btn-1', 'telemetry', { battery: 3 }));
     expect(brief()).toStrictEqual([
       ['panic', 'critical', 'sch-01', '一中 · 门卫室按钮 · 一键报警', false],
       ['device-fault', 'minor', 'sch-01', '一中 · 门卫室按钮 · 设备故障 (E42)', false],
@@ -45,11 +45,11 @@ describe('AlarmRules', () => {
     ]);
   });
 
-  it('notes a cancel on the open panic without clearing it; a drilling school raises drills of drillable events only', () => {
+  it('notes a cancel on the open panic without clearing it; a drilling school raises drills of drillable events only', async () => {
     const { rules, event, alarms, brief } = setup('sch-01');
-    rules.onEvent(event('sch-01-btn-1', 'press'));
-    rules.onEvent(event('sch-01-btn-1', 'cancel'));
-    rules.onEvent(event('sch-01-btn-1', 'tamper'));
+    await rules.onEvent(event('sch-01-btn-1', 'press'));
+    await rules.onEvent(event('sch-01-btn-1', 'cancel'));
+    await rules.onEvent(event('sch-01-btn-1', 'tamper'));
     expect(brief().map(([type, , , , drill]) => [type, drill])).toStrictEqual([
       ['panic', true],
       ['tamper', false],
@@ -57,12 +57,12 @@ describe('AlarmRules', () => {
     expect(alarms.openAlarms()[0]?.timeline.map((e) => e.action)).toStrictEqual(['raised', 'cancel-requested']);
   });
 
-  it('raises a reason that is an alarm of its own when it appears, and clears it with the reason', () => {
+  it('raises a reason that is an alarm of its own when it appears, and clears it with the reason', async () => {
     const { rules, brief } = setup();
     const health = (codes: Health['reasons'][number]['code'][]): Health => ({ deviceId: 'link-110', siteId: 'police', kind: 'alarm-centre', status: 'offline', reasons: codes.map((code) => ({ code, since: 1 })), checkedAt: 1 });
-    rules.onHealth(health(['link-down']), health([]));
+    await rules.onHealth(health(['link-down']), health([]));
     expect(brief()).toStrictEqual([['link-down', 'critical', 'police', '110 链路 · 110 联网中断 (主备线路均不可用)', false]]);
-    rules.onHealth(health([]), health(['link-down']));
+    await rules.onHealth(health([]), health(['link-down']));
     expect(brief()).toStrictEqual([]);
   });
 });

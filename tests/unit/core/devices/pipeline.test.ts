@@ -18,37 +18,37 @@ function setup() {
   const store = { write: (p: TelemetryPoint[]) => points.push(...p) } as unknown as TelemetryStore;
   const registry = new Registry([], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);
   const health = { observe: () => undefined } as unknown as HealthTracker;
-  const rules = { onEvent: () => undefined } as unknown as AlarmRules;
+  const rules = { onEvent: async () => undefined } as unknown as AlarmRules;
   const counters = new Counters();
   const p = new Pipeline(registry, health, rules, store, new EventBus(pino({ level: 'silent' })), clock, counters);
   return { p, points, counters };
 }
 
 describe('Pipeline', () => {
-  it('keeps readings that arrive in the same millisecond as separate points, flattening field names', () => {
+  it('keeps readings that arrive in the same millisecond as separate points, flattening field names', async () => {
     const { p, points } = setup();
-    p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 90, 'sim.status': 'active' } });
-    p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 89 } });
+    await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 90, 'sim.status': 'active' } });
+    await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 89 } });
     expect(points.map((x) => [x.at, x.fields])).toStrictEqual([
       [1_000_000, { battery: 90, sim_status: 'active' }],
       [1_000_001, { battery: 89 }],
     ]);
   });
 
-  it('drops a resent sequence number, but not after the device announced a new session', () => {
+  it('drops a resent sequence number, but not after the device announced a new session', async () => {
     const { p, counters } = setup();
-    expect(p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeDefined();
-    expect(p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeUndefined();
-    p.ingest({ deviceId: 'b1', type: 'status', data: { status: 'online' } });
-    expect(p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeDefined();
+    expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeDefined();
+    expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeUndefined();
+    await p.ingest({ deviceId: 'b1', type: 'status', data: { status: 'online' } });
+    expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeDefined();
     expect(counters.get('events.duplicate')).toBe(1);
-    expect(() => p.ingest({ deviceId: 'nope', type: 'press' })).toThrow(expect.objectContaining({ code: 'GW_ERR_UNKNOWN_DEVICE' }));
+    await expect(p.ingest({ deviceId: 'nope', type: 'press' })).rejects.toThrow(expect.objectContaining({ code: 'GW_ERR_UNKNOWN_DEVICE' }));
   });
 
-  it('drops (and counts) only the fields no store can keep, keeping the reading; a device time of 0 means none', () => {
+  it('drops (and counts) only the fields no store can keep, keeping the reading; a device time of 0 means none', async () => {
     const { p, points, counters } = setup();
-    p.ingest({ deviceId: 'b1', type: 'press', at: 0, data: { time: 1, '': 2, 'a"b': 3, ['x'.repeat(300)]: 4, zone: 1, type: 'spoof' } });
-    p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 88, 'bad\u0001key': 1 } });
+    await p.ingest({ deviceId: 'b1', type: 'press', at: 0, data: { time: 1, '': 2, 'a"b': 3, ['x'.repeat(300)]: 4, zone: 1, type: 'spoof' } });
+    await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 88, 'bad\u0001key': 1 } });
     expect(points.map((x) => [x.measurement, x.at, x.fields])).toStrictEqual([
       ['event', 1_000_000, { zone: 1, type: 'press' }],
       ['telemetry', 1_000_000, { battery: 88 }],

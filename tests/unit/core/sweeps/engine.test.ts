@@ -7,12 +7,12 @@ import { SweepEngine, type SweepEngineDeps } from '../../../../gateway/core/swee
 import { GatewayError } from '../../../../gateway/contract/errors.js';
 import type { SweepProgressEvent, SweepResult } from '../../../../gateway/core/sweeps/types.js';
 import type { Device } from '../../../../gateway/contract/types.js';
-import type { SweepStore } from '../../../../gateway/store/sweep-store.js';
+import type { SqliteSweepStore } from '../../../../gateway/store/sqlite/sweep-store.js';
 import { delay, device, FakeHealth, memoryStore, okCheck, silentLog, SITES } from '../../reports/fixtures.js';
 
 const T0 = Date.parse('2026-11-23T08:00:00+08:00');
 
-function setup(devices: Device[], adapters: Record<string, CheckCapable>, extra: Partial<SweepEngineDeps> = {}, opts = {}) {
+async function setup(devices: Device[], adapters: Record<string, CheckCapable>, extra: Partial<SweepEngineDeps> = {}, opts = {}) {
   const { store } = memoryStore();
   const health = new FakeHealth();
   let n = 0;
@@ -33,7 +33,7 @@ function setup(devices: Device[], adapters: Record<string, CheckCapable>, extra:
     },
     opts,
   );
-  engine.start();
+  await engine.start();
   return { engine, store, health };
 }
 
@@ -63,16 +63,16 @@ describe('SweepEngine', () => {
       },
     };
     const devices = cams(40);
-    const { engine, store } = setup(devices, { cam: adapter });
-    const rec = engine.startSweep({ selection: {}, concurrency: 4 });
+    const { engine, store } = await setup(devices, { cam: adapter });
+    const rec = await engine.startSweep({ selection: {}, concurrency: 4 });
     const done = engine.whenDone(rec.id);
     await vi.advanceTimersByTimeAsync(10 * 200);
     const final = await done;
     expect(final?.state).toBe('done');
     expect(peak).toBe(4);
     expect(seen.sort()).toStrictEqual(devices.map((d) => d.id).sort());
-    expect(store.results(rec.id)).toHaveLength(40);
-    expect(store.get(rec.id)?.summary).toMatchObject({ total: 40, done: 40, ok: 40, failing: 0 });
+    expect(await store.results(rec.id)).toHaveLength(40);
+    expect((await store.get(rec.id))?.summary).toMatchObject({ total: 40, done: 40, ok: 40, failing: 0 });
   });
 
   it('cuts off hung checks at the deadline (even those ignoring the signal): done within timeout × rounds', async () => {
@@ -89,8 +89,8 @@ describe('SweepEngine', () => {
     };
     const ids = ['hang-1', 'polite-1', 'fast-1', 'hang-2', 'hang-3', 'fast-2'];
     const devices = ids.map((id) => device(id, 's01', 'camera', 'cam'));
-    const { engine, store } = setup(devices, { cam: adapter });
-    const rec = engine.startSweep({ selection: {}, concurrency: 2, timeoutMs: 1000 });
+    const { engine, store } = await setup(devices, { cam: adapter });
+    const rec = await engine.startSweep({ selection: {}, concurrency: 2, timeoutMs: 1000 });
     let state = 'running';
     void engine.whenDone(rec.id)?.then((r) => (state = r.state));
     // 6 devices, 2 slots: at most 3 rounds of the deadline.
@@ -116,18 +116,18 @@ describe('SweepEngine', () => {
         return delay(d.id.endsWith('-1') ? 10 : 10_000).then(() => okCheck());
       },
     };
-    const { engine, store } = setup(cams(10), { cam: adapter });
+    const { engine, store } = await setup(cams(10), { cam: adapter });
     const events: SweepProgressEvent['type'][] = [];
     engine.onProgress((e) => events.push(e.type));
-    const rec = engine.startSweep({ selection: {}, concurrency: 2 });
+    const rec = await engine.startSweep({ selection: {}, concurrency: 2 });
     await vi.advanceTimersByTimeAsync(50);
     expect(engine.progress(rec.id)).toStrictEqual({ done: 1, total: 10 });
     const final = await engine.cancelSweep(rec.id, 'technician went home');
     expect(final).toMatchObject({ state: 'cancelled', cancelReason: 'technician went home', summary: { total: 10, done: 1 } });
     expect(started).toStrictEqual(['s01-cam-1', 's01-cam-2', 's01-cam-3']);
     expect(aborted.sort()).toStrictEqual(['s01-cam-2', 's01-cam-3']);
-    expect(store.results(rec.id).map((r) => r.deviceId)).toStrictEqual(['s01-cam-1']);
-    expect(store.link(rec.id)?.seq).toBe(1);
+    expect((await store.results(rec.id)).map((r) => r.deviceId)).toStrictEqual(['s01-cam-1']);
+    expect((await store.link(rec.id))?.seq).toBe(1);
     expect(events).toStrictEqual(['started', 'result', 'finished']);
     await expect(engine.cancelSweep(rec.id)).rejects.toMatchObject({ code: 'GW_ERR_SWEEP_NOT_RUNNING' });
   });
@@ -140,8 +140,8 @@ describe('SweepEngine', () => {
         return okCheck({ latencyMs: 42 });
       },
     };
-    const { engine, store } = setup(cams(3), { cam: adapter });
-    const rec = engine.startSweep({ selection: {} });
+    const { engine, store } = await setup(cams(3), { cam: adapter });
+    const rec = await engine.startSweep({ selection: {} });
     await vi.advanceTimersByTimeAsync(0);
     const results = byId(await recorded(engine, store, rec.id));
     expect(results['s01-cam-1']).toStrictEqual({
@@ -155,12 +155,12 @@ describe('SweepEngine', () => {
   it('judges devices without a check() from the health tracker, against their heartbeat timeout', async () => {
     const b = ['ok', 'stale', 'never', 'fault'].map((x) => device(`s01-btn-${x}`, 's01', 'alarm-button', 'mqtt-native'));
     const [ok, stale, never, fault] = b as [Device, Device, Device, Device];
-    const { engine, store, health } = setup(b, {});
+    const { engine, store, health } = await setup(b, {});
     health.set(ok, { lastSeen: T0 - 10_000 });
     health.set(stale, { lastSeen: T0 - 100_000 }); // 100 s > 90 s, tracker has not ticked yet
     health.set(never, { status: 'unknown' });
     health.set(fault, { status: 'degraded', lastSeen: T0 - 1000, reasons: [{ code: 'sim-suspended', detail: 'suspended', since: T0 - 5000 }] });
-    const rec = engine.startSweep({ selection: { kinds: ['alarm-button'] } });
+    const rec = await engine.startSweep({ selection: { kinds: ['alarm-button'] } });
     await vi.advanceTimersByTimeAsync(0);
     const r = byId(await recorded(engine, store, rec.id));
     expect(r['s01-btn-ok']).toMatchObject({ status: 'ok', reasons: [], method: 'passive', lastSeen: T0 - 10_000, evidence: { lastSeenAgeS: 10, heartbeatTimeoutS: 90, trackerStatus: 'ok' } });
@@ -169,48 +169,48 @@ describe('SweepEngine', () => {
     expect(r['s01-btn-fault']).toMatchObject({ status: 'degraded', reasons: [{ code: 'sim-suspended', detail: 'suspended' }] });
   });
 
-  it('selects by district, school, kind and device (all filters hold) and refuses unknown names', () => {
+  it('selects by district, school, kind and device (all filters hold) and refuses unknown names', async () => {
     const devices = [
       device('a', 's01', 'camera', 'cam'), device('b', 's01', 'alarm-button', 'x'), device('c', 's02', 'camera', 'cam'),
       device('d', 's03', 'camera', 'cam'), device('e', 's03', 'barrier', 'bar'),
     ];
-    const { engine, store } = setup(devices, {}, {}, { maxRunning: 10 });
-    const chosen = (selection: object) => {
-      const rec = engine.startSweep({ selection });
-      return Object.keys(store.context(rec.id)?.devices ?? {});
+    const { engine, store } = await setup(devices, {}, {}, { maxRunning: 10 });
+    const chosen = async (selection: object) => {
+      const rec = await engine.startSweep({ selection });
+      return Object.keys((await store.context(rec.id))?.devices ?? {});
     };
-    expect(chosen({})).toStrictEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(chosen({ district: 'd1' })).toStrictEqual(['a', 'b', 'c']);
-    expect(chosen({ sites: ['s01', 's03'], kinds: ['camera'] })).toStrictEqual(['a', 'd']);
-    expect(chosen({ devices: ['e', 'a'], district: 'd2' })).toStrictEqual(['e']);
+    expect(await chosen({})).toStrictEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(await chosen({ district: 'd1' })).toStrictEqual(['a', 'b', 'c']);
+    expect(await chosen({ sites: ['s01', 's03'], kinds: ['camera'] })).toStrictEqual(['a', 'd']);
+    expect(await chosen({ devices: ['e', 'a'], district: 'd2' })).toStrictEqual(['e']);
     let err: unknown;
     try {
-      engine.startSweep({ selection: { sites: ['s01', 'nope'], devices: ['zz'], district: 'mars' } });
+      await engine.startSweep({ selection: { sites: ['s01', 'nope'], devices: ['zz'], district: 'mars' } });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('GW_ERR_SWEEP_SELECTION');
     expect((err as GatewayError).details).toStrictEqual(["unknown district 'mars'", "unknown site 'nope'", "unknown device 'zz'"]);
-    expect(() => engine.startSweep({ selection: { sites: ['s02'], kinds: ['barrier'] } })).toThrow('the selection matches no device');
+    await expect(engine.startSweep({ selection: { sites: ['s02'], kinds: ['barrier'] } })).rejects.toThrow('the selection matches no device');
   });
 
-  it('refuses more sweeps than maxRunning and unknown extras', () => {
-    const { engine } = setup(cams(2), { cam: { check: () => new Promise(() => undefined) } }, {}, { maxRunning: 1 });
-    engine.startSweep({ selection: {} });
-    expect(() => engine.startSweep({ selection: {} })).toThrow(expect.objectContaining({ code: 'GW_ERR_SWEEP_BUSY' }) as Error);
-    const { engine: other } = setup(cams(1), {});
-    expect(() => other.startSweep({ selection: {}, extras: ['x-ray'] })).toThrow(expect.objectContaining({ code: 'GW_ERR_SWEEP_EXTRA_UNKNOWN' }) as Error);
+  it('refuses more sweeps than maxRunning and unknown extras', async () => {
+    const { engine } = await setup(cams(2), { cam: { check: () => new Promise(() => undefined) } }, {}, { maxRunning: 1 });
+    await engine.startSweep({ selection: {} });
+    await expect(engine.startSweep({ selection: {} })).rejects.toThrow(expect.objectContaining({ code: 'GW_ERR_SWEEP_BUSY' }) as Error);
+    const { engine: other } = await setup(cams(1), {});
+    await expect(other.startSweep({ selection: {}, extras: ['x-ray'] })).rejects.toThrow(expect.objectContaining({ code: 'GW_ERR_SWEEP_EXTRA_UNKNOWN' }) as Error);
   });
 
   it('reports every result as a progress event in order, then the sealed link', async () => {
-    const { engine } = setup(cams(3), { cam: { check: async () => okCheck() } });
+    const { engine } = await setup(cams(3), { cam: { check: async () => okCheck() } });
     const events: SweepProgressEvent[] = [];
     engine.onProgress((e) => events.push(e));
     engine.onProgress(() => {
       throw new Error('a bad listener');
     });
-    const rec = engine.startSweep({ selection: {} });
+    const rec = await engine.startSweep({ selection: {} });
     await engine.whenDone(rec.id);
     expect(events.map((e) => (e.type === 'result' ? `${e.done}/${e.total}` : e.type))).toStrictEqual(['started', '1/3', '2/3', '3/3', 'finished']);
     const last = events.at(-1);
@@ -228,12 +228,12 @@ describe('SweepEngine', () => {
         return { clear: ['not-linked-110'], evidence: { selfTest: 'passed' } };
       },
     };
-    const { engine, store, health } = setup([b, c], { cam: { check: async () => okCheck() } }, { extras: new Map([['self', extra]]) });
+    const { engine, store, health } = await setup([b, c], { cam: { check: async () => okCheck() } }, { extras: new Map([['self', extra]]) });
     health.set(b, { status: 'degraded', lastSeen: T0, reasons: [{ code: 'not-linked-110', since: T0 }] });
-    const plain = engine.startSweep({ selection: {} });
+    const plain = await engine.startSweep({ selection: {} });
     await engine.whenDone(plain.id);
     expect(runs).toStrictEqual([]);
-    const asked = engine.startSweep({ selection: {}, extras: ['self'] });
+    const asked = await engine.startSweep({ selection: {}, extras: ['self'] });
     await engine.whenDone(asked.id);
     expect(runs).toStrictEqual(['s01-btn-1']);
     const r = byId(await recorded(engine, store, asked.id));
@@ -243,9 +243,9 @@ describe('SweepEngine', () => {
   it('gives the event loop a turn between checks by default, so a large passive sweep does not hold it', async () => {
     vi.useRealTimers();
     const buttons = Array.from({ length: 300 }, (_, i) => device(`b${i}`, 's01', 'alarm-button', 'mqtt-native'));
-    const { engine, health } = setup(buttons, {}, { yieldTurn: undefined });
+    const { engine, health } = await setup(buttons, {}, { yieldTurn: undefined });
     for (const b of buttons) health.set(b, { lastSeen: Date.now() });
-    const rec = engine.startSweep({ selection: {} });
+    const rec = await engine.startSweep({ selection: {} });
     let doneAtFirstTurn = -1;
     setImmediate(() => (doneAtFirstTurn = engine.progress(rec.id)?.done ?? 300));
     const final = await engine.whenDone(rec.id);
@@ -254,18 +254,18 @@ describe('SweepEngine', () => {
     expect(doneAtFirstTurn).toBeLessThan(300);
   });
 
-  it('closes a sweep a crash left running as cancelled, sealed, on start()', () => {
+  it('closes a sweep a crash left running as cancelled, sealed, on start()', async () => {
     const { store } = memoryStore();
-    store.create({ id: 'sw-old', trigger: 'api', state: 'running', createdAt: T0 - 5000, total: 2, selection: {}, options: { concurrency: 1, timeoutMs: 1000, extras: [] } }, { sites: [], devices: {} });
+    await store.create({ id: 'sw-old', trigger: 'api', state: 'running', createdAt: T0 - 5000, total: 2, selection: {}, options: { concurrency: 1, timeoutMs: 1000, extras: [] } }, { sites: [], devices: {} });
     const engine = new SweepEngine({ registry: new Registry(SITES, []), health: new FakeHealth(), adapters: new Map(), recorder: store, clock: systemClock, log: silentLog, heartbeatTimeout: {} });
-    engine.start();
-    expect(store.get('sw-old')).toMatchObject({ state: 'cancelled', finishedAt: T0, cancelReason: 'interrupted: the gateway stopped before the sweep ended' });
-    expect(store.link('sw-old')?.seq).toBe(1);
+    await engine.start();
+    expect(await store.get('sw-old')).toMatchObject({ state: 'cancelled', finishedAt: T0, cancelReason: 'interrupted: the gateway stopped before the sweep ended' });
+    expect((await store.link('sw-old'))?.seq).toBe(1);
   });
 });
 
 /** Results as recorded, after the sweep ends. */
-async function recorded(engine: SweepEngine, store: SweepStore, id: string): Promise<SweepResult[]> {
+async function recorded(engine: SweepEngine, store: SqliteSweepStore, id: string): Promise<SweepResult[]> {
   await engine.whenDone(id);
-  return store.results(id);
+  return await store.results(id);
 }

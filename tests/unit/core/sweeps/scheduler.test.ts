@@ -11,7 +11,7 @@ function fakeEngine() {
   return {
     requests,
     running,
-    startSweep(req: SweepRequest): SweepRecord {
+    async startSweep(req: SweepRequest): Promise<SweepRecord> {
       requests.push(req);
       const id = `sw-${requests.length}`;
       running.add(id);

@@ -1,10 +1,10 @@
 /**
- * Broadcasts and their recipients in the gateway's SQLite database (state.db). One row per
+ * Broadcasts and their recipients in the embedded SQLite database (state.db). One row per
  * broadcast and one per recipient, so a receipt rewrites one small row, not the whole
  * broadcast: a 1,000-person roll-call makes thousands of changes in a minute.
  */
 import type Database from 'better-sqlite3';
-import type { Broadcast, BroadcastQuery, BroadcastRecipient, BroadcastRepository, BroadcastSummary, Tally } from '../core/broadcast/types.js';
+import type { Broadcast, BroadcastQuery, BroadcastRecipient, BroadcastRepository, BroadcastSummary, Tally } from '../../core/broadcast/types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS broadcasts (
@@ -42,10 +42,13 @@ function bodyOf(b: BroadcastSummary): string {
   return JSON.stringify(rest);
 }
 
-export class BroadcastStore implements BroadcastRepository {
+export class SqliteBroadcastStore implements BroadcastRepository {
   private readonly stmts;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly guard: <T>(fn: () => T) => T = (fn) => fn(),
+  ) {
     this.db.exec(SCHEMA);
     this.stmts = {
       insert: db.prepare(
@@ -62,51 +65,61 @@ export class BroadcastStore implements BroadcastRepository {
     };
   }
 
-  insertBroadcast(b: Broadcast): void {
+  async insertBroadcast(b: Broadcast): Promise<void> {
     const { recipients, ...summary } = b;
-    this.db.transaction(() => {
-      this.stmts.insert.run({ id: b.id, alarmId: b.alarmId ?? null, state: b.state, createdAt: b.createdAt, tally: JSON.stringify(b.tally), body: bodyOf(summary) });
-      recipients.forEach((r, i) => this.stmts.insertRecipient.run(b.id, r.id, i, r.state, JSON.stringify(r)));
-    })();
+    this.guard(() =>
+      this.db.transaction(() => {
+        this.stmts.insert.run({ id: b.id, alarmId: b.alarmId ?? null, state: b.state, createdAt: b.createdAt, tally: JSON.stringify(b.tally), body: bodyOf(summary) });
+        recipients.forEach((r, i) => this.stmts.insertRecipient.run(b.id, r.id, i, r.state, JSON.stringify(r)));
+      })(),
+    );
   }
 
-  updateBroadcast(b: BroadcastSummary): void {
-    this.stmts.update.run({ id: b.id, state: b.state, tally: JSON.stringify(b.tally), body: bodyOf(b) });
+  async updateBroadcast(b: BroadcastSummary): Promise<void> {
+    this.guard(() => this.stmts.update.run({ id: b.id, state: b.state, tally: JSON.stringify(b.tally), body: bodyOf(b) }));
   }
 
-  updateRecipient(broadcastId: string, r: BroadcastRecipient, tally: Tally): void {
-    this.db.transaction(() => {
-      this.stmts.updateRecipient.run(r.state, JSON.stringify(r), broadcastId, r.id);
-      this.stmts.tally.run(JSON.stringify(tally), broadcastId);
-    })();
+  async updateRecipient(broadcastId: string, r: BroadcastRecipient, tally: Tally): Promise<void> {
+    this.guard(() =>
+      this.db.transaction(() => {
+        this.stmts.updateRecipient.run(r.state, JSON.stringify(r), broadcastId, r.id);
+        this.stmts.tally.run(JSON.stringify(tally), broadcastId);
+      })(),
+    );
   }
 
-  getBroadcast(id: string): Broadcast | undefined {
+  async getBroadcast(id: string): Promise<Broadcast | undefined> {
+    return this.guard(() => this.read(id));
+  }
+
+  private read(id: string): Broadcast | undefined {
     const row = this.stmts.get.get(id);
     if (!row) return undefined;
     return { ...summaryOf(row), recipients: this.stmts.recipients.all(id).map((r) => JSON.parse(r.body) as BroadcastRecipient) };
   }
 
-  listBroadcasts(q: BroadcastQuery = {}): BroadcastSummary[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: q.limit ?? 50 };
-    if (q.alarmId) {
-      where.push('alarm_id = @alarmId');
-      params.alarmId = q.alarmId;
-    }
-    if (q.state) {
-      where.push('state = @state');
-      params.state = q.state;
-    }
-    const sql = `SELECT tally, body FROM broadcasts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as SummaryRow[]).map(summaryOf);
+  async listBroadcasts(q: BroadcastQuery = {}): Promise<BroadcastSummary[]> {
+    return this.guard(() => {
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: q.limit ?? 50 };
+      if (q.alarmId) {
+        where.push('alarm_id = @alarmId');
+        params.alarmId = q.alarmId;
+      }
+      if (q.state) {
+        where.push('state = @state');
+        params.state = q.state;
+      }
+      const sql = `SELECT tally, body FROM broadcasts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT @limit`;
+      return (this.db.prepare(sql).all(params) as SummaryRow[]).map(summaryOf);
+    });
   }
 
-  openBroadcasts(): Broadcast[] {
-    return this.stmts.open.all().flatMap((r) => this.getBroadcast(r.id) ?? []);
+  async openBroadcasts(): Promise<Broadcast[]> {
+    return this.guard(() => this.stmts.open.all().flatMap((r) => this.read(r.id) ?? []));
   }
 
-  hasBroadcastForAlarm(alarmId: string): boolean {
-    return (this.stmts.forAlarm.get(alarmId)?.n ?? 0) > 0;
+  async hasBroadcastForAlarm(alarmId: string): Promise<boolean> {
+    return this.guard(() => (this.stmts.forAlarm.get(alarmId)?.n ?? 0) > 0);
   }
 }

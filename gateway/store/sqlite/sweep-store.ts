@@ -1,14 +1,14 @@
 /**
- * Health sweeps in the gateway's SQLite file: sweeps, their results (written as each check
+ * Health sweeps in the embedded SQLite file: sweeps, their results (written as each check
  * ends, in completion order = rowid, so a crash loses at most the checks in flight), and the hash chain of sealed
  * reports. Sealed rows are guarded by triggers against the gateway's own mistakes; against a
- * hand with sqlite3 the chain is the guard: verifyChain() recomputes it from the rows.
+ * hand with sqlite3 the chain is the guard: verifySweepChain() (reports/sweep-reports.ts)
+ * recomputes it from the rows.
  */
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
-import type { ReportLink, SweepContext, SweepRecord, SweepRecorder, SweepResult, SweepState, SweepSummary } from '../core/sweeps/types.js';
-import { makeLink, verifyLinks, type ChainVerdict, type LinkToVerify } from '../reports/report-chain.js';
-import { contentHash, reportContent, sealedReport, type SweepReport } from '../reports/report-model.js';
+import type { ReportLink, SweepContext, SweepEnd, SweepRecord, SweepRepository, SweepResult, SweepState, SweepSummary } from '../../core/sweeps/types.js';
+import { makeLink } from '../../reports/report-chain.js';
+import { contentHash, reportContent } from '../../reports/report-model.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sweeps (
@@ -102,10 +102,13 @@ function toLink(r: LinkRow): ReportLink {
   return { seq: r.seq, sweepId: r.sweep_id, sealedAt: r.sealed_at, contentHash: r.content_hash, prevHash: r.prev_hash, hash: r.hash };
 }
 
-export class SweepStore implements SweepRecorder {
+export class SqliteSweepStore implements SweepRepository {
   private readonly stmts;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly guard: <T>(fn: () => T) => T = (fn) => fn(),
+  ) {
     this.db.exec(SCHEMA);
     this.stmts = {
       insertSweep: db.prepare(
@@ -119,9 +122,7 @@ export class SweepStore implements SweepRecorder {
       context: db.prepare<[string], { context: string }>('SELECT context FROM sweeps WHERE id = ?'),
       list: db.prepare<[number], SweepRow>(`SELECT ${SWEEP_COLUMNS} FROM sweeps ORDER BY created_at DESC, id DESC LIMIT ?`),
       running: db.prepare<[], SweepRow>(`SELECT ${SWEEP_COLUMNS} FROM sweeps WHERE state = 'running' ORDER BY created_at`),
-      insertResult: db.prepare(
-        'INSERT INTO sweep_results (sweep_id, device_id, failing, body) VALUES (?, ?, ?, ?)',
-      ),
+      insertResult: db.prepare('INSERT INTO sweep_results (sweep_id, device_id, failing, body) VALUES (?, ?, ?, ?)'),
       results: db.prepare<[string], { body: string }>('SELECT body FROM sweep_results WHERE sweep_id = ? ORDER BY rowid'),
       failingResults: db.prepare<[string], { body: string }>('SELECT body FROM sweep_results WHERE sweep_id = ? AND failing = 1 ORDER BY rowid'),
       countResults: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM sweep_results WHERE sweep_id = ?'),
@@ -135,109 +136,103 @@ export class SweepStore implements SweepRecorder {
     };
   }
 
-  create(record: SweepRecord, context: SweepContext): void {
-    this.stmts.insertSweep.run({
-      id: record.id,
-      name: record.name ?? null,
-      trigger: record.trigger,
-      state: record.state,
-      createdAt: record.createdAt,
-      total: record.total,
-      selection: JSON.stringify(record.selection),
-      options: JSON.stringify(record.options),
-      context: JSON.stringify(context),
+  async create(record: SweepRecord, context: SweepContext): Promise<void> {
+    this.guard(() =>
+      this.stmts.insertSweep.run({
+        id: record.id,
+        name: record.name ?? null,
+        trigger: record.trigger,
+        state: record.state,
+        createdAt: record.createdAt,
+        total: record.total,
+        selection: JSON.stringify(record.selection),
+        options: JSON.stringify(record.options),
+        context: JSON.stringify(context),
+      }),
+    );
+  }
+
+  async addResult(sweepId: string, result: SweepResult): Promise<void> {
+    const failing = result.status !== 'ok' || result.reasons.length > 0 ? 1 : 0;
+    this.guard(() => this.stmts.insertResult.run(sweepId, result.deviceId, failing, JSON.stringify(result)));
+  }
+
+  async finish(sweepId: string, end: SweepEnd): Promise<ReportLink> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const info = this.stmts.finishSweep.run({
+          id: sweepId,
+          state: end.state,
+          finishedAt: end.finishedAt,
+          summary: JSON.stringify(end.summary),
+          cancelReason: end.cancelReason ?? null,
+        });
+        if (info.changes !== 1) throw new Error(`sweep ${sweepId} is not running`);
+        const hash = this.contentHashNow(sweepId);
+        if (hash === undefined) throw new Error(`sweep ${sweepId} vanished while sealing`);
+        const prevRow = this.stmts.lastLink.get();
+        const link = makeLink(prevRow ? toLink(prevRow) : undefined, sweepId, end.finishedAt, hash);
+        this.stmts.insertLink.run(link);
+        return link;
+      })(),
+    );
+  }
+
+  async get(id: string): Promise<SweepRecord | undefined> {
+    return this.guard(() => this.sweepNow(id));
+  }
+
+  async list(limit = 50): Promise<SweepRecord[]> {
+    return this.guard(() => this.stmts.list.all(limit).map(toRecord));
+  }
+
+  async running(): Promise<SweepRecord[]> {
+    return this.guard(() => this.stmts.running.all().map(toRecord));
+  }
+
+  async results(sweepId: string, opts: { failingOnly?: boolean } = {}): Promise<SweepResult[]> {
+    return this.guard(() => this.resultsNow(sweepId, opts.failingOnly ?? false));
+  }
+
+  async resultCount(sweepId: string): Promise<number> {
+    return this.guard(() => this.stmts.countResults.get(sweepId)?.n ?? 0);
+  }
+
+  async context(sweepId: string): Promise<SweepContext | undefined> {
+    return this.guard(() => this.contextNow(sweepId));
+  }
+
+  async link(sweepId: string): Promise<ReportLink | undefined> {
+    return this.guard(() => {
+      const row = this.stmts.linkOf.get(sweepId);
+      return row ? toLink(row) : undefined;
     });
   }
 
-  addResult(sweepId: string, result: SweepResult): void {
-    const failing = result.status !== 'ok' || result.reasons.length > 0 ? 1 : 0;
-    this.stmts.insertResult.run(sweepId, result.deviceId, failing, JSON.stringify(result));
+  async linksAfter(seq: number, limit: number): Promise<ReportLink[]> {
+    return this.guard(() => this.stmts.linksAfter.all(seq, limit).map(toLink));
   }
 
-  finish(sweepId: string, end: { state: 'done' | 'cancelled'; finishedAt: number; summary: SweepSummary; cancelReason?: string }): ReportLink {
-    return this.db.transaction(() => {
-      const info = this.stmts.finishSweep.run({
-        id: sweepId,
-        state: end.state,
-        finishedAt: end.finishedAt,
-        summary: JSON.stringify(end.summary),
-        cancelReason: end.cancelReason ?? null,
-      });
-      if (info.changes !== 1) throw new Error(`sweep ${sweepId} is not running`);
-      const hash = this.recomputeContentHash(sweepId);
-      if (hash === undefined) throw new Error(`sweep ${sweepId} vanished while sealing`);
-      const prevRow = this.stmts.lastLink.get();
-      const link = makeLink(prevRow ? toLink(prevRow) : undefined, sweepId, end.finishedAt, hash);
-      this.stmts.insertLink.run(link);
-      return link;
-    })();
-  }
-
-  get(id: string): SweepRecord | undefined {
+  private sweepNow(id: string): SweepRecord | undefined {
     const row = this.stmts.getSweep.get(id);
     return row ? toRecord(row) : undefined;
   }
 
-  list(limit = 50): SweepRecord[] {
-    return this.stmts.list.all(limit).map(toRecord);
-  }
-
-  running(): SweepRecord[] {
-    return this.stmts.running.all().map(toRecord);
-  }
-
-  results(sweepId: string, opts: { failingOnly?: boolean } = {}): SweepResult[] {
-    const stmt = opts.failingOnly ? this.stmts.failingResults : this.stmts.results;
-    return stmt.all(sweepId).map((r) => JSON.parse(r.body) as SweepResult);
-  }
-
-  resultCount(sweepId: string): number {
-    return this.stmts.countResults.get(sweepId)?.n ?? 0;
-  }
-
-  context(sweepId: string): SweepContext | undefined {
+  private contextNow(sweepId: string): SweepContext | undefined {
     const row = this.stmts.context.get(sweepId);
     return row ? (JSON.parse(row.context) as SweepContext) : undefined;
   }
 
-  link(sweepId: string): ReportLink | undefined {
-    const row = this.stmts.linkOf.get(sweepId);
-    return row ? toLink(row) : undefined;
+  private resultsNow(sweepId: string, failingOnly: boolean): SweepResult[] {
+    const stmt = failingOnly ? this.stmts.failingResults : this.stmts.results;
+    return stmt.all(sweepId).map((r) => JSON.parse(r.body) as SweepResult);
   }
 
-  /** The sealed report of a finished sweep; undefined while it runs or if unknown. */
-  report(sweepId: string): SweepReport | undefined {
-    const link = this.link(sweepId);
-    const sweep = this.get(sweepId);
-    const context = this.context(sweepId);
-    if (!link || !sweep || !context) return undefined;
-    return sealedReport(reportContent(sweep, context, this.results(sweepId)), link);
-  }
-
-  /**
-   * Recomputes every link from the rows, in order, and names the first broken one. Yields to
-   * the event loop between reports so MQTT keeps flowing during a long verification.
-   */
-  verifyChain(): Promise<ChainVerdict> {
-    const walk = async function* (store: SweepStore): AsyncGenerator<LinkToVerify> {
-      let after = 0;
-      for (;;) {
-        const rows = store.stmts.linksAfter.all(after, 100);
-        if (rows.length === 0) return;
-        for (const row of rows) {
-          after = row.seq;
-          yield { link: toLink(row), recomputedContentHash: store.recomputeContentHash(row.sweep_id) };
-          await yieldToLoop();
-        }
-      }
-    };
-    return verifyLinks(walk(this));
-  }
-
-  private recomputeContentHash(sweepId: string): string | undefined {
-    const sweep = this.get(sweepId);
-    const context = this.context(sweepId);
+  /** The report's content hash from the rows, inside the sealing transaction. */
+  private contentHashNow(sweepId: string): string | undefined {
+    const sweep = this.sweepNow(sweepId);
+    const context = this.contextNow(sweepId);
     if (!sweep || !context) return undefined;
-    return contentHash(reportContent(sweep, context, this.results(sweepId)));
+    return contentHash(reportContent(sweep, context, this.resultsNow(sweepId, false)));
   }
 }

@@ -1,11 +1,12 @@
 /**
- * Durable outbox for far ends (the 110 centre first): an entry is written in the same
- * synchronous step that accepts the alarm, survives a crash, and leaves the outbox once the
- * far end has acknowledged it. Each channel numbers its entries (DC-09 sequence 1..9999) at
- * enqueue time, so a retry carries the same number and the receiver can drop a duplicate.
+ * Durable outbox for far ends (the 110 centre first) in SQLite: an entry is written in the same
+ * synchronous transaction that accepts the alarm (enqueueNow, called by the alarm store's raise),
+ * survives a crash, and leaves the outbox once the far end has acknowledged it. Each channel
+ * numbers its entries (DC-09 sequence 1..9999) at enqueue time, so a retry carries the same
+ * number and the receiver can drop a duplicate.
  */
 import type Database from 'better-sqlite3';
-import type { Outbox, OutboxEntry, OutboxKind, OutboxState } from '../core/alarms/outbox.js';
+import { SEQUENCE_WRAP, type Outbox, type OutboxEntry, type OutboxKind, type OutboxRequest, type OutboxState } from '../../core/alarms/outbox.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -57,13 +58,13 @@ const fromRow = (r: Row): OutboxEntry => ({
   ...(r.last_error ? { lastError: r.last_error } : {}),
 });
 
-/** Sequence numbers run 1..9999 and wrap (SIA DC-09 5.5.1.5). */
-export const SEQUENCE_WRAP = 9999;
-
-export class OutboxStore implements Outbox {
+export class SqliteOutboxStore implements Outbox {
   private readonly stmts;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly guard: <T>(fn: () => T) => T = (fn) => fn(),
+  ) {
     db.exec(SCHEMA);
     this.stmts = {
       nextSeq: db.prepare<[string], { last: number }>(
@@ -87,8 +88,8 @@ export class OutboxStore implements Outbox {
     };
   }
 
-  /** Adds an entry with the channel's next sequence number; an alarm is queued once per channel. */
-  enqueue(e: { id: string; channel: string; kind: OutboxKind; alarmId?: string; deviceId?: string; siteId: string; createdAt: number }): OutboxEntry {
+  /** Adds an entry in the caller's transaction (a raise's); an alarm is queued once per channel. */
+  enqueueNow(e: OutboxRequest): OutboxEntry {
     return this.db.transaction(() => {
       if (e.alarmId) {
         const existing = this.stmts.byAlarm.get(e.channel, e.alarmId);
@@ -100,28 +101,34 @@ export class OutboxStore implements Outbox {
     })();
   }
 
-  hasAlarm(channel: string, alarmId: string): boolean {
-    return this.stmts.byAlarm.get(channel, alarmId) !== undefined;
+  async enqueue(e: OutboxRequest): Promise<OutboxEntry> {
+    return this.guard(() => this.enqueueNow(e));
   }
 
-  pending(channel: string): OutboxEntry[] {
-    return this.stmts.pending.all(channel).map(fromRow);
+  async hasAlarm(channel: string, alarmId: string): Promise<boolean> {
+    return this.guard(() => this.stmts.byAlarm.get(channel, alarmId) !== undefined);
   }
 
-  get(id: string): OutboxEntry | undefined {
-    const r = this.stmts.get.get(id);
-    return r ? fromRow(r) : undefined;
+  async pending(channel: string): Promise<OutboxEntry[]> {
+    return this.guard(() => this.stmts.pending.all(channel).map(fromRow));
   }
 
-  markAcked(id: string): void {
-    this.stmts.acked.run(id);
+  async get(id: string): Promise<OutboxEntry | undefined> {
+    return this.guard(() => {
+      const r = this.stmts.get.get(id);
+      return r ? fromRow(r) : undefined;
+    });
   }
 
-  markFailed(id: string, nextAt: number, error: string): void {
-    this.stmts.failed.run(nextAt, error, id);
+  async markAcked(id: string): Promise<void> {
+    this.guard(() => this.stmts.acked.run(id));
   }
 
-  abandon(id: string, why: string): void {
-    this.stmts.abandon.run(why, id);
+  async markFailed(id: string, nextAt: number, error: string): Promise<void> {
+    this.guard(() => this.stmts.failed.run(nextAt, error, id));
+  }
+
+  async abandon(id: string, why: string): Promise<void> {
+    this.guard(() => this.stmts.abandon.run(why, id));
   }
 }
