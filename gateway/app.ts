@@ -115,7 +115,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const bus = new EventBus(log.child({ part: 'bus' }));
   const registry = new Registry(loaded.sites, loaded.devices);
   // SQLite in the data dir, or PostgreSQL (cluster.databaseUrl, migrated first).
-  const store = await openStateStore({ config, dataDir, log: log.child({ part: 'store' }), counters });
+  const store = await openStateStore({ config, dataDir, log: log.child({ part: 'store' }) });
   const alarms = new AlarmService(store, bus, clock);
   await alarms.load();
   await auditConfigChange(store, config, loaded.sources, clock.now());

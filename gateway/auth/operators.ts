@@ -105,7 +105,8 @@ export class OperatorService {
   async login(username: string, password: string, ip: string): Promise<{ session: Session; operator: Operator }> {
     const { clock, counters, audit, config, store } = this.deps;
     const now = clock.now();
-    const key = `${username}\u0000${ip}`;
+    // The pair as JSON: unambiguous whatever the name holds, and storable in any database.
+    const key = JSON.stringify([username, ip]);
     const entry = await store.lockout(key);
     if (entry?.lockedUntil !== undefined && entry.lockedUntil > now) {
       counters.inc('auth.login.locked');

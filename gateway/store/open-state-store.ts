@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Counters } from '../core/counters.js';
+import { openPgStateStore } from './pg/state-store.js';
 import { SqliteStateStore } from './sqlite/state-store.js';
 import type { StateStore } from './stores.js';
 
@@ -13,9 +13,10 @@ export interface OpenStateStoreOptions {
   config: GatewayConfig;
   dataDir: string;
   log: Logger;
-  counters?: Counters;
 }
 
 export async function openStateStore(o: OpenStateStoreOptions): Promise<StateStore> {
+  const url = o.config.cluster.databaseUrl;
+  if (url) return openPgStateStore({ url, log: o.log, ...(o.config.cluster.nodeId ? { applicationName: `campus-gateway ${o.config.cluster.nodeId}` } : {}) });
   return new SqliteStateStore(o.dataDir);
 }
