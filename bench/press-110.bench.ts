@@ -7,6 +7,9 @@
  * alarm's retained state on campus/v1/alarms/{id} shows `forward-acked` (one more MQTT hop).
  * Every press comes from a different button in its own school (own arcAccount), one at a
  * time, so nothing is deduplicated and every receiver record is matched by its account.
+ * PUBACK is timed too: the gateway sends it once the alarm and its 110 entry are committed, so
+ * press → PUBACK is the commit latency of the state store (`--store sqlite|postgres`; postgres
+ * runs a durable server from the machine's packages, as a deployment would).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { deviceTopic } from '../gateway/contract/topics.js';
+import { startPostgres } from '../scripts/lib/postgres-engine.js';
 import { AlarmCentreSimulator, type RecordedMessage } from '../simulators/alarm-centre/alarm-centre-simulator.js';
 import { startBroker, type Runtime } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type TargetCheck } from './lib/harness.js';
@@ -39,6 +43,7 @@ const options = {
   timeoutMs: { default: 5000, min: 100, description: 'a press not recorded by a receiver in this time counts as lost' },
   runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the gateway through tsx (as npm start) or bundled JavaScript' },
   gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts (e.g. one that profiles), instead of bench/gateway-entry.ts' },
+  store: { default: 'sqlite', choices: ['sqlite', 'postgres'], description: 'state store: SQLite in the data dir, or a PostgreSQL started for the run (DATABASE_URL)' },
 } as const;
 
 interface PressButton {
@@ -127,7 +132,17 @@ export const benchmark = defineBenchmark({
     const buttons = pressButtons(o.warmup + o.presses);
     const configFile = join(tmp, 'gateway.yaml');
     writeFileSync(configFile, stringify(gatewayConfig(o, join(tmp, 'data'), buttons, ports)));
-    const env = { BENCH_GATEWAY_CONFIG: configFile, DATA_DIR: join(tmp, 'data'), LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', INFLUX_URL: '' };
+    let databaseUrl = '';
+    if (o.store === 'postgres') {
+      const server = await startPostgres();
+      ctx.defer(() => server.stop());
+      databaseUrl = server.url;
+      ctx.log(`PostgreSQL on ${server.port} (durable: fsync on)`);
+    }
+    const env = {
+      BENCH_GATEWAY_CONFIG: configFile, DATA_DIR: join(tmp, 'data'), LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', INFLUX_URL: '',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    };
     ctx.log(`starting the gateway: ${o.devices} background + ${buttons.length} press buttons`);
     const gw = await startBroker(ctx, 'gateway', { env, timeoutMs: 180_000, runtime: o.runtime as Runtime, ...(o.gatewayEntry ? { script: o.gatewayEntry } : {}) });
     ctx.defer(() => gw.stop());
@@ -162,6 +177,7 @@ export const benchmark = defineBenchmark({
 
     const recordMs: number[] = [];
     const ackedMs: number[] = [];
+    const pubackMs: number[] = [];
     let lost = 0;
     let ackLost = 0;
     let seq = 0;
@@ -179,15 +195,17 @@ export const benchmark = defineBenchmark({
         });
       });
       const start = performance.now();
-      void b.client?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: ++seq }), { qos: 1 });
+      const pubackAt = b.client?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: ++seq }), { qos: 1 }).then(() => performance.now());
       const rec = await recorded(centres, b.account, o.timeoutMs).catch(() => undefined);
       const ackAt = await ackSeen;
+      const puback = await pubackAt?.catch(() => undefined);
       acked.delete(b.id);
       if (measured) {
         if (rec) recordMs.push(rec.at - start);
         else lost++;
         if (ackAt !== undefined) ackedMs.push(ackAt - start);
         else ackLost++;
+        if (puback !== undefined) pubackMs.push(puback - start);
       }
       if (n > 0 && n % 100 === 0) ctx.log(`${n}/${buttons.length} presses; last ${rec ? (rec.at - start).toFixed(1) : 'lost'} ms`);
       await sleep(o.spacingMs, ctx.signal);
@@ -206,7 +224,11 @@ export const benchmark = defineBenchmark({
       backgroundDevices: bgConnected,
       backgroundMsgPerSecond: round(acksBg / pressSeconds, 0),
       backgroundPubackP99Ms: p(bgPuback, 99),
+      store: o.store,
       presses: o.presses,
+      pubackP50Ms: p(pubackMs, 50),
+      pubackP99Ms: p(pubackMs, 99),
+      pubackMaxMs: p(pubackMs, 100),
       recorded: recordMs.length,
       lost,
       recordP50Ms: p(recordMs, 50),

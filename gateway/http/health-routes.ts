@@ -2,7 +2,11 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps } from './deps.js';
 
-/** Liveness and the gateway's own vital signs; open to everyone (load balancers, monitors). */
+/**
+ * Liveness and the gateway's own vital signs; open to everyone (load balancers, monitors). It
+ * answers 200 while the state database is away (`store.available: false`): the node still
+ * serves its devices' telemetry and the board, and a balancer must not drop every node at once.
+ */
 export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get(
     '/api/health',
@@ -18,6 +22,8 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
             openAlarms: Type.Integer(),
             mqttClients: Type.Integer(),
             counters: Type.Record(Type.String(), Type.Number()),
+            /** The state store (sqlite or postgres), and whether its last operation reached it. */
+            store: Type.Object({ kind: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]), available: Type.Boolean() }),
             telemetry: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()]))),
           }),
         },
@@ -35,6 +41,7 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
         openAlarms: deps.alarms.openAlarms().length,
         mqttClients: deps.broker.connectedClients(),
         counters: deps.counters.snapshot(),
+        store: { kind: deps.store.kind, available: deps.store.available() },
         ...(telemetry ? { telemetry: { store: deps.telemetry?.name ?? '', ...telemetry } } : {}),
       };
     },

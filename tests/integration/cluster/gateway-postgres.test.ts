@@ -109,7 +109,8 @@ describe('a gateway on PostgreSQL', () => {
       expect(gw.gw.counters.get('mqtt.publish.uncommitted')).toBeGreaterThanOrEqual(3 * schools.length);
       // A DC-09 panel gets no ACK either (it will retry with the same sequence number).
       expect((await panel.panic(2)).reply).toBe('timeout');
-      expect(await fetch(`${gw.baseUrl}/api/health`).then((r) => r.status)).toBe(200);
+      const health = await fetch(`${gw.baseUrl}/api/health`);
+      expect([health.status, ((await health.json()) as { store: unknown }).store]).toStrictEqual([200, { kind: 'postgres', available: false }]);
       await server.start();
       await Promise.all(publishes);
       expect((await panel.retry()).reply).toBe('ack');
@@ -117,6 +118,7 @@ describe('a gateway on PostgreSQL', () => {
       await server.start();
       await panel.stop();
     }
+    expect(((await (await fetch(`${gw.baseUrl}/api/health`)).json()) as { store: unknown }).store).toStrictEqual({ kind: 'postgres', available: true });
     // Every press delivered once: one alarm per school, no repeat, one report each at the centre.
     for (const s of [...schools, 'sch-33']) {
       const alarms = await eventually(async () => {
