@@ -10,6 +10,7 @@ import { cameraOnvifAdapter } from './camera-onvif/index.js';
 import { mqttNativeAdapter } from './mqtt-native/index.js';
 import { panelDc09Adapter } from './panel-dc09/index.js';
 import { radioAdapter } from './radio/index.js';
+import { smsCmppAdapter } from './sms-cmpp/index.js';
 import { smsSmppAdapter } from './sms-smpp/index.js';
 
 // Factories are typed by their own config; the list only needs what they share.
@@ -19,6 +20,7 @@ export const ADAPTERS: readonly AdapterFactory<never>[] = [
   barrierModbusAdapter,
   cameraOnvifAdapter,
   smsSmppAdapter,
+  smsCmppAdapter,
   radioAdapter,
   panelDc09Adapter,
   barrierHttpAcmeAdapter,

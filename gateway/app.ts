@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Adapter, AdapterContext, AdapterFactory } from './contract/adapter.js';
 import { findAdapter } from '../adapters/registry.js';
 import type { LoadedConfig } from './config/load.js';
+import { channelCarriers } from './config/channel-carriers.js';
 import { Broker } from './broker/broker.js';
 import { alarmTopic } from './contract/topics.js';
 import { AlarmService } from './core/alarms/service.js';
@@ -104,6 +105,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     }
     factories.set(type, factory);
   }
+  // Which adapter carries each broadcast channel (sms over SMPP or CMPP): refused here, before anything starts, when ambiguous.
+  const carriers = channelCarriers([...factories.values()], config.broadcast.channelAdapters);
   const adapterConfigs = new Map<string, unknown>();
   for (const [type, factory] of factories) {
     const raw = config.adapters[type] ?? (type === 'mqtt-native' ? { maxPayloadBytes: config.mqtt.maxPayloadBytes } : {});
@@ -258,9 +261,13 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     clock,
     log: log.child({ part: 'broadcast' }),
   });
-  for (const adapter of adapters.values()) {
+  for (const [type, adapter] of adapters) {
     const channel = adapter.channel?.();
-    if (channel) broadcasts.bindChannel(channel);
+    if (!channel) continue;
+    const carrier = carriers.get(channel.name);
+    if (carrier === type) broadcasts.bindChannel(channel);
+    else if (carrier) log.info({ adapter: type, channel: channel.name, carrier }, 'channel not bound: broadcast.channelAdapters names another adapter');
+    else log.warn({ adapter: type, channel: channel.name }, 'channel not bound: its adapter does not declare it (AdapterFactory.channels)');
   }
   await broadcasts.start();
 

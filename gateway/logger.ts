@@ -7,6 +7,9 @@ export const REDACT_PATHS = [
   'token',
   '*.secret',
   '*.password',
+  // CMPP's shared secret stays in the configuration in clear (its MD5 is computed per login).
+  'sharedSecret',
+  '*.sharedSecret',
   '*.secretHash',
   '*.passwordHash',
   '*.token',

@@ -10,5 +10,6 @@ import { acmeGateKeeperSimulator } from './barrier-http-acme/plugin.js';
 import { cameraOnvifSimulator } from './camera-onvif/plugin.js';
 import type { SimulatorPlugin } from './plugin.js';
 import { smsCentreSimulator } from './sms-centre/plugin.js';
+import { cmppIsmgSimulator } from './sms-cmpp/plugin.js';
 
-export const SIMULATORS: readonly SimulatorPlugin[] = [alarmCentreSimulator, smsCentreSimulator, barrierModbusSimulator, cameraOnvifSimulator, acmeGateKeeperSimulator];
+export const SIMULATORS: readonly SimulatorPlugin[] = [alarmCentreSimulator, smsCentreSimulator, barrierModbusSimulator, cameraOnvifSimulator, acmeGateKeeperSimulator, cmppIsmgSimulator];

@@ -25,6 +25,7 @@ export const radioAdapter: RadioAdapterFactory = {
   type: RADIO_ADAPTER_TYPE,
   description: 'Radio dispatch gateways (walkie-talkie talkgroups) on the v1 MQTT topics: broadcasts with per-talkgroup acks, roll-call, emergency calls from school handsets',
   kinds: ['radio'],
+  channels: ['radio'],
   // The adapter supervises the gateways itself (heartbeats, ping, tx acks) and reports
   // `unreachable` / `channel-unbound`; the core's passive no-heartbeat timer would only repeat it.
   availability: 'active',

@@ -24,6 +24,7 @@ export const smsSmppAdapter: SmsSmppAdapterFactory = {
   type: 'sms-smpp',
   description: 'SMS broadcast channel over SMPP 3.4 (bind_transceiver): concatenated UCS-2/GSM messages, delivery receipts, replies',
   kinds: ['sms'],
+  channels: ['sms'],
   availability: 'active',
   configSchema: SmsSmppConfigSchema,
   errors: SMS_ERRORS,

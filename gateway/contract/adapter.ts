@@ -5,7 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import type { BroadcastChannel, CommandResult, DeliveryResult, ForwardingLink, LiveViewPort, Outbound } from './capabilities.js';
+import type { BroadcastChannel, ChannelName, CommandResult, DeliveryResult, ForwardingLink, LiveViewPort, Outbound } from './capabilities.js';
 import type { ErrorSection } from './errors.js';
 import type { BarrierCommand, DeviceEventType } from './vocabulary.js';
 import type { Device, HealthStatus, Scalar, Site } from './types.js';
@@ -102,6 +102,11 @@ export interface AdapterFactory<C = unknown> {
   kinds: DeviceKind[];
   /** 'passive': devices report by themselves and time out; 'active': the adapter polls or checks. */
   availability: 'passive' | 'active';
+  /**
+   * Broadcast channels its adapters offer through channel(), declared so the configuration can
+   * name which adapter carries a channel two of them offer before anything starts.
+   */
+  channels?: readonly ChannelName[];
   configSchema: TSchema;
   /** The adapter's own error codes: its section of the gateway's error catalogue (contract/errors.ts). */
   errors?: ErrorSection;

@@ -14,6 +14,7 @@ import { TEMPLATE_PLACEHOLDERS, templatePlaceholders } from './template.js';
 const GroupId = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
 const Phone = Type.String({ pattern: '^\\+?[0-9]{5,20}$', description: 'digits, optional leading +' });
 const Talkgroup = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+const AdapterType = Type.String({ minLength: 1, description: 'an adapter type, e.g. sms-cmpp' });
 const Channel = Type.Union(BROADCAST_CHANNELS.map((c) => Type.Literal(c)));
 const Channels = (def: string[]) => Type.Array(Channel, { minItems: 1, uniqueItems: true, default: def });
 const FallbackUnless = Type.Union([Type.Literal('delivered'), Type.Literal('confirmed')], {
@@ -123,6 +124,15 @@ export const BroadcastConfigSchema = Type.Object(
     templates: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1, maxLength: 1000 }), { default: DEFAULT_TEMPLATES }),
     /** Put before the text of every drill broadcast. */
     drillPrefix: Type.String({ default: '【演练】' }),
+    /**
+     * The adapter that carries a channel when more than one running adapter offers it (sms:
+     * `sms-smpp` or `sms-cmpp`). Left out: the only one that offers it; two without a choice
+     * is a configuration error.
+     */
+    channelAdapters: Type.Object(
+      { sms: Type.Optional(AdapterType), radio: Type.Optional(AdapterType) },
+      { additionalProperties: false, default: {} },
+    ),
     rateLimits: Type.Object(
       {
         // A Chinese SMS platform link typically allows 50–200 submits/s; radio airtime is scarce.

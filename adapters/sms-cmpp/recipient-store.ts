@@ -1,0 +1,91 @@
+/**
+ * The durable side of the delivery tracker: one SQLite table in the adapter's data dir
+ * (ctx.dataDir/cmpp-recipients.db), a row per (broadcast, recipient) holding its state and the
+ * Msg_Id of every part. Written on every change, before the change is reported, so a status
+ * report for a message submitted before a restart (even a kill -9) still finds its recipient.
+ * WAL with synchronous=NORMAL: a process crash loses nothing committed; a power cut may lose
+ * the last moments (the report for such a part is then reported unmatched, never misapplied).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { errorMessage } from '../../gateway/contract/errors.js';
+import type { RecipientStore, StoredRecipient } from './delivery-tracker.js';
+import { CMPP_ERRORS } from './errors.js';
+
+export const STORE_FILE = 'cmpp-recipients.db';
+
+function isStored(v: unknown): v is StoredRecipient {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Partial<StoredRecipient>;
+  return (
+    typeof r.status === 'object' &&
+    r.status !== null &&
+    typeof r.status.ref === 'string' &&
+    typeof r.status.recipient === 'string' &&
+    Array.isArray(r.status.msgIds) &&
+    Array.isArray(r.parts) &&
+    r.parts.length === r.status.parts &&
+    typeof r.concatRef === 'number' &&
+    typeof r.touchedAt === 'number'
+  );
+}
+
+export class SqliteRecipientStore implements RecipientStore {
+  private readonly db: Database.Database;
+  private readonly upsert: Database.Statement;
+  private readonly del: Database.Statement;
+  /** Rows that could not be read back (a damaged file): counted, skipped, never fatal. */
+  unreadable = 0;
+
+  constructor(dataDir: string) {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      this.db = new Database(join(dataDir, STORE_FILE));
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(`CREATE TABLE IF NOT EXISTS recipients (
+        ref TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        touched_at INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (ref, recipient)
+      ) WITHOUT ROWID`);
+      this.upsert = this.db.prepare('INSERT INTO recipients (ref, recipient, touched_at, data) VALUES (?, ?, ?, ?) ON CONFLICT (ref, recipient) DO UPDATE SET touched_at = excluded.touched_at, data = excluded.data');
+      this.del = this.db.prepare('DELETE FROM recipients WHERE ref = ? AND recipient = ?');
+    } catch (err) {
+      throw CMPP_ERRORS.error('GW_ERR_CMPP_STORE', `cannot open ${join(dataDir, STORE_FILE)}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  load(): StoredRecipient[] {
+    const rows = this.db.prepare('SELECT data FROM recipients').all() as { data: string }[];
+    const out: StoredRecipient[] = [];
+    for (const row of rows) {
+      let v: unknown;
+      try {
+        v = JSON.parse(row.data);
+      } catch {
+        v = undefined;
+      }
+      if (isStored(v)) out.push(v);
+      else this.unreadable++;
+    }
+    return out;
+  }
+
+  save(r: StoredRecipient): void {
+    this.upsert.run(r.status.ref, r.status.recipient, r.touchedAt, JSON.stringify(r));
+  }
+
+  remove(keys: { ref: string; recipient: string }[]): void {
+    this.db.transaction(() => {
+      for (const k of keys) this.del.run(k.ref, k.recipient);
+    })();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
