@@ -8,7 +8,9 @@
  * - Flow control (SUBMIT_RESP Result 8, §7.4.3.2 / §8.4.3.2): the part goes back in its place,
  *   submitting pauses (backoff doubling up to a cap) and the window halves, then grows by one per
  *   accepted part (AIMD). It never counts as an attempt: nothing is dropped because the ISMG
- *   asked us to slow down.
+ *   asked us to slow down. One congestion episode is one reduction: the Result 8s of SUBMITs
+ *   already in flight when it began say nothing new (as TCP reduces once per window), otherwise
+ *   a full window of them would stack sixteen doublings onto the pause.
  * - Retries: the spec has the sender resend after T seconds without a response, N times in all
  *   (§6.1 / §7.1, T = 60 s, N = 3). A part is sent again only when the ISMG did not accept it: a
  *   transient Result (3, duplicate sequence: our side's fault) or no SUBMIT_RESP at all (timeout,
@@ -32,6 +34,8 @@ export interface PartSpec {
 
 export interface PartJob extends PartSpec {
   seq: number;
+  /** Number of the send that put it in flight (the last one, after retries). */
+  sendNo: number;
   attempts: number;
   enqueuedAt: number;
   notBefore: number;
@@ -80,6 +84,9 @@ export class SubmitWindow {
   private throttleStreak = 0;
   private pausedUntil = 0;
   private nextSeq = 0;
+  private sends = 0;
+  /** Sends numbered up to this were in flight when the current congestion episode began. */
+  private episodeSendNo = 0;
   private window: number;
   private timer: Timer | undefined;
   private timerAt = Infinity;
@@ -97,7 +104,7 @@ export class SubmitWindow {
 
   enqueue(parts: PartSpec[]): void {
     const now = this.deps.clock.now();
-    for (const p of parts) this.queue.push({ ...p, seq: this.nextSeq++, attempts: 0, enqueuedAt: now, notBefore: now });
+    for (const p of parts) this.queue.push({ ...p, seq: this.nextSeq++, sendNo: 0, attempts: 0, enqueuedAt: now, notBefore: now });
     this.pump();
   }
 
@@ -167,6 +174,7 @@ export class SubmitWindow {
       const [job] = this.queue.splice(i, 1);
       if (!job) return;
       this.inFlight++;
+      job.sendNo = ++this.sends;
       this.flying.add(job);
       this.peak = Math.max(this.peak, this.inFlight);
       void this.run(job);
@@ -200,14 +208,17 @@ export class SubmitWindow {
       }
       this.deps.onAccepted(job, outcome.msgId);
     } else if (outcome.kind === 'result' && outcome.result === RESULT.FLOW_CONTROL) {
-      this.throttleStreak++;
-      this.window = Math.max(1, Math.floor(this.window / 2));
-      const backoff = Math.min(this.opts.throttleBackoffMaxMs, this.opts.throttleBackoffMs * 2 ** (this.throttleStreak - 1));
-      this.pausedUntil = Math.max(this.pausedUntil, now + backoff);
       this.requeue(job);
-      if (!this.throttled) {
-        this.throttled = true;
-        this.deps.onThrottle(true, `${resultName(outcome.result)}: pausing ${backoff} ms, window ${this.window}`);
+      if (job.sendNo > this.episodeSendNo) {
+        this.episodeSendNo = this.sends;
+        this.throttleStreak++;
+        this.window = Math.max(1, Math.floor(this.window / 2));
+        const backoff = Math.min(this.opts.throttleBackoffMaxMs, this.opts.throttleBackoffMs * 2 ** (this.throttleStreak - 1));
+        this.pausedUntil = Math.max(this.pausedUntil, now + backoff);
+        if (!this.throttled) {
+          this.throttled = true;
+          this.deps.onThrottle(true, `${resultName(outcome.result)}: pausing ${backoff} ms, window ${this.window}`);
+        }
       }
     } else if (outcome.kind === 'result' && TRANSIENT.has(outcome.result)) {
       this.retryOrGiveUp(job, now, 'SUBMIT_REJECTED', resultName(outcome.result));

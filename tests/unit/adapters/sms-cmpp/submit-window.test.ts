@@ -13,6 +13,7 @@ function harness(answer: (job: PartJob, n: number) => SubmitOutcome | Promise<Su
   const accepted: string[] = [];
   const gaveUp: string[] = [];
   const throttle: boolean[] = [];
+  const details: string[] = [];
   let calls = 0;
   let open = 0;
   let peak = 0;
@@ -30,11 +31,14 @@ function harness(answer: (job: PartJob, n: number) => SubmitOutcome | Promise<Su
       },
       onAccepted: (job, id) => accepted.push(`${job.recipient}:${id}`),
       onGaveUp: (job, reason, detail) => gaveUp.push(`${job.recipient}:${reason}:${detail}`),
-      onThrottle: (active) => throttle.push(active),
+      onThrottle: (active, detail) => {
+        throttle.push(active);
+        if (active) details.push(detail);
+      },
     },
     OPTS,
   );
-  return { w, accepted, gaveUp, throttle, peak: () => peak, calls: () => calls };
+  return { w, accepted, gaveUp, throttle, details, peak: () => peak, calls: () => calls };
 }
 
 describe('CMPP submit window', () => {
@@ -63,8 +67,10 @@ describe('CMPP submit window', () => {
     h.w.setReady(true);
     h.w.enqueue(Array.from({ length: 6 }, (_, i) => part(i)));
     await vi.advanceTimersByTimeAsync(0);
-    // Four went out at once: three Result 8 halve the window (4 → 2 → 1 → 1), the fourth accepted adds one.
-    expect(h.w.stats()).toMatchObject({ throttled: true, window: 2, queued: 5 });
+    // Four went out at once and three came back Result 8: one congestion episode, one halving
+    // (4 → 2) and one pause; the fourth, accepted, adds one.
+    expect(h.w.stats()).toMatchObject({ throttled: true, window: 3, queued: 5 });
+    expect(h.details).toStrictEqual(['Result 8 (flow control): pausing 100 ms, window 2']);
     await vi.advanceTimersByTimeAsync(5000);
     expect(h.accepted.map((a) => a.split(':')[0]).sort()).toStrictEqual(Array.from({ length: 6 }, (_, i) => part(i).recipient));
     expect(h.gaveUp).toStrictEqual([]);
