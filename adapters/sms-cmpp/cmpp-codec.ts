@@ -119,7 +119,9 @@ function decodeDeliver(r: Reader, sequenceId: number, layout: CmppVersion): Deli
   const registeredDelivery = r.u8('Registered_Delivery');
   const len = r.u8('Msg_Length');
   const msgContent = r.bytes(len, 'Msg_Content');
-  const linkId = r.octets(l.trailer, layout === '2.0' ? 'Reserved' : 'LinkID');
+  // Reserved / LinkID carry nothing we use; some gateways send it short or not at all, which
+  // costs nothing to accept (a status report lost to a missing trailer would cost a recipient).
+  const linkId = r.octets(Math.min(l.trailer, r.remaining), layout === '2.0' ? 'Reserved' : 'LinkID');
   if (r.remaining !== 0) throw malformed(`${r.remaining} octets after ${layout === '2.0' ? 'Reserved' : 'LinkID'}`);
   return { command: 'deliver', sequenceId, msgId, destId, serviceId, tpPid, tpUdhi, msgFmt, srcTerminalId, srcTerminalType, registeredDelivery, msgContent, linkId, layout };
 }
@@ -127,15 +129,19 @@ function decodeDeliver(r: Reader, sequenceId: number, layout: CmppVersion): Deli
 /** Offset of Msg_Length in a DELIVER body of that layout. */
 const DELIVER_LENGTH_AT: Readonly<Record<CmppVersion, number>> = { '2.0': 8 + 21 + 10 + 3 + 21 + 1, '3.0': 8 + 21 + 10 + 3 + 32 + 1 + 1 };
 
-/** The layout a DELIVER body is consistent with: the session's first, then the other one. */
+/**
+ * The layout a DELIVER body is consistent with: exactly (with its whole trailer) in the
+ * session's layout, then in the other one, then with a short trailer in either.
+ */
 function deliverLayout(b: Buffer, preferred: CmppVersion): CmppVersion {
-  const fits = (l: CmppVersion) => {
-    const at = DELIVER_LENGTH_AT[l];
-    return b.length > at && b.length === at + 1 + (b[at] as number) + WIDTHS[l].trailer;
-  };
-  if (fits(preferred)) return preferred;
   const other: CmppVersion = preferred === '2.0' ? '3.0' : '2.0';
-  return fits(other) ? other : preferred;
+  const trailerLeft = (l: CmppVersion): number => {
+    const at = DELIVER_LENGTH_AT[l];
+    return b.length > at ? b.length - (at + 1 + (b[at] as number)) : -1;
+  };
+  for (const l of [preferred, other]) if (trailerLeft(l) === WIDTHS[l].trailer) return l;
+  for (const l of [preferred, other]) if (trailerLeft(l) >= 0 && trailerLeft(l) < WIDTHS[l].trailer) return l;
+  return preferred;
 }
 
 function decodeSubmit(r: Reader, sequenceId: number, version: CmppVersion): SubmitPdu {

@@ -175,4 +175,36 @@ describe('the gateway carrying sms over CMPP (broadcast.channelAdapters)', () =>
       await ismg.stop();
     }
   });
+
+  it('status reports that arrive after a gateway restart still end their recipients delivered, and nothing is sent twice', async () => {
+    const ismg = new CmppIsmgSimulator();
+    const { port } = await ismg.start({ spId: SP_ID, sharedSecret: SECRET, reportDelayMs: 20 });
+    ismg.setMode({ holdReports: true });
+    try {
+      t = await startGateway({
+        adapters: { 'sms-cmpp': { host: '127.0.0.1', port, spId: SP_ID, sharedSecret: SECRET, srcId: '1065710001', reconnectMinMs: 20, reconnectMaxMs: 200 } },
+        broadcast: { channelAdapters: { sms: 'sms-cmpp' } },
+      });
+      const people = Array.from({ length: 10 }, (_, i) => ({ name: `P${i}`, phone: `1350571${String(i).padStart(4, '0')}` }));
+      const res = await t.api('/api/broadcasts', { method: 'POST', as: 'duty', body: JSON.stringify({ text: '重启测试：收到请回复1', recipients: people, channels: ['sms'] }) });
+      const { id } = (await res.json()) as { id: string };
+      const tallyOf = async (gw: TestGateway) => ((await (await gw.api(`/api/broadcasts/${id}`, { as: 'duty' })).json()) as { tally: { sent: number; delivered: number } }).tally;
+      const before = t;
+      await eventually(async () => ((await tallyOf(before)).sent === people.length ? true : undefined), { timeoutMs: 20_000, everyMs: 50 });
+      expect((await tallyOf(before)).delivered).toBe(0);
+      t = await t.restart();
+      expect(ismg.releaseReports()).toBe(people.length);
+      const after = t;
+      const tally = await eventually(async () => {
+        const x = await tallyOf(after);
+        return x.delivered === people.length ? x : undefined;
+      }, { timeoutMs: 20_000, everyMs: 50 });
+      expect(tally).toStrictEqual({ total: 10, sent: 10, delivered: 10, confirmed: 0, failed: 0 });
+      expect(ismg.submits()).toHaveLength(people.length);
+    } finally {
+      await t?.close();
+      t = undefined;
+      await ismg.stop();
+    }
+  });
 });

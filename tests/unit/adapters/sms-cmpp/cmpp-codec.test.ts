@@ -155,6 +155,15 @@ describe('CMPP codec: byte-exact frames from the specifications', () => {
     expect(decodePdu(F.DELIVER_REPORT_30, '2.0')).toMatchObject({ ok: true, pdu: { layout: '3.0', srcTerminalId: '13800138000' } });
   });
 
+  it('accepts a DELIVER whose Reserved / LinkID is short or missing (the report is what matters)', () => {
+    const bare = Buffer.from(F.DELIVER_REPORT_20.subarray(0, F.DELIVER_REPORT_20.length - 8));
+    bare.writeUInt32BE(bare.length, 0);
+    expect(decodePdu(bare, '2.0')).toMatchObject({ ok: true, pdu: { layout: '2.0', registeredDelivery: 1, msgContent: encodeStatusReport(report20, '2.0'), linkId: '' } });
+    const short = Buffer.from(F.DELIVER_REPORT_30.subarray(0, F.DELIVER_REPORT_30.length - 12));
+    short.writeUInt32BE(short.length, 0);
+    expect(decodePdu(short, '3.0')).toMatchObject({ ok: true, pdu: { layout: '3.0', msgContent: encodeStatusReport(report30, '3.0') } });
+  });
+
   it('status reports: 60 octets (2.0) and 71 (3.0) read to the whole report', () => {
     const at = (frame: Buffer, start: number, len: number) => frame.subarray(start, start + len);
     expect(decodeStatusReport(at(F.DELIVER_REPORT_20, 12 + 8 + 21 + 10 + 3 + 21 + 2, 60))).toStrictEqual({ ok: true, pdu: report20 });
