@@ -166,6 +166,25 @@ describe('sms-cmpp adapter over loopback', () => {
     expect(pair.ctx.rejects).toStrictEqual([]);
   });
 
+  it('recipients still queued at a restart are sent once when the broadcast is sent again, with the same UDH reference', async () => {
+    pair = await startCmppPair();
+    await pair.sim.goDown();
+    await pair.condition('channel-unbound', true);
+    const text = '【城东区公安分局】紧急通知：城东区第一中学北门发生可疑人员滞留事件，请附近巡逻民警立即前往处置，学校门卫室关闭校门并组织学生留在教室。';
+    const queued = await pair.adapter.send([A], text, 'q', { signal: AbortSignal.timeout(50) });
+    expect(queued.map((r) => r.state)).toStrictEqual(['queued']);
+    // The old adapter stops (its reconnect timer with it) before the ISMG is back: it never sends.
+    const restarted = pair.restart();
+    await pair.sim.comeUp();
+    await restarted;
+    const done = finals(pair, 'q', 1);
+    const resumed = await pair.adapter.send([A], text, 'q');
+    expect(resumed.map((r) => [r.state, r.duplicate])).toStrictEqual([['sent', false]]);
+    await done;
+    expect(pair.sim.messages().map((m) => [m.to, m.text])).toStrictEqual([[A, text]]);
+    expect(pair.sim.submits()).toHaveLength(Math.ceil(text.length / 67));
+  });
+
   it('answers flow control (Result 8) by slowing down, and still submits every recipient exactly once', async () => {
     pair = await startCmppPair({ cfg: { window: 4 } });
     pair.sim.setMode({ throttleNext: 3, throttleRate: 5 });
