@@ -90,7 +90,10 @@ export class SmsCmppAdapterImpl implements SmsCmppAdapter {
     const log = ctx.log.child({ adapter: 'sms-cmpp', deviceId: cfg.deviceId });
     let store: RecipientStore;
     try {
-      store = new SqliteRecipientStore(ctx.dataDir);
+      store = new SqliteRecipientStore(ctx.dataDir, (err, failures) => {
+        // Every failure counts; the log says so at 1, 2, 4, 8… so a full disk does not flood it.
+        if ((failures & (failures - 1)) === 0) log.error({ err, failures }, 'receipt store write failed: reports after a restart may not match');
+      });
     } catch (err) {
       // Broadcasts matter more than receipts across a restart: run, say so loudly.
       log.error({ err }, 'receipt store unavailable: reports for messages sent before a restart will not match');

@@ -37,8 +37,13 @@ export class SqliteRecipientStore implements RecipientStore {
   private readonly del: Database.Statement;
   /** Rows that could not be read back (a damaged file): counted, skipped, never fatal. */
   unreadable = 0;
+  /** Writes that failed (disk full…): reported through onWriteError, never thrown into the link. */
+  writeFailures = 0;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly onWriteError: (err: unknown, failures: number) => void = () => undefined,
+  ) {
     try {
       mkdirSync(dataDir, { recursive: true });
       this.db = new Database(join(dataDir, STORE_FILE));
@@ -76,13 +81,26 @@ export class SqliteRecipientStore implements RecipientStore {
   }
 
   save(r: StoredRecipient): void {
-    this.upsert.run(r.status.ref, r.status.recipient, r.touchedAt, JSON.stringify(r));
+    this.write(() => this.upsert.run(r.status.ref, r.status.recipient, r.touchedAt, JSON.stringify(r)));
   }
 
   remove(keys: { ref: string; recipient: string }[]): void {
-    this.db.transaction(() => {
-      for (const k of keys) this.del.run(k.ref, k.recipient);
-    })();
+    this.write(() =>
+      this.db.transaction(() => {
+        for (const k of keys) this.del.run(k.ref, k.recipient);
+      })(),
+    );
+  }
+
+  /** The tracker's state in memory stays right when a write fails; only a restart would miss it. */
+  private write(fn: () => unknown): void {
+    if (!this.db.open) return;
+    try {
+      fn();
+    } catch (err) {
+      this.writeFailures++;
+      this.onWriteError(err, this.writeFailures);
+    }
   }
 
   close(): void {

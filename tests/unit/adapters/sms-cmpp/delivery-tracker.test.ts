@@ -103,6 +103,22 @@ describe('CMPP delivery tracker', () => {
     expect(again.report({ msgId: 'f00d', stat: 'DELIVRD' }, 5).change?.status).toMatchObject({ recipient: A, state: 'delivered' });
   });
 
+  it('a store write that fails is reported, never thrown into the link; a closed store writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmpp-store-'));
+    dirs.push(dir);
+    const failures: number[] = [];
+    const store = new SqliteRecipientStore(dir, (_err, n) => failures.push(n));
+    const t = new DeliveryTracker(store, opts);
+    t.enqueue('b1', A, 1, 1, 0);
+    // A row JSON cannot hold stands in for a failing disk.
+    const poisoned = { status: { ref: 'x', recipient: A }, toJSON: () => { throw new Error('disk full'); } } as never;
+    expect(() => store.save(poisoned)).not.toThrow();
+    expect(failures).toStrictEqual([1]);
+    store.close();
+    expect(() => t.accepted('b1', A, 1, 'id', 1)).not.toThrow();
+    expect(t.get('b1', A)?.state).toBe('sent');
+  });
+
   it('prunes recipients untouched for the retention time, in memory and in the store', () => {
     const store = new MemoryRecipientStore();
     const t = new DeliveryTracker(store, opts);
