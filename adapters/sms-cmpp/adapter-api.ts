@@ -7,7 +7,7 @@ import type { BroadcastChannel, DeliveryResult, Outbound } from '../../gateway/c
 import type { Device } from '../../gateway/contract/types.js';
 import type { CmppVersion } from './cmpp-constants.js';
 import type { RecipientState, RecipientStatus, StatusChange } from './delivery-tracker.js';
-import type { Listener } from './listener-set.js';
+import type { Listener } from '../shared/listeners.js';
 import type { FailureReason } from './report-stat.js';
 import type { WindowStats } from './submit-window.js';
 

@@ -18,7 +18,7 @@ import type { ResolvedCmppConfig } from './config.js';
 import { smsCmppBroadcastChannel } from './broadcast-channel.js';
 import { DeliveryTracker, keyOf, MemoryRecipientStore, type RecipientState, type RecipientStatus, type RecipientStore, type StatusChange } from './delivery-tracker.js';
 import { CMPP_ERRORS } from './errors.js';
-import { ListenerSet, type Listener } from './listener-set.js';
+import { Listeners, type Listener } from '../shared/listeners.js';
 import type { FailureReason } from './report-stat.js';
 import { SqliteRecipientStore } from './recipient-store.js';
 import { SubmitWindow, type PartJob, type WindowStats } from './submit-window.js';
@@ -39,17 +39,17 @@ const EMPTY_STATS: WindowStats = { queued: 0, inFlight: 0, window: 0, throttled:
 export class SmsCmppAdapterImpl implements SmsCmppAdapter {
   private broadcastChannel: BroadcastChannel | undefined;
   private run: Running | undefined;
-  private readonly statusListeners: ListenerSet<StatusChange>;
-  private readonly replyListeners: ListenerSet<ReplyEvent>;
-  private readonly linkListeners: ListenerSet<LinkEvent>;
+  private readonly statusListeners: Listeners<StatusChange>;
+  private readonly replyListeners: Listeners<ReplyEvent>;
+  private readonly linkListeners: Listeners<LinkEvent>;
 
   constructor(
     private readonly cfg: ResolvedCmppConfig,
     private readonly ctx: AdapterContext,
   ) {
-    this.statusListeners = new ListenerSet('sms-cmpp.status', ctx.log, ctx.clock);
-    this.replyListeners = new ListenerSet('sms-cmpp.reply', ctx.log, ctx.clock);
-    this.linkListeners = new ListenerSet('sms-cmpp.link', ctx.log, ctx.clock);
+    this.statusListeners = new Listeners('sms-cmpp.status', ctx.log, ctx.clock);
+    this.replyListeners = new Listeners('sms-cmpp.reply', ctx.log, ctx.clock);
+    this.linkListeners = new Listeners('sms-cmpp.link', ctx.log, ctx.clock);
   }
 
   get deviceId(): string {

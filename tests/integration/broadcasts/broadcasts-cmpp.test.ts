@@ -18,8 +18,7 @@ import { resolveBroadcastConfig } from '../../../gateway/core/broadcast/config.j
 import { BroadcastService } from '../../../gateway/core/broadcast/service.js';
 import type { Broadcast } from '../../../gateway/core/broadcast/types.js';
 import { Registry } from '../../../gateway/core/devices/registry.js';
-import { BroadcastStore } from '../../../gateway/store/broadcast-store.js';
-import { StateStore } from '../../../gateway/store/state-store.js';
+import { SqliteStateStore } from '../../../gateway/store/sqlite/state-store.js';
 import { startEphemeralFarEnds } from '../../../simulators/ephemeral-far-ends.js';
 import { CmppIsmgSimulator } from '../../../simulators/sms-cmpp/ismg-simulator.js';
 import { fakeContext } from '../../helpers/fake-context.js';
@@ -48,12 +47,12 @@ async function startService(broadcast: Record<string, unknown> = {}): Promise<Se
   await sms.start();
   await up;
   const { sites, devices } = loadConfig({ env: {} });
-  const store = new StateStore(dir);
+  const store = new SqliteStateStore(dir);
   const bus = new EventBus(log);
   const alarms = new AlarmService(store, bus, systemClock);
-  const svc = new BroadcastService({ config: resolveBroadcastConfig(broadcast), repo: new BroadcastStore(store.db), audit: store, alarms, registry: new Registry(sites, devices), bus, clock: systemClock, log });
+  const svc = new BroadcastService({ config: resolveBroadcastConfig(broadcast), repo: store.broadcasts, audit: store, alarms, registry: new Registry(sites, devices), bus, clock: systemClock, log });
   svc.bindChannel(sms.channel());
-  svc.start();
+  await svc.start();
   const watchers = new Set<() => void>();
   svc.onChange(() => {
     for (const w of [...watchers]) w();
@@ -65,8 +64,8 @@ async function startService(broadcast: Record<string, unknown> = {}): Promise<Se
     alarms,
     until(id, pred, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
-        const check = () => {
-          const b = svc.get(id);
+        const check = async () => {
+          const b = await svc.get(id);
           if (b && pred(b)) {
             cleanup();
             resolve(b);
@@ -74,21 +73,22 @@ async function startService(broadcast: Record<string, unknown> = {}): Promise<Se
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms; tally ${JSON.stringify(svc.get(id)?.tally)}`));
+          void svc.get(id).then((b) => reject(new Error(`timed out after ${timeoutMs} ms; tally ${JSON.stringify(b?.tally)}`)));
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
-          watchers.delete(check);
+          watchers.delete(watch);
         };
-        watchers.add(check);
-        check();
+        const watch = () => void check();
+        watchers.add(watch);
+        watch();
       });
     },
     async stop() {
-      svc.stop();
+      await svc.stop();
       await sms.stop();
       await ismg.stop();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -107,7 +107,7 @@ describe('broadcasts over CMPP (simulated ISMG)', () => {
   it('a broadcast to 60 people: every one submitted once, every one delivered by a status report', async () => {
     s = await startService({ rateLimits: { sms: { perSecond: 200, burst: 60 }, radio: { perSecond: 1, burst: 1 } } });
     const people = Array.from({ length: 60 }, (_, i) => `1390571${String(i).padStart(4, '0')}`);
-    const b = s.svc.create({ text: '全区演练通知：今天15:00开始，请各校门卫室做好准备。', recipients: people.map((phone, i) => ({ name: `门卫${i + 1}`, phone })), channels: ['sms'] });
+    const b = await s.svc.create({ text: '全区演练通知：今天15:00开始，请各校门卫室做好准备。', recipients: people.map((phone, i) => ({ name: `门卫${i + 1}`, phone })), channels: ['sms'] });
     const done = await s.until(b.id, (x) => x.tally.delivered === people.length);
     expect(done.tally).toStrictEqual({ total: 60, sent: 60, delivered: 60, confirmed: 0, failed: 0 });
     expect(done.recipients.every((r) => r.channel === 'sms' && r.state === 'delivered' && typeof r.at.delivered === 'number')).toBe(true);
@@ -119,8 +119,8 @@ describe('broadcasts over CMPP (simulated ISMG)', () => {
   it('a panic alarm reaches the school by CMPP, a failed number is reported failed, and a reply confirms in the roll-call', async () => {
     s = await startService({ policies: [{ id: 'panic', alarmTypes: ['panic'], groups: ['station-patrol', 'guard-posts', 'school-contacts'], channels: ['sms'], template: 'panic' }] });
     s.ismg.setMode({ failNumbers: ['13805710102'] });
-    const { alarm } = s.alarms.raise({ type: 'panic', severity: 'critical', siteId: 'sch-01', deviceId: 'sch-01-btn-1', summary: '城东区第一中学 · 一键报警', by: 'sch-01-btn-1' });
-    const id = await eventually(() => s?.svc.list({ alarmId: alarm.id })[0]?.id);
+    const { alarm } = await s.alarms.raise({ type: 'panic', severity: 'critical', siteId: 'sch-01', deviceId: 'sch-01-btn-1', summary: '城东区第一中学 · 一键报警', by: 'sch-01-btn-1' });
+    const id = await eventually(async () => (await s?.svc.list({ alarmId: alarm.id }))?.[0]?.id);
     const b = await s.until(id, (x) => x.tally.delivered + x.tally.failed === 8);
     // The tally counts a failed person as failed only (not also as sent).
     expect(b.tally).toStrictEqual({ total: 8, sent: 7, delivered: 7, confirmed: 0, failed: 1 });
