@@ -208,6 +208,12 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
         }
       },
       setCondition: (deviceId, code, active, detail) => health.setCondition(deviceId, code, active, detail),
+      addDevice: (discovered) => {
+        const { device, added } = registry.add(type, discovered);
+        health.track(device);
+        if (added) alog.info({ deviceId: device.id, siteId: device.siteId, kind: device.kind }, 'device discovered');
+        return device;
+      },
       reject: (reason, detail, deviceId) => {
         alog.warn({ reason, deviceId, detail }, 'input rejected');
         bus.emit('reject', { source: type, reason, detail, at: clock.now(), ...(deviceId ? { deviceId } : {}) });

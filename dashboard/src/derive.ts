@@ -22,8 +22,8 @@ export function boardOrder(a: Alarm, b: Alarm): number {
   );
 }
 
-/** Device kinds that only a school has (buttons, barriers, cameras). */
-const SCHOOL_DEVICE_KINDS = new Set(['alarm-button', 'barrier', 'camera']);
+/** Device kinds that only a school has (buttons, barriers, cameras, NVRs). */
+const SCHOOL_DEVICE_KINDS = new Set(['alarm-button', 'barrier', 'camera', 'nvr']);
 /** Device kinds of the district's channels (110 link, SMS, radio): shown in the header. */
 export const CHANNEL_KINDS = ['alarm-centre', 'sms', 'radio'] as const;
 

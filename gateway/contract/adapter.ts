@@ -36,6 +36,18 @@ export interface DeviceRegistry {
   sites(): Site[];
 }
 
+/**
+ * A device an adapter found at run time (a channel an NVR lists in its GB/T 28181 catalog), to
+ * be added under a site the configuration declares. Owned by the adapter that adds it.
+ */
+export interface DiscoveredDevice {
+  id: string;
+  siteId: string;
+  kind: DeviceKind;
+  name: string;
+  options?: Record<string, unknown>;
+}
+
 export type MqttHandler = (topic: string, payload: Buffer) => void | Promise<void>;
 
 /** The gateway's own broker, seen from inside the process. */
@@ -58,6 +70,14 @@ export interface AdapterContext {
   emit(e: DeviceEventInput): Promise<void>;
   /** Report an adapter-detected condition (e.g. `unreachable`) on or off for a device. */
   setCondition(deviceId: string, code: HealthReasonCode, active: boolean, detail?: string): void;
+  /**
+   * Adds (or renames) a device the adapter discovered at run time under a configured site; the
+   * registry and the health tracker know it from then on, until the gateway stops (it is found
+   * again after a restart). Throws GW_ERR_UNKNOWN_SITE for a site the configuration does not
+   * declare, GW_ERR_CONFIG_INVALID for an id another adapter's device already has. Absent where
+   * devices cannot be added (a benchmark's bare context): the adapter keeps to configured devices.
+   */
+  addDevice?(device: DiscoveredDevice): Device;
   /** Count and log an input the adapter refused (malformed frame, bad payload). */
   reject(reason: string, detail: string, deviceId?: string): void;
   devices: DeviceRegistry;

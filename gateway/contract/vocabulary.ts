@@ -17,7 +17,7 @@
 import type { AlarmType } from './alarm-types.js';
 
 /** The kinds of device the gateway knows. */
-export const DEVICE_KINDS = ['alarm-button', 'barrier', 'camera', 'sms', 'radio', 'alarm-centre'] as const;
+export const DEVICE_KINDS = ['alarm-button', 'barrier', 'camera', 'nvr', 'sms', 'radio', 'alarm-centre'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 /** Health reasons: each is something a technician can act on. */
@@ -48,6 +48,9 @@ export const HEALTH_REASONS = [
   'nak',
   'flooding',
   'check-error',
+  // GB/T 28181 video (camera-gb28181): the NVR or IPC missed its keepalives; the NVR reports a channel off
+  'gb-keepalive-lost',
+  'gb-channel-off',
 ] as const;
 export type HealthReasonCode = (typeof HEALTH_REASONS)[number];
 
@@ -73,7 +76,7 @@ export interface EventMeaning {
   readonly position?: BarrierPosition;
 }
 
-const EVERY_KIND: readonly DeviceKind[] = ['alarm-button', 'barrier', 'camera', 'sms', 'radio', 'alarm-centre'];
+const EVERY_KIND: readonly DeviceKind[] = ['alarm-button', 'barrier', 'camera', 'nvr', 'sms', 'radio', 'alarm-centre'];
 
 /** Positions a barrier reports (events of these types, or `data.position` on any event). */
 export const BARRIER_POSITIONS = ['raised', 'lowered', 'moving', 'fault', 'unknown'] as const;
@@ -91,8 +94,8 @@ export const DEVICE_EVENTS = {
   // any kind
   fault: { kinds: EVERY_KIND, meaning: 'the device reports a fault (data.code)', raises: 'device-fault', summaryFrom: 'code', sets: 'fault' },
   'fault-cleared': { kinds: EVERY_KIND, meaning: 'its fault is gone', clears: 'fault' },
-  tamper: { kinds: ['alarm-button', 'barrier', 'camera'], meaning: 'the device was opened or moved (data.detail)', raises: 'tamper', sets: 'tamper' },
-  'tamper-cleared': { kinds: ['alarm-button', 'barrier', 'camera'], meaning: 'the tamper contact closed again', clears: 'tamper' },
+  tamper: { kinds: ['alarm-button', 'barrier', 'camera', 'nvr'], meaning: 'the device was opened or moved (data.detail)', raises: 'tamper', sets: 'tamper' },
+  'tamper-cleared': { kinds: ['alarm-button', 'barrier', 'camera', 'nvr'], meaning: 'the tamper contact closed again', clears: 'tamper' },
   // barriers
   raised: { kinds: ['barrier'], meaning: 'the barrier is up (protecting the gate)', position: 'raised' },
   lowered: { kinds: ['barrier'], meaning: 'the barrier is down (the gate is open to vehicles)', position: 'lowered' },
@@ -105,6 +108,7 @@ export const DEVICE_EVENTS = {
   'video-loss': { kinds: ['camera'], meaning: 'the camera lost its video signal (data.active)' },
   'video-restored': { kinds: ['camera'], meaning: 'the video signal is back' },
   motion: { kinds: ['camera'], meaning: 'motion detected' },
+  intrusion: { kinds: ['camera'], meaning: 'video analytics saw an intrusion (zone, tripwire; data.detail)' },
   // channels
   bound: { kinds: ['sms'], meaning: 'the link to the SMS centre is bound (data.host, data.port)' },
   unbound: { kinds: ['sms'], meaning: 'the link to the SMS centre is lost (data.detail)' },
@@ -138,7 +142,7 @@ export const TELEMETRY_FIELDS = {
 // ── health ───────────────────────────────────────────────────────────────────────────────
 
 /** Reasons that mean the device cannot be reached at all: its status is `offline`. Any other reason makes it `degraded`. */
-export const OFFLINE_REASONS: ReadonlySet<HealthReasonCode> = new Set(['no-heartbeat', 'offline', 'unreachable', 'link-down']);
+export const OFFLINE_REASONS: ReadonlySet<HealthReasonCode> = new Set(['no-heartbeat', 'offline', 'unreachable', 'link-down', 'gb-keepalive-lost', 'gb-channel-off']);
 
 /** Health reasons that are alarms in their own right: raised when the reason appears, cleared with it. */
 export const REASON_ALARMS: Readonly<Partial<Record<HealthReasonCode, { raises: AlarmType; label: string }>>> = {

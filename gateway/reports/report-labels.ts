@@ -39,6 +39,8 @@ export const REASON_LABELS: Readonly<Record<string, Bilingual>> = {
   nak: { zh: '接警中心拒收', en: 'Rejected by the alarm centre' },
   flooding: { zh: '消息过多（疑似故障）', en: 'Flooding' },
   'check-error': { zh: '巡检出错', en: 'Check error' },
+  'gb-keepalive-lost': { zh: '国标心跳丢失', en: 'GB/T 28181 keepalive lost' },
+  'gb-channel-off': { zh: '国标通道离线', en: 'GB/T 28181 channel off' },
 };
 
 export const STATUS_LABELS: Readonly<Record<HealthStatus, Bilingual>> = {
@@ -52,6 +54,7 @@ export const KIND_LABELS: Readonly<Record<DeviceKind, Bilingual>> = {
   'alarm-button': { zh: '一键报警', en: 'Alarm button' },
   barrier: { zh: '防冲撞装置', en: 'Barrier' },
   camera: { zh: '摄像机', en: 'Camera' },
+  nvr: { zh: '硬盘录像机', en: 'NVR' },
   sms: { zh: '短信平台', en: 'SMS platform' },
   radio: { zh: '对讲系统', en: 'Radio' },
   'alarm-centre': { zh: '110 接警中心链路', en: '110 centre link' },

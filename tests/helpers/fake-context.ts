@@ -46,7 +46,8 @@ export function makeRegistry(sites: Site[], devices: Device[]): DeviceRegistry {
   };
 }
 
-export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: Clock; dataDir?: string } = {}): FakeContext {
+/** `adapter`: the type devices added at run time (addDevice) are owned by. */
+export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: Clock; dataDir?: string; adapter?: string } = {}): FakeContext {
   const events: DeviceEventInput[] = [];
   const conditions: RecordedCondition[] = [];
   const rejects: FakeContext['rejects'] = [];
@@ -71,11 +72,13 @@ export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: 
     },
   };
 
+  // Devices an adapter adds at run time (addDevice) join the configured ones.
+  const deviceList = [...(opts.devices ?? [])];
   const ctx: FakeContext = {
     log: pino({ level: 'silent' }),
     clock: opts.clock ?? systemClock,
     dataDir: opts.dataDir ?? '/tmp',
-    devices: makeRegistry(opts.sites ?? [], opts.devices ?? []),
+    devices: makeRegistry(opts.sites ?? [], deviceList),
     bus,
     events,
     conditions,
@@ -99,6 +102,14 @@ export function fakeContext(opts: { sites?: Site[]; devices?: Device[]; clock?: 
           w.resolve(c);
         }
       }
+    },
+    addDevice(d) {
+      if (!(opts.sites ?? []).some((site) => site.id === d.siteId)) throw new Error(`unknown site ${d.siteId}`);
+      const device: Device = { id: d.id, siteId: d.siteId, kind: d.kind, adapter: opts.adapter ?? 'fake', name: d.name, options: { ...(d.options ?? {}) } };
+      const at = deviceList.findIndex((x) => x.id === d.id);
+      if (at >= 0) deviceList[at] = { ...(deviceList[at] as Device), name: d.name, options: device.options };
+      else deviceList.push(device);
+      return deviceList[at >= 0 ? at : deviceList.length - 1] as Device;
     },
     reject(reason, detail, deviceId) {
       rejects.push(deviceId === undefined ? { reason, detail } : { reason, detail, deviceId });

@@ -68,6 +68,22 @@ export class HealthTracker {
     }
   }
 
+  /**
+   * Starts keeping the health of a device added after start() (an adapter discovered it), or
+   * takes a renamed device's new record. Devices added at run time belong to adapters that check
+   * them (active), so no supervision timer is needed for them.
+   */
+  track(device: Device): void {
+    const existing = this.states.get(device.id);
+    if (existing) {
+      existing.device = device;
+      return;
+    }
+    const now = this.clock.now();
+    const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
+    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, conditions: new Map(), last: this.blank(device, now) });
+  }
+
   stop(): void {
     if (this.timer) this.clock.clearInterval(this.timer);
     this.timer = undefined;
