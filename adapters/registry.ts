@@ -6,6 +6,7 @@ import type { AdapterFactory } from '../gateway/contract/adapter.js';
 import { alarmCentreDc09Adapter } from './alarm-centre-dc09/index.js';
 import { barrierModbusAdapter } from './barrier-modbus/index.js';
 import { barrierHttpAcmeAdapter } from './barrier-http-acme/index.js';
+import { cameraGb28181Adapter } from './camera-gb28181/index.js';
 import { cameraOnvifAdapter } from './camera-onvif/index.js';
 import { mqttNativeAdapter } from './mqtt-native/index.js';
 import { panelDc09Adapter } from './panel-dc09/index.js';
@@ -19,6 +20,7 @@ export const ADAPTERS: readonly AdapterFactory<never>[] = [
   alarmCentreDc09Adapter,
   barrierModbusAdapter,
   cameraOnvifAdapter,
+  cameraGb28181Adapter,
   smsSmppAdapter,
   smsCmppAdapter,
   radioAdapter,
