@@ -46,6 +46,12 @@ const SCHOOLS: [string, string][] = [
 ];
 
 const pad = (n: number) => String(n).padStart(2, '0');
+// GB/T 28181 ids of the district (Annex D): centre 34020000, industry 00, type 118 (NVR) or 131
+// (camera), serial 00<school>0<camera>; the realm/domain is the conventional 3402000000.
+const GB_PLATFORM_ID = '34020000002000000001';
+const gbNvrId = (n: number) => `3402000000118000${pad(n)}00`;
+const gbCameraId = (n: number, c: number) => `3402000000131000${pad(n)}0${c}`;
+const gbSchoolPrefix = (n: number) => `3402000000131000${pad(n)}`;
 // Devices' MQTT passwords are demo-pass-<device-id>; only their mosquitto `$7$` hashes are
 // written (salt derived from the id, so regenerating leaves them unchanged).
 const secretHash = demoSecretHash;
@@ -82,6 +88,9 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
   if (n === 33) {
     devices.push({ id: `${id}-btn-2`, kind: 'alarm-button', adapter: 'panel-dc09', name: '一键报警 报警主机 (DC-09)', options: { account: String(1000 + n), zone: 2 } });
   }
+  if (n >= 6 && n <= 10) {
+    devices.push({ id: `${id}-nvr-1`, kind: 'nvr', adapter: 'camera-gb28181', name: '硬盘录像机 (GB/T 28181)', options: { gbId: gbNvrId(n) } });
+  }
   cameraPlaces.forEach((place, c) => {
     const did = `${id}-cam-${c + 1}`;
     // The first five schools' cameras are checked over ONVIF/RTSP through the district NVR
@@ -94,6 +103,9 @@ const sites = SCHOOLS.map(([name, nameEn], i) => {
         name: `摄像机 ${place}`,
         options: { endpoint: 'district-nvr', path: `/cameras/${did}/onvif/device_service`, username: 'admin', password: 'demo-pass-camera' },
       });
+    } else if (n <= 10) {
+      // Schools 6–10: cameras behind the school's NVR, which registers to the gateway over GB/T 28181.
+      devices.push({ id: did, kind: 'camera', adapter: 'camera-gb28181', name: `摄像机 ${place}`, options: { gbId: gbCameraId(n, c + 1) } });
     } else {
       devices.push({ id: did, kind: 'camera', name: `摄像机 ${place}`, secretHash: secretHash(did) });
     }
@@ -208,6 +220,16 @@ const config = {
     'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: 12502 } }, pollIntervalMs: 1000 },
     // Cameras checked over ONVIF/RTSP: every 5 minutes, two at a time (each check runs ffmpeg).
     'camera-onvif': { endpoints: { 'district-nvr': { host: '127.0.0.1', port: 12554 } }, checkIntervalSeconds: 300, concurrency: 2 },
+    // School NVRs (schools 6–10) register here over GB/T 28181 (SIP on UDP and TCP 15060); the
+    // simulated district runs one NVR per school. Channels not configured map to their school by prefix.
+    'camera-gb28181': {
+      sipId: GB_PLATFORM_ID,
+      host: '0.0.0.0',
+      port: 15060,
+      passwords: Object.fromEntries([6, 7, 8, 9, 10].map((n) => [gbNvrId(n), `demo-pass-gb-${pad(n)}`])),
+      prefixes: Object.fromEntries([6, 7, 8, 9, 10].map((n) => [gbSchoolPrefix(n), `sch-${pad(n)}`])),
+      keepalive: { intervalSeconds: 60, misses: 3 },
+    },
     // Vendor panels report to the gateway's own DC-09 receiver.
     'panel-dc09': { host: '0.0.0.0', port: 12120 },
     // The district SMS platform; the simulated district runs an SMSC simulator here.

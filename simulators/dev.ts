@@ -54,12 +54,16 @@ export async function runDev(argv: string[]): Promise<void> {
     // The gateway's own DC-09 panel receiver may sit on an ephemeral port (configured 0).
     const panel = gateway.adapters.get('panel-dc09');
     const panelPort = panel && 'port' in panel && typeof panel.port === 'number' ? panel.port : undefined;
+    // So may its GB/T 28181 SIP server.
+    const gb = gateway.adapters.get('camera-gb28181');
+    const gbPort = gb && 'port' in gb && typeof gb.port === 'number' ? gb.port : undefined;
     const sim = new DistrictSimulator({
       url: `mqtt://127.0.0.1:${mqttPort}`,
       config: loaded.config,
       devices: loaded.devices,
       log: log.child({ part: 'simulator' }),
       ...(panelPort ? { panelPort } : {}),
+      ...(gbPort ? { gbPort } : {}),
     });
     run.started(sim);
     control.attach(sim);

@@ -12,6 +12,8 @@ import { SimulatedGenericDevice } from './generic-device.js';
 import type { SimulatedMqttDevice } from './mqtt-device.js';
 import { Dc09PanelSimulator } from './alarm-centre/panel.js';
 import { RadioGatewaySimulator } from './radio-gateway/radio-gateway-simulator.js';
+import { startDistrictNvrs } from './camera-gb28181/district-nvrs.js';
+import type { GbNvrSimulator } from './camera-gb28181/nvr-simulator.js';
 
 export interface DistrictOptions {
   url: string;
@@ -28,6 +30,8 @@ export interface DistrictOptions {
   panelPort?: number;
   /** The gateway's host for DC-09 panels (default 127.0.0.1). */
   panelHost?: string;
+  /** The gateway's GB/T 28181 SIP port, when not the configured one (tests on ephemeral ports). */
+  gbPort?: number;
 }
 
 function chosenSites(opts: DistrictOptions): (id: string) => boolean {
@@ -38,6 +42,7 @@ export class DistrictSimulator {
   private readonly sims = new Map<string, SimulatedMqttDevice>();
   private readonly radios = new Map<string, RadioGatewaySimulator>();
   private readonly panels = new Map<string, Dc09PanelSimulator>();
+  private gbNvrs = new Map<string, GbNvrSimulator>();
   private panelTimer?: ReturnType<typeof setInterval>;
 
   constructor(private readonly opts: DistrictOptions) {}
@@ -62,7 +67,8 @@ export class DistrictSimulator {
     await Promise.all(Array.from({ length: this.opts.connectConcurrency ?? 20 }, worker));
     await this.startRadios(chosenSites(this.opts));
     await this.startPanels(chosenSites(this.opts), heartbeatMs);
-    this.opts.log.info({ devices: this.sims.size, radios: this.radios.size, panels: this.panels.size }, 'simulated district online');
+    this.gbNvrs = await startDistrictNvrs({ config, devices, sites: chosenSites(this.opts), log: this.opts.log, ...(this.opts.gbPort ? { port: this.opts.gbPort } : {}) });
+    this.opts.log.info({ devices: this.sims.size, radios: this.radios.size, panels: this.panels.size, gbNvrs: this.gbNvrs.size }, 'simulated district online');
   }
 
   /** The radio dispatch box(es): MQTT clients of their own that ack transmissions per talkgroup. */
@@ -106,6 +112,13 @@ export class DistrictSimulator {
   panel(id: string): Dc09PanelSimulator {
     const sim = this.panels.get(id);
     if (!sim) throw new Error(`no simulated DC-09 panel '${id}'`);
+    return sim;
+  }
+
+  /** The simulated GB/T 28181 NVR playing an `nvr` device. */
+  gbNvr(id: string): GbNvrSimulator {
+    const sim = this.gbNvrs.get(id);
+    if (!sim) throw new Error(`no simulated GB/T 28181 NVR '${id}'`);
     return sim;
   }
 
@@ -170,6 +183,8 @@ export class DistrictSimulator {
     await Promise.all([...this.sims.values()].map((s) => s.stop()));
     await Promise.all([...this.radios.values()].map((s) => s.stop()));
     await Promise.all([...this.panels.values()].map((s) => s.stop()));
+    await Promise.all([...this.gbNvrs.values()].map((s) => s.stop()));
+    this.gbNvrs.clear();
     this.sims.clear();
     this.radios.clear();
     this.panels.clear();

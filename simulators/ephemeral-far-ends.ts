@@ -69,6 +69,7 @@ export async function startEphemeralFarEnds(opts: EphemeralFarEndOptions = {}): 
           connectTimeoutMs: 500,
         },
         'panel-dc09': { host: '127.0.0.1', port: 0 },
+        'camera-gb28181': { host: '127.0.0.1', port: 0 },
         'sms-smpp': { host: '127.0.0.1', port: s.port },
         'camera-onvif': { checkIntervalSeconds: 0, endpoints: { 'district-nvr': { host: '127.0.0.1', port: fleet?.httpPort ?? 1 } } },
         'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: p.port } }, pollIntervalMs: 100 },

@@ -38,7 +38,8 @@ describe('simulator control (in process)', () => {
     const ids = (l: ReturnType<typeof t.simulators.list>) => [l.farEnds.map((f) => f.id), l.devices.map((d) => d.id)];
     expect(ids(t.simulators.list())).toStrictEqual([
       ['110-primary', '110-secondary', 'sms-centre'],
-      ['sch-01-btn-1', 'sch-01-btn-2', 'sch-01-bar-1', 'sch-02-bar-1', 'sch-03-bar-1', 'sch-04-bar-1', 'sch-05-bar-1', 'sch-06-btn-1', 'sch-06-bar-1', 'sch-06-cam-1', 'sch-06-cam-2', 'sch-06-cam-3', 'sch-06-cam-4'],
+      // sch-06's cameras are behind its GB/T 28181 NVR (camera-gb28181), not MQTT devices of the district.
+      ['sch-01-btn-1', 'sch-01-btn-2', 'sch-01-bar-1', 'sch-02-bar-1', 'sch-03-bar-1', 'sch-04-bar-1', 'sch-05-bar-1', 'sch-06-btn-1', 'sch-06-bar-1'],
     ]);
     t.simulators.attach(undefined);
     try {
@@ -91,9 +92,9 @@ describe('simulator control (in process)', () => {
 
   it('refuses an unknown id, an action of another kind, a fault it does not have, and a flood without a count', async () => {
     expect(await refusal(t.simulators.act('sch-99-btn-1', { action: 'press' }))).toStrictEqual(['GW_ERR_UNKNOWN_DEVICE', "unknown device: nothing simulated has the id 'sch-99-btn-1'"]);
-    expect(await refusal(t.simulators.act('sch-06-cam-1', { action: 'cover' }))).toStrictEqual([
+    expect(await refusal(t.simulators.act('sch-06-bar-1', { action: 'cover' }))).toStrictEqual([
       'GW_ERR_BAD_REQUEST',
-      "bad request: 'cover' does not apply to sch-06-cam-1 (camera, mqtt-device); it takes: drop, restore, freeze, malformed, flood",
+      "bad request: 'cover' does not apply to sch-06-bar-1 (barrier, mqtt-device); it takes: lower, raise, impact, drop, restore, freeze, malformed, flood",
     ]);
     expect(await refusal(t.simulators.act('sch-01-bar-1', { action: 'fault', fault: 'sim-suspended' }))).toStrictEqual([
       'GW_ERR_BAD_REQUEST',
