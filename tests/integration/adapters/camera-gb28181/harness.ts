@@ -32,7 +32,9 @@ export interface GbHarness {
 export async function startGbHarness(config: Record<string, unknown> = {}): Promise<GbHarness> {
   const ctx = fakeContext({ sites: [SCHOOL], devices: DEVICES, adapter: 'camera-gb28181' });
   const adapter = new CameraGb28181Adapter(
-    gb28181Config({
+    gb28181Config(
+      Object.fromEntries(
+        Object.entries({
       host: '127.0.0.1',
       port: 0,
       password: 'school-pass',
@@ -41,7 +43,9 @@ export async function startGbHarness(config: Record<string, unknown> = {}): Prom
       prefixes: { '34020000001310006': 'sch-06' },
       requestTimeoutMs: 2000,
       ...config,
-    }),
+        }).filter(([, v]) => v !== undefined),
+      ),
+    ),
     ctx,
   );
   await adapter.start();
