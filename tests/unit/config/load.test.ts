@@ -89,7 +89,7 @@ describe('configuration', () => {
   it("lets a site file replace the district and drop the demo's adapters with null", async () => {
     const file = layer(
       'sites:\n  - id: xh-01\n    name: 西湖小学\n    district: xihu\n    devices:\n      - {id: xh-01-btn-1, kind: alarm-button, name: 按钮, secret: secret-123456}\n' +
-        'auth:\n  users: []\nadapters:\n  alarm-centre-dc09: null\n  sms-smpp: null\n  radio: null\n  panel-dc09: null\n  barrier-modbus: null\n  camera-onvif: null\n',
+        'auth:\n  users: []\nadapters:\n  alarm-centre-dc09: null\n  sms-smpp: null\n  radio: null\n  panel-dc09: null\n  barrier-modbus: null\n  camera-onvif: null\n  camera-gb28181: null\n',
     );
     const { sites, devices, config } = loadConfig({ env: { GATEWAY_CONFIG: file } });
     expect(sites.map((s) => s.id)).toStrictEqual(['xh-01']);
