@@ -58,6 +58,9 @@ export class GbNvrSimulator {
   private localPort = 0;
   registered = false;
   keepalivesSent = 0;
+  /** Round trips of the last keepalives (MESSAGE → 200 OK), in ms; at most 10,000 kept. */
+  readonly keepaliveRtts: number[] = [];
+  keepaliveFailures = 0;
   lastRegisterStatus = 0;
   /** Seconds the simulated clock is ahead (clock-skew fault). */
   clockSkewSeconds = 0;
@@ -189,7 +192,10 @@ export class GbNvrSimulator {
   private async keepalive(): Promise<void> {
     if (!this.registered || this.faults.has('silent')) return;
     this.keepalivesSent++;
-    await this.request('MESSAGE', this.opts.server.id, [{ name: 'Content-Type', value: 'Application/MANSCDP+xml' }], keepaliveXml(this.sn++, this.id)).catch(() => undefined);
+    const t0 = performance.now();
+    const res = await this.request('MESSAGE', this.opts.server.id, [{ name: 'Content-Type', value: 'Application/MANSCDP+xml' }], keepaliveXml(this.sn++, this.id)).catch(() => undefined);
+    if (res?.status !== 200) this.keepaliveFailures++;
+    else if (this.keepaliveRtts.length < 10_000) this.keepaliveRtts.push(performance.now() - t0);
   }
 
   // ── the wire ─────────────────────────────────────────────────────────────────────────────
