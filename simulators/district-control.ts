@@ -1,10 +1,12 @@
 /**
  * The control's view of the simulated district's own devices: MQTT devices (buttons, MQTT
- * barriers…), the radio box and the vendor DC-09 panels, each with its state and actions.
+ * barriers…), the radio box, the vendor DC-09 panels and the GB/T 28181 NVRs with their
+ * channels, each with its state and actions.
  */
 import { FLOOD_MAX, simulatorRefusal, type SimActionName, type SimActionRequest, type SimState } from '../gateway/contract/simulator-port.js';
 import type { Device } from '../gateway/contract/types.js';
 import { BUTTON_FAULTS } from './alarm-button.js';
+import { GB_NVR_FAULTS, type GbNvrFault, type GbNvrSimulator } from './camera-gb28181/nvr-simulator.js';
 import type { DistrictSimulator } from './district.js';
 import { SimulatedGenericDevice } from './generic-device.js';
 import { deviceView, type ControlTarget, type SimControls } from './plugin.js';
@@ -16,6 +18,8 @@ const ACTIONS = {
   mqtt: MQTT_COMMON,
   panel: ['press', 'test-press'],
   radio: ['drop', 'restore'],
+  gbNvr: ['drop', 'restore', 'fault'],
+  gbChannel: ['drop', 'restore'],
 } satisfies Record<string, SimActionName[]>;
 /** MQTT actions that publish, so need the device connected. */
 const NEEDS_LINK = new Set<SimActionName>(['press', 'test-press', 'malformed', 'flood', 'lower', 'raise', 'impact']);
@@ -103,10 +107,59 @@ function radioTarget(device: Device, district: DistrictSimulator): ControlTarget
   };
 }
 
+function gbNvrTarget(device: Device, nvr: GbNvrSimulator): ControlTarget {
+  return {
+    view: () => {
+      const faults = nvr.activeFaults();
+      // A silent NVR is registered but says nothing: frozen, in the port's words.
+      const state: SimState = !nvr.registered ? 'offline' : faults.includes('silent') ? 'frozen' : 'online';
+      return deviceView(device, 'gb-nvr', state, [...faults], ACTIONS.gbNvr, [...GB_NVR_FAULTS]);
+    },
+    act: async (req) => {
+      switch (req.action) {
+        case 'drop':
+          return nvr.setFault('silent', true);
+        case 'restore':
+          for (const f of GB_NVR_FAULTS) nvr.setFault(f, false);
+          if (!nvr.registered) await nvr.register();
+          return;
+        case 'fault':
+          nvr.setFault(req.fault as GbNvrFault, req.on ?? true);
+          // A password change shows at the next REGISTER: send it now.
+          if (req.fault === 'wrong-password') await nvr.register();
+          return;
+        default:
+          throw invalid(`'${req.action}' does not apply to a GB/T 28181 NVR`);
+      }
+    },
+  };
+}
+
+function gbChannelTarget(device: Device, nvr: GbNvrSimulator, channelId: string): ControlTarget {
+  return {
+    view: () => {
+      const on = nvr.channelStates().find((c) => c.id === channelId)?.on ?? false;
+      return deviceView(device, 'gb-nvr', on ? 'online' : 'offline', on ? [] : ['channel-off'], ACTIONS.gbChannel, []);
+    },
+    act: async (req) => nvr.setChannel(channelId, req.action !== 'drop'),
+  };
+}
+
+/** A GB/T 28181 NVR the district plays, or one of its channels (a camera device). */
+function gbTarget(device: Device, district: DistrictSimulator): ControlTarget | undefined {
+  const gbId = typeof device.options.gbId === 'string' ? device.options.gbId : '';
+  for (const [nvrDeviceId, nvr] of district.gbNvrList()) {
+    if (nvrDeviceId === device.id) return gbNvrTarget(device, nvr);
+    if (nvr.channelStates().some((c) => c.id === gbId)) return gbChannelTarget(device, nvr, gbId);
+  }
+  return undefined;
+}
+
 /** The district's devices as the control sees them (only while it runs, and only what it plays). */
 export function districtControls(district: DistrictSimulator): SimControls {
   return {
     device: (device) => {
+      if (device.adapter === 'camera-gb28181') return gbTarget(device, district);
       const simulated = district.simulates(device.id);
       if (!simulated || SIMULATED_BY[device.adapter] !== simulated) return undefined;
       if (simulated === 'mqtt') return mqttTarget(device, district);

@@ -122,6 +122,11 @@ export class DistrictSimulator {
     return sim;
   }
 
+  /** The simulated GB/T 28181 NVRs by their device id. */
+  gbNvrList(): ReadonlyMap<string, GbNvrSimulator> {
+    return this.gbNvrs;
+  }
+
   device(id: string): SimulatedMqttDevice {
     const sim = this.sims.get(id);
     if (!sim) throw new Error(`no simulated device '${id}'`);

@@ -48,7 +48,7 @@ export const FLOOD_MAX = 100_000;
 export type SimState = 'online' | 'connecting' | 'dropped' | 'dead' | 'frozen' | 'stopped' | 'offline' | 'unreachable' | 'up' | 'down';
 
 /** Which simulator plays it: the district's own, or the name a vendor's simulator gives itself. */
-export type SimKind = 'mqtt-device' | 'dc09-panel' | 'radio-box' | 'modbus-barrier' | 'onvif-camera' | '110-receiver' | 'sms-centre' | (string & Record<never, never>);
+export type SimKind = 'mqtt-device' | 'dc09-panel' | 'radio-box' | 'modbus-barrier' | 'onvif-camera' | 'gb-nvr' | '110-receiver' | 'sms-centre' | (string & Record<never, never>);
 
 export interface SimDeviceView {
   id: string;
