@@ -42,6 +42,10 @@ export interface GbLiveViewOptions {
 interface Stream {
   deviceId: string;
   viewers: Set<WebSocket>;
+  /** Viewers that have had their first bytes (from a TS packet boundary). */
+  synced: WeakSet<WebSocket>;
+  /** MPEG-TS bytes ffmpeg wrote so far: where packet boundaries fall in the next chunk. */
+  outBytes: number;
   receiver?: MediaReceiver;
   session?: MediaSession;
   ffmpeg?: ChildProcessWithoutNullStreams;
@@ -51,6 +55,7 @@ interface Stream {
 }
 
 const MAX_VIEWER_BUFFER = 4 * 1024 * 1024;
+const TS_PACKET = 188;
 
 export class GbLiveView implements LiveViewPort {
   private readonly streams = new Map<string, Stream>();
@@ -87,7 +92,7 @@ export class GbLiveView implements LiveViewPort {
         throw new GatewayError('GW_ERR_LIVE_VIEW_BUSY', `all ${this.opts.maxStreams} live streams are in use; close one and try again`);
       }
       // The slot is taken now, before the INVITE, so concurrent opens count it.
-      const s: Stream = { deviceId, viewers: new Set(), ready: Promise.resolve(), closing: false };
+      const s: Stream = { deviceId, viewers: new Set(), synced: new WeakSet(), outBytes: 0, ready: Promise.resolve(), closing: false };
       s.ready = this.begin(s);
       this.streams.set(deviceId, s);
       stream = s;
@@ -171,7 +176,18 @@ export class GbLiveView implements LiveViewPort {
     ffmpeg.stdin.on('error', () => undefined); // EPIPE when ffmpeg ends first
     ffmpeg.stderr.on('data', (d: Buffer) => this.opts.log.debug({ deviceId: s.deviceId, ffmpeg: d.toString().trim().slice(0, 300) }, 'live view ffmpeg'));
     ffmpeg.stdout.on('data', (data: Buffer) => {
-      for (const v of s.viewers) if (v.readyState === v.OPEN && v.bufferedAmount < MAX_VIEWER_BUFFER) v.send(data, { binary: true });
+      // A viewer joining a running stream starts at the next 188-byte TS packet (ISO/IEC 13818-1
+      // §2.4.3.2): pipe reads cut packets anywhere, and jsmpeg's demuxer expects the sync byte first.
+      const skip = (TS_PACKET - (s.outBytes % TS_PACKET)) % TS_PACKET;
+      s.outBytes += data.length;
+      for (const v of s.viewers) {
+        if (v.readyState !== v.OPEN || v.bufferedAmount >= MAX_VIEWER_BUFFER) continue;
+        if (s.synced.has(v)) v.send(data, { binary: true });
+        else if (skip < data.length) {
+          s.synced.add(v);
+          v.send(skip === 0 ? data : data.subarray(skip), { binary: true });
+        }
+      }
     });
     const spawnFailed = new Promise<never>((_, reject) => ffmpeg.once('error', (err) => reject(GB_ERRORS.error('GW_ERR_GB_MEDIA', `ffmpeg could not be run: ${err.message}`))));
     spawnFailed.catch(() => undefined);

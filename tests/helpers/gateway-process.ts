@@ -89,6 +89,7 @@ export const EPHEMERAL_FAR_ENDS = {
     'barrier-modbus': { controllers: { 'district-plc': { host: '127.0.0.1', port: 0 } } },
     'camera-onvif': { endpoints: { 'district-nvr': { host: '127.0.0.1', port: 0 } } },
     'panel-dc09': { host: '127.0.0.1', port: 0 },
+    'camera-gb28181': { host: '127.0.0.1', port: 0 },
     'sms-smpp': { host: '127.0.0.1', port: 0 },
   },
 };
@@ -97,7 +98,7 @@ export const EPHEMERAL_FAR_ENDS = {
  * `npm start` as its own process: the gateway with `args` (default --simulate: the whole default
  * district and its far ends) on ephemeral ports, data in `dataDir`, `overrides` laid over
  * EPHEMERAL_FAR_ENDS in its site file; with --simulate, resolves once the district is online.
- * Without --simulate only the gateway's own DC-09 panel receiver is put on port 0.
+ * Without --simulate only the gateway's own listeners (DC-09 panel receiver, GB/T 28181 SIP server) are put on port 0.
  */
 export async function spawnSimulatedGateway(
   dataDir: string,
@@ -109,7 +110,7 @@ export async function spawnSimulatedGateway(
   const site = join(dataDir, 'site.yaml');
   // JSON is YAML.
   const simulate = args.includes('--simulate');
-  const base = simulate ? EPHEMERAL_FAR_ENDS : { adapters: { 'panel-dc09': EPHEMERAL_FAR_ENDS.adapters['panel-dc09'] } };
+  const base = simulate ? EPHEMERAL_FAR_ENDS : { adapters: { 'panel-dc09': EPHEMERAL_FAR_ENDS.adapters['panel-dc09'], 'camera-gb28181': EPHEMERAL_FAR_ENDS.adapters['camera-gb28181'] } };
   writeFileSync(site, JSON.stringify(mergeLayers(base, overrides)));
   const proc = await spawnGateway({ DATA_DIR: dataDir, GATEWAY_CONFIG: site, ...opts.env }, args, timeoutMs, opts);
   const deadline = Date.now() + timeoutMs;

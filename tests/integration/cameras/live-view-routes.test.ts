@@ -28,6 +28,9 @@ beforeAll(async () => {
         requestTimeoutMs: 1000,
         liveView: { maxStreams: 2, width: 320, height: 240, idleSeconds: 1 },
       },
+      // The ONVIF cameras' live view only: the totals below are theirs (GB/T 28181 channels have
+      // their own live-view tests in tests/integration/adapters/camera-gb28181).
+      'camera-gb28181': { liveView: { maxStreams: 0 } },
     },
   });
 }, 60_000);

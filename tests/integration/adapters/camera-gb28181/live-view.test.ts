@@ -45,7 +45,8 @@ describe.each(['udp', 'tcp'] as const)('camera-gb28181 live view, media over %s'
   });
 
   it('INVITEs the channel, gives viewers MPEG-1 made from its PS over RTP, and sends BYE after the last viewer left', async () => {
-    h = await startGbHarness({ media: { transport: media }, liveView: { maxStreams: 1, idleSeconds: 0.3, width: 320, height: 240 } });
+    // Two ffmpeg start (the NVR's encoder, the adapter's decoder): on a loaded machine that takes a while.
+    h = await startGbHarness({ media: { transport: media, startTimeoutMs: 30_000 }, liveView: { maxStreams: 1, idleSeconds: 0.3, width: 320, height: 240 } });
     const nvr = h.nvr();
     expect(await nvr.start()).toBe(200);
     await h.ctx.waitForCondition('sch-06-cam-2', 'gb-channel-off', false);
