@@ -150,7 +150,10 @@ export class CameraGb28181Adapter implements Adapter {
     const reasons: { code: HealthReasonCode; detail?: string }[] = [];
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.config.checkTimeoutMs)]);
     try {
-      const [info, status] = await Promise.all([this.query(recorderId, 'DeviceInfo', recorderId, this.config.requestTimeoutMs, deadline), this.query(recorderId, 'DeviceStatus', gbId, this.config.requestTimeoutMs, deadline)]);
+      // A recorder's check also asks for its catalog again (the on-demand catalog of a sweep).
+      const catalog = gbId === recorderId && gbRole(gbId) === 'recorder' ? this.queryCatalog(gbId) : undefined;
+      const [info, status, items] = await Promise.all([this.query(recorderId, 'DeviceInfo', recorderId, this.config.requestTimeoutMs, deadline), this.query(recorderId, 'DeviceStatus', gbId, this.config.requestTimeoutMs, deadline), catalog]);
+      if (items) evidence.catalogItems = items.length;
       if (!Array.isArray(info) && info.cmd === 'DeviceInfo') {
         Object.assign(evidence, { ...(info.manufacturer ? { manufacturer: info.manufacturer } : {}), ...(info.model ? { model: info.model } : {}), ...(info.firmware ? { firmware: info.firmware } : {}), ...(info.channel !== undefined ? { channels: info.channel } : {}) });
       }

@@ -156,6 +156,9 @@ describe.each(['udp', 'tcp'] as const)('camera-gb28181 over %s', (transport) => 
     expect(h.ctx.activeConditions('sch-06-cam-1')).toStrictEqual(['clock-drift']);
     await nvr.setChannel(camId(2), false);
     const cam2 = await h.adapter.check(h.ctx.devices.get('sch-06-cam-2') as never, AbortSignal.timeout(5000));
+    // The NVR's own check asks for its catalog again too.
+    const nvrCheck = await h.adapter.check(h.ctx.devices.get('sch-06-nvr-1') as never, AbortSignal.timeout(5000));
+    expect([nvrCheck.evidence.catalogItems, nvrCheck.evidence.channels]).toStrictEqual([3, 3]);
     expect([cam2.status, cam2.reasons.map((r) => r.code), cam2.reasons[0]?.detail]).toStrictEqual(['offline', ['gb-channel-off', 'clock-drift'], 'DeviceStatus Online OFFLINE']);
     // The simulated clock is 120 s ahead; DeviceTime has whole seconds.
     expect(cam2.reasons[1]?.detail).toMatch(/^device clock off by 1(19|20) s$/);
