@@ -85,9 +85,10 @@ export class CameraGb28181Adapter implements Adapter {
       onRegistered: (reg, fresh) => this.onRegistered(reg, fresh),
       onUnregistered: (reg) => this.markGone(reg.gbId, 'offline', 'unregistered (Expires: 0)'),
       onAuthFailed: (gbId, known, why, peer) => {
-        // Counted like any refused input; the device id only when the gateway knows it.
-        this.ctx.reject('gb-auth-failed', `REGISTER from ${peer.address}:${peer.port}: ${known ? why : 'refused'}`, known ? this.map.resolve(gbId)?.id : undefined);
-        const device = known ? this.map.resolve(gbId) : undefined;
+        // Counted like any refused input; the device id only when the gateway knows it. A failed
+        // REGISTER never adds a device (find, not resolve): ids that cannot log in create nothing.
+        const device = known ? this.map.find(gbId) : undefined;
+        this.ctx.reject('gb-auth-failed', `REGISTER from ${peer.address}:${peer.port}: ${known ? why : 'refused'}`, device?.id);
         if (device) this.ctx.setCondition(device.id, 'auth-failed', true, why);
       },
     });

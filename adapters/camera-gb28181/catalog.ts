@@ -53,6 +53,13 @@ export class DeviceMap {
     return device;
   }
 
+  /** The registry device for a GB id if there already is one; never adds a device. */
+  find(gbId: string): Device | undefined {
+    const known = this.byGbId.get(gbId);
+    const d = known ? this.ctx.devices.get(known) : undefined;
+    return d ?? this.configured().find((x) => deviceGbId(x.options) === gbId);
+  }
+
   /** The GB id of a registry device of this adapter. */
   gbIdOf(deviceId: string): string | undefined {
     const d = this.ctx.devices.get(deviceId);

@@ -165,6 +165,20 @@ describe.each(['udp', 'tcp'] as const)('camera-gb28181 over %s', (transport) => 
   });
 });
 
+describe('camera-gb28181 refusing a device of a mapped prefix', () => {
+  it('adds no device for an id that fails authentication, though its prefix names a school', async () => {
+    const h = await startGbHarness();
+    try {
+      const ipc = h.nvr({ id: '34020000001310006009', channels: [] });
+      ipc.setFault('wrong-password', true);
+      expect(await ipc.start()).toBe(403);
+      expect([h.ctx.devices.get('sch-06-gb-34020000001310006009'), h.ctx.rejects.map((r) => [r.reason, r.deviceId])]).toStrictEqual([undefined, [['gb-auth-failed', undefined]]]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('camera-gb28181 without a registration', () => {
   it('reports a configured NVR that never registered as offline in a check', async () => {
     const h = await startGbHarness();
