@@ -81,6 +81,7 @@ export class Registrar {
     }
     // The work is the same whatever failed: compute the digest, then decide.
     const expected = creds ? digestResponse(creds, 'REGISTER', secret ?? DECOY) : '';
+    const matches = creds ? sameDigest(expected, creds.response) : false;
     const ok =
       creds !== undefined &&
       known &&
@@ -88,7 +89,7 @@ export class Registrar {
       creds.username === gbId &&
       creds.realm === this.opts.realm &&
       (creds.algorithm === undefined || creds.algorithm.toUpperCase() === 'MD5') &&
-      sameDigest(expected, creds.response);
+      matches;
     if (!ok) {
       const why = !creds ? 'unreadable Authorization' : !known ? 'unknown id' : nonce !== 'ok' ? 'nonce not ours' : creds.username !== gbId ? 'username is not the registering id' : creds.realm !== this.opts.realm ? 'wrong realm' : 'wrong password';
       this.opts.onAuthFailed(gbId, known, why, peer);
