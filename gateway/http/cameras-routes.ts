@@ -49,6 +49,8 @@ const LiveCamera = Type.Object({
   viewers: Type.Integer(),
   /** Every stream slot of its adapter is taken by other cameras: opening it answers 503. */
   busy: Type.Boolean(),
+  /** Its adapter's stream limit (the list's maxStreams adds up every adapter's). */
+  maxStreams: Type.Integer(),
   /** The WebSocket path. */
   path: Type.String(),
 });
@@ -130,7 +132,7 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
           if (!port) return [];
           const open = port.openStreams();
           const streaming = open.includes(d.id);
-          return [{ deviceId: d.id, siteId: d.siteId, ...port.frameSize, streaming, viewers: port.viewers(d.id), busy: !streaming && open.length >= port.maxStreams, path: livePath(d.id) }];
+          return [{ deviceId: d.id, siteId: d.siteId, ...port.frameSize, streaming, viewers: port.viewers(d.id), busy: !streaming && open.length >= port.maxStreams, maxStreams: port.maxStreams, path: livePath(d.id) }];
         });
       let inUse = 0;
       let maxStreams = 0;

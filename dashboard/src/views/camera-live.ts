@@ -36,6 +36,8 @@ export interface LiveCamera {
   streaming: boolean;
   viewers: number;
   busy: boolean;
+  /** Its adapter's stream limit (a gateway older than it does not say). */
+  maxStreams?: number;
   path: string;
 }
 
@@ -357,7 +359,7 @@ export class CameraLivePanel {
     if (generation !== this.generation) return;
     const entry = list.cameras.find((c) => c.deviceId === device.id);
     if (!entry) this.setState('unavailable');
-    else if (entry.busy) this.setState('busy', { max: list.maxStreams });
+    else if (entry.busy) this.setState('busy', { max: entry.maxStreams ?? list.maxStreams });
     else this.setState('offline');
   }
 

@@ -115,6 +115,7 @@ describe('camera live view routes', () => {
         streaming: false,
         viewers: 0,
         busy: false,
+        maxStreams: 2,
         path: `/api/cameras/${id}/live`,
       })),
     });
