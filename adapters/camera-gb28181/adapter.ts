@@ -16,15 +16,15 @@ import { CAMERA_GB28181_TYPE, DeviceMap } from './catalog.js';
 import type { CameraGb28181Config } from './config.js';
 import { GB_ERRORS } from './errors.js';
 import { gbRole } from './gb-id.js';
-import { GbLiveView, type MediaSession } from './gb-live-view.js';
+import { GbLiveView } from './gb-live-view.js';
 import { parseLocalTime } from './local-time.js';
-import { isManscdp, MANSCDP_TYPE, parseManscdp, queryBody, type CatalogItem, type Manscdp, type QueryCmd } from './manscdp.js';
+import { isManscdp, MANSCDP_TYPE, parseManscdp, type CatalogItem, type Manscdp } from './manscdp.js';
 import { QueryBook } from './queries.js';
+import { DeviceRequests } from './device-requests.js';
 import { Registrar, type Registration } from './registrar.js';
-import { buildOffer, parseSdp } from './sdp.js';
 import { parseNameAddr } from './sip-headers.js';
-import { header, type SipHeader, type SipRequest, type SipResponse } from './sip-message.js';
-import { randomToken, SipTransport, type SipPeer } from './sip-transport.js';
+import { header, type SipRequest } from './sip-message.js';
+import { SipTransport, type SipPeer } from './sip-transport.js';
 
 const DEFAULT_TZ = 'Asia/Shanghai';
 
@@ -38,9 +38,7 @@ export class CameraGb28181Adapter implements Adapter {
   /** Recorder GB id of each channel, and each recorder's channels. */
   private readonly parentOf = new Map<string, string>();
   private readonly channelsOf = new Map<string, Set<string>>();
-  /** Live-view dialogs by Call-ID: the device's BYE ends them. */
-  private readonly dialogs = new Map<string, () => void>();
-  private cseq = 1;
+  private readonly requests: DeviceRequests;
   private readonly domain: string;
 
   constructor(
@@ -50,6 +48,7 @@ export class CameraGb28181Adapter implements Adapter {
     this.queries = new QueryBook(ctx.clock);
     this.map = new DeviceMap(ctx, config);
     this.domain = config.domain ?? config.sipId.slice(0, 10);
+    this.requests = new DeviceRequests({ config, domain: this.domain, queries: this.queries, transport: () => this.transport, registration: (id) => this.registrar?.registrations.get(id) });
   }
 
   /** The bound SIP port (UDP and TCP), once started. */
@@ -106,7 +105,10 @@ export class CameraGb28181Adapter implements Adapter {
         log: log.child({ part: 'live-view' }),
         clock,
         validate: (id) => this.channelOf(id),
-        invite: (id, offer) => this.invite(id, offer),
+        invite: (id, offer) => {
+          const { channelId, reg } = this.channelOf(id);
+          return this.requests.invite(channelId, reg, offer);
+        },
       });
     }
     const tickMs = Math.max(20, Math.min(1000, (this.config.keepalive.intervalSeconds * 1000) / 4));
@@ -134,7 +136,7 @@ export class CameraGb28181Adapter implements Adapter {
   /** Asks a recorder (by registry device id or GB id) for its catalog now; resolves with the items. */
   async queryCatalog(deviceOrGbId: string): Promise<CatalogItem[]> {
     const gbId = this.map.gbIdOf(deviceOrGbId) ?? deviceOrGbId;
-    const items = (await this.query(gbId, 'Catalog', gbId, this.config.requestTimeoutMs * 2)) as CatalogItem[];
+    const items = (await this.requests.query(gbId, 'Catalog', gbId, this.config.requestTimeoutMs * 2)) as CatalogItem[];
     this.applyCatalog(gbId, items, false);
     return items;
   }
@@ -153,7 +155,7 @@ export class CameraGb28181Adapter implements Adapter {
     try {
       // A recorder's check also asks for its catalog again (the on-demand catalog of a sweep).
       const catalog = gbId === recorderId && gbRole(gbId) === 'recorder' ? this.queryCatalog(gbId) : undefined;
-      const [info, status, items] = await Promise.all([this.query(recorderId, 'DeviceInfo', recorderId, this.config.requestTimeoutMs, deadline), this.query(recorderId, 'DeviceStatus', gbId, this.config.requestTimeoutMs, deadline), catalog]);
+      const [info, status, items] = await Promise.all([this.requests.query(recorderId, 'DeviceInfo', recorderId, this.config.requestTimeoutMs, deadline), this.requests.query(recorderId, 'DeviceStatus', gbId, this.config.requestTimeoutMs, deadline), catalog]);
       if (items) evidence.catalogItems = items.length;
       if (!Array.isArray(info) && info.cmd === 'DeviceInfo') {
         Object.assign(evidence, { ...(info.manufacturer ? { manufacturer: info.manufacturer } : {}), ...(info.model ? { model: info.model } : {}), ...(info.firmware ? { firmware: info.firmware } : {}), ...(info.channel !== undefined ? { channels: info.channel } : {}) });
@@ -193,7 +195,7 @@ export class CameraGb28181Adapter implements Adapter {
           return this.onMessage(req, peer);
         case 'BYE': {
           transport.respond(req, peer, 200, 'OK');
-          const ended = this.dialogs.get(header(req, 'call-id') ?? '');
+          const ended = this.requests.dialogs.get(header(req, 'call-id') ?? '');
           ended?.();
           return;
         }
@@ -303,7 +305,7 @@ export class CameraGb28181Adapter implements Adapter {
     if (this.config.catalogOnRegister) {
       this.queryCatalog(reg.gbId).catch((err: unknown) => this.ctx.log.warn({ gbId: reg.gbId, err: errorMessage(err) }, 'catalog query after registration failed'));
     }
-    if (this.config.subscribeCatalog) this.subscribe(reg).catch((err: unknown) => this.ctx.log.debug({ gbId: reg.gbId, err: errorMessage(err) }, 'catalog SUBSCRIBE refused'));
+    if (this.config.subscribeCatalog) this.requests.subscribe(reg).catch((err: unknown) => this.ctx.log.debug({ gbId: reg.gbId, err: errorMessage(err) }, 'catalog SUBSCRIBE refused'));
   }
 
   /** Applies catalog items of a recorder: channels become devices; Status OFF or Event OFF/DEL is gb-channel-off. */
@@ -379,52 +381,6 @@ export class CameraGb28181Adapter implements Adapter {
 
   // ── requests to devices ───────────────────────────────────────────────────────────────────
 
-  private advertised(): string {
-    return this.config.advertisedHost ?? (this.config.host === '0.0.0.0' || this.config.host === '::' ? '127.0.0.1' : this.config.host);
-  }
-
-  private newRequest(method: string, target: string, reg: Registration, extra: SipHeader[], body: Buffer, dialog?: { callId: string; fromTag: string; toTag?: string; cseq: number }): SipRequest {
-    const uri = reg.gbId === target ? reg.contact : `sip:${target}@${this.domain}`;
-    return {
-      kind: 'request',
-      method,
-      uri,
-      headers: [
-        { name: 'From', value: `<sip:${this.config.sipId}@${this.domain}>;tag=${dialog?.fromTag ?? randomToken(4)}` },
-        { name: 'To', value: `<sip:${target}@${this.domain}>${dialog?.toTag ? `;tag=${dialog.toTag}` : ''}` },
-        { name: 'Call-ID', value: dialog?.callId ?? `${randomToken(8)}@${this.advertised()}` },
-        { name: 'CSeq', value: `${dialog?.cseq ?? this.cseq++} ${method}` },
-        { name: 'Max-Forwards', value: '70' },
-        { name: 'User-Agent', value: 'campus-gateway' },
-        ...extra,
-      ],
-      body,
-    };
-  }
-
-  private async query(recorderId: string, cmd: QueryCmd, targetId: string, timeoutMs: number, signal?: AbortSignal): Promise<Manscdp | CatalogItem[]> {
-    const transport = this.transport;
-    const reg = this.registrar?.registrations.get(recorderId);
-    if (!transport || !reg) throw GB_ERRORS.error('GW_ERR_GB_NOT_REGISTERED', recorderId);
-    const sn = this.queries.nextSn();
-    const answer = this.queries.expect(cmd, targetId, sn, timeoutMs);
-    answer.catch(() => undefined);
-    const req = this.newRequest('MESSAGE', recorderId, reg, [{ name: 'Content-Type', value: MANSCDP_TYPE }], queryBody(cmd, sn, targetId));
-    const res = await transport.request(reg.peer, req, this.config.requestTimeoutMs, this.advertised());
-    if (res.status !== 200) throw GB_ERRORS.error('GW_ERR_GB_REFUSED', `${cmd} to ${recorderId}: ${res.status} ${res.reason}`);
-    if (!signal) return answer;
-    return Promise.race([answer, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(GB_ERRORS.error('GW_ERR_GB_TIMEOUT', `${cmd} of ${targetId}`)), { once: true }))]);
-  }
-
-  private async subscribe(reg: Registration): Promise<void> {
-    const transport = this.transport;
-    if (!transport) return;
-    const sn = this.queries.nextSn();
-    const req = this.newRequest('SUBSCRIBE', reg.gbId, reg, [{ name: 'Event', value: `Catalog;id=${sn}` }, { name: 'Expires', value: '3600' }, { name: 'Content-Type', value: MANSCDP_TYPE }, { name: 'Contact', value: `<sip:${this.config.sipId}@${this.advertised()}:${transport.port}>` }], queryBody('Catalog', sn, reg.gbId));
-    const res = await transport.request(reg.peer, req, this.config.requestTimeoutMs, this.advertised());
-    if (res.status >= 300) throw GB_ERRORS.error('GW_ERR_GB_REFUSED', `SUBSCRIBE: ${res.status} ${res.reason}`);
-  }
-
   /** The channel's GB id and its recorder's registration, for the live view. */
   private channelOf(deviceId: string): { channelId: string; reg: Registration } {
     const device = this.ctx.devices.get(deviceId);
@@ -434,55 +390,6 @@ export class CameraGb28181Adapter implements Adapter {
     const reg = this.registrar?.registrations.get(recorderId);
     if (!reg || reg.lost) throw GB_ERRORS.error('GW_ERR_GB_NOT_REGISTERED', `${deviceId} (${recorderId}${reg?.lost ? ': keepalive lost' : ''})`);
     return { channelId, reg };
-  }
-
-  /** INVITE (2016 §9.2.2): SDP offer to receive PS/RTP, 200 OK with the device's SDP, ACK; BYE ends it. */
-  private async invite(deviceId: string, offer: { port: number; transport: 'udp' | 'tcp' }): Promise<MediaSession> {
-    const { channelId, reg } = this.channelOf(deviceId);
-    const transport = this.transport;
-    if (!transport) throw GB_ERRORS.error('GW_ERR_GB_STOPPED');
-    // y= SSRC: 0 (live), the domain's digits 4–8, a 4-digit serial (2016 Annex F).
-    const ssrc = `0${this.domain.slice(3, 8)}${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
-    const mediaIp = this.config.advertisedHost ?? this.config.media.host;
-    const dialog = { callId: `${randomToken(8)}@${this.advertised()}`, fromTag: randomToken(4), cseq: this.cseq++ };
-    const sdp = buildOffer({ platformId: this.config.sipId, channelId, ip: mediaIp, port: offer.port, transport: offer.transport, ssrc });
-    const req = this.newRequest(
-      'INVITE',
-      channelId,
-      reg,
-      [
-        { name: 'Contact', value: `<sip:${this.config.sipId}@${this.advertised()}:${transport.port}>` },
-        { name: 'Subject', value: `${channelId}:${ssrc},${this.config.sipId}:0` },
-        { name: 'Content-Type', value: 'APPLICATION/SDP' },
-      ],
-      sdp,
-      dialog,
-    );
-    const res: SipResponse = await transport.request(reg.peer, req, this.config.media.startTimeoutMs, this.advertised());
-    if (res.status !== 200) throw GB_ERRORS.error('GW_ERR_GB_REFUSED', `INVITE ${channelId}: ${res.status} ${res.reason}`);
-    const answer = parseSdp(res.body.toString('utf8'));
-    if (answer.rtpmap[96] !== undefined && !/^PS\/90000$/i.test(answer.rtpmap[96])) throw GB_ERRORS.error('GW_ERR_GB_MEDIA', `INVITE ${channelId}: answered ${answer.rtpmap[96]}, not PS/90000`);
-    const toTag = parseNameAddr(header(res, 'to') ?? '').params.tag;
-    const inDialog = { ...dialog, ...(toTag ? { toTag } : {}) };
-    // RFC 3261 §13.2.2.4: the ACK of a 2xx is its own transaction, same CSeq number.
-    const ack = this.newRequest('ACK', channelId, reg, [{ name: 'Via', value: `SIP/2.0/${reg.peer.transport.toUpperCase()} ${this.advertised()}:${transport.port};rport;branch=z9hG4bK${randomToken(10)}` }], Buffer.alloc(0), inDialog);
-    transport.send(reg.peer, ack);
-    const ended: (() => void)[] = [];
-    this.dialogs.set(dialog.callId, () => {
-      this.dialogs.delete(dialog.callId);
-      for (const cb of ended) cb();
-    });
-    let byeSent = false;
-    return {
-      onEnded: (cb) => ended.push(cb),
-      bye: async () => {
-        if (byeSent || !this.dialogs.has(dialog.callId)) return;
-        byeSent = true;
-        this.dialogs.delete(dialog.callId);
-        const bye = this.newRequest('BYE', channelId, reg, [], Buffer.alloc(0), { ...inDialog, cseq: dialog.cseq + 1 });
-        await this.transport?.request(reg.peer, bye, this.config.requestTimeoutMs, this.advertised());
-      },
-    };
   }
 }
 
