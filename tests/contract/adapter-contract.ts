@@ -15,6 +15,8 @@ export interface AdapterContractEntry {
   factory: AdapterFactory<never>;
   /** The configuration to start it with (laid over the schema's defaults). */
   config: Record<string, unknown>;
+  /** Keys without a default (credentials, account ids): the empty configuration is refused naming exactly these. */
+  requires?: string[];
   ctx(): AdapterContext;
 }
 
@@ -49,10 +51,10 @@ export function adapterContract(name: string, entry: () => AdapterContractEntry)
       for (const code of Object.keys(factory.errors?.codes ?? {})) expect(code).toMatch(/^GW_ERR_[A-Z0-9_]+$/);
     });
 
-    it('accepts its defaults and the configuration given, and refuses an unknown key', () => {
-      const { factory, config } = entry();
+    it('accepts its defaults (all but the keys it requires) and the configuration given, and refuses an unknown key', () => {
+      const { factory, config, requires = [] } = entry();
       const check = TypeCompiler.Compile(factory.configSchema);
-      expect([...check.Errors(Value.Default(factory.configSchema, {}))].map((e) => e.path)).toStrictEqual([]);
+      expect([...new Set([...check.Errors(Value.Default(factory.configSchema, {}))].map((e) => e.path))].sort()).toStrictEqual([...requires].sort());
       expect([...check.Errors(Value.Default(factory.configSchema, structuredClone(config)))].map((e) => e.path)).toStrictEqual([]);
       expect(check.Check(Value.Default(factory.configSchema, { ...structuredClone(config), noSuchOption: 1 }))).toBe(false);
     });
