@@ -10,7 +10,7 @@ import type { Timer } from '../../gateway/contract/clock.js';
 import { errorMessage, GatewayError } from '../../gateway/contract/errors.js';
 import type { Device } from '../../gateway/contract/types.js';
 import type { HealthReasonCode } from '../../gateway/contract/vocabulary.js';
-import { findFfmpeg } from '../camera-onvif/ffmpeg-binary.js';
+import { findFfmpeg } from '../shared/ffmpeg-binary.js';
 import { mapAlarm } from './alarms.js';
 import { CAMERA_GB28181_TYPE, DeviceMap } from './catalog.js';
 import type { CameraGb28181Config } from './config.js';

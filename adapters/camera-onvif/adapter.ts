@@ -13,7 +13,7 @@ import { ConditionTracker } from './conditions.js';
 import { parseDeviceOptions, type CameraOnvifConfig } from './config.js';
 import { errorMessage, GatewayError } from '../../gateway/contract/errors.js';
 import { CAMERA_ERRORS } from './errors.js';
-import { FFMPEG_MISSING, findFfmpeg } from './ffmpeg-binary.js';
+import { FFMPEG_MISSING, findFfmpeg } from '../shared/ffmpeg-binary.js';
 import { CameraEventLoop, type CameraEventKind } from './events.js';
 import { Limiter } from './limiter.js';
 import { LiveViewManager } from './live-view.js';

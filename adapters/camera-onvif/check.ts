@@ -17,7 +17,7 @@ import { judgePicture } from './picture.js';
 const WS_SECURITY_WINDOW_S = 300;
 
 export interface CheckDeps {
-  /** With the ffmpeg to run resolved (see ffmpeg-binary.ts). */
+  /** With the ffmpeg to run resolved (see adapters/shared/ffmpeg-binary.ts). */
   config: CameraOnvifConfig & { ffmpegPath: string };
   /** Gateway time (ctx.clock). */
   now(): number;

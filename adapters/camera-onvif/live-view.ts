@@ -11,7 +11,7 @@
  * needs a standard rate (`-r 25`); the 8-byte jsmpeg header needs the size up front, so the
  * output size is fixed; it never restarts ffmpeg, so we do while viewers remain.
  */
-import { findFfmpeg, rtspIoTimeoutOption } from './ffmpeg-binary.js';
+import { findFfmpeg, rtspIoTimeoutOption } from '../shared/ffmpeg-binary.js';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Mpeg1Muxer from 'node-rtsp-stream/mpeg1muxer.js';

@@ -4,7 +4,7 @@
  * no video fails), reports each frame's size and timestamp (showinfo filter), and hands us
  * every frame shrunk to a tiny grayscale picture for the picture checks.
  */
-import { ffmpegMajor } from './ffmpeg-binary.js';
+import { ffmpegMajor } from '../shared/ffmpeg-binary.js';
 import { spawn } from 'node:child_process';
 import { CAMERA_ERRORS } from './errors.js';
 

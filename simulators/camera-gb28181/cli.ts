@@ -9,7 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { findFfmpeg } from '../../adapters/camera-onvif/ffmpeg-binary.js';
+import { findFfmpeg } from '../../adapters/shared/ffmpeg-binary.js';
 import { GB_NVR_FAULTS, GbNvrSimulator, type GbNvrFault } from './nvr-simulator.js';
 
 const HELP = `Simulated GB/T 28181 NVR

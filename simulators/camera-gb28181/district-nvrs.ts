@@ -5,7 +5,7 @@
  * district simulator starts them, as it starts the DC-09 panels).
  */
 import type { Logger } from 'pino';
-import { findFfmpeg } from '../../adapters/camera-onvif/ffmpeg-binary.js';
+import { findFfmpeg } from '../../adapters/shared/ffmpeg-binary.js';
 import type { GatewayConfig } from '../../gateway/config/schema.js';
 import type { Device } from '../../gateway/contract/types.js';
 import { GbNvrSimulator } from './nvr-simulator.js';

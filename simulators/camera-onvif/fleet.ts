@@ -4,7 +4,7 @@
  * picture in use. Camera `cam-001` lives under `/cameras/cam-001/…`; a gateway device reaches
  * it with options `{ host, port, username, password, path: '/cameras/cam-001/onvif/device_service' }`.
  */
-import { findFfmpeg } from '../../adapters/camera-onvif/ffmpeg-binary.js';
+import { findFfmpeg } from '../../adapters/shared/ffmpeg-binary.js';
 import type { ServerResponse } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

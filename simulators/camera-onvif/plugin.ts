@@ -4,7 +4,7 @@
  * control can cover, freeze, drop, fault and restore. Without a runnable ffmpeg the fleet is
  * left out with one line: the cameras then show unreachable, which is the truth.
  */
-import { FFMPEG_MISSING, findFfmpeg } from '../../adapters/camera-onvif/ffmpeg-binary.js';
+import { FFMPEG_MISSING, findFfmpeg } from '../../adapters/shared/ffmpeg-binary.js';
 import type { SimActionName } from '../../gateway/contract/simulator-port.js';
 import type { Device } from '../../gateway/contract/types.js';
 import { configuredDevices, deviceView, type ControlTarget, type SimControls, type SimulatorPlugin } from '../plugin.js';

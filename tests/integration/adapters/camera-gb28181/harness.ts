@@ -3,7 +3,7 @@
  * a configured NVR and cameras, and simulated NVRs to register to it. Everything a test starts
  * is stopped by close().
  */
-import { findFfmpeg } from '../../../../adapters/camera-onvif/ffmpeg-binary.js';
+import { findFfmpeg } from '../../../../adapters/shared/ffmpeg-binary.js';
 import { CameraGb28181Adapter } from '../../../../adapters/camera-gb28181/adapter.js';
 import { gb28181Config } from '../../../../adapters/camera-gb28181/config.js';
 import type { Device, Site } from '../../../../gateway/contract/types.js';

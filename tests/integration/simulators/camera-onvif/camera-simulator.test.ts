@@ -2,7 +2,7 @@
  * The simulated camera seen by real clients over loopback: the `onvif` npm client, unmodified,
  * for the SOAP services and events; ffmpeg for RTSP and the snapshot URI.
  */
-import { findFfmpeg } from '../../../../adapters/camera-onvif/ffmpeg-binary.js';
+import { findFfmpeg } from '../../../../adapters/shared/ffmpeg-binary.js';
 import { execFile } from 'node:child_process';
 import onvif, { type Cam } from 'onvif';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

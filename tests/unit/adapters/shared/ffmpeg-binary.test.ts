@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ffmpegMajor, findFfmpeg, rtspIoTimeoutOption } from '../../../../adapters/camera-onvif/ffmpeg-binary.js';
+import { ffmpegMajor, findFfmpeg, rtspIoTimeoutOption } from '../../../../adapters/shared/ffmpeg-binary.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ffmpeg-binary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
