@@ -46,7 +46,9 @@ describe('operator sessions', () => {
     expect(statuses).toStrictEqual([401, 401, 401, 401, 429]);
     const locked = await login(t, 'sch-33', 'demo-pass-sch-33');
     expect(locked.status).toBe(429);
-    expect(locked.headers.get('retry-after')).toBe('900');
+    // What is left of the 15-minute lock (seconds pass between the lock and this attempt on a loaded machine).
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(Number(locked.headers.get('retry-after'))).toBeLessThanOrEqual(900);
     expect((await json<{ code: string }>(locked)).code).toBe('GW_ERR_LOCKED_OUT');
     // Another account from the same address still logs in.
     expect((await login(t, 'sch-32', 'demo-pass-sch-32')).status).toBe(200);

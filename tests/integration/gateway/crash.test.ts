@@ -77,5 +77,5 @@ describe('crash safety (kill -9)', () => {
     );
     expect(received.id).toBe(alarms[0]?.id);
     await back.endAsync();
-  });
+  }, 120_000); // two gateway processes start in it: generous on a loaded machine
 });
