@@ -15,7 +15,7 @@ import { CmppLink, type SubmitFields } from './cmpp-link.js';
 import type { DeliverPdu } from './cmpp-pdu.js';
 import { decodeMo, MoReassembler, partCount, segmentMt } from './cmpp-text.js';
 import type { ResolvedCmppConfig } from './config.js';
-import { smsCmppBroadcastChannel } from './broadcast-channel.js';
+import { smsBroadcastChannel } from '../shared/sms-broadcast-channel.js';
 import { DeliveryTracker, keyOf, MemoryRecipientStore, type RecipientState, type RecipientStatus, type RecipientStore, type StatusChange } from './delivery-tracker.js';
 import { CMPP_ERRORS } from './errors.js';
 import { Listeners, type Listener } from '../shared/listeners.js';
@@ -80,7 +80,7 @@ export class SmsCmppAdapterImpl implements SmsCmppAdapter {
 
   /** The broadcast service's 'sms' channel (one per adapter: it keeps the channel's listeners). */
   channel(): BroadcastChannel {
-    this.broadcastChannel ??= smsCmppBroadcastChannel(this);
+    this.broadcastChannel ??= smsBroadcastChannel(this);
     return this.broadcastChannel;
   }
 

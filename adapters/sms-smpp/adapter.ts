@@ -5,7 +5,7 @@
 import type { Device } from '../../gateway/contract/types.js';
 import type { AdapterContext, CheckResult } from '../../gateway/contract/adapter.js';
 import type { BroadcastChannel, DeliveryResult, Outbound } from '../../gateway/contract/capabilities.js';
-import { smsBroadcastChannel } from './broadcast-channel.js';
+import { smsBroadcastChannel } from '../shared/sms-broadcast-channel.js';
 import {
   maskNumber,
   relativeValidity,

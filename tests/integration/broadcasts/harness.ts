@@ -14,7 +14,7 @@ import { AlarmService } from '../../../gateway/core/alarms/service.js';
 import { resolveBroadcastConfig } from '../../../gateway/core/broadcast/config.js';
 import { radioBroadcastChannel, type RadioSender } from '../../../adapters/radio/broadcast-channel.js';
 import { BroadcastService } from '../../../gateway/core/broadcast/service.js';
-import { smsBroadcastChannel } from '../../../adapters/sms-smpp/broadcast-channel.js';
+import { smsBroadcastChannel } from '../../../adapters/shared/sms-broadcast-channel.js';
 import type { Broadcast, BroadcastChange } from '../../../gateway/core/broadcast/types.js';
 import type { BroadcastChannel } from '../../../gateway/contract/capabilities.js';
 import { systemClock } from '../../../gateway/contract/clock.js';

@@ -1,16 +1,34 @@
 /**
- * The sms-smpp adapter as a broadcast channel ('sms'): what its channel() offers the gateway.
- * The adapter already tracks each (ref, recipient) from queued to delivered/failed and is
- * idempotent per pair (README "Sending"); this only translates its events.
+ * An SMS adapter (sms-smpp, sms-cmpp) as the broadcast channel 'sms': what its channel() offers
+ * the gateway, the same whichever protocol carries the SMS, so the broadcast service cannot tell
+ * them apart. The adapter already tracks each (ref, recipient) from queued to delivered/failed
+ * and is idempotent per pair; this only translates its events.
  */
-import type { SmsSmppAdapter } from './adapter-api.js';
-import type { RecipientStatus } from './delivery-tracker.js';
 import type { BroadcastChannel, ChannelReply, ChannelStatus } from '../../gateway/contract/capabilities.js';
 
-/** The part of the sms-smpp adapter a broadcast uses. */
-export type SmsSender = Pick<SmsSmppAdapter, 'send' | 'onStatus' | 'onReply'>;
+type SmsState = ChannelStatus['state'];
 
-function statusOf(s: RecipientStatus): ChannelStatus {
+/** Where one recipient of a reference stands, as an SMS adapter tracks it. */
+export interface SmsRecipientStatus {
+  ref: string;
+  recipient: string;
+  state: SmsState;
+  reason?: string;
+  detail?: string;
+  queuedAt: number;
+  sentAt?: number;
+  doneAt?: number;
+  repliedAt?: number;
+}
+
+/** The part of an SMS adapter a broadcast uses. */
+export interface SmsSender {
+  send(recipients: string[], text: string, ref: string, opts: { signal?: AbortSignal }): Promise<readonly { recipient: string; state: SmsState; duplicate?: boolean; reason?: string; detail?: string }[]>;
+  onStatus(cb: (change: { status: SmsRecipientStatus }) => void): () => void;
+  onReply(cb: (reply: { from: string; text: string; at: number; ref?: string }) => void): () => void;
+}
+
+function statusOf(s: SmsRecipientStatus): ChannelStatus {
   const at = s.state === 'queued' ? s.queuedAt : s.state === 'sent' ? s.sentAt : (s.doneAt ?? s.repliedAt);
   return {
     ref: s.ref,
