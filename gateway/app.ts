@@ -93,6 +93,15 @@ export interface CertificateReload {
   mqtt?: CertificateInfo;
 }
 
+/** A listener's certificate in the log: info, a warning within 14 days of its end, an error once it ended. */
+function logCertificate(log: Logger, listener: string, certificate: CertificateInfo, now: number, msg: string): void {
+  const daysLeft = Math.floor((Date.parse(certificate.validTo) - now) / 86_400_000);
+  const entry = { listener, certificate, daysLeft };
+  if (daysLeft < 0) log.error(entry, `${msg}: EXPIRED on ${certificate.validTo}, clients will refuse it`);
+  else if (daysLeft < 14) log.warn(entry, `${msg}: expires in ${daysLeft} days (${certificate.validTo})`);
+  else log.info(entry, msg);
+}
+
 const DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist');
 
 /** An adapter's configuration checked against its schema; problems are named by their path in the site file. */
@@ -110,7 +119,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   // Certificate files are read and checked before anything starts: a bad path or a key that is
   // not the certificate's is a coded configuration error now, never a failure of a listener later.
   const httpTls = config.http.tls ? await readHttpTlsFiles(config.http.tls) : undefined;
-  if (config.mqtt.tls) await readMqttTlsFiles(config.mqtt.tls);
+  const mqttTls = config.mqtt.tls ? await readMqttTlsFiles(config.mqtt.tls) : undefined;
+  if (httpTls) logCertificate(log, 'http', httpTls.certificate, clock.now(), 'certificate');
+  if (mqttTls) logCertificate(log, 'mqtt', mqttTls.certificate, clock.now(), 'certificate');
 
   // Which adapters run: every type devices name, plus every type configured. A site file sets
   // `adapters.<type>: null` to drop one the default district configures.
@@ -391,7 +402,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
           if (!info) return;
           reloaded[name] = info;
           counters.inc('tls.reload.ok');
-          log.info({ listener: name, certificate: info }, 'certificate reloaded');
+          logCertificate(log, name, info, clock.now(), 'certificate reloaded');
         } catch (err) {
           failures.push(err);
           counters.inc('tls.reload.failed');

@@ -43,7 +43,8 @@ async function read(path: string, where: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (cause) {
-    throw invalid(where, `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, cause);
+    // "ENOENT: no such file or directory" without the repeated ", open '<path>'".
+    throw invalid(where, `cannot read ${path}: ${(cause as Error).message.replace(/, \w+ '.*'$/, '')}`, cause);
   }
 }
 

@@ -120,7 +120,7 @@ describe('bad certificate files at start', () => {
     rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(1);
     const fatal = lines.filter((l) => l.level === 60);
-    expect(fatal.map((l) => [l.code, l.msg])).toStrictEqual([['GW_ERR_CONFIG_INVALID', `configuration is invalid: /http/tls/certFile: cannot read ${missing}: ENOENT`]]);
+    expect(fatal.map((l) => [l.code, l.msg])).toStrictEqual([['GW_ERR_CONFIG_INVALID', `configuration is invalid: /http/tls/certFile: cannot read ${missing}: ENOENT: no such file or directory`]]);
     // Refused before anything listened.
     expect(lines.some((l) => typeof l.httpPort === 'number')).toBe(false);
   }, 70_000);

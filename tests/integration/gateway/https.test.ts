@@ -271,7 +271,7 @@ describe('certificate files at start', () => {
   it('refuses a missing file, a key that is not the certificate’s and a file that is no certificate, naming the key', async () => {
     const missing = await buildError({ http: { tls: { certFile: join(pki.dir, 'nope.crt'), keyFile: httpA.key } } });
     expect(missing.code).toBe('GW_ERR_CONFIG_INVALID');
-    expect(missing.message).toBe(`configuration is invalid: /http/tls/certFile: cannot read ${join(pki.dir, 'nope.crt')}: ENOENT`);
+    expect(missing.message).toBe(`configuration is invalid: /http/tls/certFile: cannot read ${join(pki.dir, 'nope.crt')}: ENOENT: no such file or directory`);
 
     const mismatch = await buildError({ http: { tls: { certFile: httpA.cert, keyFile: httpB.key } } });
     expect(mismatch.code).toBe('GW_ERR_CONFIG_INVALID');
