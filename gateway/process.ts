@@ -65,8 +65,8 @@ export async function runProcess(start: (run: ProcessRun) => Promise<void>): Pro
       run.log.info({ signal: 'SIGHUP', parts: reloads.length }, 'reloading');
       for (const r of reloads) {
         await r().catch((err: unknown) => {
-          if (isGatewayError(err)) run.log.warn({ code: err.code }, `reload failed, running on as before: ${err.message}`);
-          else run.log.warn({ err }, 'reload failed, running on as before');
+          if (isGatewayError(err)) run.log.warn({ code: err.code }, `reload failed: what could not be reloaded runs on as before: ${err.message}`);
+          else run.log.warn({ err }, 'reload failed: what could not be reloaded runs on as before');
         });
       }
     });

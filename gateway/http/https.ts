@@ -21,7 +21,7 @@ export function httpsContext(material: TlsMaterial): SecureContextOptions {
   return { cert, key: material.key, minVersion: 'TLSv1.2' };
 }
 
-/** Swaps the certificate of a server created with `https` (no-op contract: the caller checked). */
+/** Swaps the certificate of the server; only for one created with http.tls (the caller checks). */
 export function setHttpsContext(app: FastifyInstance, material: TlsMaterial): void {
   (app.server as unknown as HttpsServer).setSecureContext(httpsContext(material));
 }
