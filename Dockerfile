@@ -44,6 +44,7 @@ CMD ["node", "dist/simulators/cli.js"]
 # --- the gateway (the default target: last) --------------------------------------------------
 FROM runtime AS gateway
 EXPOSE 8080 1883 12120
+# Plain HTTP, else HTTPS when http.tls is set (loopback liveness: the certificate is not checked).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const p=process.env.HTTP_PORT||8080;const u='/api/health';fetch('http://127.0.0.1:'+p+u).then(r=>process.exit(r.ok?0:1),()=>require('node:https').get({host:'127.0.0.1',port:p,path:u,rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)))"]
 CMD ["node", "dist/gateway/main.js"]

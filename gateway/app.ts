@@ -36,6 +36,9 @@ import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js'
 import { auditConfigChange } from './auth/config-audit.js';
 import { OperatorService } from './auth/operators.js';
 import { createHttpServer } from './http/server.js';
+import { readHttpTlsFiles, setHttpsContext } from './http/https.js';
+import { readMqttTlsFiles } from './broker/tls-listener.js';
+import type { CertificateInfo } from './config/tls-files.js';
 import { createLogger } from './logger.js';
 import { PACKAGE_ROOT } from './package-root.js';
 import { openStateStore } from './store/open-state-store.js';
@@ -72,9 +75,31 @@ export interface Gateway {
   readonly broadcasts: BroadcastService;
   readonly sweeps: SweepEngine;
   readonly drills: DrillService;
-  /** Binds MQTT TCP and HTTP; returns the bound ports. */
-  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number }>;
+  /** Binds MQTT TCP and HTTP; returns the bound ports (`https` when http.tls is set). */
+  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; https: boolean }>;
+  /**
+   * Reads http.tls's and mqtt.tls's files again and swaps the listeners' certificates (SIGHUP,
+   * gateway/process.ts): new connections get the new one, open ones stay. A part whose files
+   * are bad keeps its certificate; the first such error (GW_ERR_CONFIG_INVALID) is thrown after
+   * every part was tried. Counted as `tls.reload.ok` / `tls.reload.failed`.
+   */
+  reloadCertificates(): Promise<CertificateReload>;
   close(): Promise<void>;
+}
+
+/** The certificate each TLS listener presents after a reload (absent: that listener has no TLS). */
+export interface CertificateReload {
+  http?: CertificateInfo;
+  mqtt?: CertificateInfo;
+}
+
+/** A listener's certificate in the log: info, a warning within 14 days of its end, an error once it ended. */
+function logCertificate(log: Logger, listener: string, certificate: CertificateInfo, now: number, msg: string): void {
+  const daysLeft = Math.floor((Date.parse(certificate.validTo) - now) / 86_400_000);
+  const entry = { listener, certificate, daysLeft };
+  if (daysLeft < 0) log.error(entry, `${msg}: EXPIRED on ${certificate.validTo}, clients will refuse it`);
+  else if (daysLeft < 14) log.warn(entry, `${msg}: expires in ${daysLeft} days (${certificate.validTo})`);
+  else log.info(entry, msg);
 }
 
 const DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist');
@@ -91,6 +116,12 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   for (const warning of loaded.warnings ?? []) log.warn(warning);
+  // Certificate files are read and checked before anything starts: a bad path or a key that is
+  // not the certificate's is a coded configuration error now, never a failure of a listener later.
+  const httpTls = config.http.tls ? await readHttpTlsFiles(config.http.tls) : undefined;
+  const mqttTls = config.mqtt.tls ? await readMqttTlsFiles(config.mqtt.tls) : undefined;
+  if (httpTls) logCertificate(log, 'http', httpTls.certificate, clock.now(), 'certificate');
+  if (mqttTls) logCertificate(log, 'mqtt', mqttTls.certificate, clock.now(), 'certificate');
 
   // Which adapters run: every type devices name, plus every type configured. A site file sets
   // `adapters.<type>: null` to drop one the default district configures.
@@ -332,6 +363,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
+    ...(httpTls ? { tls: httpTls } : {}),
     ...(opts.simulators ? { simulators: opts.simulators } : {}),
   });
 
@@ -359,7 +391,33 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       await http.listen({ port: config.http.port, host: config.http.host });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
-      return { httpPort, mqttPort: broker.port, ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}) };
+      return { httpPort, mqttPort: broker.port, ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}), https: httpTls !== undefined };
+    },
+    async reloadCertificates() {
+      const reloaded: CertificateReload = {};
+      const failures: unknown[] = [];
+      const part = async (name: 'http' | 'mqtt', reload: () => Promise<CertificateInfo | undefined>) => {
+        try {
+          const info = await reload();
+          if (!info) return;
+          reloaded[name] = info;
+          counters.inc('tls.reload.ok');
+          logCertificate(log, name, info, clock.now(), 'certificate reloaded');
+        } catch (err) {
+          failures.push(err);
+          counters.inc('tls.reload.failed');
+          log.error({ listener: name, code: (err as GatewayError).code, err: errorMessage(err) }, 'certificate reload failed: the listener keeps its certificate');
+        }
+      };
+      await part('http', async () => {
+        if (!config.http.tls) return undefined;
+        const material = await readHttpTlsFiles(config.http.tls);
+        setHttpsContext(http, material);
+        return material.certificate;
+      });
+      await part('mqtt', () => broker.reloadTls());
+      if (failures.length > 0) throw failures[0];
+      return reloaded;
     },
     async close() {
       if (closed) return;

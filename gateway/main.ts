@@ -1,6 +1,6 @@
 /**
- * The production CLI entry: load the configuration, build the gateway, listen, and stop
- * cleanly on SIGINT/SIGTERM (gateway/process.ts).
+ * The production CLI entry: load the configuration, build the gateway, listen, stop cleanly on
+ * SIGINT/SIGTERM and reload the TLS certificates on SIGHUP (gateway/process.ts).
  *
  * With --simulate it hands over to the dev entry (simulators/dev.ts: far ends, gateway,
  * simulated district, simulator control), loaded at run time from beside this build: the
@@ -61,10 +61,12 @@ async function main(argv: string[]): Promise<void> {
     run.log = createLogger({ level: loaded.config.log.level, pretty: loaded.config.log.pretty });
     const gateway = await build(loaded, { log: run.log });
     run.started({ stop: () => gateway.close() });
-    const { httpPort, mqttPort } = await gateway.listen();
+    // SIGHUP: new certificates from the configured files, connections kept (gateway/process.ts).
+    run.onReload(() => gateway.reloadCertificates());
+    const { httpPort, mqttPort, mqttTlsPort, https } = await gateway.listen();
     run.log.info(
-      { sources: loaded.sources, sites: loaded.sites.length, devices: loaded.devices.length, mqttPort, httpPort },
-      `gateway listening: dashboard http://localhost:${httpPort}/  mqtt://localhost:${mqttPort}`,
+      { sources: loaded.sources, sites: loaded.sites.length, devices: loaded.devices.length, mqttPort, httpPort, https, ...(mqttTlsPort !== undefined ? { mqttTlsPort } : {}) },
+      `gateway listening: dashboard ${https ? 'https' : 'http'}://localhost:${httpPort}/  mqtt://localhost:${mqttPort}`,
     );
   });
 }

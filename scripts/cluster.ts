@@ -232,6 +232,8 @@ async function start(
         const site = join(dataDir, 'site.json');
         const layers = mergeLayers(siteLayer, {
           adapters: { 'panel-dc09': { host: '127.0.0.1', port: p.dc09 } },
+          // Nodes listen on loopback behind HAProxy (option forwardfor): the audit log records the operator's address.
+          http: { trustProxy: ['127.0.0.1'] },
           ...(cluster.farEnds?.rebound ? cluster.farEnds.overrides : {}),
         });
         await writeFile(site, JSON.stringify(layers)); // JSON is YAML

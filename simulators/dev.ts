@@ -46,10 +46,11 @@ export async function runDev(argv: string[]): Promise<void> {
     const control = new SimulatorControl({ devices: loaded.devices, simulators: farEnds.simulators });
     const gateway = await build(loaded, { log, simulators: control });
     run.started({ stop: () => gateway.close() });
-    const { httpPort, mqttPort } = await gateway.listen();
+    run.onReload(() => gateway.reloadCertificates());
+    const { httpPort, mqttPort, https } = await gateway.listen();
     log.info(
-      { sources: loaded.sources, sites: loaded.sites.length, devices: loaded.devices.length, mqttPort, httpPort },
-      `gateway listening: dashboard http://localhost:${httpPort}/  mqtt://localhost:${mqttPort}`,
+      { sources: loaded.sources, sites: loaded.sites.length, devices: loaded.devices.length, mqttPort, httpPort, https },
+      `gateway listening: dashboard ${https ? 'https' : 'http'}://localhost:${httpPort}/  mqtt://localhost:${mqttPort}`,
     );
     // The gateway's own DC-09 panel receiver may sit on an ephemeral port (configured 0).
     const panel = gateway.adapters.get('panel-dc09');

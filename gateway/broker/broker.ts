@@ -35,7 +35,8 @@ import { CredentialVerifier } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { PublishRateLimiter } from './rate-limiter.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
-import { createTlsListener, peerIdentity } from './tls-listener.js';
+import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } from './tls-listener.js';
+import type { CertificateInfo } from '../config/tls-files.js';
 import { topicMatches } from '../contract/topics.js';
 import { isUncommitted } from '../contract/errors.js';
 
@@ -218,13 +219,26 @@ export class Broker {
     await bind(server, config.mqtt.port, config.mqtt.host);
     const tls = config.mqtt.tls;
     if (!tls) return;
-    const tlsServer = await createTlsListener(tls, (socket) => this.aedes?.handle(socket));
+    const tlsServer = createTlsListener(tls, await readMqttTlsFiles(tls), (socket) => this.aedes?.handle(socket));
     tlsServer.on('tlsClientError', (err) => {
       counters.inc('mqtt.tls.handshake-failed');
       log.debug({ err: err.message }, 'mqtt tls handshake failed');
     });
     this.tlsServer = tlsServer;
     await bind(tlsServer, tls.port, tls.host ?? config.mqtt.host);
+  }
+
+  /**
+   * Reads mqtt.tls's files again and gives the TLS listener the new certificate (SIGHUP): new
+   * handshakes use it, established connections keep theirs. A bad file throws the coded error
+   * of readTlsFiles and the listener keeps the certificate it had. Undefined without mqtt.tls.
+   */
+  async reloadTls(): Promise<CertificateInfo | undefined> {
+    const tls = this.deps.config.mqtt.tls;
+    if (!tls || !this.tlsServer) return undefined;
+    const material = await readMqttTlsFiles(tls);
+    this.tlsServer.setSecureContext(mqttSecureContext(material));
+    return material.certificate;
   }
 
   /** Port the TCP listener is bound to (after listen). */

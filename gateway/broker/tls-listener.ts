@@ -9,33 +9,31 @@
  * configured, and one that fails verification makes the CONNECT fail (never a silent
  * fallback to the password).
  */
-import { readFile } from 'node:fs/promises';
-import { createServer, TLSSocket, type Server } from 'node:tls';
+import { createServer, TLSSocket, type SecureContextOptions, type Server } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { MqttTlsConfig } from '../config/schema.js';
-import { GatewayError } from '../contract/errors.js';
+import { readTlsFiles, type TlsMaterial } from '../config/tls-files.js';
 
 export type PeerIdentity =
   | { kind: 'none' }
   | { kind: 'certificate'; commonName: string }
   | { kind: 'rejected'; why: string };
 
-export async function createTlsListener(cfg: MqttTlsConfig, onConnection: (socket: TLSSocket) => void): Promise<Server> {
-  const read = async (file: string, what: string) => {
-    try {
-      return await readFile(file);
-    } catch (cause) {
-      throw new GatewayError('GW_ERR_CONFIG_INVALID', `/mqtt/tls/${what}: cannot read ${file}: ${(cause as Error).message}`, { cause });
-    }
-  };
-  const [cert, key, ca] = await Promise.all([read(cfg.certFile, 'certFile'), read(cfg.keyFile, 'keyFile'), cfg.caFile ? read(cfg.caFile, 'caFile') : undefined]);
+/** Reads and checks mqtt.tls's files (GW_ERR_CONFIG_INVALID naming `/mqtt/tls/…`). */
+export function readMqttTlsFiles(cfg: MqttTlsConfig): Promise<TlsMaterial> {
+  return readTlsFiles(cfg, '/mqtt/tls');
+}
+
+/** The secure context of the listener: at creation, and again on a reload (setSecureContext). */
+export function mqttSecureContext(material: TlsMaterial): SecureContextOptions {
+  return { cert: material.cert, key: material.key, ...(material.ca ? { ca: material.ca } : {}), minVersion: 'TLSv1.2' };
+}
+
+export function createTlsListener(cfg: MqttTlsConfig, material: TlsMaterial, onConnection: (socket: TLSSocket) => void): Server {
   return createServer(
     {
-      cert,
-      key,
-      ...(ca ? { ca } : {}),
-      minVersion: 'TLSv1.2',
-      requestCert: cfg.requireClientCert || ca !== undefined,
+      ...mqttSecureContext(material),
+      requestCert: cfg.requireClientCert || material.ca !== undefined,
       rejectUnauthorized: cfg.requireClientCert,
     },
     (socket) => {

@@ -109,6 +109,23 @@ export const MqttTlsSchema = Type.Object(
 );
 
 /**
+ * HTTPS for the API, the dashboard and every WebSocket on the HTTP server (/api/live, the
+ * camera live view, MQTT over WebSocket). Reloaded on SIGHUP without dropping connections.
+ */
+export const HttpTlsSchema = Type.Object(
+  {
+    /** The server certificate (PEM), optionally followed by its chain. */
+    certFile: Type.String({ minLength: 1 }),
+    keyFile: Type.String({ minLength: 1 }),
+    /** Intermediate CA certificates (PEM) sent after the certificate, when certFile holds it alone. */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Strict-Transport-Security max-age; 0 sends no HSTS header. */
+    hstsMaxAgeSeconds: Type.Integer({ minimum: 0, default: 15552000 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
  * Per-device publish limit (token bucket). Defaults sit far above anything a simulator or
  * benchmark sends per device (a 100 ms heartbeat is 10/s; a radio box acks ~35 talkgroups at once).
  */
@@ -147,6 +164,14 @@ export const ConfigSchema = Type.Object(
         bodyLimit: Type.Integer({ minimum: 1024, default: 65536 }),
         /** Addresses (or CIDR blocks) that may read GET /metrics without an operator login: the Prometheus server. */
         metricsAllow: Type.Array(Type.String({ minLength: 1 }), { default: ['127.0.0.0/8', '::1/128'] }),
+        /** HTTPS instead of HTTP on http.port (absent: plain HTTP). */
+        tls: Type.Optional(HttpTlsSchema),
+        /**
+         * Behind a reverse proxy: which peers' X-Forwarded-For / X-Forwarded-Proto are believed
+         * (fastify trustProxy): true (any), addresses/CIDR blocks, or the number of proxy hops.
+         * The believed client address is what the audit log, login lockout and rate limits see.
+         */
+        trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), Type.Integer({ minimum: 1 })], { default: false }),
         /** Requests per client (operator, or address before login) per window; beyond it: 429. */
         rateLimit: Type.Object(
           {
@@ -255,4 +280,5 @@ export type DeviceConfig = Static<typeof DeviceSchema>;
 export type AclRule = Static<typeof AclRuleSchema>;
 export type MqttUser = Static<typeof MqttUserSchema>;
 export type MqttTlsConfig = Static<typeof MqttTlsSchema>;
+export type HttpTlsConfig = Static<typeof HttpTlsSchema>;
 export type MqttRateLimit = Static<typeof MqttRateLimitSchema>;

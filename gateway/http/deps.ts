@@ -16,6 +16,7 @@ import type { Registry } from '../core/devices/registry.js';
 import type { StateStore } from '../store/stores.js';
 import type { SimulatorControlPort } from '../contract/simulator-port.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
+import type { TlsMaterial } from '../config/tls-files.js';
 
 /** What the HTTP routes may use: the running gateway's parts, never its wiring. */
 export interface HttpDeps {
@@ -41,6 +42,8 @@ export interface HttpDeps {
   /** Entries waiting in each far-end link's durable outbox (GET /metrics). */
   outboxDepth?: () => Promise<Record<string, number>>;
   startedAt: number;
+  /** http.tls's certificate and key, read and checked (serves HTTPS when present). */
+  tls?: TlsMaterial;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;
 }

@@ -1,6 +1,7 @@
 /**
  * The HTTP server: the API under /api, the live WebSocket, MQTT over WebSocket, and the
- * built dashboard at /. Errors leave as `{ statusCode, code, error, message }`.
+ * built dashboard at /, over HTTPS when http.tls is set (https.ts). Errors leave as
+ * `{ statusCode, code, error, message }`.
  */
 import { existsSync } from 'node:fs';
 import { createWebSocketStream } from 'ws';
@@ -21,6 +22,7 @@ import { devicesRoutes } from './devices-routes.js';
 import { registerErrorHandling } from './error-handler.js';
 import { drillsRoutes } from './drills-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { httpsContext } from './https.js';
 import { liveRoutes } from './live-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { simulatorsRoutes } from './simulators-routes.js';
@@ -49,8 +51,21 @@ function levelAtLeastWarn(level: string): string {
   return ['fatal', 'error', 'silent'].includes(level) ? level : 'warn';
 }
 
+/** http.trustProxy for fastify: a hop count becomes "the first n hops" (what fastify does at run time, typed). */
+function trustProxyOption(tp: boolean | string[] | number): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof tp === 'number' ? (_address, hop) => hop < tp : tp;
+}
+
 export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const tls = deps.config.http.tls;
+  if (tls && !deps.tls) throw new Error('http.tls is configured but its files were not read (readHttpTlsFiles)');
   const app = Fastify({
+    // HTTPS when http.tls is configured (files read and checked by build() before anything started).
+    // Typed away: fastify's types would make this an https-typed instance, while every route
+    // and plugin here is written against the one default server type (the API is the same).
+    ...((deps.tls ? { https: httpsContext(deps.tls) } : {}) as Record<never, never>),
+    // Behind a reverse proxy: whose X-Forwarded-* headers to believe (req.ip, req.protocol).
+    trustProxy: trustProxyOption(deps.config.http.trustProxy),
     // fastify types its logger against its own pino copy; ours is the same API. Request
     // logging is left to warn level: one line per dashboard poll would drown the alarms.
     loggerInstance: deps.log.child({ part: 'http' }, { level: levelAtLeastWarn(deps.log.level) }) as unknown as FastifyBaseLogger,
@@ -105,8 +120,9 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
 
   registerErrorHandling(app, deps.counters);
 
-  // Security headers. The dashboard is served from this origin only; no inline scripts. The
-  // gateway usually runs on plain HTTP inside a police LAN: never ask browsers to upgrade.
+  // Security headers. The dashboard is served from this origin only; no inline scripts. Over
+  // plain HTTP (a police LAN) browsers are never asked to upgrade; with http.tls they are told
+  // to keep to HTTPS (HSTS, this host only: the gateway does not speak for its parent domain).
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       directives: {
@@ -121,7 +137,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
         upgradeInsecureRequests: null,
       },
     },
-    strictTransportSecurity: false,
+    strictTransportSecurity: tls && tls.hstsMaxAgeSeconds > 0 ? { maxAge: tls.hstsMaxAgeSeconds, includeSubDomains: false } : false,
   });
   // Per operator once logged in, per address before: runs after access control (preHandler).
   const rl = deps.config.http.rateLimit;

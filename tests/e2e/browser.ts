@@ -32,8 +32,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium with a fresh profile directory, removed on close. */
-export async function launchChromium(viewport = { width: 1920, height: 1080 }): Promise<Browser> {
+/** Debian's Chromium with a fresh profile directory, removed on close (`ignoreHTTPSErrors`: a test CA's gateway). */
+export async function launchChromium(viewport = { width: 1920, height: 1080 }, opts: { ignoreHTTPSErrors?: boolean } = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -42,6 +42,7 @@ export async function launchChromium(viewport = { width: 1920, height: 1080 }): 
     viewport,
     locale: 'zh-CN',
     timezoneId: 'Asia/Shanghai',
+    ...(opts.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
   });
   return {
     context,
