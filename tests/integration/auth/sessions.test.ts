@@ -100,7 +100,7 @@ describe('operator sessions', () => {
     expect((await t.api('/api/sites', { as: null, headers: auth })).status).toBe(401);
     expect((await login(t, 'sch05-guard', 'a-long-guard-password')).status).toBe(401);
     const users = await json<{ username: string }[]>(await t.api('/api/users'));
-    expect(users.length).toBe(4 + 33 + 1);
+    expect(users.length).toBe(5 + 33 + 1);
   });
 
   it('shows admins the audit log, hash-chained, with who, what, when and from where', async () => {

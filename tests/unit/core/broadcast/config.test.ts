@@ -60,7 +60,7 @@ describe('broadcast config', () => {
       message = (err as Error).message;
     }
     expect(message.replace(/^configuration is invalid: broadcast config invalid: /, '').split('; ')).toStrictEqual([
-      '/broadcast/groups/both: needs exactly one of members or contactRole',
+      '/broadcast/groups/both: needs exactly one of members, contactRole or oncallRole',
       '/broadcast/groups/mute/members/0: needs a phone or a radio',
       "/broadcast/policies/0/groups/0: unknown group 'nobody'",
       "/broadcast/policies/0/template: unknown template 'missing'",
