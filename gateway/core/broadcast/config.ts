@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ALARM_TYPES } from '../../contract/alarm-types.js';
 import { BROADCAST_CHANNELS } from '../../contract/capabilities.js';
 import { GatewayError } from '../../contract/errors.js';
-import { ONCALL_ROLES } from '../oncall/config.js';
+import { ONCALL_ROLES } from '../oncall/roles.js';
 import { TEMPLATE_PLACEHOLDERS, templatePlaceholders } from './template.js';
 
 const GroupId = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });

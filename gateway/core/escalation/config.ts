@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { ALARM_TYPES } from '../../contract/alarm-types.js';
-import { ONCALL_ROLES } from '../oncall/config.js';
+import { ONCALL_ROLES } from '../oncall/roles.js';
 
 /** 'board': the duty officers' board sounds again; 'radio' and 'sms' go through the broadcast channels. */
 export const ESCALATION_CHANNELS = ['board', 'radio', 'sms'] as const;

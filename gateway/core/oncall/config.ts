@@ -6,13 +6,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { RadioAddressSchema } from '../broadcast/config.js';
 
-/** Roles someone is on call for; escalation steps and broadcast groups name them. */
-export const ONCALL_ROLES = ['duty-officer', 'supervisor', 'station-chief', 'technician'] as const;
-export type OnCallRole = (typeof ONCALL_ROLES)[number];
+import { ONCALL_ROLES } from './roles.js';
 
-export function isOnCallRole(s: string): s is OnCallRole {
-  return (ONCALL_ROLES as readonly string[]).includes(s);
-}
+export { ONCALL_ROLES, isOnCallRole, type OnCallRole } from './roles.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
