@@ -304,6 +304,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     clock,
     log: log.child({ part: 'escalation' }),
     audit: store,
+    counters,
     sender: escalationSender,
     targets: async (notify, alarm): Promise<EscalationTarget[]> => {
       if (isOnCallRole(notify)) {

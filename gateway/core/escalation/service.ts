@@ -61,6 +61,8 @@ export interface EscalationDeps {
   targets(notify: string, alarm: Alarm): Promise<EscalationTarget[]>;
   sender: EscalationSender;
   audit: { audit(e: { at: number; actor: string; action: string; target: string; detail: Record<string, unknown> }): Promise<unknown> };
+  /** Counts steps taken (`escalation.steps`), sends that failed (`escalation.send-failed`) and steps that could not be written (`escalation.failed`). */
+  counters?: { inc(name: string): void };
 }
 
 /** setTimeout holds at most 2^31−1 ms. */
@@ -146,6 +148,7 @@ export class EscalationService {
         if (d.fire) await this.runStep(alarm, policy, d.fire, d.skipped.length);
         if (d.markUnanswered) await this.markUnanswered(alarm, policy);
       } catch (err) {
+        this.d.counters?.inc('escalation.failed');
         this.d.log.error({ err: errorMessage(err), alarmId: alarm.id, step: d.fire?.step, round: d.fire?.round }, 'escalation step failed');
       }
     }
@@ -175,6 +178,7 @@ export class EscalationService {
           entries.push({ action: ESCALATED, by: ESCALATION_ACTOR, data: { ...base, who: r.who, ...(via ? { via } : {}), channel: r.channel, receipt: r.receipt, ...(sent.broadcastId ? { broadcastId: sent.broadcastId } : {}) } });
         }
       } catch (err) {
+        this.d.counters?.inc('escalation.send-failed');
         for (const t of targets) for (const c of channels) entries.push({ action: ESCALATED, by: ESCALATION_ACTOR, note: errorMessage(err), data: { ...base, who: t.name, via: t.via, channel: c, receipt: 'failed' } });
       }
     }
@@ -190,6 +194,7 @@ export class EscalationService {
       target: alarm.id,
       detail: { ...base, drill: alarm.drill, to: entries.map((e) => `${String(e.data?.who)}/${String(e.data?.channel)}/${String(e.data?.receipt)}`) },
     });
+    this.d.counters?.inc('escalation.steps');
     this.d.log.warn({ alarmId: alarm.id, ...base, to: entries.length }, 'alarm escalated');
   }
 

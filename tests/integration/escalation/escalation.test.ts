@@ -18,7 +18,7 @@ const FAST = {
         alarmTypes: ['panic'],
         steps: [
           { afterSeconds: 1, notify: ['supervisor'], channels: ['board', 'radio', 'sms'] },
-          { afterSeconds: 4, notify: ['station-chief'], channels: ['board', 'sms'] },
+          { afterSeconds: 6, notify: ['station-chief'], channels: ['board', 'sms'] },
         ],
         repeat: 0,
       },
@@ -90,7 +90,12 @@ describe('escalation', () => {
   it('continues after a restart in the middle: the chief is called once, the supervisor not again', async () => {
     t = await startGateway(FAST);
     const alarm = await press(t);
-    await eventually(async () => escalated(await timeline(t as TestGateway, alarm.id)).length > 0 || undefined, { timeoutMs: 20_000 });
+    const before = await eventually(async () => {
+      const e = escalated(await timeline(t as TestGateway, alarm.id));
+      return e.length >= 3 ? e : undefined;
+    }, { timeoutMs: 20_000 });
+    // Stopped between the steps: only the supervisor's step is on the timeline.
+    expect(before.map(([round, step]) => `${String(round)}.${String(step)}`)).toStrictEqual(['1.1', '1.1', '1.1']);
     t = await t.restart();
     const chief = (await t.gw.oncall.onDuty('station-chief'))?.person;
     const entries = await eventually(async () => {
@@ -107,5 +112,7 @@ describe('escalation', () => {
     ]);
     await eventually(() => t?.centre.sms.messages().find((m) => m.to === chief?.phone), { timeoutMs: 15_000 });
     expect(t.centre.sms.messages().filter((m) => m.to === supervisor?.phone)).toHaveLength(1);
+    // This gateway (after the restart) took one step: the chief's.
+    expect(t.gw.counters.snapshot('escalation.')).toStrictEqual({ 'escalation.steps': 1 });
   });
 });
