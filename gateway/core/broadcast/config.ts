@@ -96,6 +96,9 @@ export const DEFAULT_GROUPS: Record<string, Static<typeof GroupSchema>> = {
   'guard-posts': { name: '学校门卫室', contactRole: 'guard-post', scope: 'alarm-site' },
   'school-contacts': { name: '学校安保负责人', contactRole: 'school-contact', scope: 'alarm-site' },
   'all-guard-posts': { name: '全区学校门卫室', contactRole: 'guard-post', scope: 'all-sites' },
+  // Whoever is on call now (config `oncall`): the duty's supervisor and the station chief.
+  'oncall-supervisor': { name: '当班带班领导', oncallRole: 'supervisor' },
+  'oncall-station-chief': { name: '当班所领导', oncallRole: 'station-chief' },
 };
 
 const EVERYONE = ['station-patrol', 'guard-posts', 'school-contacts'];

@@ -37,7 +37,7 @@ describe('broadcast config', () => {
       sms: { perSecond: 200, burst: 400 },
       radio: { perSecond: 1, burst: 10 },
     });
-    expect(Object.keys(cfg.groups).sort()).toStrictEqual(['all-guard-posts', 'guard-posts', 'night-shift', 'school-contacts', 'station-patrol']);
+    expect(Object.keys(cfg.groups).sort()).toStrictEqual(['all-guard-posts', 'guard-posts', 'night-shift', 'oncall-station-chief', 'oncall-supervisor', 'school-contacts', 'station-patrol']);
     expect(cfg.templates.panic).toContain('{school}');
     expect(cfg.policies).toStrictEqual([
       { id: 'p', alarmTypes: ['tamper'], drill: false, groups: ['night-shift', 'guard-posts'], channels: ['radio', 'sms'], fallbackAfterSeconds: 60, fallbackUnless: 'delivered', template: 'short' },
