@@ -71,6 +71,7 @@ export const ESCALATION_ACTOR = 'escalation';
 
 export class EscalationService {
   private timer: Timer | undefined;
+  private timerAt: number | undefined;
   private offBus: (() => void) | undefined;
   private running = false;
   /** Runs one after another; idle() waits for it. */
@@ -80,7 +81,7 @@ export class EscalationService {
 
   /** Starts escalating: catches up on what fell due while no gateway ran, then follows the clock. */
   start(): void {
-    if (this.running) return;
+    if (this.running || !this.d.config.enabled) return;
     this.running = true;
     // Any change (raise, ack, a step written by us or another node) may move the next due time.
     this.offBus = this.d.bus.on('alarm.changed', 'escalation', () => this.reschedule());
@@ -93,6 +94,7 @@ export class EscalationService {
     this.offBus = undefined;
     if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerAt = undefined;
     await this.idle();
   }
 
@@ -103,6 +105,11 @@ export class EscalationService {
       await w;
       if (w === this.work) return;
     }
+  }
+
+  /** When the next step of any open alarm is due (undefined: none is, e.g. every alarm acknowledged). */
+  nextDueAt(): number | undefined {
+    return this.timerAt;
   }
 
   /** The policy and plan of an alarm (for the API and the board): undefined when none applies. */
@@ -119,6 +126,7 @@ export class EscalationService {
     if (!this.running) return;
     if (this.timer !== undefined) this.d.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerAt = undefined;
     const now = this.d.clock.now();
     let next = Number.POSITIVE_INFINITY;
     for (const alarm of this.d.alarms.openAlarms()) {
@@ -129,8 +137,10 @@ export class EscalationService {
       else if (d.nextAt !== undefined) next = Math.min(next, d.nextAt);
     }
     if (next === Number.POSITIVE_INFINITY) return;
+    this.timerAt = next;
     this.timer = this.d.clock.setTimeout(() => {
       this.timer = undefined;
+      this.timerAt = undefined;
       this.kick();
     }, Math.min(MAX_DELAY_MS, Math.max(0, next - now)));
   }

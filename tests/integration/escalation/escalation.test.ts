@@ -115,4 +115,13 @@ describe('escalation', () => {
     // This gateway (after the restart) took one step: the chief's.
     expect(t.gw.counters.snapshot('escalation.')).toStrictEqual({ 'escalation.steps': 1 });
   });
+
+  it('stops when the duty officer acknowledges: no step is due any more', async () => {
+    t = await startGateway({ escalation: { policies: [{ ...FAST.escalation.policies[0], steps: [{ afterSeconds: 30, notify: ['supervisor'], channels: ['board', 'sms'] }] }] } });
+    const alarm = await press(t);
+    expect(await eventually(() => t?.gw.escalation.nextDueAt())).toBe(alarm.raisedAt + 30_000);
+    expect((await t.api(`/api/alarms/${alarm.id}/ack`, { method: 'POST', as: 'duty', body: '{}' })).status).toBe(200);
+    await eventually(() => t?.gw.escalation.nextDueAt() === undefined);
+    expect(escalated(await timeline(t, alarm.id))).toStrictEqual([]);
+  });
 });

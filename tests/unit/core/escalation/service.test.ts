@@ -127,6 +127,16 @@ describe('EscalationService', () => {
     await s.svc.stop();
   });
 
+  it('does nothing when disabled', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const s = setup(config({ enabled: false }));
+    s.svc.start();
+    const { alarm } = await s.alarms.raise(press);
+    await advance(s.svc, 600);
+    expect([steps(await s.alarms.get(alarm.id)), s.sent]).toStrictEqual([[], []]);
+    await s.svc.stop();
+  });
+
   it('follows the drill policy for a drill, and nothing for an alarm no policy names', async () => {
     vi.useFakeTimers({ now: T0 });
     const s = setup(
