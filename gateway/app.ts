@@ -30,6 +30,12 @@ import { BUTTON_SELF_TEST, createButtonSelfTest } from './core/sweeps/self-test.
 import { barrierWindowJudge } from './core/barriers/sweep-judge.js';
 import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
+import { groupMembers } from './core/broadcast/policy.js';
+import { EscalationService, type EscalationTarget } from './core/escalation/service.js';
+import { BroadcastEscalationSender } from './core/escalation/broadcast-sender.js';
+import { isOnCallRole } from './core/oncall/config.js';
+import { OnCallService } from './core/oncall/service.js';
+import { onCallOverrideStore } from './store/oncall-overrides.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
 import { checkConfig } from './contract/config-check.js';
 import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
@@ -75,6 +81,9 @@ export interface Gateway {
   readonly broadcasts: BroadcastService;
   readonly sweeps: SweepEngine;
   readonly drills: DrillService;
+  readonly oncall: OnCallService;
+  /** Escalates unacknowledged alarms; started here (one embedded node), a lease holder's job in cluster mode. */
+  readonly escalation: EscalationService;
   /** Binds MQTT TCP and HTTP; returns the bound ports (`https` when http.tls is set). */
   listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; https: boolean }>;
   /**
@@ -287,8 +296,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   }
   if (forwarders.length > 0) await linkTests.start();
 
+  // Who is on call per role: the roster's shifts, and overrides kept in the state store.
+  const oncall = new OnCallService({ config: config.oncall, repo: onCallOverrideStore(store), audit: store, clock });
+  await oncall.start();
+  const onCallContact = (role: string) => {
+    const duty = isOnCallRole(role) ? oncall.onDutyCached(role) : undefined;
+    return duty && { name: duty.person.name, ...(duty.person.phone ? { phone: duty.person.phone } : {}), ...(duty.person.radio ? { radio: duty.person.radio } : {}) };
+  };
+
   // One call, a hundred answers: broadcasts over every channel an adapter offers (radio, SMS) with roll-call.
   const broadcasts = new BroadcastService({
+    oncall: onCallContact,
     config: config.broadcast,
     repo: store.broadcasts,
     audit: store,
@@ -307,6 +325,29 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     else log.warn({ adapter: type, channel: channel.name }, 'channel not bound: its adapter does not declare it (AdapterFactory.channels)');
   }
   await broadcasts.start();
+
+  // Escalation: unacknowledged alarms go to the people on call, through the broadcast channels.
+  const escalationSender = new BroadcastEscalationSender({ broadcasts, alarms, log: log.child({ part: 'escalation' }) });
+  const escalation = new EscalationService({
+    config: config.escalation,
+    alarms,
+    bus,
+    clock,
+    log: log.child({ part: 'escalation' }),
+    audit: store,
+    counters,
+    sender: escalationSender,
+    targets: async (notify, alarm): Promise<EscalationTarget[]> => {
+      if (isOnCallRole(notify)) {
+        const duty = await oncall.onDuty(notify);
+        return duty ? [{ name: duty.person.name, via: notify, ...(duty.person.phone ? { phone: duty.person.phone } : {}), ...(duty.person.radio ? { radio: duty.person.radio } : {}) }] : [];
+      }
+      return groupMembers(config.broadcast, notify, registry.sites(), alarm.siteId, onCallContact).map((m) => ({ name: m.name, via: notify, ...(m.phone ? { phone: m.phone } : {}), ...(m.radio ? { radio: m.radio } : {}) }));
+    },
+  });
+  escalationSender.start();
+  // One embedded node runs it; in cluster mode this is the call a lease holder would own.
+  escalation.start();
 
   await drillService.start();
   bus.on('alarm.changed', 'drills', ({ alarm, change }) => {
@@ -359,6 +400,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     broadcasts,
     operators,
     drills: drillService,
+    oncall,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
     startedAt: clock.now(),
@@ -386,6 +428,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     broadcasts,
     sweeps,
     drills: drillService,
+    oncall,
+    escalation,
     async listen() {
       await broker.listen();
       await http.listen({ port: config.http.port, host: config.http.host });
@@ -426,6 +470,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       sweepScheduler.stop();
       await sweeps.stop();
       drillService.stop();
+      await escalation.stop();
+      escalationSender.stop();
       await broadcasts.stop();
       for (const [type, adapter] of adapters) {
         await adapter.stop().catch((err: unknown) => log.error({ err, adapter: type }, 'adapter stop failed'));

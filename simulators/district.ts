@@ -75,7 +75,9 @@ export class DistrictSimulator {
   private async startRadios(sites: (id: string) => boolean): Promise<void> {
     for (const d of this.opts.devices.filter((x) => x.adapter === 'radio' && sites(x.siteId))) {
       const sim = new RadioGatewaySimulator();
-      const tgs = [...new Set(['tg-patrol', ...this.schoolTalkgroups()])];
+      // The patrol, each school's, and the on-call roster's (the command talkgroup escalation calls on).
+      const oncall = Object.values(this.opts.config.oncall.people).flatMap((p) => (p.radio ? [p.radio.talkgroup] : []));
+      const tgs = [...new Set(['tg-patrol', ...this.schoolTalkgroups(), ...oncall])];
       await sim.start({ url: this.opts.url, deviceId: d.id, siteId: d.siteId, password: demoSecret(d.id), talkgroups: tgs, heartbeatMs: Math.min(30_000, this.opts.heartbeatMs ?? 30_000) });
       this.radios.set(d.id, sim);
     }

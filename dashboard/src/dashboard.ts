@@ -14,6 +14,7 @@ import { isUnackedCritical, type Alarm } from './model.js';
 import type { Prefs } from './prefs.js';
 import { parseRoute, routeHref, type Route } from './router.js';
 import { can, type Permission, type SessionUser } from './session.js';
+import { escalationOf } from './derive.js';
 import { AlarmSound, type SoundState } from './sound.js';
 import { DashboardStore } from './store.js';
 import { ActionDialog } from './views/action-dialog.js';
@@ -83,6 +84,8 @@ export class Dashboard {
   private route: Route = { view: 'board' };
   /** Critical alarms the officer silenced; a new one sounds again. */
   private readonly silenced = new Set<string>();
+  /** Board escalation steps seen per alarm (a new one un-silences it). */
+  private readonly boardSteps = new Map<string, number>();
   private readonly pending = new Set<RenderReason>();
   private renderTimer: number | undefined;
   private tickTimer: number | undefined;
@@ -243,6 +246,13 @@ export class Dashboard {
     const unacked = this.store.openAlarms().filter(isUnackedCritical);
     const ids = new Set(unacked.map((a) => a.id));
     for (const id of this.silenced) if (!ids.has(id)) this.silenced.delete(id);
+    // An escalation step that names the board makes a silenced alarm sound again.
+    for (const a of unacked) {
+      const steps = escalationOf(a)?.boardSteps ?? 0;
+      if (steps > (this.boardSteps.get(a.id) ?? 0)) this.silenced.delete(a.id);
+      this.boardSteps.set(a.id, steps);
+    }
+    for (const id of this.boardSteps.keys()) if (!ids.has(id)) this.boardSteps.delete(id);
     this.sound.set(unacked.length > 0, unacked.length > 0 && unacked.every((a) => this.silenced.has(a.id)));
   }
 

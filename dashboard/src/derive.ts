@@ -22,6 +22,19 @@ export function boardOrder(a: Alarm, b: Alarm): number {
   );
 }
 
+/**
+ * The latest escalation step of an alarm: who it went to (people, not the board) and when;
+ * how many times the board was told to sound again; whether it ran out (unanswered).
+ */
+export function escalationOf(a: Alarm): { who: string[]; at: number; boardSteps: number; unanswered: boolean } | undefined {
+  const steps = a.timeline.filter((e) => e.action === 'escalated');
+  const last = steps[steps.length - 1];
+  if (!last) return undefined;
+  const sameStep = steps.filter((e) => e.data?.round === last.data?.round && e.data?.step === last.data?.step);
+  const who = [...new Set(sameStep.map((e) => String(e.data?.who ?? '')).filter((w) => w !== '' && w !== 'board' && w !== 'nobody'))];
+  return { who, at: last.at, boardSteps: steps.filter((e) => e.data?.channel === 'board').length, unanswered: a.timeline.some((e) => e.action === 'unanswered') };
+}
+
 /** Device kinds that only a school has (buttons, barriers, cameras, NVRs). */
 const SCHOOL_DEVICE_KINDS = new Set(['alarm-button', 'barrier', 'camera', 'nvr']);
 /** Device kinds of the district's channels (110 link, SMS, radio): shown in the header. */

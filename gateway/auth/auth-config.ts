@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const ROLES = ['duty-officer', 'technician', 'tester', 'school', 'admin'] as const;
+export const ROLES = ['duty-officer', 'supervisor', 'technician', 'tester', 'school', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const OperatorSchema = Type.Object(

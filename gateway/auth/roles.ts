@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   'sweeps:run',
   'drills:read',
   'drills:run',
+  'oncall:read',
+  'oncall:manage',
   'simulators:control',
   'users:manage',
   'audit:read',
@@ -31,12 +33,14 @@ const READ_PLACES: Permission[] = ['sites:read', 'devices:read', 'telemetry:read
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   // The police duty desk: the alarm board, broadcasts, drills; sees device health, runs no sweeps.
-  'duty-officer': new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read']),
+  'duty-officer': new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read']),
+  // The supervisor on duty (带班领导): everything the duty desk does, and who is on call (overrides).
+  supervisor: new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read', 'oncall:manage']),
   // Maintenance: devices, barrier commands, self-tests, sweeps; reads alarms (faults arrive as alarms).
-  technician: new Set<Permission>([...READ_PLACES, 'devices:command', 'devices:self-test', 'sweeps:read', 'sweeps:run', 'alarms:read', 'metrics:read']),
+  technician: new Set<Permission>([...READ_PLACES, 'devices:command', 'devices:self-test', 'sweeps:read', 'sweeps:run', 'alarms:read', 'metrics:read', 'oncall:read']),
   // Acceptance testers: the simulators, drills and test presses; they read broadcasts (a scenario
   // checks who was told) but never send one or act on real alarms.
-  tester: new Set<Permission>([...READ_PLACES, 'simulators:control', 'drills:read', 'drills:run', 'alarms:read', 'broadcasts:read', 'devices:self-test', 'sweeps:read']),
+  tester: new Set<Permission>([...READ_PLACES, 'simulators:control', 'drills:read', 'drills:run', 'alarms:read', 'broadcasts:read', 'devices:self-test', 'sweeps:read', 'oncall:read']),
   // A school's security office: its own school only (scope), its alarms, a test press, its drills.
   school: new Set<Permission>([...READ_PLACES, 'alarms:read', 'devices:self-test', 'drills:read', 'drills:run']),
   admin: new Set<Permission>(PERMISSIONS),

@@ -12,6 +12,8 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigSchema, type GatewayConfig } from './schema.js';
 import { hashProblem, hashSecretSync } from '../broker/password-hash.js';
 import { broadcastConfigErrors } from '../core/broadcast/config.js';
+import { escalationConfigErrors } from '../core/escalation/config.js';
+import { onCallConfigErrors } from '../core/oncall/config.js';
 import { sweepScheduleErrors } from '../core/sweeps/config.js';
 import type { Device, Site } from '../contract/types.js';
 import { GatewayError } from '../contract/errors.js';
@@ -179,6 +181,8 @@ function semanticErrors(config: GatewayConfig): string[] {
   errors.push(...sweepScheduleErrors(config.sweeps.schedules));
   errors.push(...authConfigErrors(config.auth, config.sites));
   errors.push(...broadcastConfigErrors(config.broadcast, '/broadcast', config.sites.map((s) => s.id)));
+  errors.push(...onCallConfigErrors(config.oncall));
+  errors.push(...escalationConfigErrors(config.escalation, Object.keys(config.broadcast.groups)));
   // simulation.faults naming devices a site file removed are ignored: a layer cannot delete
   // keys of the default's objects, and simulators only look up the devices they run.
   return errors;

@@ -6,6 +6,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AuthConfigSchema } from '../auth/auth-config.js';
 import { ClusterConfigSchema } from '../cluster/cluster-config.js';
 import { BroadcastConfigSchema } from '../core/broadcast/config.js';
+import { EscalationConfigSchema } from '../core/escalation/config.js';
+import { OnCallConfigSchema } from '../core/oncall/config.js';
 import { SweepsConfigSchema } from '../core/sweeps/config.js';
 import { DEVICE_KINDS } from '../contract/vocabulary.js';
 
@@ -254,6 +256,10 @@ export const ConfigSchema = Type.Object(
     auth: AuthConfigSchema,
     /** Who is told of an incident, on which channel, with which words (一呼百应). */
     broadcast: BroadcastConfigSchema,
+    /** Unacknowledged alarms go to the people on call, step by step (gateway/core/escalation/config.ts). */
+    escalation: EscalationConfigSchema,
+    /** Who is on call per role: people and weekly shifts (gateway/core/oncall/config.ts). */
+    oncall: OnCallConfigSchema,
     /** Technicians' health sweeps: concurrency, per-check timeout, cron schedules. */
     sweeps: SweepsConfigSchema,
     /** Cluster mode: PostgreSQL, Redis, leases (gateway/cluster/cluster-config.ts); absent = one embedded process. */

@@ -136,6 +136,8 @@ export const CORE_ERRORS = errorSection('GatewayError', {
   GW_ERR_STORE_UNAVAILABLE: { status: 503, message: 'the state database is unavailable' },
   /** A change kept meeting newer ones from other nodes (compare-and-set retries ran out). */
   GW_ERR_STORE_CONFLICT: { status: 503, message: 'the change kept conflicting with concurrent changes; try again' },
+  // on-call roster (overrides through the API)
+  GW_ERR_ONCALL_INVALID: { status: 400, message: '%s' },
   // protection windows of a site (bad time of day, unknown time zone)
   GW_ERR_WINDOW_INVALID: { status: 500, message: '%s' },
   // telemetry store

@@ -11,6 +11,7 @@ import type { OperatorService } from '../auth/operators.js';
 import type { LinkTestMonitor } from '../core/devices/link-tests.js';
 import type { BroadcastService } from '../core/broadcast/service.js';
 import type { DrillService } from '../core/drills/service.js';
+import type { OnCallService } from '../core/oncall/service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
 import type { Registry } from '../core/devices/registry.js';
 import type { StateStore } from '../store/stores.js';
@@ -36,6 +37,7 @@ export interface HttpDeps {
   broadcasts?: BroadcastService;
   sweeps?: SweepRouteDeps;
   drills?: DrillService;
+  oncall?: OnCallService;
   operators: OperatorService;
   /** The simulated district's control (main.ts --simulate): /api/simulators exists only with it. */
   simulators?: SimulatorControlPort;

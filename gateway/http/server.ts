@@ -21,6 +21,7 @@ import type { HttpDeps } from './deps.js';
 import { devicesRoutes } from './devices-routes.js';
 import { registerErrorHandling } from './error-handler.js';
 import { drillsRoutes } from './drills-routes.js';
+import { oncallRoutes } from './oncall-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { httpsContext } from './https.js';
 import { liveRoutes } from './live-routes.js';
@@ -171,6 +172,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   if (deps.broadcasts) broadcastsRoutes(app, { broadcasts: deps.broadcasts });
   if (deps.sweeps) sweepsRoutes(app, deps.sweeps);
   if (deps.drills) drillsRoutes(app, deps, deps.drills);
+  if (deps.oncall) oncallRoutes(app, deps.oncall);
   if (deps.simulators) simulatorsRoutes(app, deps, deps.simulators);
 
   const wsPath = deps.config.mqtt.websocketPath;

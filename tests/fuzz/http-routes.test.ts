@@ -26,12 +26,13 @@ const VALID_BODIES: Record<string, Record<string, unknown>[]> = {
   'POST /api/sweeps/:id/cancel': [{}],
   'POST /api/drills': [{ siteId: 'sch-09', durationSeconds: 5 }],
   'POST /api/drills/:id/end': [{}],
+  'POST /api/oncall/overrides': [{ role: 'supervisor', person: 'sun-haitao', until: 4_102_444_800_000 }, { role: 'technician', contact: { name: '临时', phone: '13900000000' }, from: 0, until: 4_102_444_800_000, note: 'x' }],
   'POST /api/simulators/:id/actions': [{ action: 'lower' }, { action: 'fault', fault: 'motor-overload', on: true }, { action: 'press' }, { action: 'flood', count: 3 }],
   'POST /api/users': [{ username: 'fuzz-user', role: 'tester', password: 'short' }, { username: 'x', role: 'school', school: 'sch-99', password: 'a-long-password-1' }],
   'PATCH /api/users/:username': [{ displayName: 'x' }, { disabled: false }],
 };
 
-const QUERY_KEYS = ['state', 'site', 'limit', 'kind', 'status', 'reason', 'field', 'from', 'to', 'every', 'measurement', 'results', 'alarmId', 'after', 'action', 'actor', '__proto__', 'constructor'];
+const QUERY_KEYS = ['state', 'site', 'limit', 'kind', 'status', 'reason', 'field', 'from', 'to', 'every', 'measurement', 'results', 'alarmId', 'after', 'action', 'actor', 'at', '__proto__', 'constructor'];
 const IDS = ['sch-01-btn-1', 'sch-02', 'sch-01-bar-1', 'arc-110', 'duty', 'admin', 'no-such-id', '..', '../../etc/passwd', '%00', 'a'.repeat(200), '🚨', 'sw-1', 'al-1'];
 
 const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom('', '-1', '0', '1e999', 'NaN', 'null', 'true', '[]', '{}', '2026-13-45T99:99', '5m', 'forever', 'a'.repeat(5000)));
@@ -186,6 +187,8 @@ function ROUTE_KEYS(): string[] {
     'POST /api/drills/:id/end',
     'GET /api/drills',
     'GET /api/drills/:id',
+    'GET /api/oncall',
+    'POST /api/oncall/overrides',
     'GET /api/simulators',
     'GET /api/simulators/:id',
     'POST /api/simulators/:id/actions',

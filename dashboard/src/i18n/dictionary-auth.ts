@@ -77,11 +77,11 @@ export interface AuthTables {
 }
 
 const zhTables: AuthTables = {
-  role: { 'duty-officer': '值班民警', technician: '维保技术员', tester: '测试员', school: '学校用户', admin: '系统管理员' },
+  role: { 'duty-officer': '值班民警', supervisor: '带班领导', technician: '维保技术员', tester: '测试员', school: '学校用户', admin: '系统管理员' },
 };
 
 const enTables: AuthTables = {
-  role: { 'duty-officer': 'Duty officer', technician: 'Technician', tester: 'Tester', school: 'School', admin: 'Administrator' },
+  role: { 'duty-officer': 'Duty officer', supervisor: 'Supervisor', technician: 'Technician', tester: 'Tester', school: 'School', admin: 'Administrator' },
 };
 
 export const zhAuth = { ui: zhAuthUi, tables: zhTables };

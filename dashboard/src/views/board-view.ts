@@ -6,6 +6,7 @@
 import { h, setAttrs, syncList } from '../dom.js';
 import { clockTime, relTime } from '../format.js';
 import { isUnackedCritical, type Alarm } from '../model.js';
+import { escalationOf } from '../derive.js';
 import { AlarmDetail } from './alarm-detail.js';
 import { deviceName, siteName, type RenderReason, type View, type ViewContext } from './context.js';
 import { severityBadge } from './widgets.js';
@@ -100,6 +101,7 @@ export class BoardView implements View {
     });
     const now = this.ctx.now();
     const acker = [...alarm.timeline].reverse().find((e) => e.action === 'acknowledged');
+    const escalation = escalationOf(alarm);
     el.replaceChildren(
       h('div', { class: 'row-sev' }, severityBadge(this.ctx, alarm.severity)),
       h(
@@ -111,7 +113,11 @@ export class BoardView implements View {
           i18n.alarmType(alarm.type),
           alarm.drill ? h('span', { class: 'tag tag-drill', attrs: { 'data-testid': 'drill-tag' } }, i18n.t('drill.tag')) : null,
           alarm.repeats > 0 ? h('span', { class: 'tag tag-repeats' }, i18n.t('board.repeats', { n: alarm.repeats })) : null,
+          escalation?.unanswered && alarm.state === 'active' ? h('span', { class: 'tag tag-unanswered', attrs: { 'data-testid': 'unanswered-tag' } }, i18n.t('board.unanswered')) : null,
         ),
+        escalation && escalation.who.length > 0
+          ? h('div', { class: 'row-escalated', attrs: { 'data-testid': 'escalated-line' } }, i18n.t('board.escalated', { who: escalation.who.join('、'), time: clockTime(i18n, escalation.at) }))
+          : null,
         h('div', { class: 'row-where' }, siteName(this.ctx, alarm.siteId), alarm.deviceId ? ` · ${deviceName(this.ctx, alarm.deviceId)}` : ''),
       ),
       h('div', { class: 'row-time' }, h('div', { class: 'row-clock' }, clockTime(i18n, alarm.raisedAt)), h('div', { class: 'row-ago' }, relTime(i18n, alarm.raisedAt, 'ago', now))),

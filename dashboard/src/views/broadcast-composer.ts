@@ -18,7 +18,7 @@ import { errorText } from './errors.js';
  * The default configuration's groups (gateway/core/broadcast/config.ts DEFAULT_GROUPS). The
  * gateway does not serve its group list yet: a district with other groups cannot pick them here.
  */
-const GROUPS = ['station-patrol', 'guard-posts', 'school-contacts', 'all-guard-posts'] as const;
+const GROUPS = ['station-patrol', 'guard-posts', 'school-contacts', 'all-guard-posts', 'oncall-supervisor', 'oncall-station-chief'] as const;
 /** Groups drawn from one school's contacts (scope 'alarm-site'): the school select applies. */
 const SCHOOL_SCOPED = new Set<string>(['guard-posts', 'school-contacts']);
 /** gateway/core/broadcast/types.ts BROADCAST_CHANNELS, in the order they are tried. */

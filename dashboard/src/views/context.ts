@@ -58,6 +58,7 @@ export function siteName(ctx: ViewContext, siteId: string): string {
 /** Who did a timeline step, in words: a device by its name, the system, or the officer's name. */
 export function actorName(ctx: ViewContext, by: string): string {
   if (by === 'system') return ctx.i18n.t('by.system');
+  if (by === 'escalation') return ctx.i18n.t('by.escalation');
   if (by === 'operator') return ctx.i18n.t('by.operator');
   // The gateway may record the username: the operator's own name reads better.
   if (by === ctx.user.username) return displayName(ctx.user);

@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ALARM_TYPES } from '../../contract/alarm-types.js';
 import { BROADCAST_CHANNELS } from '../../contract/capabilities.js';
 import { GatewayError } from '../../contract/errors.js';
+import { ONCALL_ROLES } from '../oncall/roles.js';
 import { TEMPLATE_PLACEHOLDERS, templatePlaceholders } from './template.js';
 
 const GroupId = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
@@ -32,13 +33,15 @@ export const MemberSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Either a fixed list of members, or the contacts of the sites with one role. */
+/** A fixed list of members, the contacts of the sites with one role, or whoever is on call for a role. */
 export const GroupSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     members: Type.Optional(Type.Array(MemberSchema, { minItems: 1 })),
     /** Site contacts with this role ('guard-post', 'school-contact'). */
     contactRole: Type.Optional(Type.String({ minLength: 1 })),
+    /** Whoever is on call for this role when the broadcast starts (oncall roster: duty-officer, supervisor, station-chief, technician). */
+    oncallRole: Type.Optional(Type.Union(ONCALL_ROLES.map((r) => Type.Literal(r)))),
     /** 'alarm-site': the alarm's school (every school for a manual broadcast naming none); 'all-sites'. */
     scope: Type.Optional(Type.Union([Type.Literal('alarm-site'), Type.Literal('all-sites')])),
   },
@@ -93,6 +96,9 @@ export const DEFAULT_GROUPS: Record<string, Static<typeof GroupSchema>> = {
   'guard-posts': { name: '学校门卫室', contactRole: 'guard-post', scope: 'alarm-site' },
   'school-contacts': { name: '学校安保负责人', contactRole: 'school-contact', scope: 'alarm-site' },
   'all-guard-posts': { name: '全区学校门卫室', contactRole: 'guard-post', scope: 'all-sites' },
+  // Whoever is on call now (config `oncall`): the duty's supervisor and the station chief.
+  'oncall-supervisor': { name: '当班带班领导', oncallRole: 'supervisor' },
+  'oncall-station-chief': { name: '当班所领导', oncallRole: 'station-chief' },
 };
 
 const EVERYONE = ['station-patrol', 'guard-posts', 'school-contacts'];
@@ -176,8 +182,8 @@ export function broadcastConfigErrors(cfg: BroadcastConfig, prefix = '', siteIds
   const errors: string[] = [];
   for (const [id, g] of Object.entries(cfg.groups)) {
     const path = `${prefix}/groups/${id}`;
-    if ((g.members === undefined) === (g.contactRole === undefined)) errors.push(`${path}: needs exactly one of members or contactRole`);
-    if (g.members && g.scope) errors.push(`${path}/scope: only for contactRole groups`);
+    if ([g.members, g.contactRole, g.oncallRole].filter((x) => x !== undefined).length !== 1) errors.push(`${path}: needs exactly one of members, contactRole or oncallRole`);
+    if ((g.members || g.oncallRole) && g.scope) errors.push(`${path}/scope: only for contactRole groups`);
     g.members?.forEach((m, i) => {
       if (!m.phone && !m.radio) errors.push(`${path}/members/${i}: needs a phone or a radio`);
     });

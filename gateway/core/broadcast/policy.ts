@@ -30,10 +30,20 @@ function siteContact(site: Site, c: Site['contacts'][number], group: string): Re
   };
 }
 
-/** Who one group reaches. `siteId` narrows 'alarm-site' groups; without it they span every site. */
-export function groupMembers(cfg: Pick<BroadcastConfig, 'groups'>, groupId: string, sites: readonly Site[], siteId?: string): RecipientSpec[] {
+/** Who is on call for a role now (the on-call roster), as a contact. */
+export type OnCallLookup = (role: string) => Contact | undefined;
+
+/**
+ * Who one group reaches. `siteId` narrows 'alarm-site' groups; without it they span every site.
+ * An on-call group reaches whoever `oncall` says is on duty (nobody without a lookup).
+ */
+export function groupMembers(cfg: Pick<BroadcastConfig, 'groups'>, groupId: string, sites: readonly Site[], siteId?: string, oncall?: OnCallLookup): RecipientSpec[] {
   const group = cfg.groups[groupId];
   if (!group) throw new GatewayError('GW_ERR_BROADCAST_UNKNOWN_GROUP', `unknown recipient group '${groupId}' (known: ${Object.keys(cfg.groups).join(', ')})`);
+  if (group.oncallRole) {
+    const c = oncall?.(group.oncallRole);
+    return c ? [{ name: c.name, group: groupId, ...(c.phone ? { phone: c.phone } : {}), ...(c.radio ? { radio: { ...c.radio } } : {}) }] : [];
+  }
   if (group.members) {
     return group.members.map((m) => ({
       name: m.name,
@@ -61,13 +71,13 @@ export function resolveRecipients(
   cfg: Pick<BroadcastConfig, 'groups'>,
   groups: readonly string[],
   sites: readonly Site[],
-  opts: { siteId?: string; extra?: readonly Contact[] } = {},
+  opts: { siteId?: string; extra?: readonly Contact[]; oncall?: OnCallLookup } = {},
 ): RecipientSpec[] {
   if (opts.siteId !== undefined && !sites.some((s) => s.id === opts.siteId)) {
     throw new GatewayError('GW_ERR_BROADCAST_UNKNOWN_SITE', `unknown site '${opts.siteId}'`);
   }
   const all = [
-    ...groups.flatMap((g) => groupMembers(cfg, g, sites, opts.siteId)),
+    ...groups.flatMap((g) => groupMembers(cfg, g, sites, opts.siteId, opts.oncall)),
     ...(opts.extra ?? []).map((c) => ({ ...c, group: 'ad-hoc' })),
   ];
   const byKey = new Map<string, RecipientSpec>();

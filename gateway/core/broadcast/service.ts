@@ -21,7 +21,7 @@ import { ChannelDispatcher } from './dispatch.js';
 import { errorMessage, GatewayError } from '../../contract/errors.js';
 import type { LiveBroadcast } from './live.js';
 import { RollCall } from './roll-call.js';
-import { resolveRecipients, selectPolicy } from './policy.js';
+import { resolveRecipients, selectPolicy, type OnCallLookup } from './policy.js';
 import { type RecipientSpec } from './types.js';
 import { initialRecipients } from './recipient.js';
 import { tally } from './tally.js';
@@ -42,6 +42,8 @@ export interface BroadcastServiceDeps {
   bus?: Pick<EventBus, 'on'>;
   clock: Clock;
   log: Logger;
+  /** Who is on call for a role now (groups with `oncallRole`); without it those groups reach nobody. */
+  oncall?: OnCallLookup;
 }
 
 /** A duty officer's broadcast (POST /api/broadcasts). */
@@ -195,7 +197,7 @@ export class BroadcastService {
   }
 
   private launchForAlarm(alarm: Alarm, policy: NonNullable<ReturnType<typeof selectPolicy>>): Promise<Broadcast | undefined> {
-    const specs = resolveRecipients(this.d.config, policy.groups, this.d.registry.sites(), { siteId: alarm.siteId });
+    const specs = resolveRecipients(this.d.config, policy.groups, this.d.registry.sites(), { siteId: alarm.siteId, ...(this.d.oncall ? { oncall: this.d.oncall } : {}) });
     if (specs.length === 0) {
       this.d.log.warn({ alarmId: alarm.id, policy: policy.id }, 'broadcast policy reaches nobody');
       return Promise.resolve(undefined);
@@ -222,7 +224,7 @@ export class BroadcastService {
     if (input.alarmId && !alarm) throw new GatewayError('GW_ERR_BROADCAST_UNKNOWN_ALARM', `unknown alarm '${input.alarmId}'`);
     const siteId = input.siteId ?? alarm?.siteId;
     const groups = input.groups ?? [];
-    const specs = resolveRecipients(this.d.config, groups, this.d.registry.sites(), { ...(siteId ? { siteId } : {}), extra: input.recipients ?? [] });
+    const specs = resolveRecipients(this.d.config, groups, this.d.registry.sites(), { ...(siteId ? { siteId } : {}), extra: input.recipients ?? [], ...(this.d.oncall ? { oncall: this.d.oncall } : {}) });
     if (specs.length === 0) throw new GatewayError('GW_ERR_BROADCAST_NO_RECIPIENTS', 'the groups and recipients given reach nobody');
     const drill = alarm?.drill ?? false;
     const manual = this.d.config.manual;

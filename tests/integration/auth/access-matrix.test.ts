@@ -7,10 +7,10 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../../helpers/gateway.js';
 
-type Who = 'duty' | 'tech' | 'tester' | 'sch-02' | 'admin';
-const ALL: Who[] = ['duty', 'tech', 'tester', 'sch-02', 'admin'];
-const READ_SWEEPS: Who[] = ['duty', 'tech', 'tester', 'admin'];
-const DRILLS: Who[] = ['duty', 'tester', 'sch-02', 'admin'];
+type Who = 'duty' | 'supervisor' | 'tech' | 'tester' | 'sch-02' | 'admin';
+const ALL: Who[] = ['duty', 'supervisor', 'tech', 'tester', 'sch-02', 'admin'];
+const READ_SWEEPS: Who[] = ['duty', 'supervisor', 'tech', 'tester', 'admin'];
+const DRILLS: Who[] = ['duty', 'supervisor', 'tester', 'sch-02', 'admin'];
 
 /** method + route → who may call it ('public' = anyone, logged in or not). */
 const MATRIX: Record<string, Who[] | 'public'> = {
@@ -35,11 +35,11 @@ const MATRIX: Record<string, Who[] | 'public'> = {
   'GET /api/live': ALL,
   'GET /api/cameras/live-views': ALL,
   'GET /api/cameras/:id/live': ALL,
-  'POST /api/alarms/:id/ack': ['duty', 'admin'],
-  'POST /api/alarms/:id/resolve': ['duty', 'admin'],
-  'GET /api/broadcasts': ['duty', 'tester', 'admin'],
-  'GET /api/broadcasts/:id': ['duty', 'tester', 'admin'],
-  'POST /api/broadcasts': ['duty', 'admin'],
+  'POST /api/alarms/:id/ack': ['duty', 'supervisor', 'admin'],
+  'POST /api/alarms/:id/resolve': ['duty', 'supervisor', 'admin'],
+  'GET /api/broadcasts': ['duty', 'supervisor', 'tester', 'admin'],
+  'GET /api/broadcasts/:id': ['duty', 'supervisor', 'tester', 'admin'],
+  'POST /api/broadcasts': ['duty', 'supervisor', 'admin'],
   'POST /api/devices/:id/command': ['tech', 'admin'],
   'POST /api/devices/:id/self-test': ['tech', 'tester', 'sch-02', 'admin'],
   'GET /api/sweeps': READ_SWEEPS,
@@ -58,6 +58,9 @@ const MATRIX: Record<string, Who[] | 'public'> = {
   'GET /api/simulators': ['tester', 'admin'],
   'GET /api/simulators/:id': ['tester', 'admin'],
   'POST /api/simulators/:id/actions': ['tester', 'admin'],
+  // Who is on call: everyone on the police side reads it; supervisors and admins set stand-ins.
+  'GET /api/oncall': ['duty', 'supervisor', 'tech', 'tester', 'admin'],
+  'POST /api/oncall/overrides': ['supervisor', 'admin'],
   'GET /api/users': ['admin'],
   'POST /api/users': ['admin'],
   'PATCH /api/users/:username': ['admin'],

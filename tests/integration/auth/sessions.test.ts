@@ -27,7 +27,7 @@ describe('operator sessions', () => {
       role: 'duty-officer',
       source: 'config',
       disabled: false,
-      permissions: ['sites:read', 'devices:read', 'telemetry:read', 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read'],
+      permissions: ['sites:read', 'devices:read', 'telemetry:read', 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read'],
     });
     expect(body.expiresAt - Date.now()).toBeGreaterThan(11 * 3600_000);
     const me = await t.api('/api/auth/me', { as: null, headers: { authorization: `Bearer ${body.token}` } });
@@ -102,7 +102,7 @@ describe('operator sessions', () => {
     expect((await t.api('/api/sites', { as: null, headers: auth })).status).toBe(401);
     expect((await login(t, 'sch05-guard', 'a-long-guard-password')).status).toBe(401);
     const users = await json<{ username: string }[]>(await t.api('/api/users'));
-    expect(users.length).toBe(4 + 33 + 1);
+    expect(users.length).toBe(5 + 33 + 1);
   });
 
   it('shows admins the audit log, hash-chained, with who, what, when and from where', async () => {

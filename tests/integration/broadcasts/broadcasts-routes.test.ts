@@ -99,7 +99,7 @@ describe('/api/broadcasts', () => {
       statusCode: 400,
       code: 'GW_ERR_BROADCAST_UNKNOWN_GROUP',
       error: 'BroadcastError',
-      message: "unknown recipient group 'nobody' (known: station-patrol, guard-posts, school-contacts, all-guard-posts)",
+      message: "unknown recipient group 'nobody' (known: station-patrol, guard-posts, school-contacts, all-guard-posts, oncall-supervisor, oncall-station-chief)",
     });
     const invalid = await Promise.all([
       post({ text: '', groups: ['guard-posts'] }),

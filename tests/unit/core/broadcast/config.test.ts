@@ -37,7 +37,7 @@ describe('broadcast config', () => {
       sms: { perSecond: 200, burst: 400 },
       radio: { perSecond: 1, burst: 10 },
     });
-    expect(Object.keys(cfg.groups).sort()).toStrictEqual(['all-guard-posts', 'guard-posts', 'night-shift', 'school-contacts', 'station-patrol']);
+    expect(Object.keys(cfg.groups).sort()).toStrictEqual(['all-guard-posts', 'guard-posts', 'night-shift', 'oncall-station-chief', 'oncall-supervisor', 'school-contacts', 'station-patrol']);
     expect(cfg.templates.panic).toContain('{school}');
     expect(cfg.policies).toStrictEqual([
       { id: 'p', alarmTypes: ['tamper'], drill: false, groups: ['night-shift', 'guard-posts'], channels: ['radio', 'sms'], fallbackAfterSeconds: 60, fallbackUnless: 'delivered', template: 'short' },
@@ -60,7 +60,7 @@ describe('broadcast config', () => {
       message = (err as Error).message;
     }
     expect(message.replace(/^configuration is invalid: broadcast config invalid: /, '').split('; ')).toStrictEqual([
-      '/broadcast/groups/both: needs exactly one of members or contactRole',
+      '/broadcast/groups/both: needs exactly one of members, contactRole or oncallRole',
       '/broadcast/groups/mute/members/0: needs a phone or a radio',
       "/broadcast/policies/0/groups/0: unknown group 'nobody'",
       "/broadcast/policies/0/template: unknown template 'missing'",

@@ -76,3 +76,21 @@ describe('recipients', () => {
     expect(() => resolveRecipients(cfg, ['guard-posts'], SITES, { siteId: 'sch-99' })).toThrow(expect.objectContaining({ code: 'GW_ERR_BROADCAST_UNKNOWN_SITE' }));
   });
 });
+
+describe('on-call groups', () => {
+  const cfg = resolveBroadcastConfig({ groups: { 'on-duty-supervisor': { name: '带班领导', oncallRole: 'supervisor' }, 'station-patrol': { name: '巡逻', members: [{ name: '张伟', phone: '13805719001' }] } } });
+  const oncall = (role: string) => (role === 'supervisor' ? { name: '带班所领导 周立新', phone: '13805719211', radio: { talkgroup: 'tg-command', unit: 'S-01' } } : undefined);
+
+  it('reach whoever is on call for the role now, and nobody without a roster', () => {
+    expect(resolveRecipients(cfg, ['on-duty-supervisor', 'station-patrol'], SITES, { oncall })).toStrictEqual([
+      { name: '带班所领导 周立新', group: 'on-duty-supervisor', phone: '13805719211', radio: { talkgroup: 'tg-command', unit: 'S-01' } },
+      { name: '张伟', group: 'station-patrol', phone: '13805719001' },
+    ]);
+    expect(groupMembers(cfg, 'on-duty-supervisor', SITES)).toStrictEqual([]);
+  });
+
+  it('are refused with an unknown role or a second kind of member', () => {
+    expect(() => resolveBroadcastConfig({ groups: { x: { name: 'x', oncallRole: 'janitor' } } })).toThrow(/\/broadcast\/groups\/x\/oncallRole/);
+    expect(() => resolveBroadcastConfig({ groups: { x: { name: 'x', oncallRole: 'supervisor', contactRole: 'guard-post' } } })).toThrow('/broadcast/groups/x: needs exactly one of members, contactRole or oncallRole');
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Escalation's radio and SMS go through the broadcast service ("一呼百应"), so a supervisor's
+ * call has the same queue, rate limits, receipts and roll-call as any broadcast: one broadcast
+ * per step, each person once per channel (a radio-only and an SMS-only copy, so radio and SMS
+ * both go out at once instead of SMS being radio's fallback). Receipts that arrive later
+ * (delivered, confirmed, failed) are written to the alarm's timeline as `escalation-receipt`.
+ */
+import type { Logger } from 'pino';
+import { errorMessage } from '../../contract/errors.js';
+import type { AlarmService } from '../alarms/service.js';
+import type { BroadcastService } from '../broadcast/service.js';
+import type { BroadcastChange, Contact } from '../broadcast/types.js';
+import type { EscalationNotice, EscalationReceipt, EscalationSender } from './service.js';
+import { ESCALATION_ACTOR } from './service.js';
+
+const FINAL = new Set(['delivered', 'confirmed', 'failed']);
+/** Escalation broadcasts whose receipts are followed (bounded: the oldest are forgotten). */
+const MAX_FOLLOWED = 1000;
+
+export class BroadcastEscalationSender implements EscalationSender {
+  /** broadcast id → alarm id, for the receipts that come back later. */
+  private readonly followed = new Map<string, string>();
+  private off: (() => void) | undefined;
+
+  constructor(private readonly d: { broadcasts: Pick<BroadcastService, 'create' | 'onChange'>; alarms: Pick<AlarmService, 'note'>; log: Logger }) {}
+
+  start(): void {
+    this.off ??= this.d.broadcasts.onChange((c) => this.onChange(c));
+  }
+
+  stop(): void {
+    this.off?.();
+    this.off = undefined;
+    this.followed.clear();
+  }
+
+  async send(n: EscalationNotice): Promise<{ broadcastId?: string; receipts: EscalationReceipt[] }> {
+    const receipts: EscalationReceipt[] = [];
+    const contacts: Contact[] = [];
+    for (const t of n.targets) {
+      for (const channel of n.channels) {
+        if (channel === 'sms' && t.phone) contacts.push({ name: t.name, phone: t.phone });
+        else if (channel === 'radio' && t.radio) contacts.push({ name: t.name, radio: t.radio });
+        else receipts.push({ who: t.name, channel, receipt: 'no-address' });
+      }
+    }
+    if (contacts.length === 0) return { receipts };
+    const b = await this.d.broadcasts.create({ text: n.text, recipients: contacts, channels: n.channels, alarmId: n.alarm.id, siteId: n.alarm.siteId, by: ESCALATION_ACTOR });
+    this.followed.set(b.id, n.alarm.id);
+    if (this.followed.size > MAX_FOLLOWED) this.followed.delete(this.followed.keys().next().value as string);
+    for (const r of b.recipients) receipts.push({ who: r.name, channel: r.channel ?? (r.phone ? 'sms' : 'radio'), receipt: r.state === 'failed' && r.reason ? r.reason : r.state });
+    return { broadcastId: b.id, receipts };
+  }
+
+  private onChange(c: BroadcastChange): void {
+    if (c.change !== 'recipient') return;
+    const alarmId = this.followed.get(c.broadcastId);
+    const r = c.recipient;
+    if (!alarmId || !FINAL.has(r.state) || !r.channel) return;
+    this.d.alarms
+      .note(alarmId, { action: 'escalation-receipt', by: ESCALATION_ACTOR, data: { broadcastId: c.broadcastId, who: r.name, channel: r.channel, receipt: r.state } })
+      .catch((err: unknown) => this.d.log.warn({ err: errorMessage(err), alarmId }, 'escalation receipt not written'));
+  }
+}
