@@ -31,6 +31,7 @@ import { barrierWindowJudge } from './core/barriers/sweep-judge.js';
 import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
+import { DeviceReadings } from './core/devices/readings.js';
 import { checkConfig } from './contract/config-check.js';
 import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
@@ -69,6 +70,8 @@ export interface Gateway {
   /** One forwarder per far-end link an adapter offers (the 110 centre). */
   readonly forwarders: readonly Forwarder[];
   readonly linkTests: LinkTestMonitor;
+  /** Every device's latest reading of each field (GET /api/devices: `state`). */
+  readonly readings: DeviceReadings;
   readonly broadcasts: BroadcastService;
   readonly sweeps: SweepEngine;
   readonly drills: DrillService;
@@ -154,6 +157,10 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
 
   const barrierWatch = new BarrierWatch(registry, alarms, health, clock, config.barriers.downInWindowGraceSeconds, log.child({ part: 'barriers' }));
   bus.on('device.event', 'barriers', (e) => barrierWatch.onEvent(e));
+  // Every device's state at a glance: the latest reading of each field, kept behind in the store.
+  const readings = new DeviceReadings(store, clock, (err) => log.warn({ err: errorMessage(err) }, 'device state could not be kept'));
+  await readings.start();
+  bus.on('device.event', 'state', (e) => readings.observe(e));
   bus.on('health.changed', 'rules', ({ health: h, previous }) => void rules.onHealth(h, previous));
   bus.on('health.changed', 'telemetry', ({ health: h }) =>
     telemetry.write([
@@ -325,6 +332,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     broker,
     adapters,
     linkTests,
+    readings,
     broadcasts,
     operators,
     drills: drillService,
@@ -351,6 +359,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapters,
     forwarders,
     linkTests,
+    readings,
     broadcasts,
     sweeps,
     drills: drillService,
@@ -377,6 +386,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       rules.stop();
       barrierWatch.stop();
       health.stop();
+      await readings.stop();
       await broker.stop();
       await telemetry.stop();
       await store.close();

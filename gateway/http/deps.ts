@@ -9,6 +9,7 @@ import type { EventBus } from '../core/bus.js';
 import type { HealthTracker } from '../core/devices/health.js';
 import type { OperatorService } from '../auth/operators.js';
 import type { LinkTestMonitor } from '../core/devices/link-tests.js';
+import type { DeviceReadings } from '../core/devices/readings.js';
 import type { BroadcastService } from '../core/broadcast/service.js';
 import type { DrillService } from '../core/drills/service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
@@ -32,6 +33,8 @@ export interface HttpDeps {
   broker: Broker;
   adapters: ReadonlyMap<string, Adapter>;
   linkTests: LinkTestMonitor;
+  /** Every device's latest readings (`state` on /api/devices). */
+  readings: DeviceReadings;
   broadcasts?: BroadcastService;
   sweeps?: SweepRouteDeps;
   drills?: DrillService;
