@@ -42,7 +42,7 @@ const enSimUi: Record<SimUiKey, string> = {
   'sim.filterSite': 'School',
   'sim.filterAll': 'All schools',
   'sim.onlyTrouble': 'Only not online or faulty',
-  'sim.count': '{shown} / {total} devices',
+  'sim.count': '{shown} / {total:device|devices}',
   'sim.loading': 'Reading the simulators…',
   'sim.unavailable': 'This gateway does not run a simulated district (start it with --simulate).',
   'sim.loadFailed': 'Could not read the simulators: {msg}',
@@ -53,9 +53,9 @@ const enSimUi: Record<SimUiKey, string> = {
   'sim.faultClear': 'Clear fault {fault}',
   'sim.noFaults': 'No faults',
   'sim.accepted': '{n} accepted',
-  'sim.smsCounts': '{bound} sessions · {n} messages',
+  'sim.smsCounts': '{bound:session|sessions} · {n:message|messages}',
   'sim.position': 'Position: {p}',
-  'sim.impacts': '{n} impacts',
+  'sim.impacts': '{n:impact|impacts}',
   'sim.busy': 'Working…',
 };
 
