@@ -118,7 +118,7 @@ export class ApiClient {
     return this.get('api/sites');
   }
 
-  devices(query: { site?: string; kind?: string; status?: string; reason?: string } = {}): Promise<DeviceView[]> {
+  devices(query: { site?: string; kind?: string; status?: string; reason?: string; state?: string } = {}): Promise<DeviceView[]> {
     return this.get('api/devices', query);
   }
 

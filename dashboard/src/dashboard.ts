@@ -42,6 +42,8 @@ export interface DashboardOptions {
   logout(): void;
 }
 
+/** How often the school page and the outages list refresh device readings. */
+const STATES_EVERY_MS = 10_000;
 const RENDER_DELAY_MS = 50;
 const TOAST_MS = 6000;
 const RESOLVED_FETCHED = 20;
@@ -87,6 +89,9 @@ export class Dashboard {
   private renderTimer: number | undefined;
   private tickTimer: number | undefined;
   private registryLoading = false;
+  /** When device readings were last fetched for the school page or the outages list. */
+  private statesAt = 0;
+  private statesLoading = false;
   private readonly broadcastLoads = new Map<string, Promise<BroadcastLoad>>();
   private readonly broadcastFailedAt = new Map<string, number>();
   private readonly cleanups: (() => void)[] = [];
@@ -237,6 +242,26 @@ export class Dashboard {
     const now = Date.now();
     this.header.tick();
     refreshRelativeTimes(this.i18n, this.main, now);
+    if (now - this.statesAt >= STATES_EVERY_MS) void this.loadStates(now);
+  }
+
+  /**
+   * Device readings (barrier position, battery, SIM…) change without a health change, so the
+   * live feed does not carry them: the school page and the outages list poll them.
+   */
+  private async loadStates(now: number): Promise<void> {
+    const r = this.route;
+    const site = r.view === 'schools' ? r.siteId : undefined;
+    if (this.statesLoading || this.stopped || !(site || r.view === 'outages')) return;
+    this.statesAt = now;
+    this.statesLoading = true;
+    try {
+      this.store.setDeviceStates(await this.api.devices(site ? { site } : {}));
+    } catch {
+      // Readings are a convenience: the next tick tries again.
+    } finally {
+      this.statesLoading = false;
+    }
   }
 
   private updateSound(): void {
@@ -270,6 +295,7 @@ export class Dashboard {
     const route = parseRoute(location.hash);
     const prev = this.route;
     this.route = route;
+    this.statesAt = 0; // the new view's readings at the next tick
     this.header.setRoute(route);
     if (!this.ctx.can(VIEW_PERMISSION[route.view])) {
       this.view?.dispose?.();

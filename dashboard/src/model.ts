@@ -54,6 +54,8 @@ export interface DeviceView {
   health: Health;
   /** Buttons: the last end-to-end test the 110 centre acknowledged. */
   linkTest?: { at: number; latencyMs: number; receiver?: string };
+  /** The latest reading of each field with its time (absent from older gateways). */
+  state?: Record<string, { value: string | number | boolean; at: number }>;
 }
 
 /** GET /api/devices/:id/telemetry (gateway/http/telemetry-routes.ts): one value per bucket start. */

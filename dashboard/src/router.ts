@@ -1,6 +1,6 @@
 /**
  * Hash routes, so every view is a link an officer can bookmark or put on a second screen:
- * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=,
+ * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=&state=,
  * #/broadcasts, #/broadcasts/<broadcastId>, #/broadcasts?alarm=<alarmId> (compose for an alarm),
  * #/sweeps, #/sweeps/<sweepId>, #/drills/<drillId> (a drill's report), #/simulators (testers).
  */
@@ -23,7 +23,7 @@ export function parseRoute(hash: string): Route {
   if (view === 'outages') {
     const q = new URLSearchParams(query);
     const filter: OutageFilter = {};
-    for (const k of ['site', 'kind', 'reason'] as const) {
+    for (const k of ['site', 'kind', 'reason', 'state'] as const) {
       const v = q.get(k);
       if (v) filter[k] = v;
     }

@@ -10,6 +10,7 @@ import { enAuth, zhAuth, type AuthTables, type AuthUiKey } from './dictionary-au
 import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
 import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';
 import { enCharts, zhCharts, type ChartsUiKey } from './dictionary-charts.js';
+import { enState, zhState, type StateUiKey } from './dictionary-state.js';
 
 const zhUi = {
   'app.title': '校园安全值班台',
@@ -125,7 +126,7 @@ const zhUi = {
   'toast.resolved': '已解除：{what}',
 } as const;
 
-export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey | ChartsUiKey;
+export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey | ChartsUiKey | StateUiKey;
 
 export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
   ui: Record<UiKey, string>;
@@ -145,7 +146,7 @@ export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
 }
 
 export const zh: Dictionary = {
-  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui, ...zhCharts.ui },
+  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui, ...zhCharts.ui, ...zhState.ui },
   ...zhBroadcast.tables,
   ...zhSweeps.tables,
   ...zhAuth.tables,
@@ -240,6 +241,7 @@ export const en: Dictionary = {
     ...enSweeps.ui,
     ...enAuth.ui,
     ...enCharts.ui,
+    ...enState.ui,
     'app.title': 'Campus Safety Duty Board',
     'nav.board': 'Alarms',
     'nav.schools': 'Schools',
