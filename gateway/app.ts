@@ -32,6 +32,7 @@ import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
 import { DeviceReadings } from './core/devices/readings.js';
+import { PressAcks } from './core/alarms/press-acks.js';
 import { checkConfig } from './contract/config-check.js';
 import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
@@ -190,6 +191,15 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       .publish(alarmTopic(alarm.id), JSON.stringify(alarm), { qos: 1, retain: true })
       .catch((err: unknown) => log.warn({ err, alarmId: alarm.id }, 'alarm publish failed'));
   bus.on('alarm.changed', 'mqtt', ({ alarm }) => void publishAlarm(alarm));
+  // The button that pressed hears when 110 received it and when an officer acknowledged it.
+  const pressAcks = new PressAcks({
+    device: (id) => registry.get(id),
+    publish: (topic, payload) => broker.bus.publish(topic, payload, { qos: 1 }),
+    note: (id, entry) => alarms.note(id, entry),
+    clock,
+    warn: (detail, msg) => log.warn(detail, msg),
+  });
+  bus.on('alarm.changed', 'press-acks', ({ alarm, change }) => pressAcks.onChange(alarm, change));
 
   await telemetry.start();
   await broker.start();

@@ -27,6 +27,9 @@ const zhSimUi = {
   'sim.accepted': '已接收 {n} 条',
   'sim.smsCounts': '会话 {bound} · 短信 {n} 条',
   'sim.position': '位置：{p}',
+  'sim.acks': '按钮回执：{stages}',
+  'sim.ack.110-received': '110 已接收',
+  'sim.ack.officer-acknowledged': '值班员已确认（{by}）',
   'sim.impacts': '撞击 {n} 次',
   'sim.busy': '执行中…',
 } as const;
@@ -55,6 +58,9 @@ const enSimUi: Record<SimUiKey, string> = {
   'sim.accepted': '{n} accepted',
   'sim.smsCounts': '{bound:session|sessions} · {n:message|messages}',
   'sim.position': 'Position: {p}',
+  'sim.acks': 'Button shows: {stages}',
+  'sim.ack.110-received': 'received by 110',
+  'sim.ack.officer-acknowledged': 'acknowledged by {by}',
   'sim.impacts': '{n:impact|impacts}',
   'sim.busy': 'Working…',
 };

@@ -207,6 +207,7 @@ export const zh: Dictionary = {
     'forward-retry': '重试转发 110',
     'forward-failover': '切换至备用接警中心',
     broadcast: '已发起广播',
+    'ack-sent': '已回执报警按钮',
   },
   dataKey: {
     latencyMs: '延迟（毫秒）',
@@ -227,8 +228,12 @@ export const zh: Dictionary = {
     selfTestMs: '自检用时（毫秒）',
     linkTestLatencyMs: '110 联网测试延迟（毫秒）',
     linkTestReceiver: '110 接收机',
+    stage: '阶段',
+    topic: '主题',
+    to: '设备',
+    officer: '确认人',
   },
-  dataValue: { 'alarm-centre-dc09': '110 联网（SIA DC-09）', passed: '通过', 'no-ack': '110 未确认' },
+  dataValue: { 'alarm-centre-dc09': '110 联网（SIA DC-09）', passed: '通过', 'no-ack': '110 未确认', '110-received': '110 已接收', 'officer-acknowledged': '值班员已确认' },
   weekday: ['一', '二', '三', '四', '五', '六', '日'],
 };
 
@@ -410,6 +415,7 @@ export const en: Dictionary = {
     'forward-retry': 'Retrying 110',
     'forward-failover': 'Failed over to the backup centre',
     broadcast: 'Broadcast started',
+    'ack-sent': 'Button told',
   },
   dataKey: {
     latencyMs: 'latency (ms)',
@@ -430,8 +436,12 @@ export const en: Dictionary = {
     selfTestMs: 'self-test took (ms)',
     linkTestLatencyMs: '110 link test latency (ms)',
     linkTestReceiver: '110 receiver',
+    stage: 'stage',
+    topic: 'topic',
+    to: 'device',
+    officer: 'officer',
   },
-  dataValue: { 'alarm-centre-dc09': '110 link (SIA DC-09)', passed: 'passed', 'no-ack': 'no 110 acknowledgement' },
+  dataValue: { 'alarm-centre-dc09': '110 link (SIA DC-09)', passed: 'passed', 'no-ack': 'no 110 acknowledgement', '110-received': 'received by 110', 'officer-acknowledged': 'acknowledged by the duty officer' },
   weekday: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
 };
 
