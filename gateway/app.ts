@@ -319,7 +319,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
         ],
       ]),
     },
-    { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning },
+    { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning, kinds: config.sweeps.kinds },
   );
   await sweeps.start();
   const sweepScheduler = new SweepScheduler(config.sweeps.schedules, { engine: sweeps, log: log.child({ part: 'sweep-schedule' }) });
