@@ -243,10 +243,12 @@ export class SweepEngine {
           // The timeout counts from here: a check waiting for its kind's slot is not yet running.
           const run = { timeoutMs: kinds[device.kind]?.timeoutMs ?? record.options.timeoutMs, extras: record.options.extras, cancel: signal };
           result = await checkDevice(device, checkDeps, run);
-          // A check that could not judge (timeout, an adapter's error) is asked once more before
-          // a technician is sent: a loaded gateway must not report healthy devices as broken.
-          if (result && result.reasons.some((r) => r.code === 'check-error')) {
-            const first = result.reasons.find((r) => r.code === 'check-error')?.detail ?? 'check-error';
+          // A check that could not judge (timeout, an adapter's error) or did not reach the device
+          // is asked once more before a technician is sent: a loaded gateway must not report
+          // healthy devices as broken.
+          const transient = result?.reasons.find((r) => r.code === 'check-error' || (result?.method === 'active' && r.code === 'unreachable'));
+          if (result && transient) {
+            const first = `${transient.code}${transient.detail ? `: ${transient.detail}` : ''}`;
             const again = await checkDevice(device, checkDeps, run);
             result = again ? { ...again, evidence: { ...again.evidence, retriedAfter: first.slice(0, 200) } } : undefined;
           }

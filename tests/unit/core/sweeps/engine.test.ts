@@ -98,7 +98,7 @@ describe('SweepEngine', () => {
     expect(state).toBe('done');
     const results = byId(await recorded(engine, store, rec.id));
     for (const id of ['hang-1', 'polite-1', 'hang-2', 'hang-3']) {
-      expect(results[id]).toMatchObject({ status: 'unknown', reasons: [{ code: 'check-error', detail: 'timed out after 1000 ms' }], evidence: { retriedAfter: 'timed out after 1000 ms' }, durationMs: 1000, method: 'active' });
+      expect(results[id]).toMatchObject({ status: 'unknown', reasons: [{ code: 'check-error', detail: 'timed out after 1000 ms' }], evidence: { retriedAfter: 'check-error: timed out after 1000 ms' }, durationMs: 1000, method: 'active' });
       expect(signals.get(id)?.aborted).toBe(true);
       expect((signals.get(id)?.reason as DOMException).name).toBe('TimeoutError');
     }
@@ -146,7 +146,7 @@ describe('SweepEngine', () => {
     const results = byId(await recorded(engine, store, rec.id));
     expect(results['s01-cam-1']).toStrictEqual({
       deviceId: 's01-cam-1', siteId: 's01', kind: 'camera', status: 'unknown', reasons: [{ code: 'check-error', detail: 'ONVIF said no' }],
-      evidence: { retriedAfter: 'ONVIF said no' }, method: 'active', startedAt: T0, durationMs: 0,
+      evidence: { retriedAfter: 'check-error: ONVIF said no' }, method: 'active', startedAt: T0, durationMs: 0,
     });
     expect(results['s01-cam-2']).toMatchObject({ status: 'degraded', reasons: [{ code: 'check-error', detail: "unknown reason 'made-up'" }], evidence: { fps: 25, inf: 'Infinity' } });
     expect(results['s01-cam-3']).toMatchObject({ status: 'ok', reasons: [], evidence: { latencyMs: 42 } });
@@ -332,7 +332,7 @@ describe('SweepEngine: sweeps that never cry wolf', () => {
     await vi.advanceTimersByTimeAsync(0);
     await done;
     const results = byId(await store.results(rec.id));
-    expect(results['s01-cam-1']).toMatchObject({ status: 'ok', reasons: [], evidence: { retriedAfter: 'ffmpeg starved' } });
+    expect(results['s01-cam-1']).toMatchObject({ status: 'ok', reasons: [], evidence: { retriedAfter: 'check-error: ffmpeg starved' } });
     expect(results['s01-cam-2']).toMatchObject({ status: 'unknown', reasons: [{ code: 'check-error', detail: 'really broken' }] });
     expect(Object.fromEntries(calls)).toStrictEqual({ 's01-cam-1': 2, 's01-cam-2': 2, 's01-cam-3': 1 });
   });
