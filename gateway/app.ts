@@ -32,6 +32,7 @@ import { BarrierWatch } from './core/barriers/watch.js';
 import { BroadcastService } from './core/broadcast/service.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
 import { DeviceReadings } from './core/devices/readings.js';
+import { ClockDriftBook } from './core/devices/clock-drift.js';
 import { PressAcks } from './core/alarms/press-acks.js';
 import { checkConfig } from './contract/config-check.js';
 import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
@@ -152,6 +153,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     log.child({ part: 'rules' }),
   );
   const pipeline = new Pipeline(registry, health, rules, telemetry, bus, clock, counters);
+  // One clock view: every device and link that reports time (GET /api/clock-drift).
+  const clockDrift = new ClockDriftBook(health, config.health.clockDriftSeconds);
+  pipeline.observeClocks((device, e, deviceAt) => clockDrift.observe(device, e, deviceAt));
   const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir, clock });
   // The broker reports per-device conditions it sees itself (a flooding device, throttled then cut off).
   broker.onDeviceCondition((id, code, active, detail) => health.setCondition(id, code, active, detail));
@@ -343,6 +347,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapters,
     linkTests,
     readings,
+    clockDrift,
     broadcasts,
     operators,
     drills: drillService,

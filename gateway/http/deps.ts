@@ -10,6 +10,7 @@ import type { HealthTracker } from '../core/devices/health.js';
 import type { OperatorService } from '../auth/operators.js';
 import type { LinkTestMonitor } from '../core/devices/link-tests.js';
 import type { DeviceReadings } from '../core/devices/readings.js';
+import type { ClockDriftBook } from '../core/devices/clock-drift.js';
 import type { BroadcastService } from '../core/broadcast/service.js';
 import type { DrillService } from '../core/drills/service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
@@ -35,6 +36,8 @@ export interface HttpDeps {
   linkTests: LinkTestMonitor;
   /** Every device's latest readings (`state` on /api/devices). */
   readings: DeviceReadings;
+  /** Every device and link that reports time (GET /api/clock-drift). */
+  clockDrift: ClockDriftBook;
   broadcasts?: BroadcastService;
   sweeps?: SweepRouteDeps;
   drills?: DrillService;

@@ -92,6 +92,46 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   );
 
+  // One clock view: every device and link that reports time, the furthest off first.
+  app.get(
+    '/api/clock-drift',
+    {
+      config: { permission: 'devices:read' },
+      schema: {
+        response: {
+          200: Type.Object({
+            limitSeconds: Type.Number(),
+            clocks: Type.Array(
+              Type.Object({
+                deviceId: Type.String(),
+                siteId: Type.String(),
+                kind: Type.String(),
+                name: Type.String(),
+                source: Type.String(),
+                driftSeconds: Type.Number(),
+                measuredAt: Type.Number(),
+                over: Type.Boolean(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const scope = scopeOf(req);
+      const limit = deps.clockDrift.limit;
+      const clocks = deps.clockDrift
+        .list()
+        .filter((c) => scope.hasSite(c.siteId))
+        .map((c) => {
+          // An adapter that measures a drift itself judges it by its own limit (its clock-drift reason).
+          const reason = deps.health.get(c.deviceId)?.reasons.some((r) => r.code === 'clock-drift') ?? false;
+          return { ...c, name: deps.registry.get(c.deviceId)?.name ?? c.deviceId, over: reason || Math.abs(c.driftSeconds) > limit };
+        });
+      return { limitSeconds: limit, clocks };
+    },
+  );
+
   // Raise or lower a barrier; the adapter verifies the position really changed.
   const CommandBody = Type.Object(
     { command: Type.Union([Type.Literal('raise'), Type.Literal('lower')]) },
