@@ -23,6 +23,7 @@ import type { ActionKind, BroadcastLoad, RenderReason, View, ViewContext } from 
 import { ForbiddenView } from './views/forbidden-view.js';
 import { Header } from './views/header.js';
 import { OutagesView } from './views/outages-view.js';
+import { ClockView } from './views/clock-view.js';
 import { SchoolDetailView } from './views/school-detail.js';
 import { SchoolsView } from './views/schools-view.js';
 import { DrillReportView } from './views/drill-report-view.js';
@@ -64,6 +65,7 @@ const VIEW_PERMISSION: Readonly<Record<Route['view'], Permission>> = {
   sweeps: 'sweeps:read',
   drill: 'drills:read',
   simulators: 'simulators:control',
+  clock: 'devices:read',
 };
 
 export class Dashboard {
@@ -325,6 +327,7 @@ export class Dashboard {
     this.view?.dispose?.();
     if (route.view === 'board') this.view = new BoardView(this.ctx, route.alarmId);
     else if (route.view === 'outages') this.view = new OutagesView(this.ctx, route.filter);
+    else if (route.view === 'clock') this.view = new ClockView(this.ctx);
     else if (route.view === 'broadcasts') this.view = new BroadcastsView(this.ctx, route);
     else if (route.view === 'sweeps') this.view = new SweepsView(this.ctx, route.sweepId);
     else if (route.view === 'drill') this.view = new DrillReportView(this.ctx, route.drillId);

@@ -133,6 +133,7 @@ export class OutagesView implements View {
       select('filter-reason', 'outages.filterReason', 'reason', reasonCodes.map((c) => ({ value: c, text: reasonText(this.ctx, c) }))),
       select('filter-state', 'outages.filterState', 'state', STATE_FILTERS.map((f) => ({ value: f, text: i18n.t(`outages.state.${f}`) }))),
       h('a', { class: 'btn btn-secondary btn-small', attrs: { href: routeHref({ view: 'outages', filter: {} }) } }, i18n.t('outages.reset')),
+      h('a', { class: 'btn btn-secondary btn-small', attrs: { href: routeHref({ view: 'clock' }), 'data-nav': 'clock' } }, i18n.t('nav.clock')),
     );
   }
 
