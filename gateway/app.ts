@@ -37,6 +37,9 @@ import { isOnCallRole } from './core/oncall/config.js';
 import { OnCallService } from './core/oncall/service.js';
 import { onCallOverrideStore } from './store/oncall-overrides.js';
 import { LinkTestMonitor } from './core/devices/link-tests.js';
+import { DeviceReadings } from './core/devices/readings.js';
+import { ClockDriftBook } from './core/devices/clock-drift.js';
+import { PressAcks } from './core/alarms/press-acks.js';
 import { checkConfig } from './contract/config-check.js';
 import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
@@ -78,6 +81,8 @@ export interface Gateway {
   /** One forwarder per far-end link an adapter offers (the 110 centre). */
   readonly forwarders: readonly Forwarder[];
   readonly linkTests: LinkTestMonitor;
+  /** Every device's latest reading of each field (GET /api/devices: `state`). */
+  readonly readings: DeviceReadings;
   readonly broadcasts: BroadcastService;
   readonly sweeps: SweepEngine;
   readonly drills: DrillService;
@@ -188,12 +193,19 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     log.child({ part: 'rules' }),
   );
   const pipeline = new Pipeline(registry, health, rules, telemetry, bus, clock, counters);
+  // One clock view: every device and link that reports time (GET /api/clock-drift).
+  const clockDrift = new ClockDriftBook(health, config.health.clockDriftSeconds);
+  pipeline.observeClocks((device, e, deviceAt) => clockDrift.observe(device, e, deviceAt));
   const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir, clock });
   // The broker reports per-device conditions it sees itself (a flooding device, throttled then cut off).
   broker.onDeviceCondition((id, code, active, detail) => health.setCondition(id, code, active, detail));
 
   const barrierWatch = new BarrierWatch(registry, alarms, health, clock, config.barriers.downInWindowGraceSeconds, log.child({ part: 'barriers' }));
   bus.on('device.event', 'barriers', (e) => barrierWatch.onEvent(e));
+  // Every device's state at a glance: the latest reading of each field, kept behind in the store.
+  const readings = new DeviceReadings(store, clock, (err) => log.warn({ err: errorMessage(err) }, 'device state could not be kept'));
+  await readings.start();
+  bus.on('device.event', 'state', (e) => readings.observe(e));
   bus.on('health.changed', 'rules', ({ health: h, previous }) => void rules.onHealth(h, previous));
   bus.on('health.changed', 'telemetry', ({ health: h }) =>
     telemetry.write([
@@ -223,6 +235,15 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       .publish(alarmTopic(alarm.id), JSON.stringify(alarm), { qos: 1, retain: true })
       .catch((err: unknown) => log.warn({ err, alarmId: alarm.id }, 'alarm publish failed'));
   bus.on('alarm.changed', 'mqtt', ({ alarm }) => void publishAlarm(alarm));
+  // The button that pressed hears when 110 received it and when an officer acknowledged it.
+  const pressAcks = new PressAcks({
+    device: (id) => registry.get(id),
+    publish: (topic, payload) => broker.bus.publish(topic, payload, { qos: 1 }),
+    note: (id, entry) => alarms.note(id, entry),
+    clock,
+    warn: (detail, msg) => log.warn(detail, msg),
+  });
+  bus.on('alarm.changed', 'press-acks', ({ alarm, change }) => pressAcks.onChange(alarm, change));
 
   await telemetry.start();
   await broker.start();
@@ -374,7 +395,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
         ],
       ]),
     },
-    { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning },
+    { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning, kinds: config.sweeps.kinds },
   );
   await sweeps.start();
   const sweepScheduler = new SweepScheduler(config.sweeps.schedules, { engine: sweeps, log: log.child({ part: 'sweep-schedule' }) });
@@ -397,6 +418,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     broker,
     adapters,
     linkTests,
+    readings,
+    clockDrift,
     broadcasts,
     operators,
     drills: drillService,
@@ -425,6 +448,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapters,
     forwarders,
     linkTests,
+    readings,
     broadcasts,
     sweeps,
     drills: drillService,
@@ -481,6 +505,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       rules.stop();
       barrierWatch.stop();
       health.stop();
+      await readings.stop();
       await broker.stop();
       await telemetry.stop();
       await store.close();

@@ -10,7 +10,17 @@ export const BUTTON_FAULTS = ['dead', 'sim-suspended', 'fault', 'low-battery', '
 const day = 86_400_000;
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+/** What the button last heard about its press (the gateway's `ack` commands): its LEDs. */
+export interface ButtonAck {
+  stage: string;
+  at: number;
+  by?: string;
+}
+
 export class SimulatedButton extends SimulatedMqttDevice {
+  /** The stages of its last press, as the button shows them (110 received it, an officer acknowledged it). */
+  readonly acks: ButtonAck[] = [];
+
   protected override telemetry(): Record<string, unknown> {
     const n = Number(this.id.replace(/\D/g, '').slice(-6) || '0');
     return {
@@ -34,9 +44,18 @@ export class SimulatedButton extends SimulatedMqttDevice {
 
   protected override onCommand(_topic: string, payload: Buffer): void {
     let cmd: unknown;
+    let body: { cmd?: unknown; stage?: unknown; by?: unknown };
     try {
-      cmd = (JSON.parse(payload.toString()) as { cmd?: unknown }).cmd;
+      body = JSON.parse(payload.toString()) as typeof body;
+      cmd = body.cmd;
     } catch {
+      return;
+    }
+    if (cmd === 'ack' && typeof body.stage === 'string') {
+      // A real button lights an LED per stage; the simulator keeps them for the control to show.
+      if (body.stage === '110-received') this.acks.length = 0;
+      this.acks.push({ stage: body.stage, at: Date.now(), ...(typeof body.by === 'string' ? { by: body.by } : {}) });
+      if (this.acks.length > 8) this.acks.shift();
       return;
     }
     if (cmd === 'self-test' && !this.faults.has('no-link-test') && !this.faults.has('fault')) {
@@ -45,6 +64,7 @@ export class SimulatedButton extends SimulatedMqttDevice {
   }
 
   press(): Promise<void> {
+    this.acks.length = 0;
     return this.event('press');
   }
 

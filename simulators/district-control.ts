@@ -5,7 +5,7 @@
  */
 import { FLOOD_MAX, simulatorRefusal, type SimActionName, type SimActionRequest, type SimState } from '../gateway/contract/simulator-port.js';
 import type { Device } from '../gateway/contract/types.js';
-import { BUTTON_FAULTS } from './alarm-button.js';
+import { BUTTON_FAULTS, SimulatedButton } from './alarm-button.js';
 import { GB_NVR_FAULTS, type GbNvrFault, type GbNvrSimulator } from './camera-gb28181/nvr-simulator.js';
 import type { DistrictSimulator } from './district.js';
 import { SimulatedGenericDevice } from './generic-device.js';
@@ -37,8 +37,9 @@ function mqttTarget(device: Device, district: DistrictSimulator): ControlTarget 
       const state: SimState = sim.isFrozen && sim.state === 'online' ? 'frozen' : sim.state;
       const kind = device.kind;
       const barrier = sim instanceof SimulatedGenericDevice && kind === 'barrier' ? { barrier: sim.barrierState() } : {};
+      const button = sim instanceof SimulatedButton && sim.acks.length > 0 ? { button: { acks: sim.acks.map((a) => ({ ...a })) } } : {};
       const actions = kind === 'alarm-button' ? ACTIONS.button : kind === 'barrier' ? ACTIONS.mqttBarrier : ACTIONS.mqtt;
-      return { ...deviceView(device, 'mqtt-device', state, [...sim.faults], actions, kind === 'alarm-button' ? [...BUTTON_FAULTS] : []), ...barrier };
+      return { ...deviceView(device, 'mqtt-device', state, [...sim.faults], actions, kind === 'alarm-button' ? [...BUTTON_FAULTS] : []), ...barrier, ...button };
     },
     act: (req) => performMqtt(id, district, req),
   };

@@ -15,6 +15,9 @@ import { RadioGatewaySimulator } from './radio-gateway/radio-gateway-simulator.j
 import { startDistrictNvrs } from './camera-gb28181/district-nvrs.js';
 import type { GbNvrSimulator } from './camera-gb28181/nvr-simulator.js';
 
+/** Heartbeats between a simulated panel's automatic test reports. */
+const PANEL_TEST_EVERY = 10;
+
 export interface DistrictOptions {
   url: string;
   config: GatewayConfig;
@@ -99,8 +102,16 @@ export class DistrictSimulator {
       if (!(this.opts.config.simulation.faults[d.id] ?? []).includes('no-link-test')) await sim.test('manual').catch(() => undefined);
     }
     if (this.panels.size > 0) {
+      // NULL link tests as heartbeat; every tenth beat an automatic test report (SIA RP), as
+      // real panels send one daily, so a working panel stays linked to 110. A panel seeded
+      // with `no-link-test` never tests.
+      let beats = 0;
       this.panelTimer = setInterval(() => {
-        for (const p of this.panels.values()) p.linkTest().catch(() => undefined);
+        beats++;
+        for (const [id, p] of this.panels) {
+          const tests = !(this.opts.config.simulation.faults[id] ?? []).includes('no-link-test');
+          (tests && beats % PANEL_TEST_EVERY === 0 ? p.test('periodic') : p.linkTest()).catch(() => undefined);
+        }
       }, heartbeatMs);
     }
   }

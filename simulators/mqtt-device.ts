@@ -106,7 +106,8 @@ export class SimulatedMqttDevice {
 
   async heartbeat(): Promise<void> {
     if (this.frozen) return;
-    await this.publish('telemetry', { ...this.telemetry(), seq: ++this.seq });
+    // Stamped with the device's own clock, as real devices do (the gateway's clock view reads it).
+    await this.publish('telemetry', { ...this.telemetry(), at: Date.now(), seq: ++this.seq });
   }
 
   /** Sends a discrete event with a fresh sequence number; resolves when the broker acknowledged it. */

@@ -147,6 +147,8 @@ export class Dc09LinkAdapter implements Adapter {
     }
     this.updateConditions();
     const data: Record<string, number | string> = { active: this.active };
+    // The centre's clock as its last NAK told it (DC-09 5.5.3.3), for the gateway's clock view.
+    if (this.clockOffsetMs !== 0) data['clockDriftSeconds'] = Math.round(this.clockOffsetMs / 100) / 10;
     for (const r of this.receivers) {
       data[`${r.name}Up`] = r.up ? 1 : 0;
       if (r.lastLatencyMs !== undefined) data[`${r.name}LatencyMs`] = Math.round(r.lastLatencyMs * 10) / 10;

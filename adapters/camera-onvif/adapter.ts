@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Timer } from '../../gateway/contract/clock.js';
-import type { Device } from '../../gateway/contract/types.js';
+import type { Device, Scalar } from '../../gateway/contract/types.js';
 import type { Adapter, AdapterContext, CheckResult } from '../../gateway/contract/adapter.js';
 import { checkCamera, type CheckDeps } from './check.js';
 import { ConditionTracker } from './conditions.js';
@@ -179,11 +179,26 @@ export class CameraOnvifAdapter implements Adapter {
         const outcome = await checkCamera(device, signal, callerSignal, deps);
         if (outcome.picture) rt.pictures.set(device.id, outcome.picture);
         rt.conditions.update(device.id, 'check', outcome.result.reasons);
+        this.report(device.id, outcome.result.evidence, outcome.picture !== undefined);
         return outcome.result;
       } finally {
         clock.clearTimeout(timer);
       }
     }, callerSignal);
+  }
+
+  /**
+   * What a check read, as the camera's readings (its state on /api/devices and its charts):
+   * resolution, frame rate, clock drift, when the last frame was seen. Only a camera that
+   * answered ONVIF has readings; a check that never reached it reports nothing.
+   */
+  private report(deviceId: string, evidence: Record<string, Scalar>, framed: boolean): void {
+    if (evidence['onvifLatencyMs'] === undefined) return;
+    const data: Record<string, Scalar> = {};
+    for (const k of ['resolution', 'fps', 'clockDriftSeconds', 'frames'] as const) if (evidence[k] !== undefined) data[k] = evidence[k];
+    const streaming = typeof evidence['frames'] === 'number' && evidence['frames'] >= 2;
+    if (streaming || framed) data['lastFrameAt'] = this.ctx.clock.now();
+    this.ctx.emit({ deviceId, type: 'telemetry', data }).catch((err: unknown) => this.ctx.reject('refused-by-core', `telemetry: ${errorMessage(err)}`, deviceId));
   }
 
   private tick(): void {

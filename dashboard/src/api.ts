@@ -3,7 +3,7 @@
  * dashboard also works behind a reverse proxy that mounts the gateway under a prefix.
  */
 import type { Alarm, Broadcast, BroadcastInput, BroadcastSummary, ChainVerdict, DeviceView, Drill, GatewayHealth, SiteView, SweepInput, SweepView, UiConfig } from './model.js';
-import type { SiteAvailability, TelemetrySeries } from './model.js';
+import type { ClockDriftView, SiteAvailability, TelemetrySeries } from './model.js';
 import { parseSession, parseUser, type Session, type SessionUser } from './session.js';
 
 /** An API call that failed; `code` is the gateway's stable GW_ERR_* code when it sent one. */
@@ -118,8 +118,13 @@ export class ApiClient {
     return this.get('api/sites');
   }
 
-  devices(query: { site?: string; kind?: string; status?: string; reason?: string } = {}): Promise<DeviceView[]> {
+  devices(query: { site?: string; kind?: string; status?: string; reason?: string; state?: string } = {}): Promise<DeviceView[]> {
     return this.get('api/devices', query);
+  }
+
+  /** GET /api/clock-drift: every device and link that reports time, the furthest off first. */
+  clockDrift(): Promise<ClockDriftView> {
+    return this.get('api/clock-drift');
   }
 
   alarms(query: { state?: string; site?: string; limit?: number } = {}): Promise<Alarm[]> {

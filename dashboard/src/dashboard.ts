@@ -24,6 +24,7 @@ import type { ActionKind, BroadcastLoad, RenderReason, View, ViewContext } from 
 import { ForbiddenView } from './views/forbidden-view.js';
 import { Header } from './views/header.js';
 import { OutagesView } from './views/outages-view.js';
+import { ClockView } from './views/clock-view.js';
 import { SchoolDetailView } from './views/school-detail.js';
 import { SchoolsView } from './views/schools-view.js';
 import { DrillReportView } from './views/drill-report-view.js';
@@ -43,6 +44,8 @@ export interface DashboardOptions {
   logout(): void;
 }
 
+/** How often the school page and the outages list refresh device readings. */
+const STATES_EVERY_MS = 10_000;
 const RENDER_DELAY_MS = 50;
 const TOAST_MS = 6000;
 const RESOLVED_FETCHED = 20;
@@ -63,6 +66,7 @@ const VIEW_PERMISSION: Readonly<Record<Route['view'], Permission>> = {
   sweeps: 'sweeps:read',
   drill: 'drills:read',
   simulators: 'simulators:control',
+  clock: 'devices:read',
 };
 
 export class Dashboard {
@@ -90,6 +94,9 @@ export class Dashboard {
   private renderTimer: number | undefined;
   private tickTimer: number | undefined;
   private registryLoading = false;
+  /** When device readings were last fetched for the school page or the outages list. */
+  private statesAt = 0;
+  private statesLoading = false;
   private readonly broadcastLoads = new Map<string, Promise<BroadcastLoad>>();
   private readonly broadcastFailedAt = new Map<string, number>();
   private readonly cleanups: (() => void)[] = [];
@@ -240,6 +247,26 @@ export class Dashboard {
     const now = Date.now();
     this.header.tick();
     refreshRelativeTimes(this.i18n, this.main, now);
+    if (now - this.statesAt >= STATES_EVERY_MS) void this.loadStates(now);
+  }
+
+  /**
+   * Device readings (barrier position, battery, SIM…) change without a health change, so the
+   * live feed does not carry them: the school page and the outages list poll them.
+   */
+  private async loadStates(now: number): Promise<void> {
+    const r = this.route;
+    const site = r.view === 'schools' ? r.siteId : undefined;
+    if (this.statesLoading || this.stopped || !(site || r.view === 'outages')) return;
+    this.statesAt = now;
+    this.statesLoading = true;
+    try {
+      this.store.setDeviceStates(await this.api.devices(site ? { site } : {}));
+    } catch {
+      // Readings are a convenience: the next tick tries again.
+    } finally {
+      this.statesLoading = false;
+    }
   }
 
   private updateSound(): void {
@@ -280,6 +307,7 @@ export class Dashboard {
     const route = parseRoute(location.hash);
     const prev = this.route;
     this.route = route;
+    this.statesAt = 0; // the new view's readings at the next tick
     this.header.setRoute(route);
     if (!this.ctx.can(VIEW_PERMISSION[route.view])) {
       this.view?.dispose?.();
@@ -309,6 +337,7 @@ export class Dashboard {
     this.view?.dispose?.();
     if (route.view === 'board') this.view = new BoardView(this.ctx, route.alarmId);
     else if (route.view === 'outages') this.view = new OutagesView(this.ctx, route.filter);
+    else if (route.view === 'clock') this.view = new ClockView(this.ctx);
     else if (route.view === 'broadcasts') this.view = new BroadcastsView(this.ctx, route);
     else if (route.view === 'sweeps') this.view = new SweepsView(this.ctx, route.sweepId);
     else if (route.view === 'drill') this.view = new DrillReportView(this.ctx, route.drillId);

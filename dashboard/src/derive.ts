@@ -111,14 +111,24 @@ export interface OutageFilter {
   site?: string;
   kind?: string;
   reason?: string;
+  /** `field:value` on the device's state (position:lowered): every device in that state, OK or not. */
+  state?: string;
 }
 
-export function outageRows(devices: readonly DeviceView[], healthOf: (d: DeviceView) => Health): OutageRow[] {
+/** Whether a device's latest readings match `field:value` (the gateway's `state` filter). */
+export function stateMatches(device: DeviceView, filter: string): boolean {
+  const i = filter.indexOf(':');
+  if (i <= 0) return false;
+  const reading = device.state?.[filter.slice(0, i)];
+  return reading !== undefined && String(reading.value) === filter.slice(i + 1);
+}
+
+export function outageRows(devices: readonly DeviceView[], healthOf: (d: DeviceView) => Health, withOk = false): OutageRow[] {
   const rows: OutageRow[] = [];
   for (const device of devices) {
     const health = healthOf(device);
-    if (health.status === 'ok') continue;
-    const codes = health.reasons.length > 0 ? health.reasons.map((r) => r.code) : [NEVER_REPORTED];
+    if (health.status === 'ok' && !withOk) continue;
+    const codes = health.reasons.length > 0 ? health.reasons.map((r) => r.code) : health.status === 'ok' ? [] : [NEVER_REPORTED];
     const since = health.reasons.length > 0 ? Math.min(...health.reasons.map((r) => r.since)) : undefined;
     rows.push({ device, health, codes, ...(since !== undefined ? { since } : {}) });
   }
@@ -132,7 +142,11 @@ export function outageRows(devices: readonly DeviceView[], healthOf: (d: DeviceV
 
 export function filterOutages(rows: readonly OutageRow[], f: OutageFilter): OutageRow[] {
   return rows.filter(
-    (r) => (!f.site || r.device.siteId === f.site) && (!f.kind || r.device.kind === f.kind) && (!f.reason || r.codes.includes(f.reason)),
+    (r) =>
+      (!f.site || r.device.siteId === f.site) &&
+      (!f.kind || r.device.kind === f.kind) &&
+      (!f.reason || r.codes.includes(f.reason)) &&
+      (!f.state || stateMatches(r.device, f.state)),
   );
 }
 

@@ -54,6 +54,8 @@ export interface DeviceView {
   health: Health;
   /** Buttons: the last end-to-end test the 110 centre acknowledged. */
   linkTest?: { at: number; latencyMs: number; receiver?: string };
+  /** The latest reading of each field with its time (absent from older gateways). */
+  state?: Record<string, { value: string | number | boolean; at: number }>;
 }
 
 /** GET /api/devices/:id/telemetry (gateway/http/telemetry-routes.ts): one value per bucket start. */
@@ -128,3 +130,9 @@ export const isOpen = (a: Alarm): boolean => a.state !== 'resolved';
 export const isUnackedCritical = (a: Alarm): boolean => a.state === 'active' && a.severity === 'critical' && !a.drill;
 /** A drill's unacknowledged critical alarm: marked and listed, never flashing red or sounding the siren. */
 export const isUnackedDrill = (a: Alarm): boolean => a.state === 'active' && a.drill;
+
+/** GET /api/clock-drift (gateway/http/devices-routes.ts). */
+export interface ClockDriftView {
+  limitSeconds: number;
+  clocks: { deviceId: string; siteId: string; kind: string; name: string; source: string; driftSeconds: number; measuredAt: number; over: boolean }[];
+}

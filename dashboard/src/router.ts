@@ -1,8 +1,9 @@
 /**
  * Hash routes, so every view is a link an officer can bookmark or put on a second screen:
- * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=,
+ * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=&state=,
  * #/broadcasts, #/broadcasts/<broadcastId>, #/broadcasts?alarm=<alarmId> (compose for an alarm),
- * #/sweeps, #/sweeps/<sweepId>, #/drills/<drillId> (a drill's report), #/simulators (testers).
+ * #/sweeps, #/sweeps/<sweepId>, #/drills/<drillId> (a drill's report), #/simulators (testers),
+ * #/clock (every device's clock drift).
  */
 import type { OutageFilter } from './derive.js';
 
@@ -13,7 +14,8 @@ export type Route =
   | { view: 'broadcasts'; broadcastId?: string; alarmId?: string }
   | { view: 'sweeps'; sweepId?: string }
   | { view: 'drill'; drillId: string }
-  | { view: 'simulators' };
+  | { view: 'simulators' }
+  | { view: 'clock' };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
@@ -23,7 +25,7 @@ export function parseRoute(hash: string): Route {
   if (view === 'outages') {
     const q = new URLSearchParams(query);
     const filter: OutageFilter = {};
-    for (const k of ['site', 'kind', 'reason'] as const) {
+    for (const k of ['site', 'kind', 'reason', 'state'] as const) {
       const v = q.get(k);
       if (v) filter[k] = v;
     }
@@ -32,6 +34,7 @@ export function parseRoute(hash: string): Route {
   if (view === 'sweeps') return id ? { view: 'sweeps', sweepId: id } : { view: 'sweeps' };
   if (view === 'drills' && id) return { view: 'drill', drillId: id };
   if (view === 'simulators') return { view: 'simulators' };
+  if (view === 'clock') return { view: 'clock' };
   if (view === 'broadcasts') {
     const alarm = new URLSearchParams(query).get('alarm');
     return { view: 'broadcasts', ...(id ? { broadcastId: id } : {}), ...(alarm ? { alarmId: alarm } : {}) };
@@ -61,5 +64,7 @@ export function routeHref(route: Route): string {
       return `#/drills/${encodeURIComponent(route.drillId)}`;
     case 'simulators':
       return '#/simulators';
+    case 'clock':
+      return '#/clock';
   }
 }

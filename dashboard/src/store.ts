@@ -9,7 +9,7 @@ import { boardOrder, isSchoolSite } from './derive.js';
 import type { LiveState } from './live.js';
 import { isOpen, type Alarm, type Broadcast, type BroadcastSummary, type DeviceView, type Health, type LiveMessage, type SiteView, type UiConfig } from './model.js';
 
-export type Change = 'alarms' | 'health' | 'registry' | 'connection' | 'broadcasts' | 'config';
+export type Change = 'alarms' | 'health' | 'registry' | 'connection' | 'broadcasts' | 'config' | 'states';
 
 /** Resolved alarms kept for the "recently resolved" list; older ones drop out. */
 const MAX_RESOLVED = 100;
@@ -134,6 +134,15 @@ export class DashboardStore {
     for (const d of devices) this.devicesById.set(d.id, d);
     this.district = district;
     this.emit('registry');
+  }
+
+  /** Fresh readings of devices (GET /api/devices, polled): each device's `state` is replaced. */
+  setDeviceStates(devices: readonly DeviceView[]): void {
+    for (const d of devices) {
+      const held = this.devicesById.get(d.id);
+      if (held) this.devicesById.set(d.id, { ...held, ...(d.state ? { state: d.state } : {}) });
+    }
+    this.emit('states');
   }
 
   private trimResolved(): void {

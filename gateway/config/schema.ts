@@ -215,6 +215,8 @@ export const ConfigSchema = Type.Object(
         linkTestMaxAgeDays: Type.Integer({ minimum: 1, default: 7 }),
         /** Seconds offline before a device-offline alarm is raised (0 disables). */
         offlineAlarmAfter: Type.Number({ minimum: 0, default: 300 }),
+        /** A device whose own time (MQTT `at`, DC-09 timestamps) is further off than this is `clock-drift`. */
+        clockDriftSeconds: Type.Number({ minimum: 1, default: 30 }),
       },
       { additionalProperties: false, default: {} },
     ),

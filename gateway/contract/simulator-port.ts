@@ -66,6 +66,8 @@ export interface SimDeviceView {
   /** Faults `fault` accepts for it (empty when it takes none). */
   faultKinds: string[];
   barrier?: { position: string; impactCount: number };
+  /** A button: the stages of its last press it was told (gateway `ack` commands), oldest first. */
+  button?: { acks: { stage: string; at: number; by?: string }[] };
   camera?: { covered: boolean; frozen: boolean; offline: boolean; streamDown: boolean; picture: string };
   receiver?: { mode: string; listening: boolean; accepted: number };
   sms?: { listening: boolean; bound: number; messages: number };

@@ -9,6 +9,8 @@ import type { EventBus } from '../core/bus.js';
 import type { HealthTracker } from '../core/devices/health.js';
 import type { OperatorService } from '../auth/operators.js';
 import type { LinkTestMonitor } from '../core/devices/link-tests.js';
+import type { DeviceReadings } from '../core/devices/readings.js';
+import type { ClockDriftBook } from '../core/devices/clock-drift.js';
 import type { BroadcastService } from '../core/broadcast/service.js';
 import type { DrillService } from '../core/drills/service.js';
 import type { OnCallService } from '../core/oncall/service.js';
@@ -34,6 +36,10 @@ export interface HttpDeps {
   broker: Broker;
   adapters: ReadonlyMap<string, Adapter>;
   linkTests: LinkTestMonitor;
+  /** Every device's latest readings (`state` on /api/devices). */
+  readings: DeviceReadings;
+  /** Every device and link that reports time (GET /api/clock-drift). */
+  clockDrift: ClockDriftBook;
   broadcasts?: BroadcastService;
   sweeps?: SweepRouteDeps;
   drills?: DrillService;

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { deviceTopic } from '../contract/topics.js';
 import type { LinkTest } from '../core/devices/link-tests.js';
+import { stateMatches, type DeviceState } from '../core/devices/readings.js';
 import type { Device, Health } from '../contract/types.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
 import type { Scope } from '../auth/scope.js';
@@ -16,6 +17,8 @@ const ListQuery = Type.Object(
     kind: Type.Optional(KindSchema),
     status: Type.Optional(Type.Union(['ok', 'degraded', 'offline', 'unknown', 'not-ok'].map((s) => Type.Literal(s)))),
     reason: Type.Optional(Type.String({ maxLength: 64 })),
+    /** `field:value` on the device's state, e.g. `position:lowered`, `sim.status:suspended`. */
+    state: Type.Optional(Type.String({ maxLength: 128, pattern: '^[^:]+:' })),
   },
   { additionalProperties: false },
 );
@@ -30,6 +33,8 @@ const DeviceView = Type.Object({
   health: HealthSchema,
   /** Buttons: the last end-to-end test that reached the 110 centre and was ACKed. */
   linkTest: Type.Optional(Type.Object({ at: Type.Number(), latencyMs: Type.Number(), receiver: Type.Optional(Type.String()) })),
+  /** The latest reading of each field with its time (core/devices/readings.ts). */
+  state: Type.Record(Type.String(), Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]), at: Type.Number() })),
 });
 
 const EmptyBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
@@ -44,7 +49,7 @@ export function deviceInScope(deps: Pick<HttpDeps, 'registry'>, scope: Scope, id
 const SECRET_KEY = /pass|secret|token|key|iccid|msisdn/i;
 
 /** A device as the API shows it: its secret never, option values that look secret redacted. */
-export function deviceView(device: Device, health: Health | undefined, now: number, linkTest?: LinkTest) {
+export function deviceView(device: Device, health: Health | undefined, now: number, linkTest?: LinkTest, state: DeviceState = {}) {
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(device.options)) options[k] = SECRET_KEY.test(k) ? '***' : v;
   return {
@@ -56,6 +61,7 @@ export function deviceView(device: Device, health: Health | undefined, now: numb
     options,
     health: health ?? { deviceId: device.id, siteId: device.siteId, kind: device.kind, status: 'unknown' as const, reasons: [], checkedAt: now },
     ...(linkTest ? { linkTest } : {}),
+    state,
   };
 }
 
@@ -64,15 +70,16 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
     '/api/devices',
     { config: { permission: 'devices:read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(DeviceView) } } },
     async (req) => {
-      const { site, kind, status, reason } = req.query;
+      const { site, kind, status, reason, state } = req.query;
       const now = deps.clock.now();
       const scope = scopeOf(req);
       return deps.registry
         .list({ ...(site ? { siteId: site } : {}), ...(kind ? { kind } : {}) })
         .filter((d) => scope.hasSite(d.siteId))
-        .map((d) => deviceView(d, deps.health.get(d.id), now, deps.linkTests.last(d.id)))
+        .map((d) => deviceView(d, deps.health.get(d.id), now, deps.linkTests.last(d.id), deps.readings.get(d.id)))
         .filter((v) => !status || (status === 'not-ok' ? v.health.status !== 'ok' : v.health.status === status))
-        .filter((v) => !reason || v.health.reasons.some((r) => r.code === reason));
+        .filter((v) => !reason || v.health.reasons.some((r) => r.code === reason))
+        .filter((v) => !state || stateMatches(v.state, state));
     },
   );
 
@@ -81,7 +88,47 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
     { config: { permission: 'devices:read' }, schema: { params: IdParam, response: { 200: DeviceView, 404: ErrorReply } } },
     async (req) => {
       const device = deviceInScope(deps, scopeOf(req), req.params.id);
-      return deviceView(device, deps.health.get(device.id), deps.clock.now(), deps.linkTests.last(device.id));
+      return deviceView(device, deps.health.get(device.id), deps.clock.now(), deps.linkTests.last(device.id), deps.readings.get(device.id));
+    },
+  );
+
+  // One clock view: every device and link that reports time, the furthest off first.
+  app.get(
+    '/api/clock-drift',
+    {
+      config: { permission: 'devices:read' },
+      schema: {
+        response: {
+          200: Type.Object({
+            limitSeconds: Type.Number(),
+            clocks: Type.Array(
+              Type.Object({
+                deviceId: Type.String(),
+                siteId: Type.String(),
+                kind: Type.String(),
+                name: Type.String(),
+                source: Type.String(),
+                driftSeconds: Type.Number(),
+                measuredAt: Type.Number(),
+                over: Type.Boolean(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const scope = scopeOf(req);
+      const limit = deps.clockDrift.limit;
+      const clocks = deps.clockDrift
+        .list()
+        .filter((c) => scope.hasSite(c.siteId))
+        .map((c) => {
+          // An adapter that measures a drift itself judges it by its own limit (its clock-drift reason).
+          const reason = deps.health.get(c.deviceId)?.reasons.some((r) => r.code === 'clock-drift') ?? false;
+          return { ...c, name: deps.registry.get(c.deviceId)?.name ?? c.deviceId, over: reason || Math.abs(c.driftSeconds) > limit };
+        });
+      return { limitSeconds: limit, clocks };
     },
   );
 

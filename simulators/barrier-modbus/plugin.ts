@@ -68,6 +68,7 @@ export const barrierModbusSimulator: SimulatorPlugin = {
       const units = configuredDevices(config, ADAPTER).filter((d) => d.options?.controller === name).map((d) => Number(d.options?.unitId ?? 1));
       const plc = new BarrierControllerSimulator({ host: ctx.bindHost ?? ep.host, port: ep.port, units, travelMs: 3000, initial: 'raised', log: ctx.log.child({ sim: name }) });
       const started = await plc.start();
+      seedUnits(plc, configuredDevices(config, ADAPTER).filter((d) => d.options?.controller === name), config.simulation.faults);
       plcs.push({ name, sim: plc });
       ctx.bound(ADAPTER, ['controllers', name], ep.host, ep.port, started.port);
       ctx.log.info({ controller: name, port: started.port, units: units.length }, 'Modbus barrier controller simulator listening');
@@ -76,3 +77,18 @@ export const barrierModbusSimulator: SimulatorPlugin = {
     return { adapter: ADAPTER, ...controllerControls(plcs), stop: async () => void (await Promise.all(plcs.map((p) => p.sim.stop()))) };
   },
 };
+
+/**
+ * The configuration's seeded barrier faults on a running controller: `lowered` (a barrier left
+ * down) or any of the controller's fault bits (`motor-overload`, `hydraulic-low`…) per unit.
+ */
+export function seedUnits(plc: BarrierControllerSimulator, devices: readonly { id: string; options?: Record<string, unknown> }[], faults: Readonly<Record<string, readonly string[]>>): void {
+  for (const d of devices) {
+    const unit = Number(d.options?.unitId ?? 1);
+    if (!plc.unitIds().includes(unit)) continue;
+    for (const seed of faults[d.id] ?? []) {
+      if (seed === 'lowered') plc.lower(unit);
+      else if ((SIM_FAULTS as readonly string[]).includes(seed)) plc.setFault(seed as SimFault, unit);
+    }
+  }
+}

@@ -108,7 +108,7 @@ export const cameraOnvifSimulator: SimulatorPlugin = {
         continue;
       }
       for (const d of cams) {
-        for (const fault of config.simulation.faults[d.id] ?? []) await fleet.setFault(d.id, fault as CameraFault).catch(() => undefined);
+        for (const fault of config.simulation.faults[d.id] ?? []) await fleet.setFault(d.id, seededCameraFault(fault)).catch(() => undefined);
       }
       fleets.push(fleet);
       ctx.bound(ADAPTER, ['endpoints', name], ep.host, ep.port, fleet.httpPort);
@@ -118,3 +118,9 @@ export const cameraOnvifSimulator: SimulatorPlugin = {
     return { adapter: ADAPTER, ...fleetControls(fleets), stop: async () => void (await Promise.all(fleets.map((f) => f.stop()))) };
   },
 };
+
+/** A seeded camera fault: a fault's name, or `clock-skew:<seconds>` for a clock that far off. */
+export function seededCameraFault(seed: string): CameraFault {
+  const skew = /^clock-skew:(-?\d+)$/.exec(seed);
+  return skew ? { kind: 'clock-skew', seconds: Number(skew[1]) } : (seed as CameraFault);
+}

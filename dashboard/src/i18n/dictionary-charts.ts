@@ -59,7 +59,7 @@ const enChartsUi: Record<ChartsUiKey, string> = {
   'history.field.battery': 'Battery',
   'history.field.rssi': 'Signal (RSSI)',
   'history.field.pressure': 'Hydraulic pressure',
-  'history.chartLabel': '{device}: {field} ({range}), {n} points, latest {last}',
+  'history.chartLabel': '{device}: {field} ({range}), {n:point|points}, latest {last}',
   'history.chartLabelEmpty': '{device}: {field} ({range}), no data yet',
   'history.minutes': '{n} min',
   'history.hours': '{n} h',

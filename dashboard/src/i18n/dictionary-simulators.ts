@@ -27,6 +27,9 @@ const zhSimUi = {
   'sim.accepted': '已接收 {n} 条',
   'sim.smsCounts': '会话 {bound} · 短信 {n} 条',
   'sim.position': '位置：{p}',
+  'sim.acks': '按钮回执：{stages}',
+  'sim.ack.110-received': '110 已接收',
+  'sim.ack.officer-acknowledged': '值班员已确认（{by}）',
   'sim.impacts': '撞击 {n} 次',
   'sim.busy': '执行中…',
 } as const;
@@ -42,7 +45,7 @@ const enSimUi: Record<SimUiKey, string> = {
   'sim.filterSite': 'School',
   'sim.filterAll': 'All schools',
   'sim.onlyTrouble': 'Only not online or faulty',
-  'sim.count': '{shown} / {total} devices',
+  'sim.count': '{shown} / {total:device|devices}',
   'sim.loading': 'Reading the simulators…',
   'sim.unavailable': 'This gateway does not run a simulated district (start it with --simulate).',
   'sim.loadFailed': 'Could not read the simulators: {msg}',
@@ -53,9 +56,12 @@ const enSimUi: Record<SimUiKey, string> = {
   'sim.faultClear': 'Clear fault {fault}',
   'sim.noFaults': 'No faults',
   'sim.accepted': '{n} accepted',
-  'sim.smsCounts': '{bound} sessions · {n} messages',
+  'sim.smsCounts': '{bound:session|sessions} · {n:message|messages}',
   'sim.position': 'Position: {p}',
-  'sim.impacts': '{n} impacts',
+  'sim.acks': 'Button shows: {stages}',
+  'sim.ack.110-received': 'received by 110',
+  'sim.ack.officer-acknowledged': 'acknowledged by {by}',
+  'sim.impacts': '{n:impact|impacts}',
   'sim.busy': 'Working…',
 };
 

@@ -10,6 +10,7 @@ import { enAuth, zhAuth, type AuthTables, type AuthUiKey } from './dictionary-au
 import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } from './dictionary-broadcast.js';
 import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';
 import { enCharts, zhCharts, type ChartsUiKey } from './dictionary-charts.js';
+import { enState, zhState, type StateUiKey } from './dictionary-state.js';
 
 const zhUi = {
   'app.title': '校园安全值班台',
@@ -128,7 +129,7 @@ const zhUi = {
   'toast.resolved': '已解除：{what}',
 } as const;
 
-export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey | ChartsUiKey;
+export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey | ChartsUiKey | StateUiKey;
 
 export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
   ui: Record<UiKey, string>;
@@ -148,7 +149,7 @@ export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
 }
 
 export const zh: Dictionary = {
-  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui, ...zhCharts.ui },
+  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui, ...zhCharts.ui, ...zhState.ui },
   ...zhBroadcast.tables,
   ...zhSweeps.tables,
   ...zhAuth.tables,
@@ -212,6 +213,7 @@ export const zh: Dictionary = {
     escalated: '已升级通知',
     'escalation-receipt': '升级通知回执',
     unanswered: '多轮升级后仍无人应答',
+    'ack-sent': '已回执报警按钮',
   },
   dataKey: {
     latencyMs: '延迟（毫秒）',
@@ -239,6 +241,10 @@ export const zh: Dictionary = {
     selfTestMs: '自检用时（毫秒）',
     linkTestLatencyMs: '110 联网测试延迟（毫秒）',
     linkTestReceiver: '110 接收机',
+    stage: '阶段',
+    topic: '主题',
+    to: '设备',
+    officer: '确认人',
   },
   dataValue: {
     'alarm-centre-dc09': '110 联网（SIA DC-09）',
@@ -259,6 +265,8 @@ export const zh: Dictionary = {
     'station-chief': '所长',
     'duty-officer': '值班民警',
     technician: '维保技术员',
+    '110-received': '110 已接收',
+    'officer-acknowledged': '值班员已确认',
   },
   weekday: ['一', '二', '三', '四', '五', '六', '日'],
 };
@@ -272,6 +280,7 @@ export const en: Dictionary = {
     ...enSweeps.ui,
     ...enAuth.ui,
     ...enCharts.ui,
+    ...enState.ui,
     'app.title': 'Campus Safety Duty Board',
     'nav.board': 'Alarms',
     'nav.schools': 'Schools',
@@ -297,7 +306,7 @@ export const en: Dictionary = {
     'board.repeats': 'repeated {n}×',
     'board.escalated': 'escalated to {who} at {time}',
     'board.unanswered': 'unanswered',
-    'board.unacked': '{n} critical alarms not acknowledged',
+    'board.unacked': '{n:critical alarm|critical alarms} not acknowledged',
     'action.ack': 'Acknowledge',
     'action.resolve': 'Resolve',
     'dialog.ackTitle': 'Acknowledge alarm',
@@ -323,7 +332,7 @@ export const en: Dictionary = {
     'detail.device': 'Device',
     'detail.raisedAt': 'Raised',
     'detail.summary': 'Gateway summary',
-    'detail.repeatsLine': 'The device repeated the alarm {n} times',
+    'detail.repeatsLine': 'The device repeated the alarm {n:time|times}',
     'by.system': 'system',
     'by.escalation': 'escalation',
     'by.operator': 'operator',
@@ -337,7 +346,7 @@ export const en: Dictionary = {
     'time.forHours': '{n} h {m} min',
     'time.forDays': '{n} d {h} h',
     'schools.title': 'Schools ({n})',
-    'schools.openAlarms': '{n} alarms',
+    'schools.openAlarms': '{n:alarm|alarms}',
     'schools.noAlarms': 'No alarms',
     'schools.legend': "Colour shows the school's worst device state",
     'schools.others': 'Command centres and channels',
@@ -364,10 +373,10 @@ export const en: Dictionary = {
     'col.since': 'For',
     'col.lastSeen': 'Last report',
     'outages.title': 'Outages',
-    'outages.summary': '{n} devices not OK at {m} of {total} schools',
+    'outages.summary': '{n:device|devices} not OK at {m} of {total:school|schools}',
     'outages.byReason': 'By reason (click to filter)',
-    'outages.reasonCount': '{n} devices',
-    'outages.schoolsAffected': '{m} of {total} schools affected',
+    'outages.reasonCount': '{n:device|devices}',
+    'outages.schoolsAffected': '{m} of {total:school|schools} affected',
     'outages.filterSchool': 'School',
     'outages.filterKind': 'Device kind',
     'outages.filterReason': 'Reason',
@@ -446,6 +455,7 @@ export const en: Dictionary = {
     escalated: 'Escalated',
     'escalation-receipt': 'Escalation receipt',
     unanswered: 'Unanswered after every escalation round',
+    'ack-sent': 'Button told',
   },
   dataKey: {
     latencyMs: 'latency (ms)',
@@ -473,6 +483,10 @@ export const en: Dictionary = {
     selfTestMs: 'self-test took (ms)',
     linkTestLatencyMs: '110 link test latency (ms)',
     linkTestReceiver: '110 receiver',
+    stage: 'stage',
+    topic: 'topic',
+    to: 'device',
+    officer: 'officer',
   },
   dataValue: {
     'alarm-centre-dc09': '110 link (SIA DC-09)',
@@ -493,6 +507,8 @@ export const en: Dictionary = {
     'station-chief': 'station chief',
     'duty-officer': 'duty officer',
     technician: 'technician',
+    '110-received': 'received by 110',
+    'officer-acknowledged': 'acknowledged by the duty officer',
   },
   weekday: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
 };

@@ -140,7 +140,16 @@ function lookup(table: Readonly<Record<string, string>>, key: string): string {
   return Object.prototype.hasOwnProperty.call(table, key) ? (table[key] ?? key) : key;
 }
 
+/**
+ * `{name}` is the variable; `{name:one|other}` is the number with its noun in the right number
+ * ("1 device", "3 devices"), for languages that inflect (Chinese does not need it).
+ */
 export function interpolate(text: string, vars?: Vars): string {
   if (!vars) return text;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+  return text.replace(/\{(\w+)(?::([^|{}]*)\|([^{}]*))?\}/g, (m, name: string, one: string | undefined, other: string | undefined) => {
+    if (!(name in vars)) return m;
+    const value = vars[name];
+    if (one === undefined || other === undefined) return String(value);
+    return `${String(value)} ${Number(value) === 1 ? one : other}`;
+  });
 }

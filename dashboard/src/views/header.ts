@@ -118,6 +118,8 @@ export class Header {
   private renderSession(): void {
     const { i18n, user, store } = this.ctx;
     setText(this.operatorName, displayName(user));
+    // Cut with an ellipsis on narrow screens: the whole name on hover.
+    this.operatorName.title = displayName(user);
     // A school user's school by name: the one place the header says whose screen this is.
     const school = user.school ? i18n.siteName(store.site(user.school), user.school) : '';
     setText(this.operatorRole, school ? `${i18n.role(user.role)} · ${school}` : i18n.role(user.role));

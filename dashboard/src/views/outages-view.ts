@@ -10,8 +10,11 @@ import type { UiKey } from '../i18n/dictionary.js';
 import { routeHref } from '../router.js';
 import { siteName, type RenderReason, type View, type ViewContext } from './context.js';
 import { reasonList, reasonText, statusBadge } from './widgets.js';
+import { stateCell } from './device-state.js';
 
-const COLUMNS: readonly UiKey[] = ['col.school', 'col.device', 'col.kind', 'col.status', 'col.reasons', 'col.since', 'col.lastSeen'];
+const COLUMNS: readonly UiKey[] = ['col.school', 'col.device', 'col.kind', 'col.status', 'col.state', 'col.reasons', 'col.since', 'col.lastSeen'];
+/** Readings the list can filter by (the gateway's `state=field:value`). */
+const STATE_FILTERS = ['position:lowered', 'position:fault', 'position:unknown', 'power:battery', 'link:offline'] as const;
 
 export class OutagesView implements View {
   private readonly title = h('h2', { class: 'section-title' });
@@ -67,7 +70,9 @@ export class OutagesView implements View {
       this.renderFilters(reasons);
     }
 
-    const rows = filterOutages(all, this.filter);
+    // A state filter (position:lowered) lists every device in that state, OK or not: a barrier
+    // left down is the officer's question even while nothing is wrong with the barrier itself.
+    const rows = filterOutages(this.filter.state ? outageRows(store.devices(), (d) => store.healthOf(d), true) : all, this.filter);
     this.shown.textContent = i18n.t('outages.shown', { n: rows.length });
     this.thead.replaceChildren(h('tr', {}, COLUMNS.map((k) => h('th', { attrs: { scope: 'col' } }, i18n.t(k)))));
     syncList(this.tbody, rows, (r) => r.device.id, (r, el) => this.row(r, el));
@@ -126,7 +131,9 @@ export class OutagesView implements View {
       select('filter-site', 'outages.filterSchool', 'site', store.sites().map((s) => ({ value: s.id, text: i18n.siteName(s, s.id) }))),
       select('filter-kind', 'outages.filterKind', 'kind', kinds.map((k) => ({ value: k, text: i18n.kind(k) }))),
       select('filter-reason', 'outages.filterReason', 'reason', reasonCodes.map((c) => ({ value: c, text: reasonText(this.ctx, c) }))),
+      select('filter-state', 'outages.filterState', 'state', STATE_FILTERS.map((f) => ({ value: f, text: i18n.t(`outages.state.${f}`) }))),
       h('a', { class: 'btn btn-secondary btn-small', attrs: { href: routeHref({ view: 'outages', filter: {} }) } }, i18n.t('outages.reset')),
+      h('a', { class: 'btn btn-secondary btn-small', attrs: { href: routeHref({ view: 'clock' }), 'data-nav': 'clock' } }, i18n.t('nav.clock')),
     );
   }
 
@@ -144,6 +151,7 @@ export class OutagesView implements View {
       h('td', { class: 'cell-name' }, r.device.name, h('div', { class: 'cell-id' }, r.device.id)),
       h('td', {}, i18n.kind(r.device.kind)),
       h('td', {}, statusBadge(this.ctx, r.health.status)),
+      h('td', { class: 'cell-state' }, stateCell(this.ctx, r.device, this.ctx.store.site(r.device.siteId))),
       h('td', {}, reasonList(this.ctx, r.health, false)),
       h('td', {}, r.since !== undefined ? relTime(i18n, r.since, 'for', now) : '—'),
       h('td', {}, r.health.lastSeen ? relTime(i18n, r.health.lastSeen, 'ago', now) : '—'),

@@ -14,9 +14,10 @@ import { CameraLivePanel } from './camera-live.js';
 import { DeviceControls } from './device-controls.js';
 import { DeviceHistory } from './device-history.js';
 import { DrillPanel } from './drill-panel.js';
+import { loweredInWindow, stateCell } from './device-state.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
-const DEVICE_COLUMNS: readonly UiKey[] = ['col.device', 'col.kind', 'col.status', 'col.reasons', 'col.lastSeen'];
+const DEVICE_COLUMNS: readonly UiKey[] = ['col.device', 'col.kind', 'col.status', 'col.state', 'col.reasons', 'col.lastSeen'];
 
 export class SchoolDetailView implements View {
   private readonly head = h('div', { class: 'view-head' });
@@ -126,8 +127,12 @@ export class SchoolDetailView implements View {
     const health = this.ctx.store.healthOf(d);
     const now = this.ctx.now();
     const tr = existing ?? h('tr');
-    tr.className = `status-${health.status}`;
+    const site = this.ctx.store.site(d.siteId);
+    const alert = loweredInWindow(d, site, now);
+    tr.className = `status-${health.status}${alert ? ' row-alert' : ''}`;
     tr.dataset.deviceId = d.id;
+    if (alert) tr.dataset.alert = 'down-in-window';
+    else delete tr.dataset.alert;
     tr.dataset.status = health.status;
     tr.replaceChildren(
       h(
@@ -146,6 +151,7 @@ export class SchoolDetailView implements View {
       ),
       h('td', {}, this.ctx.i18n.kind(d.kind)),
       h('td', {}, statusBadge(this.ctx, health.status)),
+      h('td', { class: 'cell-state' }, stateCell(this.ctx, d, site)),
       h('td', {}, reasonList(this.ctx, health)),
       h('td', {}, health.lastSeen ? relTime(this.ctx.i18n, health.lastSeen, 'ago', now) : '—'),
       ...(this.actionsColumn ? [h('td', { class: 'cell-actions' }, this.controls.cell(d))] : []),

@@ -200,6 +200,12 @@ export class SimulatorsView implements View {
   private detail(v: SimDeviceView): string {
     const { i18n } = this.ctx;
     if (v.barrier) return `${simText(i18n, 'sim.position', { p: simPosition(i18n, v.barrier.position) })} · ${simText(i18n, 'sim.impacts', { n: v.barrier.impactCount })}`;
+    if (v.button) {
+      const stages = v.button.acks.map((a) =>
+        a.stage === '110-received' || a.stage === 'officer-acknowledged' ? simText(i18n, `sim.ack.${a.stage}`, { by: a.by ?? '' }) : a.stage,
+      );
+      return simText(i18n, 'sim.acks', { stages: stages.join(' → ') });
+    }
     if (v.receiver) return simText(i18n, 'sim.accepted', { n: v.receiver.accepted });
     if (v.sms) return simText(i18n, 'sim.smsCounts', { bound: v.sms.bound, n: v.sms.messages });
     return '';

@@ -12,7 +12,7 @@ import type { Counters } from '../counters.js';
 import type { EventBus } from '../bus.js';
 import type { HealthTracker } from './health.js';
 import type { AlarmRules } from '../alarms/rules.js';
-import type { DeviceEvent, Scalar } from '../../contract/types.js';
+import type { Device, DeviceEvent, Scalar } from '../../contract/types.js';
 import { GatewayError } from '../../contract/errors.js';
 
 /** Per device, the sequence numbers seen in the last few minutes (devices resend after a lost
@@ -28,6 +28,8 @@ export class Pipeline {
   private readonly recentSeq = new Map<string, { seq: number; at: number }[]>();
   /** Last telemetry timestamp per device: a store keys a point by series and time. */
   private readonly lastTelemetryAt = new Map<string, number>();
+  /** Told of every event with the device time it carried (the clock view). */
+  private clockObserver?: (device: Device, e: DeviceEvent, deviceAt: number | undefined) => void;
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -38,6 +40,10 @@ export class Pipeline {
     private readonly clock: Clock,
     private readonly counters: Counters,
   ) {}
+
+  observeClocks(fn: (device: Device, e: DeviceEvent, deviceAt: number | undefined) => void): void {
+    this.clockObserver = fn;
+  }
 
   /** Adds a durable step after the rules; the returned function removes it. */
   durable(name: string, run: DurableStep): () => void {
@@ -93,6 +99,7 @@ export class Pipeline {
       },
     ]);
     this.health.observe(event);
+    this.clockObserver?.(device, event, input.at !== undefined && input.at > 0 ? input.at : undefined);
     try {
       await this.rules.onEvent(event);
       for (const step of this.steps) await step.run(event);

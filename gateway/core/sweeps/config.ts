@@ -27,6 +27,20 @@ export const SweepsConfigSchema = Type.Object(
     concurrency: Type.Integer({ minimum: 1, maximum: 256, default: SWEEP_DEFAULTS.concurrency }),
     timeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: SWEEP_DEFAULTS.timeoutMs }),
     maxRunning: Type.Integer({ minimum: 1, maximum: 16, default: SWEEP_DEFAULTS.maxRunning }),
+    /**
+     * Per device kind: its own pool within a sweep's concurrency and its own per-check timeout,
+     * counted from when the check starts. Cameras by default: 4 at once (each check runs ffmpeg;
+     * camera-onvif's own concurrency), 30 s each (longer than camera-onvif's 20 s checkTimeoutMs,
+     * so the camera's own deadline names the stage that hung).
+     */
+    kinds: Type.Record(
+      Type.String(),
+      Type.Object(
+        { concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })), timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })) },
+        { additionalProperties: false },
+      ),
+      { default: { camera: { concurrency: 4, timeoutMs: 30_000 } } },
+    ),
     schedules: Type.Array(SweepScheduleSchema, { default: [] }),
   },
   { additionalProperties: false, default: {} },

@@ -49,6 +49,12 @@ export interface SweepEngineOptions {
   timeoutMs?: number;
   /** Sweeps running at once; more are refused with GW_ERR_SWEEP_BUSY. */
   maxRunning?: number;
+  /**
+   * Per device kind, a pool of its own within the sweep's concurrency and a per-check timeout
+   * counted from when its check starts (cameras: each check runs ffmpeg, so fewer at once and
+   * longer each). A request's own `timeoutMs` still applies to every other kind.
+   */
+  kinds?: Readonly<Record<string, { concurrency?: number; timeoutMs?: number }>>;
 }
 
 export type SweepListener = (e: SweepProgressEvent) => void;
@@ -201,15 +207,54 @@ export class SweepEngine {
       ...(this.deps.judges ? { judges: this.deps.judges } : {}),
     };
     const signal = sweep.ctl.signal;
-    let next = 0;
+    const pending = [...devices];
+    const kinds = this.opts.kinds ?? {};
+    const busy = new Map<string, number>();
+    const aborted = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+    let released: () => void = () => undefined;
+    let slotFree = new Promise<void>((r) => (released = r));
+    const free = (kind: string) => {
+      busy.set(kind, (busy.get(kind) ?? 1) - 1);
+      released();
+      slotFree = new Promise<void>((r) => (released = r));
+    };
+    /** The next device whose kind has a free slot in its pool, waiting for one when every pending kind is full. */
+    const take = async (): Promise<Device | undefined> => {
+      for (;;) {
+        if (signal.aborted || pending.length === 0) return undefined;
+        const i = pending.findIndex((d) => (busy.get(d.kind) ?? 0) < (kinds[d.kind]?.concurrency ?? Infinity));
+        if (i >= 0) {
+          const [device] = pending.splice(i, 1) as [Device];
+          busy.set(device.kind, (busy.get(device.kind) ?? 0) + 1);
+          return device;
+        }
+        await Promise.race([slotFree, aborted]);
+      }
+    };
     const worker = async () => {
-      while (!signal.aborted && next < devices.length) {
+      while (!signal.aborted && pending.length > 0) {
         // Passive checks finish in microtasks: without a turn of the event loop between them a
         // large sweep would hold MQTT and HTTP for its whole length.
         await (this.deps.yieldTurn ?? nextTurn)();
-        if (signal.aborted || next >= devices.length) return;
-        const device = devices[next++] as Device;
-        const result = await checkDevice(device, checkDeps, { timeoutMs: record.options.timeoutMs, extras: record.options.extras, cancel: signal });
+        const device = await take();
+        if (!device) return;
+        let result: SweepResult | undefined;
+        try {
+          // The timeout counts from here: a check waiting for its kind's slot is not yet running.
+          const run = { timeoutMs: kinds[device.kind]?.timeoutMs ?? record.options.timeoutMs, extras: record.options.extras, cancel: signal };
+          result = await checkDevice(device, checkDeps, run);
+          // A check that could not judge (timeout, an adapter's error) or did not reach the device
+          // is asked once more before a technician is sent: a loaded gateway must not report
+          // healthy devices as broken.
+          const transient = result?.reasons.find((r) => r.code === 'check-error' || (result?.method === 'active' && r.code === 'unreachable'));
+          if (result && transient) {
+            const first = `${transient.code}${transient.detail ? `: ${transient.detail}` : ''}`;
+            const again = await checkDevice(device, checkDeps, run);
+            result = again ? { ...again, evidence: { ...again.evidence, retriedAfter: first.slice(0, 200) } } : undefined;
+          }
+        } finally {
+          free(device.kind);
+        }
         if (!result) return;
         sweep.results.push(result);
         const done = sweep.results.length;

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../contract/clock.js';
 import type { HealthView, SweepExtra, SweepExtraOutcome } from './check.js';
-import type { Scalar } from '../../contract/types.js';
+import type { Device, Scalar } from '../../contract/types.js';
 
 export const BUTTON_SELF_TEST = 'button-self-test';
 
@@ -21,6 +21,11 @@ export interface ButtonSelfTestDeps {
   waitMs?: number;
   /** How often to look for the acknowledgement (default 200 ms). */
   pollMs?: number;
+  /**
+   * Whether the button takes commands on its cmd topic (default: MQTT buttons). A DC-09 panel's
+   * button cannot be asked: it is judged by its own automatic test reports (not-linked-110 by age).
+   */
+  commandable?: (device: Device) => boolean;
 }
 
 /** Gateway-to-device command topic of the v1 contract (DESIGN.md "MQTT topics"). */
@@ -32,6 +37,7 @@ export function createButtonSelfTest(deps: ButtonSelfTestDeps): SweepExtra {
   return {
     kinds: ['alarm-button'],
     async run(device, _base, signal): Promise<SweepExtraOutcome> {
+      if (!(deps.commandable ?? ((d: Device) => d.adapter === 'mqtt-native'))(device)) return { evidence: { selfTest: 'not-commandable' } };
       const sentAt = deps.clock.now();
       const acked = () => {
         const t = deps.lastLinkTest(device.id);

@@ -52,7 +52,8 @@ describe('button press to alarm board', () => {
     expect([atCentre.token, atCentre.line, atCentre.receiver, atCentre.data]).toStrictEqual(['SIA-DCS', '1', '1', '#1001|NPA1']);
     const acked = await eventually(async () => {
       const { body } = await api<Alarm>(t, `/api/alarms/${live.id}`);
-      return body.timeline.some((e) => e.action === 'forward-acked') ? body : undefined;
+      // The centre's ACK, then the button told that 110 received its press.
+      return body.timeline.some((e) => e.action === 'ack-sent') ? body : undefined;
     });
     // The broadcast to patrol officers and the school is linked from the timeline.
     const broadcastEntry = acked.timeline.find((e) => e.action === 'broadcast');
@@ -74,6 +75,7 @@ describe('button press to alarm board', () => {
         { at: expect.any(Number), action: 'forward-queued', by: 'system', data: { channel: 'alarm-centre-dc09', sequence: expect.any(Number) } },
         { at: expect.any(Number), action: 'forward-sent', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1 } },
         { at: expect.any(Number), action: 'forward-acked', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1, latencyMs: expect.any(Number), receiver: 'primary' } },
+        { at: expect.any(Number), action: 'ack-sent', by: 'system', data: { stage: '110-received', topic: `campus/v1/sch-01/${BTN}/cmd`, to: BTN } },
       ],
     });
     // One event per change: the raise carries its outbox entry (committed with it), then the
@@ -85,6 +87,7 @@ describe('button press to alarm board', () => {
       ['forward-sent', 'raised forward-queued forward-sent'],
       ['broadcast', 'raised forward-queued forward-sent broadcast'],
       ['forward-acked', 'raised forward-queued forward-sent broadcast forward-acked'],
+      ['ack-sent', 'raised forward-queued forward-sent broadcast forward-acked ack-sent'],
     ];
     expect(seen(changes)).toStrictEqual(expected);
     await eventually(() => messages.filter((m) => m.alarm?.id === live.id).length >= expected.length);
@@ -124,7 +127,8 @@ describe('button press to alarm board', () => {
     expect(ack.body.state).toBe('acknowledged');
     const res = await api<Alarm>(t, `/api/alarms/${id}/resolve`, { ...post({ note: '误报，学生误触' }), as: 'duty' });
     expect(res.body.state).toBe('resolved');
-    expect(res.body.timeline.filter((e) => !e.action.startsWith('forward-') && e.action !== 'broadcast').map((e) => [e.action, e.by, e.note ?? null])).toStrictEqual([
+    // Forwarding, broadcasts and the button's acknowledgements run on their own.
+    expect(res.body.timeline.filter((e) => !e.action.startsWith('forward-') && e.action !== 'broadcast' && e.action !== 'ack-sent').map((e) => [e.action, e.by, e.note ?? null])).toStrictEqual([
       ['raised', dev, null],
       ['acknowledged', '值班民警 王建国', '已电话联系门卫'],
       ['resolved', '值班民警 王建国', '误报，学生误触'],

@@ -106,6 +106,24 @@ describe('simulator control API (gateway --simulate)', () => {
     expect((await act('sch-01-cam-1', { action: 'uncover' })).body.faults).toStrictEqual([]);
   }, 45_000);
 
+  it('the demo district seeds its field failures: a barrier left lowered, a motor overload, a camera 5 min off, a panel that never tests', async () => {
+    interface Seeded {
+      state: Record<string, { value: unknown }>;
+      health: { status: string; reasons: { code: string; detail?: string }[] };
+    }
+    const seeded = async (id: string) => (await (await g.api(`/api/devices/${id}`, { as: 'tester' })).json()) as Seeded;
+    await eventually(async () => (await seeded('sch-04-bar-1')).state['position']?.value === 'lowered', { timeoutMs: 15_000, everyMs: 200 });
+    await eventually(async () => (await seeded('sch-05-bar-1')).health.reasons.some((r) => r.code === 'barrier-fault' && r.detail === 'motor-overload'), { timeoutMs: 15_000, everyMs: 200 });
+    expect((await seeded('sch-31-btn-3')).health.reasons.map((r) => r.code)).toContain('not-linked-110');
+    // The panel that tests is linked by its own reports.
+    expect((await seeded('sch-33-btn-2')).health.reasons.map((r) => r.code)).not.toContain('not-linked-110');
+    await g.api('/api/sweeps', { as: 'tech', method: 'POST', body: JSON.stringify({ devices: ['sch-03-cam-1'] }) });
+    await eventually(async () => reasonsOf(await seeded('sch-03-cam-1')).includes('clock-drift'), { timeoutMs: 30_000, everyMs: 200 });
+    const clocks = (await (await g.api('/api/clock-drift', { as: 'tester' })).json()) as { clocks: { deviceId: string; source: string; driftSeconds: number; over: boolean }[] };
+    const cam = clocks.clocks.find((c) => c.deviceId === 'sch-03-cam-1');
+    expect([cam?.source, cam?.over, Math.round((cam?.driftSeconds ?? 0) / 10) * 10]).toStrictEqual(['onvif', true, 300]);
+  }, 60_000);
+
   it('a dropped button goes offline, cannot be pressed, and comes back when restored', async () => {
     expect((await act('sch-09-btn-1', { action: 'drop' })).body.state).toBe('dropped');
     await eventually(async () => (await device('sch-09-btn-1')).health.status === 'offline');

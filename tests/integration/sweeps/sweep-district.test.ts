@@ -20,6 +20,8 @@ const EXPECTED_FAILING = {
   'sch-19-btn-1': { status: 'degraded', reasons: [{ code: 'low-battery', detail: '12%' }] },
   'sch-23-btn-1': { status: 'degraded', reasons: [{ code: 'tamper', detail: 'enclosure opened' }] },
   'sch-28-btn-1': { status: 'degraded', reasons: [{ code: 'sim-expiring', detail: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) as string }] },
+  // A DC-09 panel button that never sends a test report.
+  'sch-31-btn-3': { status: 'degraded', reasons: [NEVER_LINKED] },
 };
 
 describe('sweep of the simulated district', () => {
@@ -47,7 +49,7 @@ describe('sweep of the simulated district', () => {
     api = await startSweepApi(t, { extras: new Map([[BUTTON_SELF_TEST, selfTest]]) });
     // Settled: every live button has reported, its power-up test reached the 110 centre (but
     // the never-linked one's), and the dead one has timed out.
-    const unlinked = new Set(['sch-03-btn-1', 'sch-15-btn-1']);
+    const unlinked = new Set(['sch-03-btn-1', 'sch-15-btn-1', 'sch-31-btn-3']);
     const buttonCount = buttons.length;
     await eventually(
       () => {
@@ -74,7 +76,7 @@ describe('sweep of the simulated district', () => {
     const res = await post(`${api.baseUrl}/api/sweeps`, { kinds: ['alarm-button'], name: '按钮巡检' });
     expect(res.status).toBe(202);
     const { id, total } = await json<{ id: string; total: number }>(res);
-    const buttons = t.gw.registry.list({ kind: 'alarm-button' }).length; // 47 on MQTT, 1 on a DC-09 panel
+    const buttons = t.gw.registry.list({ kind: 'alarm-button' }).length; // 47 on MQTT, 2 on DC-09 panels
     expect(total).toBe(buttons);
     const view = await eventually(async () => {
       const v = await json<SweepView>(await fetch(`${api.baseUrl}/api/sweeps/${id}`));
@@ -86,12 +88,12 @@ describe('sweep of the simulated district', () => {
     const failing = Object.fromEntries(results.filter((r) => r.status !== 'ok' || r.reasons.length > 0).map((r) => [r.deviceId, { status: r.status, reasons: r.reasons }]));
     expect(failing).toStrictEqual(EXPECTED_FAILING);
     const healthy = results.filter((r) => !(r.deviceId in EXPECTED_FAILING));
-    expect(healthy).toHaveLength(buttons - 7);
+    expect(healthy).toHaveLength(buttons - 8);
     for (const r of healthy) expect(r).toMatchObject({ status: 'ok', reasons: [], method: 'passive', kind: 'alarm-button' });
     expect(healthy.map((r) => r.deviceId)).toContain('sch-33-btn-2');
-    expect(view.summary).toMatchObject({ total: buttons, done: buttons, ok: buttons - 7, failing: 7, sites: { total: 33, failing: 7 } });
+    expect(view.summary).toMatchObject({ total: buttons, done: buttons, ok: buttons - 8, failing: 8, sites: { total: 33, failing: 8 } });
     expect(view.summary?.byReason.map((r) => [r.code, r.devices, r.sites])).toStrictEqual([
-      ['not-linked-110', 2, 2], ['fault', 1, 1], ['low-battery', 1, 1], ['no-heartbeat', 1, 1], ['sim-expiring', 1, 1], ['sim-suspended', 1, 1], ['tamper', 1, 1],
+      ['not-linked-110', 3, 3], ['fault', 1, 1], ['low-battery', 1, 1], ['no-heartbeat', 1, 1], ['sim-expiring', 1, 1], ['sim-suspended', 1, 1], ['tamper', 1, 1],
     ]);
 
     const csv = await fetch(`${api.baseUrl}/api/sweeps/${id}/report.csv`);
@@ -102,7 +104,7 @@ describe('sweep of the simulated district', () => {
     expect(new TextDecoder().decode(bytes)).toContain('sch-07-btn-1,一键报警 门卫室');
 
     const html = await (await fetch(`${api.baseUrl}/api/sweeps/${id}/report.html`)).text();
-    expect(html).toContain('33 所学校中 <span class="bad">7 所</span>有设备故障');
+    expect(html).toContain('33 所学校中 <span class="bad">8 所</span>有设备故障');
     expect(html).toContain('城东区实验小学<span class="en code">sch-03</span>');
 
     const verdict = await json<{ ok: boolean; checked: number }>(await fetch(`${api.baseUrl}/api/sweeps/chain/verify`));

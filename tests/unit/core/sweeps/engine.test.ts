@@ -93,12 +93,12 @@ describe('SweepEngine', () => {
     const rec = await engine.startSweep({ selection: {}, concurrency: 2, timeoutMs: 1000 });
     let state = 'running';
     void engine.whenDone(rec.id)?.then((r) => (state = r.state));
-    // 6 devices, 2 slots: at most 3 rounds of the deadline.
-    await vi.advanceTimersByTimeAsync(3 * 1000);
+    // 6 devices, 2 slots: at most 3 rounds of the deadline, each timed-out check asked twice.
+    await vi.advanceTimersByTimeAsync(3 * 2 * 1000);
     expect(state).toBe('done');
     const results = byId(await recorded(engine, store, rec.id));
     for (const id of ['hang-1', 'polite-1', 'hang-2', 'hang-3']) {
-      expect(results[id]).toMatchObject({ status: 'unknown', reasons: [{ code: 'check-error', detail: 'timed out after 1000 ms' }], durationMs: 1000, method: 'active' });
+      expect(results[id]).toMatchObject({ status: 'unknown', reasons: [{ code: 'check-error', detail: 'timed out after 1000 ms' }], evidence: { retriedAfter: 'check-error: timed out after 1000 ms' }, durationMs: 1000, method: 'active' });
       expect(signals.get(id)?.aborted).toBe(true);
       expect((signals.get(id)?.reason as DOMException).name).toBe('TimeoutError');
     }
@@ -146,7 +146,7 @@ describe('SweepEngine', () => {
     const results = byId(await recorded(engine, store, rec.id));
     expect(results['s01-cam-1']).toStrictEqual({
       deviceId: 's01-cam-1', siteId: 's01', kind: 'camera', status: 'unknown', reasons: [{ code: 'check-error', detail: 'ONVIF said no' }],
-      evidence: {}, method: 'active', startedAt: T0, durationMs: 0,
+      evidence: { retriedAfter: 'check-error: ONVIF said no' }, method: 'active', startedAt: T0, durationMs: 0,
     });
     expect(results['s01-cam-2']).toMatchObject({ status: 'degraded', reasons: [{ code: 'check-error', detail: "unknown reason 'made-up'" }], evidence: { fps: 25, inf: 'Infinity' } });
     expect(results['s01-cam-3']).toMatchObject({ status: 'ok', reasons: [], evidence: { latencyMs: 42 } });
@@ -269,3 +269,71 @@ async function recorded(engine: SweepEngine, store: SqliteSweepStore, id: string
   await engine.whenDone(id);
   return await store.results(id);
 }
+
+describe('SweepEngine: sweeps that never cry wolf', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives a kind its own pool within the sweep, and its timeout counts from when its check starts', async () => {
+    let cams = 0;
+    let peakCams = 0;
+    let buttons = 0;
+    const camAdapter: CheckCapable = {
+      async check() {
+        cams += 1;
+        peakCams = Math.max(peakCams, cams);
+        await delay(1500); // longer than the sweep's 1 s, shorter than the camera's own 2 s
+        cams -= 1;
+        return okCheck();
+      },
+    };
+    const btnAdapter: CheckCapable = {
+      async check() {
+        buttons += 1;
+        await delay(10);
+        return okCheck();
+      },
+    };
+    const devices = [...Array.from({ length: 8 }, (_, i) => device(`s01-cam-${i + 1}`, 's01', 'camera', 'cam')), ...Array.from({ length: 8 }, (_, i) => device(`s01-btn-${i + 1}`, 's01', 'alarm-button', 'btn'))];
+    const { engine, store } = await setup(devices, { cam: camAdapter, btn: btnAdapter }, {}, { kinds: { camera: { concurrency: 2, timeoutMs: 2000 } } });
+    const rec = await engine.startSweep({ selection: {}, concurrency: 6, timeoutMs: 1000 });
+    const done = engine.whenDone(rec.id);
+    // Cameras wait for their 2 slots; the other 4 workers check every button meanwhile.
+    await vi.advanceTimersByTimeAsync(100);
+    expect(buttons).toBe(8);
+    expect(peakCams).toBe(2);
+    await vi.advanceTimersByTimeAsync(4 * 1500 + 100);
+    const final = await done;
+    expect(final?.state).toBe('done');
+    const results = await store.results(rec.id);
+    // 8 cameras, 2 at a time, 1.5 s each: the last ones waited 4.5 s for a slot, none timed out.
+    expect(results.filter((r) => r.status !== 'ok')).toStrictEqual([]);
+    expect(peakCams).toBe(2);
+  });
+
+  it('asks a check-error once more before reporting it: a passing second check is the verdict', async () => {
+    const calls = new Map<string, number>();
+    const adapter: CheckCapable = {
+      async check(d) {
+        const n = (calls.get(d.id) ?? 0) + 1;
+        calls.set(d.id, n);
+        if (d.id === 's01-cam-1' && n === 1) throw new Error('ffmpeg starved');
+        if (d.id === 's01-cam-2') throw new Error('really broken');
+        return okCheck();
+      },
+    };
+    const { engine, store } = await setup(cams(3), { cam: adapter });
+    const rec = await engine.startSweep({ selection: {} });
+    const done = engine.whenDone(rec.id);
+    await vi.advanceTimersByTimeAsync(0);
+    await done;
+    const results = byId(await store.results(rec.id));
+    expect(results['s01-cam-1']).toMatchObject({ status: 'ok', reasons: [], evidence: { retriedAfter: 'check-error: ffmpeg starved' } });
+    expect(results['s01-cam-2']).toMatchObject({ status: 'unknown', reasons: [{ code: 'check-error', detail: 'really broken' }] });
+    expect(Object.fromEntries(calls)).toStrictEqual({ 's01-cam-1': 2, 's01-cam-2': 2, 's01-cam-3': 1 });
+  });
+});

@@ -85,10 +85,11 @@ describe('SweepScheduler', () => {
   });
 
   it('config schema: defaults to no schedules, fills a schedule\'s time zone, refuses unknown keys', () => {
-    expect(Value.Default(SweepsConfigSchema, {})).toStrictEqual({ concurrency: 16, timeoutMs: 15000, maxRunning: 2, schedules: [] });
+    const kinds = { camera: { concurrency: 4, timeoutMs: 30_000 } };
+    expect(Value.Default(SweepsConfigSchema, {})).toStrictEqual({ concurrency: 16, timeoutMs: 15000, maxRunning: 2, kinds, schedules: [] });
     const withSchedule = Value.Default(SweepsConfigSchema, { schedules: [{ name: 'n', cron: '0 7 * * 1-5' }] });
     expect(Value.Check(SweepsConfigSchema, withSchedule)).toBe(true);
-    expect(withSchedule).toStrictEqual({ concurrency: 16, timeoutMs: 15000, maxRunning: 2, schedules: [{ name: 'n', cron: '0 7 * * 1-5', timezone: 'Asia/Shanghai', enabled: true }] });
+    expect(withSchedule).toStrictEqual({ concurrency: 16, timeoutMs: 15000, maxRunning: 2, kinds, schedules: [{ name: 'n', cron: '0 7 * * 1-5', timezone: 'Asia/Shanghai', enabled: true }] });
     expect(Value.Check(SweepsConfigSchema, { ...(withSchedule as object), colour: 'red' })).toBe(false);
     expect(Value.Check(SweepsConfigSchema, { schedules: [{ name: 'n', cron: '0 7 * * *', timezone: 'UTC', enabled: true, selection: { school: 'x' } }], concurrency: 1, timeoutMs: 100, maxRunning: 1 })).toBe(false);
   });

@@ -1,0 +1,67 @@
+/**
+ * One clock view: every device and link that reports time, with how far its clock is from the
+ * gateway's and when that was measured. Sources: a device's own time on what it sends (MQTT
+ * `at`, DC-09 timestamps), and what adapters measure themselves as `clockDriftSeconds` readings
+ * (ONVIF GetSystemDateAndTime, the 110 centre's NAK time). Over `health.clockDriftSeconds`, a
+ * device-time drift is the `clock-drift` health reason; an adapter that measures the drift
+ * itself keeps that reason itself (its own limit).
+ */
+import type { Device, DeviceEvent } from '../../contract/types.js';
+import type { HealthTracker } from './health.js';
+
+export type ClockSource = 'mqtt' | 'dc09' | 'onvif' | '110-nak' | 'device';
+
+export interface ClockReading {
+  deviceId: string;
+  siteId: string;
+  kind: string;
+  source: ClockSource;
+  /** Device clock minus gateway clock, seconds (positive: the device is ahead). */
+  driftSeconds: number;
+  measuredAt: number;
+}
+
+/** Where an adapter's measured drift comes from. */
+const MEASURED_BY: Readonly<Record<string, ClockSource>> = { 'camera-onvif': 'onvif', 'alarm-centre-dc09': '110-nak' };
+/** Where a device's own time on its messages comes from. */
+const STAMPED_BY: Readonly<Record<string, ClockSource>> = { 'mqtt-native': 'mqtt', 'panel-dc09': 'dc09' };
+
+export class ClockDriftBook {
+  private readonly readings = new Map<string, ClockReading>();
+
+  constructor(
+    private readonly health: Pick<HealthTracker, 'setCondition'>,
+    private readonly limitSeconds: number,
+  ) {}
+
+  /**
+   * An ingested event, with the device time it carried (undefined when it carried none). An
+   * MQTT device's discrete events may have waited in its queue: only its readings measure it.
+   */
+  observe(device: Device, e: DeviceEvent, deviceAt: number | undefined): void {
+    const measured = e.type === 'telemetry' ? e.data['clockDriftSeconds'] : undefined;
+    if (typeof measured === 'number' && Number.isFinite(measured)) {
+      this.put(device, MEASURED_BY[device.adapter] ?? 'device', measured, e.receivedAt);
+      return;
+    }
+    if (deviceAt === undefined || e.type === 'status') return;
+    const source = STAMPED_BY[device.adapter] ?? 'device';
+    if (source === 'mqtt' && e.type !== 'telemetry') return;
+    const drift = Math.round((deviceAt - e.receivedAt) / 100) / 10;
+    this.put(device, source, drift, e.receivedAt);
+    const over = Math.abs(drift) > this.limitSeconds;
+    this.health.setCondition(device.id, 'clock-drift', over, over ? `device clock ${drift > 0 ? 'ahead' : 'behind'} by ${Math.abs(drift)} s (limit ${this.limitSeconds} s)` : undefined);
+  }
+
+  list(): ClockReading[] {
+    return [...this.readings.values()].sort((a, b) => Math.abs(b.driftSeconds) - Math.abs(a.driftSeconds) || a.deviceId.localeCompare(b.deviceId));
+  }
+
+  get limit(): number {
+    return this.limitSeconds;
+  }
+
+  private put(device: Device, source: ClockSource, driftSeconds: number, measuredAt: number): void {
+    this.readings.set(device.id, { deviceId: device.id, siteId: device.siteId, kind: device.kind, source, driftSeconds, measuredAt });
+  }
+}

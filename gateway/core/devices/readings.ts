@@ -1,0 +1,143 @@
+/**
+ * Every device's state at a glance: the latest reading of each field with its time, folded from
+ * the events the pipeline ingests (telemetry fields as the device sends them; positions, impact
+ * counters, fault bits, tamper and link state from discrete events). Kept in memory, written
+ * behind to the state store's device state (key `state`) so a restart, or another node of a
+ * cluster when it starts, begins from the last readings rather than from nothing.
+ */
+import type { Clock, Timer } from '../../contract/clock.js';
+import type { DeviceEvent, Scalar } from '../../contract/types.js';
+import { eventMeaning } from '../../contract/vocabulary.js';
+import type { DeviceStateRepository } from './state.js';
+
+/** One field's latest value: `at` is the device's time of the reading (its arrival time when it gave none). */
+export interface Reading {
+  value: Scalar;
+  at: number;
+}
+
+export type DeviceState = Record<string, Reading>;
+
+const KEY = 'state';
+/** Fields a device may send beyond these are kept too, up to this many per device. */
+const MAX_FIELDS = 64;
+/** Written behind at most this often: telemetry arrives every few seconds from thousands of devices. */
+const FLUSH_MS = 5_000;
+
+/** What a discrete event says about the device's state, beyond its telemetry. */
+function derived(e: DeviceEvent): Record<string, Scalar> {
+  const meaning = eventMeaning(e.type);
+  const out: Record<string, Scalar> = {};
+  if (meaning?.position) out['position'] = meaning.position;
+  switch (e.type) {
+    case 'status':
+      if (typeof e.data.status === 'string') out['link'] = e.data.status;
+      break;
+    case 'impact':
+      if (typeof e.data.count === 'number') out['impactCount'] = e.data.count;
+      break;
+    case 'fault':
+      out['faults'] = String(e.data.code ?? 'unspecified');
+      break;
+    case 'fault-cleared':
+      out['faults'] = '';
+      break;
+    case 'tamper':
+    case 'tamper-cleared':
+      out['tamper'] = e.type === 'tamper';
+      break;
+    case 'manual-override':
+      if (typeof e.data.active === 'boolean') out['manualOverride'] = e.data.active;
+      break;
+    case 'video-loss':
+    case 'video-restored':
+      out['videoLoss'] = e.type === 'video-loss' ? e.data.active !== false : false;
+      break;
+    case 'bound':
+    case 'unbound':
+      out['link'] = e.type;
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+export class DeviceReadings {
+  private readonly states = new Map<string, DeviceState>();
+  private readonly dirty = new Set<string>();
+  private timer?: Timer;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly repo: DeviceStateRepository,
+    private readonly clock: Clock,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  /** Loads what the store keeps (the last readings before a restart, or another node's). */
+  async start(): Promise<void> {
+    for (const [id, state] of await this.repo.deviceStates<DeviceState>(KEY)) {
+      const held = this.states.get(id) ?? {};
+      // Readings ingested since the process started are newer than the store's.
+      this.states.set(id, { ...state, ...held });
+    }
+    this.timer = this.clock.setInterval(() => void this.flush(), FLUSH_MS);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) this.clock.clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  observe(e: DeviceEvent): void {
+    const fields: Record<string, Scalar> = e.type === 'telemetry' ? { ...e.data } : {};
+    Object.assign(fields, derived(e));
+    if (Object.keys(fields).length === 0) return;
+    this.set(e.deviceId, fields, e.at);
+  }
+
+  /** Readings an adapter reports outside events (a camera check's resolution and last frame). */
+  set(deviceId: string, fields: Record<string, Scalar>, at: number): void {
+    const state = this.states.get(deviceId) ?? {};
+    for (const [k, v] of Object.entries(fields)) {
+      if (typeof v === 'number' && !Number.isFinite(v)) continue;
+      if (!(k in state) && Object.keys(state).length >= MAX_FIELDS) continue;
+      state[k] = { value: v, at };
+    }
+    this.states.set(deviceId, state);
+    this.dirty.add(deviceId);
+  }
+
+  get(deviceId: string): DeviceState {
+    return this.states.get(deviceId) ?? {};
+  }
+
+  /** Writes what changed since the last flush; one at a time. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      for (const id of ids) {
+        const state = this.states.get(id);
+        if (!state) continue;
+        try {
+          await this.repo.setDeviceState(id, KEY, state);
+        } catch (err) {
+          this.dirty.add(id); // next time
+          this.onError(err);
+        }
+      }
+    });
+    return this.flushing;
+  }
+}
+
+/** Whether a device's state matches a filter `field:value` (value compared as text). */
+export function stateMatches(state: DeviceState, filter: string): boolean {
+  const i = filter.indexOf(':');
+  if (i <= 0) return false;
+  const reading = state[filter.slice(0, i)];
+  return reading !== undefined && String(reading.value) === filter.slice(i + 1);
+}
