@@ -30,7 +30,7 @@ import type { DeviceRegistry, MqttBus, MqttHandler } from '../contract/adapter.j
 import { systemClock, type Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
 import type { HealthReasonCode } from '../contract/vocabulary.js';
-import { Acl, type Principal } from './acl.js';
+import { Acl, type ForwardCache, type Principal } from './acl.js';
 import { CredentialVerifier } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { PublishRateLimiter } from './rate-limiter.js';
@@ -61,6 +61,7 @@ export class Broker {
   private db?: ClassicLevel<string, string>;
   private redis?: RedisTransport;
   private readonly principals = new WeakMap<Client, Principal>();
+  private readonly forwardCaches = new WeakMap<Client, ForwardCache>();
   private readonly refuseEmptyId = new WeakSet<Client>();
   private readonly acl: Acl;
   private readonly verifier: CredentialVerifier;
@@ -182,6 +183,9 @@ export class Broker {
         if (client && !client.closed && p?.kind === 'device') this.limiter.admit(client, p.username, decide);
         else decide();
       },
+      // Read access for every delivered message (live, retained, queued for a persistent
+      // session), as mosquitto checks it: a deny narrower than the subscription holds.
+      authorizeForward: (client, packet) => (this.mayForward(client, packet.topic) ? packet : null),
       authorizeSubscribe: (client, sub, cb) => {
         const p = this.principals.get(client);
         if (p && this.acl.canSubscribe(p, sub.topic)) return cb(null, sub);
@@ -322,6 +326,27 @@ export class Broker {
     this.redis = undefined;
     if (this.db) await this.db.close();
     this.db = undefined;
+  }
+
+  /** Replaces the configured ACL rules at run time; cached delivery decisions are dropped. */
+  setAclRules(rules: GatewayConfig['mqtt']['acl']): void {
+    this.acl.setRules(rules);
+  }
+
+  private mayForward(client: Client, topic: string): boolean {
+    let cache = this.forwardCaches.get(client);
+    if (!cache?.current) {
+      const p = this.principals.get(client);
+      if (!p) {
+        this.deps.counters.inc('mqtt.forward.denied');
+        return false;
+      }
+      cache = this.acl.forwardCache(p, this.deps.config.mqtt.aclCacheTopics);
+      this.forwardCaches.set(client, cache);
+    }
+    if (cache.canRead(topic)) return true;
+    this.deps.counters.inc('mqtt.forward.denied');
+    return false;
   }
 
   private requireAedes(): Aedes {

@@ -171,6 +171,8 @@ export const ConfigSchema = Type.Object(
         maxPayloadBytes: Type.Integer({ minimum: 256, default: 16384 }),
         users: Type.Array(MqttUserSchema, { default: [] }),
         acl: Type.Array(AclRuleSchema, { default: [] }),
+        /** Delivery decisions (read access per topic) remembered per connection; the oldest go first. */
+        aclCacheTopics: Type.Integer({ minimum: 1, default: 4096 }),
         tls: Type.Optional(MqttTlsSchema),
         rateLimit: MqttRateLimitSchema,
       },
