@@ -32,7 +32,7 @@ import type { Counters } from '../core/counters.js';
 import type { HealthReasonCode } from '../contract/vocabulary.js';
 import { Acl, type ForwardCache, type Principal } from './acl.js';
 import { ConnectGuard, type ThrottledAddress } from './connect-guard.js';
-import { CredentialVerifier, VerifierBusy } from './credential-verifier.js';
+import { CredentialVerifier, isVerifierBusy } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { PublishRateLimiter } from './rate-limiter.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
@@ -158,7 +158,7 @@ export class Broker {
             cb(null, true);
           },
           (err: Error) => {
-            if (err instanceof VerifierBusy) return refuse(3, 'hash-share-exhausted', true);
+            if (isVerifierBusy(err)) return refuse(3, 'hash-share-exhausted', true);
             log.error({ err, clientId: client.id, username }, 'mqtt authentication failed');
             refuse(5, 'error');
           },

@@ -18,11 +18,12 @@
  *   the entries, but could read passwords off the sockets as well.
  *
  * One address gets a bounded share of the slots (`slotsPerAddress` running, `queuePerAddress`
- * waiting; beyond that verify() refuses at once with VerifierBusy), and waiting callers are
+ * waiting; beyond that verify() refuses at once with GW_ERR_MQTT_HASH_SHARE), and waiting callers are
  * served round-robin by address, not first come first served: a wrong-password flood from one
  * address cannot make another address's devices wait behind it.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { GatewayError } from '../contract/errors.js';
 import type { Counters } from '../core/counters.js';
 import { verifySecret } from './password-hash.js';
 
@@ -40,11 +41,7 @@ export interface VerifierStats {
 }
 
 /** verify() refused without hashing: the address already holds its share of the slots and queue. */
-export class VerifierBusy extends Error {
-  constructor(readonly address: string) {
-    super(`password hashing share of ${address} exhausted`);
-  }
-}
+export const isVerifierBusy = (err: unknown): boolean => err instanceof GatewayError && err.code === 'GW_ERR_MQTT_HASH_SHARE';
 
 export interface VerifierShare {
   /** PBKDF2 jobs one address may run at once. */
@@ -70,7 +67,7 @@ export class CredentialVerifier {
     private readonly share: VerifierShare = { slotsPerAddress: concurrency, queuePerAddress: Number.POSITIVE_INFINITY },
   ) {}
 
-  /** Rejects with VerifierBusy when `address` has used up its share (nothing was hashed). */
+  /** Rejects with GW_ERR_MQTT_HASH_SHARE (isVerifierBusy) when `address` has used up its share (nothing was hashed). */
   async verify(username: string, password: Buffer, encoded: string, address = ''): Promise<boolean> {
     const mac = createHmac('sha256', this.key).update(username).update('\0').update(encoded).update('\0').update(password).digest();
     const known = this.remembered.get(username);
@@ -111,7 +108,7 @@ export class CredentialVerifier {
     if ((q?.length ?? 0) >= this.share.queuePerAddress) {
       this.counts.shed++;
       this.counters?.inc('mqtt.auth.verify.shed');
-      throw new VerifierBusy(address);
+      throw new GatewayError('GW_ERR_MQTT_HASH_SHARE', address);
     }
     if (!q) {
       q = [];
