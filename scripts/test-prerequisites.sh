@@ -23,6 +23,7 @@ have openssl       || need+=(openssl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 have redis-server  || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 have haproxy       || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+have python3       || need+=(python3)  # the Eclipse Paho interoperability suite (tests/fixtures/paho-interop)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -15,6 +15,7 @@ import { BoundedMap } from './bounded-map.js';
 import { decodeEvent, decodeHeartbeat, decodeStatus, encodeCommand, heartbeatData, type EmergencyCall, type EmergencyCancel, type RadioCommand, type RadioEvent } from './codec.js';
 import type { RadioConfig } from './config.js';
 import { RADIO_ERRORS } from './errors.js';
+import { RollCallStore } from './rollcall-store.js';
 import { Listeners, type Listener } from '../shared/listeners.js';
 import { spokenForm } from './spoken.js';
 import { LinkSupervisor } from './supervisor.js';
@@ -48,6 +49,8 @@ export class RadioAdapterImpl implements RadioAdapter {
   private readonly calls: BoundedMap<string, true>;
   private readonly rollCallListeners: Listeners<RollCallAck>;
   private readonly txAckListeners: Listeners<TxAckEvent>;
+  /** Pending roll-calls on disk (rollcall-store.ts); undefined when the data dir cannot be opened. */
+  private store: RollCallStore | undefined;
 
   constructor(
     private readonly cfg: RadioConfig,
@@ -59,6 +62,25 @@ export class RadioAdapterImpl implements RadioAdapter {
     this.calls = new BoundedMap(cfg.retainRefs);
     this.rollCallListeners = new Listeners('radio.onRollCall', ctx.log, ctx.clock);
     this.txAckListeners = new Listeners('radio.onTxAck', ctx.log, ctx.clock);
+    this.openStore(true);
+  }
+
+  /** Roll-calls sent before a restart can still be answered, and their answers are kept. */
+  private openStore(load: boolean): void {
+    const log = this.ctx.log.child({ adapter: 'radio' });
+    try {
+      this.store = new RollCallStore(this.ctx.dataDir, this.cfg.retainRefs, (err, failures) => {
+        if ((failures & (failures - 1)) === 0) log.error({ err, failures }, 'roll-call store write failed: answers after a restart may be refused');
+      });
+      if (!load) return;
+      const stored = this.store.load();
+      for (const [ref, radios] of stored.sent) this.sent.set(ref, new Set(radios));
+      for (const [ref, acks] of stored.acks) this.rollCalls.set(ref, new Map(acks.map((a) => [a.unit, a])));
+    } catch (err) {
+      log.error({ err }, 'roll-call store unavailable: roll-calls sent before a restart will not be matched');
+      this.store?.close();
+      this.store = undefined;
+    }
   }
 
   get radioIds(): readonly string[] {
@@ -67,6 +89,7 @@ export class RadioAdapterImpl implements RadioAdapter {
 
   async start(): Promise<void> {
     if (this.run) return;
+    if (this.store && !this.store.open) this.openStore(false); // started again after stop()
     const { ctx, cfg } = this;
     const radios = new Map<string, Device>();
     for (const d of ctx.devices.list({ adapter: RADIO_ADAPTER_TYPE })) {
@@ -110,6 +133,7 @@ export class RadioAdapterImpl implements RadioAdapter {
     for (const p of run.pings.values()) p.resolve(undefined);
     run.pings.clear();
     await Promise.all(run.unsubscribe.map((u) => u()));
+    this.store?.close();
   }
 
   onRollCall(cb: Listener<RollCallAck>): () => void {
@@ -148,6 +172,7 @@ export class RadioAdapterImpl implements RadioAdapter {
     let body = chars.slice(0, MAX_TEXT).join('');
     while (body.length > MAX_TEXT) body = Array.from(body).slice(0, -1).join('');
     this.sent.set(ref, new Set([...(this.sent.get(ref) ?? []), radioId]));
+    this.store?.sent(ref, radioId);
     return run.transmitter.run(
       {
         radioId,
@@ -343,6 +368,7 @@ export class RadioAdapterImpl implements RadioAdapter {
         const ack: RollCallAck = { radioId: device.id, ref: e.id, unit: e.unit, ...(e.talkgroup ? { talkgroup: e.talkgroup } : {}), at: e.at ?? now };
         units.set(e.unit, ack);
         this.rollCalls.set(e.id, units);
+        this.store?.ack(ack);
         void this.rollCallListeners.emit(ack);
         return;
       }

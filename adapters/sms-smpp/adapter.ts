@@ -19,7 +19,8 @@ import {
 import type { SmsSmppConfig } from './config.js';
 import { ConcatReassembler } from './concat-reassembler.js';
 import { readDeliverSm } from './deliver-sm.js';
-import { DeliveryTracker, type RecipientState, type RecipientStatus, type StatusChange } from './delivery-tracker.js';
+import { DeliveryTracker, type RecipientState, type RecipientStatus, type RecipientStore, type StatusChange } from './delivery-tracker.js';
+import { SqliteRecipientStore } from './recipient-store.js';
 import { SMS_ERRORS } from './errors.js';
 import { Listeners, type Listener } from '../shared/listeners.js';
 import { interpretReceipt, isReceiptEsmClass, type FailureReason } from './receipt-codec.js';
@@ -30,6 +31,7 @@ import { SubmitScheduler, type PartJob } from './submit-scheduler.js';
 
 interface Running {
   tracker: DeliveryTracker;
+  store?: RecipientStore;
   scheduler: SubmitScheduler;
   link: SmppLink;
   reassembler: ConcatReassembler;
@@ -87,7 +89,17 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
     if (this.run) return;
     const { cfg, ctx } = this;
     const log = ctx.log.child({ adapter: 'sms-smpp', deviceId: cfg.deviceId });
-    const tracker = new DeliveryTracker({ idMatch: cfg.receiptIdMatch, suspectWithinMs: cfg.suspectReceiptMs, orphanTtlMs: cfg.orphanReceiptTtlMs });
+    let store: RecipientStore | undefined;
+    try {
+      store = new SqliteRecipientStore(ctx.dataDir, (err, failures) => {
+        // Every failure counts; the log says so at 1, 2, 4, 8… so a full disk does not flood it.
+        if ((failures & (failures - 1)) === 0) log.error({ err, failures }, 'receipt store write failed: receipts after a restart may not match');
+      });
+    } catch (err) {
+      // Broadcasts matter more than receipts across a restart: run, say so loudly.
+      log.error({ err }, 'receipt store unavailable: receipts for messages sent before a restart will not match');
+    }
+    const tracker = new DeliveryTracker({ idMatch: cfg.receiptIdMatch, suspectWithinMs: cfg.suspectReceiptMs, orphanTtlMs: cfg.orphanReceiptTtlMs }, store);
     const link = new SmppLink(cfg, ctx.clock, log, {
       onBound: () => this.linkChanged(true),
       onUnbound: (detail) => this.linkChanged(false, detail),
@@ -110,6 +122,7 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
     const housekeeping = ctx.clock.setInterval(() => this.housekeeping(), 1000);
     this.run = {
       tracker,
+      store,
       scheduler,
       link,
       reassembler: new ConcatReassembler(cfg.concatTimeoutMs),
@@ -128,6 +141,7 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
     await run.link.stop();
     for (const set of run.waiters.values()) for (const wake of set) wake();
     run.waiters.clear();
+    run.store?.close();
     this.run = undefined;
   }
 

@@ -13,6 +13,10 @@
  *   accepted anything, so enqueuing the same (ref, recipient) again cannot double-send.
  *   A reply from the recipient's phone turns `sent` into `delivered` (evidence 'reply'):
  *   a person answering is stronger proof than any receipt.
+ *
+ * With a RecipientStore (recipient-store.ts) every entry is written on each change, before the
+ * change is returned, and read back at construction: receipts for messages submitted before a
+ * restart (a kill -9 too) still match their recipient.
  */
 import { MessageIdIndex, type IdMatchMode } from './message-id-index.js';
 import type { FailureReason, Receipt } from './receipt-codec.js';
@@ -76,10 +80,24 @@ export interface TrackerOptions {
 
 type PartState = 'pending' | 'accepted' | 'delivered' | 'failed';
 
-interface Part {
+export interface Part {
   state: PartState;
   acceptedAt?: number;
   receiptAt?: number;
+}
+
+/** One (ref, recipient) as a RecipientStore keeps it. */
+export interface StoredRecipient {
+  status: RecipientStatus;
+  parts: Part[];
+  touchedAt: number;
+}
+
+export interface RecipientStore {
+  load(): StoredRecipient[];
+  save(r: StoredRecipient): void;
+  remove(keys: { ref: string; recipient: string }[]): void;
+  close(): void;
 }
 
 interface Entry {
@@ -109,9 +127,27 @@ export class DeliveryTracker {
   private readonly entries = new Map<string, Entry>();
   private readonly ids: MessageIdIndex<{ key: string; part: number }>;
   private orphans: { receipt: Receipt; at: number }[] = [];
+  /** Restored entries whose parts no scheduler holds: enqueue() may queue them again. */
+  private readonly unsent = new Set<string>();
 
-  constructor(private readonly opts: TrackerOptions) {
+  constructor(
+    private readonly opts: TrackerOptions,
+    private readonly store?: RecipientStore,
+  ) {
     this.ids = new MessageIdIndex(opts.idMatch);
+    for (const r of store?.load() ?? []) {
+      const key = DeliveryTracker.key(r.status.ref, r.status.recipient);
+      this.entries.set(key, { key, status: r.status, parts: r.parts, touchedAt: r.touchedAt });
+      // Queued and never accepted when the process ended: no submit is pending for it any more.
+      if (r.status.state === 'queued' && r.status.accepted === 0) this.unsent.add(key);
+      r.status.messageIds.forEach((id, i) => {
+        if (id) this.ids.add(id, { key, part: i });
+      });
+    }
+  }
+
+  private save(e: Entry): void {
+    this.store?.save({ status: snapshot(e.status), parts: e.parts.map((p) => ({ ...p })), touchedAt: e.touchedAt });
   }
 
   private static key(ref: string, recipient: string): string {
@@ -131,7 +167,7 @@ export class DeliveryTracker {
   enqueue(ref: string, recipient: string, parts: number, now: number): { isNew: boolean; change?: StatusChange; status: RecipientStatus } {
     const key = DeliveryTracker.key(ref, recipient);
     const existing = this.entries.get(key);
-    const retry = existing?.status.state === 'failed' && existing.status.reason === 'NOT_SENT' && existing.status.accepted === 0;
+    const retry = (existing?.status.state === 'failed' && existing.status.reason === 'NOT_SENT' && existing.status.accepted === 0) || this.unsent.delete(key);
     if (existing && !retry) {
       return { isNew: false, status: snapshot(existing.status) };
     }
@@ -139,6 +175,7 @@ export class DeliveryTracker {
     const status: RecipientStatus = { ref, recipient, state: 'queued', parts, accepted: 0, delivered: 0, messageIds: Array<string>(parts).fill(''), queuedAt: now };
     const entry: Entry = { key, status, parts: Array.from({ length: parts }, () => ({ state: 'pending' as const })), touchedAt: now };
     this.entries.set(key, entry);
+    this.save(entry);
     return { isNew: true, status: snapshot(status), change: { status: snapshot(status), previous, cause: 'queued' } };
   }
 
@@ -160,6 +197,7 @@ export class DeliveryTracker {
       entry.status.sentAt = now;
       changes.push({ status: snapshot(entry.status), previous, cause: 'accepted' });
     }
+    this.save(entry);
     // Receipts that overtook this submit_sm_resp (instant or fake receipts) apply now.
     const mine = this.orphans.filter((o) => this.ids.find(o.receipt.messageId)?.key === entry.key);
     if (mine.length > 0) {
@@ -177,7 +215,9 @@ export class DeliveryTracker {
     const entry = this.entries.get(DeliveryTracker.key(ref, recipient));
     if (!entry || FINAL.has(entry.status.state)) return undefined;
     entry.touchedAt = now;
-    return this.fail(entry, reason, detail, now, 'rejected');
+    const change = this.fail(entry, reason, detail, now, 'rejected');
+    this.save(entry);
+    return change;
   }
 
   receipt(r: Receipt, now: number): ReceiptMatch {
@@ -195,7 +235,10 @@ export class DeliveryTracker {
       return { matched: true, duplicate: true, orphan: false, status: snapshot(entry.status) };
     }
     entry.status.lastStat = r.stat;
-    if (r.outcome === 'pending') return { matched: true, duplicate: false, orphan: false, status: snapshot(entry.status) };
+    if (r.outcome === 'pending') {
+      this.save(entry);
+      return { matched: true, duplicate: false, orphan: false, status: snapshot(entry.status) };
+    }
     part.receiptAt = now;
     let change: StatusChange | undefined;
     if (r.outcome === 'delivered') {
@@ -217,6 +260,7 @@ export class DeliveryTracker {
         change.receipt = r;
       }
     }
+    this.save(entry);
     return { matched: true, duplicate: false, orphan: false, status: snapshot(entry.status), ...(change ? { change } : {}) };
   }
 
@@ -236,6 +280,7 @@ export class DeliveryTracker {
       best.status.evidence = 'reply';
       best.status.doneAt = now;
     }
+    this.save(best);
     return { status: snapshot(best.status), previous, cause: 'reply' };
   }
 
@@ -249,14 +294,15 @@ export class DeliveryTracker {
 
   /** Forgets entries untouched for `retainMs` (a receipt that late is not coming). */
   prune(now: number, retainMs: number): number {
-    let n = 0;
+    const gone: { ref: string; recipient: string }[] = [];
     for (const [key, e] of this.entries) {
       if (e.touchedAt >= now - retainMs) continue;
       for (const id of e.status.messageIds) if (id) this.ids.delete(id);
       this.entries.delete(key);
-      n++;
+      gone.push({ ref: e.status.ref, recipient: e.status.recipient });
     }
-    return n;
+    if (gone.length > 0) this.store?.remove(gone);
+    return gone.length;
   }
 
   private fail(entry: Entry, reason: FailureReason, detail: string, now: number, cause: ChangeCause): StatusChange {

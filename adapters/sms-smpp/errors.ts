@@ -9,4 +9,5 @@ export const SMS_ERRORS = errorSection('SmsSmppError', {
   GW_ERR_SMS_NOT_STARTED: { status: 503, message: '%s' },
   GW_ERR_SMS_NOT_BOUND: { status: 503, message: '%s' },
   GW_ERR_SMS_TIMEOUT: { status: 504, message: '%s' },
+  GW_ERR_SMS_STORE: { status: 500, message: '%s' },
 });

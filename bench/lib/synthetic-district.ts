@@ -56,7 +56,9 @@ export function syntheticConfig(o: DistrictOptions): Record<string, unknown> {
     dataDir: o.dataDir,
     log: { level: 'warn', pretty: false },
     http: { ...(base.http as object), host: '127.0.0.1', port: 0 },
-    mqtt: { ...(base.mqtt as object), host: '127.0.0.1', port: 0, persistence: o.persistence },
+    // Every simulated device connects from loopback: one address standing for a whole district,
+    // so the per-address connect budget (mqtt.connectLimit) would measure itself, not the gateway.
+    mqtt: { ...(base.mqtt as object), host: '127.0.0.1', port: 0, persistence: o.persistence, connectLimit: { exempt: ['127.0.0.0/8', '::1/128'] } },
     // Only the devices' own adapter (mqtt-native) runs: the shipped adapters' settings name
     // devices of the demo district (a 110 receiver, an SMS centre) that are not here.
     adapters: {},

@@ -5,6 +5,13 @@
  * write under their own campus/v1/{siteId}/{deviceId}/, read their own cmd topic, and
  * nothing else: configured rules can narrow what a device may do (`deny`) but never widen
  * it, so a `pattern`-style grant for everyone (e.g. `clients/%c/#`) does not reach devices.
+ *
+ * Read access is checked twice, as mosquitto does: at SUBSCRIBE (the filter must lie under a
+ * read grant and not under a deny) and again for every message delivered (canRead, from aedes'
+ * authorizeForward), so a `deny` narrower than the subscription still holds: a client granted
+ * `campus/#` and denied `campus/v1/alarms/#` may subscribe to `campus/#` and never receives an
+ * alarm topic, retained or live. Delivery decisions are cached per connection and topic
+ * (ForwardCache): a bounded map, dropped whenever the rules change (setRules).
  */
 import type { AclRule } from '../config/schema.js';
 import type { DeviceRegistry } from '../contract/adapter.js';
@@ -21,10 +28,26 @@ export interface Principal {
 }
 
 export class Acl {
+  private rules: readonly AclRule[];
+  private gen = 0;
+
   constructor(
-    private readonly rules: readonly AclRule[],
+    rules: readonly AclRule[],
     private readonly registry: DeviceRegistry,
-  ) {}
+  ) {
+    this.rules = rules;
+  }
+
+  /** Replaces the configured rules; every cached delivery decision is dropped. */
+  setRules(rules: readonly AclRule[]): void {
+    this.rules = rules;
+    this.gen++;
+  }
+
+  /** Bumped by setRules: a ForwardCache made under another generation is stale. */
+  get generation(): number {
+    return this.gen;
+  }
 
   canPublish(p: Principal, topic: string): boolean {
     if (topic.startsWith('$SYS')) return false;
@@ -33,6 +56,22 @@ export class Acl {
 
   canSubscribe(p: Principal, filter: string): boolean {
     return this.decide(p, 'read', (rule) => filterCoveredBy(rule, filter), filter);
+  }
+
+  /** May `p` receive a message published on `topic` (checked for every delivery)? */
+  canRead(p: Principal, topic: string): boolean {
+    return this.readDecision(this.rulesFor(p), topic);
+  }
+
+  /** A per-connection cache of canRead, built on the rules in force now. */
+  forwardCache(p: Principal, maxTopics = FORWARD_CACHE_TOPICS): ForwardCache {
+    return new ForwardCache(this, p, this.rulesFor(p), maxTopics);
+  }
+
+  /** @internal canRead on rules already expanded for the principal. */
+  readDecision(rules: readonly AclRule[], topic: string): boolean {
+    for (const r of rules) if (r.access === 'deny' && topicMatches(r.topic, topic)) return false;
+    return rules.some((r) => (r.access === 'read' || r.access === 'readwrite') && topicMatches(r.topic, topic));
   }
 
   private decide(p: Principal, access: Access, matches: (rule: string) => boolean, subject: string): boolean {
@@ -58,5 +97,55 @@ export class Acl {
       out.push({ ...r, topic: r.topic.replaceAll('%u', p.username).replaceAll('%c', p.clientId) });
     }
     return out;
+  }
+}
+
+/** Topics remembered per connection before the oldest decisions are forgotten. */
+export const FORWARD_CACHE_TOPICS = 4096;
+
+/**
+ * canRead for one connection: the principal's rules are expanded once (not per message) and
+ * each topic's decision is remembered, up to `maxTopics` (the oldest goes first). A change of
+ * the ACL's rules (its generation) empties it.
+ */
+export class ForwardCache {
+  private readonly decisions = new Map<string, boolean>();
+  private readonly gen: number;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly acl: Acl,
+    private readonly principal: Principal,
+    private readonly rules: readonly AclRule[],
+    private readonly maxTopics: number,
+  ) {
+    this.gen = acl.generation;
+  }
+
+  /** False when the ACL changed since this cache was made: make a new one. */
+  get current(): boolean {
+    return this.gen === this.acl.generation;
+  }
+
+  canRead(topic: string): boolean {
+    const known = this.decisions.get(topic);
+    if (known !== undefined) {
+      this.hits++;
+      return known;
+    }
+    this.misses++;
+    const ok = this.acl.readDecision(this.rules, topic);
+    if (this.decisions.size >= this.maxTopics) this.decisions.delete(this.decisions.keys().next().value as string);
+    this.decisions.set(topic, ok);
+    return ok;
+  }
+
+  get size(): number {
+    return this.decisions.size;
+  }
+
+  get who(): Principal {
+    return this.principal;
   }
 }

@@ -30,8 +30,9 @@ import type { DeviceRegistry, MqttBus, MqttHandler } from '../contract/adapter.j
 import { systemClock, type Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
 import type { HealthReasonCode } from '../contract/vocabulary.js';
-import { Acl, type Principal } from './acl.js';
-import { CredentialVerifier } from './credential-verifier.js';
+import { Acl, type ForwardCache, type Principal } from './acl.js';
+import { ConnectGuard, type ThrottledAddress } from './connect-guard.js';
+import { CredentialVerifier, isVerifierBusy } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { PublishRateLimiter } from './rate-limiter.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
@@ -62,15 +63,21 @@ export class Broker {
   private db?: ClassicLevel<string, string>;
   private redis?: RedisTransport;
   private readonly principals = new WeakMap<Client, Principal>();
+  private readonly forwardCaches = new WeakMap<Client, ForwardCache>();
   private readonly refuseEmptyId = new WeakSet<Client>();
   private readonly acl: Acl;
   private readonly verifier: CredentialVerifier;
+  private readonly connectGuard: ConnectGuard;
+  /** Client addresses of streams that carry none themselves (MQTT over WebSocket). */
+  private readonly streamAddresses = new WeakMap<object, string>();
   private readonly limiter: PublishRateLimiter;
   private readonly conditionListeners: DeviceConditionListener[] = [];
 
   constructor(private readonly deps: BrokerDeps) {
     this.acl = new Acl(deps.config.mqtt.acl, deps.registry);
-    this.verifier = new CredentialVerifier(deps.counters);
+    const cl = deps.config.mqtt.connectLimit;
+    this.verifier = new CredentialVerifier(deps.counters, 2, { slotsPerAddress: cl.hashSlotsPerAddress, queuePerAddress: cl.hashQueuePerAddress });
+    this.connectGuard = new ConnectGuard(cl, deps.counters, deps.clock ?? systemClock, deps.log);
     this.limiter = new PublishRateLimiter(
       deps.config.mqtt.rateLimit,
       {
@@ -133,9 +140,11 @@ export class Broker {
         cb(null, true);
       },
       authenticate: (client, username, password, cb) => {
-        const refuse = (code: 2 | 4 | 5, why: string) => {
+        const refuse = (code: 2 | 3 | 4 | 5, why: string, quiet = false) => {
           counters.inc(`mqtt.auth.refused.${why}`);
-          log.warn({ clientId: client.id, username, why }, 'mqtt connection refused');
+          if (code === 3 || code === 4) this.connectGuard.penalize(this.addressOf(client));
+          // Refusals of a flood are counted, not logged one by one (the guard logs the address once).
+          if (!quiet) log.warn({ clientId: client.id, username, why }, 'mqtt connection refused');
           const err = new Error(why) as AuthenticateError;
           err.returnCode = code as AuthenticateError['returnCode'];
           cb(err, false);
@@ -150,6 +159,7 @@ export class Broker {
             cb(null, true);
           },
           (err: Error) => {
+            if (isVerifierBusy(err)) return refuse(3, 'hash-share-exhausted', true);
             log.error({ err, clientId: client.id, username }, 'mqtt authentication failed');
             refuse(5, 'error');
           },
@@ -183,6 +193,9 @@ export class Broker {
         if (client && !client.closed && p?.kind === 'device') this.limiter.admit(client, p.username, decide);
         else decide();
       },
+      // Read access for every delivered message (live, retained, queued for a persistent
+      // session), as mosquitto checks it: a deny narrower than the subscription holds.
+      authorizeForward: (client, packet) => (this.mayForward(client, packet.topic) ? packet : null),
       authorizeSubscribe: (client, sub, cb) => {
         const p = this.principals.get(client);
         if (p && this.acl.canSubscribe(p, sub.topic)) return cb(null, sub);
@@ -214,12 +227,12 @@ export class Broker {
    */
   async listen(): Promise<void> {
     const { config, counters, log } = this.deps;
-    const server = createServer({ noDelay: true }, (socket) => this.aedes?.handle(socket));
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket, socket.remoteAddress));
     this.server = server;
     await bind(server, config.mqtt.port, config.mqtt.host);
     const tls = config.mqtt.tls;
     if (!tls) return;
-    const tlsServer = createTlsListener(tls, await readMqttTlsFiles(tls), (socket) => this.aedes?.handle(socket));
+    const tlsServer = createTlsListener(tls, await readMqttTlsFiles(tls), (socket) => this.accept(socket, socket.remoteAddress));
     tlsServer.on('tlsClientError', (err) => {
       counters.inc('mqtt.tls.handshake-failed');
       log.debug({ err: err.message }, 'mqtt tls handshake failed');
@@ -252,9 +265,32 @@ export class Broker {
     return (this.tlsServer.address() as AddressInfo | null)?.port ?? 0;
   }
 
-  /** Serves one MQTT-over-WebSocket connection (mounted on the HTTP server). */
-  handleStream(stream: Duplex): void {
-    this.aedes?.handle(stream);
+  /** Serves one MQTT-over-WebSocket connection (mounted on the HTTP server); `address` is the client's. */
+  handleStream(stream: Duplex, address?: string): void {
+    if (address) this.streamAddresses.set(stream, address);
+    this.accept(stream, address);
+  }
+
+  /**
+   * A new connection: within its address's CONNECT budget it goes to aedes; over it, it is
+   * closed at once, before aedes parses anything or a password is hashed (connect-guard.ts).
+   */
+  private accept(conn: Duplex, address: string | undefined): void {
+    if (!this.connectGuard.admit(address ?? 'unknown')) {
+      conn.destroy();
+      return;
+    }
+    this.aedes?.handle(conn);
+  }
+
+  /** Addresses refused for their CONNECT budget (mqtt.connectLimit), most refused first. */
+  throttledAddresses(): ThrottledAddress[] {
+    return this.connectGuard.throttled();
+  }
+
+  private addressOf(client: Client): string {
+    const conn = client.conn as Duplex & { remoteAddress?: string };
+    return this.streamAddresses.get(conn) ?? conn.remoteAddress ?? 'unknown';
   }
 
   connectedClients(): number {
@@ -338,6 +374,27 @@ export class Broker {
     this.db = undefined;
   }
 
+  /** Replaces the configured ACL rules at run time; cached delivery decisions are dropped. */
+  setAclRules(rules: GatewayConfig['mqtt']['acl']): void {
+    this.acl.setRules(rules);
+  }
+
+  private mayForward(client: Client, topic: string): boolean {
+    let cache = this.forwardCaches.get(client);
+    if (!cache?.current) {
+      const p = this.principals.get(client);
+      if (!p) {
+        this.deps.counters.inc('mqtt.forward.denied');
+        return false;
+      }
+      cache = this.acl.forwardCache(p, this.deps.config.mqtt.aclCacheTopics);
+      this.forwardCaches.set(client, cache);
+    }
+    if (cache.canRead(topic)) return true;
+    this.deps.counters.inc('mqtt.forward.denied');
+    return false;
+  }
+
   private requireAedes(): Aedes {
     if (!this.aedes) throw new Error('broker not started');
     return this.aedes;
@@ -364,20 +421,28 @@ export class Broker {
     const bad = { refuse: 4, why: 'bad-credentials' } as const;
     const device = registry.get(username);
     if (device?.secretHash !== undefined) {
-      return (await this.verifier.verify(username, pw, device.secretHash)) ? { principal: { username, clientId, kind: 'device' }, via: 'password' } : bad;
+      return (await this.verifier.verify(username, pw, device.secretHash, this.addressOf(client))) ? { principal: { username, clientId, kind: 'device' }, via: 'password' } : bad;
     }
     const user = config.mqtt.users.find((u) => u.username === username);
-    if (user?.passwordHash !== undefined && (await this.verifier.verify(username, pw, user.passwordHash))) {
+    if (user?.passwordHash !== undefined && (await this.verifier.verify(username, pw, user.passwordHash, this.addressOf(client)))) {
       return { principal: { username, clientId, kind: 'user', role: user.role }, via: 'password' };
     }
     return bad;
   }
 }
 
+/**
+ * Connections the kernel holds for accept() (capped by net.core.somaxconn). Node's default, 511,
+ * fills within a quarter second of a 2,000/s connect flood when the event loop is slow; the
+ * kernel then drops every SYN, a device's as well, and its TCP retries back off 1, 2, 4, 8 s.
+ * Connections over an address's budget are closed right after accept (connect-guard.ts).
+ */
+const LISTEN_BACKLOG = 8192;
+
 function bind(server: Server | TlsServer, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -178,6 +178,7 @@ function semanticErrors(config: GatewayConfig): string[] {
   const tls = config.mqtt.tls;
   if (tls?.requireClientCert && !tls.caFile) errors.push('/mqtt/tls/caFile: required when requireClientCert is true (the CA that signs device certificates)');
   errors.push(...addressListErrors(config.http.metricsAllow, '/http/metricsAllow'));
+  errors.push(...addressListErrors(config.mqtt.connectLimit.exempt, '/mqtt/connectLimit/exempt'));
   errors.push(...sweepScheduleErrors(config.sweeps.schedules));
   errors.push(...authConfigErrors(config.auth, config.sites));
   errors.push(...broadcastConfigErrors(config.broadcast, '/broadcast', config.sites.map((s) => s.id)));

@@ -145,6 +145,29 @@ export const MqttRateLimitSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * CONNECT floods (mqtt.connectLimit): a per-address budget of CONNECTs, and a bounded share of
+ * the password-hashing slots per address. Connections over the budget are closed at accept;
+ * checks over the hashing share get CONNACK 3 (server unavailable).
+ */
+export const MqttConnectLimitSchema = Type.Object(
+  {
+    /** Sustained new connections (CONNECTs) per second per client address; 0 turns the budget off. */
+    perSecond: Type.Number({ minimum: 0, default: 100 }),
+    /** Connections an address may open at once (a school's devices behind one NAT address reconnecting). */
+    burst: Type.Integer({ minimum: 1, default: 500 }),
+    /** Connections more each refused authentication (wrong password) takes from its address's budget. */
+    failurePenalty: Type.Number({ minimum: 0, default: 10 }),
+    /** Addresses or CIDR blocks never limited (a load balancer that hides client addresses). */
+    exempt: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Password hashes one address may have running at once (of the broker's 2). */
+    hashSlotsPerAddress: Type.Integer({ minimum: 1, default: 1 }),
+    /** Password checks one address may have waiting for a slot; beyond: CONNACK 3. */
+    hashQueuePerAddress: Type.Integer({ minimum: 1, default: 256 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     district: Type.Object(
@@ -198,8 +221,11 @@ export const ConfigSchema = Type.Object(
         maxPayloadBytes: Type.Integer({ minimum: 256, default: 16384 }),
         users: Type.Array(MqttUserSchema, { default: [] }),
         acl: Type.Array(AclRuleSchema, { default: [] }),
+        /** Delivery decisions (read access per topic) remembered per connection; the oldest go first. */
+        aclCacheTopics: Type.Integer({ minimum: 1, default: 4096 }),
         tls: Type.Optional(MqttTlsSchema),
         rateLimit: MqttRateLimitSchema,
+        connectLimit: MqttConnectLimitSchema,
       },
       { additionalProperties: false, default: {} },
     ),

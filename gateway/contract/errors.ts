@@ -128,6 +128,8 @@ export const CORE_ERRORS = errorSection('GatewayError', {
   GW_ERR_LOCKED_OUT: { status: 429, message: 'too many failed logins: locked out for a while' },
   GW_ERR_FORBIDDEN: { status: 403, message: 'not permitted for this role' },
   GW_ERR_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  /** MQTT CONNECT refused with CONNACK 3: the address already holds its share of the password-hashing slots (mqtt.connectLimit). */
+  GW_ERR_MQTT_HASH_SHARE: { status: 503, message: 'password checks from this address are over their share' },
   GW_ERR_USER_EXISTS: { status: 409, message: 'user already exists' },
   GW_ERR_USER_READONLY: { status: 409, message: 'user is defined in the configuration file' },
   GW_ERR_USER_NOT_FOUND: { status: 404, message: 'user not found' },

@@ -178,8 +178,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   const wsPath = deps.config.mqtt.websocketPath;
   if (wsPath) {
     // MQTT over WebSocket: the broker authenticates the device (CONNECT credentials).
-    app.get(wsPath, { websocket: true, config: { public: true } }, (socket) => {
-      deps.broker.handleStream(createWebSocketStream(socket));
+    app.get(wsPath, { websocket: true, config: { public: true } }, (socket, req) => {
+      deps.broker.handleStream(createWebSocketStream(socket), req.ip);
     });
   }
 

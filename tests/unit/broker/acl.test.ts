@@ -81,3 +81,34 @@ describe('Acl for devices', () => {
     expect(acl.canSubscribe(integrator, 'clients/ops-1/x')).toBe(true);
   });
 });
+
+describe('Acl on delivery (canRead, ForwardCache)', () => {
+  const rules = [
+    { user: 'ops', topic: 'campus/#', access: 'readwrite' as const },
+    { user: 'ops', topic: 'campus/v1/alarms/#', access: 'deny' as const },
+  ];
+  it('a deny narrower than the grant withholds its topics; the device reads only its cmd topic', () => {
+    const acl = new Acl(rules, registry);
+    expect(acl.canSubscribe(integrator, 'campus/#')).toBe(true);
+    expect(acl.canRead(integrator, 'campus/v1/alarms/a1')).toBe(false);
+    expect(acl.canRead(integrator, 'campus/v1/s1/b1/event')).toBe(true);
+    expect(acl.canRead(integrator, 'other/x')).toBe(false);
+    expect(acl.canRead(device, 'campus/v1/s1/b1/cmd')).toBe(true);
+    expect(acl.canRead(device, 'campus/v1/s1/b2/cmd')).toBe(false);
+    expect(acl.canRead(device, 'campus/v1/alarms/a1')).toBe(false);
+  });
+  it('remembers decisions per topic, bounded, and goes stale when the rules change', () => {
+    const acl = new Acl(rules, registry);
+    const cache = acl.forwardCache(integrator, 3);
+    expect(cache.canRead('campus/v1/alarms/a1')).toBe(false);
+    expect(cache.canRead('campus/v1/alarms/a1')).toBe(false);
+    expect(cache.canRead('campus/v1/s1/b1/event')).toBe(true);
+    expect([cache.hits, cache.misses]).toStrictEqual([1, 2]);
+    for (const i of [1, 2, 3, 4, 5]) cache.canRead(`campus/v1/s1/b${i}/telemetry`);
+    expect(cache.size).toBe(3);
+    expect(cache.current).toBe(true);
+    acl.setRules([{ user: 'ops', topic: 'campus/#', access: 'read' }]);
+    expect(cache.current).toBe(false);
+    expect(acl.forwardCache(integrator).canRead('campus/v1/alarms/a1')).toBe(true);
+  });
+});

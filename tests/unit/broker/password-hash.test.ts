@@ -66,7 +66,7 @@ describe('CredentialVerifier', () => {
     expect(await v.verify('dev-1', Buffer.from('right-secret'), hash)).toBe(true);
     expect(await v.verify('dev-1', Buffer.from('right-secret'), hash)).toBe(true);
     expect(await v.verify('dev-1', Buffer.from('wrong-secret'), hash)).toBe(false);
-    expect(v.stats()).toStrictEqual({ hashed: 4, cached: 1, running: 0, queued: 0 });
+    expect(v.stats()).toStrictEqual({ hashed: 4, cached: 1, shed: 0, running: 0, queued: 0 });
     expect(counters.snapshot('mqtt.auth')).toStrictEqual({ 'mqtt.auth.verify.cached': 1, 'mqtt.auth.verify.hashed': 4 });
   });
 
@@ -77,7 +77,7 @@ describe('CredentialVerifier', () => {
     expect(await v.verify('dev-1', Buffer.from('shared-secret'), h1)).toBe(true);
     expect(await v.verify('dev-2', Buffer.from('shared-secret'), h1)).toBe(true);
     expect(await v.verify('dev-1', Buffer.from('shared-secret'), h2)).toBe(true);
-    expect(v.stats()).toStrictEqual({ hashed: 3, cached: 0, running: 0, queued: 0 });
+    expect(v.stats()).toStrictEqual({ hashed: 3, cached: 0, shed: 0, running: 0, queued: 0 });
     v.forget('dev-1');
     expect(await v.verify('dev-1', Buffer.from('shared-secret'), h2)).toBe(true);
     expect(v.stats().hashed).toBe(4);
@@ -87,8 +87,24 @@ describe('CredentialVerifier', () => {
     const v = new CredentialVerifier(undefined, 2);
     const hash = await hashSecret('right-secret', { iterations: 1000 });
     const results = Array.from({ length: 5 }, (_, i) => v.verify(`dev-${i}`, Buffer.from(i === 3 ? 'nope-nope' : 'right-secret'), hash));
-    expect(v.stats()).toStrictEqual({ hashed: 0, cached: 0, running: 2, queued: 3 });
+    expect(v.stats()).toStrictEqual({ hashed: 0, cached: 0, shed: 0, running: 2, queued: 3 });
     expect(await Promise.all(results)).toStrictEqual([true, true, true, false, true]);
-    expect(v.stats()).toStrictEqual({ hashed: 5, cached: 0, running: 0, queued: 0 });
+    expect(v.stats()).toStrictEqual({ hashed: 5, cached: 0, shed: 0, running: 0, queued: 0 });
+  });
+
+  it('gives one address a bounded share of the slots, refuses it beyond its queue, and serves addresses in turn', async () => {
+    const v = new CredentialVerifier(undefined, 2, { slotsPerAddress: 1, queuePerAddress: 2 });
+    const hash = await hashSecret('right-secret', { iterations: 1000 });
+    const order: string[] = [];
+    const check = (who: string, addr: string) => v.verify(who, Buffer.from('wrong-one'), hash, addr).then((ok) => (order.push(who), ok));
+    // The flooder: one running, two waiting, the fourth refused at once without hashing.
+    const flood = [check('f1', '10.0.0.2'), check('f2', '10.0.0.2'), check('f3', '10.0.0.2')];
+    await expect(v.verify('f4', Buffer.from('x'), hash, '10.0.0.2')).rejects.toMatchObject({ code: 'GW_ERR_MQTT_HASH_SHARE' });
+    // The other slot is free for another address at once.
+    const device = check('d1', '10.0.0.1');
+    expect(v.stats()).toMatchObject({ shed: 1, running: 2, queued: 2 });
+    await Promise.all([...flood, device]);
+    expect(order.indexOf('d1')).toBeLessThan(order.indexOf('f3'));
+    expect(v.stats()).toMatchObject({ hashed: 4, shed: 1, running: 0, queued: 0 });
   });
 });

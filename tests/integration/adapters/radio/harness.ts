@@ -49,6 +49,7 @@ export function loadRadioDistrict(dataDir: string): LoadedConfig {
 
 export interface BrokerHandle {
   broker: Broker;
+  dataDir: string;
   loaded: LoadedConfig;
   url: string;
   stop(): Promise<void>;
@@ -68,6 +69,7 @@ export async function startBroker(): Promise<BrokerHandle> {
   await broker.listen();
   return {
     broker,
+    dataDir,
     loaded,
     url: `mqtt://127.0.0.1:${broker.port}`,
     async stop() {
@@ -91,7 +93,8 @@ export const FAST: RadioConfigInput = { ackTimeoutMs: 150, retries: 2, heartbeat
 
 export async function startRig(opts: { cfg?: RadioConfigInput; sim?: Partial<RadioGatewayStartOptions> } = {}): Promise<Rig> {
   const broker = await startBroker();
-  const ctx = Object.assign(fakeContext({ sites: broker.loaded.sites, devices: broker.loaded.devices }), { bus: broker.broker.bus });
+  // The adapter's data dir (its roll-call store) is the broker's temporary one.
+  const ctx = Object.assign(fakeContext({ sites: broker.loaded.sites, devices: broker.loaded.devices, dataDir: broker.dataDir }), { bus: broker.broker.bus });
   const adapter = radioAdapter.create(resolveRadioConfig({ ...FAST, ...opts.cfg }), ctx);
   await adapter.start();
   const sim = new RadioGatewaySimulator();

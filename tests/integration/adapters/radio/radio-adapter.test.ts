@@ -157,6 +157,25 @@ describe('radio adapter against the real broker and the simulated radio gateway'
     expect([...seen.slice(0, 2).map((a) => a.unit).sort(), seen[2]?.unit, seen.length]).toStrictEqual(['patrol-07', 'patrol-09', 'guard-sch-01', 3]);
   });
 
+  it('keeps a pending roll-call across a restart of the adapter: answers after it still count, answers before it are kept', async () => {
+    rig.sim.setMode({ rollCallUnits: ['patrol-07'] });
+    const first = new Promise<void>((resolve) => rig.adapter.onRollCall(() => resolve()));
+    await rig.adapter.transmit(RADIO, ['tg-patrol-1'], '全体巡逻组请确认', 'bc-restart', signal(), { rollCall: true });
+    await first;
+    // A new adapter instance on the same data dir, as after a gateway restart; the old one is stopped
+    // without a word to its store (every change was already written).
+    await rig.adapter.stop();
+    const again = radioAdapter.create(resolveRadioConfig({ ...FAST }), rig.ctx);
+    rig.adapter = again;
+    await again.start();
+    expect(again.rollCall('bc-restart').map((a) => a.unit)).toStrictEqual(['patrol-07']);
+    const late = new Promise<RollCallAck>((resolve) => again.onRollCall(resolve));
+    await rig.sim.rollCall('bc-restart', 'guard-sch-01');
+    expect((await late).unit).toBe('guard-sch-01');
+    expect(again.rollCall('bc-restart').map((a) => a.unit).sort()).toStrictEqual(['guard-sch-01', 'patrol-07']);
+    expect(rig.ctx.rejects.filter((r) => r.reason === 'rollcall-unknown-ref')).toStrictEqual([]);
+  });
+
   it('refuses (and counts) a roll-call answer for a broadcast it never sent through that radio gateway', async () => {
     await rig.sim.rollCall('bc-never-sent', 'patrol-07', 'tg-patrol-1');
     await eventually(() => rig.ctx.rejects.find((r) => r.reason === 'rollcall-unknown-ref'));

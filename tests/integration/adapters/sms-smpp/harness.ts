@@ -2,6 +2,9 @@
  * Test harness: a real SmsCentreSimulator on 127.0.0.1:0 and a real sms-smpp adapter bound
  * to it, with a recording context that can be awaited for conditions and listener events.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { HealthReasonCode } from '../../../../gateway/contract/vocabulary.js';
 import { resolveSmsSmppConfig, smsSmppAdapter, type LinkEvent, type SmsSmppAdapter, type SmsSmppConfigInput } from '../../../../adapters/sms-smpp/index.js';
 import { SmsCentreSimulator, type SmsCentreStartOptions } from '../../../../simulators/sms-centre/sms-centre-simulator.js';
@@ -24,7 +27,9 @@ export interface Pair {
 export async function startPair(opts: { sim?: SmsCentreStartOptions; cfg?: Partial<SmsSmppConfigInput>; bind?: boolean } = {}): Promise<Pair> {
   const sim = new SmsCentreSimulator();
   const { port } = await sim.start({ systemId: 'gateway', password: 'secret', receiptDelayMs: 20, ...opts.sim });
-  const ctx = fakeContext();
+  // Its own data dir: the adapter keeps its receipt store there (smpp-recipients.db).
+  const dataDir = mkdtempSync(join(tmpdir(), 'smpp-test-'));
+  const ctx = fakeContext({ dataDir });
   const adapter = smsSmppAdapter.create(
     resolveSmsSmppConfig({
       deviceId: CHANNEL,
@@ -67,6 +72,7 @@ export async function startPair(opts: { sim?: SmsCentreStartOptions; cfg?: Parti
     async stop() {
       await adapter.stop();
       await sim.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
   await adapter.start();

@@ -1,9 +1,16 @@
 /**
  * The sms-smpp adapter against the real simulated SMSC over loopback.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ReceiptEvent, ReplyEvent, StatusChange } from '../../../../adapters/sms-smpp/index.js';
-import { CHANNEL, startPair, type Pair } from './harness.js';
+import { resolveSmsSmppConfig, smsSmppAdapter, type ReceiptEvent, type ReplyEvent, type SmsSmppAdapter, type StatusChange, type SubmissionResult } from '../../../../adapters/sms-smpp/index.js';
+import { SmsCentreSimulator } from '../../../../simulators/sms-centre/sms-centre-simulator.js';
+import { fakeContext } from '../../../helpers/fake-context.js';
+import { CHANNEL, startPair, withTimeout, type Pair } from './harness.js';
 
 const A = '13805710101';
 const B = '13805710102';
@@ -240,4 +247,60 @@ describe('sms-smpp adapter over loopback', () => {
       detail: 'accepted 1/2; failed 138****0103 SUBMIT_REJECTED ESME_RINVDSTADR (0x0000000B)',
     });
   });
+});
+
+describe('sms-smpp across a kill -9', () => {
+  it('receipts for messages submitted before the adapter process was killed still match their recipient', async () => {
+    const sim = new SmsCentreSimulator();
+    // Receipts come late: the first process is gone before any of them leaves the SMSC.
+    const { port } = await sim.start({ systemId: 'gateway', password: 'secret', receiptDelayMs: 3000 });
+    const dataDir = mkdtempSync(join(tmpdir(), 'smpp-kill-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/smpp-adapter-child.ts', String(port), dataDir, 'before-kill', A, B], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => child.once('exit', r));
+    let again: SmsSmppAdapter | undefined;
+    try {
+      const line = await withTimeout(
+        new Promise<string>((resolve) => createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve)),
+        60_000,
+        'the child adapter to submit',
+      );
+      const sent = JSON.parse(line) as SubmissionResult[];
+      expect(sent.map((r) => [r.recipient, r.state])).toStrictEqual([
+        [A, 'sent'],
+        [B, 'sent'],
+      ]);
+      child.kill('SIGKILL');
+      await exited;
+      // Nothing reached the killed process: every receipt is still to come.
+      expect(sim.records().filter((r) => r.type === 'receipt')).toStrictEqual([]);
+
+      const ctx = fakeContext({ dataDir });
+      again = smsSmppAdapter.create(resolveSmsSmppConfig({ deviceId: CHANNEL, host: '127.0.0.1', port, systemId: 'gateway', password: 'secret', sourceAddr: '10690110', reconnectMinMs: 20, reconnectMaxMs: 200, suspectReceiptMs: 0 }), ctx);
+      const restarted = again;
+      const finals = new Map<string, StatusChange>();
+      const done = new Promise<void>((resolve) =>
+        restarted.onStatus((c) => {
+          if (c.status.ref === 'before-kill' && (c.status.state === 'delivered' || c.status.state === 'failed')) finals.set(c.status.recipient, c);
+          if (finals.size === 2) resolve();
+        }),
+      );
+      await restarted.start();
+      expect(restarted.status('before-kill').map((s) => [s.recipient, s.state, s.messageIds])).toStrictEqual(sent.map((r) => [r.recipient, 'sent', r.messageIds]));
+      await withTimeout(done, 30_000, 'receipts after the restart');
+      expect([...finals.values()].map((c) => [c.status.recipient, c.status.state, c.cause]).sort()).toStrictEqual([
+        [A, 'delivered', 'receipt'],
+        [B, 'delivered', 'receipt'],
+      ]);
+      expect(ctx.rejects).toStrictEqual([]);
+      // Sending the same broadcast again sends nothing new.
+      expect((await restarted.send([A, B], 'sent before a kill -9', 'before-kill')).map((r) => r.duplicate)).toStrictEqual([true, true]);
+      expect(sim.submits()).toHaveLength(2);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+      await again?.stop();
+      await sim.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
