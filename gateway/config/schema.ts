@@ -225,7 +225,7 @@ export const ConfigSchema = Type.Object(
         /**
          * Points held in memory before device readings wait (back-pressure: no PUBACK until the
          * reading is queued). Embedded: the bound itself; InfluxDB: batches spill to the spool past
-         * it, readings wait past twice it. Default: 100,000 embedded, 50,000 InfluxDB.
+         * it, readings wait past twice it. Default: 20,000 embedded, 50,000 InfluxDB.
          */
         maxBufferedPoints: Type.Optional(Type.Integer({ minimum: 100 })),
       },

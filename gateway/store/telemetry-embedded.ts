@@ -38,7 +38,7 @@ export interface EmbeddedStoreOptions {
   longRetentionDays?: number;
   batchSize?: number;
   flushIntervalMs?: number;
-  /** Points held in memory while SQLite catches up; past it device readings wait (admit). Default 100,000. */
+  /** Points held in memory while SQLite catches up; past it device readings wait (admit). Default 20,000 (a reading waits at most about this many points' commit time). */
   maxBufferedPoints?: number;
   /** A failed commit (disk full, database locked) is retried after this long, its points kept. Default 1,000. */
   retryMs?: number;
@@ -85,7 +85,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
     this.retryMs = opts.retryMs ?? 1000;
     this.queue = new BatchQueue(opts.batchSize ?? 5000);
-    this.admission = new Admission(opts.maxBufferedPoints ?? 100_000, () => this.queue.size + this.writingPoints, () => this.clock.now());
+    this.admission = new Admission(opts.maxBufferedPoints ?? 20_000, () => this.queue.size + this.writingPoints, () => this.clock.now());
     this.rejects = new RejectCounter(log);
   }
 
