@@ -6,7 +6,8 @@
  * acknowledged telemetry message is looked for in the store (embedded: rows of measurement
  * `telemetry` in telemetry.sqlite; influx: SELECT count(battery) FROM raw.telemetry).
  * "Sustained" = acknowledged ≥ 95 % of offered, PUBACK p99 < 1 s, nothing dropped, and (gateway)
- * every acknowledged message of the level's own devices found in the store.
+ * every acknowledged message of the level's own devices found in the store (stored ≥ acknowledged:
+ * under back-pressure readings the gateway took may still lack their PUBACK when a worker stops).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -271,7 +272,9 @@ async function measure(target: Target, o: { devices: number; perSite: number; se
     for (const [li, l] of levels.entries()) {
       l.stored = 0;
       for (const [id, n] of byDevice) if (Math.floor(deviceIndex(id, o.perSite) / o.devices) === li) l.stored += n;
-      if (l.stored !== l.levelAcked) l.sustained = false;
+      // More stored than acknowledged is no loss: under back-pressure the gateway holds readings
+      // whose PUBACK had not reached the client when its worker stopped (QoS 1: it would resend).
+      if (l.stored < l.levelAcked) l.sustained = false;
     }
   }
   const maxSustained = Math.max(0, ...levels.filter((l) => l.sustained).map((l) => l.ackedRate));
@@ -318,7 +321,12 @@ export const benchmark = defineBenchmark({
     for (const t of ['embedded', 'influx'] as const) {
       const r = results.get(t);
       if (!r) continue;
-      targetsOut.push({ name: `${t}: every acknowledged telemetry message stored`, met: r.stored === r.totalAcked, detail: `${r.stored} stored of ${r.totalAcked} acknowledged` });
+      const short = r.levels.filter((l) => l.stored === undefined || l.stored < l.levelAcked);
+      targetsOut.push({
+        name: `${t}: every acknowledged telemetry message stored (per level: stored ≥ acknowledged, nothing dropped)`,
+        met: r.stored !== null && short.length === 0 && r.levels.every((l) => l.dropped === 0),
+        detail: `${r.stored} stored of ${r.totalAcked} acknowledged; ${r.levels.map((l) => `${l.offered}/s: ${l.stored ?? '?'} of ${l.levelAcked}, dropped ${l.dropped}`).join('; ')}`,
+      });
       if (bare && bare.maxSustained > 0) {
         const ratio = r.maxSustained / bare.maxSustained;
         metrics[`ratio.${t}`] = round(ratio, 3);
@@ -328,7 +336,7 @@ export const benchmark = defineBenchmark({
     const top = Math.max(...rates);
     const notes = [
       `rates are offered by ${o.workers} client processes on the same 2 shared cores: when gateway and bare aedes both sustain the top level (${top}/s) the ratio only says the gateway kept up with what the clients could offer (raise --rates)`,
-      'a level is sustained when ≥ 95 % of the offered rate is acknowledged with PUBACK p99 < 1 s, the store dropped nothing and (gateway) every acknowledged message of the level is in the store',
+      'a level is sustained when ≥ 95 % of the offered rate is acknowledged with PUBACK p99 < 1 s, the store dropped nothing and (gateway) every acknowledged message of the level is in the store (stored ≥ acknowledged; more stored = readings held under back-pressure whose PUBACK had not reached the client when it stopped)',
     ];
     return { metrics, tables: [{ title: 'telemetry ingest', columns: ['target', 'offered/s', 'acked/s', 'PUBACK p50 ms', 'PUBACK p99 ms', 'broker CPU %', 'CPU wait %', 'influxd CPU %', 'health max ms', 'acked (level)', 'stored', 'dropped', 'sustained'], rows }], targets: targetsOut, notes };
   },

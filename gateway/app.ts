@@ -54,6 +54,7 @@ import { openStateStore } from './store/open-state-store.js';
 import type { StateStore } from './store/stores.js';
 import type { TelemetryStore } from './store/telemetry-store.js';
 import { createTelemetryStore } from './store/telemetry-factory.js';
+import { StorageWatch } from './core/alarms/storage-watch.js';
 import type { SimulatorControlPort } from './contract/simulator-port.js';
 
 export interface BuildOptions {
@@ -166,6 +167,12 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const store = await openStateStore({ config, dataDir, log: log.child({ part: 'store' }) });
   const alarms = new AlarmService(store, bus, clock);
   await alarms.load();
+  // The data directory full (SQLite): a critical alarm held in memory until it can be written.
+  const storageSite = loaded.sites.find((s) => s.kind === 'police') ?? loaded.sites[0];
+  const storageWatch =
+    store.storage && storageSite
+      ? new StorageWatch({ alarms, siteId: storageSite.id, signal: store.storage, clock, counters, log: log.child({ part: 'storage' }) })
+      : undefined;
   await auditConfigChange(store, config, loaded.sources, clock.now());
   const operators = new OperatorService({
     config: config.auth,
@@ -506,6 +513,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       barrierWatch.stop();
       health.stop();
       await readings.stop();
+      storageWatch?.stop();
       await broker.stop();
       await telemetry.stop();
       await store.close();

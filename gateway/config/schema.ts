@@ -277,6 +277,12 @@ export const ConfigSchema = Type.Object(
         batchSize: Type.Integer({ minimum: 1, default: 5000 }),
         flushIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
         spoolMaxBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
+        /**
+         * Points held in memory before device readings wait (back-pressure: no PUBACK until the
+         * reading is queued). Embedded: the bound itself; InfluxDB: batches spill to the spool past
+         * it, readings wait past twice it. Default: 20,000 embedded, 50,000 InfluxDB.
+         */
+        maxBufferedPoints: Type.Optional(Type.Integer({ minimum: 100 })),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -25,6 +25,8 @@ export const ALARM_TYPE_CATALOGUE = {
   'camera-fault': { severity: 'minor', zh: '摄像机故障', en: 'Camera fault' },
   'link-down': { severity: 'critical', zh: '110 联网中断', en: '110 link down' },
   'channel-down': { severity: 'major', zh: '广播通道中断', en: 'Broadcast channel down' },
+  /** The data directory takes no writes: presses are refused (not acknowledged) until it does. */
+  'storage-full': { severity: 'critical', zh: '网关存储已满', en: 'Gateway storage full' },
 } as const satisfies Record<string, AlarmTypeSpec>;
 
 export type AlarmType = keyof typeof ALARM_TYPE_CATALOGUE;

@@ -24,5 +24,17 @@ export interface StateStore extends AlarmRepository, AuditLog, DeviceStateReposi
   readonly auth: AuthRepository;
   /** False while the database cannot be reached (the last operation failed for that reason). */
   available(): boolean;
+  /**
+   * The embedded store's disk (SQLite): `full` is called with true when a write was refused for
+   * lack of space (SQLITE_FULL) and with false once probeWrite() succeeds again. PostgreSQL: absent.
+   */
+  storage?: StorageSignal;
   close(): Promise<void>;
+}
+
+/** Storage-full reporting of a store on the local disk (storage-watch.ts listens). */
+export interface StorageSignal {
+  onFull(listener: (full: boolean, detail: string) => void): void;
+  /** Commits a small write that needs fresh pages (~8 KiB), then frees them; rejects while full. */
+  probeWrite(): Promise<void>;
 }

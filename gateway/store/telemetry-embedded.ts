@@ -24,6 +24,7 @@ import {
   type StoredPoint,
   type UpSample,
 } from './telemetry-points.js';
+import { Admission } from './telemetry-admission.js';
 import { BatchQueue } from './telemetry-queue.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
@@ -37,8 +38,10 @@ export interface EmbeddedStoreOptions {
   longRetentionDays?: number;
   batchSize?: number;
   flushIntervalMs?: number;
-  /** Points held in memory while SQLite catches up; past it the oldest batch is dropped. Default 200,000. */
+  /** Points held in memory while SQLite catches up; past it device readings wait (admit). Default 20,000 (a reading waits at most about this many points' commit time). */
   maxBufferedPoints?: number;
+  /** A failed commit (disk full, database locked) is retried after this long, its points kept. Default 1,000. */
+  retryMs?: number;
   clock?: Clock;
 }
 
@@ -55,8 +58,12 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private readonly retentionDays: number;
   private readonly longRetentionDays: number;
   private readonly flushIntervalMs: number;
-  private readonly maxBuffered: number;
+  private readonly retryMs: number;
   private readonly queue: BatchQueue;
+  private readonly admission: Admission;
+  /** Set while a failed commit waits for its retry: nothing is tried before. */
+  private retry: Timer | undefined;
+  private commitFailures = 0;
   private readonly rejects: RejectCounter;
   private sql: EmbeddedSql | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -76,8 +83,9 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     this.retentionDays = opts.retentionDays ?? 30;
     this.longRetentionDays = opts.longRetentionDays ?? 730;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
-    this.maxBuffered = opts.maxBufferedPoints ?? 200_000;
+    this.retryMs = opts.retryMs ?? 1000;
     this.queue = new BatchQueue(opts.batchSize ?? 5000);
+    this.admission = new Admission(opts.maxBufferedPoints ?? 20_000, () => this.queue.size + this.writingPoints, () => this.clock.now());
     this.rejects = new RejectCounter(log);
   }
 
@@ -118,16 +126,26 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
           this.lastError = 'GW_ERR_PAYLOAD_INVALID: telemetry point older than its retention';
         } else this.queue.push(c);
       }
-      while (this.queue.size > this.maxBuffered && this.queue.ready > 0) {
-        const shed = this.queue.take() ?? [];
-        this.dropped += shed.length;
-        this.lastError = 'GW_ERR_INTERNAL: telemetry buffer full, oldest points dropped';
-      }
       if (this.queue.ready > 0) this.pump();
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
       this.log.error({ err }, 'telemetry write failed');
     }
+  }
+
+  admit(points: TelemetryPoint[]): Promise<void> | undefined {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      return Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped'));
+    }
+    const wait = this.admission.take(points.length);
+    if (!wait) {
+      this.write(points);
+      return undefined;
+    }
+    return wait.then(() => {
+      this.write(points);
+      this.admission.settle(points.length);
+    });
   }
 
   async flush(): Promise<void> {
@@ -143,7 +161,16 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     if (this.tick) this.clock.clearInterval(this.tick);
     if (this.sweep) this.clock.clearInterval(this.sweep);
     this.tick = this.sweep = undefined;
+    this.admission.fail('telemetry store stopping');
+    if (this.retry) this.clock.clearTimeout(this.retry);
+    this.retry = undefined;
     await this.flush();
+    if (this.queue.size > 0) {
+      // The commit kept failing (disk full) up to shutdown: these points are lost, and said so.
+      this.dropped += this.queue.size;
+      this.lastError = `GW_ERR_INTERNAL: ${this.queue.size} telemetry points could not be committed before shutdown`;
+      this.log.error({ points: this.queue.size }, 'telemetry points not committed at shutdown');
+    }
     this.sql?.close();
     this.sql = undefined;
     this.state = 'stopped';
@@ -155,6 +182,8 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       buffered: this.queue.size + this.writingPoints,
       spooled: 0,
       dropped: this.dropped,
+      ...this.admission.stats(),
+      retries: this.commitFailures,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }
@@ -216,31 +245,50 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
 
   /** One writer loop at a time: commit a batch, yield, repeat while batches are sealed. */
   private pump(): void {
-    if (this.writing || (this.state !== 'running' && this.state !== 'stopping')) return;
+    if (this.writing || this.retry || (this.state !== 'running' && this.state !== 'stopping')) return;
     this.writing = (async () => {
       for (let batch = this.queue.take(); batch; batch = this.queue.take()) {
         this.writingPoints = batch.length;
         for (let i = 0; i < batch.length; i += COMMIT_CHUNK) {
           // Yield first: the commit never runs inside the caller's write().
           await yieldToLoop();
-          this.commit(batch.slice(i, i + COMMIT_CHUNK));
+          if (!this.commit(batch.slice(i, i + COMMIT_CHUNK))) {
+            // Kept, first in line, and tried again later: the queue fills and readings wait.
+            this.writingPoints = 0;
+            this.queue.unshift(batch.slice(i));
+            this.scheduleRetry();
+            return;
+          }
           this.writingPoints -= Math.min(COMMIT_CHUNK, batch.length - i);
+          this.admission.release();
         }
       }
     })().finally(() => {
       this.writing = undefined;
+      this.admission.release();
       if (this.queue.ready > 0) this.pump();
     });
   }
 
-  private commit(batch: StoredPoint[]): void {
+  private scheduleRetry(): void {
+    if (this.retry || this.state !== 'running') return;
+    this.retry = this.clock.setTimeout(() => {
+      this.retry = undefined;
+      this.pump();
+    }, this.retryMs);
+  }
+
+  /** true when committed; false (points kept by the caller) when SQLite refused the write. */
+  private commit(batch: StoredPoint[]): boolean {
     try {
       this.need().insert(batch);
       this.written += batch.length;
+      return true;
     } catch (err) {
-      this.dropped += batch.length;
-      this.lastError = `GW_ERR_INTERNAL: telemetry commit failed: ${err instanceof Error ? err.message : String(err)}`;
-      this.log.error({ err, points: batch.length }, 'telemetry commit failed: points lost');
+      this.commitFailures++;
+      this.lastError = `GW_ERR_INTERNAL: telemetry commit failed, will retry: ${err instanceof Error ? err.message : String(err)}`;
+      if (this.commitFailures === 1 || this.commitFailures % 60 === 0) this.log.error({ err, points: this.queue.size + batch.length, failures: this.commitFailures }, 'telemetry commit failed: points kept, retrying');
+      return false;
     }
   }
 }

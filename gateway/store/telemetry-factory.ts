@@ -22,6 +22,7 @@ export function createTelemetryStore(config: GatewayConfig, dataDir: string, log
         retentionDays: t.influx.retentionDays,
         spoolDir: join(dataDir, 'telemetry-spool'),
         spoolMaxBytes: t.spoolMaxBytes,
+        ...(t.maxBufferedPoints !== undefined ? { maxBufferedPoints: t.maxBufferedPoints } : {}),
         batchSize: t.batchSize,
         flushIntervalMs: t.flushIntervalMs,
         clock,
@@ -29,5 +30,8 @@ export function createTelemetryStore(config: GatewayConfig, dataDir: string, log
       log,
     );
   }
-  return createEmbeddedStore({ dir: join(dataDir, 'telemetry'), batchSize: t.batchSize, flushIntervalMs: t.flushIntervalMs, clock }, log);
+  return createEmbeddedStore(
+    { dir: join(dataDir, 'telemetry'), batchSize: t.batchSize, flushIntervalMs: t.flushIntervalMs, ...(t.maxBufferedPoints !== undefined ? { maxBufferedPoints: t.maxBufferedPoints } : {}), clock },
+    log,
+  );
 }

@@ -15,6 +15,7 @@ import { resolveInfluxOptions, type InfluxStoreOptions, type ResolvedInfluxOptio
 import { InfluxQueries } from './telemetry-influx-queries.js';
 import { ensureSchema, policyFor, type InfluxLayout } from './telemetry-influx-schema.js';
 import { RejectCounter, type StoredPoint } from './telemetry-points.js';
+import { Admission } from './telemetry-admission.js';
 import { BatchQueue } from './telemetry-queue.js';
 import { TelemetrySpool } from './telemetry-spool.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
@@ -42,6 +43,10 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private readonly layout: InfluxLayout;
   private readonly queue: BatchQueue;
   private readonly spool: TelemetrySpool;
+  private readonly admission: Admission;
+  /** The spool refused the last append (full, or the disk failed): batches stay in memory until the next tick. */
+  private spoolBlocked = false;
+  private spoolRetries = 0;
   private readonly rejects: RejectCounter;
   private readonly queries: InfluxQueries;
   private influx: InfluxDB | undefined;
@@ -74,6 +79,9 @@ export class InfluxTelemetryStore implements TelemetryStore {
     this.rejects = new RejectCounter(log);
     this.queries = new InfluxQueries(() => this.influx, this.layout, this.clock);
     this.probeDelay = this.o.probeMinMs;
+    // maxBufferedPoints in memory before batches spill to the spool; readings wait past twice that
+    // (the spool full or failing, or the spill itself not keeping up).
+    this.admission = new Admission(2 * this.o.maxBufferedPoints, () => this.queue.size + this.inFlightPoints + this.spoolPendingPoints, () => this.clock.now());
   }
 
   async start(): Promise<void> {
@@ -106,6 +114,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
     this.state = 'running';
     this.tick = this.clock.setInterval(() => {
       this.queue.seal();
+      this.spoolBlocked = false;
       this.pump();
     }, this.o.flushIntervalMs);
     let waitTimer: Timer | undefined;
@@ -133,12 +142,26 @@ export class InfluxTelemetryStore implements TelemetryStore {
           this.lastError = c;
         } else this.queue.push(c);
       }
-      if (this.state === 'new') this.shedBeforeStart();
       if (this.queue.ready > 0) this.schedulePump();
     } catch (err) {
       this.lastError = errText(err);
       this.log.error({ err }, 'telemetry write failed');
     }
+  }
+
+  admit(points: TelemetryPoint[]): Promise<void> | undefined {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      return Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped'));
+    }
+    const wait = this.admission.take(points.length);
+    if (!wait) {
+      this.write(points);
+      return undefined;
+    }
+    return wait.then(() => {
+      this.write(points);
+      this.admission.settle(points.length);
+    });
   }
 
   async flush(): Promise<void> {
@@ -147,6 +170,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       this.queue.seal();
       this.pump();
       if (this.queue.size === 0 && this.inFlight.size === 0 && this.spoolOps.size === 0) return;
+      // Neither InfluxDB nor the spool will take what is left now: it stays queued.
+      if (this.inFlight.size === 0 && this.spoolOps.size === 0) return;
       await Promise.all([...this.inFlight, ...this.spoolOps]);
     }
   }
@@ -164,9 +189,17 @@ export class InfluxTelemetryStore implements TelemetryStore {
     if (this.tick) this.clock.clearInterval(this.tick);
     if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
     this.tick = this.probeTimer = undefined;
+    this.admission.fail('telemetry store stopping');
+    this.spoolBlocked = false;
     await this.flush();
     await this.replaying;
     await this.spool.idle();
+    if (this.queue.size > 0) {
+      // Spool full (or the disk failing) up to shutdown: these points are lost, and said so.
+      this.dropped += this.queue.size;
+      this.lastError = `GW_ERR_INTERNAL: ${this.queue.size} telemetry points neither sent nor spooled before shutdown`;
+      this.log.error({ points: this.queue.size }, 'telemetry points neither sent nor spooled at shutdown');
+    }
     this.agent?.destroy();
     this.state = 'stopped';
     for (const w of this.drainWaiters.splice(0)) w.reject(new GatewayError('GW_ERR_INTERNAL', 'telemetry store stopped'));
@@ -179,6 +212,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       buffered: this.queue.size + this.inFlightPoints + this.spoolPendingPoints,
       spooled: s.points,
       dropped: this.dropped + s.dropped,
+      ...this.admission.stats(),
+      retries: this.spoolRetries,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }
@@ -200,9 +235,11 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private pump(): void {
     if (this.state !== 'running' && this.state !== 'stopping') return;
     while (this.queue.ready > 0) {
-      if (!this.online) this.toSpool(this.take());
-      else if (this.inFlight.size < this.o.maxInFlight) this.launch(this.take());
-      else if (this.queue.size > this.o.maxBufferedPoints) this.toSpool(this.take());
+      if (!this.online) {
+        if (this.spoolBlocked) break;
+        this.toSpool(this.take());
+      } else if (this.inFlight.size < this.o.maxInFlight) this.launch(this.take());
+      else if (this.queue.size > this.o.maxBufferedPoints && !this.spoolBlocked) this.toSpool(this.take());
       else break;
     }
   }
@@ -218,14 +255,6 @@ export class InfluxTelemetryStore implements TelemetryStore {
     });
   }
 
-  /** Before start() there is no spool yet: hold at most maxBufferedPoints, newest kept. */
-  private shedBeforeStart(): void {
-    while (this.queue.size > this.o.maxBufferedPoints && this.queue.ready > 0) {
-      this.dropped += this.take().length;
-      this.lastError = 'GW_ERR_INTERNAL: telemetry buffer full before start, oldest points dropped';
-    }
-  }
-
   private take(): StoredPoint[] {
     return this.queue.take() ?? [];
   }
@@ -238,6 +267,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
         this.inFlight.delete(p);
         this.inFlightPoints -= batch.length;
         this.pump();
+        this.admission.release();
       });
     this.inFlight.add(p);
   }
@@ -281,13 +311,18 @@ export class InfluxTelemetryStore implements TelemetryStore {
     const op: Promise<void> = this.spool
       .append(batch)
       .catch((err: unknown) => {
-        this.dropped += batch.length;
-        this.lastError = `GW_ERR_INTERNAL: telemetry spool append failed: ${errText(err)}`;
-        this.log.error({ err, points: batch.length }, 'telemetry spool append failed: points lost');
+        // Spool full or the disk failing: the points stay in memory, first in line; the
+        // admission bound holds readings back until InfluxDB or the spool takes them.
+        this.queue.unshift(batch);
+        this.spoolBlocked = true;
+        this.spoolRetries++;
+        this.lastError = `GW_ERR_INTERNAL: telemetry spool refused points, kept in memory: ${errText(err)}`;
+        if (this.spoolRetries === 1 || this.spoolRetries % 60 === 0) this.log.warn({ err: errText(err), points: batch.length }, 'telemetry spool refused points: kept in memory');
       })
       .finally(() => {
         this.spoolPendingPoints -= batch.length;
         this.spoolOps.delete(op);
+        this.admission.release();
         // Spilled while online (buffer full behind a slow server): send it back as slots free up.
         this.kickReplay();
       });

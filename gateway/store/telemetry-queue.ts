@@ -25,6 +25,13 @@ export class BatchQueue {
     this.open = [];
   }
 
+  /** Puts a batch that could not be stored back at the head of the line. */
+  unshift(batch: StoredPoint[]): void {
+    if (batch.length === 0) return;
+    this.sealed.unshift(batch);
+    this.count += batch.length;
+  }
+
   /** Oldest sealed batch, if any. */
   take(): StoredPoint[] | undefined {
     const b = this.sealed.shift();

@@ -1,13 +1,14 @@
 /**
  * Disk spool for telemetry the server could not take. Append-only NDJSON segment files,
- * replayed oldest first; bounded in bytes, and past the bound the oldest segments are shed
- * (counted). One segment is handed out at a time for replay and only deleted when the
+ * replayed oldest first; bounded in bytes: past the bound an append is refused (isSpoolFull) and
+ * the store keeps the points in memory, where its admission bound slows the senders. One segment is handed out at a time for replay and only deleted when the
  * replayer acknowledges it, so a crash mid-replay re-sends it (InfluxDB overwrites a point
  * with the same series and timestamp, so a re-send is harmless).
  */
 import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { GatewayError, isGatewayError } from '../contract/errors.js';
 import type { Scalar } from '../contract/types.js';
 import { checkPoint, type StoredPoint } from './telemetry-points.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
@@ -24,7 +25,7 @@ export interface SpoolStats {
   points: number;
   bytes: number;
   segments: number;
-  /** Points shed to respect the bound, or unreadable on replay. */
+  /** Points unreadable on replay (a torn last line) or whose segment vanished. */
   dropped: number;
 }
 
@@ -63,6 +64,13 @@ function decode(text: string): StoredPoint | undefined {
     return undefined;
   }
 }
+
+/** The spool is at its bound (spoolMaxBytes): the points were not written (GW_ERR_INTERNAL). */
+export function spoolFull(held: number, asked: number, max: number): GatewayError {
+  return new GatewayError('GW_ERR_INTERNAL', `telemetry spool full: ${held} + ${asked} bytes > ${max}`);
+}
+
+export const isSpoolFull = (err: unknown): boolean => isGatewayError(err, 'GW_ERR_INTERNAL') && (err as Error).message.includes('telemetry spool full');
 
 export class TelemetrySpool {
   private segments: Segment[] = [];
@@ -120,39 +128,24 @@ export class TelemetrySpool {
     return this.segments.length === 0;
   }
 
-  /** Appends points (oldest first). Sheds the oldest spooled data when past the bound. */
+  /**
+   * Appends points (oldest first). Past the bound nothing is written and nothing spooled is shed:
+   * it rejects (isSpoolFull) and the caller keeps the points (they were acknowledged).
+   */
   append(points: StoredPoint[]): Promise<void> {
     return this.serial(async () => {
       if (points.length === 0) return;
       const lines = points.map(encode);
-      let bytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
-      let total = this.segments.reduce((n, s) => n + s.bytes, 0);
-      while (total + bytes > this.maxBytes) {
-        const victim = this.segments.find((s) => s.id !== this.busy);
-        if (!victim) break;
-        await this.remove(victim);
-        this.dropped += victim.points;
-        total -= victim.bytes;
-        this.log.warn({ segment: victim.id, points: victim.points }, 'telemetry spool full: oldest segment dropped');
-      }
-      // Only the segment under replay is left and still no room: keep the newest of this batch.
-      let skip = 0;
-      while (skip < lines.length && total + bytes > this.maxBytes) {
-        bytes -= Buffer.byteLength(lines[skip] ?? '');
-        skip++;
-      }
-      if (skip > 0) {
-        this.dropped += skip;
-        this.log.warn({ points: skip }, 'telemetry spool full: points dropped');
-      }
-      if (skip === lines.length) return;
+      const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
+      const total = this.segments.reduce((n, s) => n + s.bytes, 0);
+      if (total + bytes > this.maxBytes) throw spoolFull(total, bytes, this.maxBytes);
       if (!this.active) {
         this.active = { id: this.nextId++, bytes: 0, points: 0 };
         this.segments.push(this.active);
       }
       const seg = this.active;
       try {
-        await appendFile(join(this.opts.dir, segmentName(seg.id)), skip > 0 ? lines.slice(skip).join('') : lines.join(''));
+        await appendFile(join(this.opts.dir, segmentName(seg.id)), lines.join(''));
       } catch (err) {
         // A failed append (disk full) may leave a torn line: never append after it.
         this.active = undefined;
@@ -160,7 +153,7 @@ export class TelemetrySpool {
         throw err;
       }
       seg.bytes += bytes;
-      seg.points += lines.length - skip;
+      seg.points += lines.length;
       if (seg.bytes >= this.segmentBytes) this.active = undefined;
     });
   }

@@ -27,11 +27,31 @@ export interface AvailabilityQuery {
   to: number;
 }
 
-export interface TelemetryStats {
+/** Back-pressure on device readings (telemetry-admission.ts). */
+export interface TelemetryThrottle {
+  /** Points the store holds (memory, in flight) before readings wait. */
+  bound: number;
+  /** Readings (calls) that had to wait for room, and their points. */
+  throttled: number;
+  throttledPoints: number;
+  /** Points waiting for room now. */
+  waiting: number;
+  /** Total and longest wait of readings that got in. */
+  waitedMs: number;
+  maxWaitMs: number;
+  /** Present while readings wait: since when (ms ago). */
+  throttlingForMs?: number;
+}
+
+/** Flat (it is /api/health's `telemetry` object): the store's figures and its TelemetryThrottle. */
+export interface TelemetryStats extends Partial<TelemetryThrottle> {
   written: number;
   buffered: number;
   spooled: number;
+  /** Points the store refused (invalid, past retention) or lost; never a reading it admitted under back-pressure. */
   dropped: number;
+  /** Commits (embedded) or spool appends (InfluxDB) that failed and were kept to be tried again. */
+  retries?: number;
   lastError?: string;
 }
 
@@ -42,6 +62,8 @@ export interface TelemetryStore extends TelemetrySink {
   stop(): Promise<void>;
   /** Never throws and never blocks on the server: points are buffered and batched. */
   write(points: TelemetryPoint[]): void;
+  /** Device readings: queued once the bounded queue has room (back-pressure), see TelemetrySink.admit. */
+  admit(points: TelemetryPoint[]): Promise<void> | undefined;
   /** Forces buffered points out now (tests, shutdown). */
   flush(): Promise<void>;
   series(q: SeriesQuery): Promise<SeriesPoint[]>;

@@ -17,7 +17,7 @@ import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { DeliveryResult, ForwardingLink, Outbound } from '../../contract/capabilities.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { Alarm, AlarmEntry } from '../../contract/types.js';
-import { errorMessage } from '../../contract/errors.js';
+import { errorMessage, isUncommitted } from '../../contract/errors.js';
 import { forwardQueuedEntry, type Outbox, type OutboxEntry, type OutboxRequest } from './outbox.js';
 import type { AlarmService, RaiseParticipant } from './service.js';
 
@@ -45,6 +45,12 @@ export class Forwarder implements RaiseParticipant {
   private idle?: Promise<void>;
   /** True while the outbox cannot be read or written: logged once per outage. */
   private storeDown = false;
+  /**
+   * Entries the far end acknowledged whose markAcked the store refused (disk full, database
+   * down): delivered, so never sent again by this process while the ones behind them go out;
+   * their record is retried before each pass.
+   */
+  private readonly ackedUnrecorded = new Set<string>();
 
   constructor(private readonly o: ForwarderOptions) {}
 
@@ -202,13 +208,15 @@ export class Forwarder implements RaiseParticipant {
 
   /** Sends what is due, in order; returns how long until the next entry is due (undefined: none). */
   private async drain(): Promise<number | undefined> {
+    await this.recordAcked();
     for (;;) {
       if (this.stopped) return undefined;
       const now = this.o.clock.now();
-      const queue = await this.o.outbox.pending(this.channel);
+      const queue = (await this.o.outbox.pending(this.channel)).filter((e) => !this.ackedUnrecorded.has(e.id));
       const due = queue.find((e) => e.nextAt <= now);
       if (!due) {
         const next = Math.min(...queue.map((e) => e.nextAt));
+        if (this.ackedUnrecorded.size > 0) return Math.min(Number.isFinite(next) ? Math.max(10, next - now) : Infinity, this.o.storeRetryMs ?? 1000);
         return Number.isFinite(next) ? Math.max(10, next - now) : undefined;
       }
       await this.attempt(due);
@@ -266,7 +274,14 @@ export class Forwarder implements RaiseParticipant {
     if (ok) {
       // If this write fails the entry stays queued and is sent again with the same sequence
       // number: the receiver drops the repeat (SIA DC-09 5.5.1.5).
-      await this.o.outbox.markAcked(entry.id);
+      try {
+        await this.o.outbox.markAcked(entry.id);
+      } catch (err) {
+        if (!isUncommitted(err)) throw err;
+        // Delivered all the same: the entries behind it must not wait for the disk.
+        this.ackedUnrecorded.add(entry.id);
+        this.o.log.warn({ entry: entry.id, err: errorMessage(err) }, 'forwarded, but the acknowledgement could not be recorded yet');
+      }
       const data = { channel: this.channel, attempt, ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs * 10) / 10 } : {}), ...(reference ? { receiver: reference } : {}) };
       if (entry.alarmId) await this.note(entry.alarmId, { action: 'forward-acked', by: 'system', data });
       if (entry.kind === 'test-report' && entry.deviceId) await this.o.onTestAcked?.(entry.deviceId, now, latencyMs ?? 0, reference);
@@ -281,6 +296,19 @@ export class Forwarder implements RaiseParticipant {
       await this.note(entry.alarmId, { action: 'forward-failed', by: 'system', data: { channel: this.channel, attempt, detail: detail.slice(0, 200), retryInMs: nextAt - now } });
     }
     this.o.log.warn({ entry: entry.id, attempt, detail }, 'forwarding failed; will retry');
+  }
+
+  /** Records the acknowledgements the store refused earlier; stops at the first still refused. */
+  private async recordAcked(): Promise<void> {
+    for (const id of [...this.ackedUnrecorded]) {
+      try {
+        await this.o.outbox.markAcked(id);
+        this.ackedUnrecorded.delete(id);
+      } catch (err) {
+        if (!isUncommitted(err)) throw err;
+        return;
+      }
+    }
   }
 
   /** A timeline note is the alarm's history, not the delivery: one that cannot be written is logged. */

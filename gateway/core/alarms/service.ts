@@ -55,6 +55,8 @@ export class AlarmService {
   /** Key of each open alarm by id. */
   private readonly keys = new Map<string, string>();
   private readonly participants = new Set<RaiseParticipant>();
+  /** Raised while the store took no writes (raiseHeld), by id: in the working set, not yet on disk. */
+  private readonly held = new Map<string, Alarm>();
 
   constructor(
     private readonly repo: AlarmRepository,
@@ -128,6 +130,52 @@ export class AlarmService {
       }
     });
     return { alarm: outcome.alarm, created: true };
+  }
+
+  /**
+   * An alarm about the store itself (the data directory is full): it cannot wait for a commit.
+   * Held in memory as part of the board's working set and announced now; commitHeld() writes it
+   * once the store takes writes again. No participant (no 110 report): it is the gateway's own.
+   * An open alarm of the same key is returned as it is.
+   */
+  raiseHeld(input: RaiseInput): Alarm {
+    const open = this.open.get(alarmKey({ type: input.type, siteId: input.siteId, deviceId: input.deviceId, drill: false }));
+    if (open) return open.alarm;
+    const now = input.at ?? this.clock.now();
+    const alarm: Alarm = {
+      id: randomUUID(),
+      type: input.type,
+      severity: input.severity,
+      siteId: input.siteId,
+      ...(input.deviceId ? { deviceId: input.deviceId } : {}),
+      state: 'active',
+      raisedAt: now,
+      updatedAt: now,
+      repeats: 0,
+      drill: false,
+      summary: input.summary,
+      timeline: [{ at: now, action: 'raised', by: input.by, ...(input.data ? { data: input.data } : {}) }],
+    };
+    this.held.set(alarm.id, alarm);
+    // Version -1: any committed copy is newer.
+    this.remember({ alarm, version: -1 });
+    this.bus.emit('alarm.changed', { alarm, change: 'raised' });
+    return alarm;
+  }
+
+  /** Alarms raised by raiseHeld and not yet committed. */
+  heldAlarms(): Alarm[] {
+    return [...this.held.values()];
+  }
+
+  /** Commits the held alarms (oldest first); rejects, keeping the rest held, while the store refuses. */
+  async commitHeld(): Promise<void> {
+    for (const [id, alarm] of [...this.held]) {
+      const outcome = await this.repo.raiseAlarm(alarm);
+      this.held.delete(id);
+      if (outcome.alarm.id !== id) this.keys.delete(id);
+      this.announce(outcome, outcome.created ? 'committed' : 'repeat');
+    }
   }
 
   acknowledge(id: string, by: string, note?: string): Promise<Alarm> {

@@ -1,5 +1,6 @@
 /**
- * The core pipeline: every DeviceEvent goes to the telemetry store (batched, never awaited),
+ * The core pipeline: every DeviceEvent goes to the telemetry store (batched; a reading waits only
+ * while the store's bounded queue is full, a press never),
  * the health tracker, the alarm rules and the durable steps (awaited: what they commit is
  * committed before ingest resolves, so before the device is acknowledged), in that order, then
  * to the bus's listeners.
@@ -19,6 +20,9 @@ import { GatewayError } from '../../contract/errors.js';
  *  ACK within seconds; a counter that restarts after a reboot must not look like a resend). */
 const SEQ_WINDOW = 64;
 const SEQ_TTL_MS = 5 * 60_000;
+
+/** Event types whose telemetry point waits for room in the store (back-pressure). */
+const BACK_PRESSURED: ReadonlySet<string> = new Set(['telemetry', 'status']);
 
 /** A step whose work must be committed before the event is acknowledged (a test press's report). */
 export type DurableStep = (e: DeviceEvent) => Promise<void>;
@@ -90,19 +94,32 @@ export class Pipeline {
       if (last !== undefined && pointAt <= last) pointAt = last + 1;
       this.lastTelemetryAt.set(device.id, pointAt);
     }
-    this.telemetry?.write([
+    const points = [
       {
         measurement: event.type === 'telemetry' ? 'telemetry' : 'event',
         tags: { site: device.siteId, device: device.id, kind: device.kind },
         fields: event.type === 'telemetry' ? this.storable(event.data) : { ...this.storable(event.data), type: event.type },
         at: pointAt,
       },
-    ]);
+    ];
+    // Readings and status reports wait for room in the telemetry store's bounded queue (the
+    // device is acknowledged only once its point is held); a discrete event (a press, a fault)
+    // is the alarm path and never waits on telemetry.
+    let held: Promise<void> | undefined;
+    if (BACK_PRESSURED.has(event.type) && this.telemetry?.admit) {
+      held = this.telemetry.admit(points);
+      if (held) {
+        this.counters.inc('telemetry.throttled');
+        // Awaited below, after the rules: marked handled now so a rejection meanwhile is not "unhandled".
+        held.catch(() => undefined);
+      }
+    } else this.telemetry?.write(points);
     this.health.observe(event);
     this.clockObserver?.(device, event, input.at !== undefined && input.at > 0 ? input.at : undefined);
     try {
       await this.rules.onEvent(event);
       for (const step of this.steps) await step.run(event);
+      if (held) await held;
     } catch (err) {
       if (input.seq !== undefined) this.forgetSeq(device.id, input.seq);
       throw err;

@@ -1,7 +1,10 @@
 /**
  * What the core writes to telemetry (readings, events, health and alarm transitions) and the
  * field names any store can keep. The stores (gateway/store/telemetry-*.ts) implement the sink;
- * writes never block and never throw: alarm handling never waits on telemetry.
+ * write() never blocks and never throws: alarm handling never waits on telemetry. Device readings
+ * go through admit() instead, which waits while the store's bounded queue is full: the device is
+ * acknowledged only once its reading is held, and a store that cannot keep up slows the senders
+ * rather than dropping what they were told was kept.
  */
 import type { Scalar } from '../../contract/types.js';
 import type { DeviceKind } from '../../contract/vocabulary.js';
@@ -16,8 +19,14 @@ export interface TelemetryPoint {
 }
 
 export interface TelemetrySink {
-  /** Never throws and never blocks on the server: points are buffered and batched. */
+  /** Never throws and never blocks on the server: points are buffered and batched (the alarm path). */
   write(points: TelemetryPoint[]): void;
+  /**
+   * Device readings under back-pressure: undefined when the points were queued at once, else a
+   * promise that resolves once they are queued (the store drained enough) and rejects
+   * (GW_ERR_STORE_UNAVAILABLE) when the store stops first. Never drops what it admitted.
+   */
+  admit?(points: TelemetryPoint[]): Promise<void> | undefined;
 }
 
 const MAX_NAME = 256;

@@ -17,7 +17,7 @@ import type { Alarm } from '../../contract/types.js';
 import { GatewayError } from '../../contract/errors.js';
 import { foldRepeat, type AlarmChange, type AlarmQuery, type NewAlarmWrites, type RaiseOutcome, type StoredAlarm, type UpdateOutcome } from '../../core/alarms/repository.js';
 import { AUDIT_GENESIS, auditHash, verifyAuditChain, type AuditEntry, type AuditInput, type AuditQuery } from '../../core/audit/log.js';
-import type { StateStore } from '../stores.js';
+import type { StateStore, StorageSignal } from '../stores.js';
 import { SqliteAuthStore } from './auth-store.js';
 import { SqliteBroadcastStore } from './broadcast-store.js';
 import { SqliteDrillStore } from './drill-store.js';
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS device_state (
   value TEXT NOT NULL,
   PRIMARY KEY (device_id, key)
 );
+CREATE TABLE IF NOT EXISTS storage_probe (b BLOB);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 `;
@@ -92,6 +93,8 @@ const UNAVAILABLE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|CANTOPEN|READONLY|PROTOCOL|
 export interface SqliteStateStoreOptions {
   /** The database file; default `<dataDir>/state.db`. `:memory:` for tests. */
   file?: string;
+  /** SQLite max_page_count: a size limit for the file (tests simulate a full disk with it). */
+  maxPageCount?: number;
 }
 
 export class SqliteStateStore implements StateStore {
@@ -104,6 +107,20 @@ export class SqliteStateStore implements StateStore {
   readonly auth: SqliteAuthStore;
   private readonly stmts;
   private ok = true;
+  private full = false;
+  private readonly fullListeners: ((full: boolean, detail: string) => void)[] = [];
+  readonly storage: StorageSignal = {
+    onFull: (l) => void this.fullListeners.push(l),
+    probeWrite: async () => {
+      this.guard(() =>
+        this.db.transaction(() => {
+          this.db.prepare('INSERT INTO storage_probe (b) VALUES (zeroblob(8192))').run();
+          this.db.prepare('DELETE FROM storage_probe').run();
+        })(),
+      );
+      this.setFull(false, 'a write went through');
+    },
+  };
 
   constructor(dataDir: string, opts: SqliteStateStoreOptions = {}) {
     const file = opts.file ?? join(dataDir, 'state.db');
@@ -112,6 +129,7 @@ export class SqliteStateStore implements StateStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    if (opts.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.floor(opts.maxPageCount)}`);
     this.db.exec(SCHEMA);
     upgrade(this.db);
     const guard = <T>(fn: () => T): T => this.guard(fn);
@@ -159,9 +177,22 @@ export class SqliteStateStore implements StateStore {
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'string' && UNAVAILABLE.test(code)) {
         this.ok = false;
+        if (code === 'SQLITE_FULL') this.setFull(true, (err as Error).message);
         throw new GatewayError('GW_ERR_STORE_UNAVAILABLE', `${code}: ${(err as Error).message}`, { cause: err });
       }
       throw err;
+    }
+  }
+
+  private setFull(full: boolean, detail: string): void {
+    if (this.full === full) return;
+    this.full = full;
+    for (const l of this.fullListeners) {
+      try {
+        l(full, detail);
+      } catch {
+        // A listener's failure is its own (storage-watch.ts logs); the store carries on.
+      }
     }
   }
 

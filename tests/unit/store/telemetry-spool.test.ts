@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredPoint } from '../../../gateway/store/telemetry-points.js';
-import { TelemetrySpool } from '../../../gateway/store/telemetry-spool.js';
+import { isSpoolFull, TelemetrySpool } from '../../../gateway/store/telemetry-spool.js';
 
 const log = pino({ level: 'silent' });
 const pt = (i: number): StoredPoint => ({ measurement: 'telemetry', tags: { site: 's', device: `d${i % 3}`, kind: 'camera' }, fields: { seq: i, s: 'x' }, at: 1_700_000_000_000 + i });
@@ -49,18 +49,26 @@ describe('TelemetrySpool', () => {
     expect(await readdir(dir)).toStrictEqual([]);
   });
 
-  it('sheds the oldest segments past the bound, counts them, and never exceeds it', async () => {
+  it('refuses an append past the bound (isSpoolFull), writes nothing of it and sheds nothing', async () => {
     const maxBytes = 20_000;
     const spool = new TelemetrySpool({ dir, maxBytes }, log);
     await spool.open();
+    let taken = 0;
+    let refused = 0;
     for (let i = 0; i < 2000; i += 100) {
-      await spool.append(range(i, 100));
+      try {
+        await spool.append(range(i, 100));
+        taken += 100;
+      } catch (err) {
+        expect(isSpoolFull(err)).toBe(true);
+        refused += 100;
+      }
       expect(await diskBytes(dir)).toBeLessThanOrEqual(maxBytes);
     }
-    const { points, dropped } = spool.stats();
-    expect(dropped).toBeGreaterThan(0);
-    expect(points + dropped).toBe(2000);
-    expect(await drain(spool)).toStrictEqual(range(dropped, points).map((p) => p.fields.seq));
+    expect(refused).toBeGreaterThan(0);
+    expect(spool.stats()).toMatchObject({ points: taken, dropped: 0 });
+    // Oldest first, exactly what was taken.
+    expect(await drain(spool)).toStrictEqual(range(0, taken).map((p) => p.fields.seq));
   });
 
   it('keeps a segment out for replay until acknowledged; a release puts it back first in line', async () => {

@@ -1,0 +1,87 @@
+/**
+ * Back-pressure for device readings: a store's bounded queue admits a reading only while it has
+ * room; past the bound the caller waits (the broker then withholds the PUBACK and, since aedes
+ * reads a connection's next packets only once the current ones are handled, stops reading that
+ * device's socket). Waiters are served oldest first as the store drains. Nothing admitted is ever
+ * shed: "acknowledged means kept". Counters say how often and how long senders were held.
+ */
+import { GatewayError } from '../contract/errors.js';
+import type { TelemetryThrottle } from './telemetry-store.js';
+
+interface Waiter {
+  n: number;
+  since: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class Admission {
+  private readonly waiters: Waiter[] = [];
+  /** Points granted room but not yet in the queue (their write runs a microtask later). */
+  private reserved = 0;
+  private throttled = 0;
+  private throttledPoints = 0;
+  private waitedMs = 0;
+  private maxWaitMs = 0;
+  private since: number | undefined;
+
+  /** `used()`: points held now (queue, in flight, on the way to the spool). */
+  constructor(
+    readonly bound: number,
+    private readonly used: () => number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** undefined when `n` points fit now (room taken), else a promise settled once they do. */
+  take(n: number): Promise<void> | undefined {
+    if (this.waiters.length === 0 && this.fits(n)) return undefined;
+    this.throttled++;
+    this.throttledPoints += n;
+    const at = this.now();
+    this.since ??= at;
+    return new Promise<void>((resolve, reject) => this.waiters.push({ n, since: at, resolve, reject }));
+  }
+
+  /** The caller's points are in the queue now: their reservation ends. */
+  settle(n: number): void {
+    this.reserved = Math.max(0, this.reserved - n);
+  }
+
+  /** The store drained some points: wake waiters, oldest first, while they fit. */
+  release(): void {
+    for (let w = this.waiters[0]; w && this.fits(w.n); w = this.waiters[0]) {
+      this.waiters.shift();
+      this.reserved += w.n;
+      const waited = this.now() - w.since;
+      this.waitedMs += waited;
+      this.maxWaitMs = Math.max(this.maxWaitMs, waited);
+      w.resolve();
+    }
+    if (this.waiters.length === 0) this.since = undefined;
+  }
+
+  /** Store stopping: nobody waiting is acknowledged (the devices send again). */
+  fail(why: string): void {
+    for (const w of this.waiters.splice(0)) w.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', why));
+    this.since = undefined;
+  }
+
+  stats(): TelemetryThrottle {
+    const waitingPoints = this.waiters.reduce((a, w) => a + w.n, 0);
+    return {
+      bound: this.bound,
+      throttled: this.throttled,
+      throttledPoints: this.throttledPoints,
+      waiting: waitingPoints,
+      waitedMs: this.waitedMs,
+      maxWaitMs: this.maxWaitMs,
+      ...(this.since !== undefined ? { throttlingForMs: this.now() - this.since } : {}),
+    };
+  }
+
+  private fits(n: number): boolean {
+    // A single call larger than the bound still goes through an empty queue.
+    const held = this.used() + this.reserved;
+    return held + n <= this.bound || held === 0;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Back-pressure of the embedded telemetry store on a real SQLite file: a second connection holds
+ * the write lock (the store's commits fail with SQLITE_BUSY, as on a stalled or full disk), so
+ * nothing drains. Readings admitted past the bound wait; nothing admitted is ever dropped; the
+ * alarm path's write() is never held; once the lock goes every reading lands.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { isGatewayError } from '../../../gateway/contract/errors.js';
+import { createEmbeddedStore, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
+import { point } from '../../contract/telemetry-store-contract.js';
+
+const log = pino({ level: 'silent' });
+
+describe('embedded telemetry store under back-pressure', () => {
+  let dir: string;
+  let store: EmbeddedTelemetryStore;
+  let locker: Database.Database | undefined;
+  const T0 = Date.now();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'telemetry-bp-'));
+    store = createEmbeddedStore({ dir, batchSize: 50, flushIntervalMs: 20, maxBufferedPoints: 200, retryMs: 20 }, log);
+    await store.start();
+    locker = new Database(join(dir, 'telemetry.sqlite'));
+    locker.exec('BEGIN IMMEDIATE');
+  });
+  afterEach(async () => {
+    if (locker?.inTransaction) locker.exec('ROLLBACK');
+    locker?.close();
+    await store.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const rows = (): number => {
+    const db = new Database(join(dir, 'telemetry.sqlite'), { readonly: true });
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'`).all() as { name: string }[]).map((r) => r.name);
+    const n = tables.reduce((a, t) => a + (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n, 0);
+    db.close();
+    return n;
+  };
+
+  it('holds readings past the bound, drops none, lets the alarm path through, and lands all once the store drains', async () => {
+    let immediate = 0;
+    const held: Promise<void>[] = [];
+    for (let i = 0; i < 300; i++) {
+      const w = store.admit([point('d1', T0 + i, { battery: i })]);
+      if (w) held.push(w);
+      else immediate++;
+    }
+    expect(immediate).toBe(200);
+    expect(held).toHaveLength(100);
+    let settled = 0;
+    for (const h of held) void h.then(() => settled++);
+    // The store cannot commit (locked): a retry fails and nothing moves.
+    await vi.waitFor(() => expect(store.stats().retries).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 10 });
+    expect(settled).toBe(0);
+    expect(store.stats()).toMatchObject({ written: 0, buffered: 200, dropped: 0, bound: 200, waiting: 100, throttled: 100 });
+    // The alarm path never waits: write() is taken past the bound.
+    store.write([point('d2', T0, { type: 'press' }, 'event')]);
+    expect(store.stats()).toMatchObject({ buffered: 201, dropped: 0 });
+
+    locker?.exec('COMMIT');
+    await Promise.all(held);
+    await store.flush();
+    expect(store.stats()).toMatchObject({ written: 301, buffered: 0, dropped: 0, waiting: 0, throttled: 100, throttledPoints: 100 });
+    expect(store.stats().maxWaitMs).toBeGreaterThanOrEqual(0);
+    expect(rows()).toBe(301);
+  });
+
+  it('refuses (uncommitted) the readings still waiting when it stops, and keeps the ones it admitted', async () => {
+    for (let i = 0; i < 200; i++) expect(store.admit([point('d1', T0 + i, { battery: i })])).toBeUndefined();
+    const waiting = store.admit([point('d1', T0 + 500, { battery: 1 })]);
+    expect(waiting).toBeInstanceOf(Promise);
+    const outcome = waiting?.then(
+      () => 'stored',
+      (err: unknown) => (isGatewayError(err, 'GW_ERR_STORE_UNAVAILABLE') ? 'refused' : String(err)),
+    );
+    locker?.exec('COMMIT');
+    const stopping = store.stop();
+    expect(await outcome).toBe('refused');
+    await stopping;
+    expect(store.stats()).toMatchObject({ written: 200, dropped: 0 });
+    expect(rows()).toBe(200);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Back-pressure end to end (issue 18): the gateway's embedded telemetry store is blocked (a second
+ * SQLite connection holds the write lock, so every commit fails and is retried). Buttons keep
+ * sending QoS 1 readings: no more are PUBACKed than the store's bound holds, none acknowledged is
+ * lost, and a press meanwhile is acknowledged and reaches the 110 centre. Once the store drains,
+ * every reading is acknowledged and every acknowledged reading is in the store.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connectAs, startGateway, type TestGateway } from '../../helpers/gateway.js';
+
+const BOUND = 100;
+const SENDERS = ['sch-02-btn-1', 'sch-03-btn-1', 'sch-04-btn-1'];
+const PER_SENDER = 100;
+
+describe('telemetry back-pressure through the gateway (embedded store)', () => {
+  let t: TestGateway;
+  let locker: Database.Database;
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    t = await startGateway({ telemetry: { maxBufferedPoints: BOUND, batchSize: 20, flushIntervalMs: 20 } });
+    locker = new Database(join(t.dataDir, 'telemetry', 'telemetry.sqlite'));
+  });
+  afterAll(async () => {
+    if (locker.inTransaction) locker.exec('ROLLBACK');
+    locker.close();
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    await t.close();
+  });
+
+  const storedReadings = (): number => {
+    const db = new Database(join(t.dataDir, 'telemetry', 'telemetry.sqlite'), { readonly: true });
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'`).all() as { name: string }[]).map((r) => r.name);
+    const marks = SENDERS.map(() => '?').join(',');
+    const n = tables.reduce(
+      (a, tb) =>
+        a + (db.prepare(`SELECT count(*) AS n FROM ${tb} WHERE sid IN (SELECT id FROM series WHERE measurement = 'telemetry' AND device IN (${marks}))`).get(...SENDERS) as { n: number }).n,
+      0,
+    );
+    db.close();
+    return n;
+  };
+
+  it('withholds PUBACK past the bound, loses nothing acknowledged, and never holds a press', async () => {
+    const written0 = t.gw.telemetry.stats().written;
+    locker.exec('BEGIN IMMEDIATE');
+    let acked = 0;
+    const sent: Promise<unknown>[] = [];
+    for (const id of SENDERS) {
+      const c = await connectAs(t.mqttUrl, id);
+      clients.push(c);
+      const site = id.slice(0, 6);
+      for (let i = 0; i < PER_SENDER; i++) {
+        sent.push(c.publishAsync(`campus/v1/${site}/${id}/telemetry`, JSON.stringify({ battery: 50 + (i % 40), seq: i + 1 }), { qos: 1 }).then(() => acked++));
+      }
+    }
+    // The store is full and cannot drain: readings wait, and their senders get no PUBACK.
+    await vi.waitFor(() => expect(t.gw.telemetry.stats().waiting).toBeGreaterThan(0), { timeout: 20_000, interval: 20 });
+    await vi.waitFor(() => expect(t.gw.telemetry.stats().retries).toBeGreaterThanOrEqual(3), { timeout: 20_000, interval: 20 });
+    expect(acked).toBeLessThanOrEqual(BOUND);
+    expect(acked).toBeLessThan(SENDERS.length * PER_SENDER);
+    expect(t.gw.telemetry.stats()).toMatchObject({ written: written0, dropped: 0 });
+
+    // A press meanwhile: acknowledged (committed) and forwarded to the 110 centre.
+    const button = await connectAs(t.mqttUrl, 'sch-01-btn-1');
+    clients.push(button);
+    await button.publishAsync('campus/v1/sch-01/sch-01-btn-1/event', JSON.stringify({ type: 'press', seq: 1 }), { qos: 1 });
+    const atCentre = await t.centre.primary.waitForMessage((m) => m.account === '1001' && m.data.includes('PA'), 20_000);
+    expect(atCentre.data).toContain('PA');
+    expect(acked).toBeLessThanOrEqual(BOUND);
+
+    // Counted where an operator looks: /api/health and /metrics.
+    const health = (await (await t.api('/api/health')).json()) as { telemetry: Record<string, number>; counters: Record<string, number> };
+    expect(health.telemetry.waiting).toBeGreaterThan(0);
+    expect(health.counters['telemetry.throttled']).toBeGreaterThan(0);
+    const metrics = await (await t.api('/metrics')).text();
+    expect(metrics).toMatch(/telemetry_backpressure\{store="embedded",figure="waiting"\} [1-9]/);
+
+    // The store drains: every reading is acknowledged, every acknowledged one is stored.
+    locker.exec('COMMIT');
+    await Promise.all(sent);
+    expect(acked).toBe(SENDERS.length * PER_SENDER);
+    await t.gw.telemetry.flush();
+    expect(storedReadings()).toBe(SENDERS.length * PER_SENDER);
+    expect(t.gw.telemetry.stats()).toMatchObject({ dropped: 0, waiting: 0 });
+    expect(t.gw.telemetry.stats().throttled).toBeGreaterThan(0);
+  });
+});
