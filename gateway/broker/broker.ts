@@ -342,21 +342,30 @@ export class Broker {
     publish: async (topic, payload, opts = {}) => {
       // The gateway's own publishes bypass authorizePublish: hand them to in-process subscribers here.
       await this.dispatch(topic, payload);
-      await new Promise<void>((resolve, reject) => {
-        this.requireAedes().publish(
-          {
-            cmd: 'publish',
-            topic,
-            payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
-            qos: opts.qos ?? 0,
-            retain: opts.retain ?? false,
-            dup: false,
-          },
-          (err) => (err ? reject(err) : resolve()),
-        );
-      });
+      const packet = { cmd: 'publish' as const, topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false };
+      if (!packet.retain) return this.publishPacket(packet);
+      // aedes delivers a message to a client only if its broker counter is newer than the last
+      // one it delivered from the same broker id (de-duplication across a cluster). A retained
+      // message is numbered when published but delivered only once its copy is stored, so a
+      // device's message numbered later and delivered at once made subscribers drop it (an
+      // integrator on campus/# lost the raise of an alarm). The gateway's retained messages are
+      // therefore a stream of their own (own broker id, own counter), published one at a time so
+      // their numbers follow their delivery order.
+      const turn = this.retainedTurn.then(() => this.publishPacket({ ...packet, brokerId: `${this.requireAedes().id}:retained`, brokerCounter: ++this.retainedCounter }));
+      this.retainedTurn = turn.catch(() => undefined);
+      return turn;
     },
   };
+
+  /** The gateway's retained publishes, one at a time (see bus.publish). */
+  private retainedTurn: Promise<void> = Promise.resolve();
+  private retainedCounter = 0;
+
+  private publishPacket(packet: Parameters<Aedes['publish']>[0] & { brokerId?: string; brokerCounter?: number }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.requireAedes().publish(packet, (err) => (err ? reject(err) : resolve()));
+    });
+  }
 
   async stop(): Promise<void> {
     // Stop accepting first; the listeners' close completes once aedes has closed their clients.
