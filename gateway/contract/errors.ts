@@ -136,6 +136,9 @@ export const CORE_ERRORS = errorSection('GatewayError', {
   GW_ERR_STORE_UNAVAILABLE: { status: 503, message: 'the state database is unavailable' },
   /** A change kept meeting newer ones from other nodes (compare-and-set retries ran out). */
   GW_ERR_STORE_CONFLICT: { status: 503, message: 'the change kept conflicting with concurrent changes; try again' },
+  // cluster mode
+  /** A write fenced by a lease token was refused: this node no longer holds the lease (another node took the duty). */
+  GW_ERR_LEASE_LOST: { status: 409, message: 'lease %s is no longer held by this node' },
   // protection windows of a site (bad time of day, unknown time zone)
   GW_ERR_WINDOW_INVALID: { status: 500, message: '%s' },
   // telemetry store

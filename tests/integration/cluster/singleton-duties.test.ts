@@ -1,0 +1,102 @@
+/**
+ * Singleton duties under the lease (cluster design §2), two gateway nodes in this process on one
+ * real PostgreSQL and one simulated 110 centre: exactly one node holds the lease and runs the
+ * 110 link and the outbox pump; a press on the other node is committed there and reaches the
+ * centre once through the holder (woken by NOTIFY outbox); the other node's board hears of it
+ * (NOTIFY alarm_changed); when the holder leaves, the other node takes the duties and forwards;
+ * a delivery recorded under a stale token is refused by the database.
+ */
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { isGatewayError } from '../../../gateway/contract/errors.js';
+import type { Alarm } from '../../../gateway/contract/types.js';
+import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../../simulators/ephemeral-far-ends.js';
+import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
+import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.js';
+
+let server: TestPostgres;
+let farEnds: EphemeralFarEnds;
+beforeAll(async () => {
+  server = await startTestPostgres();
+  farEnds = await startEphemeralFarEnds();
+});
+afterAll(async () => {
+  await farEnds?.stop();
+  await server?.stop();
+});
+
+const press = (site: string, device: string): [string, string] => [`campus/v1/${site}/${device}/event`, JSON.stringify({ type: 'press' })];
+const pressesAt = (account: string) => farEnds.primary.messages({ account }).filter((m) => m.data.includes('PA'));
+
+describe('singleton duties in cluster mode', () => {
+  const nodes: TestGateway[] = [];
+  const clients: MqttClient[] = [];
+  const pools: pg.Pool[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.endAsync(true).catch(() => undefined);
+    for (const n of nodes.splice(0)) await n.close();
+    for (const p of pools.splice(0)) await p.end();
+  });
+
+  // Both nodes share the far ends; a node's close() must not stop them.
+  const shared = (): EphemeralFarEnds => ({ ...farEnds, stop: async () => undefined });
+  const node = async (url: string, id: string): Promise<TestGateway> => {
+    const t = await startGateway({ cluster: { databaseUrl: url, nodeId: id, takeoverSeconds: 3 } }, { centre: shared() });
+    nodes.push(t);
+    return t;
+  };
+
+  it('runs the 110 link on the lease holder only, forwards a press made on the other node once, and moves the duties when the holder leaves', async () => {
+    const url = await server.freshDatabase('duties');
+    const a = await node(url, 'node-a');
+    const b = await node(url, 'node-b');
+    // One holder, and only it pumps the outbox and runs the singleton adapters.
+    const holder = await eventually(() => [a, b].find((n) => n.gw.cluster?.duties.active()), { timeoutMs: 15_000 });
+    const other = holder === a ? b : a;
+    await eventually(() => holder.gw.forwarders[0]?.pumping);
+    expect(other.gw.cluster?.duties.active()).toBe(false);
+    expect(other.gw.forwarders.map((f) => f.pumping)).toStrictEqual([false]);
+    await holder.gw.cluster?.duties.settled();
+    expect(holder.gw.cluster?.duties.running()).toEqual(expect.arrayContaining(['alarm-centre-dc09', 'alarm-centre-dc09-outbox', 'sms-smpp', 'barrier-modbus', 'sweep-schedules', 'health-alarms']));
+
+    // A press on the node that does not hold the link: committed there, sent by the holder.
+    const button = await connectAs(other.mqttUrl, 'sch-01-btn-1');
+    clients.push(button);
+    await button.publishAsync(...press('sch-01', 'sch-01-btn-1'), { qos: 1 });
+    await farEnds.primary.waitForMessage((m) => m.account === '1001' && m.data.includes('PA'), 15_000);
+    const acked = await eventually(async () => {
+      const list = (await (await other.api('/api/alarms?site=sch-01')).json()) as Alarm[];
+      return list[0]?.timeline.some((e) => e.action === 'forward-acked') ? list : undefined;
+    }, { timeoutMs: 15_000 });
+    expect(acked.map((x) => [x.type, x.repeats])).toStrictEqual([['panic', 0]]);
+    // The holder's board heard of it too (NOTIFY alarm_changed, re-read there).
+    await eventually(() => holder.gw.alarms.openAlarms().find((x) => x.id === acked[0]?.id));
+    expect(pressesAt('1001')).toHaveLength(1);
+
+    // A delivery recorded under a token that is no longer current is refused by the database.
+    const stale = holder.gw.cluster?.lease.currentToken() as number;
+    const sql = new pg.Pool({ connectionString: url, max: 1 });
+    pools.push(sql);
+    const entry = (await sql.query<{ id: string }>(`SELECT id FROM outbox WHERE alarm_id = $1`, [acked[0]?.id])).rows[0]?.id as string;
+    await sql.query(`UPDATE leases SET token = token + 1 WHERE name = 'singleton'`);
+    const fenced = holder.gw.store.outbox.fenced?.({ lease: 'singleton', token: stale });
+    const refused = await fenced?.markFailed(entry, Date.now(), 'late').then(() => undefined, (err: unknown) => err);
+    expect(isGatewayError(refused, 'GW_ERR_LEASE_LOST')).toBe(true);
+    expect((await sql.query(`SELECT state, last_error FROM outbox WHERE id = $1`, [entry])).rows).toStrictEqual([{ state: 'acked', last_error: null }]);
+    // The holder's next renewal is refused (its token is gone): it stops its duties at once.
+    await eventually(() => holder.gw.cluster?.duties.active() === false && holder.gw.forwarders[0]?.pumping === false, { timeoutMs: 15_000 });
+
+    // Someone holds it again within the takeover bound; the holder leaves cleanly and the survivor forwards.
+    await eventually(() => [a, b].some((n) => n.gw.cluster?.duties.active()), { timeoutMs: 15_000 });
+    await holder.close();
+    nodes.splice(nodes.indexOf(holder), 1);
+    await eventually(() => other.gw.cluster?.duties.active() && other.gw.forwarders[0]?.pumping, { timeoutMs: 15_000 });
+    const second = await connectAs(other.mqttUrl, 'sch-02-btn-1');
+    clients.push(second);
+    await second.publishAsync(...press('sch-02', 'sch-02-btn-1'), { qos: 1 });
+    await farEnds.primary.waitForMessage((m) => m.account === '1002' && m.data.includes('PA'), 15_000);
+    expect(pressesAt('1001')).toHaveLength(1);
+    expect(pressesAt('1002')).toHaveLength(1);
+  });
+});
