@@ -424,6 +424,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     drills: drillService,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
+    ...(cluster ? { cluster } : {}),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(opts.simulators ? { simulators: opts.simulators } : {}),

@@ -16,6 +16,7 @@ import type { Registry } from '../core/devices/registry.js';
 import type { StateStore } from '../store/stores.js';
 import type { SimulatorControlPort } from '../contract/simulator-port.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
+import type { ClusterView } from '../cluster/runtime.js';
 
 /** What the HTTP routes may use: the running gateway's parts, never its wiring. */
 export interface HttpDeps {
@@ -40,6 +41,8 @@ export interface HttpDeps {
   simulators?: SimulatorControlPort;
   /** Entries waiting in each far-end link's durable outbox (GET /metrics). */
   outboxDepth?: () => Promise<Record<string, number>>;
+  /** Cluster mode: the nodes and the lease as the database has them (GET /api/cluster). */
+  cluster?: { view(): Promise<ClusterView> };
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

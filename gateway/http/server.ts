@@ -20,6 +20,7 @@ import type { HttpDeps } from './deps.js';
 import { devicesRoutes } from './devices-routes.js';
 import { registerErrorHandling } from './error-handler.js';
 import { drillsRoutes } from './drills-routes.js';
+import { clusterRoutes } from './cluster-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
@@ -145,6 +146,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   authRoutes(app, { operators: deps.operators, loginMax: rl.loginMax, windowSeconds: rl.windowSeconds });
   auditRoutes(app, deps.store);
   healthRoutes(app, deps);
+  clusterRoutes(app, deps);
   metricsRoutes(app, deps);
   sitesRoutes(app, deps);
   devicesRoutes(app, deps);

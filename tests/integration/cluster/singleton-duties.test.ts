@@ -27,6 +27,12 @@ afterAll(async () => {
 });
 
 const press = (site: string, device: string): [string, string] => [`campus/v1/${site}/${device}/event`, JSON.stringify({ type: 'press' })];
+interface ClusterAnswer {
+  mode: string;
+  self: string;
+  lease: { holder?: string; token?: number; live: boolean };
+  nodes: { id: string; pid: number; httpUrl?: string; mqttUrl?: string; roles: string[]; lease: { holder: boolean; token?: number }; lastSeen: number; clients: number; down: boolean; self: boolean }[];
+}
 const pressesAt = (account: string) => farEnds.primary.messages({ account }).filter((m) => m.data.includes('PA'));
 
 describe('singleton duties in cluster mode', () => {
@@ -59,6 +65,19 @@ describe('singleton duties in cluster mode', () => {
     expect(other.gw.forwarders.map((f) => f.pumping)).toStrictEqual([false]);
     await holder.gw.cluster?.duties.settled();
     expect(holder.gw.cluster?.duties.running()).toEqual(expect.arrayContaining(['alarm-centre-dc09', 'alarm-centre-dc09-outbox', 'sms-smpp', 'barrier-modbus', 'sweep-schedules', 'health-alarms']));
+
+    // GET /api/cluster on either node: both nodes, the holder named, its lease and token.
+    const view = (await (await other.api('/api/cluster')).json()) as ClusterAnswer;
+    const token = holder.gw.cluster?.lease.currentToken();
+    expect(view.mode).toBe('cluster');
+    expect(view.self).toBe(other.gw.cluster?.nodeId);
+    expect([view.lease.holder, view.lease.token, view.lease.live]).toStrictEqual([holder.gw.cluster?.nodeId, token, true]);
+    expect(view.nodes.map((n) => [n.id, n.pid, n.lease.holder, n.roles.includes('alarm-centre-dc09'), n.down, n.self])).toStrictEqual(
+      [a, b].map((n) => [n.gw.cluster?.nodeId, process.pid, n === holder, n === holder, false, n === other]),
+    );
+    const mine = view.nodes.find((n) => n.id === other.gw.cluster?.nodeId);
+    expect([mine?.httpUrl, mine?.mqttUrl, typeof mine?.lastSeen, typeof mine?.clients]).toStrictEqual([other.baseUrl, other.mqttUrl, 'number', 'number']);
+    expect(view.nodes.find((n) => n.lease.holder)?.lease.token).toBe(token);
 
     // A press on the node that does not hold the link: committed there, sent by the holder.
     const button = await connectAs(other.mqttUrl, 'sch-01-btn-1');
