@@ -46,6 +46,7 @@ import type { SimulatorControlPort } from './contract/simulator-port.js';
 import type { Duty } from './cluster/duties.js';
 import { SINGLETON_LEASE } from './cluster/duties.js';
 import { ClusterRuntime } from './cluster/runtime.js';
+import { NodeWatch } from './cluster/node-watch.js';
 
 export interface BuildOptions {
   log?: Logger;
@@ -390,6 +391,19 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
         barrierWatch.stop();
       },
     });
+    // node-down: raised by the holder for a node whose heartbeat stopped, cleared when it is back.
+    const policeSite = registry.sites().find((x) => x.kind === 'police') ?? registry.sites()[0];
+    if (policeSite) {
+      const watch = new NodeWatch({
+        self: cluster.nodeId,
+        list: () => cluster.listNodes(),
+        alarms,
+        siteId: policeSite.id,
+        everyMs: Math.round((cluster.takeoverSeconds * 1000) / 3),
+        log: log.child({ part: 'node-watch' }),
+      });
+      duties.add({ name: 'node-watch', start: () => watch.start(), stop: async () => watch.stop() });
+    }
     cluster.listener.onNotification((channel, payload) => {
       if (channel === 'outbox') forwarders.find((f) => f.channel === payload)?.wake();
       else if (channel === 'alarm_changed') {
@@ -425,6 +439,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
     ...(cluster ? { cluster } : {}),
+    // Every node signs and checks sessions with the same key: a login on one node is valid on all.
+    ...(cluster && !config.auth.tokenSecret ? { tokenKey: await cluster.sharedTokenKey() } : {}),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(opts.simulators ? { simulators: opts.simulators } : {}),

@@ -19,6 +19,7 @@ export const DEFAULT_INSTRUCTIONS: Readonly<Record<string, string>> = {
   'camera-fault': '摄像机故障：通知维保技术员；必要时请学校加强人工巡查。 / Camera fault: notify a technician; ask the school to patrol by hand if needed.',
   'link-down': '110 链路中断：立即电话通知 110 指挥中心，报警改为电话上报，通知技术员。 / 110 link down: phone the 110 command centre, report alarms by phone, call a technician.',
   'channel-down': '广播通道中断：改用电话逐一通知，并通知技术员。 / Broadcast channel down: notify by phone one by one; call a technician.',
+  'node-down': '网关节点离线：其余节点已接管 110 联网；通知技术员恢复该节点。 / Gateway node down: the other nodes have taken over the 110 link; call a technician to restore the node.',
 };
 
 /** "中文 / English" → the part for the language (the whole text when not bilingual). */

@@ -5,6 +5,7 @@
  * `alarm_changed`. app.ts builds one when the state store is PostgreSQL; GET /api/cluster
  * reads it (view()).
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -97,6 +98,21 @@ export class ClusterRuntime {
         lease: { holder: holder === n.id, ...(holder === n.id && record ? { until: record.until, token: record.token } : {}) },
       })),
     };
+  }
+
+  /**
+   * The operators' session token key every node shares when `auth.tokenSecret` is not set: the
+   * first node writes a random one into cluster_secrets, every node reads the same.
+   */
+  async sharedTokenKey(): Promise<string> {
+    const res = await this.pool.query<{ value: string }>(
+      `WITH ins AS (INSERT INTO cluster_secrets (name, value) VALUES ('auth-token-key', $1) ON CONFLICT (name) DO NOTHING RETURNING value)
+       SELECT value FROM ins UNION ALL SELECT value FROM cluster_secrets WHERE name = 'auth-token-key'`,
+      [randomBytes(48).toString('base64url')],
+    );
+    const value = res.rows[0]?.value;
+    if (!value) throw new Error('cluster_secrets: no auth-token-key');
+    return value;
   }
 
   /** Nodes silent past the bound (node-down), by the database's clock. */

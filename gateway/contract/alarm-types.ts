@@ -25,6 +25,8 @@ export const ALARM_TYPE_CATALOGUE = {
   'camera-fault': { severity: 'minor', zh: '摄像机故障', en: 'Camera fault' },
   'link-down': { severity: 'critical', zh: '110 联网中断', en: '110 link down' },
   'channel-down': { severity: 'major', zh: '广播通道中断', en: 'Broadcast channel down' },
+  /** Cluster mode: a gateway node stopped heart-beating (raised by the lease holder, resolved when it is back). */
+  'node-down': { severity: 'major', zh: '网关节点离线', en: 'Gateway node down' },
 } as const satisfies Record<string, AlarmTypeSpec>;
 
 export type AlarmType = keyof typeof ALARM_TYPE_CATALOGUE;

@@ -43,6 +43,8 @@ export interface HttpDeps {
   outboxDepth?: () => Promise<Record<string, number>>;
   /** Cluster mode: the nodes and the lease as the database has them (GET /api/cluster). */
   cluster?: { view(): Promise<ClusterView> };
+  /** The session token key when it is not configured nor in the data dir (cluster mode: shared by every node). */
+  tokenKey?: string;
   startedAt: number;
   /** Directory of the built dashboard (index.html), if built. */
   dashboardDir?: string;

@@ -139,7 +139,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     operators: deps.operators,
     registry: deps.registry,
     counters: deps.counters,
-    key: tokenKey(deps.config.auth.tokenSecret, deps.config.dataDir),
+    key: deps.config.auth.tokenSecret ?? deps.tokenKey ?? tokenKey(undefined, deps.config.dataDir),
     sessionTtlMinutes: deps.config.auth.sessionTtlMinutes,
   });
 
