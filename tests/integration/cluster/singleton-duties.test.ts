@@ -7,6 +7,7 @@
  * a delivery recorded under a stale token is refused by the database.
  */
 import pg from 'pg';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { isGatewayError } from '../../../gateway/contract/errors.js';
@@ -125,5 +126,47 @@ describe('singleton duties in cluster mode', () => {
     await farEnds.primary.waitForMessage((m) => m.account === '1002' && m.data.includes('PA'), 15_000);
     expect(pressesAt('1001')).toHaveLength(1);
     expect(pressesAt('1002')).toHaveLength(1);
+  });
+
+  it("pushes another node's alarm changes on /api/live, each version once", async () => {
+    const url = await server.freshDatabase('live');
+    const a = await node(url, 'live-a');
+    const b = await node(url, 'live-b');
+    const ws = new WebSocket(`ws://127.0.0.1:${b.httpPort}/api/live`, { headers: { authorization: `Bearer ${await b.login('duty')}` } });
+    const seen: { change: string; alarm: Alarm }[] = [];
+    const later: Alarm[] = [];
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(String(raw)) as { type: string; change?: string; alarm?: Alarm };
+      if (msg.type === 'alarm' && msg.alarm?.deviceId === 'sch-03-btn-1') seen.push({ change: msg.change ?? '', alarm: msg.alarm });
+      if (msg.type === 'alarm' && msg.alarm?.deviceId === 'sch-04-btn-1') later.push(msg.alarm);
+    });
+    try {
+      await new Promise((r) => ws.once('open', r));
+      // Pressed on node A: node B's socket hears it (NOTIFY alarm_changed, re-read on B).
+      const button = await connectAs(a.mqttUrl, 'sch-03-btn-1');
+      clients.push(button);
+      await button.publishAsync(...press('sch-03', 'sch-03-btn-1'), { qos: 1 });
+      const first = await eventually(() => seen.find((m) => m.alarm.type === 'panic'), { timeoutMs: 15_000 });
+      expect([first.change, first.alarm.state]).toStrictEqual(['refreshed', 'active']);
+      // Acknowledged on node A: B pushes the acknowledged alarm.
+      const ack = await a.api(`/api/alarms/${first.alarm.id}/ack`, { method: 'POST', as: 'duty', body: JSON.stringify({ note: 'on my way' }) });
+      expect(ack.status).toBe(200);
+      await eventually(() => seen.find((m) => m.alarm.state === 'acknowledged'), { timeoutMs: 15_000 });
+      // Each version at most once (the timeline only grows: no two pushes with the same timeline length).
+      const lengths = seen.map((m) => m.alarm.timeline.length);
+      expect(new Set(lengths).size).toBe(lengths.length);
+      // Changes made on B itself are not pushed a second time when their notification comes back.
+      const resolved = await b.api(`/api/alarms/${first.alarm.id}/resolve`, { method: 'POST', as: 'duty', body: JSON.stringify({}) });
+      expect(resolved.status).toBe(200);
+      await eventually(() => a.gw.alarms.openAlarms().every((x) => x.id !== first.alarm.id), { timeoutMs: 15_000 });
+      // A later change from A reaching B means B has heard its own resolve's notification before it (commit order).
+      const other = await connectAs(a.mqttUrl, 'sch-04-btn-1');
+      clients.push(other);
+      await other.publishAsync(...press('sch-04', 'sch-04-btn-1'), { qos: 1 });
+      await eventually(() => later.length > 0, { timeoutMs: 15_000 });
+      expect(seen.filter((m) => m.alarm.state === 'resolved').map((m) => m.change)).toStrictEqual(['resolved']);
+    } finally {
+      ws.close();
+    }
   });
 });
