@@ -86,6 +86,7 @@ export class Dashboard {
   private readonly pending = new Set<RenderReason>();
   private renderTimer: number | undefined;
   private tickTimer: number | undefined;
+  private clusterTimer: number | undefined;
   private registryLoading = false;
   private readonly broadcastLoads = new Map<string, Promise<BroadcastLoad>>();
   private readonly broadcastFailedAt = new Map<string, number>();
@@ -150,6 +151,12 @@ export class Dashboard {
     this.live.start();
     this.tickTimer = window.setInterval(() => this.tick(), 1000);
     this.schedule('init');
+    // Cluster mode: the nodes and the 110 link's holder in the header, looked at every 10 s.
+    if (this.ctx.can('cluster:read')) {
+      const look = () => void this.api.cluster().then((v) => this.header.setCluster(v), () => this.header.setCluster(undefined));
+      look();
+      this.clusterTimer = window.setInterval(look, 10_000);
+    }
   }
 
   stop(): void {
@@ -158,6 +165,7 @@ export class Dashboard {
     this.live.stop();
     this.sound.stop();
     window.clearInterval(this.tickTimer);
+    window.clearInterval(this.clusterTimer);
     window.clearTimeout(this.renderTimer);
     for (const off of this.cleanups.splice(0)) off();
     this.view?.dispose?.();

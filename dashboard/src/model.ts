@@ -128,3 +128,11 @@ export const isOpen = (a: Alarm): boolean => a.state !== 'resolved';
 export const isUnackedCritical = (a: Alarm): boolean => a.state === 'active' && a.severity === 'critical' && !a.drill;
 /** A drill's unacknowledged critical alarm: marked and listed, never flashing red or sounding the siren. */
 export const isUnackedDrill = (a: Alarm): boolean => a.state === 'active' && a.drill;
+
+/** GET /api/cluster: the gateway nodes (cluster mode) and the holder of the 110 link. */
+export interface ClusterView {
+  mode: 'single' | 'cluster';
+  self: string;
+  lease: { name: string; holder?: string; until?: number; token?: number; live: boolean };
+  nodes: { id: string; pid: number; httpUrl?: string; roles: string[]; lease: { holder: boolean }; lastSeen: number; down: boolean; clients: number }[];
+}
