@@ -44,6 +44,8 @@ export interface TestCluster {
   holder(): Promise<string | undefined>;
   /** SIGKILL to a node's whole process group (no clean stop: the lease is left to expire). */
   kill(id: string): Promise<void>;
+  /** Starts a stopped or killed node again, same id and ports (HAProxy sees it come back). */
+  restart(id: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -161,6 +163,11 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         if (!n?.node.running()) return;
         process.kill(-n.node.pid, 'SIGKILL');
         await n.node.exited;
+      },
+      async restart(id) {
+        const n = nodes.find((x) => x.id === id);
+        if (!n || n.node.running()) return;
+        n.node = await startNode(n.id, n.ports);
       },
       stop: stopAll,
     };
