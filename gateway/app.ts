@@ -208,6 +208,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   await telemetry.start();
   await broker.start();
   health.start();
+  // Cluster mode: devices connected to other nodes keep their liveness here too (§3 of the cluster
+  // design), so the lease holder's health-derived alarms never see them as silent.
+  if (cluster) {
+    broker.onOtherNodes('campus/v1/+/+/+', (topic, payload) => {
+      const [, , siteId, deviceId, leaf] = topic.split('/');
+      if (!deviceId || (leaf !== 'status' && leaf !== 'telemetry' && leaf !== 'event')) return;
+      if (registry.get(deviceId)?.siteId !== siteId) return;
+      const text = leaf === 'status' ? payload.toString('utf8').trim() : '';
+      health.heardElsewhere(deviceId, clock.now(), leaf === 'status' && (text === 'offline' || text.includes('"offline"')));
+    });
+  }
 
   const adapters = new Map<string, Adapter>();
   /** Cluster mode: the singleton adapters, started and stopped with the lease (after build). */
