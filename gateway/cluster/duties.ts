@@ -90,6 +90,8 @@ export class SingletonDuties {
         }
       }
       this.log.info({ token, duties: this.running() }, 'singleton duties running on this node');
+      // Listeners (the node registry's heartbeat) hear the duties now running.
+      if (this.heldToken === token) this.notify();
     });
   }
 

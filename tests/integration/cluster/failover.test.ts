@@ -14,6 +14,7 @@
  *   allowance for a loaded machine: it is a property of the lease, not a speed target).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../../gateway/contract/types.js';
@@ -113,8 +114,13 @@ describe('two gateway nodes behind HAProxy', () => {
     await acked;
     // Every school's report reaches the centre, each exactly once.
     await eventually(() => burst.every((i) => reportsOf(account(i)).length > 0), { timeoutMs: 180_000, everyMs: 200 });
-    // A repeat would come from a late retry: give the survivor's pump a round to show one.
-    await eventually(async () => (await board()).filter((a) => burst.some((i) => a.siteId === school(i))).every((a) => a.timeline.some((e) => e.action === 'forward-acked')), { timeoutMs: 60_000 });
+    // A repeat would come from a late retry: wait until the outbox holds nothing queued any more.
+    const sql = new pg.Pool({ connectionString: cluster.databaseUrl, max: 1 });
+    try {
+      await eventually(async () => (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE state = 'queued'`)).rows[0]?.n === 0, { timeoutMs: 60_000, everyMs: 200 });
+    } finally {
+      await sql.end();
+    }
     expect(burst.map((i) => [account(i), reportsOf(account(i)).length])).toStrictEqual(burst.map((i) => [account(i), 1]));
 
     // The survivor holds the link, and its first delivery came within the takeover bound.
