@@ -56,6 +56,10 @@ import type { TelemetryStore } from './store/telemetry-store.js';
 import { createTelemetryStore } from './store/telemetry-factory.js';
 import { StorageWatch } from './core/alarms/storage-watch.js';
 import type { SimulatorControlPort } from './contract/simulator-port.js';
+import type { Duty } from './cluster/duties.js';
+import { SINGLETON_LEASE } from './cluster/duties.js';
+import { ClusterRuntime } from './cluster/runtime.js';
+import { NodeWatch } from './cluster/node-watch.js';
 
 export interface BuildOptions {
   log?: Logger;
@@ -90,6 +94,8 @@ export interface Gateway {
   readonly oncall: OnCallService;
   /** Escalates unacknowledged alarms; started here (one embedded node), a lease holder's job in cluster mode. */
   readonly escalation: EscalationService;
+  /** Cluster mode (cluster.databaseUrl): the lease, the singleton duties, the node registry. */
+  readonly cluster?: ClusterRuntime;
   /** Binds MQTT TCP and HTTP; returns the bound ports (`https` when http.tls is set). */
   listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; https: boolean }>;
   /**
@@ -204,16 +210,26 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const clockDrift = new ClockDriftBook(health, config.health.clockDriftSeconds);
   pipeline.observeClocks((device, e, deviceAt) => clockDrift.observe(device, e, deviceAt));
   const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir, clock });
+  // Cluster mode: singleton duties run only on the node holding the lease (gateway/cluster/duties.ts).
+  const databaseUrl = config.cluster.databaseUrl;
+  const cluster = databaseUrl ? new ClusterRuntime({ config: { ...config.cluster, databaseUrl }, log: log.child({ part: 'cluster' }), clients: () => broker.connectedClients() }) : undefined;
+  const duties = cluster?.duties;
+  /** Health-derived alarms are a singleton duty: raised only by the lease holder (always, without cluster mode). */
+  const raisesHealthAlarms = () => duties === undefined || duties.active();
   // The broker reports per-device conditions it sees itself (a flooding device, throttled then cut off).
   broker.onDeviceCondition((id, code, active, detail) => health.setCondition(id, code, active, detail));
 
   const barrierWatch = new BarrierWatch(registry, alarms, health, clock, config.barriers.downInWindowGraceSeconds, log.child({ part: 'barriers' }));
-  bus.on('device.event', 'barriers', (e) => barrierWatch.onEvent(e));
+  bus.on('device.event', 'barriers', (e) => {
+    if (raisesHealthAlarms()) barrierWatch.onEvent(e);
+  });
   // Every device's state at a glance: the latest reading of each field, kept behind in the store.
   const readings = new DeviceReadings(store, clock, (err) => log.warn({ err: errorMessage(err) }, 'device state could not be kept'));
   await readings.start();
   bus.on('device.event', 'state', (e) => readings.observe(e));
-  bus.on('health.changed', 'rules', ({ health: h, previous }) => void rules.onHealth(h, previous));
+  bus.on('health.changed', 'rules', ({ health: h, previous }) => {
+    if (raisesHealthAlarms()) void rules.onHealth(h, previous);
+  });
   bus.on('health.changed', 'telemetry', ({ health: h }) =>
     telemetry.write([
       {
@@ -225,6 +241,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     ]),
   );
   bus.on('alarm.changed', 'telemetry', ({ alarm, change }) => {
+    // Another node's change, re-read here: that node wrote its point.
+    if (change === 'refreshed') return;
     const device = alarm.deviceId ? registry.get(alarm.deviceId) : undefined;
     telemetry.write([
       {
@@ -241,8 +259,11 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     broker.bus
       .publish(alarmTopic(alarm.id), JSON.stringify(alarm), { qos: 1, retain: true })
       .catch((err: unknown) => log.warn({ err, alarmId: alarm.id }, 'alarm publish failed'));
-  bus.on('alarm.changed', 'mqtt', ({ alarm }) => void publishAlarm(alarm));
-  // The button that pressed hears when 110 received it and when an officer acknowledged it.
+  bus.on('alarm.changed', 'mqtt', ({ alarm, change }) => {
+    // Another node's change: that node published it (the retained state reaches every node through Redis).
+    if (change !== 'refreshed') void publishAlarm(alarm);
+  });
+    // The button that pressed hears when 110 received it and when an officer acknowledged it.
   const pressAcks = new PressAcks({
     device: (id) => registry.get(id),
     publish: (topic, payload) => broker.bus.publish(topic, payload, { qos: 1 }),
@@ -250,13 +271,29 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     clock,
     warn: (detail, msg) => log.warn(detail, msg),
   });
-  bus.on('alarm.changed', 'press-acks', ({ alarm, change }) => pressAcks.onChange(alarm, change));
+  bus.on('alarm.changed', 'press-acks', ({ alarm, change }) => {
+    // Another node's change: that node tells the button.
+    if (change !== 'refreshed') pressAcks.onChange(alarm, change);
+  });
 
   await telemetry.start();
   await broker.start();
   health.start();
+  // Cluster mode: devices connected to other nodes keep their liveness here too (§3 of the cluster
+  // design), so the lease holder's health-derived alarms never see them as silent.
+  if (cluster) {
+    broker.onOtherNodes('campus/v1/+/+/+', (topic, payload) => {
+      const [, , siteId, deviceId, leaf] = topic.split('/');
+      if (!deviceId || (leaf !== 'status' && leaf !== 'telemetry' && leaf !== 'event')) return;
+      if (registry.get(deviceId)?.siteId !== siteId) return;
+      const text = leaf === 'status' ? payload.toString('utf8').trim() : '';
+      health.heardElsewhere(deviceId, clock.now(), leaf === 'status' && (text === 'offline' || text.includes('"offline"')));
+    });
+  }
 
   const adapters = new Map<string, Adapter>();
+  /** Cluster mode: the singleton adapters, started and stopped with the lease (after build). */
+  const singletonAdapters: { type: string; adapter: Adapter; start: () => Promise<void> }[] = [];
   const linkTests = new LinkTestMonitor(registry, health, store, clock, config.health.linkTestMaxAgeDays);
   for (const [type, factory] of factories) {
     const alog = log.child({ adapter: type });
@@ -289,14 +326,18 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     };
     const adapter = factory.create(adapterConfigs.get(type) as never, ctx);
     adapters.set(type, adapter);
-    try {
-      await adapter.start();
-    } catch (err) {
-      // A failed adapter is a health state of its devices (and, through it, an alarm), not a dead gateway.
-      alog.error({ err }, 'adapter failed to start');
-      counters.inc(`adapters.failed.${type}`);
-      for (const d of registry.list({ adapter: type })) health.setCondition(d.id, 'unreachable', true, `adapter failed to start: ${(err as Error).message}`);
-    }
+    const startAdapter = async () => {
+      try {
+        await adapter.start();
+      } catch (err) {
+        // A failed adapter is a health state of its devices (and, through it, an alarm), not a dead gateway.
+        alog.error({ err }, 'adapter failed to start');
+        counters.inc(`adapters.failed.${type}`);
+        for (const d of registry.list({ adapter: type })) health.setCondition(d.id, 'unreachable', true, `adapter failed to start: ${(err as Error).message}`);
+      }
+    };
+    if (duties && (factory.cluster ?? 'singleton') === 'singleton') singletonAdapters.push({ type, adapter, start: startAdapter });
+    else await startAdapter();
   }
 
   // Far-end links (the 110 centre): alarms and end-to-end tests leave through the durable outbox.
@@ -313,16 +354,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       log: log.child({ part: 'forwarder', channel: link.channel }),
       onTestAcked: (deviceId, at, latencyMs, receiver) => linkTests.record(deviceId, { at, latencyMs: Math.round(latencyMs * 10) / 10, ...(receiver ? { receiver } : {}) }),
     });
-    // A new alarm's outbox entry commits with the alarm, before the device is acknowledged.
+    // A new alarm's outbox entry commits with the alarm, before the device is acknowledged (on every node).
     alarms.participate(fwd);
     // A test press's report is queued before the button is acknowledged, as a press's alarm is.
     pipeline.durable('forwarder', async (e) => {
       if (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button') await fwd.enqueueTest(e.deviceId);
     });
-    await fwd.start();
+    // Cluster mode: only the lease holder pumps, its delivery writes fenced by the lease token.
+    if (!duties) await fwd.start();
     forwarders.push(fwd);
   }
-  if (forwarders.length > 0) await linkTests.start();
+  if (forwarders.length > 0 && !duties) await linkTests.start();
 
   // Who is on call per role: the roster's shifts, and overrides kept in the state store.
   const oncall = new OnCallService({ config: config.oncall, repo: onCallOverrideStore(store), audit: store, clock });
@@ -344,13 +386,18 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     clock,
     log: log.child({ part: 'broadcast' }),
   });
-  for (const [type, adapter] of adapters) {
+  const bindChannelOf = (type: string, adapter: Adapter): (() => void) | undefined => {
     const channel = adapter.channel?.();
-    if (!channel) continue;
+    if (!channel) return undefined;
     const carrier = carriers.get(channel.name);
-    if (carrier === type) broadcasts.bindChannel(channel);
-    else if (carrier) log.info({ adapter: type, channel: channel.name, carrier }, 'channel not bound: broadcast.channelAdapters names another adapter');
+    if (carrier === type) return broadcasts.bindChannel(channel);
+    if (carrier) log.info({ adapter: type, channel: channel.name, carrier }, 'channel not bound: broadcast.channelAdapters names another adapter');
     else log.warn({ adapter: type, channel: channel.name }, 'channel not bound: its adapter does not declare it (AdapterFactory.channels)');
+    return undefined;
+  };
+  for (const [type, adapter] of adapters) {
+    // Cluster mode: a singleton adapter's channel is bound while it runs (on the lease holder).
+    if (!singletonAdapters.some((s) => s.type === type)) bindChannelOf(type, adapter);
   }
   await broadcasts.start();
 
@@ -374,8 +421,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     },
   });
   escalationSender.start();
-  // One embedded node runs it; in cluster mode this is the call a lease holder would own.
-  escalation.start();
+  // One embedded node runs it; in cluster mode it is a singleton duty (the lease holder's, below).
+  if (!duties) escalation.start();
 
   await drillService.start();
   bus.on('alarm.changed', 'drills', ({ alarm, change }) => {
@@ -406,7 +453,84 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   );
   await sweeps.start();
   const sweepScheduler = new SweepScheduler(config.sweeps.schedules, { engine: sweeps, log: log.child({ part: 'sweep-schedule' }) });
-  sweepScheduler.start();
+  if (!duties) sweepScheduler.start();
+
+  if (cluster && duties) {
+    // The order of §2 of the cluster design: the 110 link and its pump first, then the other
+    // links and polls, then what only watches.
+    const adapterDuty = ({ type, adapter, start }: (typeof singletonAdapters)[number]): Duty => {
+      let unbind: (() => void) | undefined;
+      return {
+        name: type,
+        start: async () => {
+          await start();
+          unbind = bindChannelOf(type, adapter);
+        },
+        stop: async () => {
+          unbind?.();
+          unbind = undefined;
+          await adapter.stop();
+        },
+      };
+    };
+    const carriesLink = (a: Adapter) => a.forwarding?.() !== undefined;
+    for (const s of singletonAdapters.filter((x) => carriesLink(x.adapter))) duties.add(adapterDuty(s));
+    for (const fwd of forwarders) {
+      duties.add({
+        name: `${fwd.channel}-outbox`,
+        start: (token) => fwd.start({ outbox: store.outbox.fenced?.({ lease: SINGLETON_LEASE, token }) ?? store.outbox }),
+        stop: () => fwd.stop(),
+      });
+    }
+    if (forwarders.length > 0) {
+      // Woken by NOTIFY outbox (another node queued an entry); a slow poll as the safety net.
+      let poll: NodeJS.Timeout | undefined;
+      duties.add({
+        name: 'outbox-poll',
+        start: async () => {
+          clearInterval(poll);
+          poll = setInterval(() => forwarders.forEach((f) => f.wake()), Math.max(1000, (cluster.takeoverSeconds * 1000) / 2));
+        },
+        stop: async () => clearInterval(poll),
+      });
+    }
+    for (const s of singletonAdapters.filter((x) => !carriesLink(x.adapter))) duties.add(adapterDuty(s));
+    if (forwarders.length > 0) duties.add({ name: 'link-tests', start: () => linkTests.start(), stop: async () => linkTests.stop() });
+    duties.add({ name: 'sweep-schedules', start: async () => sweepScheduler.start(), stop: async () => sweepScheduler.stop() });
+    // Escalation derives what is due from the store, so a new holder continues where the old one was.
+    duties.add({ name: 'escalation', start: async () => escalation.start(), stop: () => escalation.stop() });
+    duties.add({
+      name: 'health-alarms',
+      start: async () => undefined,
+      stop: async () => {
+        rules.stop();
+        barrierWatch.stop();
+      },
+    });
+    // node-down: raised by the holder for a node whose heartbeat stopped, cleared when it is back.
+    const policeSite = registry.sites().find((x) => x.kind === 'police') ?? registry.sites()[0];
+    if (policeSite) {
+      const watch = new NodeWatch({
+        self: cluster.nodeId,
+        list: () => cluster.listNodes(),
+        alarms,
+        siteId: policeSite.id,
+        everyMs: Math.round((cluster.takeoverSeconds * 1000) / 3),
+        log: log.child({ part: 'node-watch' }),
+      });
+      duties.add({ name: 'node-watch', start: () => watch.start(), stop: async () => watch.stop() });
+    }
+    cluster.listener.onNotification((channel, payload) => {
+      if (channel === 'outbox') forwarders.find((f) => f.channel === payload)?.wake();
+      else if (channel === 'alarm_changed') {
+        // Another node's change (or this node's own, then ignored): re-read and push it to /api/live here.
+        const [id, version] = payload.split(':');
+        if (id) alarms.refresh(id, Number(version)).catch((err: unknown) => log.warn({ err: errorMessage(err), alarmId: id }, 'changed alarm could not be re-read'));
+      }
+    });
+    // Notifications missed while the connection was down: the open alarms as the database has them.
+    cluster.listener.onReconnect(() => void alarms.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'open alarms could not be reloaded')));
+  }
 
   // A crash can come between committing an alarm and publishing it: publish open alarms again.
   await Promise.all(alarms.openAlarms().map(publishAlarm));
@@ -433,11 +557,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     oncall,
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
+    ...(cluster ? { cluster } : {}),
+    // Every node signs and checks sessions with the same key: a login on one node is valid on all.
+    ...(cluster && !config.auth.tokenSecret ? { tokenKey: await cluster.sharedTokenKey() } : {}),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(httpTls ? { tls: httpTls } : {}),
     ...(opts.simulators ? { simulators: opts.simulators } : {}),
   });
+
+  // Last: contend for the lease (the singleton duties start on this node if it wins).
+  await cluster?.start();
 
   let closed = false;
   return {
@@ -461,11 +591,13 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     drills: drillService,
     oncall,
     escalation,
+    ...(cluster ? { cluster } : {}),
     async listen() {
       await broker.listen();
       await http.listen({ port: config.http.port, host: config.http.host });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+      await cluster?.register({ httpPort, mqttPort: broker.port, httpHost: config.http.host, mqttHost: config.mqtt.host });
       return { httpPort, mqttPort: broker.port, ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}), https: httpTls !== undefined };
     },
     async reloadCertificates() {
@@ -498,6 +630,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       if (closed) return;
       closed = true;
       await http.close();
+      // The lease is released (its duties stopped) before anything else goes: another node takes over at once.
+      await cluster?.stop();
       sweepScheduler.stop();
       await sweeps.stop();
       drillService.stop();

@@ -11,6 +11,7 @@ export const alarmCentreDc09Adapter: AdapterFactory<LinkConfig> = {
   description: '110 link: alarm and test reports to the alarm-receiving centre over SIA DC-09 (TCP), primary/secondary receivers, NULL supervision',
   kinds: ['alarm-centre'],
   availability: 'active',
+  cluster: 'singleton',
   configSchema: LinkConfigSchema,
   errors: DC09_ERRORS,
   create: (config, ctx) => new Dc09LinkAdapter(config, ctx),

@@ -12,6 +12,7 @@ export const barrierHttpAcmeAdapter: AdapterFactory<AcmeConfig> = {
   kinds: ['barrier'],
   // The adapter polls: a barrier that stops answering is `unreachable` from here, not a missed heartbeat.
   availability: 'active',
+  cluster: 'singleton',
   configSchema: AcmeConfigSchema,
   errors: ACME_ERRORS,
   create: (config, ctx) => new AcmeGateKeeperAdapter(config, ctx),

@@ -296,6 +296,7 @@ export const barrierModbusAdapter: BarrierModbusFactory = {
   description: 'Anti-collision barriers (防冲撞设施) polled over Modbus TCP; raise/lower with verification',
   kinds: ['barrier'],
   availability: 'active',
+  cluster: 'singleton',
   configSchema: BarrierModbusConfigSchema,
   errors: BARRIER_ERRORS,
   create: (config, ctx) => new BarrierModbusAdapter(config, ctx),

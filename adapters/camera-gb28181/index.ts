@@ -16,6 +16,7 @@ export const cameraGb28181Adapter: CameraGb28181Factory = {
   description: 'GB/T 28181 video: NVRs and IPCs register to the gateway (SIP, digest), keep alive, list their channels, report alarms and stream PS over RTP to the live view',
   kinds: ['camera', 'nvr'],
   availability: 'active',
+  cluster: 'singleton',
   configSchema: CameraGb28181ConfigSchema,
   errors: GB_ERRORS,
   create: (config: CameraGb28181Config, ctx: AdapterContext) => new CameraGb28181Adapter(config, ctx),

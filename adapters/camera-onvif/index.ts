@@ -18,6 +18,7 @@ export const cameraOnvifAdapter: CameraOnvifFactory = {
   description: 'ONVIF IP cameras: health checks over ONVIF and RTSP with picture analysis, tamper and video-loss events',
   kinds: ['camera'],
   availability: 'active',
+  cluster: 'singleton',
   configSchema: CameraOnvifConfigSchema,
   errors: CAMERA_ERRORS,
   create: (config: CameraOnvifConfig, ctx: AdapterContext) => new CameraOnvifAdapter(config, ctx),

@@ -69,6 +69,7 @@ export const mqttNativeAdapter: AdapterFactory<MqttNativeConfig> = {
   description: 'Devices speaking the v1 MQTT topics (campus/v1/{site}/{device}/event|telemetry|status) to the embedded broker',
   kinds: ['alarm-button', 'barrier', 'camera', 'radio'],
   availability: 'passive',
+  cluster: 'every-node',
   configSchema: MqttNativeConfigSchema,
   create: (config, ctx) => new MqttNativeAdapter(config, ctx),
 };

@@ -136,6 +136,7 @@ export const panelDc09Adapter: AdapterFactory<PanelDc09Config> = {
   description: 'Alarm panels and vendor buttons reporting over SIA DC-09 (TCP/UDP), acknowledged once durable',
   kinds: ['alarm-button'],
   availability: 'passive',
+  cluster: 'every-node',
   configSchema: PanelDc09ConfigSchema,
   create: (config, ctx) => new PanelDc09Adapter(config, ctx),
 };

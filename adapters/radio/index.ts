@@ -29,6 +29,7 @@ export const radioAdapter: RadioAdapterFactory = {
   // The adapter supervises the gateways itself (heartbeats, ping, tx acks) and reports
   // `unreachable` / `channel-unbound`; the core's passive no-heartbeat timer would only repeat it.
   availability: 'active',
+  cluster: 'singleton',
   configSchema: RadioConfigSchema,
   errors: RADIO_ERRORS,
   // resolveRadioConfig is idempotent: defaults the loader already applied stay as they are.

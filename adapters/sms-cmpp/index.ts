@@ -27,6 +27,7 @@ export const smsCmppAdapter: SmsCmppAdapterFactory = {
   kinds: ['sms'],
   channels: ['sms'],
   availability: 'active',
+  cluster: 'singleton',
   configSchema: SmsCmppConfigSchema,
   errors: CMPP_ERRORS,
   // Reads sharedSecretFile and checks what the schema cannot; idempotent on a resolved config.

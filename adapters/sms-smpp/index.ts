@@ -26,6 +26,7 @@ export const smsSmppAdapter: SmsSmppAdapterFactory = {
   kinds: ['sms'],
   channels: ['sms'],
   availability: 'active',
+  cluster: 'singleton',
   configSchema: SmsSmppConfigSchema,
   errors: SMS_ERRORS,
   // resolveSmsSmppConfig is idempotent: defaults the loader already applied stay as they are.

@@ -3,7 +3,7 @@
  * dashboard also works behind a reverse proxy that mounts the gateway under a prefix.
  */
 import type { Alarm, Broadcast, BroadcastInput, BroadcastSummary, ChainVerdict, DeviceView, Drill, GatewayHealth, SiteView, SweepInput, SweepView, UiConfig } from './model.js';
-import type { ClockDriftView, SiteAvailability, TelemetrySeries } from './model.js';
+import type { ClockDriftView, ClusterView, SiteAvailability, TelemetrySeries } from './model.js';
 import { parseSession, parseUser, type Session, type SessionUser } from './session.js';
 
 /** An API call that failed; `code` is the gateway's stable GW_ERR_* code when it sent one. */
@@ -107,6 +107,11 @@ export class ApiClient {
 
   health(): Promise<GatewayHealth> {
     return this.get('api/health');
+  }
+
+  /** GET /api/cluster (cluster:read): the gateway nodes and which one holds the 110 link. */
+  cluster(): Promise<ClusterView> {
+    return this.get<ClusterView>('api/cluster', {}, { quietForbidden: true });
   }
 
   /** Names and instructions the district configured (404 from gateways older than the endpoint). */

@@ -93,6 +93,7 @@ export class Dashboard {
   private readonly pending = new Set<RenderReason>();
   private renderTimer: number | undefined;
   private tickTimer: number | undefined;
+  private clusterTimer: number | undefined;
   private registryLoading = false;
   /** When device readings were last fetched for the school page or the outages list. */
   private statesAt = 0;
@@ -160,6 +161,12 @@ export class Dashboard {
     this.live.start();
     this.tickTimer = window.setInterval(() => this.tick(), 1000);
     this.schedule('init');
+    // Cluster mode: the nodes and the 110 link's holder in the header, looked at every 10 s.
+    if (this.ctx.can('cluster:read')) {
+      const look = () => void this.api.cluster().then((v) => this.header.setCluster(v), () => this.header.setCluster(undefined));
+      look();
+      this.clusterTimer = window.setInterval(look, 10_000);
+    }
   }
 
   stop(): void {
@@ -168,6 +175,7 @@ export class Dashboard {
     this.live.stop();
     this.sound.stop();
     window.clearInterval(this.tickTimer);
+    window.clearInterval(this.clusterTimer);
     window.clearTimeout(this.renderTimer);
     for (const off of this.cleanups.splice(0)) off();
     this.view?.dispose?.();

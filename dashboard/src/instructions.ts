@@ -20,6 +20,7 @@ export const DEFAULT_INSTRUCTIONS: Readonly<Record<string, string>> = {
   'link-down': '110 链路中断：立即电话通知 110 指挥中心，报警改为电话上报，通知技术员。 / 110 link down: phone the 110 command centre, report alarms by phone, call a technician.',
   'channel-down': '广播通道中断：改用电话逐一通知，并通知技术员。 / Broadcast channel down: notify by phone one by one; call a technician.',
   'storage-full': '网关存储已满：报警按钮的按压不被确认，设备会重发；立即通知技术员清理磁盘，并请学校遇警改用电话报警。 / Gateway storage full: presses are not acknowledged (devices resend); call a technician to free disk space; ask schools to report by phone meanwhile.',
+  'node-down': '网关节点离线：其余节点已接管 110 联网；通知技术员恢复该节点。 / Gateway node down: the other nodes have taken over the 110 link; call a technician to restore the node.',
 };
 
 /** "中文 / English" → the part for the language (the whole text when not bilingual). */

@@ -136,3 +136,11 @@ export interface ClockDriftView {
   limitSeconds: number;
   clocks: { deviceId: string; siteId: string; kind: string; name: string; source: string; driftSeconds: number; measuredAt: number; over: boolean }[];
 }
+
+/** GET /api/cluster: the gateway nodes (cluster mode) and the holder of the 110 link. */
+export interface ClusterView {
+  mode: 'single' | 'cluster';
+  self: string;
+  lease: { name: string; holder?: string; until?: number; token?: number; live: boolean };
+  nodes: { id: string; pid: number; httpUrl?: string; roles: string[]; lease: { holder: boolean }; lastSeen: number; down: boolean; clients: number }[];
+}

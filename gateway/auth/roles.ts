@@ -26,6 +26,7 @@ export const PERMISSIONS = [
   'audit:read',
   'config:read',
   'metrics:read',
+  'cluster:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -33,11 +34,11 @@ const READ_PLACES: Permission[] = ['sites:read', 'devices:read', 'telemetry:read
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   // The police duty desk: the alarm board, broadcasts, drills; sees device health, runs no sweeps.
-  'duty-officer': new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read']),
+  'duty-officer': new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read', 'cluster:read']),
   // The supervisor on duty (带班领导): everything the duty desk does, and who is on call (overrides).
-  supervisor: new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read', 'oncall:manage']),
+  supervisor: new Set<Permission>([...READ_PLACES, 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read', 'oncall:manage', 'cluster:read']),
   // Maintenance: devices, barrier commands, self-tests, sweeps; reads alarms (faults arrive as alarms).
-  technician: new Set<Permission>([...READ_PLACES, 'devices:command', 'devices:self-test', 'sweeps:read', 'sweeps:run', 'alarms:read', 'metrics:read', 'oncall:read']),
+  technician: new Set<Permission>([...READ_PLACES, 'devices:command', 'devices:self-test', 'sweeps:read', 'sweeps:run', 'alarms:read', 'metrics:read', 'oncall:read', 'cluster:read']),
   // Acceptance testers: the simulators, drills and test presses; they read broadcasts (a scenario
   // checks who was told) but never send one or act on real alarms.
   tester: new Set<Permission>([...READ_PLACES, 'simulators:control', 'drills:read', 'drills:run', 'alarms:read', 'broadcasts:read', 'devices:self-test', 'sweeps:read', 'oncall:read']),

@@ -293,6 +293,20 @@ export class Broker {
     return this.streamAddresses.get(conn) ?? conn.remoteAddress ?? 'unknown';
   }
 
+  /**
+   * Cluster mode (Redis): publishes of the other nodes' clients matching `filter`, after they
+   * were acknowledged there; never ingested here (their own node did), for health only. False
+   * without Redis.
+   */
+  onOtherNodes(filter: string, handler: (topic: string, payload: Buffer) => void): boolean {
+    if (!this.redis) return false;
+    this.redis.mq.onRemote(filter, (m) => {
+      const payload = (m as { payload?: unknown }).payload;
+      handler(String(m.topic), Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : ''));
+    });
+    return true;
+  }
+
   connectedClients(): number {
     return this.aedes?.connectedClients ?? 0;
   }

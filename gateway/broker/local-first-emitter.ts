@@ -102,6 +102,24 @@ export class LocalFirstEmitter {
     return this;
   }
 
+  /**
+   * Messages published on the other nodes only (this node's own come back tagged and are
+   * dropped): what a node hears of devices connected elsewhere (health across nodes).
+   */
+  onRemote(topic: string, listener: (message: Message) => void): void {
+    if (this.closed) return;
+    this.remote.on(topic, (message: Message, cb: () => void) => {
+      if (message[ORIGIN_KEY] !== this.opts.origin) {
+        try {
+          listener(message);
+        } catch {
+          // A listener's bug must not stop the emitter.
+        }
+      }
+      cb();
+    });
+  }
+
   emit(message: Message, done?: (err?: Error) => void): void {
     this.local.emit(message, done);
     if (this.closed) return;

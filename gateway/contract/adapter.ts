@@ -123,6 +123,14 @@ export interface AdapterFactory<C = unknown> {
   /** 'passive': devices report by themselves and time out; 'active': the adapter polls or checks. */
   availability: 'passive' | 'active';
   /**
+   * In cluster mode (README "Cluster mode"): 'every-node' adapters run on every node (their
+   * devices connect to whichever node the load balancer picks: mqtt-native, panel-dc09);
+   * 'singleton' adapters hold a link, a bind or a poll that must exist once in the district
+   * (the 110 link, SMPP, the radio box, Modbus polling, camera checks) and run only on the node
+   * holding the `singleton` lease. Absent means 'singleton'. Without cluster mode every adapter runs.
+   */
+  cluster?: 'singleton' | 'every-node';
+  /**
    * Broadcast channels its adapters offer through channel(), declared so the configuration can
    * name which adapter carries a channel two of them offer before anything starts.
    */

@@ -27,6 +27,8 @@ export const ALARM_TYPE_CATALOGUE = {
   'channel-down': { severity: 'major', zh: '广播通道中断', en: 'Broadcast channel down' },
   /** The data directory takes no writes: presses are refused (not acknowledged) until it does. */
   'storage-full': { severity: 'critical', zh: '网关存储已满', en: 'Gateway storage full' },
+  /** Cluster mode: a gateway node stopped heart-beating (raised by the lease holder, resolved when it is back). */
+  'node-down': { severity: 'major', zh: '网关节点离线', en: 'Gateway node down' },
 } as const satisfies Record<string, AlarmTypeSpec>;
 
 export type AlarmType = keyof typeof ALARM_TYPE_CATALOGUE;

@@ -20,6 +20,7 @@ import type { StateStore } from '../store/stores.js';
 import type { SimulatorControlPort } from '../contract/simulator-port.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
 import type { TlsMaterial } from '../config/tls-files.js';
+import type { ClusterView } from '../cluster/runtime.js';
 
 /** What the HTTP routes may use: the running gateway's parts, never its wiring. */
 export interface HttpDeps {
@@ -49,6 +50,10 @@ export interface HttpDeps {
   simulators?: SimulatorControlPort;
   /** Entries waiting in each far-end link's durable outbox (GET /metrics). */
   outboxDepth?: () => Promise<Record<string, number>>;
+  /** Cluster mode: the nodes and the lease as the database has them (GET /api/cluster). */
+  cluster?: { view(): Promise<ClusterView> };
+  /** The session token key when it is not configured nor in the data dir (cluster mode: shared by every node). */
+  tokenKey?: string;
   startedAt: number;
   /** http.tls's certificate and key, read and checked (serves HTTPS when present). */
   tls?: TlsMaterial;

@@ -22,6 +22,7 @@ import { devicesRoutes } from './devices-routes.js';
 import { registerErrorHandling } from './error-handler.js';
 import { drillsRoutes } from './drills-routes.js';
 import { oncallRoutes } from './oncall-routes.js';
+import { clusterRoutes } from './cluster-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { httpsContext } from './https.js';
 import { liveRoutes } from './live-routes.js';
@@ -155,13 +156,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     operators: deps.operators,
     registry: deps.registry,
     counters: deps.counters,
-    key: tokenKey(deps.config.auth.tokenSecret, deps.config.dataDir),
+    key: deps.config.auth.tokenSecret ?? deps.tokenKey ?? tokenKey(undefined, deps.config.dataDir),
     sessionTtlMinutes: deps.config.auth.sessionTtlMinutes,
   });
 
   authRoutes(app, { operators: deps.operators, loginMax: rl.loginMax, windowSeconds: rl.windowSeconds });
   auditRoutes(app, deps.store);
   healthRoutes(app, deps);
+  clusterRoutes(app, deps);
   metricsRoutes(app, deps);
   sitesRoutes(app, deps);
   devicesRoutes(app, deps);

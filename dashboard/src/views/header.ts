@@ -11,6 +11,7 @@ import { routeHref, type Route } from '../router.js';
 import { displayName } from '../session.js';
 import { simText } from '../i18n/dictionary-simulators.js';
 import type { SoundState } from '../sound.js';
+import type { ClusterView } from '../model.js';
 import type { RenderReason, ViewContext } from './context.js';
 
 export interface HeaderActions {
@@ -35,6 +36,9 @@ export class Header {
   private readonly muteButton = h('button', { class: 'btn btn-header btn-mute', attrs: { type: 'button', 'data-action': 'mute' } });
   private readonly langButton = h('button', { class: 'btn btn-header btn-lang', attrs: { type: 'button', 'data-action': 'lang' } });
   private readonly channels = h('div', { class: 'channels', attrs: { role: 'group' } });
+  /** Cluster mode only: the nodes and which one holds the 110 link. */
+  private readonly clusterChip = h('div', { class: 'chip cluster', attrs: { 'data-testid': 'cluster', hidden: '' } });
+  private cluster?: ClusterView;
   private readonly conn = h('div', { class: 'conn', attrs: { role: 'status', 'data-testid': 'connection' } });
   private readonly clock = h('time', { class: 'clock' });
   readonly root: HTMLElement;
@@ -58,6 +62,7 @@ export class Header {
       h('div', { class: 'brand' }, this.title, this.district),
       this.nav,
       this.channels,
+      this.clusterChip,
       h(
         'div',
         { class: 'header-tools' },
@@ -73,6 +78,12 @@ export class Header {
   setSound(state: SoundState): void {
     this.soundState = state;
     this.render('alarms');
+  }
+
+  /** The latest GET /api/cluster answer (undefined: not allowed or not answered). */
+  setCluster(view: ClusterView | undefined): void {
+    this.cluster = view;
+    this.renderCluster();
   }
 
   setRoute(route: Route): void {
@@ -99,6 +110,7 @@ export class Header {
     this.navLink(this.navSimulators, 'simulators', simText(i18n, 'nav.simulators'), undefined, 'none');
 
     this.renderChannels();
+    this.renderCluster();
     this.renderSession();
 
     const muted = this.soundState === 'muted';
@@ -177,6 +189,37 @@ export class Header {
           h('span', { class: 'chip-status' }, i18n.status(c.status)),
         ),
       ),
+    );
+  }
+
+  /** "节点 2/2 · 110 联网在 node-1" (cluster mode); a down node by name; hidden for one embedded gateway. */
+  private renderCluster(): void {
+    const { i18n } = this.ctx;
+    const view = this.cluster;
+    const show = view?.mode === 'cluster' && view.nodes.length > 0;
+    const sig = show ? `${i18n.lang}|${view.lease.holder ?? ''}|${view.nodes.map((n) => `${n.id}:${n.down}`).join(',')}` : 'hidden';
+    if (this.clusterChip.dataset.sig === sig) return;
+    this.clusterChip.dataset.sig = sig;
+    this.clusterChip.hidden = !show;
+    if (!show) {
+      this.clusterChip.replaceChildren();
+      return;
+    }
+    const up = view.nodes.filter((n) => !n.down);
+    const down = view.nodes.filter((n) => n.down);
+    const holder = view.lease.live ? view.lease.holder : undefined;
+    const status = !holder ? 'offline' : down.length > 0 ? 'degraded' : 'ok';
+    this.clusterChip.className = `chip cluster status-${status}`;
+    setAttrs(this.clusterChip, {
+      'aria-label': i18n.t('cluster.label'),
+      'data-holder': holder,
+      'data-status': status,
+      title: view.nodes.map((n) => (n.lease.holder ? i18n.t('cluster.nodeHolder', { id: n.id }) : n.down ? i18n.t('cluster.down', { id: n.id }) : n.id)).join(' · '),
+    });
+    this.clusterChip.replaceChildren(
+      h('span', { class: 'chip-name' }, i18n.t('cluster.nodes', { up: up.length, n: view.nodes.length })),
+      h('span', { class: 'chip-status', attrs: { 'data-testid': 'cluster-holder' } }, holder ? i18n.t('cluster.holder', { id: holder }) : i18n.t('cluster.noHolder')),
+      ...down.map((n) => h('span', { class: 'chip-status cluster-down', attrs: { 'data-node': n.id } }, i18n.t('cluster.down', { id: n.id }))),
     );
   }
 

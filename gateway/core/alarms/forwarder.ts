@@ -51,16 +51,28 @@ export class Forwarder implements RaiseParticipant {
    * their record is retried before each pass.
    */
   private readonly ackedUnrecorded = new Set<string>();
+  /** Woken while pumping (another node queued an entry): look again right after. */
+  private again = false;
+  /** What the pump reads and records delivery in: the outbox, or a lease-fenced view of it (start()). */
+  private pump: Outbox;
 
-  constructor(private readonly o: ForwarderOptions) {}
+  constructor(private readonly o: ForwarderOptions) {
+    this.pump = o.outbox;
+  }
 
   get channel(): string {
     return this.o.link.channel;
   }
 
-  /** Starts pumping; first queues open alarms a crash left without their outbox entry. */
-  async start(): Promise<void> {
+  /**
+   * Starts pumping; first queues open alarms a crash left without their outbox entry. In
+   * cluster mode the lease holder passes the outbox fenced by its token: a delivery it records
+   * after losing the lease is refused by the database.
+   */
+  async start(opts: { outbox?: Outbox } = {}): Promise<void> {
+    this.pump = opts.outbox ?? this.o.outbox;
     this.stopped = false;
+    this.again = false;
     try {
       await this.recover();
     } catch (err) {
@@ -83,6 +95,18 @@ export class Forwarder implements RaiseParticipant {
     this.timer = undefined;
     this.inflight?.abort();
     await this.idle;
+  }
+
+  /** Another node queued an entry (NOTIFY outbox), or the safety poll: look at the outbox now. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.kick();
+  }
+
+  /** Whether the pump runs (this node holds the link). */
+  get pumping(): boolean {
+    return !this.stopped;
   }
 
   carries(alarm: Alarm): boolean {
@@ -203,6 +227,10 @@ export class Forwarder implements RaiseParticipant {
     } finally {
       this.running = false;
     }
+    if (this.again) {
+      this.again = false;
+      next = 0;
+    }
     if (typeof next === 'number') this.kick(next);
   }
 
@@ -212,7 +240,8 @@ export class Forwarder implements RaiseParticipant {
     for (;;) {
       if (this.stopped) return undefined;
       const now = this.o.clock.now();
-      const queue = (await this.o.outbox.pending(this.channel)).filter((e) => !this.ackedUnrecorded.has(e.id));
+      this.again = false;
+      const queue = (await this.pump.pending(this.channel)).filter((e) => !this.ackedUnrecorded.has(e.id));
       const due = queue.find((e) => e.nextAt <= now);
       if (!due) {
         const next = Math.min(...queue.map((e) => e.nextAt));
@@ -243,7 +272,7 @@ export class Forwarder implements RaiseParticipant {
     const alarm = known ?? (entry.alarmId ? await this.o.alarms.get(entry.alarmId) : undefined);
     const msg = this.outbound(entry, alarm);
     if (!msg) {
-      await this.o.outbox.abandon(entry.id, 'site no longer configured');
+      await this.pump.abandon(entry.id, 'site no longer configured');
       return;
     }
     const attempt = entry.attempts + 1;
@@ -275,7 +304,7 @@ export class Forwarder implements RaiseParticipant {
       // If this write fails the entry stays queued and is sent again with the same sequence
       // number: the receiver drops the repeat (SIA DC-09 5.5.1.5).
       try {
-        await this.o.outbox.markAcked(entry.id);
+        await this.pump.markAcked(entry.id);
       } catch (err) {
         if (!isUncommitted(err)) throw err;
         // Delivered all the same: the entries behind it must not wait for the disk.
@@ -291,7 +320,7 @@ export class Forwarder implements RaiseParticipant {
     const backoff = Math.min(this.o.link.backoff.maxMs, this.o.link.backoff.minMs * 2 ** Math.min(attempt - 1, 20));
     // Jitter: a district's worth of queued reports must not hammer a receiver coming back in lockstep.
     const nextAt = now + Math.round(backoff * (0.8 + Math.random() * 0.4));
-    await this.o.outbox.markFailed(entry.id, nextAt, detail || 'failed');
+    await this.pump.markFailed(entry.id, nextAt, detail || 'failed');
     if (entry.alarmId && noteAttempt(attempt)) {
       await this.note(entry.alarmId, { action: 'forward-failed', by: 'system', data: { channel: this.channel, attempt, detail: detail.slice(0, 200), retryInMs: nextAt - now } });
     }

@@ -39,6 +39,12 @@ export interface OutboxRequest {
 /** Sequence numbers run 1..9999 and wrap (SIA DC-09 5.5.1.5). */
 export const SEQUENCE_WRAP = 9999;
 
+/** A lease token the store checks on every write of a fenced outbox (cluster mode). */
+export interface OutboxFence {
+  lease: string;
+  token: number;
+}
+
 export interface Outbox {
   /**
    * Adds an entry with the channel's next sequence number; an alarm is queued once per channel
@@ -52,6 +58,13 @@ export interface Outbox {
   markAcked(id: string): Promise<void>;
   markFailed(id: string, nextAt: number, error: string): Promise<void>;
   abandon(id: string, why: string): Promise<void>;
+  /**
+   * The same outbox whose delivery writes (markAcked, markFailed, abandon) commit only while
+   * `fence.token` is the current, unexpired token of lease `fence.lease`, else reject with
+   * GW_ERR_LEASE_LOST: a holder deposed mid-send cannot record anything (cluster mode; stores
+   * without leases leave it out).
+   */
+  fenced?(fence: OutboxFence): Outbox;
 }
 
 /** The timeline entry that says an alarm was queued for a far end (with the sequence it carries). */

@@ -57,6 +57,11 @@ export class AlarmService {
   private readonly participants = new Set<RaiseParticipant>();
   /** Raised while the store took no writes (raiseHeld), by id: in the working set, not yet on disk. */
   private readonly held = new Map<string, Alarm>();
+  /**
+   * The newest version announced here of recently changed alarms, resolved ones too (bounded):
+   * a NOTIFY for a change this node made itself, or already re-read, is not announced twice.
+   */
+  private readonly announced = new Map<string, number>();
 
   constructor(
     private readonly repo: AlarmRepository,
@@ -120,6 +125,7 @@ export class AlarmService {
       return { alarm: outcome.alarm, created: false };
     }
     this.remember(outcome);
+    this.noteAnnounced(outcome);
     // Announced first, delivered after the participants' first moves (the 110 frame leaves now),
     // which the bus delivers after it: every listener sees the changes in the order they happened.
     this.bus.hold(() => {
@@ -224,11 +230,13 @@ export class AlarmService {
    */
   async refresh(id: string, version?: number): Promise<Alarm | undefined> {
     const cached = this.cached(id);
+    if (version !== undefined && (this.announced.get(id) ?? -1) >= version) return cached?.alarm;
     if (cached && version !== undefined && cached.version >= version) return cached.alarm;
     const s = await this.repo.getAlarm(id);
     if (!s) return undefined;
     const current = this.cached(id);
     if (current && current.version >= s.version) return current.alarm;
+    if ((this.announced.get(id) ?? -1) >= s.version) return s.alarm;
     this.announce(s, 'refreshed');
     return s.alarm;
   }
@@ -268,7 +276,16 @@ export class AlarmService {
 
   private announce(s: StoredAlarm, change: string): void {
     this.remember(s);
+    this.noteAnnounced(s);
     this.bus.emit('alarm.changed', { alarm: s.alarm, change });
+  }
+
+  private noteAnnounced(s: StoredAlarm): void {
+    if ((this.announced.get(s.alarm.id) ?? -1) >= s.version) return;
+    this.announced.delete(s.alarm.id);
+    this.announced.set(s.alarm.id, s.version);
+    // Oldest first in a Map: keep the last few thousand changed alarms.
+    if (this.announced.size > 5000) this.announced.delete(this.announced.keys().next().value as string);
   }
 
   /** Keeps the working set current; an older copy (a slower reply) never replaces a newer one. */

@@ -110,6 +110,22 @@ export class HealthTracker {
     this.publish(s);
   }
 
+  /**
+   * Cluster mode: a device connected to another node was heard there (its status, telemetry or
+   * event, relayed through the broker's Redis emitter). Only its liveness is taken here: that
+   * node ingests the message and keeps its conditions; this one must not see it go silent.
+   */
+  heardElsewhere(deviceId: string, at: number, offline = false): void {
+    const s = this.states.get(deviceId);
+    if (!s) return;
+    if (offline) this.set(s, 'offline', true, undefined, at);
+    else {
+      this.seen(s, at);
+      this.set(s, 'offline', false);
+    }
+    this.publish(s);
+  }
+
   setCondition(deviceId: string, code: HealthReasonCode, active: boolean, detail?: string): void {
     const s = this.states.get(deviceId);
     if (!s) return;

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { GatewayError } from '../../contract/errors.js';
 import { INITIAL_SCHEMA } from './migrations/0001-initial.js';
+import { CLUSTER_SECRETS } from './migrations/0002-cluster-secrets.js';
 
 export interface Migration {
   version: number;
@@ -19,7 +20,10 @@ export interface Migration {
 }
 
 /** Append only: a new migration gets the next number; an applied one is never edited. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: INITIAL_SCHEMA }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: INITIAL_SCHEMA },
+  { version: 2, name: 'cluster-secrets', sql: CLUSTER_SECRETS },
+];
 
 /** The advisory lock key that serializes migration runners (any fixed bigint: 'gwmigr' in ASCII, 0x67776d696772). */
 export const MIGRATION_LOCK_KEY = '113762634393458';

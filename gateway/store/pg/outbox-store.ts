@@ -5,7 +5,9 @@
  * sends it, a retry carries the same number (SIA DC-09 5.5.1.5). NOTIFY outbox '<channel>'
  * goes out with the commit, so a lease holder's pump wakes at once.
  */
-import { SEQUENCE_WRAP, type Outbox, type OutboxEntry, type OutboxKind, type OutboxRequest, type OutboxState } from '../../core/alarms/outbox.js';
+import { GatewayError } from '../../contract/errors.js';
+import { SEQUENCE_WRAP, type Outbox, type OutboxEntry, type OutboxFence, type OutboxKind, type OutboxRequest, type OutboxState } from '../../core/alarms/outbox.js';
+import { fenceCondition } from '../../cluster/lease.js';
 import type { PgDatabase, Queryable } from './database.js';
 
 interface Row {
@@ -68,7 +70,11 @@ export async function enqueueIn(c: Queryable, e: OutboxRequest): Promise<OutboxE
 }
 
 export class PgOutboxStore implements Outbox {
-  constructor(private readonly db: PgDatabase) {}
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly fence?: OutboxFence,
+  ) {}
+
 
   async enqueue(e: OutboxRequest): Promise<OutboxEntry> {
     if (e.alarmId) {
@@ -99,14 +105,32 @@ export class PgOutboxStore implements Outbox {
   }
 
   async markAcked(id: string): Promise<void> {
-    await this.db.query(`UPDATE outbox SET state = 'acked', attempts = attempts + 1, last_error = NULL WHERE id = $1`, [id]);
+    await this.write(`UPDATE outbox SET state = 'acked', attempts = attempts + 1, last_error = NULL WHERE id = $1`, [id]);
   }
 
   async markFailed(id: string, nextAt: number, error: string): Promise<void> {
-    await this.db.query('UPDATE outbox SET attempts = attempts + 1, next_at = $2, last_error = $3 WHERE id = $1', [id, nextAt, error]);
+    await this.write('UPDATE outbox SET attempts = attempts + 1, next_at = $2, last_error = $3 WHERE id = $1', [id, nextAt, error]);
   }
 
   async abandon(id: string, why: string): Promise<void> {
-    await this.db.query(`UPDATE outbox SET state = 'abandoned', last_error = $2 WHERE id = $1`, [id, why]);
+    await this.write(`UPDATE outbox SET state = 'abandoned', last_error = $2 WHERE id = $1`, [id, why]);
+  }
+
+  fenced(fence: OutboxFence): Outbox {
+    return new PgOutboxStore(this.db, fence);
+  }
+
+  /**
+   * A delivery write; fenced, it changes the row only while the lease token is current (one
+   * statement: the check and the write are atomic), and a refusal is GW_ERR_LEASE_LOST.
+   */
+  private async write(sql: string, values: unknown[]): Promise<void> {
+    if (!this.fence) {
+      await this.db.query(sql, values);
+      return;
+    }
+    const n = values.length;
+    const res = await this.db.query(`${sql} AND ${fenceCondition(`$${n + 1}`, `$${n + 2}`)} RETURNING id`, [...values, this.fence.lease, this.fence.token]);
+    if (res.rowCount === 0 && (await this.get(values[0] as string))) throw new GatewayError('GW_ERR_LEASE_LOST', this.fence.lease);
   }
 }

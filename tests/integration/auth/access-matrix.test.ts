@@ -15,6 +15,8 @@ const DRILLS: Who[] = ['duty', 'supervisor', 'tester', 'sch-02', 'admin'];
 /** method + route → who may call it ('public' = anyone, logged in or not). */
 const MATRIX: Record<string, Who[] | 'public'> = {
   'GET /api/health': 'public',
+  // The nodes and the 110 link's holder: the duty desk and maintenance.
+  'GET /api/cluster': ['duty', 'tech', 'admin'],
   // Without a login from http.metricsAllow only (this gateway allows no address here; loopback
   // by default): tests/integration/gateway/metrics.test.ts.
   'GET /metrics': ['tech', 'admin'],

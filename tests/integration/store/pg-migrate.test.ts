@@ -44,16 +44,18 @@ describe('PostgreSQL migrations', () => {
   it('4 nodes starting at once: applied exactly once, the others wait and find nothing to do', async () => {
     const url = await server.freshDatabase();
     const results = await Promise.all([1, 2, 3, 4].map(() => migrate(pool(url))));
-    expect(results.map((r) => r.applied).sort()).toStrictEqual([[], [], [], [1]]);
-    expect(results.map((r) => r.current)).toStrictEqual([1, 1, 1, 1]);
+    const all = MIGRATIONS.map((m) => m.version);
+    const last = all[all.length - 1];
+    expect(results.map((r) => r.applied).sort()).toStrictEqual([[], [], [], all]);
+    expect(results.map((r) => r.current)).toStrictEqual([last, last, last, last]);
     const db = pool(url);
-    expect((await db.query('SELECT version, name FROM schema_migrations')).rows).toStrictEqual([{ version: 1, name: 'initial' }]);
-    expect(await migrate(db)).toStrictEqual({ applied: [], current: 1 });
+    expect((await db.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows).toStrictEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+    expect(await migrate(db)).toStrictEqual({ applied: [], current: last });
     // The lock is released: nothing is left waiting or held.
     expect((await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows).toStrictEqual([{ n: 0 }]);
   });
 
-  it('holds every table and column of the SQLite stores, plus leases and cluster_nodes', async () => {
+  it('holds every table and column of the SQLite stores, plus leases, cluster_nodes and cluster_secrets', async () => {
     const url = await server.freshDatabase();
     const db = pool(url);
     await migrate(db);
@@ -80,7 +82,7 @@ describe('PostgreSQL migrations', () => {
       'alarms', 'audit', 'broadcast_recipients', 'broadcasts', 'channel_sequence', 'device_state', 'drills',
       'lockouts', 'operators', 'outbox', 'sessions', 'sweep_reports', 'sweep_results', 'sweeps',
     ]);
-    expect([...pgColumns.keys()].filter((n) => !sqliteTables.includes(n)).sort()).toStrictEqual(['cluster_nodes', 'leases', 'schema_migrations']);
+    expect([...pgColumns.keys()].filter((n) => !sqliteTables.includes(n)).sort()).toStrictEqual(['cluster_nodes', 'cluster_secrets', 'leases', 'schema_migrations']);
   });
 
   it('refuses a second open alarm for the same type, site, device and drill; allows one once resolved', async () => {
@@ -129,9 +131,10 @@ describe('PostgreSQL migrations', () => {
     const err = await migrate(db, { migrations: edited }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('GW_ERR_DB_MIGRATION');
-    const failing: Migration[] = [...MIGRATIONS, { version: 2, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT no_such_function();' }];
-    await expect(migrate(db, { migrations: failing })).rejects.toThrow(/migration 2 \(broken\)/);
+    const next = MIGRATIONS.length + 1;
+    const failing: Migration[] = [...MIGRATIONS, { version: next, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT no_such_function();' }];
+    await expect(migrate(db, { migrations: failing })).rejects.toThrow(new RegExp(`migration ${next} \\(broken\\)`));
     expect((await db.query(`SELECT to_regclass('half_done') AS t`)).rows).toStrictEqual([{ t: null }]);
-    expect((await db.query('SELECT max(version) AS v FROM schema_migrations')).rows).toStrictEqual([{ v: 1 }]);
+    expect((await db.query('SELECT max(version) AS v FROM schema_migrations')).rows).toStrictEqual([{ v: MIGRATIONS.length }]);
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * The dashboard header in cluster mode (issue 17, "The cluster is visible"): two gateway nodes
+ * in this process on a real PostgreSQL, Debian's Chromium on the node that does not hold the
+ * lease. The header names the nodes and the one holding the 110 link, in Chinese and in
+ * English, and names a node whose heartbeat stopped.
+ */
+import pg from 'pg';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
+import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { closeAll, ensureDashboardBuilt, login, openPage, type Browser } from './browser.js';
+
+describe('the dashboard header in cluster mode', () => {
+  let server: TestPostgres;
+  let farEnds: EphemeralFarEnds;
+  let sql: pg.Pool;
+  const nodes: TestGateway[] = [];
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    server = await startTestPostgres();
+    farEnds = await startEphemeralFarEnds();
+    const url = await server.freshDatabase('header');
+    sql = new pg.Pool({ connectionString: url, max: 1 });
+    for (const id of ['node-a', 'node-b']) {
+      nodes.push(await startGateway({ cluster: { databaseUrl: url, nodeId: id, takeoverSeconds: 6 } }, { centre: { ...farEnds, stop: async () => undefined } }));
+    }
+    ({ browser, page } = await openPage());
+  }, 240_000);
+
+  afterAll(async () => {
+    await closeAll({ browser, then: nodes });
+    await sql?.end();
+    await farEnds?.stop();
+    await server?.stop();
+  }, 60_000);
+
+  it('shows the nodes and the 110 link holder, in Chinese and English, and a node that stopped heart-beating', async () => {
+    const holder = await eventually(() => nodes.find((n) => n.gw.cluster?.duties.active()), { timeoutMs: 30_000 });
+    const other = nodes.find((n) => n !== holder) as TestGateway;
+    const holderId = holder.gw.cluster?.nodeId as string;
+    await login(page, 'duty', `${other.baseUrl}/#/board`);
+    const chip = '[data-testid="cluster"]';
+    await page.waitForSelector(`${chip}:not([hidden])[data-holder="${holderId}"]`, { timeout: 30_000 });
+    expect(await page.textContent(chip)).toBe(`节点 2/2110 联网在 ${holderId}`);
+    expect(await page.getAttribute(chip, 'data-status')).toBe('ok');
+
+    await page.click('button[data-action="lang"]');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('110 link on'), chip);
+    expect(await page.textContent(chip)).toBe(`Nodes 2/2110 link on ${holderId}`);
+
+    // A third node that registered and then went silent (its heartbeat an hour old) is named down.
+    await sql.query(`INSERT INTO cluster_nodes (id, pid, roles, clients, started_at, last_seen) VALUES ('node-z', 1, '{}', 0, now() - interval '2 hours', now() - interval '1 hour')`);
+    await page.waitForSelector(`${chip}[data-status="degraded"] [data-node="node-z"]`, { timeout: 30_000 });
+    expect(await page.textContent(chip)).toBe(`Nodes 2/3110 link on ${holderId}node-z down`);
+    // And the holder raises node-down for it.
+    await eventually(() => holder.gw.alarms.openAlarms().find((a) => a.type === 'node-down' && a.deviceId === 'node-z'), { timeoutMs: 30_000 });
+  }, 180_000);
+});
