@@ -171,6 +171,8 @@ function ROUTE_KEYS(): string[] {
     'POST /api/alarms/:id/resolve',
     'GET /api/devices/:id/telemetry',
     'GET /api/devices/:id/availability',
+    'GET /api/clock-drift',
+    'GET /api/cluster',
     'GET /api/cameras/live-views',
     'GET /api/sites/:id/availability',
     'POST /api/broadcasts',

@@ -16,7 +16,8 @@ const DRILLS: Who[] = ['duty', 'supervisor', 'tester', 'sch-02', 'admin'];
 const MATRIX: Record<string, Who[] | 'public'> = {
   'GET /api/health': 'public',
   // The nodes and the 110 link's holder: the duty desk and maintenance.
-  'GET /api/cluster': ['duty', 'tech', 'admin'],
+  'GET /api/cluster': ['duty', 'supervisor', 'tech', 'admin'],
+  'GET /api/clock-drift': ALL,
   // Without a login from http.metricsAllow only (this gateway allows no address here; loopback
   // by default): tests/integration/gateway/metrics.test.ts.
   'GET /metrics': ['tech', 'admin'],

@@ -128,7 +128,7 @@ expect:
       "/steps/8/do: 'drop' does not apply to 'sch-02-cam-1' (camera, camera-onvif)",
       "/steps/9/do: unknown device 'sch-99-btn-1'",
       "/steps/10/do: 'wait' takes no argument",
-      '/expect/0/alarm/type: unknown alarm type \'fire\' (one of panic, device-offline, device-fault, tamper, barrier-impact, barrier-down-in-window, barrier-fault, camera-fault, link-down, channel-down, node-down)',
+      '/expect/0/alarm/type: unknown alarm type \'fire\' (one of panic, device-offline, device-fault, tamper, barrier-impact, barrier-down-in-window, barrier-fault, camera-fault, link-down, channel-down, storage-full, node-down)',
       "/expect/0/alarm/site: unknown site 'sch-77'",
       "/expect/1/device-reason/reason: unknown reason 'sad'",
       '/expect/2/forwarded-to-110: needs device or account',
