@@ -104,7 +104,7 @@ describe('sweeps and drills in the dashboard', () => {
     // Every string in English too.
     await page.click('button[data-action="lang"]');
     await page.waitForFunction(() => document.documentElement.lang === 'en-GB');
-    expect(await page.textContent('[data-testid="sweep-summary"]')).toContain('1 of 1 schools have a failing device');
+    expect(await page.textContent('[data-testid="sweep-summary"]')).toContain('schools with a failing device: 1 of 1');
     expect(await page.textContent(`${row} [data-reason="sim-suspended"]`)).toContain('SIM suspended');
     await page.click('button[data-action="lang"]');
     await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');

@@ -125,7 +125,7 @@ const enSweepsUi: Record<SweepsUiKey, string> = {
   'sweeps.cancelled': 'Sweep cancelled',
   'sweeps.cancelFailed': 'Cancel failed: {msg}',
   'sweeps.progress': '{done} of {total} checked',
-  'sweeps.summarySchools': '{m} of {total:school|schools} have a failing device',
+  'sweeps.summarySchools': 'schools with a failing device: {m} of {total}',
   'sweeps.summaryDevices': '{ok} OK · {failing} failing',
   'sweeps.results': 'Results (failing first)',
   'sweeps.noResults': 'No results yet',
