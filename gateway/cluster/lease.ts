@@ -68,14 +68,8 @@ export interface LeaseDeps {
   now?: () => number;
 }
 
-/**
- * SQL condition that is true only while `$token` is the current, unexpired token of lease
- * `$name`: a fenced write is `UPDATE … WHERE … AND ${fenceCondition('$7', '$8')}`. A write by a
- * holder that lost the lease (paused, partitioned, too slow) then changes nothing.
- */
-export function fenceCondition(nameParam: string, tokenParam: string): string {
-  return `EXISTS (SELECT 1 FROM leases WHERE leases.name = ${nameParam} AND leases.token = ${tokenParam} AND leases.until > clock_timestamp())`;
-}
+/** The fencing condition of a write (SQL of the PostgreSQL store). */
+export { fenceCondition } from '../store/pg/fence.js';
 
 const RETURNING = `RETURNING token::text AS token, (extract(epoch FROM (until - clock_timestamp())) * 1000)::float8 AS remaining_ms`;
 

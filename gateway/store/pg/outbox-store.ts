@@ -7,7 +7,7 @@
  */
 import { GatewayError } from '../../contract/errors.js';
 import { SEQUENCE_WRAP, type Outbox, type OutboxEntry, type OutboxFence, type OutboxKind, type OutboxRequest, type OutboxState } from '../../core/alarms/outbox.js';
-import { fenceCondition } from '../../cluster/lease.js';
+import { fenceCondition } from './fence.js';
 import type { PgDatabase, Queryable } from './database.js';
 
 interface Row {
