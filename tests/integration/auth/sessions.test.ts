@@ -27,7 +27,7 @@ describe('operator sessions', () => {
       role: 'duty-officer',
       source: 'config',
       disabled: false,
-      permissions: ['sites:read', 'devices:read', 'telemetry:read', 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read'],
+      permissions: ['sites:read', 'devices:read', 'telemetry:read', 'alarms:read', 'alarms:act', 'broadcasts:read', 'broadcasts:send', 'drills:read', 'drills:run', 'sweeps:read', 'oncall:read', 'cluster:read'],
     });
     expect(body.expiresAt - Date.now()).toBeGreaterThan(11 * 3600_000);
     const me = await t.api('/api/auth/me', { as: null, headers: { authorization: `Bearer ${body.token}` } });
