@@ -10,7 +10,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -347,7 +347,9 @@ async function start(
       redis: { pid: rd.pid(), url: rd.url, dir: rd.dir },
       haproxy: { pid: lb.pid(), dir: lb.dir },
     };
-    await writeFile(args.state, JSON.stringify(state, null, 2));
+    // Written whole, then renamed: a script polling for the file never reads half of it.
+    await writeFile(`${args.state}.tmp`, JSON.stringify(state, null, 2));
+    await rename(`${args.state}.tmp`, args.state);
   }
 }
 
