@@ -81,9 +81,10 @@ describe('barriers', () => {
     const gw = t;
     await eventually(() => (gw.gw.health.get('sch-03-bar-1')?.status === 'ok' ? true : undefined));
     gw.centre.plc.setFault('hydraulic-pressure-low', 3);
+    // The falling pressure reading (pressure-low) may be reported a poll before the fault bit.
     const faulty = await eventually(() => {
       const h = gw.gw.health.get('sch-03-bar-1');
-      return h?.reasons.some((r) => r.code === 'barrier-fault') ? h : undefined;
+      return h?.reasons.some((r) => r.code === 'barrier-fault' && r.detail?.includes('hydraulic')) ? h : undefined;
     });
     expect(faulty.reasons.find((r) => r.code === 'barrier-fault')?.detail).toContain('hydraulic');
     gw.centre.plc.restore(3);
