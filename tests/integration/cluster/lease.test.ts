@@ -137,7 +137,7 @@ describe('lease', () => {
     a.start();
     await next(a, true);
     b.start();
-    const lost = next(a, false, 10_000);
+    const lost = next(a, false, 20_000);
     const downAt = performance.now();
     await server.halt();
     // Listening before the server is back: a contender may take the lease before start() returns.
