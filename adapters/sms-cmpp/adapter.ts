@@ -19,6 +19,7 @@ import { smsBroadcastChannel } from '../shared/sms-broadcast-channel.js';
 import { DeliveryTracker, keyOf, MemoryRecipientStore, type RecipientState, type RecipientStatus, type RecipientStore, type StatusChange } from './delivery-tracker.js';
 import { CMPP_ERRORS } from './errors.js';
 import { Listeners, type Listener } from '../shared/listeners.js';
+import { KeyWaiters } from '../shared/key-waiters.js';
 import type { FailureReason } from './report-stat.js';
 import { SqliteRecipientStore } from './recipient-store.js';
 import { SubmitWindow, type PartJob, type WindowStats } from './submit-window.js';
@@ -30,7 +31,7 @@ interface Running {
   link: CmppLink;
   reassembler: MoReassembler;
   housekeeping: ReturnType<AdapterContext['clock']['setInterval']>;
-  waiters: Map<string, Set<() => void>>;
+  waiters: KeyWaiters;
   concatRef: number;
 }
 
@@ -155,7 +156,7 @@ export class SmsCmppAdapterImpl implements SmsCmppAdapter {
       link,
       reassembler: new MoReassembler(cfg.concatTimeoutMs),
       housekeeping: ctx.clock.setInterval(() => this.housekeeping(), 1000),
-      waiters: new Map(),
+      waiters: new KeyWaiters(),
       concatRef: Math.floor(Math.random() * 256),
     };
     if (tracker.size > 0) log.info({ recipients: tracker.size }, 'recipients restored from the receipt store');
@@ -168,8 +169,7 @@ export class SmsCmppAdapterImpl implements SmsCmppAdapter {
     run.window.stop();
     this.ctx.clock.clearInterval(run.housekeeping);
     await run.link.stop();
-    for (const set of run.waiters.values()) for (const wake of set) wake();
-    run.waiters.clear();
+    run.waiters.wakeAll();
     run.store.close();
     this.run = undefined;
   }
@@ -203,7 +203,7 @@ export class SmsCmppAdapterImpl implements SmsCmppAdapter {
       if (queued.change) this.apply([queued.change]);
       run.window.enqueue(segmentMt(text, run.concatRef).map((p) => ({ ref, recipient, ...p })));
     }
-    await this.waitSubmitted(run, ref, unique, opts.signal);
+    await run.waiters.waitAll(unique.filter((r) => run.tracker.get(ref, r)?.state === 'queued').map((r) => keyOf(ref, r)), opts.signal);
     return unique.map((recipient) => {
       const s = run.tracker.get(ref, recipient);
       const r: SubmissionResult = { recipient, state: s?.state ?? 'queued', msgIds: s?.msgIds ?? [], duplicate: duplicates.has(recipient) };
@@ -328,38 +328,12 @@ export class SmsCmppAdapterImpl implements SmsCmppAdapter {
     for (const change of changes) {
       const s = change.status;
       if (s.state !== 'queued') {
-        const k = keyOf(s.ref, s.recipient);
-        for (const wake of this.run?.waiters.get(k) ?? []) wake();
-        this.run?.waiters.delete(k);
+        this.run?.waiters.wake(keyOf(s.ref, s.recipient));
       }
       void this.statusListeners.emit(change, this.cfg.listenerTimeoutMs);
     }
   }
 
-  private waitSubmitted(run: Running, ref: string, recipients: string[], signal?: AbortSignal): Promise<void> {
-    const pending = recipients.filter((r) => run.tracker.get(ref, r)?.state === 'queued');
-    if (pending.length === 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      let left = pending.length;
-      const wakers: [string, () => void][] = [];
-      const done = (): void => {
-        signal?.removeEventListener('abort', done);
-        for (const [k, w] of wakers) run.waiters.get(k)?.delete(w);
-        resolve();
-      };
-      for (const r of pending) {
-        const k = keyOf(ref, r);
-        const wake = (): void => {
-          if (--left === 0) done();
-        };
-        wakers.push([k, wake]);
-        const set = run.waiters.get(k) ?? new Set();
-        set.add(wake);
-        run.waiters.set(k, set);
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
 
   private async onDeliver(pdu: DeliverPdu): Promise<number> {
     const run = this.run;

@@ -23,6 +23,7 @@ import { DeliveryTracker, type RecipientState, type RecipientStatus, type Recipi
 import { SqliteRecipientStore } from './recipient-store.js';
 import { SMS_ERRORS } from './errors.js';
 import { Listeners, type Listener } from '../shared/listeners.js';
+import { KeyWaiters } from '../shared/key-waiters.js';
 import { interpretReceipt, isReceiptEsmClass, type FailureReason } from './receipt-codec.js';
 import { segment } from './segmenter.js';
 import { REGISTERED_DELIVERY_FINAL, STATUS } from './smpp-constants.js';
@@ -36,7 +37,7 @@ interface Running {
   link: SmppLink;
   reassembler: ConcatReassembler;
   housekeeping: ReturnType<AdapterContext['clock']['setInterval']>;
-  waiters: Map<string, Set<() => void>>;
+  waiters: KeyWaiters;
   concatRef: number;
 }
 
@@ -127,7 +128,7 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
       link,
       reassembler: new ConcatReassembler(cfg.concatTimeoutMs),
       housekeeping,
-      waiters: new Map(),
+      waiters: new KeyWaiters(),
       concatRef: Math.floor(Math.random() * 256),
     };
     link.start();
@@ -139,8 +140,7 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
     run.scheduler.stop();
     this.ctx.clock.clearInterval(run.housekeeping);
     await run.link.stop();
-    for (const set of run.waiters.values()) for (const wake of set) wake();
-    run.waiters.clear();
+    run.waiters.wakeAll();
     run.store?.close();
     this.run = undefined;
   }
@@ -164,7 +164,7 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
       if (queued.change) this.apply([queued.change]);
       run.scheduler.enqueue(parts.map((p) => ({ ref, recipient, index: p.index, total: p.total, dataCoding: p.dataCoding, esmClass: p.esmClass, shortMessage: p.shortMessage })));
     }
-    await this.waitSubmitted(run, ref, unique, opts.signal);
+    await run.waiters.waitAll(unique.filter((r) => run.tracker.get(ref, r)?.state === 'queued').map((r) => key(ref, r)), opts.signal);
     return unique.map((recipient) => {
       const s = run.tracker.get(ref, recipient);
       const r: SubmissionResult = { recipient, state: s?.state ?? 'queued', messageIds: s?.messageIds ?? [], duplicate: duplicates.has(recipient) };
@@ -295,38 +295,12 @@ export class SmsSmppAdapterImpl implements SmsSmppAdapter {
     for (const change of changes) {
       const s = change.status;
       if (s.state !== 'queued') {
-        const k = key(s.ref, s.recipient);
-        for (const wake of this.run?.waiters.get(k) ?? []) wake();
-        this.run?.waiters.delete(k);
+        this.run?.waiters.wake(key(s.ref, s.recipient));
       }
       void this.statusListeners.emit(change, this.cfg.listenerTimeoutMs);
     }
   }
 
-  private waitSubmitted(run: Running, ref: string, recipients: string[], signal?: AbortSignal): Promise<void> {
-    const pending = recipients.filter((r) => run.tracker.get(ref, r)?.state === 'queued');
-    if (pending.length === 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      let left = pending.length;
-      const wakers: [string, () => void][] = [];
-      const done = (): void => {
-        signal?.removeEventListener('abort', done);
-        for (const [k, w] of wakers) run.waiters.get(k)?.delete(w);
-        resolve();
-      };
-      for (const r of pending) {
-        const k = key(ref, r);
-        const wake = (): void => {
-          if (--left === 0) done();
-        };
-        wakers.push([k, wake]);
-        const set = run.waiters.get(k) ?? new Set();
-        set.add(wake);
-        run.waiters.set(k, set);
-      }
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
 
   private async onDeliverSm(pdu: Record<string, unknown>): Promise<number> {
     const run = this.run;
