@@ -331,7 +331,7 @@ export class Forwarder implements RaiseParticipant {
   private async recordAcked(): Promise<void> {
     for (const id of [...this.ackedUnrecorded]) {
       try {
-        await this.o.outbox.markAcked(id);
+        await this.pump.markAcked(id); // fenced like every delivery write in cluster mode
         this.ackedUnrecorded.delete(id);
       } catch (err) {
         if (!isUncommitted(err)) throw err;
