@@ -3,7 +3,7 @@
  * dashboard also works behind a reverse proxy that mounts the gateway under a prefix.
  */
 import type { Alarm, Broadcast, BroadcastInput, BroadcastSummary, ChainVerdict, DeviceView, Drill, GatewayHealth, SiteView, SweepInput, SweepView, UiConfig } from './model.js';
-import type { ClockDriftView, ClusterView, SiteAvailability, TelemetrySeries } from './model.js';
+import type { ClockDriftView, ClusterView, OnCallOverrideView, OnCallStatusView, SiteAvailability, TelemetrySeries } from './model.js';
 import { parseSession, parseUser, type Session, type SessionUser } from './session.js';
 
 /** An API call that failed; `code` is the gateway's stable GW_ERR_* code when it sent one. */
@@ -130,6 +130,21 @@ export class ApiClient {
   /** GET /api/clock-drift: every device and link that reports time, the furthest off first. */
   clockDrift(): Promise<ClockDriftView> {
     return this.get('api/clock-drift');
+  }
+
+  /** GET /api/oncall: who is on duty per role now, the roster's people and the recent stand-ins. */
+  oncall(): Promise<OnCallStatusView> {
+    return this.get('api/oncall');
+  }
+
+  /** POST /api/oncall/overrides (oncall:manage): a roster person stands in for a role from now. */
+  addOncallOverride(body: { role: string; person: string; until: number; note?: string }): Promise<OnCallOverrideView> {
+    return this.post('api/oncall/overrides', body);
+  }
+
+  /** DELETE /api/oncall/overrides/:id (oncall:manage): ends a stand-in now. */
+  endOncallOverride(id: string): Promise<OnCallOverrideView> {
+    return this.send(this.url(`api/oncall/overrides/${encodeURIComponent(id)}`), { method: 'DELETE', headers: { accept: 'application/json' } });
   }
 
   alarms(query: { state?: string; site?: string; limit?: number } = {}): Promise<Alarm[]> {

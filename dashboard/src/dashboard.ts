@@ -25,6 +25,7 @@ import { ForbiddenView } from './views/forbidden-view.js';
 import { Header } from './views/header.js';
 import { OutagesView } from './views/outages-view.js';
 import { ClockView } from './views/clock-view.js';
+import { OnCallView } from './views/oncall-view.js';
 import { SchoolDetailView } from './views/school-detail.js';
 import { SchoolsView } from './views/schools-view.js';
 import { DrillReportView } from './views/drill-report-view.js';
@@ -67,6 +68,7 @@ const VIEW_PERMISSION: Readonly<Record<Route['view'], Permission>> = {
   drill: 'drills:read',
   simulators: 'simulators:control',
   clock: 'devices:read',
+  oncall: 'oncall:read',
 };
 
 export class Dashboard {
@@ -346,6 +348,7 @@ export class Dashboard {
     if (route.view === 'board') this.view = new BoardView(this.ctx, route.alarmId);
     else if (route.view === 'outages') this.view = new OutagesView(this.ctx, route.filter);
     else if (route.view === 'clock') this.view = new ClockView(this.ctx);
+    else if (route.view === 'oncall') this.view = new OnCallView(this.ctx);
     else if (route.view === 'broadcasts') this.view = new BroadcastsView(this.ctx, route);
     else if (route.view === 'sweeps') this.view = new SweepsView(this.ctx, route.sweepId);
     else if (route.view === 'drill') this.view = new DrillReportView(this.ctx, route.drillId);

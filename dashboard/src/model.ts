@@ -137,6 +137,34 @@ export interface ClockDriftView {
   clocks: { deviceId: string; siteId: string; kind: string; name: string; source: string; driftSeconds: number; measuredAt: number; over: boolean }[];
 }
 
+/** GET /api/oncall (gateway/core/oncall/service.ts OnCallStatus). */
+export type OnCallRoleId = 'duty-officer' | 'supervisor' | 'station-chief' | 'technician';
+export interface OnCallPersonView {
+  name: string;
+  phone?: string;
+  radio?: { talkgroup: string; unit?: string };
+}
+export interface OnCallOverrideView {
+  id: string;
+  role: OnCallRoleId;
+  person?: string;
+  contact?: OnCallPersonView;
+  from: number;
+  until: number;
+  note?: string;
+  by: string;
+  createdAt: number;
+  endedBy?: string;
+  endedAt?: number;
+}
+export interface OnCallStatusView {
+  at: number;
+  timeZone: string;
+  onDuty: Record<OnCallRoleId, { role: OnCallRoleId; personId?: string; person: OnCallPersonView; source: 'shift' | 'override'; from: number; until: number; overrideId?: string } | null>;
+  people: Record<string, OnCallPersonView>;
+  overrides: OnCallOverrideView[];
+}
+
 /** GET /api/cluster: the gateway nodes (cluster mode) and the holder of the 110 link. */
 export interface ClusterView {
   mode: 'single' | 'cluster';

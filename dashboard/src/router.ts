@@ -3,7 +3,7 @@
  * #/board, #/board/<alarmId>, #/schools, #/schools/<siteId>, #/outages?site=&kind=&reason=&state=,
  * #/broadcasts, #/broadcasts/<broadcastId>, #/broadcasts?alarm=<alarmId> (compose for an alarm),
  * #/sweeps, #/sweeps/<sweepId>, #/drills/<drillId> (a drill's report), #/simulators (testers),
- * #/clock (every device's clock drift).
+ * #/clock (every device's clock drift), #/oncall (who is on duty per role, stand-ins).
  */
 import type { OutageFilter } from './derive.js';
 
@@ -15,7 +15,8 @@ export type Route =
   | { view: 'sweeps'; sweepId?: string }
   | { view: 'drill'; drillId: string }
   | { view: 'simulators' }
-  | { view: 'clock' };
+  | { view: 'clock' }
+  | { view: 'oncall' };
 
 export function parseRoute(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
@@ -35,6 +36,7 @@ export function parseRoute(hash: string): Route {
   if (view === 'drills' && id) return { view: 'drill', drillId: id };
   if (view === 'simulators') return { view: 'simulators' };
   if (view === 'clock') return { view: 'clock' };
+  if (view === 'oncall') return { view: 'oncall' };
   if (view === 'broadcasts') {
     const alarm = new URLSearchParams(query).get('alarm');
     return { view: 'broadcasts', ...(id ? { broadcastId: id } : {}), ...(alarm ? { alarmId: alarm } : {}) };
@@ -66,5 +68,7 @@ export function routeHref(route: Route): string {
       return '#/simulators';
     case 'clock':
       return '#/clock';
+    case 'oncall':
+      return '#/oncall';
   }
 }

@@ -140,6 +140,7 @@ export const CORE_ERRORS = errorSection('GatewayError', {
   GW_ERR_STORE_CONFLICT: { status: 503, message: 'the change kept conflicting with concurrent changes; try again' },
   // on-call roster (overrides through the API)
   GW_ERR_ONCALL_INVALID: { status: 400, message: '%s' },
+  GW_ERR_ONCALL_OVERRIDE_NOT_FOUND: { status: 404, message: 'no on-call override' },
   // cluster mode
   /** A write fenced by a lease token was refused: this node no longer holds the lease (another node took the duty). */
   GW_ERR_LEASE_LOST: { status: 409, message: 'lease %s is no longer held by this node' },

@@ -1,7 +1,8 @@
 /**
  * On-call: GET /api/oncall says who is on duty per role now (and the roster's shifts and
  * overrides); POST /api/oncall/overrides sets a stand-in for a role between two instants
- * (admins and supervisors; audited as `oncall.override`).
+ * (admins and supervisors; audited as `oncall.override`); DELETE /api/oncall/overrides/:id ends
+ * one now (same roles; audited as `oncall.override.end`; the override stays listed, ended).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -31,6 +32,7 @@ const OverrideBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 const AtQuery = Type.Object({ at: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false });
 const View = Type.Object({}, { additionalProperties: true });
 
@@ -46,5 +48,11 @@ export function oncallRoutes(app: FastifyInstance, oncall: OnCallService): void 
       const o = await oncall.addOverride(req.body, auditActorOf(req), req.ip);
       return reply.status(201).send(o);
     },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/api/oncall/overrides/:id',
+    { config: { permission: 'oncall:manage' }, schema: { params: IdParams, response: { 200: View, 404: ErrorReply } } },
+    async (req) => oncall.endOverride(req.params.id, auditActorOf(req), req.ip),
   );
 }

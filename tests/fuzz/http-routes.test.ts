@@ -191,6 +191,7 @@ function ROUTE_KEYS(): string[] {
     'GET /api/drills/:id',
     'GET /api/oncall',
     'POST /api/oncall/overrides',
+    'DELETE /api/oncall/overrides/:id',
     'GET /api/simulators',
     'GET /api/simulators/:id',
     'POST /api/simulators/:id/actions',

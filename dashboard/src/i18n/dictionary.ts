@@ -11,6 +11,7 @@ import { enBroadcast, zhBroadcast, type BroadcastTables, type BroadcastUiKey } f
 import { enSweeps, zhSweeps, type SweepsTables, type SweepsUiKey } from './dictionary-sweeps.js';
 import { enCharts, zhCharts, type ChartsUiKey } from './dictionary-charts.js';
 import { enState, zhState, type StateUiKey } from './dictionary-state.js';
+import { enOncall, zhOncall, type OncallUiKey } from './dictionary-oncall.js';
 
 const zhUi = {
   'app.title': '校园安全值班台',
@@ -135,7 +136,7 @@ const zhUi = {
   'toast.resolved': '已解除：{what}',
 } as const;
 
-export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey | ChartsUiKey | StateUiKey;
+export type UiKey = keyof typeof zhUi | BroadcastUiKey | SweepsUiKey | AuthUiKey | ChartsUiKey | StateUiKey | OncallUiKey;
 
 export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
   ui: Record<UiKey, string>;
@@ -155,7 +156,7 @@ export interface Dictionary extends BroadcastTables, SweepsTables, AuthTables {
 }
 
 export const zh: Dictionary = {
-  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui, ...zhCharts.ui, ...zhState.ui },
+  ui: { ...zhUi, ...zhBroadcast.ui, ...zhSweeps.ui, ...zhAuth.ui, ...zhCharts.ui, ...zhState.ui, ...zhOncall.ui },
   ...zhBroadcast.tables,
   ...zhSweeps.tables,
   ...zhAuth.tables,
@@ -287,6 +288,7 @@ export const en: Dictionary = {
     ...enAuth.ui,
     ...enCharts.ui,
     ...enState.ui,
+    ...enOncall.ui,
     'app.title': 'Campus Safety Duty Board',
     'nav.board': 'Alarms',
     'nav.schools': 'Schools',

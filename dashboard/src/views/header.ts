@@ -28,8 +28,9 @@ export class Header {
   private readonly navOutages = h('a', { class: 'nav-link', attrs: { href: '#/outages', 'data-nav': 'outages' } });
   private readonly navBroadcasts = h('a', { class: 'nav-link', attrs: { href: '#/broadcasts', 'data-nav': 'broadcasts' } });
   private readonly navSweeps = h('a', { class: 'nav-link', attrs: { href: '#/sweeps', 'data-nav': 'sweeps' } });
+  private readonly navOncall = h('a', { class: 'nav-link', attrs: { href: '#/oncall', 'data-nav': 'oncall' } });
   private readonly navSimulators = h('a', { class: 'nav-link', attrs: { href: '#/simulators', 'data-nav': 'simulators' } });
-  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts, this.navSweeps, this.navSimulators);
+  private readonly nav = h('nav', { class: 'nav' }, this.navBoard, this.navSchools, this.navOutages, this.navBroadcasts, this.navSweeps, this.navOncall, this.navSimulators);
   private readonly operatorName = h('span', { class: 'operator-name', attrs: { 'data-testid': 'operator-name' } });
   private readonly operatorRole = h('span', { class: 'operator-role', attrs: { 'data-testid': 'operator-role' } });
   private readonly logoutButton = h('button', { class: 'btn btn-header btn-logout', attrs: { type: 'button', 'data-action': 'logout' } });
@@ -53,6 +54,7 @@ export class Header {
     // Views the role cannot see (the gateway would answer 403) are not in the menu.
     this.navBroadcasts.hidden = !ctx.can('broadcasts:read');
     this.navSweeps.hidden = !ctx.can('sweeps:read');
+    this.navOncall.hidden = !ctx.can('oncall:read');
     this.navSimulators.hidden = !ctx.can('simulators:control');
     this.muteButton.addEventListener('click', () => actions.toggleMute());
     this.langButton.addEventListener('click', () => actions.toggleLang());
@@ -107,6 +109,7 @@ export class Header {
     const openBroadcasts = store.openBroadcasts();
     this.navLink(this.navBroadcasts, 'broadcasts', i18n.t('nav.broadcasts'), openBroadcasts > 0 ? openBroadcasts : undefined, 'none');
     this.navLink(this.navSweeps, 'sweeps', i18n.t('nav.sweeps'), undefined, 'none');
+    this.navLink(this.navOncall, 'oncall', i18n.t('nav.oncall'), undefined, 'none');
     this.navLink(this.navSimulators, 'simulators', simText(i18n, 'nav.simulators'), undefined, 'none');
 
     this.renderChannels();

@@ -19,6 +19,9 @@ export interface OnCallOverride {
   note?: string;
   by: string;
   createdAt: number;
+  /** Ended early through the API (DELETE /api/oncall/overrides/:id): who and when; `until` is then that instant. */
+  endedBy?: string;
+  endedAt?: number;
 }
 
 export interface OnDuty {

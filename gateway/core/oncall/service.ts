@@ -124,4 +124,23 @@ export class OnCallService {
     this.overrides = [...this.overrides, o];
     return o;
   }
+
+  /**
+   * Ends an override now (a stand-in who is no longer needed, or one set by mistake): its
+   * `until` becomes now, who ended it is kept, and the roster's shift applies again. The override
+   * stays listed (history), audited as `oncall.override.end`. Ending one that is already over
+   * changes nothing and answers it as it is.
+   */
+  async endOverride(id: string, by: string, ip?: string): Promise<OnCallOverride> {
+    const now = this.d.clock.now();
+    const o = (await this.refresh()).find((x) => x.id === id);
+    if (!o) throw new GatewayError('GW_ERR_ONCALL_OVERRIDE_NOT_FOUND', id);
+    if (o.until <= now) return o;
+    // One that has not started yet ends before it begins (from = until: never in force).
+    const ended: OnCallOverride = { ...o, from: Math.min(o.from, now), until: now, endedBy: by, endedAt: now };
+    await this.d.repo.saveOverride(ended);
+    await this.d.audit.audit({ at: now, actor: by, action: 'oncall.override.end', target: o.role, detail: { id: o.id, until: o.until }, ...(ip ? { ip } : {}) });
+    this.overrides = this.overrides.map((x) => (x.id === id ? ended : x));
+    return ended;
+  }
 }

@@ -64,6 +64,7 @@ const MATRIX: Record<string, Who[] | 'public'> = {
   // Who is on call: everyone on the police side reads it; supervisors and admins set stand-ins.
   'GET /api/oncall': ['duty', 'supervisor', 'tech', 'tester', 'admin'],
   'POST /api/oncall/overrides': ['supervisor', 'admin'],
+  'DELETE /api/oncall/overrides/:id': ['supervisor', 'admin'],
   'GET /api/users': ['admin'],
   'POST /api/users': ['admin'],
   'PATCH /api/users/:username': ['admin'],

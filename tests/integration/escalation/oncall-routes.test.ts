@@ -9,7 +9,7 @@ import { startGateway, type TestGateway } from '../../helpers/gateway.js';
 interface Status {
   timeZone: string;
   onDuty: Record<string, { personId?: string; person: { name: string }; source: string } | null>;
-  overrides: { id: string; role: string; person?: string; by: string }[];
+  overrides: { id: string; role: string; person?: string; by: string; until: number; endedBy?: string }[];
 }
 
 describe('on-call routes', () => {
@@ -39,6 +39,28 @@ describe('on-call routes', () => {
     const s = (await (await t.api('/api/oncall', { as: 'tech' })).json()) as Status;
     expect([s.onDuty['station-chief']?.personId, s.onDuty['station-chief']?.source, s.overrides.map((x) => [x.id, x.by])]).toStrictEqual(['wu-jianhua', 'override', [[o.id, 'supervisor']]]);
     expect((await t.gw.oncall.onDuty('station-chief'))?.person.name).toBe('派出所副所长 吴建华');
+  });
+
+  it('lets a supervisor end a stand-in early: the shift applies again, the override stays listed as ended, audited', async () => {
+    const post = await t.api('/api/oncall/overrides', { method: 'POST', as: 'supervisor', body: JSON.stringify({ role: 'technician', contact: { name: '临时技术员 何伟', phone: '13900000001' }, until: Date.now() + 7_200_000 }) });
+    const o = (await post.json()) as { id: string };
+    const before = (await (await t.api('/api/oncall', { as: 'duty' })).json()) as Status;
+    expect([before.onDuty.technician?.source, before.onDuty.technician?.person.name]).toStrictEqual(['override', '临时技术员 何伟']);
+
+    const end = await t.api(`/api/oncall/overrides/${o.id}`, { method: 'DELETE', as: 'admin' });
+    expect(end.status).toBe(200);
+    const ended = (await end.json()) as { until: number; endedBy: string };
+    expect(ended.endedBy).toBe('admin');
+    const after = (await (await t.api('/api/oncall', { as: 'duty' })).json()) as Status;
+    expect(after.onDuty.technician?.person.name).not.toBe('临时技术员 何伟');
+    expect(after.overrides.find((x) => x.id === o.id)).toMatchObject({ endedBy: 'admin', until: ended.until });
+    const [entry] = await t.gw.store.auditEntries({ action: 'oncall.override.end' });
+    expect([entry?.actor, entry?.target, (entry?.detail as { id: string }).id]).toStrictEqual(['admin', 'technician', o.id]);
+    // Ending it again changes nothing; an unknown id is a coded 404; a duty officer may not.
+    expect(((await (await t.api(`/api/oncall/overrides/${o.id}`, { method: 'DELETE', as: 'admin' })).json()) as { until: number }).until).toBe(ended.until);
+    const missing = await t.api('/api/oncall/overrides/no-such-override', { method: 'DELETE', as: 'supervisor' });
+    expect([missing.status, ((await missing.json()) as { code: string }).code]).toStrictEqual([404, 'GW_ERR_ONCALL_OVERRIDE_NOT_FOUND']);
+    expect((await t.api(`/api/oncall/overrides/${o.id}`, { method: 'DELETE', as: 'duty' })).status).toBe(403);
   });
 
   it('refuses a bad override with a coded 400, and a duty officer with 403', async () => {
