@@ -302,8 +302,8 @@ export function stateStoreContract(name: string, make: MakeStateStore): void {
         expect(await store.outbox.enqueue(reportRequest(a, c1, { createdAt: T + 99 }))).toStrictEqual(r1);
         expect((await store.outbox.enqueue(reportRequest(a, c2))).sequence).toBe(1);
         expect((await store.outbox.enqueue({ id: randomUUID(), channel: c1, kind: 'test-report', siteId: 's1', createdAt: T + 1 })).sequence).toBe(4);
-        expect(await store.outbox.hasAlarm(c1, a.id)).toBe(true);
-        expect(await store.outbox.hasAlarm(c1, randomUUID())).toBe(false);
+        expect(await store.outbox.forAlarm(c1, a.id)).toStrictEqual(r1);
+        expect(await store.outbox.forAlarm(c1, randomUUID())).toBeUndefined();
         expect((await store.outbox.pending(c1)).map((e) => e.sequence)).toStrictEqual([3, 2, 1, 4]);
         expect(await store.outbox.get(r1.id)).toStrictEqual(r1);
         expect(await store.outbox.get(randomUUID())).toBeUndefined();

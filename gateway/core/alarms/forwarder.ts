@@ -82,10 +82,26 @@ export class Forwarder implements RaiseParticipant {
     this.kick();
   }
 
-  /** Every open alarm this link carries that has no outbox entry is queued (a crash between the two). */
+  /**
+   * What a crash (or a holder's death in cluster mode) can leave half done, for every open alarm
+   * this link carries: no outbox entry (killed between the two) → queued; an entry the far end
+   * acknowledged without the alarm's `forward-acked` note (killed between recording the ACK and
+   * writing the note) → the note, marked `recovered`, added once, so the board and the button
+   * (110-received) learn the centre has it.
+   */
   async recover(): Promise<void> {
     for (const alarm of this.o.alarms.openAlarms()) {
-      if (this.carries(alarm) && !(await this.o.outbox.hasAlarm(this.channel, alarm.id))) await this.enqueueAlarm(alarm);
+      if (!this.carries(alarm)) continue;
+      const entry = await this.o.outbox.forAlarm(this.channel, alarm.id);
+      if (!entry) await this.enqueueAlarm(alarm);
+      else if (entry.state === 'acked') {
+        const channel = this.channel;
+        await this.o.alarms.note(
+          alarm.id,
+          { action: 'forward-acked', by: 'system', data: { channel, sequence: entry.sequence, recovered: true } },
+          { unless: (e) => e.action === 'forward-acked' && (e.data as { channel?: string } | undefined)?.channel === channel },
+        );
+      }
     }
   }
 
@@ -159,7 +175,7 @@ export class Forwarder implements RaiseParticipant {
 
   /** Queues an alarm committed without its entry (a crash between the two); a second call is a no-op. */
   async enqueueAlarm(alarm: Alarm): Promise<void> {
-    if (await this.o.outbox.hasAlarm(this.channel, alarm.id)) return;
+    if (await this.o.outbox.forAlarm(this.channel, alarm.id)) return;
     const entry = await this.o.outbox.enqueue({
       id: randomUUID(),
       channel: this.channel,

@@ -51,7 +51,8 @@ export interface Outbox {
    * (a second request for it returns the entry already queued).
    */
   enqueue(e: OutboxRequest): Promise<OutboxEntry>;
-  hasAlarm(channel: string, alarmId: string): Promise<boolean>;
+  /** The channel's entry for an alarm (queued, acked or abandoned), if it was ever queued. */
+  forAlarm(channel: string, alarmId: string): Promise<OutboxEntry | undefined>;
   /** Queued entries of a channel: alarms before test reports, then oldest first. */
   pending(channel: string): Promise<OutboxEntry[]>;
   get(id: string): Promise<OutboxEntry | undefined>;

@@ -206,13 +206,18 @@ export class AlarmService {
     return out?.changed ? out.alarm : undefined;
   }
 
-  /** Adds a timeline entry (forwarding progress, broadcasts) without changing state. */
-  async note(id: string, entry: Omit<AlarmEntry, 'at'> & { at?: number }): Promise<Alarm | undefined> {
+  /**
+   * Adds a timeline entry (forwarding progress, broadcasts) without changing state. With
+   * `unless`, nothing is added when the alarm's timeline, as committed, already has an entry it
+   * matches (a note a recovery may add again).
+   */
+  async note(id: string, entry: Omit<AlarmEntry, 'at'> & { at?: number }, opts: { unless?: (e: AlarmEntry) => boolean } = {}): Promise<Alarm | undefined> {
     const at = entry.at ?? this.clock.now();
     const cached = this.cached(id);
     const seen = cached ?? (await this.repo.getAlarm(id));
     if (!seen) return undefined;
-    const out = await this.change(id, (a) => withEntry(a, a.state, { ...entry, at }), seen, entry.action);
+    const { unless } = opts;
+    const out = await this.change(id, (a) => (unless && a.timeline.some(unless) ? undefined : withEntry(a, a.state, { ...entry, at })), seen, entry.action);
     return out?.alarm;
   }
 

@@ -85,9 +85,9 @@ export class PgOutboxStore implements Outbox {
     return this.db.tx((c) => enqueueIn(c, e));
   }
 
-  async hasAlarm(channel: string, alarmId: string): Promise<boolean> {
-    const { rows } = await this.db.query('SELECT 1 FROM outbox WHERE channel = $1 AND alarm_id = $2', [channel, alarmId]);
-    return rows.length > 0;
+  async forAlarm(channel: string, alarmId: string): Promise<OutboxEntry | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM outbox WHERE channel = $1 AND alarm_id = $2`, [channel, alarmId]);
+    return rows[0] ? entryOf(rows[0]) : undefined;
   }
 
   async pending(channel: string): Promise<OutboxEntry[]> {

@@ -105,8 +105,11 @@ export class SqliteOutboxStore implements Outbox {
     return this.guard(() => this.enqueueNow(e));
   }
 
-  async hasAlarm(channel: string, alarmId: string): Promise<boolean> {
-    return this.guard(() => this.stmts.byAlarm.get(channel, alarmId) !== undefined);
+  async forAlarm(channel: string, alarmId: string): Promise<OutboxEntry | undefined> {
+    return this.guard(() => {
+      const r = this.stmts.byAlarm.get(channel, alarmId);
+      return r ? fromRow(r) : undefined;
+    });
   }
 
   async pending(channel: string): Promise<OutboxEntry[]> {
