@@ -3,7 +3,10 @@
  * call has the same queue, rate limits, receipts and roll-call as any broadcast: one broadcast
  * per step, each person once per channel (a radio-only and an SMS-only copy, so radio and SMS
  * both go out at once instead of SMS being radio's fallback). Receipts that arrive later
- * (delivered, confirmed, failed) are written to the alarm's timeline as `escalation-receipt`.
+ * (delivered, confirmed, failed) are written to the alarm's timeline as `escalation-receipt`,
+ * also after a restart (or on the node that took the duties over): a receipt for a broadcast
+ * this process did not send is matched through the broadcast itself (sent by escalation, for
+ * an alarm), read once from the store and remembered.
  */
 import type { Logger } from 'pino';
 import { errorMessage } from '../../contract/errors.js';
@@ -18,11 +21,11 @@ const FINAL = new Set(['delivered', 'confirmed', 'failed']);
 const MAX_FOLLOWED = 1000;
 
 export class BroadcastEscalationSender implements EscalationSender {
-  /** broadcast id → alarm id, for the receipts that come back later. */
-  private readonly followed = new Map<string, string>();
+  /** broadcast id → alarm id (null: not an escalation's), for the receipts that come back later. */
+  private readonly followed = new Map<string, string | null>();
   private off: (() => void) | undefined;
 
-  constructor(private readonly d: { broadcasts: Pick<BroadcastService, 'create' | 'onChange'>; alarms: Pick<AlarmService, 'note'>; log: Logger }) {}
+  constructor(private readonly d: { broadcasts: Pick<BroadcastService, 'create' | 'onChange' | 'get'>; alarms: Pick<AlarmService, 'note'>; log: Logger }) {}
 
   start(): void {
     this.off ??= this.d.broadcasts.onChange((c) => this.onChange(c));
@@ -46,19 +49,40 @@ export class BroadcastEscalationSender implements EscalationSender {
     }
     if (contacts.length === 0) return { receipts };
     const b = await this.d.broadcasts.create({ text: n.text, recipients: contacts, channels: n.channels, alarmId: n.alarm.id, siteId: n.alarm.siteId, by: ESCALATION_ACTOR });
-    this.followed.set(b.id, n.alarm.id);
-    if (this.followed.size > MAX_FOLLOWED) this.followed.delete(this.followed.keys().next().value as string);
+    this.follow(b.id, n.alarm.id);
     for (const r of b.recipients) receipts.push({ who: r.name, channel: r.channel ?? (r.phone ? 'sms' : 'radio'), receipt: r.state === 'failed' && r.reason ? r.reason : r.state });
     return { broadcastId: b.id, receipts };
   }
 
+  private follow(broadcastId: string, alarmId: string | null): void {
+    this.followed.set(broadcastId, alarmId);
+    if (this.followed.size > MAX_FOLLOWED) this.followed.delete(this.followed.keys().next().value as string);
+  }
+
+  /** The alarm an escalation broadcast was for; null for any other broadcast. */
+  private async alarmOf(broadcastId: string): Promise<string | null> {
+    const known = this.followed.get(broadcastId);
+    if (known !== undefined) return known;
+    const b = await this.d.broadcasts.get(broadcastId);
+    if (!b) return null; // not stored yet: asked again at its next receipt
+    const alarmId = b.createdBy === ESCALATION_ACTOR && b.alarmId ? b.alarmId : null;
+    // A newer send() may have followed it meanwhile: that answer stands.
+    if (!this.followed.has(broadcastId)) this.follow(broadcastId, alarmId);
+    return this.followed.get(broadcastId) ?? alarmId;
+  }
+
   private onChange(c: BroadcastChange): void {
     if (c.change !== 'recipient') return;
-    const alarmId = this.followed.get(c.broadcastId);
     const r = c.recipient;
-    if (!alarmId || !FINAL.has(r.state) || !r.channel) return;
-    this.d.alarms
-      .note(alarmId, { action: 'escalation-receipt', by: ESCALATION_ACTOR, data: { broadcastId: c.broadcastId, who: r.name, channel: r.channel, receipt: r.state } })
-      .catch((err: unknown) => this.d.log.warn({ err: errorMessage(err), alarmId }, 'escalation receipt not written'));
+    if (!FINAL.has(r.state) || !r.channel) return;
+    const channel = r.channel;
+    this.alarmOf(c.broadcastId)
+      .then((alarmId) => {
+        if (!alarmId) return;
+        return this.d.alarms
+          .note(alarmId, { action: 'escalation-receipt', by: ESCALATION_ACTOR, data: { broadcastId: c.broadcastId, who: r.name, channel, receipt: r.state } })
+          .then(() => undefined);
+      })
+      .catch((err: unknown) => this.d.log.warn({ err: errorMessage(err), broadcastId: c.broadcastId }, 'escalation receipt not written'));
   }
 }

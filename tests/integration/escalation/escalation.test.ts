@@ -2,7 +2,8 @@
  * Escalation end to end: a press nobody acknowledges is escalated to the on-call supervisor
  * (an `escalated` entry on its timeline, audited), whose radio (the simulated radio dispatch
  * box) and phone (the simulated SMPP centre) receive it; a restart in the middle continues
- * with the next step, and never calls the same step twice. Short afterSeconds in the config.
+ * with the next step, and never calls the same step twice; a receipt that comes back after a
+ * restart still reaches the timeline. Short afterSeconds in the config.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarm, AlarmEntry } from '../../../gateway/contract/types.js';
@@ -114,6 +115,21 @@ describe('escalation', () => {
     expect(t.centre.sms.messages().filter((m) => m.to === supervisor?.phone)).toHaveLength(1);
     // This gateway (after the restart) took one step: the chief's.
     expect(t.gw.counters.snapshot('escalation.')).toStrictEqual({ 'escalation.steps': 1 });
+  });
+
+  it("writes a receipt that comes back after a restart to the alarm's timeline", async () => {
+    t = await startGateway(FAST);
+    // The SMS centre holds the supervisor's receipt until after the restart.
+    t.centre.sms.setMode({ receiptDelayMs: 60_000 });
+    const alarm = await press(t);
+    const supervisor = (await t.gw.oncall.onDuty('supervisor'))?.person;
+    const sms = await eventually(() => t?.centre.sms.messages().find((m) => m.to === supervisor?.phone), { timeoutMs: 20_000 });
+    t = await t.restart();
+    // Sent when the new process is bound (queued by the centre until then, as a real SMSC does).
+    await eventually(() => (t?.centre.sms.boundSessions() ?? 0) > 0, { timeoutMs: 20_000 });
+    for (const id of sms.messageIds) t.centre.sms.sendReceipt(id, sms.to);
+    const receipt = await eventually(async () => (await timeline(t as TestGateway, alarm.id)).find((e) => e.action === 'escalation-receipt' && e.data?.channel === 'sms'), { timeoutMs: 20_000 });
+    expect(receipt.data).toMatchObject({ who: supervisor?.name, channel: 'sms', receipt: 'delivered' });
   });
 
   it('stops when the duty officer acknowledges: no step is due any more', async () => {
