@@ -58,6 +58,8 @@ export interface ManualBroadcastInput {
   siteId?: string;
   by?: string;
   ip?: string;
+  /** What the broadcast was made for, kept as its policyId (escalation names its step: a retry finds it). */
+  policyId?: string;
 }
 
 interface Launch {
@@ -240,6 +242,7 @@ export class BroadcastService {
       fallbackUnless: manual.fallbackUnless,
       specs,
       ...(input.ip ? { ip: input.ip } : {}),
+      ...(input.policyId ? { policyId: input.policyId } : {}),
     });
   }
 

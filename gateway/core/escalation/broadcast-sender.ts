@@ -20,12 +20,15 @@ const FINAL = new Set(['delivered', 'confirmed', 'failed']);
 /** Escalation broadcasts whose receipts are followed (bounded: the oldest are forgotten). */
 const MAX_FOLLOWED = 1000;
 
+/** The broadcast's policyId for an escalation step: `escalation:<policy>:<round>.<step>`. */
+const stepLabel = (n: Pick<EscalationNotice, 'policy' | 'round' | 'step'>): string => `escalation:${n.policy}:${n.round}.${n.step}`;
+
 export class BroadcastEscalationSender implements EscalationSender {
   /** broadcast id → alarm id (null: not an escalation's), for the receipts that come back later. */
   private readonly followed = new Map<string, string | null>();
   private off: (() => void) | undefined;
 
-  constructor(private readonly d: { broadcasts: Pick<BroadcastService, 'create' | 'onChange' | 'get'>; alarms: Pick<AlarmService, 'note'>; log: Logger }) {}
+  constructor(private readonly d: { broadcasts: Pick<BroadcastService, 'create' | 'onChange' | 'get' | 'list'>; alarms: Pick<AlarmService, 'note'>; log: Logger }) {}
 
   start(): void {
     this.off ??= this.d.broadcasts.onChange((c) => this.onChange(c));
@@ -48,7 +51,11 @@ export class BroadcastEscalationSender implements EscalationSender {
       }
     }
     if (contacts.length === 0) return { receipts };
-    const b = await this.d.broadcasts.create({ text: n.text, recipients: contacts, channels: n.channels, alarmId: n.alarm.id, siteId: n.alarm.siteId, by: ESCALATION_ACTOR });
+    // A step is one broadcast: one already made for it (killed before its timeline entries were
+    // written) is reported as it stands, never sent a second time.
+    const policyId = stepLabel(n);
+    const made = (await this.d.broadcasts.list({ alarmId: n.alarm.id })).find((s) => s.createdBy === ESCALATION_ACTOR && s.policyId === policyId);
+    const b = (made && (await this.d.broadcasts.get(made.id))) || (await this.d.broadcasts.create({ text: n.text, recipients: contacts, channels: n.channels, alarmId: n.alarm.id, siteId: n.alarm.siteId, by: ESCALATION_ACTOR, policyId }));
     this.follow(b.id, n.alarm.id);
     for (const r of b.recipients) receipts.push({ who: r.name, channel: r.channel ?? (r.phone ? 'sms' : 'radio'), receipt: r.state === 'failed' && r.reason ? r.reason : r.state });
     return { broadcastId: b.id, receipts };

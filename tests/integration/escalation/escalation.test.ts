@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarm, AlarmEntry } from '../../../gateway/contract/types.js';
+import { BroadcastEscalationSender } from '../../../gateway/core/escalation/broadcast-sender.js';
 import { RadioGatewaySimulator } from '../../../simulators/radio-gateway/radio-gateway-simulator.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
@@ -130,6 +131,28 @@ describe('escalation', () => {
     for (const id of sms.messageIds) t.centre.sms.sendReceipt(id, sms.to);
     const receipt = await eventually(async () => (await timeline(t as TestGateway, alarm.id)).find((e) => e.action === 'escalation-receipt' && e.data?.channel === 'sms'), { timeoutMs: 20_000 });
     expect(receipt.data).toMatchObject({ who: supervisor?.name, channel: 'sms', receipt: 'delivered' });
+  });
+
+  it('never sends a step twice: a broadcast made for it before a kill (its timeline entries not yet written) is reported, not sent again', async () => {
+    const policies = [{ ...FAST.escalation.policies[0], steps: [{ afterSeconds: 2, notify: ['supervisor'], channels: ['sms'] }] }];
+    t = await startGateway({ escalation: { policies } });
+    await t.gw.escalation.stop();
+    const alarm = await press(t);
+    const supervisor = (await t.gw.oncall.onDuty('supervisor'))?.person;
+    // What the step's first half does before a kill: the broadcast made and sent, nothing noted.
+    const sender = new BroadcastEscalationSender({ broadcasts: t.gw.broadcasts, alarms: t.gw.alarms, log: t.gw.log });
+    const first = await sender.send({ alarm, policy: 'fast', round: 1, step: 1, text: '警情升级测试', channels: ['sms'], targets: [{ name: supervisor?.name ?? '', via: 'supervisor', phone: supervisor?.phone ?? '' }] });
+    await eventually(() => t?.centre.sms.messages().find((m) => m.to === supervisor?.phone), { timeoutMs: 15_000 });
+    expect(escalated(await timeline(t, alarm.id))).toStrictEqual([]);
+
+    t = await t.restart();
+    const entries = await eventually(async () => {
+      const tl = await timeline(t as TestGateway, alarm.id);
+      return tl.some((e) => e.action === 'escalated') ? tl : undefined;
+    }, { timeoutMs: 20_000 });
+    expect(entries.filter((e) => e.action === 'escalated').map((e) => [e.data?.who, e.data?.channel, e.data?.broadcastId])).toStrictEqual([[supervisor?.name, 'sms', first.broadcastId]]);
+    await t.gw.escalation.idle();
+    expect(t.centre.sms.messages().filter((m) => m.to === supervisor?.phone)).toHaveLength(1);
   });
 
   it('stops when the duty officer acknowledges: no step is due any more', async () => {
