@@ -22,6 +22,8 @@ interface SimDevice {
   timer?: ReturnType<typeof setInterval>;
   seq: number;
   acked: number;
+  /** Publishes answered (PUBACK or error). */
+  answered: number;
 }
 
 class ClientWorker {
@@ -40,7 +42,7 @@ class ClientWorker {
       if (c.latencies) this.pubackMs = [];
       this.send({ type: 'stats', stats: { ...this.stats }, ...(pubackMs ? { pubackMs } : {}) });
     } else if (c.cmd === 'disconnect') {
-      await this.disconnectAll();
+      await this.disconnectAll(c.drainMs ?? 10_000);
       this.send({ type: 'disconnected' });
     }
   }
@@ -90,7 +92,7 @@ class ClientWorker {
       connectTimeout: c.connectTimeoutMs,
       will: { topic: device.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
-    const sim: SimDevice = { device, n, client, seq: 0, acked: 0 };
+    const sim: SimDevice = { device, n, client, seq: 0, acked: 0, answered: 0 };
     let settled = false;
     const settle = (err?: string) => {
       if (settled) return;
@@ -123,6 +125,7 @@ class ClientWorker {
     const t0 = performance.now();
     const body = JSON.stringify({ ...buttonTelemetry(sim.n), seq: ++sim.seq });
     sim.client.publish(sim.device.telemetryTopic, body, { qos: 1 }, (err) => {
+      sim.answered++;
       if (err) {
         this.stats.telemetryFailed++;
         return;
@@ -134,20 +137,23 @@ class ClientWorker {
     });
   }
 
-  private async disconnectAll(): Promise<void> {
+  private async disconnectAll(drainMs: number): Promise<void> {
     this.closing = true;
     const devices = this.devices;
     this.devices = [];
     for (const d of devices) if (d.timer) clearInterval(d.timer);
-    // DISCONNECT, so the broker discards the will [MQTT-3.14.4-3]; forced after 10 s.
+    // DISCONNECT once every publish is answered (mqtt.js end(false) waits for them), so the
+    // broker discards the will [MQTT-3.14.4-3]; forced after drainMs, and what was still
+    // unanswered then is counted (the gateway may have stored it: stored = acked + unanswered).
     await Promise.all(
       devices.map(
         (d) =>
           new Promise<void>((resolve) => {
             const t = setTimeout(() => {
+              this.stats.telemetryUnanswered = (this.stats.telemetryUnanswered ?? 0) + (d.seq - d.answered);
               d.client.end(true);
               resolve();
-            }, 10_000);
+            }, drainMs);
             d.client.end(false, {}, () => {
               clearTimeout(t);
               resolve();

@@ -14,7 +14,7 @@ import { MB, sleep } from './lib/processes.js';
 import { percentile, round } from './lib/stats.js';
 import { writeSyntheticConfig } from './lib/synthetic-district.js';
 import { WorkerPool } from './lib/workers.js';
-import type { WorkerCommand, WorkerStats } from './lib/worker-protocol.js';
+import { sumStats, type WorkerCommand } from './lib/worker-protocol.js';
 
 const RSS_RATIO_TARGET = 1.2;
 const LABELS: Record<BrokerKind, string> = { gateway: 'gateway', bare: 'bare aedes' };
@@ -74,7 +74,7 @@ interface Figures {
   errors: string[];
 }
 
-const sum = (stats: { stats: WorkerStats }[], key: keyof WorkerStats) => stats.reduce((a, s) => a + s.stats[key], 0);
+const sum = sumStats;
 
 function parseTargets(raw: string): BrokerKind[] {
   const list = raw.split(',').map((s) => s.trim());

@@ -20,7 +20,7 @@ export interface ConnectCommand {
   rounds?: number;
 }
 
-export type WorkerCommand = ConnectCommand | { cmd: 'stats'; latencies: boolean } | { cmd: 'disconnect' };
+export type WorkerCommand = ConnectCommand | { cmd: 'stats'; latencies: boolean } | { cmd: 'disconnect'; /** How long clients may wait for their unanswered publishes before closing (default 10 s). */ drainMs?: number };
 
 export interface WorkerStats {
   /** Clients connected now. */
@@ -31,6 +31,8 @@ export interface WorkerStats {
   dropped: number;
   telemetryAcked: number;
   telemetryFailed: number;
+  /** Publishes still waiting for their PUBACK when the client was closed (after the drain wait). */
+  telemetryUnanswered?: number;
   /** Devices with `rounds` + 1 telemetry messages acknowledged: the one at connect and `rounds` heartbeats. */
   devicesWithRound: number;
 }
@@ -42,3 +44,6 @@ export type WorkerMessage =
   /** PUBACK latencies (ms) of heartbeats after the first, when asked. */
   | { type: 'stats'; stats: WorkerStats; pubackMs?: number[] }
   | { type: 'disconnected' };
+
+/** One counter summed over the workers' stats answers. */
+export const sumStats = (stats: readonly { stats: WorkerStats }[], key: keyof WorkerStats): number => stats.reduce((a, s) => a + (s.stats[key] ?? 0), 0);
