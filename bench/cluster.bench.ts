@@ -122,6 +122,8 @@ interface PressPhase {
   pubackMs: number[];
   lost: number;
   rssMB: Record<string, number>;
+  /** CPU of each running node over the presses, % of one core. */
+  cpuPct: Record<string, number>;
 }
 
 async function pressPhase(ctx: BenchContext, o: Options, cluster: TestCluster, buttons: PressButton[], targets: ClusterNodeHandle[], holder: ClusterNodeHandle): Promise<PressPhase> {
@@ -148,7 +150,9 @@ async function pressPhase(ctx: BenchContext, o: Options, cluster: TestCluster, b
         }),
       );
     }
-    const phase: PressPhase = { nodes: targets.length, recordMs: [], onHolderMs: [], onOtherMs: [], pubackMs: [], lost: 0, rssMB: {} };
+    const phase: PressPhase = { nodes: targets.length, recordMs: [], onHolderMs: [], onOtherMs: [], pubackMs: [], lost: 0, rssMB: {}, cpuPct: {} };
+    const running = cluster.nodes.filter((n) => n.node.running());
+    const cpu0 = running.map((n) => sampleProcess(n.node.pid));
     for (const [n, b] of buttons.entries()) {
       if (ctx.signal.aborted) throw new BenchError('BENCH_ERR_ABORTED', 'aborted');
       const measured = n >= o.warmup;
@@ -169,7 +173,11 @@ async function pressPhase(ctx: BenchContext, o: Options, cluster: TestCluster, b
       if (n > 0 && n % 50 === 0) ctx.log(`${targets.length} node(s): ${n}/${buttons.length} presses; last ${at === undefined ? 'lost' : (at - start).toFixed(1)} ms`);
       await sleep(o.spacingMs, ctx.signal);
     }
-    for (const node of cluster.nodes) if (node.node.running()) phase.rssMB[node.id] = mb(sampleProcess(node.node.pid).rssBytes);
+    running.forEach((node, k) => {
+      const [a, b] = [cpu0[k], sampleProcess(node.node.pid)] as [ReturnType<typeof sampleProcess>, ReturnType<typeof sampleProcess>];
+      phase.rssMB[node.id] = mb(b.rssBytes);
+      phase.cpuPct[node.id] = r1((100 * (b.cpuMs - a.cpuMs)) / (b.at - a.at));
+    });
     return phase;
   } finally {
     await Promise.all(buttons.map((b) => b.client?.endAsync(true).catch(() => undefined)));
@@ -210,6 +218,8 @@ async function runPress(o: Options, ctx: BenchContext): Promise<BenchResult> {
     'press.oneNode.lost': one.lost,
     'press.twoNodes.rssMB': Object.values(two.rssMB).join('/'),
     'press.oneNode.rssMB': Object.values(one.rssMB).join('/'),
+    'press.twoNodes.cpuPct': Object.values(two.cpuPct).join('/'),
+    'press.oneNode.cpuPct': Object.values(one.cpuPct).join('/'),
   };
   const tables: Table[] = [
     {
@@ -225,7 +235,9 @@ async function runPress(o: Options, ctx: BenchContext): Promise<BenchResult> {
     targets: [{ name: 'no press lost', met: two.lost + one.lost === 0, detail: `${two.lost} lost on 2 nodes, ${one.lost} on 1` }],
     notes: [
       'one press at a time; a press on the other node is committed there and sent by the holder, woken by NOTIFY outbox',
-      `node RSS after the presses (MB): 2 nodes ${JSON.stringify(two.rssMB)}, 1 node ${JSON.stringify(one.rssMB)}`,
+      `node RSS after the presses (MB): 2 nodes ${JSON.stringify(two.rssMB)}, 1 node ${JSON.stringify(one.rssMB)}; node CPU during the presses (% of a core): 2 nodes ${JSON.stringify(two.cpuPct)}, 1 node ${JSON.stringify(one.cpuPct)}`,
+      'the phases run in this order (2 nodes, then 1): the first one also warms the PostgreSQL cache and the JIT beyond the warm-up presses',
+      'on 2 nodes every device message is handled on both nodes (ingested on its own, its liveness heard on the other through Redis), on the same 2 cores',
     ],
   };
 }
