@@ -228,7 +228,8 @@ export class Broker {
    * is obsolete (redis-transport.ts, dropWillsElsewhere). Without this, the wills of the devices
    * of a node that died were published once aedes found it dead (3 × cluster.mqttHeartbeatSeconds
    * without its heartbeat), after those devices had reconnected through the balancer to another
-   * node: a false `offline`, and a device-offline alarm for a device connected all along.
+   * node: a false `offline`, and a device-offline alarm for a device connected all along
+   * (tests/integration/cluster/outages.test.ts).
    */
   private dropWillsElsewhere(clientId: string): void {
     const aedes = this.aedes;

@@ -24,9 +24,10 @@ export const ClusterConfigSchema = Type.Object(
     takeoverSeconds: Type.Number({ minimum: 1, maximum: 300, default: 10 }),
     /**
      * With `redisUrl`: how often each node's broker tells the others it is alive (aedes'
-     * heartbeatInterval). A node silent for 3 of these is dead to the others, and the wills of
-     * the devices that were connected to it (and have not reconnected since) are published
-     * within 3–7 of these after it died. aedes' own default, 60 s, made that 3–7 minutes.
+     * heartbeatInterval). A node silent for 3 of these is dead to the others, whose sweep (every
+     * 4) then publishes the wills of the devices that were connected to it and have not
+     * reconnected since: 2–7 of these after it died. aedes' own default, 60 s, made that 2–7
+     * minutes. Each sweep reads Redis' list of wills once.
      */
     mqttHeartbeatSeconds: Type.Number({ minimum: 0.5, maximum: 60, default: 5 }),
   },

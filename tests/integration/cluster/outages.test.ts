@@ -12,7 +12,7 @@
  *   raises the health alarms) never shows them offline for longer than that: no device-offline
  *   alarm (health.offlineAlarmAfter is 2 × keepalive here, so a longer false outage raises one).
  *   The dead node's stored wills are published by the survivor once it finds the node dead
- *   (cluster.mqttHeartbeatSeconds, 2 s here: 3–7 heartbeats): a device that did not come back
+ *   (cluster.mqttHeartbeatSeconds, 2 s here: 2–7 heartbeats after the kill): a device that did not come back
  *   is reported offline that way (its will delay is printed); the devices that came back must
  *   not get their old will (the regression: aedes published it minutes later, a false outage).
  */
@@ -178,7 +178,7 @@ describe('outages of a cluster of two nodes behind HAProxy', () => {
 
       // The device that did not come back is reported by its will, once the survivor finds the victim dead.
       const controlOffline = await eventually(() => history.get(device(control))?.find((h) => h.status === 'offline' && h.at >= killedAt), { timeoutMs: 90_000, everyMs: 100 });
-      process.stdout.write(`will of a device of the killed node on the survivor ${controlOffline.at - killedAt} ms after SIGKILL (cluster.mqttHeartbeatSeconds ${MQTT_HEARTBEAT_S}: 3–7 heartbeats)\n`);
+      process.stdout.write(`will of a device of the killed node on the survivor ${controlOffline.at - killedAt} ms after SIGKILL (cluster.mqttHeartbeatSeconds ${MQTT_HEARTBEAT_S}: 2–7 heartbeats)\n`);
       // Its device-offline alarm follows after offlineAlarmAfter; by then a false outage of the others as long would have raised theirs (their old wills were in the same sweep).
       const survivorUrl = `http://127.0.0.1:${survivor.ports.http}`;
       const offline = await eventually(async () => {
