@@ -124,12 +124,15 @@ interface PressPhase {
   rssMB: Record<string, number>;
   /** CPU of each running node over the presses, % of one core. */
   cpuPct: Record<string, number>;
+  /** Background buttons connected (of --background). */
+  background: number;
 }
 
 async function pressPhase(ctx: BenchContext, o: Options, cluster: TestCluster, buttons: PressButton[], targets: ClusterNodeHandle[], holder: ClusterNodeHandle): Promise<PressPhase> {
   const centres = [cluster.farEnds.primary, cluster.farEnds.secondary];
   // Background: buttons heartbeating through HAProxy (on every running node).
   const pool = new WorkerPool(ctx, o.background > 0 ? workerCount(o, o.background, 1) : 0);
+  let background = 0;
   try {
     if (pool.size) {
       const per = Math.ceil(o.background / pool.size);
@@ -138,7 +141,8 @@ async function pressPhase(ctx: BenchContext, o: Options, cluster: TestCluster, b
         heartbeatMs: o.backgroundHeartbeat * 1000, connectTimeoutMs: 30_000, keepaliveSeconds: 60, retainStatus: false, subscribe: true,
       }));
       const done = await pool.request(commands, 'connect-done', 300_000);
-      ctx.log(`${targets.length} node(s): ${done.reduce((a, d) => a + d.stats.connected, 0)}/${o.background} background buttons connected`);
+      background = done.reduce((a, d) => a + d.stats.connected, 0);
+      ctx.log(`${targets.length} node(s): ${background}/${o.background} background buttons connected`);
     }
     // Press buttons alternate over the target nodes, as the balancer's leastconn would spread them.
     for (let i = 0; i < buttons.length; i += 50) {
@@ -150,7 +154,7 @@ async function pressPhase(ctx: BenchContext, o: Options, cluster: TestCluster, b
         }),
       );
     }
-    const phase: PressPhase = { nodes: targets.length, recordMs: [], onHolderMs: [], onOtherMs: [], pubackMs: [], lost: 0, rssMB: {}, cpuPct: {} };
+    const phase: PressPhase = { nodes: targets.length, recordMs: [], onHolderMs: [], onOtherMs: [], pubackMs: [], lost: 0, rssMB: {}, cpuPct: {}, background };
     const running = cluster.nodes.filter((n) => n.node.running());
     const cpu0 = running.map((n) => sampleProcess(n.node.pid));
     for (const [n, b] of buttons.entries()) {
@@ -204,6 +208,8 @@ async function runPress(o: Options, ctx: BenchContext): Promise<BenchResult> {
   const metrics = {
     'press.presses': o.presses,
     'press.background': o.background,
+    'press.twoNodes.backgroundConnected': two.background,
+    'press.oneNode.backgroundConnected': one.background,
     'press.twoNodes.recordP50Ms': p(two.recordMs, 50),
     'press.twoNodes.recordP99Ms': p(two.recordMs, 99),
     'press.twoNodes.recordMaxMs': p(two.recordMs, 100),
