@@ -120,7 +120,13 @@ export class Broker {
     const redisUrl = config.cluster.redisUrl;
     if (redisUrl) {
       // mqtt.persistence does not apply: sessions and retained messages live in Redis.
-      this.redis = createRedisTransport({ url: redisUrl, log: log.child({ part: 'redis' }), counters, ...(config.cluster.nodeId ? { nodeId: config.cluster.nodeId } : {}) });
+      this.redis = createRedisTransport({
+        url: redisUrl,
+        log: log.child({ part: 'redis' }),
+        counters,
+        heartbeatMs: config.cluster.mqttHeartbeatSeconds * 1000,
+        ...(config.cluster.nodeId ? { nodeId: config.cluster.nodeId } : {}),
+      });
       persistence = this.redis.persistence;
     } else if (config.mqtt.persistence === 'level') {
       const dir = join(this.deps.dataDir, 'mqtt');

@@ -41,6 +41,8 @@ export interface RedisTransportOptions {
   concurrency?: number;
   /** Names the connections in Redis' CLIENT LIST. */
   nodeId?: string;
+  /** aedes' heartbeatInterval (ms): another broker silent for 3 of these is dead. */
+  heartbeatMs?: number;
 }
 
 export interface RedisTransport {
@@ -64,6 +66,12 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
   constructor(
     private readonly conn: Redis,
     private readonly degraded: (op: string, err: Error) => void,
+    /**
+     * Whether this node heard Redis long enough to tell a silent broker from a dead one: after
+     * an outage of its own, every other broker's heartbeat is missing, and aedes would take
+     * them all for dead and publish every will of their devices (connected all along).
+     */
+    private readonly mayJudgeBrokers: () => boolean = () => true,
   ) {
     super({ conn });
   }
@@ -74,9 +82,10 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
    * the will list (a city's node holds more devices than that: the rest would never be
    * published) and fetches every will before it looks at whose it is (every sweep read every
    * device's will); here the whole list is read once, as a snapshot, and only dead brokers'
-   * wills are fetched.
+   * wills are fetched. Nothing while this node cannot judge (mayJudgeBrokers).
    */
   override async *streamWill(brokers?: Record<string, unknown>): AsyncGenerator<unknown> {
+    if (!this.mayJudgeBrokers()) return; // the next sweep judges, once heartbeats were heard again
     const keys = await this.conn.lrange(WILLS, 0, -1);
     for (const key of keys) {
       const brokerId = key.split(':')[1];
@@ -176,10 +185,13 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
 
   // One warning per outage and one line when it ends, not one per reconnect attempt.
   let up = false;
+  /** Since when every connection is up (undefined while one is not). */
+  let upSince: number | undefined;
   const check = (): void => {
     const now = conns.every((c) => c.status === 'ready');
     if (now === up) return;
     up = now;
+    upSince = now ? Date.now() : undefined;
     if (now) log.info('redis connected: MQTT across nodes');
     else {
       counters.inc('cluster.redis.outages');
@@ -203,7 +215,13 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     onRemoteError: (err) => degraded('publish', err),
   });
-  const persistence = new TolerantRedisPersistence(dataConn, degraded);
+  // Another broker is dead after 3 heartbeats unheard: only if this node listened all that time.
+  const heartbeatMs = opts.heartbeatMs ?? 60_000;
+  const persistence = new TolerantRedisPersistence(dataConn, degraded, () => {
+    const judging = upSince !== undefined && Date.now() - upSince >= 3 * heartbeatMs;
+    if (!judging) counters.inc('cluster.mqtt.will-sweep-deferred');
+    return judging;
+  });
 
   return {
     mq,

@@ -1,8 +1,8 @@
 /**
  * The will store of cluster mode (redis-transport.ts, TolerantRedisPersistence) on a real Redis:
  * aedes' sweep of dead brokers gets every will a dead broker left, beyond the 10,001 that
- * aedes-persistence-redis 11.2 reads, and none of a live broker's; a client that connected
- * elsewhere has the wills other brokers stored for it dropped.
+ * aedes-persistence-redis 11.2 reads, and none of a live broker's, nor any while this node
+ * cannot judge; a client that connected elsewhere has the wills other brokers stored for it dropped.
  */
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
@@ -60,6 +60,21 @@ describe('wills in Redis (cluster mode)', () => {
     expect(wills.every((w) => w.brokerId === 'dead-node')).toBe(true);
     expect(await conn.lpos('will', 'will:dead-node:gone')).toBeNull();
     expect(degraded).toStrictEqual([]);
+  });
+
+  it('hands the sweep nothing while this node cannot judge (back from a Redis outage of its own): every broker would look dead', async () => {
+    await conn.flushall();
+    await putWills('node-a', ['btn-1']);
+    let judging = false;
+    const guarded = new TolerantRedisPersistence(conn, (op) => degraded.push(op), () => judging);
+    const collect = async () => {
+      const out: unknown[] = [];
+      for await (const will of guarded.streamWill({})) out.push(will);
+      return out;
+    };
+    expect(await collect()).toStrictEqual([]);
+    judging = true;
+    expect(await collect()).toHaveLength(1);
   });
 
   it('drops the wills other brokers stored for a client that connected here, and only those', async () => {
