@@ -13,6 +13,8 @@ declare module 'aedes-persistence-redis/asyncPersistence.js' {
     createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>;
     createRetainedStream(pattern: string): AsyncIterable<unknown>;
     outgoingEnqueueCombi(subs: { clientId: string; topic: string; qos: number }[], packet: unknown): Promise<void>;
+    /** Wills of the brokers not in `brokers` (aedes' sweep of dead brokers). */
+    streamWill(brokers?: Record<string, unknown>): AsyncIterable<unknown>;
     destroy(): Promise<void>;
   }
 }

@@ -120,7 +120,13 @@ export class Broker {
     const redisUrl = config.cluster.redisUrl;
     if (redisUrl) {
       // mqtt.persistence does not apply: sessions and retained messages live in Redis.
-      this.redis = createRedisTransport({ url: redisUrl, log: log.child({ part: 'redis' }), counters, ...(config.cluster.nodeId ? { nodeId: config.cluster.nodeId } : {}) });
+      this.redis = createRedisTransport({
+        url: redisUrl,
+        log: log.child({ part: 'redis' }),
+        counters,
+        heartbeatMs: config.cluster.mqttHeartbeatSeconds * 1000,
+        ...(config.cluster.nodeId ? { nodeId: config.cluster.nodeId } : {}),
+      });
       persistence = this.redis.persistence;
     } else if (config.mqtt.persistence === 'level') {
       const dir = join(this.deps.dataDir, 'mqtt');
@@ -131,7 +137,8 @@ export class Broker {
     this.aedes = await Aedes.createBroker({
       ...(persistence ? { persistence } : {}),
       ...(this.redis ? { mq: this.redis.mq } : {}),
-      heartbeatInterval: 60_000,
+      // Cluster mode: how soon a dead node's device wills are published (cluster.mqttHeartbeatSeconds).
+      heartbeatInterval: this.redis ? config.cluster.mqttHeartbeatSeconds * 1000 : 60_000,
       drainTimeout: 30_000,
       maxClientsIdLength: 128,
       preConnect: (client, packet, cb) => {
@@ -212,6 +219,7 @@ export class Broker {
     this.aedes.on('client', (client) => {
       const p = this.principals.get(client);
       if (p?.kind === 'device') this.limiter.connected(client, p.username);
+      if (this.redis) this.dropWillsElsewhere(client.id);
     });
     this.aedes.on('clientDisconnect', (client) => this.limiter.disconnected(client));
     this.aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
@@ -219,6 +227,33 @@ export class Broker {
     // aedes reports a persistence failure outside any client (its periodic sweep of dead
     // brokers' wills) as 'error': with Redis down that must be a log line, not the end of the process.
     if (this.redis) (this.aedes as unknown as EventEmitter).on('error', (err: Error) => log.warn({ err: err.message }, 'mqtt broker error (redis)'));
+  }
+
+  /**
+   * Cluster mode: a client connected here, so a will another node stored for the same client id
+   * is obsolete (redis-transport.ts, dropWillsElsewhere). Without this, the wills of the devices
+   * of a node that died were published once aedes found it dead (3 × cluster.mqttHeartbeatSeconds
+   * without its heartbeat), after those devices had reconnected through the balancer to another
+   * node: a false `offline`, and a device-offline alarm for a device connected all along
+   * (tests/integration/cluster/outages.test.ts).
+   */
+  private dropWillsElsewhere(clientId: string): void {
+    const aedes = this.aedes;
+    const redis = this.redis;
+    if (!aedes || !redis) return;
+    const others = Object.keys((aedes as unknown as { brokers: Record<string, number> }).brokers).filter((id) => id !== aedes.id);
+    if (others.length === 0) return;
+    redis.persistence.dropWillsElsewhere(clientId, others).then(
+      (n) => {
+        if (n === 0) return;
+        this.deps.counters.inc('cluster.mqtt.wills-dropped');
+        this.deps.log.debug({ clientId, dropped: n }, 'will stored by another node dropped: the client connected here');
+      },
+      (err: Error) => {
+        this.deps.counters.inc('cluster.redis.degraded');
+        this.deps.log.debug({ clientId, err: err.message }, 'redis: a will stored by another node could not be dropped');
+      },
+    );
   }
 
   /**

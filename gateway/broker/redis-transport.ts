@@ -20,11 +20,18 @@
  * subscribing to retained messages. Those come back with Redis; nothing is replayed.
  */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { LocalFirstEmitter } from './local-first-emitter.js';
+
+/** The list of will keys and one will's key, as aedes-persistence-redis 11 writes them. */
+const WILLS = 'will';
+const willKey = (brokerId: string, clientId: string): string => `will:${brokerId}:${encodeURIComponent(clientId)}`;
+/** The encoding aedes-persistence-redis stores wills in: its own msgpack-lite, resolved from it. */
+const msgpack = createRequire(createRequire(import.meta.url).resolve('aedes-persistence-redis/asyncPersistence.js'))('msgpack-lite') as { decode(buf: Buffer): unknown };
 
 export interface RedisTransportOptions {
   url: string;
@@ -34,6 +41,8 @@ export interface RedisTransportOptions {
   concurrency?: number;
   /** Names the connections in Redis' CLIENT LIST. */
   nodeId?: string;
+  /** aedes' heartbeatInterval (ms): another broker silent for 3 of these is dead. */
+  heartbeatMs?: number;
 }
 
 export interface RedisTransport {
@@ -55,10 +64,53 @@ export interface RedisTransport {
  */
 export class TolerantRedisPersistence extends AsyncRedisPersistence {
   constructor(
-    conn: Redis,
+    private readonly conn: Redis,
     private readonly degraded: (op: string, err: Error) => void,
+    /**
+     * Whether this node heard Redis long enough to tell a silent broker from a dead one: after
+     * an outage of its own, every other broker's heartbeat is missing, and aedes would take
+     * them all for dead and publish every will of their devices (connected all along).
+     */
+    private readonly mayJudgeBrokers: () => boolean = () => true,
   ) {
     super({ conn });
+  }
+
+  /**
+   * The wills of dead brokers (those not in `brokers`, aedes' map of brokers heard lately), for
+   * aedes' periodic sweep. aedes-persistence-redis 11.2 reads only the first 10,001 entries of
+   * the will list (a city's node holds more devices than that: the rest would never be
+   * published) and fetches every will before it looks at whose it is (every sweep read every
+   * device's will); here the whole list is read once, as a snapshot, and only dead brokers'
+   * wills are fetched. Nothing while this node cannot judge (mayJudgeBrokers).
+   */
+  override async *streamWill(brokers?: Record<string, unknown>): AsyncGenerator<unknown> {
+    if (!this.mayJudgeBrokers()) return; // the next sweep judges, once heartbeats were heard again
+    const keys = await this.conn.lrange(WILLS, 0, -1);
+    for (const key of keys) {
+      const brokerId = key.split(':')[1];
+      if (brokers && brokerId !== undefined && brokers[brokerId] !== undefined) continue;
+      const value = await this.conn.getBuffer(key);
+      if (value) yield msgpack.decode(value);
+      else await this.conn.lrem(WILLS, 0, key); // dangling entry
+    }
+  }
+
+  /**
+   * A client connected here: the wills other brokers stored for the same client id are
+   * obsolete. A live broker whose connection of it is taken over publishes that connection's
+   * will from memory, not from here; a dead broker's stored will would be published by the
+   * sweep after the device came back (a false `offline`). Returns how many were dropped.
+   */
+  async dropWillsElsewhere(clientId: string, brokerIds: Iterable<string>): Promise<number> {
+    let dropped = 0;
+    for (const brokerId of brokerIds) {
+      const key = willKey(brokerId, clientId);
+      if ((await this.conn.del(key)) === 0) continue;
+      dropped++;
+      await this.conn.lrem(WILLS, 0, key);
+    }
+    return dropped;
   }
 
   override async storeRetained(packet: { topic: string; payload: Buffer }): Promise<void> {
@@ -133,10 +185,13 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
 
   // One warning per outage and one line when it ends, not one per reconnect attempt.
   let up = false;
+  /** Since when every connection is up (undefined while one is not). */
+  let upSince: number | undefined;
   const check = (): void => {
     const now = conns.every((c) => c.status === 'ready');
     if (now === up) return;
     up = now;
+    upSince = now ? Date.now() : undefined;
     if (now) log.info('redis connected: MQTT across nodes');
     else {
       counters.inc('cluster.redis.outages');
@@ -160,7 +215,13 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     onRemoteError: (err) => degraded('publish', err),
   });
-  const persistence = new TolerantRedisPersistence(dataConn, degraded);
+  // Another broker is dead after 3 heartbeats unheard: only if this node listened all that time.
+  const heartbeatMs = opts.heartbeatMs ?? 60_000;
+  const persistence = new TolerantRedisPersistence(dataConn, degraded, () => {
+    const judging = upSince !== undefined && Date.now() - upSince >= 3 * heartbeatMs;
+    if (!judging) counters.inc('cluster.mqtt.will-sweep-deferred');
+    return judging;
+  });
 
   return {
     mq,

@@ -22,6 +22,17 @@ export const ClusterConfigSchema = Type.Object(
      * after which a silent node is reported down.
      */
     takeoverSeconds: Type.Number({ minimum: 1, maximum: 300, default: 10 }),
+    /**
+     * With `redisUrl`: how often each node's broker tells the others it is alive (aedes'
+     * heartbeatInterval). A node silent for 3 of these is dead to the others, whose sweep (every
+     * 4) then publishes the wills of the devices that were connected to it and have not
+     * reconnected since: 2–7 of these after it died. aedes' own default, 60 s, made that 2–7
+     * minutes. Each sweep reads Redis' list of wills once. The other side: a node whose event
+     * loop or network stalls for 3 of these is taken for dead, and the wills of its devices are
+     * published (a false `offline` until their next message). A node back from a Redis outage
+     * of its own judges nobody until it has listened for 3 of these again.
+     */
+    mqttHeartbeatSeconds: Type.Number({ minimum: 0.5, maximum: 60, default: 5 }),
   },
   { additionalProperties: false, default: {} },
 );
