@@ -32,7 +32,7 @@ import { sampleProcess, sleep } from './lib/processes.js';
 import { percentile, round } from './lib/stats.js';
 import { syntheticConfig } from './lib/synthetic-district.js';
 import { WorkerPool } from './lib/workers.js';
-import type { WorkerCommand, WorkerStats } from './lib/worker-protocol.js';
+import { sumStats, type WorkerCommand, type WorkerStats } from './lib/worker-protocol.js';
 
 const options = {
   part: { default: 'all', choices: ['all', 'press', 'connections', 'failover'], description: 'which part to run (all: press, connections, failover in turn)' },
@@ -268,7 +268,7 @@ async function runConnections(o: Options, ctx: BenchContext): Promise<BenchResul
   if (o.via === 'direct' && workers % 2 === 1) workers++;
   const pool = new WorkerPool(ctx, workers);
   ctx.defer(() => pool.stop());
-  const total = (stats: WorkerStats[], k: keyof WorkerStats) => stats.reduce((a, s) => a + s[k], 0);
+  const total = (stats: WorkerStats[], k: keyof WorkerStats) => sumStats(stats.map((s) => ({ stats: s })), k);
 
   /** Connects devices [from, to) (spread over the workers), then waits for their first heartbeat round. */
   const wave = async (from: number, to: number) => {
