@@ -560,6 +560,19 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     ...(cluster ? { cluster } : {}),
     // Every node signs and checks sessions with the same key: a login on one node is valid on all.
     ...(cluster && !config.auth.tokenSecret ? { tokenKey: await cluster.sharedTokenKey() } : {}),
+    // A request needing the singleton duties, on a node without them, goes to the holder (README "Cluster mode").
+    ...(cluster
+      ? {
+          holder: {
+            nodeId: cluster.nodeId,
+            isHolder: () => cluster.isHolder(),
+            holder: () => cluster.holder(),
+            key: await cluster.forwardKey(),
+            timeoutMs: config.cluster.forwardTimeoutSeconds * 1000,
+            retryAfterSeconds: config.cluster.takeoverSeconds,
+          },
+        }
+      : {}),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(httpTls ? { tls: httpTls } : {}),

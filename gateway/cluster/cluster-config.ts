@@ -22,6 +22,12 @@ export const ClusterConfigSchema = Type.Object(
      * after which a silent node is reported down.
      */
     takeoverSeconds: Type.Number({ minimum: 1, maximum: 300, default: 10 }),
+    /**
+     * A request needing the singleton duties that reaches another node is forwarded to the
+     * holder (README "Cluster mode"); its answer is awaited this long, then the caller gets 503
+     * GW_ERR_HOLDER_UNAVAILABLE. Longer than the slowest such route (a barrier command: 30 s).
+     */
+    forwardTimeoutSeconds: Type.Number({ minimum: 1, maximum: 300, default: 40 }),
   },
   { additionalProperties: false, default: {} },
 );

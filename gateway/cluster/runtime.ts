@@ -105,13 +105,38 @@ export class ClusterRuntime {
    * first node writes a random one into cluster_secrets, every node reads the same.
    */
   async sharedTokenKey(): Promise<string> {
+    return this.sharedSecret('auth-token-key');
+  }
+
+  /**
+   * The key nodes sign a forwarded request's client address with (x-gateway-forwarded-*,
+   * gateway/http/holder-forward.ts): only a node of this cluster can name the caller's address.
+   */
+  async forwardKey(): Promise<string> {
+    return this.sharedSecret('forward-key');
+  }
+
+  /** The node holding the singleton duties now and its HTTP address, by the database (undefined: none live, or it has no address). */
+  async holder(): Promise<{ id: string; httpUrl: string } | undefined> {
+    const [record, nodes] = await Promise.all([Lease.read(this.pool, SINGLETON_LEASE), this.registry?.list() ?? Promise.resolve([])]);
+    if (!record?.live) return undefined;
+    const node = nodes.find((n) => `${n.id}/${n.pid}` === record.holder);
+    return node?.httpUrl ? { id: node.id, httpUrl: node.httpUrl } : undefined;
+  }
+
+  /** True while this node holds the lease (its duties run here). */
+  isHolder(): boolean {
+    return this.duties.active();
+  }
+
+  private async sharedSecret(name: string): Promise<string> {
     const res = await this.pool.query<{ value: string }>(
-      `WITH ins AS (INSERT INTO cluster_secrets (name, value) VALUES ('auth-token-key', $1) ON CONFLICT (name) DO NOTHING RETURNING value)
-       SELECT value FROM ins UNION ALL SELECT value FROM cluster_secrets WHERE name = 'auth-token-key'`,
-      [randomBytes(48).toString('base64url')],
+      `WITH ins AS (INSERT INTO cluster_secrets (name, value) VALUES ($2, $1) ON CONFLICT (name) DO NOTHING RETURNING value)
+       SELECT value FROM ins UNION ALL SELECT value FROM cluster_secrets WHERE name = $2`,
+      [randomBytes(48).toString('base64url'), name],
     );
     const value = res.rows[0]?.value;
-    if (!value) throw new Error('cluster_secrets: no auth-token-key');
+    if (!value) throw new Error(`cluster_secrets: no ${name}`);
     return value;
   }
 
