@@ -6,7 +6,7 @@ import { GatewayError } from '../../../gateway/contract/errors.js';
 
 describe('cluster configuration', () => {
   it('is absent by default: the embedded single process', () => {
-    expect(loadConfig({ env: {} }).config.cluster).toStrictEqual({ takeoverSeconds: 10 });
+    expect(loadConfig({ env: {} }).config.cluster).toStrictEqual({ takeoverSeconds: 10, forwardTimeoutSeconds: 40 });
   });
 
   it('takes CLUSTER_NODE_ID, DATABASE_URL and REDIS_URL from the environment', () => {
