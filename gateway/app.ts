@@ -60,6 +60,9 @@ import type { Duty } from './cluster/duties.js';
 import { SINGLETON_LEASE } from './cluster/duties.js';
 import { ClusterRuntime } from './cluster/runtime.js';
 import { NodeWatch } from './cluster/node-watch.js';
+import { LiveRelay } from './cluster/live-relay.js';
+import type { BroadcastChange } from './core/broadcast/types.js';
+import type { Health } from './contract/types.js';
 
 export interface BuildOptions {
   log?: Logger;
@@ -230,7 +233,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   bus.on('health.changed', 'rules', ({ health: h, previous }) => {
     if (raisesHealthAlarms()) void rules.onHealth(h, previous);
   });
-  bus.on('health.changed', 'telemetry', ({ health: h }) =>
+  bus.on('health.changed', 'telemetry', ({ health: h, from }) => {
+    // Another node's view joined this one's: that node writes its own points.
+    if (from !== undefined) return;
     telemetry.write([
       {
         measurement: 'health',
@@ -238,8 +243,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
         fields: { status: h.status, up: h.status === 'offline' ? 0 : 1, reasons: h.reasons.map((r) => r.code).join(',') },
         at: h.checkedAt,
       },
-    ]),
-  );
+    ]);
+  });
   bus.on('alarm.changed', 'telemetry', ({ alarm, change }) => {
     // Another node's change, re-read here: that node wrote its point.
     if (change === 'refreshed') return;
@@ -532,6 +537,46 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     cluster.listener.onReconnect(() => void alarms.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'open alarms could not be reloaded')));
   }
 
+  // Live everywhere (cluster mode with Redis): this node's own health views and broadcast changes
+  // go to every other node's /api/live (alarms travel by NOTIFY, with their commit). Best effort:
+  // without Redis each node shows what it sees itself, and nothing else stops.
+  const redisUrl = config.cluster.redisUrl;
+  const relay = cluster && redisUrl ? new LiveRelay({ url: redisUrl, nodeId: cluster.nodeId, log: log.child({ part: 'live-relay' }), counters }) : undefined;
+  const remoteBroadcastListeners = new Set<(c: BroadcastChange) => void>();
+  let forgetTimer: NodeJS.Timeout | undefined;
+  const relayStops: (() => void)[] = [];
+  if (relay && cluster) {
+    const offOwn = health.onOwnChange((own) => void relay.publish('health', own));
+    const offBroadcast = broadcasts.onChange((c) => void relay.publish('broadcast', c));
+    const askForViews = () => void relay.publish('health-sync', null);
+    relay.onMessage(({ node, kind, body }) => {
+      if (kind === 'health') health.adopt(node, body as Health);
+      else if (kind === 'health-all') for (const h of body as Health[]) health.adopt(node, h);
+      else if (kind === 'health-sync') void relay.publish('health-all', health.ownViews());
+      else if (kind === 'broadcast') for (const l of [...remoteBroadcastListeners]) l(body as BroadcastChange);
+      else counters.inc('cluster.live.unknown-kind');
+    });
+    // Missed while Redis was away (pub/sub keeps nothing): every node tells its views again.
+    relay.onReconnect(askForViews);
+    // A node that left or went silent: what it saw no longer counts here.
+    forgetTimer = setInterval(() => {
+      cluster
+        .listNodes()
+        .then((nodes) => {
+          const alive = new Set(nodes.filter((n) => !n.down).map((n) => n.id));
+          for (const node of health.remoteNodes()) if (!alive.has(node)) health.forgetNode(node);
+        })
+        .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'nodes could not be listed'));
+    }, cluster.takeoverSeconds * 1000);
+    forgetTimer.unref();
+    relayStops.push(offOwn, offBroadcast);
+    // Redis is not on the alarm path: the node starts whether it answers or not (ioredis keeps trying).
+    await Promise.race([
+      relay.start().then(askForViews, (err: unknown) => log.warn({ err: errorMessage(err) }, 'live relay: redis not reachable at start')),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
+  }
+
   // A crash can come between committing an alarm and publishing it: publish open alarms again.
   await Promise.all(alarms.openAlarms().map(publishAlarm));
 
@@ -558,6 +603,14 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
     ...(cluster ? { cluster } : {}),
+    ...(relay
+      ? {
+          remoteBroadcasts: (cb: (c: BroadcastChange) => void) => {
+            remoteBroadcastListeners.add(cb);
+            return () => void remoteBroadcastListeners.delete(cb);
+          },
+        }
+      : {}),
     // Every node signs and checks sessions with the same key: a login on one node is valid on all.
     ...(cluster && !config.auth.tokenSecret ? { tokenKey: await cluster.sharedTokenKey() } : {}),
     // A request needing the singleton duties, on a node without them, goes to the holder (README "Cluster mode").
@@ -643,6 +696,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       if (closed) return;
       closed = true;
       await http.close();
+      clearInterval(forgetTimer);
+      for (const off of relayStops) off();
+      await relay?.stop();
       // The lease is released (its duties stopped) before anything else goes: another node takes over at once.
       await cluster?.stop();
       sweepScheduler.stop();
