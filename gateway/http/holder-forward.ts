@@ -28,7 +28,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { errorMessage, GatewayError } from '../contract/errors.js';
 
 declare module 'fastify' {
@@ -212,6 +212,15 @@ export async function openHolderSocket(port: HolderPort, counters: Counting, req
   const url = new URL(req.url, holder.httpUrl);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const upstream = new WebSocket(url, protocols, { headers: forwardedHeaders(port, 'GET', req.url, req.ip), handshakeTimeout: port.timeoutMs });
+  // The holder speaks at once (the live view's header, maybe in the same packet as the
+  // handshake): kept from the start until the viewer is upgraded and piped.
+  const early: { data: RawData; isBinary: boolean }[] = [];
+  const keep = (data: RawData, isBinary: boolean) => early.push({ data, isBinary });
+  upstream.on('message', keep);
+  pending.set(upstream, () => {
+    upstream.off('message', keep);
+    return early;
+  });
   type Opened = { open: true } | { open: false; status: number; headers: IncomingMessage['headers']; body: Buffer };
   let outcome: Opened;
   try {
@@ -243,8 +252,14 @@ export async function openHolderSocket(port: HolderPort, counters: Counting, req
   return undefined;
 }
 
+/** Messages a holder's socket sent before its viewer was piped to it. */
+const pending = new WeakMap<WebSocket, () => { data: RawData; isBinary: boolean }[]>();
+
 /** Relays the holder's frames to the viewer (and the viewer's to the holder) until either closes. */
 export function pipeSockets(viewer: WebSocket, upstream: WebSocket, counters: Counting, maxBuffered = 8 * 1024 * 1024): void {
+  const early = pending.get(upstream)?.() ?? [];
+  pending.delete(upstream);
+  for (const m of early) viewer.send(m.data, { binary: m.isBinary });
   upstream.on('message', (data, isBinary) => {
     if (viewer.readyState !== WebSocket.OPEN) return;
     // A viewer that cannot keep up is dropped (it reconnects), as on the holder.
