@@ -390,6 +390,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     bus,
     clock,
     log: log.child({ part: 'broadcast' }),
+    // Cluster mode: the holder of the singleton duties (and its bound channels) leads every broadcast.
+    ...(duties ? { lead: () => duties.active() } : {}),
   });
   const bindChannelOf = (type: string, adapter: Adapter): (() => void) | undefined => {
     const channel = adapter.channel?.();
@@ -500,6 +502,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       });
     }
     for (const s of singletonAdapters.filter((x) => !carriesLink(x.adapter))) duties.add(adapterDuty(s));
+    // Once its channels are bound: the open broadcasts and recent alarms without one.
+    duties.add({ name: 'broadcasts', start: () => broadcasts.takeOver(), stop: async () => broadcasts.handOver() });
     if (forwarders.length > 0) duties.add({ name: 'link-tests', start: () => linkTests.start(), stop: async () => linkTests.stop() });
     duties.add({ name: 'sweep-schedules', start: async () => sweepScheduler.start(), stop: async () => sweepScheduler.stop() });
     // Escalation derives what is due from the store, so a new holder continues where the old one was.

@@ -164,9 +164,8 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
       // Everything that can refuse the viewer runs before the upgrade, so the refusal is an HTTP status.
       preHandler: async (req, reply) => {
         const device = camera(req, req.params.id);
-        // A plain GET must not start a stream nobody will watch.
-        if (!req.ws) throw new GatewayError('GW_ERR_UPGRADE_REQUIRED', 'live view is a WebSocket: connect with Upgrade: websocket');
-        if (deps.holder) {
+        if (deps.holder && !deps.holder.isHolder()) {
+          if (!req.ws) throw new GatewayError('GW_ERR_UPGRADE_REQUIRED', 'live view is a WebSocket: connect with Upgrade: websocket');
           // Not the holder of the camera duties: the holder's socket, or its refusal as it answered.
           const upstream = await openHolderSocket(deps.holder, deps.counters, req, reply);
           if (upstream) {
@@ -180,6 +179,8 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
         }
         const port = liveViewOf(deps.adapters.get(device.adapter));
         if (!port) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) offers no live view`);
+        // A plain GET must not start a stream nobody will watch.
+        if (!req.ws) throw new GatewayError('GW_ERR_UPGRADE_REQUIRED', 'live view is a WebSocket: connect with Upgrade: websocket');
         try {
           await port.open(device.id);
         } catch (err) {

@@ -190,6 +190,30 @@ describe('cluster: actions on the node without the singleton duties', () => {
     expect(audit.map((e) => [e.actor, e.ip])).toEqual([[me.displayName, CLIENT]]);
   }, 120_000);
 
+  it('an alarm raised on the other node is broadcast by the holder, through its channels', async () => {
+    const id = 'sch-03-btn-1';
+    const button = await connectAs(other.mqttUrl, id);
+    try {
+      await button.publishAsync(`campus/v1/sch-03/${id}/event`, JSON.stringify({ type: 'press' }), { qos: 1 });
+    } finally {
+      await button.endAsync();
+    }
+    const alarm = await eventually(() => other.gw.alarms.openAlarms().find((a) => a.deviceId === id && a.type === 'panic'), { timeoutMs: 15_000 });
+    // Committed on the other node; broadcast by the holder (the other node has no channel bound).
+    const sent = await eventually(
+      async () => {
+        const list = (await (await other.api(`/api/broadcasts?alarmId=${alarm.id}`, { as: 'duty' })).json()) as { id: string }[];
+        if (list.length === 0) return undefined;
+        const b = (await (await other.api(`/api/broadcasts/${list[0]?.id}`, { as: 'duty' })).json()) as { createdBy: string; recipients: { channel?: string; state: string; reason?: string }[] };
+        return b.recipients.some((r) => r.channel === 'sms' && ['sent', 'delivered', 'confirmed'].includes(r.state)) ? { b, count: list.length } : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(sent.count).toBe(1);
+    expect(sent.b.createdBy).toBe('system');
+    expect(sent.b.recipients.filter((r) => r.reason === 'channel-unavailable' && r.channel === 'sms')).toEqual([]);
+  }, 120_000);
+
   it("camera live view on the other node: the list is the holder's, and the picture is relayed from the holder's stream", async () => {
     const list = await other.api('/api/cameras/live-views', { as: 'duty' });
     expect(list.status).toBe(200);
