@@ -458,7 +458,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     },
     { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning, kinds: config.sweeps.kinds },
   );
-  await sweeps.start();
+  // Cluster mode: sweeps left running are closed by the node taking the duties (it runs them all).
+  await sweeps.start({ leftovers: !duties });
   const sweepScheduler = new SweepScheduler(config.sweeps.schedules, { engine: sweeps, log: log.child({ part: 'sweep-schedule' }) });
   if (!duties) sweepScheduler.start();
 
@@ -506,6 +507,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     duties.add({ name: 'broadcasts', start: () => broadcasts.takeOver(), stop: async () => broadcasts.handOver() });
     if (forwarders.length > 0) duties.add({ name: 'link-tests', start: () => linkTests.start(), stop: async () => linkTests.stop() });
     duties.add({ name: 'sweep-schedules', start: async () => sweepScheduler.start(), stop: async () => sweepScheduler.stop() });
+    // On-demand sweeps run on the holder (forwarded there); a new holder seals a dead one's as cancelled.
+    duties.add({ name: 'sweeps', start: () => sweeps.closeLeftovers(), stop: () => sweeps.cancelRunning('this node gave up the singleton duties') });
     // Escalation derives what is due from the store, so a new holder continues where the old one was.
     duties.add({ name: 'escalation', start: async () => escalation.start(), stop: () => escalation.stop() });
     duties.add({
