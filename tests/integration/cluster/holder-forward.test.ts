@@ -270,6 +270,34 @@ describe('cluster: actions on the node without the singleton duties', () => {
       farEnds.plc.setFault([], 2);
     }
   }, 120_000);
+
+  // Last: the holder leaves.
+  it('when the holder leaves, the other node takes the duties: it serves the actions itself and leads the open broadcasts (a roll-call reply is counted there)', async () => {
+    const phone = '13900001818';
+    const sent = await call(other.baseUrl, '/api/broadcasts', { method: 'POST', token: await other.login('duty'), body: { text: 'takeover broadcast', recipients: [{ name: 'Roll', phone }], channels: ['sms'] } });
+    expect(sent.status).toBe(201);
+    const id = String(sent.body.id);
+    await farEnds.sms.waitFor((r) => JSON.stringify(r).includes(phone), 30_000);
+    // A clean stop releases the lease: the other node takes it.
+    nodes.splice(nodes.indexOf(holder), 1);
+    await holder.close();
+    await eventually(() => other.gw.cluster?.duties.running().includes('broadcasts') || undefined, { timeoutMs: 30_000 });
+    const res = await call(other.baseUrl, `/api/devices/${BARRIER}/command`, { method: 'POST', token: await other.login('tech'), body: { command: 'lower' } });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-gateway-node']).toBe('fw-b');
+    expect(res.headers['x-gateway-via']).toBeUndefined();
+    expect(farEnds.plc.state(1).position).toBe('lowered');
+    // The reply reaches the new holder's SMS bind; the broadcast it took over counts it.
+    await eventually(() => (farEnds.sms.boundSessions() > 0 ? true : undefined), { timeoutMs: 30_000 });
+    farEnds.sms.reply(phone, '收到');
+    await eventually(
+      async () => {
+        const b = (await (await other.api(`/api/broadcasts/${id}`, { as: 'duty' })).json()) as { recipients: { state: string }[] };
+        return b.recipients[0]?.state === 'confirmed' ? b : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+  }, 120_000);
 });
 
 describe('cluster: the holder does not answer', () => {
