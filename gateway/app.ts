@@ -670,7 +670,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       await http.listen({ port: config.http.port, host: config.http.host });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
-      await cluster?.register({ httpPort, mqttPort: broker.port, httpHost: config.http.host, mqttHost: config.mqtt.host });
+      await cluster?.register({ httpPort, mqttPort: broker.port, httpHost: config.http.host, mqttHost: config.mqtt.host, https: httpTls !== undefined });
       return { httpPort, mqttPort: broker.port, ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}), https: httpTls !== undefined };
     },
     async reloadCertificates() {

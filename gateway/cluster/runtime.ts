@@ -68,11 +68,11 @@ export class ClusterRuntime {
   }
 
   /** Registers this node once it listens (its URLs are known), then heart-beats. */
-  async register(self: { httpPort: number; mqttPort: number; httpHost: string; mqttHost: string }): Promise<void> {
+  async register(self: { httpPort: number; mqttPort: number; httpHost: string; mqttHost: string; https?: boolean }): Promise<void> {
     const host = (h: string) => (h === '0.0.0.0' || h === '::' ? hostname() : h.includes(':') ? `[${h}]` : h);
     this.registry = new NodeRegistry({
       pool: this.pool,
-      self: { id: this.nodeId, pid: process.pid, httpUrl: `http://${host(self.httpHost)}:${self.httpPort}`, mqttUrl: `mqtt://${host(self.mqttHost)}:${self.mqttPort}` },
+      self: { id: this.nodeId, pid: process.pid, httpUrl: `${self.https ? 'https' : 'http'}://${host(self.httpHost)}:${self.httpPort}`, mqttUrl: `mqtt://${host(self.mqttHost)}:${self.mqttPort}` },
       roles: () => (this.duties.active() ? [SINGLETON_LEASE, ...this.duties.running()] : []),
       clients: this.deps.clients,
       ...heartbeatEvery(this.takeoverSeconds),
