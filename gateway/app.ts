@@ -556,9 +556,23 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     const offOwn = health.onOwnChange((own) => void relay.publish('health', own));
     const offBroadcast = broadcasts.onChange((c) => void relay.publish('broadcast', c));
     const askForViews = () => void relay.publish('health-sync', null);
+    // Another node's view, checked for shape before it joins this node's (a bad one is counted, never kept).
+    const isHealth = (h: unknown): h is Health => {
+      const v = h as Partial<Health> | null;
+      return (
+        typeof v?.deviceId === 'string' &&
+        Array.isArray(v.reasons) &&
+        v.reasons.every((r: unknown) => typeof (r as { code?: unknown } | null)?.code === 'string') &&
+        (v.lastSeen === undefined || typeof v.lastSeen === 'number')
+      );
+    };
+    const adopt = (node: string, h: unknown) => {
+      if (isHealth(h)) health.adopt(node, h);
+      else counters.inc('cluster.live.malformed');
+    };
     relay.onMessage(({ node, kind, body }) => {
-      if (kind === 'health') health.adopt(node, body as Health);
-      else if (kind === 'health-all') for (const h of body as Health[]) health.adopt(node, h);
+      if (kind === 'health') adopt(node, body);
+      else if (kind === 'health-all') for (const h of Array.isArray(body) ? body : [body]) adopt(node, h);
       else if (kind === 'health-sync') void relay.publish('health-all', health.ownViews());
       else if (kind === 'broadcast') for (const l of [...remoteBroadcastListeners]) l(body as BroadcastChange);
       else counters.inc('cluster.live.unknown-kind');

@@ -8,6 +8,7 @@
  */
 import { request } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -270,6 +271,21 @@ describe('cluster: actions on the node without the singleton duties', () => {
       farEnds.plc.setFault([], 2);
     }
   }, 120_000);
+
+  it("a malformed health view on the live relay is counted and kept out of the node's health", async () => {
+    const pub = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await pub.connect();
+      const before = other.gw.counters.get('cluster.live.malformed');
+      const was = other.gw.health.get('sch-04-btn-1');
+      await pub.publish('campus-gateway:live', JSON.stringify({ v: 1, node: 'intruder', kind: 'health', at: Date.now(), body: { deviceId: 'sch-04-btn-1', reasons: 'all of them' } }));
+      await eventually(() => (other.gw.counters.get('cluster.live.malformed') > before ? true : undefined), { timeoutMs: 15_000 });
+      expect(other.gw.health.get('sch-04-btn-1')).toStrictEqual(was);
+      expect(other.gw.health.remoteNodes().has('intruder')).toBe(false);
+    } finally {
+      pub.disconnect();
+    }
+  }, 60_000);
 
   // Last: the holder leaves.
   it('when the holder leaves, the other node takes the duties: it serves the actions itself and leads the open broadcasts (a roll-call reply is counted there)', async () => {
