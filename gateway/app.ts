@@ -194,7 +194,10 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const isPassive = (d: Device) => factories.get(d.adapter)?.availability !== 'active';
   const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
   // Rules ask the drill service whether a school is drilling; its report reads the broadcasts.
+  /** Cluster mode: tells the other nodes a drill changed (NOTIFY drill_changed, set below). */
+  let announceDrill: ((id: string) => void) | undefined;
   const drillService = new DrillService({
+    announce: (id) => announceDrill?.(id),
     repo: store.drills,
     alarms,
     clock,
@@ -532,7 +535,11 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       });
       duties.add({ name: 'node-watch', start: () => watch.start(), stop: async () => watch.stop() });
     }
+    // A drill started or ended on one node is a drill on every node (a press there is not a real alarm).
+    announceDrill = (id) =>
+      void cluster.pool.query("SELECT pg_notify('drill_changed', $1)", [id]).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: id }, 'drill change not announced'));
     cluster.listener.onNotification((channel, payload) => {
+      if (channel === 'drill_changed') drillService.refresh(payload).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: payload }, 'changed drill could not be re-read'));
       if (channel === 'outbox') forwarders.find((f) => f.channel === payload)?.wake();
       else if (channel === 'alarm_changed') {
         // Another node's change (or this node's own, then ignored): re-read and push it to /api/live here.
@@ -542,6 +549,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     });
     // Notifications missed while the connection was down: the open alarms as the database has them.
     cluster.listener.onReconnect(() => void alarms.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'open alarms could not be reloaded')));
+    cluster.listener.onReconnect(() => void drillService.reload().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'running drills could not be reloaded')));
   }
 
   // Live everywhere (cluster mode with Redis): this node's own health views and broadcast changes

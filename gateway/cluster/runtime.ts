@@ -1,8 +1,8 @@
 /**
  * A gateway node's part in the cluster (cluster.databaseUrl set): its own small connection pool
  * for the lease and the heartbeat (never queued behind the store's traffic), the `singleton`
- * lease and the duties that follow it, the node registry, and LISTEN for `outbox` and
- * `alarm_changed`. app.ts builds one when the state store is PostgreSQL; GET /api/cluster
+ * lease and the duties that follow it, the node registry, and LISTEN for `outbox`,
+ * `alarm_changed` and `drill_changed`. app.ts builds one when the state store is PostgreSQL; GET /api/cluster
  * reads it (view()).
  */
 import { randomBytes } from 'node:crypto';
@@ -57,7 +57,7 @@ export class ClusterRuntime {
     this.pool.on('error', (err) => log.debug({ err: err.message }, 'cluster pool: idle connection lost'));
     this.lease = new Lease({ pool: this.pool, name: SINGLETON_LEASE, holder: `${this.nodeId}/${process.pid}`, timings, log: log.child({ part: 'lease' }) });
     this.duties = new SingletonDuties(log.child({ part: 'duties' }));
-    this.listener = new PgListener({ url: config.databaseUrl, channels: ['outbox', 'alarm_changed'], log: log.child({ part: 'listen' }), applicationName: `campus-gateway ${this.nodeId} listen` });
+    this.listener = new PgListener({ url: config.databaseUrl, channels: ['outbox', 'alarm_changed', 'drill_changed'], log: log.child({ part: 'listen' }), applicationName: `campus-gateway ${this.nodeId} listen` });
   }
 
   /** LISTEN first (so no outbox wake-up is missed), then contend for the lease. */

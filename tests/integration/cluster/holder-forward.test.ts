@@ -287,6 +287,28 @@ describe('cluster: actions on the node without the singleton duties', () => {
     }
   }, 60_000);
 
+  it('a drill started on one node is a drill on the other: a press there is marked drill, and its end is known there too', async () => {
+    const started = await holder.api('/api/drills', { as: 'duty', method: 'POST', body: JSON.stringify({ siteId: 'sch-06', durationSeconds: 600 }) });
+    expect(started.status).toBe(201);
+    const drill = (await started.json()) as { id: string };
+    await eventually(() => other.gw.drills.activeAt('sch-06'), { timeoutMs: 15_000 });
+    const id = 'sch-06-btn-1';
+    const button = await connectAs(other.mqttUrl, id);
+    try {
+      await button.publishAsync(`campus/v1/sch-06/${id}/event`, JSON.stringify({ type: 'press' }), { qos: 1 });
+    } finally {
+      await button.endAsync();
+    }
+    const alarm = await eventually(() => other.gw.alarms.openAlarms().find((a) => a.deviceId === id), { timeoutMs: 15_000 });
+    expect(alarm.drill).toBe(true);
+    // Ended on the other node: the holder forgets it, and the report holds the alarm raised there.
+    const ended = await other.api(`/api/drills/${drill.id}/end`, { as: 'duty', method: 'POST', body: '{}' });
+    expect(ended.status).toBe(200);
+    await eventually(() => (holder.gw.drills.activeAt('sch-06') === undefined ? true : undefined), { timeoutMs: 15_000 });
+    const report = (await ended.json()) as { report?: { alarms: { alarmId: string }[] } };
+    expect(report.report?.alarms.map((a) => a.alarmId)).toEqual([alarm.id]);
+  }, 120_000);
+
   // Last: the holder leaves.
   it('when the holder leaves, the other node takes the duties: it serves the actions itself and leads the open broadcasts (a roll-call reply is counted there)', async () => {
     const phone = '13900001818';
