@@ -60,6 +60,9 @@ import type { Duty } from './cluster/duties.js';
 import { SINGLETON_LEASE } from './cluster/duties.js';
 import { ClusterRuntime } from './cluster/runtime.js';
 import { NodeWatch } from './cluster/node-watch.js';
+import { LiveRelay } from './cluster/live-relay.js';
+import type { BroadcastChange } from './core/broadcast/types.js';
+import type { Health } from './contract/types.js';
 
 export interface BuildOptions {
   log?: Logger;
@@ -191,7 +194,10 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const isPassive = (d: Device) => factories.get(d.adapter)?.availability !== 'active';
   const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
   // Rules ask the drill service whether a school is drilling; its report reads the broadcasts.
+  /** Cluster mode: tells the other nodes a drill changed (NOTIFY drill_changed, set below). */
+  let announceDrill: ((id: string) => void) | undefined;
   const drillService = new DrillService({
+    announce: (id) => announceDrill?.(id),
     repo: store.drills,
     alarms,
     clock,
@@ -230,7 +236,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   bus.on('health.changed', 'rules', ({ health: h, previous }) => {
     if (raisesHealthAlarms()) void rules.onHealth(h, previous);
   });
-  bus.on('health.changed', 'telemetry', ({ health: h }) =>
+  bus.on('health.changed', 'telemetry', ({ health: h, from }) => {
+    // Another node's view joined this one's: that node writes its own points.
+    if (from !== undefined) return;
     telemetry.write([
       {
         measurement: 'health',
@@ -238,8 +246,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
         fields: { status: h.status, up: h.status === 'offline' ? 0 : 1, reasons: h.reasons.map((r) => r.code).join(',') },
         at: h.checkedAt,
       },
-    ]),
-  );
+    ]);
+  });
   bus.on('alarm.changed', 'telemetry', ({ alarm, change }) => {
     // Another node's change, re-read here: that node wrote its point.
     if (change === 'refreshed') return;
@@ -385,6 +393,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     bus,
     clock,
     log: log.child({ part: 'broadcast' }),
+    // Cluster mode: the holder of the singleton duties (and its bound channels) leads every broadcast.
+    ...(duties ? { lead: () => duties.active() } : {}),
   });
   const bindChannelOf = (type: string, adapter: Adapter): (() => void) | undefined => {
     const channel = adapter.channel?.();
@@ -451,7 +461,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     },
     { concurrency: config.sweeps.concurrency, timeoutMs: config.sweeps.timeoutMs, maxRunning: config.sweeps.maxRunning, kinds: config.sweeps.kinds },
   );
-  await sweeps.start();
+  // Cluster mode: sweeps left running are closed by the node taking the duties (it runs them all).
+  await sweeps.start({ leftovers: !duties });
   const sweepScheduler = new SweepScheduler(config.sweeps.schedules, { engine: sweeps, log: log.child({ part: 'sweep-schedule' }) });
   if (!duties) sweepScheduler.start();
 
@@ -495,8 +506,12 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       });
     }
     for (const s of singletonAdapters.filter((x) => !carriesLink(x.adapter))) duties.add(adapterDuty(s));
+    // Once its channels are bound: the open broadcasts and recent alarms without one.
+    duties.add({ name: 'broadcasts', start: () => broadcasts.takeOver(), stop: async () => broadcasts.handOver() });
     if (forwarders.length > 0) duties.add({ name: 'link-tests', start: () => linkTests.start(), stop: async () => linkTests.stop() });
     duties.add({ name: 'sweep-schedules', start: async () => sweepScheduler.start(), stop: async () => sweepScheduler.stop() });
+    // On-demand sweeps run on the holder (forwarded there); a new holder seals a dead one's as cancelled.
+    duties.add({ name: 'sweeps', start: () => sweeps.closeLeftovers(), stop: () => sweeps.cancelRunning('this node gave up the singleton duties') });
     // Escalation derives what is due from the store, so a new holder continues where the old one was.
     duties.add({ name: 'escalation', start: async () => escalation.start(), stop: () => escalation.stop() });
     duties.add({
@@ -520,7 +535,11 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       });
       duties.add({ name: 'node-watch', start: () => watch.start(), stop: async () => watch.stop() });
     }
+    // A drill started or ended on one node is a drill on every node (a press there is not a real alarm).
+    announceDrill = (id) =>
+      void cluster.pool.query("SELECT pg_notify('drill_changed', $1)", [id]).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: id }, 'drill change not announced'));
     cluster.listener.onNotification((channel, payload) => {
+      if (channel === 'drill_changed') drillService.refresh(payload).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: payload }, 'changed drill could not be re-read'));
       if (channel === 'outbox') forwarders.find((f) => f.channel === payload)?.wake();
       else if (channel === 'alarm_changed') {
         // Another node's change (or this node's own, then ignored): re-read and push it to /api/live here.
@@ -530,6 +549,61 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     });
     // Notifications missed while the connection was down: the open alarms as the database has them.
     cluster.listener.onReconnect(() => void alarms.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'open alarms could not be reloaded')));
+    cluster.listener.onReconnect(() => void drillService.reload().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'running drills could not be reloaded')));
+  }
+
+  // Live everywhere (cluster mode with Redis): this node's own health views and broadcast changes
+  // go to every other node's /api/live (alarms travel by NOTIFY, with their commit). Best effort:
+  // without Redis each node shows what it sees itself, and nothing else stops.
+  const redisUrl = config.cluster.redisUrl;
+  const relay = cluster && redisUrl ? new LiveRelay({ url: redisUrl, nodeId: cluster.nodeId, log: log.child({ part: 'live-relay' }), counters }) : undefined;
+  const remoteBroadcastListeners = new Set<(c: BroadcastChange) => void>();
+  let forgetTimer: NodeJS.Timeout | undefined;
+  const relayStops: (() => void)[] = [];
+  if (relay && cluster) {
+    const offOwn = health.onOwnChange((own) => void relay.publish('health', own));
+    const offBroadcast = broadcasts.onChange((c) => void relay.publish('broadcast', c));
+    const askForViews = () => void relay.publish('health-sync', null);
+    // Another node's view, checked for shape before it joins this node's (a bad one is counted, never kept).
+    const isHealth = (h: unknown): h is Health => {
+      const v = h as Partial<Health> | null;
+      return (
+        typeof v?.deviceId === 'string' &&
+        Array.isArray(v.reasons) &&
+        v.reasons.every((r: unknown) => typeof (r as { code?: unknown } | null)?.code === 'string') &&
+        (v.lastSeen === undefined || typeof v.lastSeen === 'number')
+      );
+    };
+    const adopt = (node: string, h: unknown) => {
+      if (isHealth(h)) health.adopt(node, h);
+      else counters.inc('cluster.live.malformed');
+    };
+    relay.onMessage(({ node, kind, body }) => {
+      if (kind === 'health') adopt(node, body);
+      else if (kind === 'health-all') for (const h of Array.isArray(body) ? body : [body]) adopt(node, h);
+      else if (kind === 'health-sync') void relay.publish('health-all', health.ownViews());
+      else if (kind === 'broadcast') for (const l of [...remoteBroadcastListeners]) l(body as BroadcastChange);
+      else counters.inc('cluster.live.unknown-kind');
+    });
+    // Missed while Redis was away (pub/sub keeps nothing): every node tells its views again.
+    relay.onReconnect(askForViews);
+    // A node that left or went silent: what it saw no longer counts here.
+    forgetTimer = setInterval(() => {
+      cluster
+        .listNodes()
+        .then((nodes) => {
+          const alive = new Set(nodes.filter((n) => !n.down).map((n) => n.id));
+          for (const node of health.remoteNodes()) if (!alive.has(node)) health.forgetNode(node);
+        })
+        .catch((err: unknown) => log.debug({ err: errorMessage(err) }, 'nodes could not be listed'));
+    }, cluster.takeoverSeconds * 1000);
+    forgetTimer.unref();
+    relayStops.push(offOwn, offBroadcast);
+    // Redis is not on the alarm path: the node starts whether it answers or not (ioredis keeps trying).
+    await Promise.race([
+      relay.start().then(askForViews, (err: unknown) => log.warn({ err: errorMessage(err) }, 'live relay: redis not reachable at start')),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
   }
 
   // A crash can come between committing an alarm and publishing it: publish open alarms again.
@@ -558,8 +632,29 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     sweeps: { engine: sweeps, store: sweepStore, audit: (e) => store.audit(e), now: () => clock.now() },
     outboxDepth: async () => Object.fromEntries(await Promise.all(forwarders.map(async (f) => [f.channel, (await f.pending()).length] as const))),
     ...(cluster ? { cluster } : {}),
+    ...(relay
+      ? {
+          remoteBroadcasts: (cb: (c: BroadcastChange) => void) => {
+            remoteBroadcastListeners.add(cb);
+            return () => void remoteBroadcastListeners.delete(cb);
+          },
+        }
+      : {}),
     // Every node signs and checks sessions with the same key: a login on one node is valid on all.
     ...(cluster && !config.auth.tokenSecret ? { tokenKey: await cluster.sharedTokenKey() } : {}),
+    // A request needing the singleton duties, on a node without them, goes to the holder (README "Cluster mode").
+    ...(cluster
+      ? {
+          holder: {
+            nodeId: cluster.nodeId,
+            isHolder: () => cluster.isHolder(),
+            holder: () => cluster.holder(),
+            key: await cluster.forwardKey(),
+            timeoutMs: config.cluster.forwardTimeoutSeconds * 1000,
+            retryAfterSeconds: config.cluster.takeoverSeconds,
+          },
+        }
+      : {}),
     startedAt: clock.now(),
     dashboardDir: DASHBOARD_DIR,
     ...(httpTls ? { tls: httpTls } : {}),
@@ -597,7 +692,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       await http.listen({ port: config.http.port, host: config.http.host });
       const address = http.server.address();
       const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
-      await cluster?.register({ httpPort, mqttPort: broker.port, httpHost: config.http.host, mqttHost: config.mqtt.host });
+      await cluster?.register({ httpPort, mqttPort: broker.port, httpHost: config.http.host, mqttHost: config.mqtt.host, https: httpTls !== undefined });
       return { httpPort, mqttPort: broker.port, ...(broker.tlsPort !== undefined ? { mqttTlsPort: broker.tlsPort } : {}), https: httpTls !== undefined };
     },
     async reloadCertificates() {
@@ -630,6 +725,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       if (closed) return;
       closed = true;
       await http.close();
+      clearInterval(forgetTimer);
+      for (const off of relayStops) off();
+      await relay?.stop();
       // The lease is released (its duties stopped) before anything else goes: another node takes over at once.
       await cluster?.stop();
       sweepScheduler.stop();

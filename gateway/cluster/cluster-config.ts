@@ -33,6 +33,12 @@ export const ClusterConfigSchema = Type.Object(
      * of its own judges nobody until it has listened for 3 of these again.
      */
     mqttHeartbeatSeconds: Type.Number({ minimum: 0.5, maximum: 60, default: 5 }),
+    /**
+     * A request needing the singleton duties that reaches another node is forwarded to the
+     * holder (README "Cluster mode"); its answer is awaited this long, then the caller gets 503
+     * GW_ERR_HOLDER_UNAVAILABLE. Longer than the slowest such route (a barrier command: 30 s).
+     */
+    forwardTimeoutSeconds: Type.Number({ minimum: 1, maximum: 300, default: 40 }),
   },
   { additionalProperties: false, default: {} },
 );

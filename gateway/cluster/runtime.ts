@@ -1,8 +1,8 @@
 /**
  * A gateway node's part in the cluster (cluster.databaseUrl set): its own small connection pool
  * for the lease and the heartbeat (never queued behind the store's traffic), the `singleton`
- * lease and the duties that follow it, the node registry, and LISTEN for `outbox` and
- * `alarm_changed`. app.ts builds one when the state store is PostgreSQL; GET /api/cluster
+ * lease and the duties that follow it, the node registry, and LISTEN for `outbox`,
+ * `alarm_changed` and `drill_changed`. app.ts builds one when the state store is PostgreSQL; GET /api/cluster
  * reads it (view()).
  */
 import { randomBytes } from 'node:crypto';
@@ -57,7 +57,7 @@ export class ClusterRuntime {
     this.pool.on('error', (err) => log.debug({ err: err.message }, 'cluster pool: idle connection lost'));
     this.lease = new Lease({ pool: this.pool, name: SINGLETON_LEASE, holder: `${this.nodeId}/${process.pid}`, timings, log: log.child({ part: 'lease' }) });
     this.duties = new SingletonDuties(log.child({ part: 'duties' }));
-    this.listener = new PgListener({ url: config.databaseUrl, channels: ['outbox', 'alarm_changed'], log: log.child({ part: 'listen' }), applicationName: `campus-gateway ${this.nodeId} listen` });
+    this.listener = new PgListener({ url: config.databaseUrl, channels: ['outbox', 'alarm_changed', 'drill_changed'], log: log.child({ part: 'listen' }), applicationName: `campus-gateway ${this.nodeId} listen` });
   }
 
   /** LISTEN first (so no outbox wake-up is missed), then contend for the lease. */
@@ -68,11 +68,11 @@ export class ClusterRuntime {
   }
 
   /** Registers this node once it listens (its URLs are known), then heart-beats. */
-  async register(self: { httpPort: number; mqttPort: number; httpHost: string; mqttHost: string }): Promise<void> {
+  async register(self: { httpPort: number; mqttPort: number; httpHost: string; mqttHost: string; https?: boolean }): Promise<void> {
     const host = (h: string) => (h === '0.0.0.0' || h === '::' ? hostname() : h.includes(':') ? `[${h}]` : h);
     this.registry = new NodeRegistry({
       pool: this.pool,
-      self: { id: this.nodeId, pid: process.pid, httpUrl: `http://${host(self.httpHost)}:${self.httpPort}`, mqttUrl: `mqtt://${host(self.mqttHost)}:${self.mqttPort}` },
+      self: { id: this.nodeId, pid: process.pid, httpUrl: `${self.https ? 'https' : 'http'}://${host(self.httpHost)}:${self.httpPort}`, mqttUrl: `mqtt://${host(self.mqttHost)}:${self.mqttPort}` },
       roles: () => (this.duties.active() ? [SINGLETON_LEASE, ...this.duties.running()] : []),
       clients: this.deps.clients,
       ...heartbeatEvery(this.takeoverSeconds),
@@ -105,13 +105,38 @@ export class ClusterRuntime {
    * first node writes a random one into cluster_secrets, every node reads the same.
    */
   async sharedTokenKey(): Promise<string> {
+    return this.sharedSecret('auth-token-key');
+  }
+
+  /**
+   * The key nodes sign a forwarded request's client address with (x-gateway-forwarded-*,
+   * gateway/http/holder-forward.ts): only a node of this cluster can name the caller's address.
+   */
+  async forwardKey(): Promise<string> {
+    return this.sharedSecret('forward-key');
+  }
+
+  /** The node holding the singleton duties now and its HTTP address, by the database (undefined: none live, or it has no address). */
+  async holder(): Promise<{ id: string; httpUrl: string } | undefined> {
+    const [record, nodes] = await Promise.all([Lease.read(this.pool, SINGLETON_LEASE), this.registry?.list() ?? Promise.resolve([])]);
+    if (!record?.live) return undefined;
+    const node = nodes.find((n) => `${n.id}/${n.pid}` === record.holder);
+    return node?.httpUrl ? { id: node.id, httpUrl: node.httpUrl } : undefined;
+  }
+
+  /** True while this node holds the lease (its duties run here). */
+  isHolder(): boolean {
+    return this.duties.active();
+  }
+
+  private async sharedSecret(name: string): Promise<string> {
     const res = await this.pool.query<{ value: string }>(
-      `WITH ins AS (INSERT INTO cluster_secrets (name, value) VALUES ('auth-token-key', $1) ON CONFLICT (name) DO NOTHING RETURNING value)
-       SELECT value FROM ins UNION ALL SELECT value FROM cluster_secrets WHERE name = 'auth-token-key'`,
-      [randomBytes(48).toString('base64url')],
+      `WITH ins AS (INSERT INTO cluster_secrets (name, value) VALUES ($2, $1) ON CONFLICT (name) DO NOTHING RETURNING value)
+       SELECT value FROM ins UNION ALL SELECT value FROM cluster_secrets WHERE name = $2`,
+      [randomBytes(48).toString('base64url'), name],
     );
     const value = res.rows[0]?.value;
-    if (!value) throw new Error('cluster_secrets: no auth-token-key');
+    if (!value) throw new Error(`cluster_secrets: no ${name}`);
     return value;
   }
 

@@ -25,6 +25,8 @@ export interface ErrorOptions {
   details?: string[];
   /** The device the error concerns, when there is one. */
   deviceId?: string;
+  /** When to try again (HTTP `Retry-After`, seconds), for a refusal that is temporary. */
+  retryAfterSeconds?: number;
 }
 
 /** A code with everything needed to build its error. */
@@ -46,6 +48,7 @@ export class GatewayError extends Error {
   readonly statusCode: number;
   readonly details: string[];
   readonly deviceId: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   /** `code` is one of the gateway's own codes (below), or a section's spec (ErrorSection.error). */
   constructor(code: ErrorCode | CodedSpec, detail?: string, opts: ErrorOptions = {}) {
@@ -56,6 +59,7 @@ export class GatewayError extends Error {
     this.statusCode = spec.status;
     this.details = opts.details ?? [];
     this.deviceId = opts.deviceId;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }
 
@@ -144,6 +148,12 @@ export const CORE_ERRORS = errorSection('GatewayError', {
   // cluster mode
   /** A write fenced by a lease token was refused: this node no longer holds the lease (another node took the duty). */
   GW_ERR_LEASE_LOST: { status: 409, message: 'lease %s is no longer held by this node' },
+  /**
+   * A request that needs the singleton duties (a barrier command, a sweep, a broadcast, a
+   * camera's live view) reached a node that does not hold them, and the node that does could
+   * not be found or did not answer in time (cluster.forwardTimeoutSeconds). Sent with Retry-After.
+   */
+  GW_ERR_HOLDER_UNAVAILABLE: { status: 503, message: 'the node holding the singleton duties is not available: %s' },
   // protection windows of a site (bad time of day, unknown time zone)
   GW_ERR_WINDOW_INVALID: { status: 500, message: '%s' },
   // telemetry store

@@ -13,7 +13,8 @@ export interface Reject {
 /** The typed events that flow between the gateway's parts. */
 export interface BusEvents {
   'device.event': DeviceEvent;
-  'health.changed': { health: Health; previous?: Health };
+  /** `from`: cluster mode, the other node whose view of the device brought the change. */
+  'health.changed': { health: Health; previous?: Health; from?: string };
   'alarm.changed': { alarm: Alarm; change: string };
   reject: Reject;
 }

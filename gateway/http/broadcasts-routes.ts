@@ -97,7 +97,7 @@ export function broadcastsRoutes(app: FastifyInstance, deps: BroadcastsRouteDeps
 
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/api/broadcasts',
-    { config: { permission: 'broadcasts:send' }, schema: { body: CreateBody, response: { 201: BroadcastSchema, ...errors } } },
+    { config: { permission: 'broadcasts:send', holder: true }, schema: { body: CreateBody, response: { 201: BroadcastSchema, ...errors } } },
     async (req, reply) => {
       const body = req.body;
       if (body.siteId && !scopeOf(req).hasSite(body.siteId)) throw new GatewayError('GW_ERR_UNKNOWN_SITE', body.siteId);

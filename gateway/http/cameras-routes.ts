@@ -14,6 +14,11 @@
  * when the camera cannot be reached. Browsers send the token as the subprotocol `bearer.<token>`
  * next to `campus-camera.v1`. Watching a school's camera is privacy-relevant: every opening (and
  * refusal) and every end, with how long it was watched, goes to the audit log.
+ *
+ * Cluster mode: cameras are a singleton duty. On a node that does not hold it, the list is
+ * forwarded to the holder (`config.holder`), and the WebSocket is opened to the holder before
+ * the viewer is upgraded, then relayed frame by frame (holder-forward.ts): the viewer talks to
+ * whichever node the balancer chose; the holder audits it under the viewer's own address.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -25,6 +30,7 @@ import type { Device } from '../contract/types.js';
 import { errorMessage, GatewayError, isGatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { deviceInScope } from './devices-routes.js';
+import { openHolderSocket, pipeSockets } from './holder-forward.js';
 import { ErrorReply, IdParam } from './schemas.js';
 
 /** The adapter's live view, if it offers one (and is running). */
@@ -75,6 +81,9 @@ interface Viewer {
 
 export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const viewers = new Map<WebSocket, Viewer>();
+  /** Cluster mode: the holder's socket opened for a viewer of this node (before its upgrade). */
+  const upstreams = new WeakMap<FastifyRequest, WebSocket>();
+  const relayed = new Set<WebSocket>();
 
   const camera = (req: FastifyRequest, id: string): Device => {
     const device = deviceInScope(deps, scopeOf(req), id);
@@ -111,11 +120,13 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
       ws.close(1001, 'gateway stopping');
     }
     viewers.clear();
+    for (const ws of relayed) ws.close(1001, 'gateway stopping');
+    relayed.clear();
   });
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/cameras/live-views',
-    { config: { permission: 'devices:read' }, schema: { querystring: ListQuery, response: { 200: LiveViewList } } },
+    { config: { permission: 'devices:read', holder: true }, schema: { querystring: ListQuery, response: { 200: LiveViewList } } },
     async (req) => {
       const scope = scopeOf(req);
       const ports = new Map<string, LiveViewPort>();
@@ -151,8 +162,21 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
       config: { permission: 'devices:read' },
       schema: { params: IdParam, response: { 404: ErrorReply, 409: ErrorReply, 426: ErrorReply, 502: ErrorReply, 503: ErrorReply } },
       // Everything that can refuse the viewer runs before the upgrade, so the refusal is an HTTP status.
-      preHandler: async (req) => {
+      preHandler: async (req, reply) => {
         const device = camera(req, req.params.id);
+        if (deps.holder && !deps.holder.isHolder()) {
+          if (!req.ws) throw new GatewayError('GW_ERR_UPGRADE_REQUIRED', 'live view is a WebSocket: connect with Upgrade: websocket');
+          // Not the holder of the camera duties: the holder's socket, or its refusal as it answered.
+          const upstream = await openHolderSocket(deps.holder, deps.counters, req, reply);
+          if (upstream) {
+            upstreams.set(req, upstream);
+            // The viewer gone before its upgrade: the holder's socket goes too.
+            req.raw.socket.once('close', () => {
+              if (upstreams.delete(req)) upstream.terminate();
+            });
+          }
+          if (upstream || reply.sent) return;
+        }
         const port = liveViewOf(deps.adapters.get(device.adapter));
         if (!port) throw new GatewayError('GW_ERR_NOT_SUPPORTED', `${device.id} (${device.adapter}) offers no live view`);
         // A plain GET must not start a stream nobody will watch.
@@ -169,6 +193,15 @@ export function camerasRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     },
     (socket, req) => {
+      const upstream = upstreams.get(req);
+      if (upstream) {
+        upstreams.delete(req);
+        deps.counters.inc('cameras.live-view.relayed');
+        relayed.add(socket);
+        socket.on('close', () => relayed.delete(socket));
+        pipeSockets(socket, upstream, deps.counters);
+        return;
+      }
       const deviceId = req.params.id;
       const port = liveViewOf(deps.adapters.get(deps.registry.get(deviceId)?.adapter ?? ''));
       if (!port) {

@@ -21,6 +21,8 @@ import type { SimulatorControlPort } from '../contract/simulator-port.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
 import type { TlsMaterial } from '../config/tls-files.js';
 import type { ClusterView } from '../cluster/runtime.js';
+import type { HolderPort } from './holder-forward.js';
+import type { BroadcastChange } from '../core/broadcast/types.js';
 
 /** What the HTTP routes may use: the running gateway's parts, never its wiring. */
 export interface HttpDeps {
@@ -52,6 +54,10 @@ export interface HttpDeps {
   outboxDepth?: () => Promise<Record<string, number>>;
   /** Cluster mode: the nodes and the lease as the database has them (GET /api/cluster). */
   cluster?: { view(): Promise<ClusterView> };
+  /** Cluster mode with Redis: broadcast changes made on other nodes (for /api/live). */
+  remoteBroadcasts?: (listener: (change: BroadcastChange) => void) => () => void;
+  /** Cluster mode: where requests needing the singleton duties go on a node that does not hold them. */
+  holder?: HolderPort;
   /** The session token key when it is not configured nor in the data dir (cluster mode: shared by every node). */
   tokenKey?: string;
   startedAt: number;

@@ -140,7 +140,7 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof CommandBody> }>(
     '/api/devices/:id/command',
     {
-      config: { permission: 'devices:command' },
+      config: { permission: 'devices:command', holder: true },
       schema: {
         params: IdParam,
         body: CommandBody,

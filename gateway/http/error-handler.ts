@@ -23,6 +23,7 @@ export function registerErrorHandling(app: FastifyInstance, counters: Pick<Count
     if (isGatewayError(err)) {
       if (err.statusCode >= 500) req.log.error({ err }, 'request failed');
       else reject(req, err.code);
+      if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
       return reply.status(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: err.name, message: err.message });
     }
     if (err.validation) {

@@ -1,6 +1,7 @@
 /**
  * GET /api/live (WebSocket): a snapshot of open alarms and every device's health on connect,
- * then each alarm and health change as it happens. Every message carries `seq`; a client that
+ * then each alarm and health change as it happens (cluster mode: those made on other nodes too —
+ * alarms by PostgreSQL NOTIFY, health views and broadcasts by the Redis live relay). Every message carries `seq`; a client that
  * reconnects receives a fresh snapshot and replaces its state (no missing or doubled rows).
  *
  * Each viewer gets only what its login may see: a school's socket carries its own school's
@@ -61,6 +62,8 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const offAlarm = deps.bus.on('alarm.changed', 'live', ({ alarm, change }) => send({ type: 'alarm', change, alarm }, alarm.siteId));
   const offHealth = deps.bus.on('health.changed', 'live', ({ health }) => send({ type: 'health', health }, health.siteId));
   const offBroadcast = deps.broadcasts?.onChange((change) => send({ type: 'broadcast', ...change }, undefined, true));
+  // Cluster mode: another node's broadcast changes, relayed over Redis (gateway/app.ts).
+  const offRemoteBroadcast = deps.remoteBroadcasts?.((change) => send({ type: 'broadcast', ...change }, undefined, true));
   // A heartbeat lets viewers notice a half-open socket within seconds, not at the next alarm;
   // the same tick closes sockets whose session has ended.
   const closeEnded = async () => {
@@ -83,6 +86,7 @@ export function liveRoutes(app: FastifyInstance, deps: HttpDeps): void {
     offAlarm();
     offHealth();
     offBroadcast?.();
+    offRemoteBroadcast?.();
     clearInterval(ping);
     for (const ws of sockets.keys()) ws.close(1001, 'gateway stopping');
     sockets.clear();

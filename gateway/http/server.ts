@@ -24,6 +24,7 @@ import { drillsRoutes } from './drills-routes.js';
 import { oncallRoutes } from './oncall-routes.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { registerHolderForwarding } from './holder-forward.js';
 import { httpsContext } from './https.js';
 import { liveRoutes } from './live-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
@@ -89,6 +90,9 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     // An API route that takes no query parameters refuses unknown ones, like every schema here.
     if (r.url.startsWith('/api/') && !r.schema?.querystring) r.schema = { ...r.schema, querystring: { type: 'object', additionalProperties: false } };
   });
+  // Cluster mode: routes needing the singleton duties go to the node holding them (holder-forward.ts).
+  if (deps.holder) registerHolderForwarding(app, deps.holder, deps.counters);
+
   app.decorate('routeTable', {
     getter: (): RouteEntry[] =>
       registered.flatMap((r) =>

@@ -65,7 +65,7 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
 
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/api/sweeps',
-    { config: { permission: 'sweeps:run' }, schema: { body: CreateBody, response: { 202: Accepted, 400: ErrorReply, 429: ErrorReply, 503: ErrorReply } } },
+    { config: { permission: 'sweeps:run', holder: true }, schema: { body: CreateBody, response: { 202: Accepted, 400: ErrorReply, 429: ErrorReply, 503: ErrorReply } } },
     async (req, reply) => {
       const { district, sites, kinds, devices, concurrency, timeoutMs, extras, name, trigger } = req.body;
       const rec = await deps.engine.startSweep({
@@ -103,7 +103,7 @@ export function sweepsRoutes(app: FastifyInstance, deps: SweepRouteDeps): void {
 
   app.post<{ Params: Static<typeof IdParam>; Body: Static<typeof CancelBody> }>(
     '/api/sweeps/:id/cancel',
-    { config: { permission: 'sweeps:run' }, schema: { params: IdParam, body: CancelBody, response: { 200: SweepViewSchema, 404: ErrorReply, 409: ErrorReply } } },
+    { config: { permission: 'sweeps:run', holder: true }, schema: { params: IdParam, body: CancelBody, response: { 200: SweepViewSchema, 404: ErrorReply, 409: ErrorReply } } },
     async (req) => {
       await mustGet(req.params.id);
       const by = auditActorOf(req);

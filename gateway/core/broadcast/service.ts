@@ -44,6 +44,13 @@ export interface BroadcastServiceDeps {
   log: Logger;
   /** Who is on call for a role now (groups with `oncallRole`); without it those groups reach nobody. */
   oncall?: OnCallLookup;
+  /**
+   * Cluster mode: broadcasts are led by the node holding the singleton duties (its channels are
+   * bound there). start() then loads nothing; takeOver() loads the open broadcasts and catches up
+   * on recent alarms when this node becomes the holder, and alarms raised on any node (seen here
+   * as 'refreshed') are broadcast while lead() is true. Absent: this node always leads.
+   */
+  lead?: () => boolean;
 }
 
 /** A duty officer's broadcast (POST /api/broadcasts). */
@@ -134,9 +141,21 @@ export class BroadcastService {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.offBus = this.d.bus?.on('alarm.changed', 'broadcast', (e) => this.onAlarmChanged(e));
+    // Cluster mode: takeOver() when this node becomes the holder.
+    if (!this.d.lead) await this.takeOver();
+  }
+
+  /**
+   * Leads the open broadcasts from now on: loads those not followed here yet (after a restart, or
+   * from a holder that died), sends again what was queued, and broadcasts recent alarms that have
+   * none (a crash between committing an alarm and its broadcast, or no holder when it was raised).
+   */
+  async takeOver(): Promise<void> {
+    if (!this.started) return;
     const open = await this.d.repo.openBroadcasts();
     const now = this.d.clock.now();
-    const loaded = open.map((b) => this.roll.add(b));
+    const loaded = open.filter((b) => !this.roll.isOpen(b.id)).map((b) => this.roll.add(b));
     for (const lb of loaded) {
       if (lb.b.closesAt <= now) this.roll.close(lb, now);
       else {
@@ -145,12 +164,16 @@ export class BroadcastService {
         this.roll.arm(lb);
       }
     }
-    this.offBus = this.d.bus?.on('alarm.changed', 'broadcast', (e) => this.onAlarmChanged(e));
-    // A crash between committing an alarm and its broadcast: broadcast the recent ones now.
-    const window = this.d.config.rollCall.windowSeconds * 1000;
-    for (const alarm of this.d.alarms.openAlarms()) {
-      if (now - alarm.raisedAt < window && !alarm.timeline.some((e) => e.action === 'broadcast')) this.inBackground(this.broadcastForAlarm(alarm));
-    }
+    for (const alarm of this.d.alarms.openAlarms()) if (this.recentWithoutBroadcast(alarm, now)) this.inBackground(this.broadcastForAlarm(alarm));
+  }
+
+  /** Cluster mode: another node leads now; the open broadcasts are left to it (their state stays in the store). */
+  handOver(): void {
+    this.roll.clear();
+  }
+
+  private recentWithoutBroadcast(alarm: Alarm, now: number): boolean {
+    return now - alarm.raisedAt < this.d.config.rollCall.windowSeconds * 1000 && !alarm.timeline.some((e) => e.action === 'broadcast');
   }
 
   async stop(): Promise<void> {
@@ -180,7 +203,12 @@ export class BroadcastService {
 
   /** Bus listener: a raised alarm is broadcast per policy (its 'broadcast' note reaches listeners after the raise). */
   onAlarmChanged(e: { alarm: Alarm; change: string }): void {
-    if (e.change !== 'raised' || !this.d.config.enabled) return;
+    if (!this.d.config.enabled) return;
+    if (this.d.lead) {
+      // Cluster mode: the holder broadcasts, for alarms raised here or (re-read, 'refreshed') on another node.
+      if (!this.d.lead()) return;
+      if (e.change !== 'raised' && !(e.change === 'refreshed' && this.recentWithoutBroadcast(e.alarm, this.d.clock.now()))) return;
+    } else if (e.change !== 'raised') return;
     this.inBackground(this.broadcastForAlarm(e.alarm));
   }
 

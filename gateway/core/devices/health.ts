@@ -27,7 +27,16 @@ interface DeviceHealthState {
   since: number;
   lastSeen?: number;
   conditions: Map<HealthReasonCode, { detail?: string; since: number }>;
+  /** Cluster mode: what other nodes see of it (their own view, by node id). */
+  remote: Map<string, { reasons: HealthReason[]; lastSeen?: number }>;
+  /** This node's own view (without other nodes'): what it tells the others. */
+  own: Health;
+  /** What this node shows: its own view with every other node's reasons. */
   last: Health;
+}
+
+function sameHealth(a: Health, b: Health): boolean {
+  return a.status === b.status && a.reasons.length === b.reasons.length && a.reasons.every((r, i) => r.code === b.reasons[i]?.code && r.detail === b.reasons[i]?.detail);
 }
 
 const DAY_MS = 86_400_000;
@@ -40,6 +49,7 @@ function reasonDetail(code: HealthReasonCode, e: DeviceEvent): string | undefine
 
 export class HealthTracker {
   private readonly states = new Map<string, DeviceHealthState>();
+  private readonly ownListeners: ((own: Health) => void)[] = [];
   private timer?: Timer;
 
   constructor(
@@ -58,7 +68,7 @@ export class HealthTracker {
       const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
       const supervised = this.isPassive(device);
       if (supervised) minTimeout = Math.min(minTimeout, timeoutMs);
-      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, conditions: new Map(), last: this.blank(device, now) };
+      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, conditions: new Map(), remote: new Map(), own: this.blank(device, now), last: this.blank(device, now) };
       this.states.set(device.id, state);
     }
     if (Number.isFinite(minTimeout)) {
@@ -81,7 +91,7 @@ export class HealthTracker {
     }
     const now = this.clock.now();
     const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
-    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, conditions: new Map(), last: this.blank(device, now) });
+    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, conditions: new Map(), remote: new Map(), own: this.blank(device, now), last: this.blank(device, now) });
   }
 
   stop(): void {
@@ -135,6 +145,44 @@ export class HealthTracker {
     if (!s.supervised && !(active && OFFLINE_REASONS.has(code))) this.seen(s, this.clock.now());
     this.set(s, code, active, detail);
     this.publish(s);
+  }
+
+  /**
+   * Cluster mode: another node's own view of a device (relayed over Redis, gateway/cluster/live-relay.ts).
+   * Its reasons join this node's (a camera fault seen by the lease holder, a low battery seen
+   * by the node the button is connected to); the change is announced with `from: node`.
+   */
+  adopt(node: string, health: Health): void {
+    const s = this.states.get(health.deviceId);
+    if (!s) return;
+    s.remote.set(node, { reasons: health.reasons, ...(health.lastSeen !== undefined ? { lastSeen: health.lastSeen } : {}) });
+    this.publish(s, node);
+  }
+
+  /** Cluster mode: a node left or stopped heart-beating; what it saw no longer counts. */
+  forgetNode(node: string): void {
+    for (const s of this.states.values()) if (s.remote.delete(node)) this.publish(s, node);
+  }
+
+  /** Nodes whose views are held here. */
+  remoteNodes(): Set<string> {
+    const nodes = new Set<string>();
+    for (const s of this.states.values()) for (const n of s.remote.keys()) nodes.add(n);
+    return nodes;
+  }
+
+  /** Every change of this node's own view of a device (cluster mode: told to the other nodes). */
+  onOwnChange(listener: (own: Health) => void): () => void {
+    this.ownListeners.push(listener);
+    return () => {
+      const i = this.ownListeners.indexOf(listener);
+      if (i >= 0) this.ownListeners.splice(i, 1);
+    };
+  }
+
+  /** This node's own views worth telling a node that just joined: any reason, or a device only this node checks. */
+  ownViews(): Health[] {
+    return [...this.states.values()].filter((s) => s.own.reasons.length > 0 || (!s.supervised && s.own.lastSeen !== undefined)).map((s) => s.own);
   }
 
   get(deviceId: string): Health | undefined {
@@ -191,29 +239,39 @@ export class HealthTracker {
     return { deviceId: device.id, siteId: device.siteId, kind: device.kind, status: 'unknown', reasons: [], checkedAt: now };
   }
 
-  private publish(s: DeviceHealthState): void {
-    const reasons: HealthReason[] = [...s.conditions.entries()]
-      .map(([code, c]) => ({ code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
-      .sort((a, b) => a.code.localeCompare(b.code));
+  private view(s: DeviceHealthState, reasons: HealthReason[], lastSeen: number | undefined, now: number): Health {
     let status: HealthStatus;
     if (reasons.some((r) => OFFLINE_REASONS.has(r.code))) status = 'offline';
     else if (reasons.length > 0) status = 'degraded';
-    else status = s.lastSeen === undefined ? 'unknown' : 'ok';
+    else status = lastSeen === undefined ? 'unknown' : 'ok';
+    return { deviceId: s.device.id, siteId: s.device.siteId, kind: s.device.kind, status, reasons, ...(lastSeen !== undefined ? { lastSeen } : {}), checkedAt: now };
+  }
+
+  /** `from`: the other node whose view changed (undefined: this node's own). */
+  private publish(s: DeviceHealthState, from?: string): void {
+    const now = this.clock.now();
+    const reasons: HealthReason[] = [...s.conditions.entries()]
+      .map(([code, c]) => ({ code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
+      .sort((a, b) => a.code.localeCompare(b.code));
+    const own = this.view(s, reasons, s.lastSeen, now);
+    const ownChanged = !sameHealth(s.own, own);
+    s.own = own;
+    let next = own;
+    if (s.remote.size > 0) {
+      // Other nodes' reasons join this node's (its own detail first when both see one).
+      const merged = new Map(reasons.map((r) => [r.code, r]));
+      let lastSeen = s.lastSeen;
+      for (const view of s.remote.values()) {
+        for (const r of view.reasons) if (!merged.has(r.code)) merged.set(r.code, r);
+        if (view.lastSeen !== undefined) lastSeen = Math.max(lastSeen ?? 0, view.lastSeen);
+      }
+      next = this.view(s, [...merged.values()].sort((a, b) => a.code.localeCompare(b.code)), lastSeen, now);
+    }
     const previous = s.last;
-    const next: Health = {
-      deviceId: s.device.id,
-      siteId: s.device.siteId,
-      kind: s.device.kind,
-      status,
-      reasons,
-      ...(s.lastSeen !== undefined ? { lastSeen: s.lastSeen } : {}),
-      checkedAt: this.clock.now(),
-    };
     s.last = next;
-    const changed =
-      previous.status !== next.status ||
-      previous.reasons.length !== next.reasons.length ||
-      previous.reasons.some((r, i) => r.code !== next.reasons[i]?.code || r.detail !== next.reasons[i]?.detail);
-    if (changed) this.bus.emit('health.changed', { health: next, previous });
+    if (ownChanged && from === undefined) {
+      for (const l of [...this.ownListeners]) l(own);
+    }
+    if (!sameHealth(previous, next)) this.bus.emit('health.changed', { health: next, previous, ...(from !== undefined ? { from } : {}) });
   }
 }

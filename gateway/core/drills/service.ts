@@ -21,6 +21,8 @@ export interface DrillDeps {
   clock: Clock;
   broadcastsOf(alarmId: string): Promise<Broadcast[]>;
   log?: Logger;
+  /** Cluster mode: a drill was started, ended or given an alarm here; the other nodes refresh() it. */
+  announce?: (drillId: string) => void;
 }
 
 export class DrillService {
@@ -60,7 +62,38 @@ export class DrillService {
       throw err;
     }
     this.arm(drill);
+    this.d.announce?.(drill.id);
     return drill;
+  }
+
+  /**
+   * Cluster mode: another node started, ended or recorded an alarm of this drill: take the
+   * store's word for it, so a press at that school is a drill here too.
+   */
+  async refresh(id: string): Promise<void> {
+    const stored = await this.d.repo.getDrill(id);
+    if (!stored) return;
+    const current = this.running.get(stored.siteId);
+    if (stored.state === 'running') {
+      if (current?.id === id) {
+        for (const a of stored.alarmIds) if (!current.alarmIds.includes(a)) current.alarmIds.push(a);
+      } else if (!current) {
+        this.running.set(stored.siteId, stored);
+        this.arm(stored);
+      }
+    } else if (current?.id === id) {
+      const t = this.timers.get(id);
+      if (t) this.d.clock.clearTimeout(t);
+      this.timers.delete(id);
+      this.running.delete(stored.siteId);
+    }
+  }
+
+  /** Cluster mode: notifications may have been missed; the running drills as the store has them. */
+  async reload(): Promise<void> {
+    const stored = await this.d.repo.runningDrills();
+    for (const drill of [...this.running.values()]) if (!stored.some((s) => s.id === drill.id)) await this.refresh(drill.id);
+    for (const drill of stored) await this.refresh(drill.id);
   }
 
   /** Records a drill alarm raised at a school under drill. */
@@ -70,6 +103,7 @@ export class DrillService {
     if (!drill || drill.alarmIds.includes(alarm.id)) return;
     drill.alarmIds.push(alarm.id);
     await this.d.repo.saveDrill(drill);
+    this.d.announce?.(drill.id);
   }
 
   async end(id: string, by: string): Promise<Drill> {
@@ -83,8 +117,12 @@ export class DrillService {
     if (t) this.d.clock.clearTimeout(t);
     this.timers.delete(drill.id);
     this.running.delete(drill.siteId);
+    // Cluster mode: alarms of this drill raised on other nodes are in the store.
+    const stored = await this.d.repo.getDrill(drill.id).catch(() => undefined);
+    for (const a of stored?.alarmIds ?? []) if (!drill.alarmIds.includes(a)) drill.alarmIds.push(a);
     const ended: Drill = { ...drill, state: 'ended', endedAt: this.d.clock.now(), endedBy: by, report: { alarms: await this.alarmReports(drill.alarmIds) } };
     await this.d.repo.saveDrill(ended);
+    this.d.announce?.(ended.id);
     return ended;
   }
 

@@ -88,9 +88,18 @@ export class SweepEngine {
     private readonly opts: SweepEngineOptions = {},
   ) {}
 
-  /** Closes sweeps a previous process left running (their reports are sealed as cancelled). */
-  async start(): Promise<void> {
+  /**
+   * Starts taking sweeps, and closes those a previous process left running (their reports are
+   * sealed as cancelled). Cluster mode passes `leftovers: false`: another node may be running
+   * them; the node taking the singleton duties closes them (closeLeftovers).
+   */
+  async start(opts: { leftovers?: boolean } = {}): Promise<void> {
     this.running = true;
+    if (opts.leftovers !== false) await this.closeLeftovers();
+  }
+
+  /** Seals every sweep recorded as running that this engine does not run as cancelled. */
+  async closeLeftovers(): Promise<void> {
     let left: SweepRecord[];
     try {
       left = await this.deps.recorder.running();
@@ -99,7 +108,7 @@ export class SweepEngine {
       this.deps.log.error({ err }, 'sweeps left running could not be read');
       return;
     }
-    for (const rec of left) {
+    for (const rec of left.filter((r) => !this.active.has(r.id))) {
       try {
         const context = (await this.deps.recorder.context(rec.id)) ?? { sites: [], devices: {} };
         const results = await this.deps.recorder.results(rec.id);
@@ -110,6 +119,11 @@ export class SweepEngine {
         this.deps.log.error({ err, sweepId: rec.id }, 'interrupted sweep could not be closed');
       }
     }
+  }
+
+  /** Cancels the sweeps running here (cluster mode: this node gave up the duties their probes need). */
+  async cancelRunning(reason: string): Promise<void> {
+    await Promise.all([...this.active.keys()].map((id) => this.cancelSweep(id, reason).catch(() => undefined)));
   }
 
   /** Cancels running sweeps and waits for them to be recorded. */

@@ -64,7 +64,7 @@ describe('singleton duties in cluster mode', () => {
     await eventually(() => holder.gw.forwarders[0]?.pumping);
     expect(other.gw.cluster?.duties.active()).toBe(false);
     expect(other.gw.forwarders.map((f) => f.pumping)).toStrictEqual([false]);
-    const duties = ['alarm-centre-dc09', 'alarm-centre-dc09-outbox', 'outbox-poll', 'sms-smpp', 'barrier-modbus', 'camera-onvif', 'link-tests', 'sweep-schedules', 'health-alarms', 'node-watch'];
+    const duties = ['alarm-centre-dc09', 'alarm-centre-dc09-outbox', 'outbox-poll', 'sms-smpp', 'barrier-modbus', 'camera-onvif', 'broadcasts', 'link-tests', 'sweep-schedules', 'health-alarms', 'node-watch'];
     // In this order (§2 of the cluster design: the 110 link and its pump first).
     const running = await eventually(() => {
       const r = holder.gw.cluster?.duties.running() ?? [];

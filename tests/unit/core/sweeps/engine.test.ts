@@ -262,6 +262,16 @@ describe('SweepEngine', () => {
     expect(await store.get('sw-old')).toMatchObject({ state: 'cancelled', finishedAt: T0, cancelReason: 'interrupted: the gateway stopped before the sweep ended' });
     expect((await store.link('sw-old'))?.seq).toBe(1);
   });
+
+  it('cluster mode: leaves sweeps recorded as running alone at start (another node may run them); closeLeftovers() (the node taking the duties) seals them', async () => {
+    const { store } = memoryStore();
+    await store.create({ id: 'sw-other', trigger: 'api', state: 'running', createdAt: T0 - 5000, total: 2, selection: {}, options: { concurrency: 1, timeoutMs: 1000, extras: [] } }, { sites: [], devices: {} });
+    const engine = new SweepEngine({ registry: new Registry(SITES, []), health: new FakeHealth(), adapters: new Map(), recorder: store, clock: systemClock, log: silentLog, heartbeatTimeout: {} });
+    await engine.start({ leftovers: false });
+    expect(await store.get('sw-other')).toMatchObject({ state: 'running' });
+    await engine.closeLeftovers();
+    expect(await store.get('sw-other')).toMatchObject({ state: 'cancelled', cancelReason: 'interrupted: the gateway stopped before the sweep ended' });
+  });
 });
 
 /** Results as recorded, after the sweep ends. */
