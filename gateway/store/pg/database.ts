@@ -134,6 +134,14 @@ export class PgDatabase implements Queryable {
         throw this.fail(err);
       }
       let broken: Error | undefined;
+      // While checked out the pool no longer listens on the connection: a server that ends it
+      // between two statements (a restart, an administrator's terminate) would emit an 'error'
+      // nobody hears, and that ends the process. It fails this transaction instead.
+      const lost = (err: Error) => {
+        broken ??= err;
+        this.o.log?.debug({ err: err.message }, 'database connection lost during a transaction');
+      };
+      client.on('error', lost);
       try {
         await client.query('BEGIN');
         const c: Queryable = { query: (text, values) => client.query(text, storable(values)) };
@@ -148,6 +156,7 @@ export class PgDatabase implements Queryable {
         if (typeof code === 'string' && RETRYABLE.has(code) && attempt < 5) continue;
         throw this.fail(err);
       } finally {
+        client.off('error', lost);
         // A connection that failed mid-way is destroyed, not handed to the next caller.
         client.release(broken);
       }

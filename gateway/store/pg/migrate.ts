@@ -48,6 +48,10 @@ export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise
   const migrations = [...(opts.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
   const client = await pool.connect();
   let broken: Error | undefined;
+  // Checked out, the connection is not the pool's to watch: its loss fails the migration instead
+  // of an unheard 'error' ending the process.
+  const lost = (err: Error) => (broken ??= err);
+  client.on('error', lost);
   try {
     // An advisory lock is held by the session: every statement below runs on this one connection.
     await client.query(`SET lock_timeout = ${Math.max(1, Math.round(opts.lockTimeoutMs ?? 60_000))}`);
@@ -101,6 +105,7 @@ export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise
     }
   } finally {
     // A connection that failed mid-way is destroyed (which also ends any lock it held).
+    client.off('error', lost);
     client.release(broken);
   }
 }

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../../gateway/contract/types.js';
 import { forwardQueuedEntry } from '../../../gateway/core/alarms/outbox.js';
+import { PgDatabase } from '../../../gateway/store/pg/database.js';
 import { openPgStateStore, type PgStateStore } from '../../../gateway/store/pg/state-store.js';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.js';
 
@@ -110,6 +111,30 @@ describe('PostgreSQL state store', () => {
     expect(store.available()).toBe(true);
     expect(lines.filter((l) => l.msg?.startsWith('state database unreachable'))).toHaveLength(1);
     expect(lines.filter((l) => l.msg === 'state database reachable again')).toHaveLength(1);
+  });
+
+  it('fails a transaction whose connection the server ends between two statements, without ending the process', async () => {
+    const url = await server.freshDatabase('terminated');
+    const db = new PgDatabase({ url });
+    const admin = new pg.Client({ connectionString: url });
+    admin.on('error', () => undefined);
+    clients.push(admin);
+    await admin.connect();
+    try {
+      // Idle in the transaction when an administrator (or a restart) ends its backend: pg emits
+      // 'error' on the checked-out connection, which no pool listener hears while checked out.
+      const ended = db.tx(async (c) => {
+        const { rows } = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        await new Promise((r) => setTimeout(r, 300));
+        return c.query('SELECT 1');
+      });
+      await expect(ended).rejects.toThrow();
+      // The pool goes on with a fresh connection.
+      expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toStrictEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
   });
 
   it('gives up on a statement the server does not finish in time (statement_timeout): unavailable, not hung', async () => {
