@@ -26,7 +26,8 @@ interface DeviceHealthState {
   timeoutMs: number;
   since: number;
   lastSeen?: number;
-  conditions: Map<HealthReasonCode, { detail?: string; since: number }>;
+  /** Made at the first condition: an empty Map costs ~230 bytes, times every device of a district. */
+  conditions?: Map<HealthReasonCode, { detail?: string; since: number }>;
   last: Health;
 }
 
@@ -58,7 +59,7 @@ export class HealthTracker {
       const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
       const supervised = this.isPassive(device);
       if (supervised) minTimeout = Math.min(minTimeout, timeoutMs);
-      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, conditions: new Map(), last: this.blank(device, now) };
+      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, lastSeen: undefined, conditions: undefined, last: this.blank(device, now) };
       this.states.set(device.id, state);
     }
     if (Number.isFinite(minTimeout)) {
@@ -81,7 +82,7 @@ export class HealthTracker {
     }
     const now = this.clock.now();
     const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
-    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, conditions: new Map(), last: this.blank(device, now) });
+    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, lastSeen: undefined, conditions: undefined, last: this.blank(device, now) });
   }
 
   stop(): void {
@@ -166,19 +167,21 @@ export class HealthTracker {
   }
 
   private set(s: DeviceHealthState, code: HealthReasonCode, active: boolean, detail?: string, at?: number): void {
-    const current = s.conditions.get(code);
+    const current = s.conditions?.get(code);
     if (active) {
       if (current && current.detail === detail) return;
+      s.conditions ??= new Map();
       s.conditions.set(code, { since: current?.since ?? at ?? this.clock.now(), ...(detail !== undefined ? { detail } : {}) });
     } else if (current) {
-      s.conditions.delete(code);
+      s.conditions?.delete(code);
+      if (s.conditions?.size === 0) s.conditions = undefined;
     }
   }
 
   private supervise(): void {
     const now = this.clock.now();
     for (const s of this.states.values()) {
-      if (!s.supervised || s.conditions.has('no-heartbeat')) continue;
+      if (!s.supervised || s.conditions?.has('no-heartbeat')) continue;
       const deadline = (s.lastSeen ?? s.since) + s.timeoutMs;
       if (now >= deadline) {
         this.set(s, 'no-heartbeat', true, s.lastSeen ? undefined : 'never reported', deadline);
@@ -192,7 +195,7 @@ export class HealthTracker {
   }
 
   private publish(s: DeviceHealthState): void {
-    const reasons: HealthReason[] = [...s.conditions.entries()]
+    const reasons: HealthReason[] = [...(s.conditions?.entries() ?? [])]
       .map(([code, c]) => ({ code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
       .sort((a, b) => a.code.localeCompare(b.code));
     let status: HealthStatus;
