@@ -65,6 +65,9 @@ interface Figures {
   rssAfterGcMB: number;
   heapUsedMB: number;
   heapTotalMB: number;
+  /** Of the committed heap: old space and new space (physical size). */
+  oldSpaceCommittedMB: number;
+  newSpaceCommittedMB: number;
   rssAnonMB: number;
   rssFileMB: number;
   externalMB: number;
@@ -204,6 +207,8 @@ async function measure(kind: BrokerKind, o: Options, ctx: BenchContext, pool: Wo
     rssAfterGcMB: afterGc.rssBytes / MB,
     heapUsedMB: mem.heapUsed / MB,
     heapTotalMB: mem.heapTotal / MB,
+    oldSpaceCommittedMB: (mem.spacesCommitted?.old_space ?? NaN) / MB,
+    newSpaceCommittedMB: (mem.spacesCommitted?.new_space ?? NaN) / MB,
     rssAnonMB: afterRound.rssAnonBytes / MB,
     rssFileMB: afterRound.rssFileBytes / MB,
     externalMB: (mem.external + mem.arrayBuffers) / MB,
@@ -238,6 +243,8 @@ const ROWS: [string, keyof Figures][] = [
   ['RSS after full GC (MB)', 'rssAfterGcMB'],
   ['JS heap used after GC (MB)', 'heapUsedMB'],
   ['JS heap committed after GC (MB)', 'heapTotalMB'],
+  ['  of which old space (MB)', 'oldSpaceCommittedMB'],
+  ['  of which new space (MB)', 'newSpaceCommittedMB'],
   ['external + array buffers (MB)', 'externalMB'],
 ];
 const RATIO_KEYS: ReadonlySet<keyof Figures> = new Set([
@@ -252,6 +259,7 @@ const RATIO_KEYS: ReadonlySet<keyof Figures> = new Set([
   'connectSeconds',
   'heapUsedMB',
   'heapTotalMB',
+  'oldSpaceCommittedMB',
   'rssAfterGcMB',
 ]);
 

@@ -1,62 +1,36 @@
 /**
  * Where a heap goes: sums the self size of every object in a V8 heap snapshot (written by
- * `npm run bench -- connections --heap-snapshot`) by type and constructor name, largest first.
- * Usage: npx tsx bench/heap-summary.ts FILE.heapsnapshot [--top 40] [--per 19000]
+ * `npm run bench -- connections --heap-snapshot` or `heap-per-device --keep-snapshots`) by
+ * type and constructor, by what holds it (bench/lib/heap-snapshot.ts), or both; largest first.
+ * With `--diff BEFORE.heapsnapshot`, what FILE has more than BEFORE.
+ * Usage: npx tsx bench/heap-summary.ts FILE.heapsnapshot [--diff BEFORE] [--by constructor|holder|pair] [--top 40] [--per 19000]
  * `--per N` adds a column of bytes per N (e.g. per device).
- * Format: the node fields and types named in the snapshot's own `snapshot.meta` (V8 heap
- * snapshot JSON, as Chrome DevTools reads it).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { diffGroups, readSnapshot, sortedGroups, type HeapSummary } from './lib/heap-snapshot.js';
 import { renderTable } from './lib/harness.js';
 
-interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
-  nodes: number[];
-  strings: string[];
-}
-
-interface HeapGroup {
-  key: string;
-  count: number;
-  bytes: number;
-}
-
-function summarize(s: Snapshot): { total: number; groups: HeapGroup[] } {
-  const fields = s.snapshot.meta.node_fields;
-  const types = s.snapshot.meta.node_types[0];
-  const width = fields.length;
-  const typeAt = fields.indexOf('type');
-  const nameAt = fields.indexOf('name');
-  const sizeAt = fields.indexOf('self_size');
-  const groups = new Map<string, HeapGroup>();
-  let total = 0;
-  for (let i = 0; i < s.nodes.length; i += width) {
-    const type = types[s.nodes[i + typeAt] as number] ?? '?';
-    const size = s.nodes[i + sizeAt] as number;
-    const name = s.strings[s.nodes[i + nameAt] as number] ?? '';
-    // Strings and numbers are many and distinct: one group per type, not per value.
-    const key = type === 'object' || type === 'closure' || type === 'native' ? `${type} ${name.slice(0, 60)}` : type === 'array' || type === 'hidden' || type === 'code' ? `${type} ${name.slice(0, 40)}` : `(${type})`;
-    const g = groups.get(key) ?? { key, count: 0, bytes: 0 };
-    g.count++;
-    g.bytes += size;
-    groups.set(key, g);
-    total += size;
-  }
-  return { total, groups: [...groups.values()].sort((a, b) => b.bytes - a.bytes) };
-}
+const BY = { constructor: 'byConstructor', holder: 'byHolder', pair: 'byPair' } as const satisfies Record<string, keyof HeapSummary>;
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '40' }, per: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '40' }, per: { type: 'string' }, diff: { type: 'string' }, by: { type: 'string', default: 'constructor' } },
+  });
   const file = positionals[0];
-  if (!file) {
-    process.stderr.write('usage: npx tsx bench/heap-summary.ts FILE.heapsnapshot [--top 40] [--per N]\n');
+  const by = BY[values.by as keyof typeof BY];
+  if (!file || !by) {
+    process.stderr.write('usage: npx tsx bench/heap-summary.ts FILE.heapsnapshot [--diff BEFORE] [--by constructor|holder|pair] [--top 40] [--per N]\n');
     process.exit(2);
   }
-  const { total, groups } = summarize(JSON.parse(readFileSync(file, 'utf8')) as Snapshot);
+  const after = readSnapshot(file);
+  const before = values.diff ? readSnapshot(values.diff) : undefined;
+  const groups = before ? diffGroups(before[by], after[by]) : sortedGroups(after[by]);
+  const total = after.total - (before?.total ?? 0);
   const per = values.per ? Number(values.per) : undefined;
-  const rows = groups.slice(0, Number(values.top)).map((g) => [g.key, g.count, (g.bytes / 2 ** 20).toFixed(1), ...(per ? [(g.bytes / per).toFixed(0)] : [])]);
-  console.log(renderTable({ title: `${file}: ${(total / 2 ** 20).toFixed(1)} MB in the JS heap`, columns: ['type / constructor', 'count', 'MB', ...(per ? [`bytes / ${per}`] : [])], rows }));
+  const rows = groups.slice(0, Number(values.top)).map((g) => [g.key, g.count, (g.bytes / 2 ** 20).toFixed(2), ...(per ? [(g.bytes / per).toFixed(0)] : [])]);
+  const title = before ? `${file} − ${values.diff}: ${(total / 2 ** 20).toFixed(1)} MB more` : `${file}: ${(total / 2 ** 20).toFixed(1)} MB in the JS heap`;
+  console.log(renderTable({ title: `${title}${per ? ` (${(total / per).toFixed(0)} B per ${per})` : ''}`, columns: [`by ${values.by}`, 'count', 'MB', ...(per ? [`bytes / ${per}`] : [])], rows }));
 }
 
 main();

@@ -153,7 +153,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const types = new Set<string>([...loaded.devices.map((d) => d.adapter), ...configured]);
   const factories = new Map<string, AdapterFactory<never>>();
   for (const type of types) {
-    const factory = findAdapter(type);
+    const factory = await findAdapter(type);
     if (!factory) {
       const where = loaded.devices.find((d) => d.adapter === type);
       throw new GatewayError('GW_ERR_UNKNOWN_ADAPTER', `'${type}'${where ? ` (device ${where.id})` : ` (/adapters/${type})`}`);

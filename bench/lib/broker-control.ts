@@ -20,6 +20,8 @@ export interface MemoryReport {
   arrayBuffers: number;
   /** V8 heap space → bytes used. */
   spaces: Record<string, number>;
+  /** V8 heap space → bytes committed (what RSS pays for it). */
+  spacesCommitted: Record<string, number>;
 }
 
 export function isMemoryReport(line: Record<string, unknown>): line is Record<string, unknown> & MemoryReport {
@@ -31,8 +33,12 @@ export function memoryReport(gc: boolean): MemoryReport {
   if (gc && collect) collect();
   const m = process.memoryUsage();
   const spaces: Record<string, number> = {};
-  for (const s of getHeapSpaceStatistics()) spaces[s.space_name] = s.space_used_size;
-  return { bench: 'mem', gc: gc && collect !== undefined, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces };
+  const spacesCommitted: Record<string, number> = {};
+  for (const s of getHeapSpaceStatistics()) {
+    spaces[s.space_name] = s.space_used_size;
+    spacesCommitted[s.space_name] = s.physical_space_size;
+  }
+  return { bench: 'mem', gc: gc && collect !== undefined, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces, spacesCommitted };
 }
 
 export interface ControlOptions {

@@ -58,7 +58,17 @@ export function syntheticConfig(o: DistrictOptions): Record<string, unknown> {
     http: { ...(base.http as object), host: '127.0.0.1', port: 0 },
     // Every simulated device connects from loopback: one address standing for a whole district,
     // so the per-address connect budget (mqtt.connectLimit) would measure itself, not the gateway.
-    mqtt: { ...(base.mqtt as object), host: '127.0.0.1', port: 0, persistence: o.persistence, connectLimit: { exempt: ['127.0.0.0/8', '::1/128'] } },
+    // The same holds for the password checks' share per address: with the default queue of 256,
+    // 4 workers × 100 CONNECTs in flight were refused (CONNACK 3) whenever hashing fell behind
+    // on a loaded machine (1,469 of 19,000 in a run of 2026-12-05); spread over a district's
+    // addresses, the gateway's two hashing slots serve them all.
+    mqtt: {
+      ...(base.mqtt as object),
+      host: '127.0.0.1',
+      port: 0,
+      persistence: o.persistence,
+      connectLimit: { exempt: ['127.0.0.0/8', '::1/128'], hashSlotsPerAddress: 2, hashQueuePerAddress: 1_000_000 },
+    },
     // Only the devices' own adapter (mqtt-native) runs: the shipped adapters' settings name
     // devices of the demo district (a 110 receiver, an SMS centre) that are not here.
     adapters: {},

@@ -52,7 +52,11 @@ export interface VerifierShare {
 
 export class CredentialVerifier {
   private readonly key = randomBytes(32);
-  private readonly remembered = new Map<string, Buffer>();
+  /**
+   * Per account, the digest of its last verified password as a 32-character latin1 string: a
+   * Buffer per device (typed array, ArrayBuffer and backing store) cost ~140 bytes of heap.
+   */
+  private readonly remembered = new Map<string, string>();
   /** Waiting callers per address; the map's order is the round-robin order. */
   private readonly waiting = new Map<string, (() => void)[]>();
   private readonly runningBy = new Map<string, number>();
@@ -71,7 +75,7 @@ export class CredentialVerifier {
   async verify(username: string, password: Buffer, encoded: string, address = ''): Promise<boolean> {
     const mac = createHmac('sha256', this.key).update(username).update('\0').update(encoded).update('\0').update(password).digest();
     const known = this.remembered.get(username);
-    if (known && timingSafeEqual(known, mac)) {
+    if (known !== undefined && timingSafeEqual(Buffer.from(known, 'latin1'), mac)) {
       this.counts.cached++;
       this.counters?.inc('mqtt.auth.verify.cached');
       return true;
@@ -85,7 +89,7 @@ export class CredentialVerifier {
     } finally {
       this.release(address);
     }
-    if (ok) this.remembered.set(username, mac);
+    if (ok) this.remembered.set(username, mac.toString('latin1'));
     return ok;
   }
 

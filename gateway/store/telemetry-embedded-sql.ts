@@ -35,8 +35,22 @@ const pointTable = (name: string): string =>
   `CREATE UNIQUE INDEX IF NOT EXISTS ${name}_key ON ${name} (sid, at);`;
 const HAS_HEALTH = `(json_type(f, '$.up') IS NOT NULL OR json_type(f, '$.status') IS NOT NULL)`;
 
+/** A known series of one device and measurement: the rest of its tag set (interned) and its id. */
+interface SeriesRef {
+  rest: string;
+  id: number;
+  next: SeriesRef | undefined;
+}
+
 export class EmbeddedSql {
-  private readonly sids = new Map<string, number>();
+  /**
+   * Series ids by measurement, then device (the registry's own id string), then the rest of the
+   * tag set. Keyed by the whole series key, this held two ~160-byte strings per device (~420
+   * bytes with the entries, bench heap-per-device); the rest of a tag set ("kind=…, site=…") is
+   * the same for a school's devices and is kept once (`rests`).
+   */
+  private readonly sids = new Map<string, Map<string, SeriesRef>>();
+  private readonly rests = new Map<string, string>();
   private readonly days = new Set<number>();
   private readonly inserts = new Map<number | 'lp', Database.Statement<[number, number, string]>>();
   private readonly findSeries: Database.Statement<[string], { id: number }>;
@@ -159,16 +173,28 @@ export class EmbeddedSql {
   }
 
   private sid(p: StoredPoint): number {
-    const key = `${p.measurement}\u0000${Object.keys(p.tags)
-      .sort()
-      .map((k) => `${k}=${p.tags[k]}`)
-      .join('\u0000')}`;
-    let id = this.sids.get(key);
-    if (id === undefined) {
-      id = this.findSeries.get(key)?.id ?? this.addSeries.get(p.measurement, p.tags.device ?? '', key, JSON.stringify(p.tags))?.id;
-      if (id === undefined) throw new Error('series insert returned no id');
-      this.sids.set(key, id);
+    const names = Object.keys(p.tags).sort();
+    const device = p.tags.device;
+    // The tags but the device; marked when there is no device tag at all (not the same series as device '').
+    let rest = device === undefined ? '\u0001' : '';
+    for (const k of names) if (k !== 'device') rest += `\u0000${k}=${p.tags[k]}`;
+    let byDevice = this.sids.get(p.measurement);
+    if (!byDevice) {
+      byDevice = new Map();
+      this.sids.set(p.measurement, byDevice);
     }
+    const first = byDevice.get(device ?? '');
+    for (let r = first; r; r = r.next) if (r.rest === rest) return r.id;
+    // The series key as stored in the table (unchanged: existing files keep their series).
+    const key = `${p.measurement}\u0000${names.map((k) => `${k}=${p.tags[k]}`).join('\u0000')}`;
+    const id = this.findSeries.get(key)?.id ?? this.addSeries.get(p.measurement, device ?? '', key, JSON.stringify(p.tags))?.id;
+    if (id === undefined) throw new Error('series insert returned no id');
+    let interned = this.rests.get(rest);
+    if (interned === undefined) {
+      interned = rest;
+      this.rests.set(rest, rest);
+    }
+    byDevice.set(device ?? '', { rest: interned, id, next: first });
     return id;
   }
 

@@ -26,9 +26,10 @@ interface DeviceHealthState {
   timeoutMs: number;
   since: number;
   lastSeen?: number;
-  conditions: Map<HealthReasonCode, { detail?: string; since: number }>;
-  /** Cluster mode: what other nodes see of it (their own view, by node id). */
-  remote: Map<string, { reasons: HealthReason[]; lastSeen?: number }>;
+  /** Made at the first condition: an empty Map costs ~230 bytes, times every device of a district. */
+  conditions?: Map<HealthReasonCode, { detail?: string; since: number }>;
+  /** Cluster mode: what other nodes see of it (their own view, by node id); made at the first. */
+  remote?: Map<string, { reasons: HealthReason[]; lastSeen?: number }>;
   /** This node's own view (without other nodes'): what it tells the others. */
   own: Health;
   /** What this node shows: its own view with every other node's reasons. */
@@ -68,7 +69,7 @@ export class HealthTracker {
       const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
       const supervised = this.isPassive(device);
       if (supervised) minTimeout = Math.min(minTimeout, timeoutMs);
-      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, conditions: new Map(), remote: new Map(), own: this.blank(device, now), last: this.blank(device, now) };
+      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, lastSeen: undefined, conditions: undefined, remote: undefined, own: this.blank(device, now), last: this.blank(device, now) };
       this.states.set(device.id, state);
     }
     if (Number.isFinite(minTimeout)) {
@@ -91,7 +92,7 @@ export class HealthTracker {
     }
     const now = this.clock.now();
     const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
-    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, conditions: new Map(), remote: new Map(), own: this.blank(device, now), last: this.blank(device, now) });
+    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, lastSeen: undefined, conditions: undefined, remote: undefined, own: this.blank(device, now), last: this.blank(device, now) });
   }
 
   stop(): void {
@@ -155,19 +156,23 @@ export class HealthTracker {
   adopt(node: string, health: Health): void {
     const s = this.states.get(health.deviceId);
     if (!s) return;
-    s.remote.set(node, { reasons: health.reasons, ...(health.lastSeen !== undefined ? { lastSeen: health.lastSeen } : {}) });
+    (s.remote ??= new Map()).set(node, { reasons: health.reasons, ...(health.lastSeen !== undefined ? { lastSeen: health.lastSeen } : {}) });
     this.publish(s, node);
   }
 
   /** Cluster mode: a node left or stopped heart-beating; what it saw no longer counts. */
   forgetNode(node: string): void {
-    for (const s of this.states.values()) if (s.remote.delete(node)) this.publish(s, node);
+    for (const s of this.states.values()) {
+      if (!s.remote?.delete(node)) continue;
+      if (s.remote.size === 0) s.remote = undefined;
+      this.publish(s, node);
+    }
   }
 
   /** Nodes whose views are held here. */
   remoteNodes(): Set<string> {
     const nodes = new Set<string>();
-    for (const s of this.states.values()) for (const n of s.remote.keys()) nodes.add(n);
+    for (const s of this.states.values()) for (const n of s.remote?.keys() ?? []) nodes.add(n);
     return nodes;
   }
 
@@ -214,19 +219,21 @@ export class HealthTracker {
   }
 
   private set(s: DeviceHealthState, code: HealthReasonCode, active: boolean, detail?: string, at?: number): void {
-    const current = s.conditions.get(code);
+    const current = s.conditions?.get(code);
     if (active) {
       if (current && current.detail === detail) return;
+      s.conditions ??= new Map();
       s.conditions.set(code, { since: current?.since ?? at ?? this.clock.now(), ...(detail !== undefined ? { detail } : {}) });
     } else if (current) {
-      s.conditions.delete(code);
+      s.conditions?.delete(code);
+      if (s.conditions?.size === 0) s.conditions = undefined;
     }
   }
 
   private supervise(): void {
     const now = this.clock.now();
     for (const s of this.states.values()) {
-      if (!s.supervised || s.conditions.has('no-heartbeat')) continue;
+      if (!s.supervised || s.conditions?.has('no-heartbeat')) continue;
       const deadline = (s.lastSeen ?? s.since) + s.timeoutMs;
       if (now >= deadline) {
         this.set(s, 'no-heartbeat', true, s.lastSeen ? undefined : 'never reported', deadline);
@@ -250,14 +257,14 @@ export class HealthTracker {
   /** `from`: the other node whose view changed (undefined: this node's own). */
   private publish(s: DeviceHealthState, from?: string): void {
     const now = this.clock.now();
-    const reasons: HealthReason[] = [...s.conditions.entries()]
+    const reasons: HealthReason[] = [...(s.conditions?.entries() ?? [])]
       .map(([code, c]) => ({ code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
       .sort((a, b) => a.code.localeCompare(b.code));
     const own = this.view(s, reasons, s.lastSeen, now);
     const ownChanged = !sameHealth(s.own, own);
     s.own = own;
     let next = own;
-    if (s.remote.size > 0) {
+    if (s.remote && s.remote.size > 0) {
       // Other nodes' reasons join this node's (its own detail first when both see one).
       const merged = new Map(reasons.map((r) => [r.code, r]));
       let lastSeen = s.lastSeen;

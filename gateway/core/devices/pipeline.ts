@@ -29,7 +29,12 @@ export type DurableStep = (e: DeviceEvent) => Promise<void>;
 
 export class Pipeline {
   private readonly steps: { name: string; run: DurableStep }[] = [];
-  private readonly recentSeq = new Map<string, { seq: number; at: number }[]>();
+  /**
+   * Per device, the recent sequence numbers and when each was seen, flat and oldest first:
+   * [seq, at, seq, at, …]. One array of doubles (16 bytes an entry) instead of one object per
+   * entry (~80 bytes with its boxed time): at one heartbeat per 30 s a device keeps 10 entries.
+   */
+  private readonly recentSeq = new Map<string, number[]>();
   /** Last telemetry timestamp per device: a store keys a point by series and time. */
   private readonly lastTelemetryAt = new Map<string, number>();
   /** Told of every event with the device time it carried (the clock view). */
@@ -149,17 +154,37 @@ export class Pipeline {
 
   private forgetSeq(deviceId: string, seq: number): void {
     const seen = this.recentSeq.get(deviceId);
-    const i = seen?.findIndex((s) => s.seq === seq) ?? -1;
-    if (i >= 0) seen?.splice(i, 1);
+    if (!seen) return;
+    for (let i = 0; i < seen.length; i += 2) {
+      if (seen[i] === seq) {
+        seen.splice(i, 2);
+        return;
+      }
+    }
   }
 
+  /** Whether `seq` was seen in the last SEQ_TTL_MS (among the last SEQ_WINDOW); remembers it if not. */
   private isDuplicate(deviceId: string, seq: number): boolean {
     const now = this.clock.now();
-    const seen = (this.recentSeq.get(deviceId) ?? []).filter((s) => now - s.at < SEQ_TTL_MS);
-    const duplicate = seen.some((s) => s.seq === seq);
-    if (!duplicate) seen.push({ seq, at: now });
-    if (seen.length > SEQ_WINDOW) seen.shift();
-    this.recentSeq.set(deviceId, seen);
+    let seen = this.recentSeq.get(deviceId);
+    if (!seen) {
+      seen = [];
+      this.recentSeq.set(deviceId, seen);
+    }
+    // Expired entries go (in place: no new array per message).
+    let kept = 0;
+    let duplicate = false;
+    for (let i = 0; i < seen.length; i += 2) {
+      const at = seen[i + 1] as number;
+      if (now - at >= SEQ_TTL_MS) continue;
+      if (seen[i] === seq) duplicate = true;
+      seen[kept] = seen[i] as number;
+      seen[kept + 1] = at;
+      kept += 2;
+    }
+    seen.length = kept;
+    if (!duplicate) seen.push(seq, now);
+    if (seen.length > 2 * SEQ_WINDOW) seen.splice(0, 2);
     return duplicate;
   }
 }

@@ -63,8 +63,45 @@ function derived(e: DeviceEvent): Record<string, Scalar> {
   return out;
 }
 
+/**
+ * A device's readings as held in memory: the time most of its fields share, each field's value,
+ * and the times of the fields read earlier than that, flat ([field, at, …]). A heartbeat sets the
+ * same fields each time, so this is one small object per device, not one per field (a button's
+ * six telemetry fields cost ~430 bytes as `{ value, at }` objects; bench heap-per-device).
+ */
+interface Held {
+  at: number;
+  values: Record<string, Scalar>;
+  older: (string | number)[] | undefined;
+}
+
+function olderAt(h: Held, field: string): number | undefined {
+  const o = h.older;
+  if (!o) return undefined;
+  for (let i = 0; i < o.length; i += 2) if (o[i] === field) return o[i + 1] as number;
+  return undefined;
+}
+
+function materialize(h: Held): DeviceState {
+  const state: DeviceState = {};
+  for (const [k, value] of Object.entries(h.values)) state[k] = { value, at: olderAt(h, k) ?? h.at };
+  return state;
+}
+
+/** The held form of a stored state: the latest time is the shared one. */
+function hold(state: DeviceState): Held {
+  let at = -Infinity;
+  for (const r of Object.values(state)) at = Math.max(at, r.at);
+  const h: Held = { at, values: {}, older: undefined };
+  for (const [k, r] of Object.entries(state)) {
+    h.values[k] = r.value;
+    if (r.at !== at) (h.older ??= []).push(k, r.at);
+  }
+  return h;
+}
+
 export class DeviceReadings {
-  private readonly states = new Map<string, DeviceState>();
+  private readonly states = new Map<string, Held>();
   private readonly dirty = new Set<string>();
   private timer?: Timer;
   private flushing: Promise<void> = Promise.resolve();
@@ -78,9 +115,9 @@ export class DeviceReadings {
   /** Loads what the store keeps (the last readings before a restart, or another node's). */
   async start(): Promise<void> {
     for (const [id, state] of await this.repo.deviceStates<DeviceState>(KEY)) {
-      const held = this.states.get(id) ?? {};
+      const held = this.states.get(id);
       // Readings ingested since the process started are newer than the store's.
-      this.states.set(id, { ...state, ...held });
+      this.states.set(id, hold({ ...state, ...(held ? materialize(held) : {}) }));
     }
     this.timer = this.clock.setInterval(() => void this.flush(), FLUSH_MS);
   }
@@ -100,18 +137,38 @@ export class DeviceReadings {
 
   /** Readings an adapter reports outside events (a camera check's resolution and last frame). */
   set(deviceId: string, fields: Record<string, Scalar>, at: number): void {
-    const state = this.states.get(deviceId) ?? {};
+    let h = this.states.get(deviceId);
+    if (!h) {
+      h = { at, values: {}, older: undefined };
+      this.states.set(deviceId, h);
+    }
+    const taken: string[] = [];
+    let count = Object.keys(h.values).length;
     for (const [k, v] of Object.entries(fields)) {
       if (typeof v === 'number' && !Number.isFinite(v)) continue;
-      if (!(k in state) && Object.keys(state).length >= MAX_FIELDS) continue;
-      state[k] = { value: v, at };
+      if (!(k in h.values)) {
+        if (count >= MAX_FIELDS) continue;
+        count++;
+      }
+      taken.push(k);
     }
-    this.states.set(deviceId, state);
+    if (taken.length === 0) return;
+    let older: (string | number)[] | undefined;
+    if (at !== h.at) {
+      // The fields not read now keep the time they had.
+      for (const k of Object.keys(h.values)) if (!taken.includes(k)) (older ??= []).push(k, olderAt(h, k) ?? h.at);
+      h.at = at;
+    } else if (h.older) {
+      for (let i = 0; i < h.older.length; i += 2) if (!taken.includes(h.older[i] as string)) (older ??= []).push(h.older[i] as string, h.older[i + 1] as number);
+    }
+    h.older = older;
+    for (const k of taken) h.values[k] = fields[k] as Scalar;
     this.dirty.add(deviceId);
   }
 
   get(deviceId: string): DeviceState {
-    return this.states.get(deviceId) ?? {};
+    const h = this.states.get(deviceId);
+    return h ? materialize(h) : {};
   }
 
   /** Writes what changed since the last flush; one at a time. */
@@ -120,10 +177,10 @@ export class DeviceReadings {
       const ids = [...this.dirty];
       this.dirty.clear();
       for (const id of ids) {
-        const state = this.states.get(id);
-        if (!state) continue;
+        const h = this.states.get(id);
+        if (!h) continue;
         try {
-          await this.repo.setDeviceState(id, KEY, state);
+          await this.repo.setDeviceState(id, KEY, materialize(h));
         } catch (err) {
           this.dirty.add(id); // next time
           this.onError(err);

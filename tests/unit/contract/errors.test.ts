@@ -3,10 +3,10 @@
  * twice, statuses an HTTP client can read, and one error class carrying them.
  */
 import { describe, expect, it } from 'vitest';
-import { ADAPTERS } from '../../../adapters/registry.js';
+import { loadAllAdapters } from '../../../adapters/registry.js';
 import { errorSection, GATEWAY_ERROR_SECTIONS, GatewayError, isGatewayError, type ErrorSection } from '../../../gateway/contract/errors.js';
 
-const sections: ErrorSection[] = [...new Set<ErrorSection>([...GATEWAY_ERROR_SECTIONS, ...ADAPTERS.flatMap((a) => (a.errors ? [a.errors] : []))])];
+const sections: ErrorSection[] = [...new Set<ErrorSection>([...GATEWAY_ERROR_SECTIONS, ...(await loadAllAdapters()).flatMap((a) => (a.errors ? [a.errors] : []))])];
 
 describe('error catalogue', () => {
   it('declares every code once, GW_ERR_ named, with an HTTP status and a message', () => {

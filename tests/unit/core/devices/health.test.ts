@@ -71,6 +71,26 @@ describe('HealthTracker', () => {
     expect(tracker.get('b1')).toMatchObject({ status: 'ok', reasons: [] });
   });
 
+  it('a condition cleared and raised again starts anew; clearing one keeps the others', () => {
+    tracker.observe(ev('b1', 'telemetry', { battery: 90 }));
+    tracker.observe(ev('b1', 'fault', { code: 'E1' }));
+    const firstSince = tracker.get('b1')?.reasons[0]?.since;
+    vi.advanceTimersByTime(5_000);
+    tracker.observe(ev('b1', 'fault-cleared'));
+    expect(tracker.get('b1')).toMatchObject({ status: 'ok', reasons: [] });
+    tracker.observe(ev('b1', 'fault', { code: 'E2' }));
+    tracker.observe(ev('b1', 'tamper'));
+    expect(tracker.get('b1')?.reasons).toStrictEqual([
+      { code: 'fault', detail: 'E2', since: (firstSince ?? 0) + 5_000 },
+      { code: 'tamper', since: (firstSince ?? 0) + 5_000 },
+    ]);
+    tracker.observe(ev('b1', 'tamper-cleared'));
+    expect(tracker.get('b1')).toMatchObject({ status: 'degraded', reasons: [{ code: 'fault', detail: 'E2' }] });
+    // A silent device times out whether or not it had conditions before.
+    vi.advanceTimersByTime(91_000);
+    expect(tracker.get('b1')?.reasons.map((r) => r.code)).toStrictEqual(['fault', 'no-heartbeat']);
+  });
+
   it('announces only real changes', () => {
     tracker.observe(ev('b1', 'telemetry', { battery: 90 }));
     tracker.observe(ev('b1', 'telemetry', { battery: 91 }));

@@ -12,7 +12,7 @@ import type { TelemetryStore } from '../../../../gateway/store/telemetry-store.j
 import type { TelemetryPoint } from '../../../../gateway/core/devices/telemetry.js';
 
 function setup() {
-  const now = 1_000_000;
+  let now = 1_000_000;
   const clock: Clock = { ...systemClock, now: () => now };
   const points: TelemetryPoint[] = [];
   const store = { write: (p: TelemetryPoint[]) => points.push(...p) } as unknown as TelemetryStore;
@@ -21,7 +21,7 @@ function setup() {
   const rules = { onEvent: async () => undefined } as unknown as AlarmRules;
   const counters = new Counters();
   const p = new Pipeline(registry, health, rules, store, new EventBus(pino({ level: 'silent' })), clock, counters);
-  return { p, points, counters };
+  return { p, points, counters, rules, advance: (ms: number) => (now += ms) };
 }
 
 describe('Pipeline', () => {
@@ -43,6 +43,37 @@ describe('Pipeline', () => {
     expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeDefined();
     expect(counters.get('events.duplicate')).toBe(1);
     await expect(p.ingest({ deviceId: 'nope', type: 'press' })).rejects.toThrow(expect.objectContaining({ code: 'GW_ERR_UNKNOWN_DEVICE' }));
+  });
+
+  it('remembers a sequence number for 5 minutes and among the last 64 of the device, not longer', async () => {
+    const { p, counters, advance } = setup();
+    const ingest = (seq: number) => p.ingest({ deviceId: 'b1', type: 'telemetry', seq, data: { battery: 90 } });
+    expect(await ingest(7)).toBeDefined();
+    advance(299_999);
+    expect(await ingest(7)).toBeUndefined();
+    advance(1);
+    // Five minutes after it was first seen: a counter that restarted, not a resend.
+    expect(await ingest(7)).toBeDefined();
+    for (let seq = 100; seq < 164; seq++) expect(await ingest(seq)).toBeDefined();
+    // 64 newer numbers pushed 7 out of the window; 100 is the oldest one still remembered.
+    expect(await ingest(7)).toBeDefined();
+    expect(await ingest(101)).toBeUndefined();
+    expect(counters.get('events.duplicate')).toBe(2);
+  });
+
+  it('forgets a sequence number whose event could not be committed, so the resend is processed', async () => {
+    const { p, rules } = setup();
+    const uncommitted = Object.assign(new Error('store down'), { code: 'GW_ERR_STORE_UNAVAILABLE' });
+    let fail = false;
+    rules.onEvent = async () => {
+      if (fail) throw uncommitted;
+    };
+    expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 3 })).toBeDefined();
+    fail = true;
+    await expect(p.ingest({ deviceId: 'b1', type: 'press', seq: 4 })).rejects.toBe(uncommitted);
+    fail = false;
+    expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 4 })).toBeDefined();
+    expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 3 })).toBeUndefined();
   });
 
   it('drops (and counts) only the fields no store can keep, keeping the reading; a device time of 0 means none', async () => {

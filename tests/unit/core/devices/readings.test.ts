@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../../gateway/contract/clock.js';
+import type { DeviceEvent, Scalar } from '../../../../gateway/contract/types.js';
+import { DeviceReadings, type DeviceState } from '../../../../gateway/core/devices/readings.js';
+import type { DeviceStateRepository } from '../../../../gateway/core/devices/state.js';
+
+/** The state store's device state, in memory: what a restart reads back. */
+class MemoryRepo implements DeviceStateRepository {
+  readonly rows = new Map<string, unknown>();
+  async setDeviceState(deviceId: string, key: string, value: unknown): Promise<void> {
+    this.rows.set(`${deviceId}/${key}`, JSON.parse(JSON.stringify(value)));
+  }
+  async deviceStates<T>(key: string): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    for (const [k, v] of this.rows) if (k.endsWith(`/${key}`)) out.set(k.slice(0, -key.length - 1), v as T);
+    return out;
+  }
+}
+
+const ev = (type: DeviceEvent['type'], at: number, data: Record<string, Scalar> = {}): DeviceEvent => ({ id: 'e', deviceId: 'b1', siteId: 's1', type, at, receivedAt: at, data });
+
+describe('DeviceReadings', () => {
+  it('keeps the latest value of each field with the time of its own reading', async () => {
+    const r = new DeviceReadings(new MemoryRepo(), systemClock);
+    r.observe(ev('status', 1_000, { status: 'online' }));
+    r.observe(ev('telemetry', 2_000, { battery: 90, rssi: -61 }));
+    r.observe(ev('telemetry', 3_000, { battery: 89, rssi: -60 }));
+    r.observe(ev('fault', 3_500, { code: 'E7' }));
+    r.observe(ev('telemetry', 4_000, { battery: 88, 'sim.status': 'active' }));
+    expect(r.get('b1')).toStrictEqual({
+      link: { value: 'online', at: 1_000 },
+      battery: { value: 88, at: 4_000 },
+      rssi: { value: -60, at: 3_000 },
+      faults: { value: 'E7', at: 3_500 },
+      'sim.status': { value: 'active', at: 4_000 },
+    });
+    // A reading of the same moment as the latest one, and one that arrives late.
+    r.observe(ev('telemetry', 4_000, { rssi: -59 }));
+    r.observe(ev('fault-cleared', 2_500));
+    expect(r.get('b1')).toMatchObject({ rssi: { value: -59, at: 4_000 }, faults: { value: '', at: 2_500 }, battery: { value: 88, at: 4_000 }, link: { value: 'online', at: 1_000 } });
+    expect(r.get('other')).toStrictEqual({});
+  });
+
+  it('skips non-finite numbers and fields beyond 64 per device, keeping the ones it has', () => {
+    const r = new DeviceReadings(new MemoryRepo(), systemClock);
+    const many = Object.fromEntries(Array.from({ length: 70 }, (_v, i) => [`f${i}`, i]));
+    r.set('c1', { ...many, bad: Number.NaN }, 1_000);
+    const state = r.get('c1');
+    expect(Object.keys(state)).toHaveLength(64);
+    expect(state['f63']).toStrictEqual({ value: 63, at: 1_000 });
+    expect(state['f64']).toBeUndefined();
+    r.set('c1', { f0: 100, f65: 1, f1: Number.POSITIVE_INFINITY }, 2_000);
+    expect(r.get('c1')['f0']).toStrictEqual({ value: 100, at: 2_000 });
+    expect(r.get('c1')['f1']).toStrictEqual({ value: 1, at: 1_000 });
+    expect(r.get('c1')['f65']).toBeUndefined();
+  });
+
+  it('writes each state as field → { value, at } and starts again from it, newer readings first', async () => {
+    const repo = new MemoryRepo();
+    const first = new DeviceReadings(repo, systemClock);
+    await first.start();
+    first.observe(ev('status', 1_000, { status: 'online' }));
+    first.observe(ev('telemetry', 2_000, { battery: 90 }));
+    await first.stop();
+    expect(repo.rows.get('b1/state')).toStrictEqual({ link: { value: 'online', at: 1_000 }, battery: { value: 90, at: 2_000 } });
+
+    const second = new DeviceReadings(repo, systemClock);
+    // Ingested before start() read the store: newer than what it holds.
+    second.observe(ev('telemetry', 5_000, { battery: 70 }));
+    await second.start();
+    expect(second.get('b1')).toStrictEqual({ link: { value: 'online', at: 1_000 }, battery: { value: 70, at: 5_000 } });
+    await second.stop();
+    expect(repo.rows.get('b1/state')).toStrictEqual({ link: { value: 'online', at: 1_000 }, battery: { value: 70, at: 5_000 } });
+    const stored: DeviceState = (await repo.deviceStates<DeviceState>('state')).get('b1') ?? {};
+    expect(Object.keys(stored).sort()).toStrictEqual(['battery', 'link']);
+  });
+});
