@@ -224,20 +224,27 @@ export async function telemetryFigures(gw: Gateway, district: DistrictSimulator,
   };
 }
 
-/** The SMS centre: submits, refusals, and the most submits of one part (bounded retries). */
+/** The SMS centre: submits, refusals, and the most attempts of one part (bounded retries). */
 export function smsFigures(sms: SmsCentreSimulator, maxAttempts: number): Figures {
   const submits = sms.submits();
-  const perPart = new Map<string, number>();
+  // Attempts of one part: its submits up to and including the one accepted (a part is one
+  // recipient, UDH reference and index, and text; the same text sent again after it was
+  // accepted starts a new count).
+  const run = new Map<string, number>();
+  let most = 0;
   for (const s of submits) {
     const key = `${s.to}|${s.concat?.ref ?? ''}|${s.concat?.index ?? 1}|${s.text}`;
-    perPart.set(key, (perPart.get(key) ?? 0) + 1);
+    const n = (run.get(key) ?? 0) + 1;
+    most = Math.max(most, n);
+    if (s.status === 0) run.delete(key);
+    else run.set(key, n);
   }
   return {
     'sms.submits': submits.length,
     'sms.refused': submits.filter((s) => s.status !== 0).length,
     'sms.accepted': submits.filter((s) => s.status === 0).length,
     'sms.recipients': new Set(submits.map((s) => s.to)).size,
-    'sms.maxSubmitsPerPart': Math.max(0, ...perPart.values()),
+    'sms.maxSubmitsPerPart': most,
     'sms.maxAttempts': maxAttempts,
   };
 }

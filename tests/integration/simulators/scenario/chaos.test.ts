@@ -86,7 +86,7 @@ describe('chaos scenarios (short form)', () => {
     const p99 = 'figure press110.during.p99Ms <= press110.before.p99Ms x 2 + 50';
     expect(verdicts(report)).toStrictEqual(allPass(report, [p99]));
     expect(f['telemetry.stored']).toBe(f['telemetry.acknowledged']);
-    expect(f['telemetry.devices']).toBeGreaterThan(20);
+    expect(f['telemetry.devices']).toBeGreaterThanOrEqual(5);
     expect(f['press110.during.presses']).toBeGreaterThan(0);
     for (const k of ['press110.before.p99Ms', 'press110.during.p99Ms', 'telemetry.maxSpooled', 'telemetry.lost']) expect(formatReport(report)).toContain(k);
     expect(report.steps.every((s) => s.error === undefined && s.finishedAt !== undefined)).toBe(true);
