@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../gateway/config/load.js';
 import { startBlackholeListener } from '../../../../simulators/blackhole-listener.js';
 import { loadScenario } from '../../../../simulators/scenario/loader.js';
+import { remoteProblems } from '../../../../simulators/scenario/remote.js';
 import { formatReport } from '../../../../simulators/scenario/report.js';
 import { runScenario, type ScenarioReport } from '../../../../simulators/scenario/runner.js';
 
@@ -67,6 +68,11 @@ describe('black hole listener', () => {
 });
 
 describe('chaos scenarios (short form)', () => {
+  it('are refused against a running gateway (--url): what they kill and measure is in process', () => {
+    const problems = remoteProblems(loadScenario(join(DIR, 'chaos-influx-down.yaml'), district));
+    expect(problems.filter((p) => /^\/(influx|probe|expect\/0\/figure):/.test(p))).toHaveLength(3);
+  });
+
   it('chaos-influx-down: InfluxDB killed under district load; every acknowledged reading stored, no press lost', async () => {
     const scenario = loadScenario(join(DIR, 'chaos-influx-down.yaml'), district, {
       CHAOS_BEFORE_SECONDS: '4',
