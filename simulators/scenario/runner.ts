@@ -219,13 +219,25 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
       'telemetry.maxSpooled': peak.maxSpooled,
     };
     if (!probe) for (const k of Object.keys(figures)) if (k.startsWith('press110.')) delete figures[k];
+    const notes: string[] = [];
     if (influx) {
       // The district stops publishing; then everything it was acknowledged must be in InfluxDB.
       const district = sim;
       sim = undefined;
-      Object.assign(figures, await telemetryFigures(gw, district, influx.url, opts.drainTimeoutMs ?? 300_000));
+      const tail = (): string => influx?.output().trim().split('\n').slice(-5).join(' | ') ?? '';
+      if (!(await answers(influx.url))) {
+        // Left down by the scenario, or gone by itself: what was acknowledged cannot be counted.
+        await district.stop();
+        notes.push(`InfluxDB did not answer after the timeline: telemetry not counted (influxd's last output: ${tail() || 'none'})`);
+      } else {
+        try {
+          Object.assign(figures, await telemetryFigures(gw, district, influx.url, opts.drainTimeoutMs ?? 300_000));
+        } catch (err) {
+          notes.push(`telemetry not counted: ${err instanceof Error ? err.message : String(err)} (influxd's last output: ${tail() || 'none'})`);
+        }
+      }
     }
-    return report(scenario, { startedAt, setupSeconds, steps, log: recorder, figures, ...(clockStart !== undefined ? { clock: new Date(clockStart).toISOString() } : {}) });
+    return report(scenario, { startedAt, setupSeconds, steps, log: recorder, figures, notes, ...(clockStart !== undefined ? { clock: new Date(clockStart).toISOString() } : {}) });
   } finally {
     watch?.stop();
     await probe?.stop().catch(() => undefined);
@@ -235,6 +247,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     await far.stop().catch((err: unknown) => opts.log.warn({ err }, 'simulator stop failed'));
     await influx?.stop().catch((err: unknown) => opts.log.warn({ err }, 'influxd stop failed'));
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Whether InfluxDB answers its ping (204) within 2 s. */
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) })).status === 204;
+  } catch {
+    return false;
   }
 }
 
