@@ -163,7 +163,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   let watch: TelemetryWatch | undefined;
   try {
     // A real InfluxDB the scenario can kill (`influx down`) and bring back (`influx up`).
-    if (scenario.influx) influx = await startInfluxd();
+    // Generous readiness: a restart on a loaded machine replays the data written before the kill.
+    if (scenario.influx) influx = await startInfluxd({ readyTimeoutMs: 60_000 });
     const store = influx ? { telemetry: { influx: { url: influx.url, database: 'campus' } } } : {};
     const base = { dataDir, ...far.overrides, ...store, log: { level: 'silent' }, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 } };
     const loaded = loadConfig({ env: {}, overrides: mergeLayers(base, scenario.config) as Record<string, unknown> });
