@@ -85,7 +85,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** influxd on loopback with a throw-away data dir (as tests/helpers/influxd.ts, minimal config). */
+/** influxd on loopback with a throw-away data dir (as simulators/influxd.ts, minimal config). */
 async function startInfluxd(ctx: BenchContext, binary: string, dir: string): Promise<{ url: string; pid: number }> {
   const [port, rpc] = [await freePort(), await freePort()];
   mkdirSync(dir, { recursive: true });

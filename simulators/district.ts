@@ -165,6 +165,11 @@ export class DistrictSimulator {
     this.device(id).freeze();
   }
 
+  /** The simulated MQTT devices running now (each counts the telemetry the broker acknowledged). */
+  mqttDevices(): SimulatedMqttDevice[] {
+    return [...this.sims.values()];
+  }
+
   list(): { id: string; kind: string; state: string; faults: string[] }[] {
     return [...this.sims.values()].map((s) => ({ id: s.id, kind: this.kindOf(s.id), state: s.state, faults: [...s.faults] }));
   }

@@ -30,6 +30,8 @@ export class SimulatedMqttDevice {
   protected frozen = false;
   readonly faults: Set<string>;
   state: SimState = 'stopped';
+  /** Telemetry readings the broker acknowledged (PUBACK): what the gateway promised to keep. */
+  telemetryAcked = 0;
 
   constructor(protected readonly opts: SimDeviceOptions) {
     this.faults = new Set(opts.faults ?? []);
@@ -118,6 +120,7 @@ export class SimulatedMqttDevice {
   async publish(leaf: 'event' | 'telemetry', body: unknown): Promise<void> {
     if (!this.client?.connected) throw new Error(`${this.id} is not connected`);
     await this.client.publishAsync(this.topic(leaf), JSON.stringify(body), { qos: 1 });
+    if (leaf === 'telemetry') this.telemetryAcked++;
   }
 
   /** Publishes raw bytes (malformed payload tests). */

@@ -6,7 +6,10 @@
  * Modes: 'normal' ACKs; 'nak' answers NAK (as a centre whose clock disagrees would);
  * 'delay' waits `delayMs` before storing and ACKing; 'drop' swallows messages without a reply
  * or a record (a lost packet); 'down' closes the listeners, so connections are refused until
- * the mode changes back.
+ * the mode changes back; 'blackhole' answers nothing at all: open connections stay open and
+ * every message on them is swallowed (no reply, no FIN, no RST), and the port is handed to a
+ * listener that never accepts, so a new connection gets neither SYN-ACK nor RST
+ * (blackhole-listener.ts says how, and what loopback cannot hide).
  */
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -17,6 +20,7 @@ import type { Dc09ExtendedData, Dc09Token } from '../../adapters/shared/dc09/dc0
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
 import { ALARM_CENTRE_MODES, type AlarmCentreMode } from './alarm-centre-modes.js';
 import { buildHttpApi } from './http-api.js';
+import { startBlackholeListener, type BlackholeListener } from '../blackhole-listener.js';
 
 export { ALARM_CENTRE_MODES, type AlarmCentreMode };
 
@@ -57,7 +61,8 @@ export interface AlarmCentreStatus {
   listening: boolean;
   port?: number;
   httpPort?: number;
-  counts: { accepted: number; naked: number; dropped: number; rejected: number };
+  /** blackholed: messages swallowed in 'blackhole' mode. */
+  counts: { accepted: number; naked: number; dropped: number; rejected: number; blackholed: number };
   rejects: Partial<Record<Dc09RejectReason, number>>;
 }
 
@@ -77,7 +82,9 @@ export class AlarmCentreSimulator {
   private currentMode: AlarmCentreMode = 'normal';
   private delayMs = 0;
   private nextId = 1;
-  private counts = { accepted: 0, naked: 0, dropped: 0, rejected: 0 };
+  private counts = { accepted: 0, naked: 0, dropped: 0, rejected: 0, blackholed: 0 };
+  private hole?: BlackholeListener;
+  private host = '127.0.0.1';
   private rejects: Partial<Record<Dc09RejectReason, number>> = {};
   private modeChange: Promise<void> = Promise.resolve();
   private httpPort?: number;
@@ -106,6 +113,7 @@ export class AlarmCentreSimulator {
       log: log.child({ sim: 'alarm-centre' }),
       clock: this.clock,
     });
+    this.host = opts.host ?? '127.0.0.1';
     const { port } = await this.receiver.start();
     if (opts.httpPort !== null) {
       this.http = buildHttpApi(this, log);
@@ -128,6 +136,8 @@ export class AlarmCentreSimulator {
     }
     this.waiters.clear();
     await this.modeChange;
+    await this.hole?.stop();
+    this.hole = undefined;
     await this.receiver?.stop();
     await this.http?.close();
     this.receiver = undefined;
@@ -145,8 +155,19 @@ export class AlarmCentreSimulator {
       const was = this.currentMode;
       this.currentMode = mode;
       if (delayMs !== undefined) this.delayMs = delayMs;
+      const closed = (m: AlarmCentreMode): boolean => m === 'down' || m === 'blackhole';
+      if (was === 'blackhole' && mode !== 'blackhole') {
+        await this.hole?.stop();
+        this.hole = undefined;
+      }
       if (mode === 'down' && was !== 'down') await this.receiver?.stop();
-      if (mode !== 'down' && was === 'down') await this.receiver?.start();
+      if (mode === 'blackhole' && was !== 'blackhole' && this.receiver) {
+        if (was === 'down') await this.receiver.start();
+        const port = this.receiver.port;
+        await this.receiver.closeListeners();
+        if (port !== undefined) this.hole = await startBlackholeListener(this.host, port);
+      }
+      if (!closed(mode) && closed(was)) await this.receiver?.start();
     });
     this.modeChange = run.catch(() => undefined);
     return run;
@@ -211,6 +232,9 @@ export class AlarmCentreSimulator {
         return 'nak';
       case 'drop':
         this.counts.dropped++;
+        return 'none';
+      case 'blackhole':
+        this.counts.blackholed++;
         return 'none';
       case 'delay':
         await this.sleep(this.delayMs);

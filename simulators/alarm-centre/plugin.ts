@@ -10,6 +10,8 @@ import { AlarmCentreSimulator } from './alarm-centre-simulator.js';
 const ADAPTER = 'alarm-centre-dc09';
 const NAMES = { primary: '110 接警中心 主接收机', secondary: '110 接警中心 备用接收机' } as const;
 type ReceiverName = keyof typeof NAMES;
+/** Faults a receiver takes through the control: `blackhole` (see AlarmCentreSimulator). */
+export const RECEIVER_FAULTS = ['blackhole'] as const;
 
 /** The control's view of running receivers (also for the fixed far ends of tests and scenarios). */
 export function centreControls(receivers: readonly { name: ReceiverName; sim: AlarmCentreSimulator }[]): SimControls {
@@ -20,9 +22,11 @@ export function centreControls(receivers: readonly { name: ReceiverName; sim: Al
         {
           view: () => {
             const st = r.sim.status();
-            return farEndView(FAR_END_IDS[r.name], NAMES[r.name], 'alarm-centre', '110-receiver', st.mode === 'down', { receiver: { mode: st.mode, listening: st.listening, accepted: st.counts.accepted } });
+            const view = farEndView(FAR_END_IDS[r.name], NAMES[r.name], 'alarm-centre', '110-receiver', st.mode === 'down', { receiver: { mode: st.mode, listening: st.listening, accepted: st.counts.accepted } });
+            // `fault blackhole on`: the receiver answers nothing and new connections hang (no SYN-ACK, no RST).
+            return { ...view, actions: [...view.actions, 'fault'], faultKinds: [...RECEIVER_FAULTS], faults: st.mode === 'blackhole' ? ['blackhole'] : [] };
           },
-          act: (req) => r.sim.setMode(req.action === 'down' ? 'down' : 'normal'),
+          act: (req) => r.sim.setMode(req.action === 'down' ? 'down' : req.action === 'fault' && req.on !== false ? 'blackhole' : 'normal'),
         },
       ]),
   };

@@ -12,14 +12,17 @@ export interface ControlCall {
   request: SimActionRequest;
 }
 
-/** The control call for an action; undefined for `wait`. */
+/** The control call for an action; undefined for `wait` and `influx` (the in-process runner's own InfluxDB). */
 export function controlCall(action: Action): ControlCall | undefined {
   switch (action.kind) {
     case 'wait':
+    case 'influx':
       return undefined;
     case 'centre':
+      if (action.blackhole) return { id: FAR_END_IDS[action.receiver], request: { action: 'fault', fault: 'blackhole', on: true } };
       return { id: FAR_END_IDS[action.receiver], request: { action: action.up ? 'up' : 'down' } };
     case 'sms':
+      if (action.refuse) return { id: FAR_END_IDS.sms, request: { action: 'fault', fault: 'refuse-submits', on: true } };
       return { id: FAR_END_IDS.sms, request: { action: action.up ? 'up' : 'down' } };
     case 'fault':
       return { id: action.device, request: { action: 'fault', fault: action.fault, on: action.on } };

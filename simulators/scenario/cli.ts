@@ -1,6 +1,6 @@
 /**
  * npx tsx simulators/scenario/cli.ts scenarios/<name>.yaml [more.yaml…] [--json] [--verbose]
- *                                 [--url http://host:port [--user tester]]
+ *                                 [--set NAME=value…] [--url http://host:port [--user tester]]
  * Runs each scenario against an in-process gateway with its simulators, or with --url against
  * a running gateway started with --simulate (password in $GATEWAY_PASSWORD); prints the report;
  * exit 0 when every scenario passed, 1 when one failed, 2 when one cannot be run.
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../../gateway/config/load.js';
 import { isGatewayError } from '../../gateway/contract/errors.js';
-import { loadScenario, type DistrictView } from './loader.js';
+import { loadScenario, type DistrictView, type ScenarioVars } from './loader.js';
 import { remoteProblems, remoteRefusal, runScenarioRemote } from './remote.js';
 import { formatReport, reportJson } from './report.js';
 import { runScenario, type ScenarioReport } from './runner.js';
@@ -19,6 +19,8 @@ const USAGE =
   'Usage: tsx simulators/scenario/cli.ts <scenario.yaml>… [--json] [--verbose] [--url <gateway> [--user <name>]]\n' +
   '  --json     print a machine-readable report (an object; an array for several files)\n' +
   '  --verbose  gateway and simulator logs on stderr (level info)\n' +
+  '  --set      NAME=value for ${NAME:-default} in the files (else the environment), e.g.\n' +
+  '             --set CHAOS_INFLUX_DOWN_SECONDS=60 (repeatable)\n' +
   '  --url      play against a running gateway started with --simulate (e.g. http://127.0.0.1:8080)\n' +
   '             instead of starting one; the password of --user is read from $GATEWAY_PASSWORD\n' +
   '  --user     who to log in as with --url (default tester; broadcast expectations need broadcasts:read)\n' +
@@ -27,10 +29,10 @@ const USAGE =
   'The format is documented in scenarios/README.md.\n';
 
 /** Why a file cannot run (exit 2), or the scenario. */
-function load(file: string, district: DistrictView, remote: boolean): Scenario | string {
+function load(file: string, district: DistrictView, remote: boolean, vars: ScenarioVars): Scenario | string {
   let scenario: Scenario;
   try {
-    scenario = loadScenario(file, district);
+    scenario = loadScenario(file, district, vars);
   } catch (err) {
     if (!isGatewayError(err, 'GW_ERR_SCENARIO_INVALID')) throw err;
     return err.message;
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
       verbose: { type: 'boolean', default: false },
       url: { type: 'string' },
       user: { type: 'string', default: 'tester' },
+      set: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -83,10 +86,19 @@ async function main(): Promise<number> {
   }
   // With --url, GATEWAY_CONFIG (as the gateway was started with) gives the same district view.
   const district: DistrictView = loadConfig(url !== undefined ? { env: { GATEWAY_CONFIG: process.env.GATEWAY_CONFIG } } : { env: {} });
+  const vars: Record<string, string | undefined> = { ...process.env };
+  for (const pair of values.set ?? []) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!m) {
+      process.stderr.write(`--set takes NAME=value (NAME in capitals), got '${pair}'\n`);
+      return 2;
+    }
+    vars[m[1] as string] = m[2];
+  }
   // Every file is checked before anything runs.
   const scenarios: Scenario[] = [];
   for (const file of positionals) {
-    const loaded = load(file, district, url !== undefined);
+    const loaded = load(file, district, url !== undefined, vars);
     if (typeof loaded === 'string') {
       process.stderr.write(`${loaded}\n`);
       return 2;

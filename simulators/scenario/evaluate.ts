@@ -10,7 +10,11 @@ export type Fact =
   | { kind: 'alarm'; t: number; type: string; siteId: string; deviceId?: string; alarmId: string }
   | { kind: 'forwarded'; t: number; siteId: string; deviceId?: string; account?: string; receiver?: string; alarmId: string }
   | { kind: 'broadcast-delivered'; t: number; state: RecipientProgress; group: string; channel?: string; alarmType?: string; broadcastId: string }
-  | { kind: 'reason'; t: number; deviceId: string; reason: string };
+  | { kind: 'reason'; t: number; deviceId: string; reason: string }
+  | { kind: 'broadcast-failed'; t: number; group: string; channel?: string; alarmType?: string; broadcastId: string; reason?: string; detail?: string };
+
+/** What the run measured (report `figures`), by name: `press110.before.p99Ms`, `telemetry.lost`… */
+export type Figures = Record<string, number>;
 
 /**
  * The fact a broadcast change is, if a recipient reached progress (in process and over
@@ -19,6 +23,19 @@ export type Fact =
 export function broadcastFact(c: BroadcastChange, t: number, alarmType: string | undefined): Fact | undefined {
   if (c.change !== 'recipient') return undefined;
   const state = c.recipient.state;
+  if (state === 'failed') {
+    const r = c.recipient;
+    return {
+      kind: 'broadcast-failed',
+      t,
+      group: r.group,
+      ...(r.channel ? { channel: r.channel } : {}),
+      ...(alarmType ? { alarmType } : {}),
+      broadcastId: c.broadcastId,
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.detail ? { detail: r.detail } : {}),
+    };
+  }
   if (state !== 'sent' && state !== 'delivered' && state !== 'confirmed') return undefined;
   return {
     kind: 'broadcast-delivered',
@@ -42,7 +59,7 @@ export interface ExpectationResult {
   label: string;
   kind: Expectation['kind'];
   verdict: Verdict;
-  /** Seconds from the expectation's `after` to the first matching fact (no-alarm: to the offending alarm). */
+  /** Seconds from the expectation's `after` to the first matching fact (no-alarm: to the offending alarm; figure: the figure's value). */
   measured?: number;
   /** within (or during) in seconds. */
   deadline: number;
@@ -62,13 +79,40 @@ function matches(e: Expectation, f: Fact): boolean {
       return f.kind === 'broadcast-delivered' && reached(f.state, e.state) && (!e.group || f.group === e.group) && (!e.channel || f.channel === e.channel) && (!e.alarmType || f.alarmType === e.alarmType);
     case 'device-reason':
       return f.kind === 'reason' && f.deviceId === e.device && f.reason === e.reason;
+    case 'broadcast-failed':
+      return f.kind === 'broadcast-failed' && (!e.group || f.group === e.group) && (!e.channel || f.channel === e.channel) && (!e.alarmType || f.alarmType === e.alarmType);
+    case 'figure':
+      return false;
   }
+}
+
+const fmt = (n: number): string => String(Math.round(n * 1000) / 1000);
+
+/** A figure expectation, once the run's figures are known (pending before). */
+export function judgeFigure(e: Extract<Expectation, { kind: 'figure' }>, figures: Figures | undefined): ExpectationResult {
+  const base = { label: e.label, kind: e.kind, deadline: 0 };
+  if (!figures) return { ...base, verdict: 'pending', detail: 'measured at the end' };
+  const value = figures[e.name];
+  if (value === undefined) return { ...base, verdict: 'fail', detail: `no figure '${e.name}' was measured` };
+  const problems: string[] = [];
+  if (e.max !== undefined && value > e.max) problems.push(`above ${fmt(e.max)}`);
+  if (e.min !== undefined && value < e.min) problems.push(`below ${fmt(e.min)}`);
+  let bound = '';
+  if (e.relativeTo !== undefined) {
+    const ref = figures[e.relativeTo];
+    if (ref === undefined) return { ...base, verdict: 'fail', measured: value, detail: `no figure '${e.relativeTo}' to compare with` };
+    const limit = ref * (e.factor ?? 1) + (e.plus ?? 0);
+    bound = ` (limit ${fmt(limit)} = ${e.relativeTo} ${fmt(ref)} × ${fmt(e.factor ?? 1)} + ${fmt(e.plus ?? 0)})`;
+    if (value > limit) problems.push('above the limit');
+  }
+  return { ...base, verdict: problems.length === 0 ? 'pass' : 'fail', measured: value, detail: `${e.name} = ${fmt(value)}${bound}${problems.length ? `: ${problems.join(', ')}` : ''}` };
 }
 
 const round = (s: number): number => Math.round(s * 1000) / 1000;
 
 /** One expectation at `now` seconds from the start. */
-export function evaluateOne(e: Expectation, facts: readonly Fact[], now: number): ExpectationResult {
+export function evaluateOne(e: Expectation, facts: readonly Fact[], now: number, figures?: Figures): ExpectationResult {
+  if (e.kind === 'figure') return judgeFigure(e, figures);
   const after = e.after ?? 0;
   const first = facts
     .filter((f) => f.t >= after && matches(e, f))
@@ -88,11 +132,12 @@ export function evaluateOne(e: Expectation, facts: readonly Fact[], now: number)
   return { ...base, verdict: 'fail', deadline: e.within, detail: `not seen within ${e.within}s` };
 }
 
-export function evaluate(expectations: readonly Expectation[], facts: readonly Fact[], now: number): ExpectationResult[] {
-  return expectations.map((e) => evaluateOne(e, facts, now));
+/** Every expectation at `now`; figure expectations stay pending until `figures` are given (the run is over). */
+export function evaluate(expectations: readonly Expectation[], facts: readonly Fact[], now: number, figures?: Figures): ExpectationResult[] {
+  return expectations.map((e) => evaluateOne(e, facts, now, figures));
 }
 
-/** Seconds from the start by which every expectation is decided. */
+/** Seconds from the start by which every timed expectation is decided (figures are judged after the run). */
 export function decidedBy(expectations: readonly Expectation[]): number {
-  return Math.max(0, ...expectations.map((e) => (e.after ?? 0) + (e.kind === 'no-alarm' ? e.during : e.within)));
+  return Math.max(0, ...expectations.map((e) => (e.kind === 'figure' ? 0 : (e.after ?? 0) + (e.kind === 'no-alarm' ? e.during : e.within))));
 }

@@ -32,7 +32,7 @@ const compiled = TypeCompiler.Compile(ScenarioFileSchema);
 const stepOk = TypeCompiler.Compile(StepSchema);
 const expectOk = TypeCompiler.Compile(ExpectationSchema);
 const clockOk = TypeCompiler.Compile(WeekdayClockSchema);
-const KINDS: readonly ExpectationKind[] = ['alarm', 'forwarded-to-110', 'broadcast-delivered', 'device-reason', 'no-alarm'];
+const KINDS: readonly ExpectationKind[] = ['alarm', 'forwarded-to-110', 'broadcast-delivered', 'device-reason', 'no-alarm', 'broadcast-failed', 'figure'];
 const DEVICE_ACTIONS = ['press', 'test-press', 'drop', 'restore', 'malformed', 'lower', 'raise', 'impact', 'cover', 'uncover', 'freeze', 'unfreeze'] as const;
 type DeviceAction = (typeof DEVICE_ACTIONS)[number];
 
@@ -56,18 +56,26 @@ export function parseAction(text: string): Action | string {
     return { kind: 'fault', device, fault, on: onOff === 'on' };
   }
   if (verb === 'centre') {
-    const bad = arity(2, 'primary|secondary down|up');
+    const bad = arity(2, 'primary|secondary down|up|blackhole');
     if (bad) return bad;
     const [receiver, state] = args as [string, string];
     if (receiver !== 'primary' && receiver !== 'secondary') return `expected primary or secondary, got '${receiver}'`;
-    if (state !== 'down' && state !== 'up') return `expected down or up, got '${state}'`;
+    if (state === 'blackhole') return { kind: 'centre', receiver, up: false, blackhole: true };
+    if (state !== 'down' && state !== 'up') return `expected down, up or blackhole, got '${state}'`;
     return { kind: 'centre', receiver, up: state === 'up' };
   }
   if (verb === 'sms') {
+    const bad = arity(1, 'down|up|refuse');
+    if (bad) return bad;
+    if (args[0] === 'refuse') return { kind: 'sms', up: true, refuse: true };
+    if (args[0] !== 'down' && args[0] !== 'up') return `expected down, up or refuse, got '${args[0] ?? ''}'`;
+    return { kind: 'sms', up: args[0] === 'up' };
+  }
+  if (verb === 'influx') {
     const bad = arity(1, 'down|up');
     if (bad) return bad;
     if (args[0] !== 'down' && args[0] !== 'up') return `expected down or up, got '${args[0] ?? ''}'`;
-    return { kind: 'sms', up: args[0] === 'up' };
+    return { kind: 'influx', up: args[0] === 'up' };
   }
   if (verb === 'flood') {
     const bad = arity(2, '<device> <count>');
@@ -76,7 +84,7 @@ export function parseAction(text: string): Action | string {
     if (!Number.isInteger(count) || count < 1 || count > 100_000) return `count must be an integer 1..100000, got '${args[1] ?? ''}'`;
     return { kind: 'flood', device: args[0] as string, count };
   }
-  return `unknown action '${verb}' (press, test-press, drop, restore, fault, lower, raise, impact, cover, uncover, freeze, unfreeze, centre, sms, flood, malformed, wait)`;
+  return `unknown action '${verb}' (press, test-press, drop, restore, fault, lower, raise, impact, cover, uncover, freeze, unfreeze, centre, sms, influx, flood, malformed, wait)`;
 }
 
 function deviceErrors(action: Action, path: string, district: DistrictView | undefined): string[] {
@@ -110,6 +118,11 @@ function validZone(timeZone: string): boolean {
 }
 
 function label(kind: ExpectationKind, body: Record<string, unknown>): string {
+  if (kind === 'figure') {
+    const f = body as { name: string; max?: number; min?: number; relativeTo?: string; factor?: number; plus?: number };
+    const rel = f.relativeTo !== undefined ? [`<= ${f.relativeTo}${f.factor !== undefined ? ` x ${f.factor}` : ''}${f.plus !== undefined ? ` + ${f.plus}` : ''}`] : [];
+    return ['figure', f.name, ...(f.min !== undefined ? [`>= ${f.min}`] : []), ...(f.max !== undefined ? [`<= ${f.max}`] : []), ...rel].join(' ');
+  }
   const parts = Object.entries(body)
     .filter(([k]) => !['within', 'during', 'after'].includes(k))
     .map(([, v]) => String(v));
@@ -126,6 +139,10 @@ function expectationErrors(e: Expectation, path: string, district: DistrictView 
   }
   if (e.kind === 'device-reason' && !(HEALTH_REASONS as readonly string[]).includes(e.reason)) errors.push(`${p}/reason: unknown reason '${e.reason}'`);
   if (e.kind === 'forwarded-to-110' && !e.device && !e.account) errors.push(`${p}: needs device or account`);
+  if (e.kind === 'figure' && e.max === undefined && e.min === undefined && e.relativeTo === undefined) errors.push(`${p}: needs max, min or relativeTo`);
+  if ((e.kind === 'broadcast-failed' || e.kind === 'broadcast-delivered') && e.alarmType && !(ALARM_TYPES as readonly string[]).includes(e.alarmType)) {
+    errors.push(`${p}/alarmType: unknown alarm type '${e.alarmType}'`);
+  }
   if (district) {
     if ('device' in e && e.device && !district.devices.some((d) => d.id === e.device)) errors.push(`${p}/device: unknown device '${e.device}'`);
     if ('site' in e && e.site && !district.sites.some((s) => s.id === e.site)) errors.push(`${p}/site: unknown site '${e.site}'`);
@@ -168,6 +185,20 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
       if (typeof s === 'string' && !district.sites.some((x) => x.id === s)) errors.push(`/sites/${i}: unknown site '${s}'`);
     });
   }
+  if (Array.isArray(file.probe?.sites) && district) {
+    file.probe.sites.forEach((site, i) => {
+      if (typeof site === 'string' && !district.sites.some((x) => x.id === site)) errors.push(`/probe/sites/${i}: unknown site '${site}'`);
+    });
+  }
+  if (Array.isArray(file.phases)) {
+    const names = new Set<string>();
+    file.phases.forEach((ph, i) => {
+      if (!isPlain(ph)) return;
+      if (typeof ph.from === 'number' && typeof ph.to === 'number' && ph.to <= ph.from) errors.push(`/phases/${i}: 'to' must be after 'from'`);
+      if (names.has(ph.name)) errors.push(`/phases/${i}/name: duplicate phase '${ph.name}'`);
+      names.add(ph.name);
+    });
+  }
   const steps: Step[] = [];
   rawSteps.forEach((item, i) => {
     if (!stepOk.Check(item)) return;
@@ -176,6 +207,7 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
     if (typeof action === 'string') errors.push(`/steps/${i}/do: ${action}`);
     else {
       errors.push(...deviceErrors(action, `/steps/${i}/do`, district));
+      if (action.kind === 'influx' && file.influx !== true) errors.push(`/steps/${i}/do: 'influx' needs 'influx: true' (the runner's own InfluxDB)`);
       steps.push({ at: s.at, text: s.do.trim(), action });
     }
   });
@@ -201,6 +233,9 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
     ...(clock !== undefined ? { clock } : {}),
     config: file.config ?? {},
     ...(file.sites ? { sites: file.sites } : {}),
+    ...(file.influx === true ? { influx: true as const } : {}),
+    ...(file.probe ? { probe: file.probe } : {}),
+    ...(file.phases ? { phases: file.phases } : {}),
     heartbeatSeconds: file.heartbeatSeconds ?? 2,
     ...(file.heartbeatSeconds !== undefined ? { heartbeatSecondsSet: true as const } : {}),
     steps: steps.sort((a, b) => a.at - b.at),
@@ -209,8 +244,41 @@ export function validateScenario(raw: unknown, source = '<scenario>', district?:
   };
 }
 
+/** Values for `${NAME:-default}` in a scenario file: the environment, or the CLI's `--set NAME=value`. */
+export type ScenarioVars = Readonly<Record<string, string | undefined>>;
+
+const VAR = /\$\{([A-Z][A-Z0-9_]*)(?::-([^}]*))?\}/g;
+const SUM = /^\s*\d+(?:\.\d+)?(?:\s*\+\s*\d+(?:\.\d+)?)+\s*$/;
+
+/**
+ * `${NAME:-default}` is replaced by the variable's value (or the default) before the YAML is
+ * read, so a long scenario can be played short (CHAOS_INFLUX_DOWN_SECONDS=20); an unset
+ * variable without a default is an error.
+ */
+export function substituteVars(text: string, vars: ScenarioVars): { text: string; missing: string[] } {
+  const missing: string[] = [];
+  const out = text.replace(VAR, (_m, name: string, fallback: string | undefined) => {
+    const v = vars[name];
+    if (v !== undefined && v !== '') return v;
+    if (fallback !== undefined) return fallback;
+    missing.push(name);
+    return '0';
+  });
+  return { text: out, missing };
+}
+
+/** A string that is a sum of numbers (`60 + 600`, what `${A} + ${B}` becomes) is that number. */
+function sums(v: unknown): unknown {
+  if (typeof v === 'string' && SUM.test(v)) return v.split('+').reduce((a, x) => a + Number(x), 0);
+  if (Array.isArray(v)) return v.map(sums);
+  if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sums(x)]));
+  return v;
+}
+
 /** Parses YAML text and validates it; YAML syntax errors are reported as `line:col: message`. */
-export function parseScenario(text: string, source = '<scenario>', district?: DistrictView): Scenario {
+export function parseScenario(raw: string, source = '<scenario>', district?: DistrictView, vars: ScenarioVars = {}): Scenario {
+  const { text, missing } = substituteVars(raw, vars);
+  if (missing.length > 0) throw scenarioInvalid(source, missing.map((n) => `/: \${${n}} is not set and has no default`));
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
@@ -222,16 +290,16 @@ export function parseScenario(text: string, source = '<scenario>', district?: Di
       }),
     );
   }
-  return validateScenario(doc.toJS(), source, district);
+  return validateScenario(sums(doc.toJS()), source, district);
 }
 
-/** Reads and validates a scenario file. */
-export function loadScenario(file: string, district?: DistrictView): Scenario {
+/** Reads and validates a scenario file; `${NAME:-default}` comes from `vars` (the CLI passes the environment and its --set). */
+export function loadScenario(file: string, district?: DistrictView, vars: ScenarioVars = {}): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
     throw scenarioInvalid(file, [`/: ${(cause as Error).message}`]);
   }
-  return parseScenario(text, file, district);
+  return parseScenario(text, file, district, vars);
 }

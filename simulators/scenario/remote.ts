@@ -45,6 +45,12 @@ export function remoteProblems(scenario: Scenario): string[] {
   if (scenario.clock) problems.push("/clock: a running gateway keeps its own clock; a clock shift needs the in-process mode (run without --url)");
   if (Object.keys(scenario.config).length > 0) problems.push('/config: configuration overrides need a gateway started by the runner (run without --url)');
   if (scenario.heartbeatSecondsSet) problems.push("/heartbeatSeconds: a running district heartbeats at its own period (simulation.heartbeatSeconds); run without --url");
+  // The chaos measurements read the in-process simulators and the runner's own InfluxDB.
+  if (scenario.influx) problems.push('/influx: the InfluxDB the scenario kills is one the runner starts (run without --url)');
+  if (scenario.probe) problems.push('/probe: the press → 110 probe reads the receivers in process (run without --url)');
+  scenario.expect.forEach((e, i) => {
+    if (e.kind === 'figure') problems.push(`/expect/${i}/figure: figures are measured in process (run without --url)`);
+  });
   return problems;
 }
 

@@ -20,7 +20,15 @@ export function formatReport(r: ScenarioReport): string {
   }
   lines.push('  expectations');
   for (const e of r.expectations) {
-    lines.push(`    ${e.verdict.toUpperCase().padEnd(5)} ${e.label.padEnd(60)} measured ${s(e.measured).padStart(7)}  ${e.detail}`);
+    // A figure's measured value is the figure itself (its detail names it), not seconds.
+    const measured = e.kind === 'figure' ? (e.measured === undefined ? '—' : String(e.measured)) : s(e.measured);
+    lines.push(`    ${e.verdict.toUpperCase().padEnd(5)} ${e.label.padEnd(60)} measured ${measured.padStart(7)}  ${e.detail}`);
+  }
+  const figures = Object.entries(r.figures ?? {});
+  if (figures.length > 0) {
+    lines.push('  figures');
+    const width = Math.max(...figures.map(([k]) => k.length));
+    for (const [k, v] of figures) lines.push(`    ${k.padEnd(width)}  ${Number.isInteger(v) ? v.toLocaleString('en-US') : String(v)}`);
   }
   const failed = r.expectations.filter((e) => e.verdict !== 'pass').length;
   lines.push(`  ${r.expectations.length - failed}/${r.expectations.length} expectations met`);

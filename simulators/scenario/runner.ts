@@ -20,6 +20,9 @@ import { controlCall } from './actions.js';
 import { resolveClock, shiftedClock } from './clock.js';
 import { broadcastFact, decidedBy, evaluate, type ExpectationResult, type Fact } from './evaluate.js';
 import { startEphemeralFarEnds, type EphemeralFarEndOptions } from '../ephemeral-far-ends.js';
+import { startInfluxd, type InfluxdHandle } from '../influxd.js';
+import { broadcastFigures, linkFigures, PressProbe, probeButtons, probeFigures, smsFigures, telemetryFigures, TelemetryWatch } from './chaos.js';
+import type { Figures } from './evaluate.js';
 import type { Action, Scenario } from './schema.js';
 
 export interface StepResult {
@@ -48,6 +51,8 @@ export interface ScenarioReport {
   target?: string;
   /** What the reader should know about how it ran (e.g. what a remote run could not do). */
   notes?: string[];
+  /** What the run measured (in process): press → 110 per phase, telemetry kept, SMS submits, 110 counts. */
+  figures?: Figures;
 }
 
 /** Where facts are collected, on the scenario's timeline. */
@@ -61,6 +66,8 @@ export interface RunOptions {
   log: Logger;
   /** How often expectations are re-evaluated (ms, default 50). */
   pollMs?: number;
+  /** How long to wait, after the timeline, for the telemetry store to hand InfluxDB everything (ms, default 300000). */
+  drainTimeoutMs?: number;
 }
 
 export const sec = (ms: number): number => Math.round(ms) / 1000;
@@ -151,8 +158,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   let sim: DistrictSimulator | undefined;
   let recorder: Recorder | undefined;
   let clockStart: number | undefined;
+  let influx: InfluxdHandle | undefined;
+  let probe: PressProbe | undefined;
+  let watch: TelemetryWatch | undefined;
   try {
-    const base = { dataDir, ...far.overrides, log: { level: 'silent' }, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 } };
+    // A real InfluxDB the scenario can kill (`influx down`) and bring back (`influx up`).
+    // Generous readiness: a restart on a loaded machine replays the data written before the kill.
+    if (scenario.influx) influx = await startInfluxd({ readyTimeoutMs: 60_000 });
+    const store = influx ? { telemetry: { influx: { url: influx.url, database: 'campus' } } } : {};
+    const base = { dataDir, ...far.overrides, ...store, log: { level: 'silent' }, http: { host: '127.0.0.1', port: 0 }, mqtt: { host: '127.0.0.1', port: 0 } };
     const loaded = loadConfig({ env: {}, overrides: mergeLayers(base, scenario.config) as Record<string, unknown> });
     clockStart = resolveClock(scenario.clock, loaded.sites);
     gw = await build(loaded, { log: opts.log.child({ part: 'gateway' }), ...(clockStart !== undefined ? { clock: shiftedClock(clockStart) } : {}) });
@@ -173,26 +187,85 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     recorder.mark();
     const setupSeconds = sec(performance.now() - setupStart);
     const perform = async (action: Action): Promise<void> => {
+      if (action.kind === 'influx') {
+        if (!influx) throw new Error("'influx' needs 'influx: true'");
+        // Killed (SIGKILL, as a crash), and started again on the same port over the same data.
+        await (action.up ? influx.restart() : influx.kill());
+        return;
+      }
       const call = controlCall(action);
       if (call) await control.act(call.id, call.request);
     };
+    const receivers = [
+      { name: 'primary' as const, sim: far.primary },
+      { name: 'secondary' as const, sim: far.secondary },
+    ];
+    const rec = recorder;
+    if (scenario.probe) {
+      const buttons = probeButtons(scenario.probe, scenario, loaded.devices, loaded.sites, loaded.config.simulation.faults);
+      probe = new PressProbe({ probe: scenario.probe, buttons, control, receivers, gw, now: () => rec.now(), log: opts.log.child({ part: 'probe' }) });
+      probe.start();
+    }
+    watch = new TelemetryWatch(gw);
+    watch.start();
     const steps = await play(scenario, perform, recorder, opts.pollMs ?? 50);
-    return report(scenario, { startedAt, setupSeconds, steps, log: recorder, ...(clockStart !== undefined ? { clock: new Date(clockStart).toISOString() } : {}) });
+    await probe?.stop();
+    const peak = watch.stop();
+    const figures: Figures = {
+      ...probeFigures(probe?.samples ?? [], scenario.phases ?? []),
+      ...linkFigures(receivers, loaded.config.adapters['alarm-centre-dc09'] as { ackTimeoutMs?: number; connectTimeoutMs?: number } | undefined),
+      ...smsFigures(far.sms, Number((loaded.config.adapters['sms-smpp'] as { maxAttempts?: number } | undefined)?.maxAttempts ?? 5)),
+      ...broadcastFigures(recorder.facts),
+      'telemetry.maxBuffered': peak.maxBuffered,
+      'telemetry.maxSpooled': peak.maxSpooled,
+    };
+    if (!probe) for (const k of Object.keys(figures)) if (k.startsWith('press110.')) delete figures[k];
+    const notes: string[] = [];
+    if (influx) {
+      // The district stops publishing; then everything it was acknowledged must be in InfluxDB.
+      const district = sim;
+      sim = undefined;
+      const tail = (): string => influx?.output().trim().split('\n').slice(-5).join(' | ') ?? '';
+      if (!(await answers(influx.url))) {
+        // Left down by the scenario, or gone by itself: what was acknowledged cannot be counted.
+        await district.stop();
+        notes.push(`InfluxDB did not answer after the timeline: telemetry not counted (influxd's last output: ${tail() || 'none'})`);
+      } else {
+        try {
+          Object.assign(figures, await telemetryFigures(gw, district, influx.url, opts.drainTimeoutMs ?? 300_000));
+        } catch (err) {
+          notes.push(`telemetry not counted: ${err instanceof Error ? err.message : String(err)} (influxd's last output: ${tail() || 'none'})`);
+        }
+      }
+    }
+    return report(scenario, { startedAt, setupSeconds, steps, log: recorder, figures, notes, ...(clockStart !== undefined ? { clock: new Date(clockStart).toISOString() } : {}) });
   } finally {
+    watch?.stop();
+    await probe?.stop().catch(() => undefined);
     recorder?.stop();
     await sim?.stop().catch((err: unknown) => opts.log.warn({ err }, 'district stop failed'));
     await gw?.close().catch((err: unknown) => opts.log.warn({ err }, 'gateway close failed'));
     await far.stop().catch((err: unknown) => opts.log.warn({ err }, 'simulator stop failed'));
+    await influx?.stop().catch((err: unknown) => opts.log.warn({ err }, 'influxd stop failed'));
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Whether InfluxDB answers its ping (204) within 2 s. */
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) })).status === 204;
+  } catch {
+    return false;
   }
 }
 
 /** The report of a finished timeline: every expectation judged on the facts collected. */
 export function report(
   scenario: Scenario,
-  run: { startedAt: string; clock?: string; setupSeconds: number; steps: StepResult[]; log: FactLog; target?: string; notes?: string[] },
+  run: { startedAt: string; clock?: string; setupSeconds: number; steps: StepResult[]; log: FactLog; target?: string; notes?: string[]; figures?: Figures },
 ): ScenarioReport {
-  const expectations = evaluate(scenario.expect, run.log.facts, Number.POSITIVE_INFINITY);
+  const expectations = evaluate(scenario.expect, run.log.facts, Number.POSITIVE_INFINITY, run.figures ?? {});
   return {
     name: scenario.name,
     description: scenario.description,
@@ -206,6 +279,7 @@ export function report(
     expectations,
     ...(run.target ? { target: run.target } : {}),
     ...(run.notes && run.notes.length > 0 ? { notes: run.notes } : {}),
+    ...(run.figures ? { figures: run.figures } : {}),
   };
 }
 
@@ -230,13 +304,15 @@ export async function play(scenario: Scenario, perform: (action: Action) => Prom
       }, step.at * 1000),
     );
   }
-  const lastStep = Math.max(0, ...scenario.steps.map((s) => s.at));
+  // Phases are measured to their end: the timeline runs at least that long.
+  const lastStep = Math.max(0, ...scenario.steps.map((s) => s.at), ...(scenario.phases ?? []).map((p) => p.to));
   // Steps still running 10 s after the last deadline are reported unfinished.
   const cap = Math.max(lastStep, decidedBy(scenario.expect)) + 10;
   try {
     for (;;) {
       const now = rec.now();
-      const decided = evaluate(scenario.expect, rec.facts, now).every((e) => e.verdict !== 'pending');
+      // Figures are judged after the timeline: they never hold it open.
+      const decided = evaluate(scenario.expect, rec.facts, now).every((e) => e.verdict !== 'pending' || e.kind === 'figure');
       const stepsDone = results.length === scenario.steps.length && results.every((r) => r.finishedAt !== undefined);
       if ((decided && stepsDone && now >= lastStep) || now > cap) break;
       await new Promise((r) => setTimeout(r, pollMs));

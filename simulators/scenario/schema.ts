@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-const Seconds = Type.Number({ minimum: 0, maximum: 600 });
+const Seconds = Type.Number({ minimum: 0, maximum: 3600 });
 /** Seconds from the scenario start the deadline counts from (default 0). */
 const After = Type.Optional(Seconds);
 
@@ -58,6 +58,34 @@ export const NoAlarmExpectSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A recipient of a broadcast reached `failed` (the duty officer's board shows it, with the reason). */
+export const BroadcastFailedExpectSchema = Type.Object(
+  {
+    group: Type.Optional(Type.String()),
+    channel: Type.Optional(Type.String()),
+    alarmType: Type.Optional(Type.String()),
+    within: Seconds,
+    after: After,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A figure the run measured (report `figures`), judged once the run is over: at most `max`, at
+ * least `min`, or at most `factor` × the figure `relativeTo` + `plus` (noise allowance).
+ */
+export const FigureExpectSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    max: Type.Optional(Type.Number()),
+    min: Type.Optional(Type.Number()),
+    relativeTo: Type.Optional(Type.String({ minLength: 1 })),
+    factor: Type.Optional(Type.Number({ minimum: 0 })),
+    plus: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+
 /** Exactly one key per entry; the loader enforces "exactly one". */
 export const ExpectationSchema = Type.Object(
   {
@@ -66,6 +94,8 @@ export const ExpectationSchema = Type.Object(
     'broadcast-delivered': Type.Optional(BroadcastExpectSchema),
     'device-reason': Type.Optional(ReasonExpectSchema),
     'no-alarm': Type.Optional(NoAlarmExpectSchema),
+    'broadcast-failed': Type.Optional(BroadcastFailedExpectSchema),
+    figure: Type.Optional(FigureExpectSchema),
   },
   { additionalProperties: false },
 );
@@ -101,6 +131,28 @@ export const ScenarioFileSchema = Type.Object(
     sites: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
     /** Heartbeat period of the simulated devices in seconds (default 2). */
     heartbeatSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })),
+    /** The runner starts a real InfluxDB (influxd) as the telemetry store; steps `influx down|up` kill and restart it. */
+    influx: Type.Optional(Type.Boolean()),
+    /**
+     * Press → 110 probe: one button press at a time, every `everySeconds`, round-robin over the
+     * buttons of `sites` (default: the scenario's schools); each is timed from the press to the
+     * receiver's record, then its alarm is resolved. Figures per phase.
+     */
+    probe: Type.Optional(
+      Type.Object(
+        {
+          everySeconds: Type.Number({ exclusiveMinimum: 0, maximum: 600 }),
+          sites: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          /** A press not at a receiver within this is counted lost (default 30). */
+          timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Named spans of the timeline the probe's figures are given for (`press110.<name>.p99Ms`…). */
+    phases: Type.Optional(
+      Type.Array(Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), from: Seconds, to: Seconds }, { additionalProperties: false }), { minItems: 1 }),
+    ),
     steps: Type.Array(StepSchema),
     expect: Type.Array(ExpectationSchema, { minItems: 1 }),
   },
@@ -113,14 +165,19 @@ export type ForwardedExpect = Static<typeof ForwardedExpectSchema>;
 export type BroadcastExpect = Static<typeof BroadcastExpectSchema>;
 export type ReasonExpect = Static<typeof ReasonExpectSchema>;
 export type NoAlarmExpect = Static<typeof NoAlarmExpectSchema>;
+export type BroadcastFailedExpect = Static<typeof BroadcastFailedExpectSchema>;
+export type FigureExpect = Static<typeof FigureExpectSchema>;
+export type Probe = NonNullable<ScenarioFile['probe']>;
+export type Phase = NonNullable<ScenarioFile['phases']>[number];
 
 /** A parsed action of a step. */
 export type Action =
   | { kind: 'press' | 'test-press' | 'drop' | 'restore' | 'malformed' | 'cover' | 'uncover' | 'freeze' | 'unfreeze'; device: string }
   | { kind: 'fault'; device: string; fault: string; on: boolean }
   | { kind: 'lower' | 'raise' | 'impact'; device: string }
-  | { kind: 'centre'; receiver: 'primary' | 'secondary'; up: boolean }
-  | { kind: 'sms'; up: boolean }
+  | { kind: 'centre'; receiver: 'primary' | 'secondary'; up: boolean; blackhole?: true }
+  | { kind: 'sms'; up: boolean; refuse?: true }
+  | { kind: 'influx'; up: boolean }
   | { kind: 'flood'; device: string; count: number }
   | { kind: 'wait' };
 
@@ -137,7 +194,9 @@ export type Expectation =
   | ({ kind: 'forwarded-to-110'; label: string } & ForwardedExpect)
   | ({ kind: 'broadcast-delivered'; label: string } & BroadcastExpect)
   | ({ kind: 'device-reason'; label: string } & ReasonExpect)
-  | ({ kind: 'no-alarm'; label: string } & NoAlarmExpect);
+  | ({ kind: 'no-alarm'; label: string } & NoAlarmExpect)
+  | ({ kind: 'broadcast-failed'; label: string } & BroadcastFailedExpect)
+  | ({ kind: 'figure'; label: string } & FigureExpect);
 
 export type ExpectationKind = Expectation['kind'];
 
@@ -151,6 +210,9 @@ export interface Scenario {
   heartbeatSeconds: number;
   /** The file sets heartbeatSeconds (a `--url` run cannot honour it). */
   heartbeatSecondsSet?: true;
+  influx?: true;
+  probe?: Probe;
+  phases?: Phase[];
   steps: Step[];
   expect: Expectation[];
   /** Where it was read from (for the report). */

@@ -4,6 +4,10 @@ import { farEndView, type SimControls, type SimulatorPlugin } from '../plugin.js
 import { SmsCentreSimulator } from './sms-centre-simulator.js';
 
 const ADAPTER = 'sms-smpp';
+/** Faults the SMS centre takes through the control: `refuse-submits` (every submit_sm refused). */
+export const SMS_CENTRE_FAULTS = ['refuse-submits'] as const;
+/** SMPP 3.4 §5.1.3: submit_sm failed (transient: a gateway retries it, bounded). */
+const ESME_RSUBMITFAIL = 0x45;
 
 /** The control's view of a running SMS centre (also for the fixed far ends of tests and scenarios). */
 export function smsCentreControls(sim: SmsCentreSimulator): SimControls {
@@ -12,11 +16,20 @@ export function smsCentreControls(sim: SmsCentreSimulator): SimControls {
       [
         FAR_END_IDS.sms,
         {
-          view: () =>
-            farEndView(FAR_END_IDS.sms, '短信中心 (SMPP)', 'sms', 'sms-centre', !sim.listening, {
+          view: () => {
+            const view = farEndView(FAR_END_IDS.sms, '短信中心 (SMPP)', 'sms', 'sms-centre', !sim.listening, {
               sms: { listening: sim.listening, bound: sim.boundSessions(), messages: sim.messages().length },
-            }),
-          act: (req) => (req.action === 'down' ? sim.goDown() : sim.comeUp()),
+            });
+            // `fault refuse-submits on`: every submit_sm answered ESME_RSUBMITFAIL (bound, but sending nothing).
+            return { ...view, actions: [...view.actions, 'fault'], faultKinds: [...SMS_CENTRE_FAULTS], faults: sim.mode().refuseSubmits !== 0 ? ['refuse-submits'] : [] };
+          },
+          act: async (req) => {
+            if (req.action === 'down') return sim.goDown();
+            if (req.action === 'fault') return sim.setMode({ refuseSubmits: req.on === false ? 0 : ESME_RSUBMITFAIL });
+            // Up: listening again, and accepting submits again.
+            sim.setMode({ refuseSubmits: 0 });
+            return sim.comeUp();
+          },
         },
       ],
     ],

@@ -2,7 +2,7 @@
  * A simulated SMSC (SMPP 3.4 server, `smpp` package) for tests and demos: accepts binds,
  * answers submit_sm with message ids, sends Appendix B delivery receipts after a delay,
  * reassembles concatenated messages, lets a simulated phone reply, and misbehaves on
- * command (refuse binds, throttle, fail numbers, fake instant receipts, go down).
+ * command (refuse binds, refuse every submit, throttle, fail numbers, fake instant receipts, go down).
  * Everything it sees and does is recorded.
  */
 import smpp from 'smpp';
@@ -257,6 +257,7 @@ export class SmsCentreSimulator {
 
   private submitStatus(to: string): number {
     const m = this.current;
+    if (m.refuseSubmits !== 0) return m.refuseSubmits;
     if (m.throttleNext > 0) {
       m.throttleNext--;
       return S.RTHROTTLED;

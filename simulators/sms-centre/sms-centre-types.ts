@@ -22,6 +22,8 @@ export interface SmsCentreMode {
   throttleNext: number;
   /** At most this many submits accepted per second, the rest ESME_RTHROTTLED; 0 = no limit. */
   throttleRate: number;
+  /** Every submit is answered with this command_status (e.g. 0x45 ESME_RSUBMITFAIL); 0 = off. */
+  refuseSubmits: number;
   /** The next N submits are recorded and never answered. */
   dropResponses: number;
   /** DELIVRD right after submit_sm_resp, whatever really happens (an untrustworthy SMSC). */
@@ -80,6 +82,7 @@ export const DEFAULT_MODE: SmsCentreMode = {
   rejectNumbers: {},
   throttleNext: 0,
   throttleRate: 0,
+  refuseSubmits: 0,
   dropResponses: 0,
   fakeInstantReceipts: false,
   receiptDelayMs: 50,

@@ -142,6 +142,23 @@ export class Dc09Receiver {
     ]);
   }
 
+  /**
+   * Closes the listeners but keeps the open connections (and their timers): new connections
+   * are refused until start() listens again on the same port. A simulator's black hole uses it
+   * to hand the port to a listener that never accepts.
+   */
+  async closeListeners(): Promise<void> {
+    this.running = false;
+    const tcp = this.tcpServer;
+    const udp = this.udpSocket;
+    this.tcpServer = undefined;
+    this.udpSocket = undefined;
+    // The server's close callback waits for its connections, which stay: the listening socket
+    // itself is closed by the next turn of the event loop.
+    tcp?.close();
+    await Promise.all([udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined, new Promise<void>((resolve) => setImmediate(resolve))]);
+  }
+
   get port(): number | undefined {
     return this.boundPort;
   }

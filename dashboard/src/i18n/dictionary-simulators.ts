@@ -153,6 +153,8 @@ const zhFault: Record<string, string> = {
   'limit-switch': '限位开关',
   'emergency-stop': '急停',
   'power-failure': '断电',
+  blackhole: '黑洞（不应答、不复位）',
+  'refuse-submits': '拒绝全部短信提交',
 };
 const enFault: Record<string, string> = {
   dead: 'dead',
@@ -175,6 +177,8 @@ const enFault: Record<string, string> = {
   'limit-switch': 'limit switch',
   'emergency-stop': 'emergency stop',
   'power-failure': 'power failure',
+  blackhole: 'black hole (no answer, no reset)',
+  'refuse-submits': 'refuses every submit',
 };
 
 const zhPosition: Record<string, string> = { raised: '已升起', lowered: '已降下', raising: '升起中', lowering: '降下中', moving: '移动中', fault: '故障', unknown: '未知' };

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { createInfluxStore } from '../../../gateway/store/telemetry-influx.js';
 import { telemetryStoreContract } from '../../contract/telemetry-store-contract.js';
-import { startInfluxd, type InfluxdHandle } from '../../helpers/influxd.js';
+import { startInfluxd, type InfluxdHandle } from '../../../simulators/influxd.js';
 
 const log = pino({ level: 'silent' });
 let influxd: InfluxdHandle;

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createInfluxStore, type InfluxStoreOptions, type InfluxTelemetryStore } from '../../../gateway/store/telemetry-influx.js';
 import { point } from '../../contract/telemetry-store-contract.js';
-import { startInfluxd, type InfluxdHandle } from '../../helpers/influxd.js';
+import { startInfluxd, type InfluxdHandle } from '../../../simulators/influxd.js';
 
 const log = pino({ level: 'silent' });
 const HOUR = 3_600_000;

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedButton } from '../../../simulators/alarm-button.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
-import { startInfluxd, type InfluxdHandle } from '../../helpers/influxd.js';
+import { startInfluxd, type InfluxdHandle } from '../../../simulators/influxd.js';
 
 const run = promisify(execFile);
 

@@ -62,7 +62,7 @@ describe('AlarmCentreSimulator', () => {
       listening: true,
       port,
       httpPort: Number(new URL(http).port),
-      counts: { accepted: 4, naked: 0, dropped: 0, rejected: 0 },
+      counts: { accepted: 4, naked: 0, dropped: 0, rejected: 0, blackholed: 0 },
       rejects: {},
     });
   });
@@ -97,7 +97,7 @@ describe('AlarmCentreSimulator', () => {
     expect(first.reply).toBe('nak');
     expect(Math.abs(drifting.clockOffsetMs)).toBeLessThan(5000);
     expect((await drifting.retry()).reply).toBe('ack');
-    expect(sim.status().counts).toStrictEqual({ accepted: 1, naked: 1, dropped: 0, rejected: 1 });
+    expect(sim.status().counts).toStrictEqual({ accepted: 1, naked: 1, dropped: 0, rejected: 1, blackholed: 0 });
     expect(sim.status().rejects).toStrictEqual({ timestamp: 1 });
   });
 
@@ -150,6 +150,35 @@ describe('AlarmCentreSimulator', () => {
     expect((await p.retry()).reply).toBe('ack');
     expect((await p.retry()).reply).toBe('ack');
     expect(sim.messages().map((m) => m.sequence)).toStrictEqual([1]);
+  });
+
+  it("'blackhole' keeps the open connection silent and gives a new one neither SYN-ACK nor RST; 'normal' listens again on the same port", async () => {
+    const { sim, port } = await centre();
+    const p = await panel(port, { persistent: true, ackTimeoutMs: 500 });
+    expect((await p.panic()).reply).toBe('ack');
+    await sim.setMode('blackhole');
+    expect(sim.status()).toMatchObject({ mode: 'blackhole', listening: false, port });
+    // Sent on the connection opened before: swallowed, never answered, never closed.
+    expect((await p.panic()).reply).toBe('timeout');
+    expect(sim.status().counts.blackholed).toBe(1);
+    const fresh = await new Promise<string>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      s.setTimeout(1000);
+      s.once('connect', () => {
+        s.destroy();
+        resolve('connected');
+      });
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      s.once('timeout', () => {
+        s.destroy();
+        resolve('no answer');
+      });
+    });
+    expect(fresh).toBe('no answer');
+    await sim.setMode('normal');
+    expect(sim.status()).toMatchObject({ mode: 'normal', listening: true, port });
+    expect((await p.retry()).reply).toBe('ack');
+    expect(sim.messages().map((m) => m.sequence)).toStrictEqual([1, 2]);
   });
 
   it('processes a duplicate sequence once, DUHs garbage and ignores a bad CRC', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidedBy, evaluate, evaluateOne, type Fact } from '../../../../simulators/scenario/evaluate.js';
+import { decidedBy, evaluate, evaluateOne, judgeFigure, type Fact } from '../../../../simulators/scenario/evaluate.js';
 import type { Expectation } from '../../../../simulators/scenario/schema.js';
 
 const panic: Expectation = { kind: 'alarm', label: 'panic', type: 'panic', device: 'b1', after: 1, within: 2 };
@@ -69,6 +69,29 @@ describe('expectation evaluator', () => {
     const fact: Fact = { kind: 'reason', t: 0, deviceId: 'b7', reason: 'sim-suspended' };
     const r = (reason: string, device = 'b7'): Expectation => ({ kind: 'device-reason', label: reason, device, reason, within: 1 });
     expect(evaluate([r('sim-suspended'), r('fault'), r('sim-suspended', 'b8')], [fact], 2).map((x) => x.verdict)).toStrictEqual(['pass', 'fail', 'fail']);
+  });
+
+  it('judges figures once the run is over: max, min, and relative to another figure with a noise allowance', () => {
+    const fig = (x: Partial<Extract<Expectation, { kind: 'figure' }>>): Extract<Expectation, { kind: 'figure' }> => ({ kind: 'figure', label: 'f', name: 'during', ...x });
+    const figures = { before: 20, during: 80, lost: 0 };
+    expect(judgeFigure(fig({ max: 100 }), undefined).verdict).toBe('pending');
+    expect(evaluate([fig({ max: 100 })], [], 1e9).map((r) => r.verdict)).toStrictEqual(['pending']);
+    expect(judgeFigure(fig({ relativeTo: 'before', factor: 2, plus: 50 }), figures)).toMatchObject({ verdict: 'pass', measured: 80, detail: 'during = 80 (limit 90 = before 20 × 2 + 50)' });
+    expect(judgeFigure(fig({ relativeTo: 'before', factor: 2, plus: 30 }), figures)).toMatchObject({ verdict: 'fail', detail: 'during = 80 (limit 70 = before 20 × 2 + 30): above the limit' });
+    expect(judgeFigure(fig({ name: 'lost', max: 0 }), figures).verdict).toBe('pass');
+    expect(judgeFigure(fig({ min: 100 }), figures)).toMatchObject({ verdict: 'fail', detail: 'during = 80: below 100' });
+    expect(judgeFigure(fig({ name: 'nothing', max: 1 }), figures)).toMatchObject({ verdict: 'fail', detail: "no figure 'nothing' was measured" });
+    expect(decidedBy([fig({ max: 1 })])).toBe(0);
+  });
+
+  it('matches broadcast failures by group, channel and alarm type', () => {
+    const fact: Fact = { kind: 'broadcast-failed', t: 3, group: 'school-contacts', channel: 'sms', alarmType: 'panic', broadcastId: 'b', reason: 'SUBMIT_REJECTED' };
+    const e = (x: { group?: string; channel?: string }): Expectation => ({ kind: 'broadcast-failed', label: 'x', alarmType: 'panic', within: 5, ...x });
+    expect(evaluate([e({ channel: 'sms' }), e({ channel: 'radio' }), e({ group: 'school-contacts' })], [fact], 10).map((r) => [r.verdict, r.measured])).toStrictEqual([
+      ['pass', 3],
+      ['fail', undefined],
+      ['pass', 3],
+    ]);
   });
 
   it('knows when every expectation is decided', () => {

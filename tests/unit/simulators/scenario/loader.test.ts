@@ -86,7 +86,7 @@ expect:
       '/steps/2/extra: Unexpected property',
       '/expect/0/alarm/within: Expected number',
       '/expect/1/forwarded-to-110/receiver: Expected union value',
-      "/steps/1/do: unknown action 'pres' (press, test-press, drop, restore, fault, lower, raise, impact, cover, uncover, freeze, unfreeze, centre, sms, flood, malformed, wait)",
+      "/steps/1/do: unknown action 'pres' (press, test-press, drop, restore, fault, lower, raise, impact, cover, uncover, freeze, unfreeze, centre, sms, influx, flood, malformed, wait)",
     ]);
   });
 
@@ -121,7 +121,7 @@ expect:
       "/steps/1/do: unknown fault 'exploded' (one of dead, sim-suspended, fault, low-battery, tamper, sim-expiring, no-link-test)",
       "/steps/2/do: expected on or off, got 'maybe'",
       "/steps/3/do: expected primary or secondary, got 'tertiary'",
-      "/steps/4/do: expected down or up, got 'sideways'",
+      "/steps/4/do: expected down, up or refuse, got 'sideways'",
       "/steps/5/do: count must be an integer 1..100000, got 'lots'",
       "/steps/6/do: 'press' does not apply to 'sch-01-bar-1' (barrier, barrier-modbus)",
       "/steps/7/do: 'lower' does not apply to 'sch-01-btn-1' (alarm-button, mqtt-native)",
@@ -132,8 +132,8 @@ expect:
       "/expect/0/alarm/site: unknown site 'sch-77'",
       "/expect/1/device-reason/reason: unknown reason 'sad'",
       '/expect/2/forwarded-to-110: needs device or account',
-      '/expect/3: needs exactly one of alarm, forwarded-to-110, broadcast-delivered, device-reason, no-alarm (got none)',
-      '/expect/4: needs exactly one of alarm, forwarded-to-110, broadcast-delivered, device-reason, no-alarm (got alarm, no-alarm)',
+      '/expect/3: needs exactly one of alarm, forwarded-to-110, broadcast-delivered, device-reason, no-alarm, broadcast-failed, figure (got none)',
+      '/expect/4: needs exactly one of alarm, forwarded-to-110, broadcast-delivered, device-reason, no-alarm, broadcast-failed, figure (got alarm, no-alarm)',
     ]);
   });
 
@@ -175,6 +175,49 @@ expect:
       { kind: 'sms', up: true },
       { kind: 'flood', device: 'a', count: 3 },
       { kind: 'wait' },
+    ]);
+  });
+
+  it('parses the chaos actions: a black-holed receiver, a refusing SMS centre, InfluxDB down and up', () => {
+    expect(['centre primary blackhole', 'sms refuse', 'influx down', 'influx up'].map(parseAction)).toStrictEqual([
+      { kind: 'centre', receiver: 'primary', up: false, blackhole: true },
+      { kind: 'sms', up: true, refuse: true },
+      { kind: 'influx', up: false },
+      { kind: 'influx', up: true },
+    ]);
+    expect(parseAction('influx sideways')).toBe("expected down or up, got 'sideways'");
+  });
+
+  it('replaces ${NAME:-default} from the variables given, sums `a + b`, and refuses an unset variable without a default', () => {
+    const text = `${head}influx: true
+probe: { everySeconds: \${PROBE:-2} }
+phases: [{ name: before, from: 0, to: \${BEFORE:-60} }, { name: during, from: \${BEFORE:-60}, to: "\${BEFORE:-60} + \${DOWN:-600}" }]
+steps: [{ at: "\${BEFORE:-60} + \${DOWN:-600}", do: influx up }]
+expect: [{ figure: { name: telemetry.lost, max: 0 } }, { forwarded-to-110: { account: "1001", within: 5 } }]
+`;
+    const full = parseScenario(text, 'test.yaml', district);
+    expect([full.probe, full.phases, full.steps[0]?.at, full.influx]).toStrictEqual([{ everySeconds: 2 }, [{ name: 'before', from: 0, to: 60 }, { name: 'during', from: 60, to: 660 }], 660, true]);
+    const short = parseScenario(text, 'test.yaml', district, { DOWN: '10', BEFORE: '5' });
+    expect([short.phases?.[1], short.steps[0]?.at]).toStrictEqual([{ name: 'during', from: 5, to: 15 }, 15]);
+    // A quoted number that is no sum stays a string (an account).
+    expect(short.expect[1]).toMatchObject({ kind: 'forwarded-to-110', account: '1001' });
+    expect(short.expect[0]?.label).toBe('figure telemetry.lost <= 0');
+    expect(() => parseScenario(`${head}steps: [{ at: \${NOWHERE}, do: wait }]\nexpect: [{ no-alarm: { type: panic, during: 1 } }]\n`, 't.yaml')).toThrow('/: ${NOWHERE} is not set and has no default');
+  });
+
+  it('refuses influx steps without influx: true, a figure with nothing to compare, overlapping phase names and unknown probe sites', () => {
+    expect(
+      errorsOf(`${head}probe: { everySeconds: 1, sites: [sch-09] }
+phases: [{ name: a, from: 5, to: 5 }, { name: a, from: 0, to: 1 }]
+steps: [{ at: 1, do: influx down }]
+expect: [{ figure: { name: x } }]
+`),
+    ).toStrictEqual([
+      "/probe/sites/0: unknown site 'sch-09'",
+      "/phases/0: 'to' must be after 'from'",
+      "/phases/1/name: duplicate phase 'a'",
+      "/steps/0/do: 'influx' needs 'influx: true' (the runner's own InfluxDB)",
+      '/expect/0/figure: needs max, min or relativeTo',
     ]);
   });
 

@@ -1,9 +1,9 @@
 /**
- * Starts a real InfluxDB 1.x server (Debian's /usr/bin/influxd) for integration tests: loopback
- * only, ephemeral ports, a throw-away data dir. `restart()` keeps data and port (a server coming
- * back after an outage), `kill()` is a crash (SIGKILL, data kept), `pause()`/`resume()` freeze the
- * process (SIGSTOP/SIGCONT) so the kernel still accepts connections but nothing answers: a slow,
- * hung server rather than a dead one.
+ * Starts a real InfluxDB 1.x server (Debian's /usr/bin/influxd) for integration tests and the
+ * chaos scenarios (`influx down` / `influx up`): loopback only, ephemeral ports, a throw-away
+ * data dir. `restart()` keeps data and port (a server coming back after an outage), `kill()` is
+ * a crash (SIGKILL, data kept), `pause()`/`resume()` freeze the process (SIGSTOP/SIGCONT) so the
+ * kernel still accepts connections but nothing answers: a slow, hung server rather than a dead one.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
