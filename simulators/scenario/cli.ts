@@ -126,12 +126,21 @@ async function main(): Promise<number> {
   return reports.every((r) => r.passed) ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`scenario runner failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * The report is out: the process should end by itself now. If something the run started is still
+ * open after a few seconds (seen once after a 12-minute InfluxDB run), say what and end anyway:
+ * a tester's terminal must not hang on a finished run.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    const open = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+    process.stderr.write(`scenario runner: still open after the report (${open.join(', ') || 'timers'}); exiting\n`);
+    process.exit(code);
+  }, 5000).unref();
+}
+
+main().then(exitSoon, (err: unknown) => {
+  process.stderr.write(`scenario runner failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  exitSoon(1);
+});
