@@ -130,6 +130,11 @@ export class OnCallView implements View {
     this.person.replaceChildren(...people.map(([id, p]) => h('option', { attrs: { value: id } }, p.name)));
   }
 
+  /** Who stands in: the roster person's name, or the contact given instead. */
+  private standIn(o: OnCallOverrideView): string {
+    return o.person ? (this.data?.people[o.person]?.name ?? o.person) : (o.contact?.name ?? '');
+  }
+
   private contact(p: OnCallPersonView): string {
     const radio = p.radio ? this.ctx.i18n.t('oncall.radio', { tg: p.radio.talkgroup, unit: p.radio.unit ? ` / ${p.radio.unit}` : '' }) : '';
     return [p.phone, radio].filter(Boolean).join(' · ');
@@ -163,7 +168,7 @@ export class OnCallView implements View {
     const tr = existing ?? h('tr');
     tr.dataset.overrideId = o.id;
     tr.dataset.state = o.endedBy ? 'ended' : state;
-    const who = o.person ? (this.data?.people[o.person]?.name ?? o.person) : (o.contact?.name ?? '');
+    const who = this.standIn(o);
     const stateText = o.endedBy ? i18n.t('oncall.state.ended', { by: actorName(this.ctx, o.endedBy) }) : i18n.t(`oncall.state.${state}` as UiKey);
     const end =
       state !== 'over' && this.ctx.can('oncall:manage')
@@ -191,8 +196,7 @@ export class OnCallView implements View {
     try {
       const o = await this.ctx.api.addOncallOverride({ role, person: this.person.value, until: this.ctx.now() + hours * 3_600_000, ...(note ? { note } : {}) });
       this.note.value = '';
-      const person = (o.person && this.data?.people[o.person]?.name) ?? o.person ?? '';
-      this.ctx.toast(i18n.t('oncall.added', { person, role: this.roleName(role), time: dateTime(i18n, o.until, this.ctx.now()) }));
+      this.ctx.toast(i18n.t('oncall.added', { person: this.standIn(o), role: this.roleName(role), time: dateTime(i18n, o.until, this.ctx.now()) }));
     } catch (err) {
       this.ctx.toast(i18n.t('oncall.failed', { msg: errorText(this.ctx, err) }), 'error');
     } finally {
@@ -208,8 +212,7 @@ export class OnCallView implements View {
     this.render('init');
     try {
       await this.ctx.api.endOncallOverride(o.id);
-      const person = o.person ? (this.data?.people[o.person]?.name ?? o.person) : (o.contact?.name ?? '');
-      this.ctx.toast(i18n.t('oncall.ended', { person, role: this.roleName(o.role) }));
+      this.ctx.toast(i18n.t('oncall.ended', { person: this.standIn(o), role: this.roleName(o.role) }));
     } catch (err) {
       this.ctx.toast(i18n.t('oncall.failed', { msg: errorText(this.ctx, err) }), 'error');
     } finally {
