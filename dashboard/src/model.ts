@@ -10,6 +10,8 @@ import type { SweepState, SweepResult, SweepSummary } from '../../gateway/core/s
 import type { ChainVerdict } from '../../gateway/reports/report-chain.js';
 import type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow } from '../../gateway/contract/types.js';
 import type { Severity } from '../../gateway/contract/alarm-types.js';
+import type { OnCallPerson, OnCallRole } from '../../gateway/core/oncall/config.js';
+import type { OnCallOverride, OnCallStatus } from '../../gateway/core/oncall/service.js';
 
 export type { Alarm, AlarmEntry, Health, HealthReason, HealthStatus, ProtectionWindow, Severity };
 /** GET /api/sweeps and /api/sweeps/:id: the gateway's schema (gateway/core/sweeps/schemas.ts), results only on one sweep. */
@@ -137,33 +139,11 @@ export interface ClockDriftView {
   clocks: { deviceId: string; siteId: string; kind: string; name: string; source: string; driftSeconds: number; measuredAt: number; over: boolean }[];
 }
 
-/** GET /api/oncall (gateway/core/oncall/service.ts OnCallStatus). */
-export type OnCallRoleId = 'duty-officer' | 'supervisor' | 'station-chief' | 'technician';
-export interface OnCallPersonView {
-  name: string;
-  phone?: string;
-  radio?: { talkgroup: string; unit?: string };
-}
-export interface OnCallOverrideView {
-  id: string;
-  role: OnCallRoleId;
-  person?: string;
-  contact?: OnCallPersonView;
-  from: number;
-  until: number;
-  note?: string;
-  by: string;
-  createdAt: number;
-  endedBy?: string;
-  endedAt?: number;
-}
-export interface OnCallStatusView {
-  at: number;
-  timeZone: string;
-  onDuty: Record<OnCallRoleId, { role: OnCallRoleId; personId?: string; person: OnCallPersonView; source: 'shift' | 'override'; from: number; until: number; overrideId?: string } | null>;
-  people: Record<string, OnCallPersonView>;
-  overrides: OnCallOverrideView[];
-}
+/** GET /api/oncall: the gateway's own types (gateway/core/oncall), as the JSON carries them. */
+export type OnCallRoleId = OnCallRole;
+export type OnCallPersonView = OnCallPerson;
+export type OnCallOverrideView = OnCallOverride;
+export type OnCallStatusView = OnCallStatus;
 
 /** GET /api/cluster: the gateway nodes (cluster mode) and the holder of the 110 link. */
 export interface ClusterView {

@@ -191,30 +191,28 @@ export class OnCallView implements View {
     const role = this.role.value as OnCallRoleId;
     const hours = Number(this.hours.value);
     const note = this.note.value.trim();
-    this.busy = true;
-    this.render('init');
-    try {
+    await this.act(async () => {
       const o = await this.ctx.api.addOncallOverride({ role, person: this.person.value, until: this.ctx.now() + hours * 3_600_000, ...(note ? { note } : {}) });
       this.note.value = '';
-      this.ctx.toast(i18n.t('oncall.added', { person: this.standIn(o), role: this.roleName(role), time: dateTime(i18n, o.until, this.ctx.now()) }));
-    } catch (err) {
-      this.ctx.toast(i18n.t('oncall.failed', { msg: errorText(this.ctx, err) }), 'error');
-    } finally {
-      this.busy = false;
-      await this.load();
-      if (!this.disposed) this.render('init');
-    }
+      return i18n.t('oncall.added', { person: this.standIn(o), role: this.roleName(role), time: dateTime(i18n, o.until, this.ctx.now()) });
+    });
   }
 
-  private async endOverride(o: OnCallOverrideView): Promise<void> {
-    const { i18n } = this.ctx;
+  private endOverride(o: OnCallOverrideView): Promise<void> {
+    return this.act(async () => {
+      await this.ctx.api.endOncallOverride(o.id);
+      return this.ctx.i18n.t('oncall.ended', { person: this.standIn(o), role: this.roleName(o.role) });
+    });
+  }
+
+  /** Runs one change with the buttons disabled, says how it went, then reads the roster again. */
+  private async act(change: () => Promise<string>): Promise<void> {
     this.busy = true;
     this.render('init');
     try {
-      await this.ctx.api.endOncallOverride(o.id);
-      this.ctx.toast(i18n.t('oncall.ended', { person: this.standIn(o), role: this.roleName(o.role) }));
+      this.ctx.toast(await change());
     } catch (err) {
-      this.ctx.toast(i18n.t('oncall.failed', { msg: errorText(this.ctx, err) }), 'error');
+      this.ctx.toast(this.ctx.i18n.t('oncall.failed', { msg: errorText(this.ctx, err) }), 'error');
     } finally {
       this.busy = false;
       await this.load();
