@@ -130,7 +130,8 @@ describe('escalation', () => {
     await eventually(() => (t?.centre.sms.boundSessions() ?? 0) > 0, { timeoutMs: 20_000 });
     for (const id of sms.messageIds) t.centre.sms.sendReceipt(id, sms.to);
     const receipt = await eventually(async () => (await timeline(t as TestGateway, alarm.id)).find((e) => e.action === 'escalation-receipt' && e.data?.channel === 'sms'), { timeoutMs: 20_000 });
-    expect(receipt.data).toMatchObject({ who: supervisor?.name, channel: 'sms', receipt: 'delivered' });
+    const step = (await timeline(t, alarm.id)).find((e) => e.action === 'escalated' && e.data?.channel === 'sms');
+    expect(receipt.data).toStrictEqual({ broadcastId: step?.data?.broadcastId, who: supervisor?.name, channel: 'sms', receipt: 'delivered' });
   });
 
   it('never sends a step twice: a broadcast made for it before a kill (its timeline entries not yet written) is reported, not sent again', async () => {
