@@ -62,6 +62,8 @@ export class AlarmService {
    * a NOTIFY for a change this node made itself, or already re-read, is not announced twice.
    */
   private readonly announced = new Map<string, number>();
+  /** Alarms with a change of this node in flight (settles once it is announced). */
+  private readonly changing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly repo: AlarmRepository,
@@ -234,6 +236,7 @@ export class AlarmService {
    * '<id>:<version>'): re-read the alarm and announce it here, unless this copy is as new.
    */
   async refresh(id: string, version?: number): Promise<Alarm | undefined> {
+    await this.changing.get(id);
     const cached = this.cached(id);
     if (version !== undefined && (this.announced.get(id) ?? -1) >= version) return cached?.alarm;
     if (cached && version !== undefined && cached.version >= version) return cached.alarm;
@@ -274,9 +277,21 @@ export class AlarmService {
    * change a crash could lose.
    */
   private async change(id: string, fn: AlarmChange, seen: StoredAlarm, change: string) {
-    const out = await this.repo.updateAlarm(id, fn, seen);
-    if (out?.changed) this.announce(out, change);
-    return out;
+    const done = this.repo.updateAlarm(id, fn, seen).then((out) => {
+      if (out?.changed) this.announce(out, change);
+      return out;
+    });
+    // Another node's notification of this very commit can arrive before its reply: refresh()
+    // waits for the change to be announced here first, so it is not pushed twice.
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.changing.set(id, settled);
+    void settled.then(() => {
+      if (this.changing.get(id) === settled) this.changing.delete(id);
+    });
+    return done;
   }
 
   private announce(s: StoredAlarm, change: string): void {

@@ -23,6 +23,23 @@ function setup() {
 const press = { type: 'panic' as const, severity: 'critical' as const, siteId: 'sch-01', deviceId: 'b1', summary: 'press', by: 'b1' };
 
 describe('AlarmService', () => {
+  it("announces its own change once when the commit's notification arrives before the commit's reply", async () => {
+    const { svc, changes, repo } = setup();
+    const { alarm } = await svc.raise(press);
+    // The database commits, its NOTIFY reaches the listener, and only then does the reply come back.
+    const update = repo.updateAlarm.bind(repo);
+    let notified: Promise<unknown> | undefined;
+    repo.updateAlarm = async (...args: Parameters<typeof repo.updateAlarm>) => {
+      const out = await update(...args);
+      notified = svc.refresh(alarm.id, out?.version);
+      await new Promise((r) => setTimeout(r, 20));
+      return out;
+    };
+    await svc.resolve(alarm.id, '张伟');
+    await notified;
+    expect(changes).toStrictEqual(['raised:active:true', 'resolved:resolved:true']);
+  });
+
   it('raises, folds repeats, acknowledges and resolves with a timeline; persists before announcing', async () => {
     const { svc, changes, tick } = setup();
     const { alarm, created } = await svc.raise(press);
