@@ -35,6 +35,7 @@ import { ConnectGuard, type ThrottledAddress } from './connect-guard.js';
 import { CredentialVerifier, isVerifierBusy } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { PublishRateLimiter } from './rate-limiter.js';
+import { ReceiveWindow } from './receive-window.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } from './tls-listener.js';
 import type { CertificateInfo } from '../config/tls-files.js';
@@ -71,6 +72,7 @@ export class Broker {
   /** Client addresses of streams that carry none themselves (MQTT over WebSocket). */
   private readonly streamAddresses = new WeakMap<object, string>();
   private readonly limiter: PublishRateLimiter;
+  private readonly window: ReceiveWindow;
   private readonly conditionListeners: DeviceConditionListener[] = [];
 
   constructor(private readonly deps: BrokerDeps) {
@@ -78,6 +80,7 @@ export class Broker {
     const cl = deps.config.mqtt.connectLimit;
     this.verifier = new CredentialVerifier(deps.counters, 2, { slotsPerAddress: cl.hashSlotsPerAddress, queuePerAddress: cl.hashQueuePerAddress });
     this.connectGuard = new ConnectGuard(cl, deps.counters, deps.clock ?? systemClock, deps.log);
+    this.window = new ReceiveWindow(deps.config.mqtt.receiveMaximum, deps.counters, (why) => deps.log.warn(why));
     this.limiter = new PublishRateLimiter(
       deps.config.mqtt.rateLimit,
       {
@@ -172,8 +175,10 @@ export class Broker {
           },
         );
       },
-      authorizePublish: (client, packet, cb) => {
+      authorizePublish: (client, packet, answer) => {
         const p = client ? this.principals.get(client) : undefined;
+        // A will (client gone) is not read from a socket: nothing to pause.
+        const cb = client && !client.closed ? this.window.enter(client, answer) : answer;
         const decide = (err?: Error) => {
           if (err) return cb(err);
           // client is null for the will of a client long gone: checked when it connected.
@@ -340,6 +345,11 @@ export class Broker {
       handler(String(m.topic), Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : ''));
     });
     return true;
+  }
+
+  /** Connections not read now: `mqtt.receiveMaximum` of their publishes are still in progress. */
+  pausedClients(): number {
+    return this.window.paused();
   }
 
   connectedClients(): number {

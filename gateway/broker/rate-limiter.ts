@@ -2,11 +2,11 @@
  * Per-device publish rate limit: a token bucket per device id (shared by its connections, and
  * kept across reconnects so a flooder does not get a fresh burst by reconnecting).
  *
- * Throttling is real back-pressure, not a counter: a publish without a token is held, and
- * aedes (lib/client.js nextBatch) reads nothing more from that socket until every packet of
- * the chunk it parsed has been handled. The kernel buffer then fills and TCP flow control
- * stops the sender, so a flooding device costs at most `messagesPerSecond` handled messages
- * while other devices are served as usual. Held publishes are released in order.
+ * Throttling is real back-pressure, not a counter: a publish without a token is held, and once
+ * `mqtt.receiveMaximum` of a connection's publishes are held the broker stops reading that
+ * socket (receive-window.ts). The kernel buffer then fills and TCP flow control stops the
+ * sender, so a flooding device costs at most `messagesPerSecond` handled messages while other
+ * devices are served as usual. Held publishes are released in order.
  *
  * A device over the limit for `disconnectAfterSeconds` without a break is disconnected and
  * marked `flooding`; it is "over the limit" from the first publish that had to wait until a

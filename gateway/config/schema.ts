@@ -223,6 +223,11 @@ export const ConfigSchema = Type.Object(
         acl: Type.Array(AclRuleSchema, { default: [] }),
         /** Delivery decisions (read access per topic) remembered per connection; the oldest go first. */
         aclCacheTopics: Type.Integer({ minimum: 1, default: 4096 }),
+        /**
+         * Publishes of one connection worked on at once (as MQTT 5's Receive Maximum); past it the
+         * connection is not read until one is answered (gateway/broker/receive-window.ts).
+         */
+        receiveMaximum: Type.Integer({ minimum: 1, maximum: 65535, default: 4 }),
         tls: Type.Optional(MqttTlsSchema),
         rateLimit: MqttRateLimitSchema,
         connectLimit: MqttConnectLimitSchema,

@@ -1,8 +1,8 @@
 /**
  * Back-pressure for device readings: a store's bounded queue admits a reading only while it has
- * room; past the bound the caller waits (the broker then withholds the PUBACK and, since aedes
- * reads a connection's next packets only once the current ones are handled, stops reading that
- * device's socket). Waiters are served oldest first as the store drains. Nothing admitted is ever
+ * room; past the bound the caller waits (the broker then withholds the PUBACK and, once
+ * `mqtt.receiveMaximum` of a connection's publishes wait, stops reading that device's socket:
+ * gateway/broker/receive-window.ts). Waiters are served oldest first as the store drains. Nothing admitted is ever
  * shed: "acknowledged means kept". Counters say how often and how long senders were held.
  */
 import { GatewayError } from '../contract/errors.js';

@@ -14,6 +14,7 @@ import { connectAs, startGateway, type TestGateway } from '../../helpers/gateway
 const BOUND = 100;
 const SENDERS = ['sch-02-btn-1', 'sch-03-btn-1', 'sch-04-btn-1'];
 const PER_SENDER = 100;
+const RECEIVE_MAXIMUM = 4;
 
 describe('telemetry back-pressure through the gateway (embedded store)', () => {
   let t: TestGateway;
@@ -21,7 +22,7 @@ describe('telemetry back-pressure through the gateway (embedded store)', () => {
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    t = await startGateway({ telemetry: { maxBufferedPoints: BOUND, batchSize: 20, flushIntervalMs: 20 } });
+    t = await startGateway({ telemetry: { maxBufferedPoints: BOUND, batchSize: 20, flushIntervalMs: 20 }, mqtt: { receiveMaximum: RECEIVE_MAXIMUM, rateLimit: { messagesPerSecond: 0 } } });
     locker = new Database(join(t.dataDir, 'telemetry', 'telemetry.sqlite'));
   });
   afterAll(async () => {
@@ -31,13 +32,13 @@ describe('telemetry back-pressure through the gateway (embedded store)', () => {
     await t.close();
   });
 
-  const storedReadings = (): number => {
+  const storedReadings = (devices: string[] = SENDERS): number => {
     const db = new Database(join(t.dataDir, 'telemetry', 'telemetry.sqlite'), { readonly: true });
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'`).all() as { name: string }[]).map((r) => r.name);
-    const marks = SENDERS.map(() => '?').join(',');
+    const marks = devices.map(() => '?').join(',');
     const n = tables.reduce(
       (a, tb) =>
-        a + (db.prepare(`SELECT count(*) AS n FROM ${tb} WHERE sid IN (SELECT id FROM series WHERE measurement = 'telemetry' AND device IN (${marks}))`).get(...SENDERS) as { n: number }).n,
+        a + (db.prepare(`SELECT count(*) AS n FROM ${tb} WHERE sid IN (SELECT id FROM series WHERE measurement = 'telemetry' AND device IN (${marks}))`).get(...devices) as { n: number }).n,
       0,
     );
     db.close();
@@ -88,4 +89,53 @@ describe('telemetry back-pressure through the gateway (embedded store)', () => {
     expect(t.gw.telemetry.stats()).toMatchObject({ dropped: 0, waiting: 0 });
     expect(t.gw.telemetry.stats().throttled).toBeGreaterThan(0);
   });
+
+  it('stops reading a sender past mqtt.receiveMaximum: what the gateway holds stays bounded', async () => {
+    // End to end through the gateway (the one-reading-at-a-time case, which aedes alone does not
+    // hold, is tests/integration/broker/receive-window.test.ts): the sender's connection is
+    // paused, shown on /metrics, released without a stall, and nothing acknowledged is lost.
+    const id = 'sch-05-btn-1';
+    const n = 10_000;
+    const topic = `campus/v1/sch-05/${id}/telemetry`;
+    // Packets parsed from one socket read are all handled (mqtt-packet parses a whole chunk):
+    // libuv reads up to 64 KiB at a time and the stream buffers up to its 16 KiB high-water mark
+    // before a read, so one read holds at most 80 KiB of the smallest packet sent here.
+    const smallest = 2 + 2 + Buffer.byteLength(topic) + 2 + JSON.stringify({ battery: 60, seq: 1 }).length;
+    const oneRead = Math.ceil((80 * 1024) / smallest);
+    const retries0 = t.gw.telemetry.stats().retries ?? 0;
+    const c = await connectAs(t.mqttUrl, id);
+    clients.push(c);
+    locker.exec('BEGIN IMMEDIATE');
+    let acked = 0;
+    const sent: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) {
+      sent.push(c.publishAsync(topic, JSON.stringify({ battery: 60, seq: i + 1 }), { qos: 1 }).then(() => acked++));
+    }
+    // The store retries its blocked commit while the sender keeps offering: at every look, the
+    // readings waiting for room are at most what one connection may have in progress plus one
+    // socket read.
+    let peak = 0;
+    await vi.waitFor(
+      () => {
+        peak = Math.max(peak, t.gw.telemetry.stats().waiting ?? 0);
+        expect((t.gw.telemetry.stats().retries ?? 0) - retries0).toBeGreaterThanOrEqual(5);
+      },
+      { timeout: 30_000, interval: 5 },
+    );
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(RECEIVE_MAXIMUM + oneRead);
+    expect(RECEIVE_MAXIMUM + oneRead).toBeLessThan(n / 5);
+    expect(acked).toBeLessThanOrEqual(BOUND);
+    const metrics = await (await t.api('/metrics')).text();
+    expect(metrics).toMatch(/campus_gateway_mqtt_clients_paused 1\b/);
+
+    locker.exec('COMMIT');
+    await Promise.all(sent);
+    expect(acked).toBe(n);
+    await t.gw.telemetry.flush();
+    expect(storedReadings([id])).toBe(n);
+    expect(t.gw.telemetry.stats()).toMatchObject({ dropped: 0, waiting: 0 });
+    expect(t.gw.broker.pausedClients()).toBe(0);
+    expect((t.gw.counters.snapshot() as Record<string, number>)['mqtt.receive.paused']).toBeGreaterThan(0);
+  }, 120_000);
 });
