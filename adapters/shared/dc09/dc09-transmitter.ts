@@ -96,10 +96,25 @@ export class Dc09Transmitter {
     await this.queue.catch(() => undefined);
   }
 
-  /** Sends already-encoded bytes and resolves with the receiver's answer. */
+  /**
+   * Sends already-encoded bytes and resolves with the receiver's answer. With nothing in flight
+   * and a connection open, the frame is written before send() returns (an alarm's frame leaves
+   * before the rest of the press's work gets the event loop).
+   */
   send(frame: Dc09OutgoingFrame): Promise<Dc09SendResult> {
-    const run = this.queue.then(() => this.sendNow(frame));
-    this.queue = run.catch(() => undefined);
+    const run = this.inFlight === 0 ? this.sendNow(frame) : this.queue.then(() => this.sendNow(frame));
+    return this.track(run);
+  }
+
+  /** Sends in flight or queued (one at a time: DC-09 matches a reply to the last message sent). */
+  private inFlight = 0;
+
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = () => {
+      this.inFlight--;
+    };
+    this.queue = run.then(done, done);
     return run;
   }
 
@@ -118,8 +133,7 @@ export class Dc09Transmitter {
       });
       return { ...res, sent: frame };
     });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.track(run);
   }
 
   private async sendNow(frame: Dc09OutgoingFrame): Promise<Dc09SendResult> {

@@ -295,19 +295,22 @@ export class Forwarder implements RaiseParticipant {
       return;
     }
     const attempt = entry.attempts + 1;
-    // Committed beside the send, not before it: the frame does not wait for the database. The
-    // outcome's note waits for it, so the timeline keeps its order.
-    const sent = entry.alarmId && attempt === 1 ? this.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.channel, attempt } }) : undefined;
     const ctrl = new AbortController();
     this.inflight = ctrl;
     const timeout = this.o.clock.setTimeout(() => ctrl.abort(new Error('attempt timed out')), this.o.link.attemptTimeoutMs);
+    // Started now (a throw becomes the attempt's failure below).
+    const delivery = (async () => this.o.link.deliver(msg, ctrl.signal))();
+    // Committed beside the send, after the link had its turn (a DC-09 frame is written by now
+    // when the link was idle): the frame does not wait for the database, not even SQLite's
+    // synchronous write. The outcome's note waits for it, so the timeline keeps its order.
+    const sent = entry.alarmId && attempt === 1 ? this.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.channel, attempt } }) : undefined;
     let ok = false;
     let detail: string;
     let latencyMs: number | undefined;
     let reference: string | undefined;
     let result: DeliveryResult | undefined;
     try {
-      result = await this.o.link.deliver(msg, ctrl.signal);
+      result = await delivery;
       ok = result.ok;
       detail = result.detail ?? '';
       latencyMs = result.latencyMs;
