@@ -7,10 +7,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm } from '../../../gateway/contract/types.js';
 import type { PressPathRecord } from '../../../gateway/core/alarms/press-path.js';
+import type { PanelDc09Adapter } from '../../../adapters/panel-dc09/index.js';
+import { Dc09PanelSimulator } from '../../../simulators/alarm-centre/panel.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../../helpers/gateway.js';
 
 const BTN = 'sch-01-btn-1';
 const STAGES = ['receive-decode', 'decode-commit', 'commit-frame', 'frame-ack'];
+
+/** Each mark at or after the one before (one process: a monotonic clock). */
+const inOrder = (p: PressPathRecord) => {
+  const marks = [p.receivedAt, p.decodedAt, p.committedAt, p.frameWrittenAt, p.ackedAt];
+  return marks.map((m, i) => m !== undefined && (i === 0 || m >= (marks[i - 1] as number)));
+};
 
 interface PressPathBody {
   capacity: number;
@@ -82,9 +90,7 @@ describe('GET /api/diagnostics/press-path and campus_gateway_press_stage_seconds
         receiver: 'primary',
         attempt: 1,
       });
-      const marks = [record.receivedAt, record.decodedAt, record.committedAt, record.frameWrittenAt, record.ackedAt] as number[];
-      // Each mark at or after the one before (one process: a monotonic clock).
-      expect(marks.map((m, i) => i === 0 || m >= (marks[i - 1] as number))).toStrictEqual([true, true, true, true, true]);
+      expect(inOrder(record)).toStrictEqual([true, true, true, true, true]);
       // Wall-clock milliseconds (comparable with another process's), not a process-relative time.
       expect(Math.abs(record.receivedAt - Date.now())).toBeLessThan(10 * 60_000);
       expect(await metrics()).toStrictEqual(Object.fromEntries(STAGES.map((s) => [s, 1])));
@@ -98,6 +104,20 @@ describe('GET /api/diagnostics/press-path and campus_gateway_press_stage_seconds
       expect((await (await t.api('/api/diagnostics/press-path?limit=0', { as: 'tech' })).json()) as { code: string }).toMatchObject({ code: 'GW_ERR_BAD_REQUEST' });
     } finally {
       await client.endAsync();
+    }
+  });
+
+  it('marks a DC-09 alarm panel\'s panic from its socket to the 110 ACK', async () => {
+    const port = (t.gw.adapters.get('panel-dc09') as PanelDc09Adapter).port as number;
+    const panel = new Dc09PanelSimulator({ host: '127.0.0.1', port, account: '1031', ackTimeoutMs: 10_000 });
+    await panel.start();
+    try {
+      expect((await panel.panic(1)).reply).toBe('ack');
+      const record = await eventually(async () => (await pressPath()).presses.find((p) => p.deviceId === 'sch-31-btn-3' && p.ackedAt !== undefined), { timeoutMs: 15_000 });
+      expect([inOrder(record), record.receiver]).toStrictEqual([[true, true, true, true, true], 'primary']);
+      expect(await metrics()).toStrictEqual(Object.fromEntries(STAGES.map((s) => [s, 2])));
+    } finally {
+      await panel.stop();
     }
   });
 });
