@@ -131,6 +131,8 @@ interface PressSeen {
   deviceId: string;
   seq: number;
   sentAt: number;
+  /** The receiver read the frame's bytes (its socket), then the bench saw it recorded. */
+  readAt?: number;
   receivedAt?: number;
 }
 
@@ -167,6 +169,8 @@ const HOPS: readonly [string, string, (s: PressSeen, m: PressMarks) => number | 
   ['hopDecodedCommitted', 'decoded → committed', (_s, m) => m.decodedAt, (_s, m) => m.committedAt],
   ['hopCommittedFrame', 'committed → frame written', (_s, m) => m.committedAt, (_s, m) => m.frameWrittenAt],
   ['hopFrameReceiver', 'frame written → receiver got it', (_s, m) => m.frameWrittenAt, (s) => s.receivedAt],
+  ['hopFrameRead', '  of which: frame written → receiver read it', (_s, m) => m.frameWrittenAt, (s) => s.readAt],
+  ['hopReadRecorded', '  of which: receiver read → recorded, seen', (s) => s.readAt, (s) => s.receivedAt],
   ['hopEndToEnd', 'end to end (send → receiver)', (s) => s.sentAt, (s) => s.receivedAt],
   ['hopFrameAck', '(frame written → 110 ACK at the gateway)', (_s, m) => m.frameWrittenAt, (_s, m) => m.ackedAt],
 ];
@@ -278,7 +282,7 @@ export const benchmark = defineBenchmark({
       const puback = await pubackAt?.catch(() => undefined);
       acked.delete(b.id);
       if (measured) {
-        seen.push({ deviceId: b.id, seq: pressSeq, sentAt: performance.timeOrigin + start, ...(rec ? { receivedAt: performance.timeOrigin + rec.at } : {}) });
+        seen.push({ deviceId: b.id, seq: pressSeq, sentAt: performance.timeOrigin + start, ...(rec ? { readAt: rec.m.arrivedAt, receivedAt: performance.timeOrigin + rec.at } : {}) });
         if (rec) recordMs.push(rec.at - start);
         else lost++;
         if (ackAt !== undefined) ackedMs.push(ackAt - start);
