@@ -10,18 +10,25 @@
  * PUBACK is timed too: the gateway sends it once the alarm and its 110 entry are committed, so
  * press → PUBACK is the commit latency of the state store (`--store sqlite|postgres`; postgres
  * runs a durable server from the machine's packages, as a deployment would).
+ *
+ * Where the milliseconds go (issue 19): after the measured presses the bench reads the gateway's
+ * marks of each press (GET /api/diagnostics/press-path: broker received, decoded, committed, DC-09
+ * frame written, 110 ACK) and joins them, by button id and event seq, with its own send time and
+ * the receiver's receipt time, all as performance.timeOrigin + performance.now() (wall-clock ms,
+ * µs precision, comparable across the two processes): a table of p50 / p99 / max per hop.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_CONFIG_PATH } from '../gateway/config/load.js';
 import { deviceTopic } from '../gateway/contract/topics.js';
 import { startPostgres } from '../scripts/lib/postgres-engine.js';
 import { AlarmCentreSimulator, type RecordedMessage } from '../simulators/alarm-centre/alarm-centre-simulator.js';
 import { startBroker, type Runtime } from './lib/broker-process.js';
-import { BenchError, defineBenchmark, type BenchContext, type TargetCheck } from './lib/harness.js';
+import { BenchError, defineBenchmark, type BenchContext, type Table, type TargetCheck } from './lib/harness.js';
 import { sleep } from './lib/processes.js';
 import { percentile, round } from './lib/stats.js';
 import { syntheticConfig } from './lib/synthetic-district.js';
@@ -29,6 +36,8 @@ import { WorkerPool } from './lib/workers.js';
 import type { WorkerCommand } from './lib/worker-protocol.js';
 
 const P99_TARGET_MS = 20;
+/** The demo admin of config/default.yaml reads the press path (password `demo-pass-admin`). */
+const OPERATOR = 'admin';
 const STANDARD_MS = 2000;
 
 const options = {
@@ -70,8 +79,11 @@ function gatewayConfig(o: { devices: number; perSite: number; heartbeatMax: numb
     sites.push({ id: b.siteId, name: `Bench press school ${b.siteId}`, district: 'bench', arcAccount: b.account, devices: [{ id: b.id, kind: 'alarm-button', name: 'press button', secret: b.secret }] });
   }
   sites.push({ id: 'bench-psb', name: 'Bench 110 centre', kind: 'police', district: 'bench', devices: [{ id: 'arc-110', kind: 'alarm-centre', adapter: 'alarm-centre-dc09', name: '110 link' }] });
+  // One operator, to read GET /api/diagnostics/press-path after the presses.
+  const demoUsers = ((parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as { auth?: { users?: { username: string }[] } }).auth?.users ?? []).filter((u) => u.username === OPERATOR);
   return {
     ...base,
+    auth: { ...(base.auth as object), users: demoUsers },
     sites,
     adapters: {
       'alarm-centre-dc09': {
@@ -112,6 +124,73 @@ function runqueueWaitMs(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** A measured press as the bench saw it: wall-clock ms (performance.timeOrigin + performance.now()). */
+interface PressSeen {
+  deviceId: string;
+  seq: number;
+  sentAt: number;
+  /** The receiver read the frame's bytes (its socket), then the bench saw it recorded. */
+  readAt?: number;
+  receivedAt?: number;
+}
+
+/** The gateway's marks of one press (gateway/core/alarms/press-path.ts). */
+interface PressMarks {
+  deviceId?: string;
+  seq?: number;
+  receivedAt: number;
+  decodedAt: number;
+  committedAt: number;
+  frameWrittenAt?: number;
+  ackedAt?: number;
+}
+
+/** The gateway's marks of the last presses, read as the demo admin. */
+async function pressPathMarks(httpUrl: string): Promise<{ capacity: number; presses: PressMarks[] }> {
+  const login = await fetch(`${httpUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: OPERATOR, password: `demo-pass-${OPERATOR}` }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (login.status !== 200) throw new BenchError('BENCH_ERR_LOGIN', `login as ${OPERATOR}: HTTP ${login.status} ${await login.text()}`);
+  const { token } = (await login.json()) as { token: string };
+  const res = await fetch(`${httpUrl}/api/diagnostics/press-path`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+  if (res.status !== 200) throw new BenchError('BENCH_ERR_PRESS_PATH', `GET /api/diagnostics/press-path: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as { capacity: number; presses: PressMarks[] };
+}
+
+/** The hops of a press, in order: [metric key, label, from, to]. */
+const HOPS: readonly [string, string, (s: PressSeen, m: PressMarks) => number | undefined, (s: PressSeen, m: PressMarks) => number | undefined][] = [
+  ['hopSendBroker', 'device send → broker', (s) => s.sentAt, (_s, m) => m.receivedAt],
+  ['hopBrokerDecoded', 'broker → decoded', (_s, m) => m.receivedAt, (_s, m) => m.decodedAt],
+  ['hopDecodedCommitted', 'decoded → committed', (_s, m) => m.decodedAt, (_s, m) => m.committedAt],
+  ['hopCommittedFrame', 'committed → frame written', (_s, m) => m.committedAt, (_s, m) => m.frameWrittenAt],
+  ['hopFrameReceiver', 'frame written → receiver got it', (_s, m) => m.frameWrittenAt, (s) => s.receivedAt],
+  ['hopFrameRead', '  of which: frame written → receiver read it', (_s, m) => m.frameWrittenAt, (s) => s.readAt],
+  ['hopReadRecorded', '  of which: receiver read → recorded, seen', (s) => s.readAt, (s) => s.receivedAt],
+  ['hopEndToEnd', 'end to end (send → receiver)', (s) => s.sentAt, (s) => s.receivedAt],
+  ['hopFrameAck', '(frame written → 110 ACK at the gateway)', (_s, m) => m.frameWrittenAt, (_s, m) => m.ackedAt],
+];
+
+/** Joins the bench's presses with the gateway's marks (button id and event seq) and measures every hop. */
+function hopBreakdown(seen: PressSeen[], marks: PressMarks[]): { joined: number; hops: { key: string; label: string; ms: number[] }[] } {
+  const byPress = new Map(marks.map((m) => [`${m.deviceId ?? ''}#${m.seq ?? ''}`, m]));
+  const hops = HOPS.map(([key, label]) => ({ key, label, ms: [] as number[] }));
+  let joined = 0;
+  for (const s of seen) {
+    const m = byPress.get(`${s.deviceId}#${s.seq}`);
+    if (!m) continue;
+    joined++;
+    HOPS.forEach(([, , from, to], i) => {
+      const a = from(s, m);
+      const b = to(s, m);
+      if (a !== undefined && b !== undefined) hops[i]?.ms.push(b - a);
+    });
+  }
+  return { joined, hops };
 }
 
 /** Resolves when either receiver records a message of `account` (already or later). */
@@ -181,6 +260,7 @@ export const benchmark = defineBenchmark({
     let lost = 0;
     let ackLost = 0;
     let seq = 0;
+    const seen: PressSeen[] = [];
     const cpu0 = gw.sample();
     const wait0 = runqueueWaitMs(gw.pid);
     const stats0 = pool.size ? await pool.requestAll({ cmd: 'stats', latencies: true }, 'stats', 30_000) : [];
@@ -195,12 +275,14 @@ export const benchmark = defineBenchmark({
         });
       });
       const start = performance.now();
-      const pubackAt = b.client?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: ++seq }), { qos: 1 }).then(() => performance.now());
+      const pressSeq = ++seq;
+      const pubackAt = b.client?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: pressSeq }), { qos: 1 }).then(() => performance.now());
       const rec = await recorded(centres, b.account, o.timeoutMs).catch(() => undefined);
       const ackAt = await ackSeen;
       const puback = await pubackAt?.catch(() => undefined);
       acked.delete(b.id);
       if (measured) {
+        seen.push({ deviceId: b.id, seq: pressSeq, sentAt: performance.timeOrigin + start, ...(rec ? { readAt: rec.m.arrivedAt, receivedAt: performance.timeOrigin + rec.at } : {}) });
         if (rec) recordMs.push(rec.at - start);
         else lost++;
         if (ackAt !== undefined) ackedMs.push(ackAt - start);
@@ -218,6 +300,9 @@ export const benchmark = defineBenchmark({
     const bgPuback = stats1.flatMap((s) => s.pubackMs ?? []);
     await Promise.all(buttons.map((b) => b.client?.endAsync(true)));
     if (pool.size) await pool.requestAll({ cmd: 'disconnect' }, 'disconnected', 60_000);
+    // Where the milliseconds went: the gateway's marks of each press, joined with the bench's.
+    const path = gw.httpPort ? await pressPathMarks(`http://127.0.0.1:${gw.httpPort}`) : { capacity: 0, presses: [] };
+    const breakdown = hopBreakdown(seen, path.presses);
 
     const p = (xs: number[], q: number) => round(percentile(xs, q));
     const metrics = {
@@ -245,7 +330,23 @@ export const benchmark = defineBenchmark({
       loadAverage1m: round(loadavg()[0] ?? NaN),
       gatewayRssMB: round(cpu1.rssBytes / 2 ** 20, 0),
       gatewayWarnings: gw.lines.warningCount,
+      hopsJoined: breakdown.joined,
+      ...Object.fromEntries(
+        breakdown.hops.flatMap((h) => [
+          [`${h.key}P50Ms`, round(percentile(h.ms, 50), 3)],
+          [`${h.key}P99Ms`, round(percentile(h.ms, 99), 3)],
+          [`${h.key}MaxMs`, round(percentile(h.ms, 100), 3)],
+        ]),
+      ),
     };
+    const tables: Table[] = [
+      { title: 'metrics', columns: ['metric', 'value'], rows: Object.entries(metrics).map(([k, v]) => [k, v ?? 'n/a']) },
+      {
+        title: `where the milliseconds go: ${breakdown.joined} of ${o.presses} presses joined with the gateway's marks (ms)`,
+        columns: ['hop', 'p50', 'p99', 'max', 'n'],
+        rows: breakdown.hops.map((h) => [h.label, round(percentile(h.ms, 50), 3) ?? 'n/a', round(percentile(h.ms, 99), 3) ?? 'n/a', round(percentile(h.ms, 100), 3) ?? 'n/a', h.ms.length]),
+      },
+    ];
     const p99 = metrics.recordP99Ms ?? Infinity;
     const targets: TargetCheck[] = [
       { name: `press → 110 receiver p99 ≤ ${P99_TARGET_MS} ms`, met: lost === 0 && p99 <= P99_TARGET_MS, detail: `p99 ${p99} ms, max ${metrics.recordMaxMs} ms, ${lost} lost of ${o.presses}` },
@@ -253,10 +354,12 @@ export const benchmark = defineBenchmark({
     ];
     const notes = [
       'receiver simulators and press buttons share this process (one clock); the gateway is its own process; background buttons in client worker processes',
+      'hops: marks are performance.timeOrigin + performance.now() in each process (wall clock, µs); "receiver got it" is when the bench saw the receiver record it, as recordMs',
+      ...(o.warmup + o.presses > path.capacity ? [`only the last ${path.capacity} presses keep their gateway marks: ${breakdown.joined} joined`] : []),
       'forward-acked is seen through the retained alarm state on MQTT (one more hop than the gateway itself sees)',
       // Raised alarms are logged at warn by design; other messages are worth a look.
       ...[...new Set(gw.lines.warnings.map((w) => String(w.msg)))].slice(0, 5).map((msg) => `gateway logged (warn+): ${msg}`),
     ];
-    return { metrics, targets, notes };
+    return { metrics, tables, targets, notes };
   },
 });

@@ -40,6 +40,7 @@ import { LinkTestMonitor } from './core/devices/link-tests.js';
 import { DeviceReadings } from './core/devices/readings.js';
 import { ClockDriftBook } from './core/devices/clock-drift.js';
 import { PressAcks } from './core/alarms/press-acks.js';
+import { PressPathRecorder } from './core/alarms/press-path.js';
 import { checkConfig } from './contract/config-check.js';
 import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
@@ -127,6 +128,8 @@ function logCertificate(log: Logger, listener: string, certificate: CertificateI
 }
 
 const DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist');
+/** Presses whose alarm-path marks GET /api/diagnostics/press-path keeps (the newest). */
+const PRESS_PATH_CAPACITY = 1000;
 
 /** An adapter's configuration checked against its schema; problems are named by their path in the site file. */
 function adapterConfig(factory: AdapterFactory<never>, raw: unknown): unknown {
@@ -174,7 +177,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const registry = new Registry(loaded.sites, loaded.devices);
   // SQLite in the data dir, or PostgreSQL (cluster.databaseUrl, migrated first).
   const store = await openStateStore({ config, dataDir, log: log.child({ part: 'store' }) });
-  const alarms = new AlarmService(store, bus, clock);
+  // Where each millisecond of a press goes (GET /metrics, GET /api/diagnostics/press-path).
+  const pressPath = new PressPathRecorder(PRESS_PATH_CAPACITY);
+  const alarms = new AlarmService(store, bus, clock, pressPath);
   await alarms.load();
   // The data directory full (SQLite): a critical alarm held in memory until it can be written.
   const storageSite = loaded.sites.find((s) => s.kind === 'police') ?? loaded.sites[0];
@@ -311,9 +316,9 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       devices: registry,
       bus: broker.bus,
       dataDir: join(dataDir, 'adapters', type),
-      emit: async (input) => {
+      emit: async (input, arrival) => {
         try {
-          await pipeline.ingest(input);
+          await pipeline.ingest(input, arrival);
         } catch (err) {
           // Not committed: the adapter does not acknowledge the device, which sends it again.
           if (isUncommitted(err)) counters.inc('store.unavailable');
@@ -359,6 +364,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       alarms,
       registry,
       clock,
+      pressPath,
       log: log.child({ part: 'forwarder', channel: link.channel }),
       onTestAcked: (deviceId, at, latencyMs, receiver) => linkTests.record(deviceId, { at, latencyMs: Math.round(latencyMs * 10) / 10, ...(receiver ? { receiver } : {}) }),
     });
@@ -625,6 +631,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     linkTests,
     readings,
     clockDrift,
+    pressPath,
     broadcasts,
     operators,
     drills: drillService,

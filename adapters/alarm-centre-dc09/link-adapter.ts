@@ -117,7 +117,13 @@ export class Dc09LinkAdapter implements Adapter {
           this.active = r.name;
         }
         this.updateConditions();
-        return { ok: true, reference: r.name, latencyMs: result.latencyMs };
+        return {
+          ok: true,
+          reference: r.name,
+          latencyMs: result.latencyMs,
+          ...(result.writtenAt !== undefined ? { writtenAt: result.writtenAt } : {}),
+          ...(result.answeredAt !== undefined ? { answeredAt: result.answeredAt } : {}),
+        };
       }
       failures.push(`${r.name}: ${result.reply}${result.detail ? ` (${result.detail})` : ''}`);
     }

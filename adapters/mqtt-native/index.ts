@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Adapter, AdapterContext, AdapterFactory } from '../../gateway/contract/adapter.js';
 import { isUncommitted } from '../../gateway/contract/errors.js';
+import { preciseNow } from '../../gateway/contract/press-timing.js';
 import { DEVICE_LEAVES, parseDeviceTopic, TOPIC_ROOT } from '../../gateway/contract/topics.js';
 import { decodePayload } from './codec.js';
 
@@ -27,7 +28,7 @@ class MqttNativeAdapter implements Adapter {
 
   async start(): Promise<void> {
     for (const leaf of DEVICE_LEAVES) {
-      this.unsubscribers.push(await this.ctx.bus.subscribe(`${TOPIC_ROOT}/+/+/${leaf}`, (topic, payload) => this.onMessage(topic, payload)));
+      this.unsubscribers.push(await this.ctx.bus.subscribe(`${TOPIC_ROOT}/+/+/${leaf}`, (topic, payload, receivedAt) => this.onMessage(topic, payload, receivedAt)));
     }
   }
 
@@ -37,7 +38,7 @@ class MqttNativeAdapter implements Adapter {
     await Promise.all(subs.map((u) => u()));
   }
 
-  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+  private async onMessage(topic: string, payload: Buffer, receivedAt: number | undefined): Promise<void> {
     const parsed = parseDeviceTopic(topic);
     if (!parsed) return;
     const device = this.ctx.devices.get(parsed.deviceId);
@@ -54,8 +55,11 @@ class MqttNativeAdapter implements Adapter {
       this.ctx.reject(`payload-${result.reason}`, `${parsed.leaf}: ${result.detail}`, device.id);
       return;
     }
+    // A discrete event (a press) carries its arrival marks for the alarm path's timing; a
+    // reading or a status report carries none (press-timing.ts).
+    const timed = receivedAt !== undefined && parsed.leaf === 'event';
     try {
-      await this.ctx.emit(result.event);
+      await (timed ? this.ctx.emit(result.event, { receivedAt, decodedAt: preciseNow() }) : this.ctx.emit(result.event));
     } catch (err) {
       // Not committed: the broker must not PUBACK, so the device resends it.
       if (isUncommitted(err)) throw err;

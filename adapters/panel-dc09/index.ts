@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from '../../gateway/contract/adapter.js';
 import type { Device } from '../../gateway/contract/types.js';
 import type { DeviceEventType } from '../../gateway/contract/vocabulary.js';
+import { preciseNow } from '../../gateway/contract/press-timing.js';
 import { keyFromHex } from '../shared/dc09/dc09-crypto.js';
 import { Dc09Receiver, type Dc09ReceivedMessage, type Dc09RejectInfo } from '../shared/dc09/dc09-receiver.js';
 import type { Dc09RejectReason } from '../shared/dc09/dc09-receiver-logic.js';
@@ -126,7 +127,9 @@ export class PanelDc09Adapter implements Adapter {
       // Understood but not meaningful to us (an opening report…): acknowledged so the panel moves on.
       for (const d of devices) events.push({ deviceId: d.id, type: 'telemetry', data: { link: 'dc09' }, ...(at ? { at } : {}) });
     }
-    for (const e of events) await this.ctx.emit(e);
+    // A discrete event (a press) carries its arrival marks for the alarm path's timing (press-timing.ts).
+    const decodedAt = preciseNow();
+    for (const e of events) await (e.type === 'telemetry' ? this.ctx.emit(e) : this.ctx.emit(e, { receivedAt: msg.arrivedAt, decodedAt }));
     return 'ack';
   }
 }

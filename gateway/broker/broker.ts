@@ -41,6 +41,7 @@ import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } 
 import type { CertificateInfo } from '../config/tls-files.js';
 import { topicMatches } from '../contract/topics.js';
 import { isUncommitted } from '../contract/errors.js';
+import { preciseNow } from '../contract/press-timing.js';
 
 export interface BrokerDeps {
   config: GatewayConfig;
@@ -176,6 +177,8 @@ export class Broker {
         );
       },
       authorizePublish: (client, packet, answer) => {
+        // The alarm path's first mark (press-timing.ts): one number, handed to the handlers.
+        const receivedAt = preciseNow();
         const p = client ? this.principals.get(client) : undefined;
         // A will (client gone) is not read from a socket: nothing to pause.
         const cb = client && !client.closed ? this.window.enter(client, answer) : answer;
@@ -183,7 +186,7 @@ export class Broker {
           if (err) return cb(err);
           // client is null for the will of a client long gone: checked when it connected.
           if (!client || (p && this.acl.canPublish(p, packet.topic))) {
-            this.dispatch(packet.topic, packet.payload).then(
+            this.dispatch(packet.topic, packet.payload, receivedAt).then(
               () => cb(null),
               (err: Error) => {
                 // Not committed (the state database is unreachable): no PUBACK. aedes closes the
@@ -369,13 +372,13 @@ export class Broker {
    * (isUncommitted: the state database is unreachable), after the others ran; any other failure
    * is counted and the message still acknowledged, as a malformed payload is.
    */
-  private async dispatch(topic: string, payload: Buffer | string): Promise<void> {
+  private async dispatch(topic: string, payload: Buffer | string, receivedAt?: number): Promise<void> {
     const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
     let uncommitted: unknown;
     for (const { filter, handler } of this.handlers) {
       if (!topicMatches(filter, topic)) continue;
       try {
-        await handler(topic, buf);
+        await handler(topic, buf, receivedAt);
       } catch (err) {
         if (isUncommitted(err)) {
           uncommitted ??= err;

@@ -5,6 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import type { ArrivalMarks } from './press-timing.js';
 import type { BroadcastChannel, ChannelName, CommandResult, DeliveryResult, ForwardingLink, LiveViewPort, Outbound } from './capabilities.js';
 import type { ErrorSection } from './errors.js';
 import type { BarrierCommand, DeviceEventType } from './vocabulary.js';
@@ -48,7 +49,11 @@ export interface DiscoveredDevice {
   options?: Record<string, unknown>;
 }
 
-export type MqttHandler = (topic: string, payload: Buffer) => void | Promise<void>;
+/**
+ * `receivedAt` is when the broker took a device's publish (preciseNow(), press-timing.ts); absent
+ * for the gateway's own publishes.
+ */
+export type MqttHandler = (topic: string, payload: Buffer, receivedAt?: number) => void | Promise<void>;
 
 /** The gateway's own broker, seen from inside the process. */
 export interface MqttBus {
@@ -66,8 +71,12 @@ export interface AdapterContext {
    * Rejects with GW_ERR_STORE_UNAVAILABLE (isUncommitted) when the state database could not
    * commit it: the transport must then not acknowledge the device (no PUBACK, no ACK) and let
    * the error through, so the device sends it again.
+   *
+   * `arrival`: when the message reached the gateway and was decoded (press-timing.ts), passed
+   * for discrete events (a press) so the alarm path's timing covers those hops; never needed
+   * for telemetry or status.
    */
-  emit(e: DeviceEventInput): Promise<void>;
+  emit(e: DeviceEventInput, arrival?: ArrivalMarks): Promise<void>;
   /** Report an adapter-detected condition (e.g. `unreachable`) on or off for a device. */
   setCondition(deviceId: string, code: HealthReasonCode, active: boolean, detail?: string): void;
   /**

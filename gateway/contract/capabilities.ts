@@ -99,6 +99,10 @@ export interface DeliveryResult {
   reference?: string;
   latencyMs?: number;
   detail?: string;
+  /** When the acknowledged attempt's frame was handed to the link's socket (preciseNow(), press-timing.ts). */
+  writtenAt?: number;
+  /** When the far end's acknowledgement arrived (preciseNow()). */
+  answeredAt?: number;
 }
 
 /**

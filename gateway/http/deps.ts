@@ -12,6 +12,7 @@ import type { LinkTestMonitor } from '../core/devices/link-tests.js';
 import type { DeviceReadings } from '../core/devices/readings.js';
 import type { ClockDriftBook } from '../core/devices/clock-drift.js';
 import type { BroadcastService } from '../core/broadcast/service.js';
+import type { PressPathRecorder } from '../core/alarms/press-path.js';
 import type { DrillService } from '../core/drills/service.js';
 import type { OnCallService } from '../core/oncall/service.js';
 import type { SweepRouteDeps } from './sweeps-routes.js';
@@ -43,6 +44,8 @@ export interface HttpDeps {
   readings: DeviceReadings;
   /** Every device and link that reports time (GET /api/clock-drift). */
   clockDrift: ClockDriftBook;
+  /** The alarm path's marks of recent presses (GET /api/diagnostics/press-path, GET /metrics). */
+  pressPath?: PressPathRecorder;
   broadcasts?: BroadcastService;
   sweeps?: SweepRouteDeps;
   drills?: DrillService;

@@ -9,7 +9,7 @@
  * rest keep their name (`auth.login.failed` → `campus_gateway_auth_login_failed_total`).
  */
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { addressList, allowedAddress } from './address-list.js';
 import type { HttpDeps } from './deps.js';
 
@@ -38,7 +38,10 @@ export function counterFamily(key: string): { name: string; label?: [string, str
   return { name: `${METRICS_PREFIX}${sanitize(key)}_total` };
 }
 
-function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: () => void } {
+/** Press hops take from tens of µs (decoding) to seconds (a 110 retry): buckets from 50 µs to 5 s. */
+const PRESS_STAGE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: () => void; stop: () => void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX });
   const counters = new Map<string, Counter>();
@@ -108,13 +111,25 @@ function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: ()
     const figures = { bound: s.bound, waiting: s.waiting, throttled: s.throttled, throttled_points: s.throttledPoints, waited_ms: s.waitedMs, max_wait_ms: s.maxWaitMs, retries: s.retries };
     for (const [figure, v] of Object.entries(figures)) if (v !== undefined) g.set({ store, figure }, v);
   });
-  return { registry, syncCounters };
+  // Where each millisecond of a press goes (gateway/core/alarms/press-path.ts): observed as each hop completes.
+  const stages = new Histogram({
+    name: `${METRICS_PREFIX}press_stage_seconds`,
+    help: 'Alarm path of a press, per hop: receive-decode (broker to adapter decoded), decode-commit (alarm and 110 entry committed), commit-frame (DC-09 frame written to the 110 socket), frame-ack (110 ACK received)',
+    labelNames: ['stage'],
+    buckets: PRESS_STAGE_BUCKETS,
+    registers: [registry],
+  });
+  const stop = deps.pressPath?.onStage((stage, seconds) => stages.observe({ stage }, seconds)) ?? (() => undefined);
+  return { registry, syncCounters, stop };
 }
 
 export function metricsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const allow = addressList(deps.config.http.metricsAllow);
-  const { registry, syncCounters } = metricsRegistry(deps);
-  app.addHook('onClose', async () => registry.clear());
+  const { registry, syncCounters, stop } = metricsRegistry(deps);
+  app.addHook('onClose', async () => {
+    stop();
+    registry.clear();
+  });
   app.get(
     '/metrics',
     {

@@ -19,6 +19,7 @@ import { broadcastsRoutes } from './broadcasts-routes.js';
 import { camerasRoutes } from './cameras-routes.js';
 import type { HttpDeps } from './deps.js';
 import { devicesRoutes } from './devices-routes.js';
+import { diagnosticsRoutes } from './diagnostics-routes.js';
 import { registerErrorHandling } from './error-handler.js';
 import { drillsRoutes } from './drills-routes.js';
 import { oncallRoutes } from './oncall-routes.js';
@@ -169,6 +170,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   healthRoutes(app, deps);
   clusterRoutes(app, deps);
   metricsRoutes(app, deps);
+  diagnosticsRoutes(app, deps);
   sitesRoutes(app, deps);
   devicesRoutes(app, deps);
   alarmsRoutes(app, deps);

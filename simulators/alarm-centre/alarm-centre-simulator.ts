@@ -28,6 +28,8 @@ export interface RecordedMessage {
   /** 1, 2, 3… in order of acceptance. */
   id: number;
   receivedAt: number;
+  /** When the frame's bytes were read (performance.timeOrigin + performance.now(): wall clock, µs). */
+  arrivedAt: number;
   transport: 'tcp' | 'udp';
   remote: string;
   token: Dc09Token;
@@ -246,6 +248,7 @@ export class AlarmCentreSimulator {
     const rec: RecordedMessage = {
       id: this.nextId++,
       receivedAt: m.receivedAt,
+      arrivedAt: m.arrivedAt,
       transport: m.transport,
       remote: `${m.remote.address}:${m.remote.port}`,
       token: frame.token,

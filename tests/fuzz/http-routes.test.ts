@@ -173,6 +173,7 @@ function ROUTE_KEYS(): string[] {
     'GET /api/devices/:id/availability',
     'GET /api/clock-drift',
     'GET /api/cluster',
+    'GET /api/diagnostics/press-path',
     'GET /api/cameras/live-views',
     'GET /api/sites/:id/availability',
     'POST /api/broadcasts',

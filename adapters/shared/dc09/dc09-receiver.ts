@@ -12,6 +12,7 @@ import { systemClock, type Clock, type Timer } from '../../../gateway/contract/c
 import { DC09_ERRORS } from './dc09-errors.js';
 import type { Dc09Header } from './dc09-frame.js';
 import { splitFrames, type SplitItem } from './dc09-framer.js';
+import { preciseNow } from '../../../gateway/contract/press-timing.js';
 import {
   buildAck,
   buildDuh,
@@ -26,6 +27,8 @@ export interface Dc09ReceivedMessage extends Dc09Message {
   transport: 'tcp' | 'udp';
   remote: { address: string; port: number };
   receivedAt: number;
+  /** When the bytes that completed the frame were read (preciseNow(), gateway/contract/press-timing.ts). */
+  arrivedAt: number;
   /** The frame as received, latin1, <LF> and <CR> included. */
   raw: string;
 }
@@ -204,12 +207,13 @@ export class Dc09Receiver {
     };
     armIdle();
     sock.on('data', (chunk: Buffer) => {
+      const arrivedAt = preciseNow();
       armIdle();
       this.cancel(junkTimer);
       const { items, rest } = splitFrames(Buffer.concat([pending, chunk]));
       pending = rest;
       // In stream order, one at a time: replies leave in the order the messages came (5.5.3).
-      for (const item of items) chain = this.after(chain, () => this.onItem(item, 'tcp', remote, send), 'tcp', remote);
+      for (const item of items) chain = this.after(chain, () => this.onItem(item, 'tcp', remote, send, arrivedAt), 'tcp', remote);
       if (pending.length > 0) {
         junkTimer = this.later(() => {
           const j = pending;
@@ -227,6 +231,7 @@ export class Dc09Receiver {
   }
 
   private onDatagram(udp: UdpSocket, buf: Buffer, address: string, port: number): void {
+    const arrivedAt = preciseNow();
     const remote = { address, port };
     const send = (b: Buffer): void => {
       if (this.udpSocket === udp) udp.send(b, port, address);
@@ -235,11 +240,11 @@ export class Dc09Receiver {
     const { items, rest } = splitFrames(buf);
     if (rest.length > 0) items.push({ kind: 'junk', bytes: rest });
     let chain: Promise<void> = Promise.resolve();
-    for (const item of items) chain = this.after(chain, () => this.onItem(item, 'udp', remote, send), 'udp', remote);
+    for (const item of items) chain = this.after(chain, () => this.onItem(item, 'udp', remote, send, arrivedAt), 'udp', remote);
   }
 
-  private onItem(item: SplitItem, transport: 'tcp' | 'udp', remote: { address: string; port: number }, send: (b: Buffer) => void): Promise<void> {
-    return item.kind === 'frame' ? this.onFrame(item.bytes, transport, remote, send) : this.onJunk(item.bytes, transport, remote, send);
+  private onItem(item: SplitItem, transport: 'tcp' | 'udp', remote: { address: string; port: number }, send: (b: Buffer) => void, arrivedAt: number): Promise<void> {
+    return item.kind === 'frame' ? this.onFrame(item.bytes, transport, remote, send, arrivedAt) : this.onJunk(item.bytes, transport, remote, send);
   }
 
   /**
@@ -282,6 +287,7 @@ export class Dc09Receiver {
     transport: 'tcp' | 'udp',
     remote: { address: string; port: number },
     send: (b: Buffer) => void,
+    arrivedAt: number,
   ): Promise<void> {
     const policy = this.opts.policy ?? {};
     const decision = decideReply(raw, this.clock.now(), policy);
@@ -318,6 +324,7 @@ export class Dc09Receiver {
         transport,
         remote,
         receivedAt: this.clock.now(),
+        arrivedAt,
         raw: raw.toString('latin1'),
       });
     } catch (err) {

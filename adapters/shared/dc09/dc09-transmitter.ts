@@ -12,6 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../../../gateway/contract/clock.js';
+import { preciseNow } from '../../../gateway/contract/press-timing.js';
 import { DC09_ERRORS } from './dc09-errors.js';
 import type { Dc09Frame } from './dc09-frame.js';
 import { splitFrames } from './dc09-framer.js';
@@ -47,6 +48,10 @@ export interface Dc09SendResult {
   detail?: string;
   /** The reply frame, for ack/nak/duh. */
   frame?: Dc09Frame;
+  /** When the frame was handed to the socket (preciseNow(), gateway/contract/press-timing.ts). */
+  writtenAt?: number;
+  /** When the reply arrived (preciseNow()), for ack/nak/duh. */
+  answeredAt?: number;
 }
 
 export interface Dc09OutgoingFrame {
@@ -91,10 +96,25 @@ export class Dc09Transmitter {
     await this.queue.catch(() => undefined);
   }
 
-  /** Sends already-encoded bytes and resolves with the receiver's answer. */
+  /**
+   * Sends already-encoded bytes and resolves with the receiver's answer. With nothing in flight
+   * and a connection open, the frame is written before send() returns (an alarm's frame leaves
+   * before the rest of the press's work gets the event loop).
+   */
   send(frame: Dc09OutgoingFrame): Promise<Dc09SendResult> {
-    const run = this.queue.then(() => this.sendNow(frame));
-    this.queue = run.catch(() => undefined);
+    const run = this.inFlight === 0 ? this.sendNow(frame) : this.queue.then(() => this.sendNow(frame));
+    return this.track(run);
+  }
+
+  /** Sends in flight or queued (one at a time: DC-09 matches a reply to the last message sent). */
+  private inFlight = 0;
+
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = () => {
+      this.inFlight--;
+    };
+    this.queue = run.then(done, done);
     return run;
   }
 
@@ -113,8 +133,7 @@ export class Dc09Transmitter {
       });
       return { ...res, sent: frame };
     });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.track(run);
   }
 
   private async sendNow(frame: Dc09OutgoingFrame): Promise<Dc09SendResult> {
@@ -138,10 +157,12 @@ export class Dc09Transmitter {
   private exchange(s: Socket, frame: Dc09OutgoingFrame): Promise<Omit<Dc09SendResult, 'latencyMs'>> {
     return new Promise<Omit<Dc09SendResult, 'latencyMs'>>((resolve) => {
       let timer: Timer | undefined;
+      // Marked before the write (a few µs early): the receiver cannot have the frame before this mark.
+      const writtenAt = preciseNow();
       const finish = (r: Omit<Dc09SendResult, 'latencyMs'>): void => {
         if (timer !== undefined) this.clock.clearTimeout(timer);
         this.waiter = undefined;
-        resolve(r);
+        resolve({ ...r, writtenAt });
       };
       this.waiter = { resolve: finish, expect: frame };
       timer = this.clock.setTimeout(() => {
@@ -201,6 +222,7 @@ export class Dc09Transmitter {
   }
 
   private onReply(raw: Buffer): void {
+    const answeredAt = preciseNow();
     const w = this.waiter;
     if (!w) {
       this.log.debug({ raw: raw.toString('latin1') }, 'dc09 reply with nothing outstanding: ignored');
@@ -216,6 +238,7 @@ export class Dc09Transmitter {
     w.resolve({
       reply: parsed.reply,
       frame: parsed.frame,
+      answeredAt,
       ...(parsed.receiverTimeMs !== undefined ? { receiverTime: parsed.receiverTimeMs } : {}),
     });
   }

@@ -20,6 +20,7 @@ import type { Alarm, AlarmEntry } from '../../contract/types.js';
 import { errorMessage, isUncommitted } from '../../contract/errors.js';
 import { forwardQueuedEntry, type Outbox, type OutboxEntry, type OutboxRequest } from './outbox.js';
 import type { AlarmService, RaiseParticipant } from './service.js';
+import type { PressPathRecorder } from './press-path.js';
 
 export interface ForwarderOptions {
   link: ForwardingLink;
@@ -32,6 +33,8 @@ export interface ForwarderOptions {
   onTestAcked?(deviceId: string, at: number, latencyMs: number, reference?: string): void | Promise<void>;
   /** How long the pump waits before looking at an unreachable outbox again (default 1 s). */
   storeRetryMs?: number;
+  /** Told when a press's alarm report was acknowledged, with the link's marks (press-path.ts). */
+  pressPath?: Pick<PressPathRecorder, 'delivered'>;
 }
 
 /** Timeline entries for failed attempts are kept for the first few, then every tenth. */
@@ -292,18 +295,22 @@ export class Forwarder implements RaiseParticipant {
       return;
     }
     const attempt = entry.attempts + 1;
-    // Committed beside the send, not before it: the frame does not wait for the database. The
-    // outcome's note waits for it, so the timeline keeps its order.
-    const sent = entry.alarmId && attempt === 1 ? this.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.channel, attempt } }) : undefined;
     const ctrl = new AbortController();
     this.inflight = ctrl;
     const timeout = this.o.clock.setTimeout(() => ctrl.abort(new Error('attempt timed out')), this.o.link.attemptTimeoutMs);
+    // Started now (a throw becomes the attempt's failure below).
+    const delivery = (async () => this.o.link.deliver(msg, ctrl.signal))();
+    // Committed beside the send, after the link had its turn (a DC-09 frame is written by now
+    // when the link was idle): the frame does not wait for the database, not even SQLite's
+    // synchronous write. The outcome's note waits for it, so the timeline keeps its order.
+    const sent = entry.alarmId && attempt === 1 ? this.note(entry.alarmId, { action: 'forward-sent', by: 'system', data: { channel: this.channel, attempt } }) : undefined;
     let ok = false;
     let detail: string;
     let latencyMs: number | undefined;
     let reference: string | undefined;
+    let result: DeliveryResult | undefined;
     try {
-      const result: DeliveryResult = await this.o.link.deliver(msg, ctrl.signal);
+      result = await delivery;
       ok = result.ok;
       detail = result.detail ?? '';
       latencyMs = result.latencyMs;
@@ -317,6 +324,9 @@ export class Forwarder implements RaiseParticipant {
     await sent;
     const now = this.o.clock.now();
     if (ok) {
+      if (entry.alarmId && result?.writtenAt !== undefined) {
+        this.o.pressPath?.delivered(entry.alarmId, { writtenAt: result.writtenAt, attempt, ...(result.answeredAt !== undefined ? { answeredAt: result.answeredAt } : {}), ...(reference ? { receiver: reference } : {}) });
+      }
       // If this write fails the entry stays queued and is sent again with the same sequence
       // number: the receiver drops the repeat (SIA DC-09 5.5.1.5).
       try {

@@ -12,6 +12,7 @@ import type { Device, DeviceEvent, Health } from '../../contract/types.js';
 import { eventMeaning, REASON_ALARMS, type HealthReasonCode } from '../../contract/vocabulary.js';
 import { ALARM_TYPE_CATALOGUE, type AlarmType } from '../../contract/alarm-types.js';
 import { errorMessage } from '../../contract/errors.js';
+import type { ArrivalMarks } from '../../contract/press-timing.js';
 
 export interface RuleOptions {
   /** Seconds a device may stay offline before a device-offline alarm (0 disables). */
@@ -39,9 +40,10 @@ export class AlarmRules {
 
   /**
    * Resolves once what the event decides (an alarm raised, a cancel noted) is committed; rejects
-   * when it could not be (the caller must then not acknowledge the event).
+   * when it could not be (the caller must then not acknowledge the event). `arrival`: the
+   * event's marks on the alarm path (press-timing.ts), kept with the alarm it raises.
    */
-  async onEvent(e: DeviceEvent): Promise<void> {
+  async onEvent(e: DeviceEvent, arrival?: ArrivalMarks): Promise<void> {
     const device = this.registry.get(e.deviceId);
     if (!device) return;
     const meaning = eventMeaning(e.type);
@@ -61,6 +63,7 @@ export class AlarmRules {
         data: e.data,
         // Emergencies a drill exercises; device faults and outages stay real during a drill.
         drill: (meaning.drillable ?? false) && (this.opts.isDrill?.(siteId) ?? false),
+        ...(arrival ? { arrival: { receivedAt: arrival.receivedAt, decodedAt: arrival.decodedAt, ...(e.seq !== undefined ? { seq: e.seq } : {}) } } : {}),
       });
       if (created) this.log.warn({ alarmId: alarm.id, type: alarm.type, deviceId: device.id }, 'alarm raised');
       return;

@@ -12,6 +12,8 @@ import type { EventBus } from '../bus.js';
 import type { Alarm, AlarmEntry, Scalar } from '../../contract/types.js';
 import type { AlarmType, Severity } from '../../contract/alarm-types.js';
 import { GatewayError } from '../../contract/errors.js';
+import { preciseNow, type ArrivalMarks } from '../../contract/press-timing.js';
+import type { PressPathRecorder } from './press-path.js';
 import type { OutboxEntry, OutboxRequest } from './outbox.js';
 import { alarmKey, type AlarmChange, type AlarmRepository, type StoredAlarm } from './repository.js';
 
@@ -41,6 +43,8 @@ export interface RaiseInput {
   drill?: boolean;
   data?: Record<string, Scalar>;
   at?: number;
+  /** When the raising event reached the gateway and was decoded (a press): the alarm path's timing is recorded. */
+  arrival?: ArrivalMarks & { seq?: number };
 }
 
 export interface RaiseResult {
@@ -69,6 +73,8 @@ export class AlarmService {
     private readonly repo: AlarmRepository,
     private readonly bus: EventBus,
     private readonly clock: Clock,
+    /** Keeps the alarm path's marks of alarms raised with `arrival` (press-path.ts). */
+    private readonly pressPath?: PressPathRecorder,
   ) {}
 
   /** Adds a participant in every new alarm's commit; the returned function removes it. */
@@ -121,6 +127,10 @@ export class AlarmService {
           return p ? [{ at: alarm.updatedAt, ...p.queuedEntry(q) }] : [];
         })] },
     });
+    // Marked before the raise is announced: the participants' first moves (the 110 frame) come after.
+    if (outcome.created && input.arrival && this.pressPath) {
+      this.pressPath.committed(outcome.alarm.id, { ...input.arrival, ...(input.deviceId ? { deviceId: input.deviceId } : {}) }, preciseNow());
+    }
     // Repeated presses fold into one alarm with a count: one 110 report, one board row.
     if (!outcome.created) {
       this.announce(outcome, 'repeat');

@@ -15,6 +15,7 @@ import type { HealthTracker } from './health.js';
 import type { AlarmRules } from '../alarms/rules.js';
 import type { Device, DeviceEvent, Scalar } from '../../contract/types.js';
 import { GatewayError } from '../../contract/errors.js';
+import type { ArrivalMarks } from '../../contract/press-timing.js';
 
 /** Per device, the sequence numbers seen in the last few minutes (devices resend after a lost
  *  ACK within seconds; a counter that restarts after a reboot must not look like a resend). */
@@ -68,8 +69,9 @@ export class Pipeline {
    * Processes one event; resolves once what it raised is committed (undefined for a duplicate).
    * Rejects when that could not be committed: the event is then not remembered as seen, so the
    * device's resend (it got no acknowledgement) is processed, not dropped as a duplicate.
+   * `arrival`: the adapter's marks on the alarm path (a press), handed to the rules.
    */
-  async ingest(input: DeviceEventInput): Promise<DeviceEvent | undefined> {
+  async ingest(input: DeviceEventInput, arrival?: ArrivalMarks): Promise<DeviceEvent | undefined> {
     const device = this.registry.get(input.deviceId);
     if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', input.deviceId);
     // A device announcing itself online starts a new session: its counter may have restarted.
@@ -122,7 +124,7 @@ export class Pipeline {
     this.health.observe(event);
     this.clockObserver?.(device, event, input.at !== undefined && input.at > 0 ? input.at : undefined);
     try {
-      await this.rules.onEvent(event);
+      await this.rules.onEvent(event, arrival);
       for (const step of this.steps) await step.run(event);
       if (held) await held;
     } catch (err) {

@@ -21,6 +21,8 @@ const MATRIX: Record<string, Who[] | 'public'> = {
   // Without a login from http.metricsAllow only (this gateway allows no address here; loopback
   // by default): tests/integration/gateway/metrics.test.ts.
   'GET /metrics': ['tech', 'admin'],
+  // The alarm path's timing of recent presses: maintenance, as /metrics.
+  'GET /api/diagnostics/press-path': ['tech', 'admin'],
   'POST /api/auth/login': 'public',
   'GET /mqtt': 'public',
   'GET /*': 'public',

@@ -8,6 +8,7 @@ import type { Dc09RejectReason } from '../../../../../adapters/shared/dc09/dc09-
 import { buildMessage } from '../../../../../adapters/shared/dc09/dc09-transmitter-logic.js';
 import { Dc09Transmitter } from '../../../../../adapters/shared/dc09/dc09-transmitter.js';
 import { systemClock, type Clock } from '../../../../../gateway/contract/clock.js';
+import { preciseNow } from '../../../../../gateway/contract/press-timing.js';
 
 const KEY = Buffer.from('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F', 'hex');
 
@@ -213,6 +214,29 @@ describe('Dc09Transmitter ↔ Dc09Receiver over loopback', () => {
     await h.receiver.start();
     expect((await send(3)).reply).toBe('ack');
     expect(h.messages[2]?.remote.port).not.toBe(h.messages[0]?.remote.port);
+  });
+
+  it('writes the frame before send() returns when the connection is idle, and still sends one at a time', async () => {
+    const h = await startReceiver();
+    const tx = transmitter(h.port, { persistent: true });
+    const frame = (sequence: number) => {
+      const { bytes } = buildMessage({ account: '1234', sequence, event: { protocol: 'sia', code: 'PA', zone: '1' }, nowMs: Date.now() });
+      return { bytes, sequence, account: '1234' };
+    };
+    expect((await tx.send(frame(1))).reply).toBe('ack'); // connects
+    const sending = tx.send(frame(2));
+    const returnedAt = preciseNow();
+    const idle = await sending;
+    // Marked before the write, which came before send() returned (not in a later microtask).
+    expect([idle.reply, (idle.writtenAt ?? Infinity) <= returnedAt, (idle.answeredAt ?? -Infinity) >= (idle.writtenAt ?? Infinity)]).toStrictEqual(['ack', true, true]);
+    // Three at once: one outstanding frame at a time (DC-09 matches a reply to the last one sent).
+    const replies = await Promise.all([3, 4, 5].map((n) => tx.send(frame(n))));
+    expect(replies.map((r) => [r.reply, r.frame?.sequence])).toStrictEqual([
+      ['ack', 3],
+      ['ack', 4],
+      ['ack', 5],
+    ]);
+    expect(h.messages.map((m) => m.frame.sequence)).toStrictEqual([1, 2, 3, 4, 5]);
   });
 
   it('reports a refused connection as closed with ECONNREFUSED', async () => {
