@@ -70,6 +70,21 @@ export class SipTransport {
   }
 
   async start(): Promise<number> {
+    // Port 0 with both transports: the system picks a free UDP port, and TCP must take the same
+    // number, which an outgoing TCP connection may hold (EADDRINUSE). Pick again, boundedly.
+    const tries = this.opts.port === 0 && this.opts.transports.includes('udp') && this.opts.transports.includes('tcp') ? 20 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.bind();
+      } catch (err) {
+        if (attempt >= tries || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        this.udp?.close();
+        this.udp = undefined;
+      }
+    }
+  }
+
+  private async bind(): Promise<number> {
     const { host, transports } = this.opts;
     let port = this.opts.port;
     if (transports.includes('udp')) {
