@@ -63,6 +63,16 @@ export class Acl {
     return this.readDecision(this.rulesFor(p), topic);
   }
 
+  /** A per-connection cache of canPublish, built on the rules in force now. */
+  publishCache(p: Principal, maxTopics = FORWARD_CACHE_TOPICS): PublishCache {
+    return new PublishCache(this, p, maxTopics);
+  }
+
+  /** @internal What a device principal's own rules are made of (undefined for users). */
+  deviceOf(p: Principal): unknown {
+    return p.kind === 'device' ? this.registry.get(p.username) : undefined;
+  }
+
   /** A per-connection cache of canRead, built on the rules in force now. */
   forwardCache(p: Principal, maxTopics = FORWARD_CACHE_TOPICS): ForwardCache {
     return new ForwardCache(this, p, this.rulesFor(p), maxTopics);
@@ -135,10 +145,7 @@ export class ForwardCache {
       return known;
     }
     this.misses++;
-    const ok = this.acl.readDecision(this.rules, topic);
-    if (this.decisions.size >= this.maxTopics) this.decisions.delete(this.decisions.keys().next().value as string);
-    this.decisions.set(topic, ok);
-    return ok;
+    return remembered(this.decisions, this.maxTopics, topic, (t) => this.acl.readDecision(this.rules, t));
   }
 
   get size(): number {
@@ -147,5 +154,42 @@ export class ForwardCache {
 
   get who(): Principal {
     return this.principal;
+  }
+}
+
+/** Remembers `decide(topic)` in `decisions`, up to `max` topics (the oldest goes first). */
+function remembered(decisions: Map<string, boolean>, max: number, topic: string, decide: (topic: string) => boolean): boolean {
+  const ok = decide(topic);
+  if (decisions.size >= max) decisions.delete(decisions.keys().next().value as string);
+  decisions.set(topic, ok);
+  return ok;
+}
+
+/**
+ * canPublish for one connection, remembered per topic: a device publishes to a handful of
+ * topics, and expanding its rules (its own topics, the configured denies) for every heartbeat
+ * cost more than the heartbeat's own handling. Stale once the ACL's rules change (generation) or
+ * the device's registry entry is replaced (its school, hence its topics, may have changed).
+ */
+export class PublishCache {
+  private readonly decisions = new Map<string, boolean>();
+  private readonly gen: number;
+  private readonly device: unknown;
+
+  constructor(
+    private readonly acl: Acl,
+    private readonly principal: Principal,
+    private readonly maxTopics: number,
+  ) {
+    this.gen = acl.generation;
+    this.device = acl.deviceOf(principal);
+  }
+
+  get current(): boolean {
+    return this.gen === this.acl.generation && this.device === this.acl.deviceOf(this.principal);
+  }
+
+  canPublish(topic: string): boolean {
+    return this.decisions.get(topic) ?? remembered(this.decisions, this.maxTopics, topic, (t) => this.acl.canPublish(this.principal, t));
   }
 }

@@ -30,7 +30,7 @@ import type { DeviceRegistry, MqttBus, MqttHandler } from '../contract/adapter.j
 import { systemClock, type Clock } from '../contract/clock.js';
 import type { Counters } from '../core/counters.js';
 import type { HealthReasonCode } from '../contract/vocabulary.js';
-import { Acl, type ForwardCache, type Principal } from './acl.js';
+import { Acl, type ForwardCache, type Principal, type PublishCache } from './acl.js';
 import { ConnectGuard, type ThrottledAddress } from './connect-guard.js';
 import { CredentialVerifier, isVerifierBusy } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
@@ -39,7 +39,7 @@ import { ReceiveWindow } from './receive-window.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
 import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } from './tls-listener.js';
 import type { CertificateInfo } from '../config/tls-files.js';
-import { topicMatches } from '../contract/topics.js';
+import { levelsMatch } from '../contract/topics.js';
 import { isUncommitted } from '../contract/errors.js';
 import { preciseNow } from '../contract/press-timing.js';
 
@@ -66,6 +66,7 @@ export class Broker {
   private redis?: RedisTransport;
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly forwardCaches = new WeakMap<Client, ForwardCache>();
+  private readonly publishCaches = new WeakMap<Client, PublishCache>();
   private readonly refuseEmptyId = new WeakSet<Client>();
   private readonly acl: Acl;
   private readonly verifier: CredentialVerifier;
@@ -185,7 +186,7 @@ export class Broker {
         const decide = (err?: Error) => {
           if (err) return cb(err);
           // client is null for the will of a client long gone: checked when it connected.
-          if (!client || (p && this.acl.canPublish(p, packet.topic))) {
+          if (!client || (p && this.mayPublish(client, p, packet.topic))) {
             this.dispatch(packet.topic, packet.payload, receivedAt).then(
               () => cb(null),
               (err: Error) => {
@@ -365,7 +366,7 @@ export class Broker {
    * (lib/handlers/publish.js), so a subscriber on its message emitter would see the message
    * after the device was told it was safe. Running here, an alarm is committed before PUBACK.
    */
-  private readonly handlers: { filter: string; handler: MqttHandler }[] = [];
+  private readonly handlers: { filter: string; levels: string[]; handler: MqttHandler }[] = [];
 
   /**
    * Runs every matching handler. Rejects only when a handler's work could not be committed
@@ -375,8 +376,9 @@ export class Broker {
   private async dispatch(topic: string, payload: Buffer | string, receivedAt?: number): Promise<void> {
     const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
     let uncommitted: unknown;
-    for (const { filter, handler } of this.handlers) {
-      if (!topicMatches(filter, topic)) continue;
+    const levels = topic.split('/');
+    for (const { levels: filter, handler } of this.handlers) {
+      if (!levelsMatch(filter, levels)) continue;
       try {
         await handler(topic, buf, receivedAt);
       } catch (err) {
@@ -394,7 +396,7 @@ export class Broker {
 
   readonly bus: MqttBus = {
     subscribe: async (filter: string, handler: MqttHandler) => {
-      const entry = { filter, handler };
+      const entry = { filter, levels: filter.split('/'), handler };
       this.handlers.push(entry);
       return async () => {
         const i = this.handlers.indexOf(entry);
@@ -448,6 +450,15 @@ export class Broker {
   /** Replaces the configured ACL rules at run time; cached delivery decisions are dropped. */
   setAclRules(rules: GatewayConfig['mqtt']['acl']): void {
     this.acl.setRules(rules);
+  }
+
+  private mayPublish(client: Client, p: Principal, topic: string): boolean {
+    let cache = this.publishCaches.get(client);
+    if (!cache?.current) {
+      cache = this.acl.publishCache(p, this.deps.config.mqtt.aclCacheTopics);
+      this.publishCaches.set(client, cache);
+    }
+    return cache.canPublish(topic);
   }
 
   private mayForward(client: Client, topic: string): boolean {

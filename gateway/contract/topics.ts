@@ -23,9 +23,15 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
 
 /** MQTT topic filter matching with `+` and `#` [MQTT-4.7.1]. Filters starting with a wildcard do not match `$` topics [MQTT-4.7.2-1]. */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
+  return levelsMatch(filter.split('/'), topic.split('/'));
+}
+
+/**
+ * topicMatches on topics already split into levels (`split('/')`): for a caller that matches
+ * one topic against many filters, or one filter against many topics, and splits each once.
+ */
+export function levelsMatch(f: readonly string[], t: readonly string[]): boolean {
+  if (t[0]?.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
   for (let i = 0; i < f.length; i++) {
     const part = f[i];
     if (part === '#') return true;

@@ -111,4 +111,21 @@ describe('Acl on delivery (canRead, ForwardCache)', () => {
     expect(cache.current).toBe(false);
     expect(acl.forwardCache(integrator).canRead('campus/v1/alarms/a1')).toBe(true);
   });
+  it('remembers publish decisions per connection; stale when the rules change or the device entry is replaced', () => {
+    const site = { id: 's1', name: 's1', district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] };
+    const reg = new Registry([site], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);
+    const acl = new Acl([], reg);
+    const cache = acl.publishCache(device);
+    expect(cache.canPublish('campus/v1/s1/b1/telemetry')).toBe(true);
+    expect(cache.canPublish('campus/v1/s1/b1/telemetry')).toBe(true);
+    expect(cache.canPublish('campus/v1/s1/b1/cmd')).toBe(false);
+    expect(cache.current).toBe(true);
+    acl.setRules([{ topic: 'campus/v1/+/+/telemetry', access: 'deny' }]);
+    expect(cache.current).toBe(false);
+    const next = acl.publishCache(device);
+    expect(next.canPublish('campus/v1/s1/b1/telemetry')).toBe(false);
+    expect(next.canPublish('campus/v1/s1/b1/event')).toBe(true);
+    reg.add('mqtt-native', { id: 'b1', siteId: 's1', kind: 'alarm-button', name: 'b1 renamed' });
+    expect(next.current).toBe(false);
+  });
 });
