@@ -105,6 +105,7 @@ describe('singleton duties in cluster mode', () => {
     // A delivery recorded under a token that is no longer current is refused by the database.
     const stale = holder.gw.cluster?.lease.currentToken() as number;
     const sql = new pg.Pool({ connectionString: url, max: 1 });
+    sql.on('error', () => undefined); // an idle connection ended by the server is not an uncaught exception
     pools.push(sql);
     const entry = (await sql.query<{ id: string }>(`SELECT id FROM outbox WHERE alarm_id = $1`, [acked[0]?.id])).rows[0]?.id as string;
     await sql.query(`UPDATE leases SET token = token + 1 WHERE name = 'singleton'`);
