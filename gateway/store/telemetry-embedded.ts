@@ -30,7 +30,7 @@ import {
 } from './telemetry-points.js';
 import { Admission } from './telemetry-admission.js';
 import { BatchQueue } from './telemetry-queue.js';
-import { WriterThread } from './telemetry-writer-thread.js';
+import { WriterThread, type InsertOutcome } from './telemetry-writer-thread.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
 
@@ -54,6 +54,8 @@ const DAY_MS = 86_400_000;
 const RETENTION_SWEEP_MS = 3_600_000;
 /** Points per SQLite transaction in the writer: admission room is released commit by commit. */
 const COMMIT_CHUNK = 1000;
+/** Writers that die one after another without a commit: then the points wait retryMs, as for a failed commit. */
+const MAX_DEATHS_IN_ROW = 3;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -74,6 +76,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private sql: EmbeddedSql | undefined;
   private writer: WriterThread | undefined;
   private writerRestarts = 0;
+  private deathsInRow = 0;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private tick: Timer | undefined;
   private sweep: Timer | undefined;
@@ -106,7 +109,12 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       throw unusable(err);
     }
     // The writer creates the schema first; this connection only reads.
-    const writer = this.writerNow();
+    let writer: WriterThread;
+    try {
+      writer = this.writerNow();
+    } catch (err) {
+      throw unusable(err);
+    }
     if (!(await writer.started)) throw unusable(new Error(writer.lastError ?? 'writer thread ended'));
     try {
       this.sql = new EmbeddedSql(new Database(this.file));
@@ -269,7 +277,9 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       if (this.writer !== writer || !writer.ready) return; // a failed start is the caller's to report
       this.writerRestarts++;
       this.lastError = `GW_ERR_INTERNAL: telemetry writer thread died (exit code ${code}), restarting it: ${error ?? 'no error reported'}`;
-      this.log.error({ code, error, restarts: this.writerRestarts, unconfirmed: this.writingPoints }, 'telemetry writer thread died: a new one takes the points it had not confirmed');
+      if (this.writerRestarts <= 10 || this.writerRestarts % 60 === 0) {
+        this.log.error({ code, error, restarts: this.writerRestarts, unconfirmed: this.writingPoints }, 'telemetry writer thread died: a new one takes the points it had not confirmed');
+      }
     });
     this.writer = writer;
     return writer;
@@ -297,20 +307,29 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       for (let batch = this.queue.take(); batch; batch = this.queue.take()) {
         this.writingPoints = batch.length;
         let done = 0;
-        const writer = this.writerNow();
-        const out = await writer.insert(batch, (n) => {
-          done += n;
-          this.written += n;
-          this.writingPoints -= n;
-          this.admission.release();
-        });
+        let out: InsertOutcome;
+        let replaceable = false;
+        try {
+          const writer = this.writerNow();
+          out = await writer.insert(batch, (n) => {
+            done += n;
+            this.written += n;
+            this.writingPoints -= n;
+            this.deathsInRow = 0;
+            this.admission.release();
+          });
+          replaceable = writer.ready;
+        } catch (err) {
+          out = { ok: false, died: false, error: err instanceof Error ? err.message : String(err) };
+        }
         if (out.ok) continue;
         // Kept, first in line: what the writer did not confirm goes again (a re-insert merges, never doubles).
         this.writingPoints = 0;
         this.queue.unshift(batch.slice(done));
-        // A writer that was up and died is replaced at once; a refused commit (database locked,
-        // disk full) or a writer that cannot start is tried again later, while readings wait.
-        if (out.died && writer.ready) continue;
+        // A writer that was up and died is replaced at once (unless writers keep dying on these
+        // points); a refused commit (database locked, disk full) or a writer that cannot start is
+        // tried again later, while readings wait.
+        if (out.died && replaceable && ++this.deathsInRow < MAX_DEATHS_IN_ROW) continue;
         this.commitFailed(out.error, batch.length - done);
         this.scheduleRetry();
         return;
