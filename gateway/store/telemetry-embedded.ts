@@ -52,7 +52,7 @@ export interface EmbeddedStoreOptions {
 
 const DAY_MS = 86_400_000;
 const RETENTION_SWEEP_MS = 3_600_000;
-/** Points per SQLite transaction in the writer: admission room is released commit by commit. */
+/** Points per message to the writer and per SQLite transaction there: a ~2 ms copy on this thread, then the loop gets a turn; admission room is released commit by commit. */
 const COMMIT_CHUNK = 1000;
 /** Writers that die one after another without a commit: then the points wait retryMs, as for a failed commit. */
 const MAX_DEATHS_IN_ROW = 3;
@@ -77,6 +77,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private writer: WriterThread | undefined;
   private writerRestarts = 0;
   private deathsInRow = 0;
+  private batches = 0;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private tick: Timer | undefined;
   private sweep: Timer | undefined;
@@ -273,7 +274,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   /** The writer thread, a new one if the last one died. */
   private writerNow(): WriterThread {
     if (this.writer?.alive) return this.writer;
-    const writer = new WriterThread({ file: this.file, chunk: COMMIT_CHUNK }, (code, error) => {
+    const writer = new WriterThread({ file: this.file }, (code, error) => {
       if (this.writer !== writer || !writer.ready) return; // a failed start is the caller's to report
       this.writerRestarts++;
       this.lastError = `GW_ERR_INTERNAL: telemetry writer thread died (exit code ${code}), restarting it: ${error ?? 'no error reported'}`;
@@ -306,18 +307,32 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     this.writing = (async () => {
       for (let batch = this.queue.take(); batch; batch = this.queue.take()) {
         this.writingPoints = batch.length;
+        const id = ++this.batches;
+        // Committed in order: the points confirmed are always the batch's first `done`.
         let done = 0;
-        let out: InsertOutcome;
+        let out: InsertOutcome = { ok: true };
         let replaceable = false;
         try {
           const writer = this.writerNow();
-          out = await writer.insert(batch, (n) => {
-            done += n;
-            this.written += n;
-            this.writingPoints -= n;
-            this.deathsInRow = 0;
-            this.admission.release();
-          });
+          const parts: Promise<void>[] = [];
+          for (let i = 0; i < batch.length && out.ok; i += COMMIT_CHUNK) {
+            // Yield first: the copy never runs inside the caller's write(), and never more than one part at a time.
+            await yieldToLoop();
+            const n = Math.min(COMMIT_CHUNK, batch.length - i);
+            parts.push(
+              writer.insert(batch.slice(i, i + n), id).then((r) => {
+                if (!r.ok) out = out.ok ? r : out;
+                else if (out.ok) {
+                  done += n;
+                  this.written += n;
+                  this.writingPoints -= n;
+                  this.deathsInRow = 0;
+                  this.admission.release();
+                }
+              }),
+            );
+          }
+          await Promise.all(parts);
           replaceable = writer.ready;
         } catch (err) {
           out = { ok: false, died: false, error: err instanceof Error ? err.message : String(err) };

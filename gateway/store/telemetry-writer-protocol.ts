@@ -11,12 +11,11 @@ import type { StoredPoint } from './telemetry-points.js';
 export interface WriterInit {
   /** The SQLite file (telemetry.sqlite). */
   file: string;
-  /** Points per transaction: the admission bound drains (and is released) chunk by chunk. */
-  chunk: number;
 }
 
 export type ToWriter =
-  | { t: 'insert'; id: number; points: PackedPoints }
+  /** One transaction. `batch` groups the parts of one sealed batch: after a part fails, the later ones are refused unread (they go again, in order). */
+  | { t: 'insert'; id: number; batch: number; points: PackedPoints }
   | { t: 'expire'; id: number; day: number; longBefore: number }
   | { t: 'close' }
   /** Tests and drills: the thread exits (code 70) right after its next `afterCommits` commits, before reporting them. */
@@ -24,11 +23,9 @@ export type ToWriter =
 
 export type FromWriter =
   | { t: 'ready' }
-  /** `n` more points of request `id` are committed (one message per transaction). */
-  | { t: 'committed'; id: number; n: number }
-  /** Every point of insert `id` is committed. */
-  | { t: 'done'; id: number }
-  /** Request `id` failed; for an insert, the points not yet reported committed are not stored. */
+  /** Insert `id` is committed. */
+  | { t: 'committed'; id: number }
+  /** Request `id` failed (an insert: rolled back, or refused after an earlier part of its batch failed). */
   | { t: 'failed'; id: number; error: string }
   | { t: 'expired'; id: number; gone: number };
 
@@ -46,9 +43,9 @@ export function packPoints(points: readonly StoredPoint[]): PackedPoints {
   return out;
 }
 
-export function unpackPoints(packed: PackedPoints, from: number, to: number): StoredPoint[] {
+export function unpackPoints(packed: PackedPoints): StoredPoint[] {
   const out: StoredPoint[] = [];
-  for (let i = from * 4; i < to * 4 && i < packed.length; i += 4) {
+  for (let i = 0; i + 3 < packed.length; i += 4) {
     out.push({
       measurement: packed[i] as string,
       tags: packed[i + 1] as Record<string, string>,

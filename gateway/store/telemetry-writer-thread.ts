@@ -16,7 +16,6 @@ import { packPoints, type FromWriter, type ToWriter, type WriterInit } from './t
 export type InsertOutcome = { ok: true } | { ok: false; died: boolean; error: string };
 
 interface Pending {
-  committed?: (n: number) => void;
   settle: (r: { ok: true; gone?: number } | { ok: false; died: boolean; error: string }) => void;
 }
 
@@ -62,10 +61,6 @@ export class WriterThread {
       }
       const p = this.pending.get(m.id);
       if (!p) return;
-      if (m.t === 'committed') {
-        p.committed?.(m.n);
-        return;
-      }
       this.pending.delete(m.id);
       if (this.pending.size === 0) this.worker.unref();
       p.settle(m.t === 'expired' ? { ok: true, gone: m.gone } : m.t === 'failed' ? { ok: false, died: false, error: m.error } : { ok: true });
@@ -92,10 +87,14 @@ export class WriterThread {
     return this.exitCode === undefined;
   }
 
-  /** Commits `points` in order; `committed(n)` is called as each transaction lands. */
-  insert(points: readonly StoredPoint[], committed: (n: number) => void): Promise<InsertOutcome> {
+  /**
+   * Commits `points` in one transaction. Parts of one `batch` are committed in the order sent;
+   * after one fails, the later ones fail unread. Copying the points to the thread is this
+   * thread's work (structured clone, ~2 µs a point): send a batch in parts, yielding in between.
+   */
+  insert(points: readonly StoredPoint[], batch: number): Promise<InsertOutcome> {
     return new Promise((resolve) => {
-      this.request({ t: 'insert', id: this.nextId, points: packPoints(points) }, { committed, settle: (r) => resolve(r.ok ? { ok: true } : r) });
+      this.request({ t: 'insert', id: this.nextId, batch, points: packPoints(points) }, { settle: (r) => resolve(r.ok ? { ok: true } : r) });
     });
   }
 

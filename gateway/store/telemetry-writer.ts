@@ -2,9 +2,9 @@
  * Writer thread of the embedded telemetry store (node:worker_threads, started by
  * telemetry-writer-thread.ts). It owns the write connection to telemetry.sqlite: series id
  * resolution, JSON encoding of the fields, the insert transactions and retention, so none of that
- * runs on the event loop that handles alarms. Requests are handled one at a time, in order; an
- * insert is committed `chunk` points per transaction and each commit is reported before the next
- * one starts, so the store counts a point as written only once it is on disk.
+ * runs on the event loop that handles alarms. Requests are handled one at a time, in order; each
+ * insert is one transaction, reported once committed, so the store counts a point as written
+ * only once it is on disk.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -18,28 +18,29 @@ const init = workerData as WriterInit;
 const sql = new EmbeddedSql(new Database(init.file));
 /** Set by a 'crash' request (tests, drills): exit once this many more commits are done. */
 let crashAfter: number | undefined;
+/** The batch whose part failed: its later parts are refused, so a batch lands in order. */
+let refused: number | undefined;
 
 const send = (m: FromWriter): void => port.postMessage(m);
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 port.on('message', (m: ToWriter) => {
   switch (m.t) {
-    case 'insert': {
-      const total = m.points.length / 4;
-      for (let i = 0; i < total; i += init.chunk) {
-        const n = Math.min(init.chunk, total - i);
-        try {
-          sql.insert(unpackPoints(m.points, i, i + n));
-        } catch (err) {
-          send({ t: 'failed', id: m.id, error: message(err) });
-          return;
-        }
-        if (crashAfter !== undefined && --crashAfter <= 0) process.exit(70);
-        send({ t: 'committed', id: m.id, n });
+    case 'insert':
+      if (m.batch === refused) {
+        send({ t: 'failed', id: m.id, error: 'an earlier part of this batch was not committed' });
+        return;
       }
-      send({ t: 'done', id: m.id });
+      try {
+        sql.insert(unpackPoints(m.points));
+      } catch (err) {
+        refused = m.batch;
+        send({ t: 'failed', id: m.id, error: message(err) });
+        return;
+      }
+      if (crashAfter !== undefined && --crashAfter <= 0) process.exit(70);
+      send({ t: 'committed', id: m.id });
       return;
-    }
     case 'expire':
       try {
         send({ t: 'expired', id: m.id, gone: sql.expire(m.day, m.longBefore) });
