@@ -77,6 +77,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private writer: WriterThread | undefined;
   private writerRestarts = 0;
   private deathsInRow = 0;
+  private writerStartFailures = 0;
   private batches = 0;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private tick: Timer | undefined;
@@ -106,30 +107,27 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     const unusable = (cause: unknown): GatewayError => new GatewayError('GW_ERR_INTERNAL', `telemetry database in ${this.opts.dir} unusable`, { cause });
     try {
       mkdirSync(this.opts.dir, { recursive: true });
-    } catch (err) {
-      throw unusable(err);
-    }
-    // The writer creates the schema first; this connection only reads.
-    let writer: WriterThread;
-    try {
-      writer = this.writerNow();
-    } catch (err) {
-      throw unusable(err);
-    }
-    if (!(await writer.started)) throw unusable(new Error(writer.lastError ?? 'writer thread ended'));
-    try {
+      // This connection creates the schema (WAL) before the writer opens the file, and then only reads.
       this.sql = new EmbeddedSql(new Database(this.file));
     } catch (err) {
-      await writer.close();
       throw unusable(err);
     }
     this.state = 'running';
-    await this.applyRetention();
+    // Retention once here, before any traffic; the hourly sweep runs in the writer thread.
+    await this.expire((day, longBefore) => this.need().expire(day, longBefore));
+    // The writer thread comes up in the background (a few tens of ms compiled, a few hundred from
+    // source, where it loads tsx first): start() does not wait, points written meanwhile queue
+    // in its message port.
+    try {
+      this.writerNow();
+    } catch (err) {
+      this.log.error({ err }, 'telemetry writer thread could not be started: will try again with the first batch');
+    }
     this.tick = this.clock.setInterval(() => {
       this.queue.seal();
       this.pump();
     }, this.flushIntervalMs);
-    this.sweep = this.clock.setInterval(() => void this.applyRetention(), RETENTION_SWEEP_MS);
+    this.sweep = this.clock.setInterval(() => this.applyRetention(), RETENTION_SWEEP_MS);
   }
 
   write(points: TelemetryPoint[]): void {
@@ -275,7 +273,13 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private writerNow(): WriterThread {
     if (this.writer?.alive) return this.writer;
     const writer = new WriterThread({ file: this.file }, (code, error) => {
-      if (this.writer !== writer || !writer.ready) return; // a failed start is the caller's to report
+      if (this.writer !== writer) return;
+      if (!writer.ready) {
+        // Never came up (cannot load or open the file): its batches fail and are retried, see pump().
+        this.lastError = `GW_ERR_INTERNAL: telemetry writer thread could not start (exit code ${code}): ${error ?? 'no error reported'}`;
+        if (++this.writerStartFailures <= 3 || this.writerStartFailures % 60 === 0) this.log.error({ code, error, failures: this.writerStartFailures }, 'telemetry writer thread could not start');
+        return;
+      }
       this.writerRestarts++;
       this.lastError = `GW_ERR_INTERNAL: telemetry writer thread died (exit code ${code}), restarting it: ${error ?? 'no error reported'}`;
       if (this.writerRestarts <= 10 || this.writerRestarts % 60 === 0) {
@@ -291,9 +295,14 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     return (Math.floor(this.clock.now() / DAY_MS) - days + 1) * DAY_MS;
   }
 
-  private async applyRetention(): Promise<void> {
+  private applyRetention(): void {
+    void this.expire((day, longBefore) => this.writerNow().expire(day, longBefore));
+  }
+
+  /** Drops day tables and sparse rows past retention, through `run` (here at start, the writer thread after). */
+  private async expire(run: (day: number, longBefore: number) => number | Promise<number>): Promise<void> {
     try {
-      const gone = await this.writerNow().expire(this.horizon(this.retentionDays) / DAY_MS, this.horizon(this.longRetentionDays));
+      const gone = await run(this.horizon(this.retentionDays) / DAY_MS, this.horizon(this.longRetentionDays));
       if (gone > 0) this.log.info({ days: gone }, 'telemetry retention: old days dropped');
     } catch (err) {
       this.lastError = `GW_ERR_INTERNAL: telemetry retention failed: ${String(err)}`;

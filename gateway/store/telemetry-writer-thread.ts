@@ -55,14 +55,14 @@ export class WriterThread {
     this.worker.on('message', (m: FromWriter) => {
       if (m.t === 'ready') {
         this.ready = true;
-        if (this.pending.size === 0) this.worker.unref();
+        this.hold();
         onStart(true);
         return;
       }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
+      this.hold();
       p.settle(m.t === 'expired' ? { ok: true, gone: m.gone } : m.t === 'failed' ? { ok: false, died: false, error: m.error } : { ok: true });
     });
     this.worker.on('error', (err) => {
@@ -114,8 +114,13 @@ export class WriterThread {
   async close(): Promise<void> {
     if (!this.alive) return;
     this.closing = true;
+    if (!this.ready && this.pending.size === 0) {
+      // Still loading, nothing asked of it: no need to wait for it to come up only to close.
+      await this.worker.terminate();
+      return;
+    }
     const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
-    this.worker.ref();
+    this.hold();
     this.post({ t: 'close' });
     await exited;
   }
@@ -132,9 +137,14 @@ export class WriterThread {
     }
     this.nextId++;
     this.pending.set(m.id, p);
-    // Held while a reply is due: a pending flush() keeps the process alive, an idle writer does not.
-    this.worker.ref();
+    this.hold();
     this.post(m);
+  }
+
+  /** The thread keeps the process alive while starting, closing or owing a reply (a pending flush()), never when idle. */
+  private hold(): void {
+    if (!this.ready || this.closing || this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   private post(m: ToWriter): void {

@@ -92,6 +92,9 @@ describe('embedded telemetry store writer thread', () => {
   it('replaces a writer terminated from outside mid-stream, losing nothing acknowledged', async () => {
     const s = make({ batchSize: 1000, maxBufferedPoints: 2000 });
     await s.start();
+    // The writer is up (start() does not wait for it).
+    s.write([point('d0', T0, { battery: 1 })]);
+    await s.flush();
     const held: Promise<void>[] = [];
     for (let i = 0; i < 6; i++) {
       const w = s.admit(readings(1000).map((p) => ({ ...p, at: p.at + i * 1000 })));
@@ -101,11 +104,11 @@ describe('embedded telemetry store writer thread', () => {
     await s.terminateWriter();
     await Promise.all(held);
     await s.flush();
-    expect(s.stats()).toMatchObject({ written: 6000, buffered: 0, dropped: 0, waiting: 0, workerRestarts: 1 });
-    expect(rows()).toStrictEqual({ rows: 6000, distinct: 6000 });
+    expect(s.stats()).toMatchObject({ written: 6001, buffered: 0, dropped: 0, waiting: 0, retries: 0, workerRestarts: 1 });
+    expect(rows()).toStrictEqual({ rows: 6001, distinct: 6001 });
   });
 
-  it('says clearly when the writer cannot open the database', async () => {
+  it('says clearly when the database cannot be opened', async () => {
     mkdirSync(join(dir, 'telemetry.sqlite'));
     const s = make();
     const failed = await s.start().then(
