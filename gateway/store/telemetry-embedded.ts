@@ -3,9 +3,11 @@
  * Modelled on InfluxDB's own shape: a `series` table (measurement + tag set → id) and one
  * table of field values per UTC day, so retention is a DROP TABLE rather than a slow DELETE.
  * better-sqlite3 is synchronous, so the writes run in a writer thread (telemetry-writer.ts, its own
- * connection): series ids, JSON encoding and the insert transactions (1,000 points each) never
- * hold the event loop that handles alarms. One sealed batch is with the writer at a time, so
- * points land in arrival order; a point counts as written once the writer reports its commit. A
+ * connection): series ids, JSON encoding, the insert transactions and the hourly retention never
+ * hold the event loop that handles alarms. A batch goes to the writer in parts of 1,000 points
+ * (one transaction each; copying a part costs this thread ~2 ms, then the loop gets a turn). One
+ * sealed batch is with the writer at a time, so points land in arrival order; a point counts as
+ * written once the writer reports its commit. A
  * writer that dies is replaced and gets the points it had not confirmed again: a second insert
  * of the same series and millisecond merges the same fields (json_patch), so nothing doubles.
  * Queries stay on this thread's own connection (WAL: they see every committed point) and read
