@@ -104,11 +104,11 @@ function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: ()
     const store = deps.telemetry?.name ?? '';
     for (const state of ['written', 'buffered', 'spooled', 'dropped'] as const) g.set({ store, state }, stats[state]);
   });
-  gauge('telemetry_backpressure', 'Telemetry back-pressure on device readings: bound (points), waiting (points now), throttled (readings and points held since start), waited_ms (total), max_wait_ms', ['store', 'figure'], (g) => {
+  gauge('telemetry_backpressure', 'Telemetry back-pressure on device readings: bound (points), waiting (points now), throttled (readings and points held since start), waited_ms (total), max_wait_ms, retries (failed commits), worker_restarts (embedded writer threads replaced)', ['store', 'figure'], (g) => {
     const s = deps.telemetry?.stats();
     if (!s) return;
     const store = deps.telemetry?.name ?? '';
-    const figures = { bound: s.bound, waiting: s.waiting, throttled: s.throttled, throttled_points: s.throttledPoints, waited_ms: s.waitedMs, max_wait_ms: s.maxWaitMs, retries: s.retries };
+    const figures = { bound: s.bound, waiting: s.waiting, throttled: s.throttled, throttled_points: s.throttledPoints, waited_ms: s.waitedMs, max_wait_ms: s.maxWaitMs, retries: s.retries, worker_restarts: s.workerRestarts };
     for (const [figure, v] of Object.entries(figures)) if (v !== undefined) g.set({ store, figure }, v);
   });
   // Where each millisecond of a press goes (gateway/core/alarms/press-path.ts): observed as each hop completes.

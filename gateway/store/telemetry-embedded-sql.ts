@@ -108,6 +108,8 @@ export class EmbeddedSql {
   /** Tables that can hold points of `measurement` in [from, to). */
   tablesFor(measurement: string, from: number, to: number): string[] {
     if (LONG_MEASUREMENTS.has(measurement)) return ['lp'];
+    // Day tables are created by the writer's connection (another thread): ask the file.
+    this.loadDays();
     const first = Math.floor(from / DAY_MS);
     const last = Math.floor((to - 1) / DAY_MS);
     return [...this.days]

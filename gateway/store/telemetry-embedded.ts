@@ -2,9 +2,16 @@
  * Embedded telemetry store: no server, one SQLite file (better-sqlite3) under the data dir.
  * Modelled on InfluxDB's own shape: a `series` table (measurement + tag set → id) and one
  * table of field values per UTC day, so retention is a DROP TABLE rather than a slow DELETE.
- * better-sqlite3 is synchronous: batches are committed 1,000 points per transaction with a yield
- * to the event loop in between, and queries read one day table at a time, so alarm handling is
- * held up by a few milliseconds at most, never by a whole batch or a whole range.
+ * better-sqlite3 is synchronous, so the writes run in a writer thread (telemetry-writer.ts, its own
+ * connection): series ids, JSON encoding, the insert transactions and the hourly retention never
+ * hold the event loop that handles alarms. A batch goes to the writer in parts of 1,000 points
+ * (one transaction each; copying a part costs this thread ~2 ms, then the loop gets a turn). One
+ * sealed batch is with the writer at a time, so points land in arrival order; a point counts as
+ * written once the writer reports its commit. A
+ * writer that dies is replaced and gets the points it had not confirmed again: a second insert
+ * of the same series and millisecond merges the same fields (json_patch), so nothing doubles.
+ * Queries stay on this thread's own connection (WAL: they see every committed point) and read
+ * one day table at a time, so alarm handling is held up by a few milliseconds at most.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -21,11 +28,11 @@ import {
   LONG_MEASUREMENTS,
   RejectCounter,
   uptimeFraction,
-  type StoredPoint,
   type UpSample,
 } from './telemetry-points.js';
 import { Admission } from './telemetry-admission.js';
 import { BatchQueue } from './telemetry-queue.js';
+import { WriterThread, type InsertOutcome } from './telemetry-writer-thread.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
 
@@ -47,8 +54,10 @@ export interface EmbeddedStoreOptions {
 
 const DAY_MS = 86_400_000;
 const RETENTION_SWEEP_MS = 3_600_000;
-/** Points per SQLite transaction: a few ms of synchronous work, then the loop gets a turn. */
+/** Points per message to the writer and per SQLite transaction there: a ~2 ms copy on this thread, then the loop gets a turn; admission room is released commit by commit. */
 const COMMIT_CHUNK = 1000;
+/** Writers that die one after another without a commit: then the points wait retryMs, as for a failed commit. */
+const MAX_DEATHS_IN_ROW = 3;
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -65,7 +74,13 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private retry: Timer | undefined;
   private commitFailures = 0;
   private readonly rejects: RejectCounter;
+  /** This thread's connection: queries only (the writer thread owns the writes). */
   private sql: EmbeddedSql | undefined;
+  private writer: WriterThread | undefined;
+  private writerRestarts = 0;
+  private deathsInRow = 0;
+  private writerStartFailures = 0;
+  private batches = 0;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private tick: Timer | undefined;
   private sweep: Timer | undefined;
@@ -91,14 +106,25 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
+    const unusable = (cause: unknown): GatewayError => new GatewayError('GW_ERR_INTERNAL', `telemetry database in ${this.opts.dir} unusable`, { cause });
     try {
       mkdirSync(this.opts.dir, { recursive: true });
-      this.sql = new EmbeddedSql(new Database(join(this.opts.dir, 'telemetry.sqlite')));
+      // This connection creates the schema (WAL) before the writer opens the file, and then only reads.
+      this.sql = new EmbeddedSql(new Database(this.file));
     } catch (err) {
-      throw new GatewayError('GW_ERR_INTERNAL', `telemetry database in ${this.opts.dir} unusable`, { cause: err });
+      throw unusable(err);
     }
     this.state = 'running';
-    this.applyRetention();
+    // Retention once here, before any traffic; the hourly sweep runs in the writer thread.
+    await this.expire((day, longBefore) => this.need().expire(day, longBefore));
+    // The writer thread comes up in the background (a few tens of ms compiled, a few hundred from
+    // source, where it loads tsx first): start() does not wait, points written meanwhile queue
+    // in its message port.
+    try {
+      this.writerNow();
+    } catch (err) {
+      this.log.error({ err }, 'telemetry writer thread could not be started: will try again with the first batch');
+    }
     this.tick = this.clock.setInterval(() => {
       this.queue.seal();
       this.pump();
@@ -171,6 +197,8 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       this.lastError = `GW_ERR_INTERNAL: ${this.queue.size} telemetry points could not be committed before shutdown`;
       this.log.error({ points: this.queue.size }, 'telemetry points not committed at shutdown');
     }
+    await this.writer?.close();
+    this.writer = undefined;
     this.sql?.close();
     this.sql = undefined;
     this.state = 'stopped';
@@ -184,6 +212,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       dropped: this.dropped,
       ...this.admission.stats(),
       retries: this.commitFailures,
+      workerRestarts: this.writerRestarts,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }
@@ -223,9 +252,44 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     return out;
   }
 
+  /** Tests and drills: the writer thread dies right after its next `afterCommits` commits, before reporting them (0: now). */
+  crashWriter(afterCommits = 0): void {
+    this.writer?.crash(afterCommits);
+  }
+
+  /** Tests: the writer thread is ended from outside, as a crash would end it. */
+  async terminateWriter(): Promise<void> {
+    await this.writer?.terminate();
+  }
+
+  private get file(): string {
+    return join(this.opts.dir, 'telemetry.sqlite');
+  }
+
   private need(): EmbeddedSql {
     if (!this.sql) throw new GatewayError('GW_ERR_INTERNAL', 'telemetry store not started');
     return this.sql;
+  }
+
+  /** The writer thread, a new one if the last one died. */
+  private writerNow(): WriterThread {
+    if (this.writer?.alive) return this.writer;
+    const writer = new WriterThread({ file: this.file }, (code, error) => {
+      if (this.writer !== writer) return;
+      if (!writer.ready) {
+        // Never came up (cannot load or open the file): its batches fail and are retried, see pump().
+        this.lastError = `GW_ERR_INTERNAL: telemetry writer thread could not start (exit code ${code}): ${error ?? 'no error reported'}`;
+        if (++this.writerStartFailures <= 3 || this.writerStartFailures % 60 === 0) this.log.error({ code, error, failures: this.writerStartFailures }, 'telemetry writer thread could not start');
+        return;
+      }
+      this.writerRestarts++;
+      this.lastError = `GW_ERR_INTERNAL: telemetry writer thread died (exit code ${code}), restarting it: ${error ?? 'no error reported'}`;
+      if (this.writerRestarts <= 10 || this.writerRestarts % 60 === 0) {
+        this.log.error({ code, error, restarts: this.writerRestarts, unconfirmed: this.writingPoints }, 'telemetry writer thread died: a new one takes the points it had not confirmed');
+      }
+    });
+    this.writer = writer;
+    return writer;
   }
 
   /** Oldest ms kept: whole UTC days, the current one included. */
@@ -234,8 +298,13 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   }
 
   private applyRetention(): void {
+    void this.expire((day, longBefore) => this.writerNow().expire(day, longBefore));
+  }
+
+  /** Drops day tables and sparse rows past retention, through `run` (here at start, the writer thread after). */
+  private async expire(run: (day: number, longBefore: number) => number | Promise<number>): Promise<void> {
     try {
-      const gone = this.sql?.expire(this.horizon(this.retentionDays) / DAY_MS, this.horizon(this.longRetentionDays)) ?? 0;
+      const gone = await run(this.horizon(this.retentionDays) / DAY_MS, this.horizon(this.longRetentionDays));
       if (gone > 0) this.log.info({ days: gone }, 'telemetry retention: old days dropped');
     } catch (err) {
       this.lastError = `GW_ERR_INTERNAL: telemetry retention failed: ${String(err)}`;
@@ -243,25 +312,53 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     }
   }
 
-  /** One writer loop at a time: commit a batch, yield, repeat while batches are sealed. */
+  /** One writer loop at a time: hand a batch to the writer thread, await its commits, repeat while batches are sealed. */
   private pump(): void {
     if (this.writing || this.retry || (this.state !== 'running' && this.state !== 'stopping')) return;
     this.writing = (async () => {
       for (let batch = this.queue.take(); batch; batch = this.queue.take()) {
         this.writingPoints = batch.length;
-        for (let i = 0; i < batch.length; i += COMMIT_CHUNK) {
-          // Yield first: the commit never runs inside the caller's write().
-          await yieldToLoop();
-          if (!this.commit(batch.slice(i, i + COMMIT_CHUNK))) {
-            // Kept, first in line, and tried again later: the queue fills and readings wait.
-            this.writingPoints = 0;
-            this.queue.unshift(batch.slice(i));
-            this.scheduleRetry();
-            return;
+        const id = ++this.batches;
+        // Committed in order: the points confirmed are always the batch's first `done`.
+        let done = 0;
+        let out: InsertOutcome = { ok: true };
+        let replaceable = false;
+        try {
+          const writer = this.writerNow();
+          const parts: Promise<void>[] = [];
+          for (let i = 0; i < batch.length && out.ok; i += COMMIT_CHUNK) {
+            // Yield first: the copy never runs inside the caller's write(), and never more than one part at a time.
+            await yieldToLoop();
+            const n = Math.min(COMMIT_CHUNK, batch.length - i);
+            parts.push(
+              writer.insert(batch.slice(i, i + n), id).then((r) => {
+                if (!r.ok) out = out.ok ? r : out;
+                else if (out.ok) {
+                  done += n;
+                  this.written += n;
+                  this.writingPoints -= n;
+                  this.deathsInRow = 0;
+                  this.admission.release();
+                }
+              }),
+            );
           }
-          this.writingPoints -= Math.min(COMMIT_CHUNK, batch.length - i);
-          this.admission.release();
+          await Promise.all(parts);
+          replaceable = writer.ready;
+        } catch (err) {
+          out = { ok: false, died: false, error: err instanceof Error ? err.message : String(err) };
         }
+        if (out.ok) continue;
+        // Kept, first in line: what the writer did not confirm goes again (a re-insert merges, never doubles).
+        this.writingPoints = 0;
+        this.queue.unshift(batch.slice(done));
+        // A writer that was up and died is replaced at once (unless writers keep dying on these
+        // points); a refused commit (database locked, disk full) or a writer that cannot start is
+        // tried again later, while readings wait.
+        if (out.died && replaceable && ++this.deathsInRow < MAX_DEATHS_IN_ROW) continue;
+        this.commitFailed(out.error, batch.length - done);
+        this.scheduleRetry();
+        return;
       }
     })().finally(() => {
       this.writing = undefined;
@@ -278,18 +375,10 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     }, this.retryMs);
   }
 
-  /** true when committed; false (points kept by the caller) when SQLite refused the write. */
-  private commit(batch: StoredPoint[]): boolean {
-    try {
-      this.need().insert(batch);
-      this.written += batch.length;
-      return true;
-    } catch (err) {
-      this.commitFailures++;
-      this.lastError = `GW_ERR_INTERNAL: telemetry commit failed, will retry: ${err instanceof Error ? err.message : String(err)}`;
-      if (this.commitFailures === 1 || this.commitFailures % 60 === 0) this.log.error({ err, points: this.queue.size + batch.length, failures: this.commitFailures }, 'telemetry commit failed: points kept, retrying');
-      return false;
-    }
+  private commitFailed(error: string, points: number): void {
+    this.commitFailures++;
+    this.lastError = `GW_ERR_INTERNAL: telemetry commit failed, will retry: ${error}`;
+    if (this.commitFailures === 1 || this.commitFailures % 60 === 0) this.log.error({ error, points: this.queue.size + points, failures: this.commitFailures }, 'telemetry commit failed: points kept, retrying');
   }
 }
 

@@ -52,6 +52,8 @@ export interface TelemetryStats extends Partial<TelemetryThrottle> {
   dropped: number;
   /** Commits (embedded) or spool appends (InfluxDB) that failed and were kept to be tried again. */
   retries?: number;
+  /** Embedded store: writer threads that died and were replaced (their unconfirmed points sent again). */
+  workerRestarts?: number;
   lastError?: string;
 }
 

@@ -89,6 +89,15 @@ describe('compiled production build', () => {
     expect(acked.timeline.map((e) => e.action).filter((a) => a.startsWith('forward-'))).toStrictEqual(['forward-queued', 'forward-sent', 'forward-acked']);
   });
 
+  it('stores telemetry through the embedded store writer thread, loaded from dist/ as plain JavaScript', async () => {
+    const g = gw as GatewayProcess;
+    const telemetry = await eventually(async () => {
+      const t = ((await (await g.api('/api/health')).json()) as { telemetry?: { written: number; workerRestarts?: number } }).telemetry;
+      return t && t.written > 0 ? t : undefined;
+    }, { timeoutMs: 30_000, everyMs: 250 });
+    expect(telemetry.workerRestarts).toBe(0);
+  });
+
   it('keeps the simulators out of the gateway: dist/gateway imports none, and --simulate without them says so in one line', async () => {
     const imports: string[] = [];
     const scan = (dir: string) => {

@@ -46,6 +46,9 @@ describe('telemetry back-pressure through the gateway (embedded store)', () => {
   };
 
   it('withholds PUBACK past the bound, loses nothing acknowledged, and never holds a press', async () => {
+    // The writer thread commits on its own: let it finish what the gateway's start wrote, so
+    // nothing is mid-commit when the lock is taken.
+    await t.gw.telemetry.flush();
     const written0 = t.gw.telemetry.stats().written;
     locker.exec('BEGIN IMMEDIATE');
     let acked = 0;

@@ -1,0 +1,60 @@
+/**
+ * Writer thread of the embedded telemetry store (node:worker_threads, started by
+ * telemetry-writer-thread.ts). It owns the write connection to telemetry.sqlite: series id
+ * resolution, JSON encoding of the fields, the insert transactions and retention, so none of that
+ * runs on the event loop that handles alarms. Requests are handled one at a time, in order; each
+ * insert is one transaction, reported once committed, so the store counts a point as written
+ * only once it is on disk.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { EmbeddedSql } from './telemetry-embedded-sql.js';
+import { unpackPoints, type FromWriter, type ToWriter, type WriterInit } from './telemetry-writer-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('telemetry-writer runs as a worker thread');
+const init = workerData as WriterInit;
+// Throws (the thread ends with an error, the store reports it) when the file cannot be opened.
+const sql = new EmbeddedSql(new Database(init.file));
+/** Set by a 'crash' request (tests, drills): exit once this many more commits are done. */
+let crashAfter: number | undefined;
+/** The batch whose part failed: its later parts are refused, so a batch lands in order. */
+let refused: number | undefined;
+
+const send = (m: FromWriter): void => port.postMessage(m);
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+port.on('message', (m: ToWriter) => {
+  switch (m.t) {
+    case 'insert':
+      if (m.batch === refused) {
+        send({ t: 'failed', id: m.id, error: 'an earlier part of this batch was not committed' });
+        return;
+      }
+      try {
+        sql.insert(unpackPoints(m.points));
+      } catch (err) {
+        refused = m.batch;
+        send({ t: 'failed', id: m.id, error: message(err) });
+        return;
+      }
+      if (crashAfter !== undefined && --crashAfter <= 0) process.exit(70);
+      send({ t: 'committed', id: m.id });
+      return;
+    case 'expire':
+      try {
+        send({ t: 'expired', id: m.id, gone: sql.expire(m.day, m.longBefore) });
+      } catch (err) {
+        send({ t: 'failed', id: m.id, error: message(err) });
+      }
+      return;
+    case 'crash':
+      if (m.afterCommits <= 0) process.exit(70);
+      crashAfter = m.afterCommits;
+      return;
+    case 'close':
+      sql.close();
+      process.exit(0);
+  }
+});
+send({ t: 'ready' });

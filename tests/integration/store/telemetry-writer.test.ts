@@ -1,0 +1,120 @@
+/**
+ * The embedded telemetry store's writer thread (telemetry-writer.ts), real SQLite and a real
+ * worker thread: points it commits are queryable, stop() drains it, and a writer that dies
+ * mid-batch (exits on its own, or is terminated from outside) is replaced and given the points it
+ * had not confirmed again, so nothing acknowledged is lost and nothing is stored twice.
+ */
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isGatewayError } from '../../../gateway/contract/errors.js';
+import { createEmbeddedStore, type EmbeddedStoreOptions, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
+import { point } from '../../contract/telemetry-store-contract.js';
+
+const log = pino({ level: 'silent' });
+const MIN = 60_000;
+
+describe('embedded telemetry store writer thread', () => {
+  let dir: string;
+  const stores: EmbeddedTelemetryStore[] = [];
+  // Whole minutes, a few hours back: one day table, buckets line up.
+  const T0 = Math.floor((Date.now() - 3 * 3_600_000) / MIN) * MIN;
+
+  const make = (opts: Partial<EmbeddedStoreOptions> = {}): EmbeddedTelemetryStore => {
+    const s = createEmbeddedStore({ dir, flushIntervalMs: 60_000, ...opts }, log);
+    stores.push(s);
+    return s;
+  };
+  /** Rows in the day tables, and distinct (sid, at) among them. */
+  const rows = (): { rows: number; distinct: number } => {
+    const db = new Database(join(dir, 'telemetry.sqlite'), { readonly: true });
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'`).all() as { name: string }[]).map((r) => r.name);
+    const union = tables.map((t) => `SELECT sid, at FROM ${t}`).join(' UNION ALL ');
+    const out = tables.length === 0 ? { rows: 0, distinct: 0 } : (db.prepare(`SELECT count(*) AS rows, count(DISTINCT sid || ':' || at) AS "distinct" FROM (${union})`).get() as { rows: number; distinct: number });
+    db.close();
+    return out;
+  };
+  const readings = (n: number, device = 'd1') => Array.from({ length: n }, (_, i) => point(device, T0 + i, { battery: i % 100, seq: i }));
+  const meanBattery = (s: EmbeddedTelemetryStore, device = 'd1') => s.series({ deviceId: device, field: 'battery', from: T0, to: T0 + MIN, everyMs: MIN });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'telemetry-writer-'));
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('commits in the writer thread: flushed points are queryable here, and stop() drains what is left', async () => {
+    const s = make({ batchSize: 1500 });
+    await s.start();
+    s.write(readings(4000));
+    await s.flush();
+    expect(s.stats()).toMatchObject({ written: 4000, buffered: 0, dropped: 0, retries: 0, workerRestarts: 0 });
+    // battery = i % 100 over 4000 points: mean 49.5.
+    expect(await meanBattery(s)).toStrictEqual([{ at: T0, value: 49.5 }]);
+
+    // Not flushed: stop() sends the rest to the writer, waits for its commits, then ends it.
+    s.write(readings(700, 'd2'));
+    expect(s.stats().buffered).toBe(700);
+    await s.stop();
+    expect(s.stats()).toMatchObject({ written: 4700, buffered: 0, dropped: 0 });
+    const again = make();
+    await again.start();
+    expect(await meanBattery(again, 'd2')).toStrictEqual([{ at: T0, value: 49.5 }]);
+    expect(rows()).toStrictEqual({ rows: 4700, distinct: 4700 });
+  });
+
+  it('replaces a writer that dies between a commit and its report, and sends what it had not confirmed again', async () => {
+    const s = make({ batchSize: 5000 });
+    await s.start();
+    // The writer commits 1,000 points per transaction: it reports the first, commits the second
+    // and dies before reporting it. 4,000 points go again, 1,000 of them already on disk.
+    s.crashWriter(2);
+    const admitted = s.admit(readings(5000));
+    expect(admitted).toBeUndefined();
+    await s.flush();
+    expect(s.stats()).toMatchObject({ written: 5000, buffered: 0, dropped: 0, retries: 0, workerRestarts: 1 });
+    expect(s.stats().lastError).toMatch(/writer thread died \(exit code 70\)/);
+    expect(rows()).toStrictEqual({ rows: 5000, distinct: 5000 });
+    expect(await meanBattery(s)).toStrictEqual([{ at: T0, value: 49.5 }]);
+
+    // The new writer carries on.
+    s.write(readings(10, 'd3'));
+    await s.flush();
+    expect(s.stats()).toMatchObject({ written: 5010, workerRestarts: 1 });
+  });
+
+  it('replaces a writer terminated from outside mid-stream, losing nothing acknowledged', async () => {
+    const s = make({ batchSize: 1000, maxBufferedPoints: 2000 });
+    await s.start();
+    // The writer is up (start() does not wait for it).
+    s.write([point('d0', T0, { battery: 1 })]);
+    await s.flush();
+    const held: Promise<void>[] = [];
+    for (let i = 0; i < 6; i++) {
+      const w = s.admit(readings(1000).map((p) => ({ ...p, at: p.at + i * 1000 })));
+      if (w) held.push(w);
+    }
+    // Batches are on their way to the writer (and more wait for room) when it is killed.
+    await s.terminateWriter();
+    await Promise.all(held);
+    await s.flush();
+    expect(s.stats()).toMatchObject({ written: 6001, buffered: 0, dropped: 0, waiting: 0, retries: 0, workerRestarts: 1 });
+    expect(rows()).toStrictEqual({ rows: 6001, distinct: 6001 });
+  });
+
+  it('says clearly when the database cannot be opened', async () => {
+    mkdirSync(join(dir, 'telemetry.sqlite'));
+    const s = make();
+    const failed = await s.start().then(
+      () => 'started',
+      (err: unknown) => (isGatewayError(err, 'GW_ERR_INTERNAL') ? err.message : String(err)),
+    );
+    expect(failed).toMatch(/telemetry database in .* unusable/);
+  });
+});
