@@ -4,7 +4,7 @@
  * bench/lib/broker-control.ts.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -40,8 +40,12 @@ export interface BrokerHandle {
  * second V8 isolate (~35 MB RSS here, paid by both brokers alike). `bundled` compiles the
  * entry first (esbuild, npm packages left external) and runs plain JavaScript, as a built
  * deployment would. All `import.meta.url` in the bundle are gateway/app.ts's, so the
- * gateway's own paths (../config, ../dashboard) resolve as in the source tree.
+ * gateway's own paths (../config, ../dashboard) resolve as in the source tree; except in the
+ * files of OWN_URL, which keep their own: the telemetry writer thread finds its worker file
+ * beside itself (the worker then runs from source through tsx, as under `npm start`).
  */
+const OWN_URL = /gateway[\\/]store[\\/]telemetry-writer-thread\.ts$/;
+
 export type Runtime = 'tsx' | 'bundled';
 
 export async function bundle(ctx: BenchContext, script: string): Promise<string> {
@@ -56,6 +60,17 @@ export async function bundle(ctx: BenchContext, script: string): Promise<string>
     target: 'node20',
     packages: 'external',
     define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(ctx.root, 'gateway', 'app.ts')).href) },
+    plugins: [
+      {
+        name: 'own-import-meta-url',
+        setup(b) {
+          b.onLoad({ filter: OWN_URL }, (args) => ({
+            contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
     logLevel: 'warning',
   });
   return outfile;
