@@ -513,6 +513,24 @@ export function stateStoreContract(name: string, make: MakeStateStore): void {
         );
         expect(await store.deviceStates(uid('none'))).toStrictEqual(new Map());
       });
+      it('writes many devices under one key at once, replacing what they had', async () => {
+        const key = uid('state');
+        await store.setDeviceState('b1', key, { battery: { value: 90, at: T } });
+        await store.setDeviceStates(key, []);
+        await store.setDeviceStates(key, [
+          ['b1', { battery: { value: 80, at: T + 1 } }],
+          ['b2', { rssi: { value: -61, at: T + 1 }, link: { value: 'online', at: T } }],
+          ['b3', {}],
+        ]);
+        const other = await h.another();
+        expect(await other.deviceStates(key)).toStrictEqual(
+          new Map<string, unknown>([
+            ['b1', { battery: { value: 80, at: T + 1 } }],
+            ['b2', { rssi: { value: -61, at: T + 1 }, link: { value: 'online', at: T } }],
+            ['b3', {}],
+          ]),
+        );
+      });
     });
   });
 }

@@ -23,6 +23,8 @@ const KEY = 'state';
 const MAX_FIELDS = 64;
 /** Written behind at most this often: telemetry arrives every few seconds from thousands of devices. */
 const FLUSH_MS = 5_000;
+/** Devices per transaction when the readings are written. */
+const FLUSH_CHUNK = 500;
 
 /** What a discrete event says about the device's state, beyond its telemetry. */
 function derived(e: DeviceEvent): Record<string, Scalar> {
@@ -176,13 +178,17 @@ export class DeviceReadings {
     this.flushing = this.flushing.then(async () => {
       const ids = [...this.dirty];
       this.dirty.clear();
-      for (const id of ids) {
-        const h = this.states.get(id);
-        if (!h) continue;
+      // In transactions of FLUSH_CHUNK devices: one commit per device cost more than the readings.
+      for (let i = 0; i < ids.length; i += FLUSH_CHUNK) {
+        const part: [string, DeviceState][] = [];
+        for (const id of ids.slice(i, i + FLUSH_CHUNK)) {
+          const h = this.states.get(id);
+          if (h) part.push([id, materialize(h)]);
+        }
         try {
-          await this.repo.setDeviceState(id, KEY, materialize(h));
+          await this.repo.setDeviceStates(KEY, part);
         } catch (err) {
-          this.dirty.add(id); // next time
+          for (const [id] of part) this.dirty.add(id); // next time
           this.onError(err);
         }
       }

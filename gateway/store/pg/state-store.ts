@@ -228,6 +228,18 @@ export class PgStateStore implements StateStore {
     );
   }
 
+  async setDeviceStates(key: string, values: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    if (values.length === 0) return;
+    // One statement: the arrays are unnested into rows (a device listed twice keeps its last value).
+    const latest = new Map(values.map(([id, v]) => [id, JSON.stringify(v)]));
+    await this.db.query(
+      `INSERT INTO device_state (device_id, key, value)
+       SELECT d, $2, v::jsonb FROM unnest($1::text[], $3::text[]) AS t(d, v)
+       ON CONFLICT (device_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [[...latest.keys()], key, [...latest.values()]],
+    );
+  }
+
   async deviceStates<T>(key: string): Promise<Map<string, T>> {
     const { rows } = await this.db.query<{ device_id: string; value: T }>('SELECT device_id, value FROM device_state WHERE key = $1', [key]);
     return new Map(rows.map((r) => [r.device_id, r.value]));

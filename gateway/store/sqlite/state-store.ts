@@ -344,6 +344,15 @@ export class SqliteStateStore implements StateStore {
     this.guard(() => this.stmts.setDeviceState.run(deviceId, key, JSON.stringify(value)));
   }
 
+  async setDeviceStates(key: string, values: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    if (values.length === 0) return;
+    this.guard(() =>
+      this.db.transaction(() => {
+        for (const [deviceId, value] of values) this.stmts.setDeviceState.run(deviceId, key, JSON.stringify(value));
+      })(),
+    );
+  }
+
   async deviceStates<T>(key: string): Promise<Map<string, T>> {
     return this.guard(() => new Map(this.stmts.allDeviceState.all(key).map((r) => [r.device_id, JSON.parse(r.value) as T])));
   }

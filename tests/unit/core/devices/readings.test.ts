@@ -10,6 +10,17 @@ class MemoryRepo implements DeviceStateRepository {
   async setDeviceState(deviceId: string, key: string, value: unknown): Promise<void> {
     this.rows.set(`${deviceId}/${key}`, JSON.parse(JSON.stringify(value)));
   }
+  /** Transactions written: one per setDeviceStates call. */
+  batches: number[] = [];
+  failNext = false;
+  async setDeviceStates(key: string, values: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('database is locked');
+    }
+    this.batches.push(values.length);
+    for (const [id, v] of values) await this.setDeviceState(id, key, v);
+  }
   async deviceStates<T>(key: string): Promise<Map<string, T>> {
     const out = new Map<string, T>();
     for (const [k, v] of this.rows) if (k.endsWith(`/${key}`)) out.set(k.slice(0, -key.length - 1), v as T);
@@ -73,5 +84,19 @@ describe('DeviceReadings', () => {
     expect(repo.rows.get('b1/state')).toStrictEqual({ link: { value: 'online', at: 1_000 }, battery: { value: 70, at: 5_000 } });
     const stored: DeviceState = (await repo.deviceStates<DeviceState>('state')).get('b1') ?? {};
     expect(Object.keys(stored).sort()).toStrictEqual(['battery', 'link']);
+  });
+
+  it('writes a district in transactions of 500 devices, and a failed one again at the next flush', async () => {
+    const repo = new MemoryRepo();
+    const r = new DeviceReadings(repo, systemClock, () => undefined);
+    for (let i = 0; i < 1_200; i++) r.set(`b${i}`, { battery: i % 100 }, 1_000);
+    repo.failNext = true;
+    await r.flush();
+    expect(repo.batches).toStrictEqual([500, 200]);
+    expect(repo.rows.has('b0/state')).toBe(false);
+    expect(repo.rows.get('b1199/state')).toStrictEqual({ battery: { value: 99, at: 1_000 } });
+    await r.flush();
+    expect(repo.batches).toStrictEqual([500, 200, 500]);
+    expect(repo.rows.size).toBe(1_200);
   });
 });
