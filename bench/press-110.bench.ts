@@ -34,6 +34,7 @@ import { percentile, round } from './lib/stats.js';
 import { syntheticConfig } from './lib/synthetic-district.js';
 import { WorkerPool } from './lib/workers.js';
 import type { WorkerCommand } from './lib/worker-protocol.js';
+import type { PressPathRecord } from '../gateway/core/alarms/press-path.js';
 
 const P99_TARGET_MS = 20;
 /** The demo admin of config/default.yaml reads the press path (password `demo-pass-admin`). */
@@ -136,16 +137,8 @@ interface PressSeen {
   receivedAt?: number;
 }
 
-/** The gateway's marks of one press (gateway/core/alarms/press-path.ts). */
-interface PressMarks {
-  deviceId?: string;
-  seq?: number;
-  receivedAt: number;
-  decodedAt: number;
-  committedAt: number;
-  frameWrittenAt?: number;
-  ackedAt?: number;
-}
+/** The gateway's marks of one press, as GET /api/diagnostics/press-path serves them. */
+type PressMarks = Pick<PressPathRecord, 'deviceId' | 'seq' | 'receivedAt' | 'decodedAt' | 'committedAt' | 'frameWrittenAt' | 'ackedAt'>;
 
 /** The gateway's marks of the last presses, read as the demo admin. */
 async function pressPathMarks(httpUrl: string): Promise<{ capacity: number; presses: PressMarks[] }> {
