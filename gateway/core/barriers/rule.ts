@@ -96,21 +96,26 @@ export class BarrierRule {
 
   /**
    * The earliest instant after `at` at which tick() may decide something (a grace period
-   * ending, a window starting or ending for a lowered or alarmed barrier); undefined when
-   * nothing is pending. May be far away or Infinity: clamp before arming a timer.
+   * ending, a window starting or ending for a lowered or alarmed barrier), or `at` itself when
+   * a grace period has already run out (the position was handled later than it was received,
+   * by more than the grace period: a busy gateway); undefined when nothing is pending. May be
+   * far away or Infinity: clamp before arming a timer.
    */
   nextDeadline(at: number): number | undefined {
     let next: number | undefined;
     const consider = (t: number) => {
       if (t > at && (next === undefined || t < next)) next = t;
     };
+    // An overdue grace period is due now: skipping it (t ≤ at) left the barrier unalarmed until
+    // its next report (a test lowering a barrier under load, grace 0.3 s, waited forever).
+    const due = (t: number) => (t <= at ? (next = at) : consider(t));
     for (const [deviceId, st] of this.barriers) {
       const site = this.opts.siteOf(deviceId);
       if (!site || (st.lastKnown !== 'lowered' && !st.alarmed)) continue;
       const cal = this.calendar(site);
       consider(cal.nextChange(at));
       const span = st.lastKnown === 'lowered' && !st.alarmed ? cal.active(at) : undefined;
-      if (span) consider(Math.max(st.loweredAt, span.start) + this.opts.graceMs);
+      if (span) due(Math.max(st.loweredAt, span.start) + this.opts.graceMs);
     }
     return next;
   }

@@ -43,6 +43,16 @@ describe('BarrierRule', () => {
     expect(r.position('bar-1', 'lowered', sh(MONDAY, '07:51'))).toStrictEqual([]);
   });
 
+  it('a grace period already run out when the position is handled is due at once', () => {
+    // Received at 07:40 but handled (position, then the timer armed) only after the grace period.
+    const r = rule();
+    expect(r.position('bar-1', 'lowered', sh(MONDAY, '07:40'))).toStrictEqual([]);
+    expect(r.nextDeadline(sh(MONDAY, '07:46'))).toBe(sh(MONDAY, '07:46'));
+    expect(r.tick(sh(MONDAY, '07:46'))).toMatchObject([{ raise: 'barrier-down-in-window', deviceId: 'bar-1', at: sh(MONDAY, '07:46') }]);
+    // Alarmed: nothing due now any more, the window's end next.
+    expect(r.nextDeadline(sh(MONDAY, '07:46'))).toBe(sh(MONDAY, '08:30'));
+  });
+
   it('raising the barrier clears the alarm', () => {
     const r = rule();
     r.position('bar-1', 'lowered', sh(MONDAY, '07:40'));
