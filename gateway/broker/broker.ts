@@ -366,7 +366,8 @@ export class Broker {
    * (lib/handlers/publish.js), so a subscriber on its message emitter would see the message
    * after the device was told it was safe. Running here, an alarm is committed before PUBACK.
    */
-  private readonly handlers: { filter: string; levels: string[]; handler: MqttHandler }[] = [];
+  /** Each subscriber's filter, split into levels once. */
+  private readonly handlers: { levels: string[]; handler: MqttHandler }[] = [];
 
   /**
    * Runs every matching handler. Rejects only when a handler's work could not be committed
@@ -396,7 +397,7 @@ export class Broker {
 
   readonly bus: MqttBus = {
     subscribe: async (filter: string, handler: MqttHandler) => {
-      const entry = { filter, levels: filter.split('/'), handler };
+      const entry = { levels: filter.split('/'), handler };
       this.handlers.push(entry);
       return async () => {
         const i = this.handlers.indexOf(entry);

@@ -106,13 +106,12 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
 
   async start(): Promise<void> {
     if (this.state !== 'new') return;
-    const unusable = (cause: unknown): GatewayError => new GatewayError('GW_ERR_INTERNAL', `telemetry database in ${this.opts.dir} unusable`, { cause });
     try {
       mkdirSync(this.opts.dir, { recursive: true });
       // This connection creates the schema (WAL) before the writer opens the file, and then only reads.
       this.sql = new EmbeddedSql(new Database(this.file));
     } catch (err) {
-      throw unusable(err);
+      throw new GatewayError('GW_ERR_INTERNAL', `telemetry database in ${this.opts.dir} unusable`, { cause: err });
     }
     this.state = 'running';
     // Retention once here, before any traffic; the hourly sweep runs in the writer thread.
