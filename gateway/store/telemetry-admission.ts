@@ -5,6 +5,7 @@
  * gateway/broker/receive-window.ts). Waiters are served oldest first as the store drains. Nothing admitted is ever
  * shed: "acknowledged means kept". Counters say how often and how long senders were held.
  */
+import Denque from 'denque';
 import { GatewayError } from '../contract/errors.js';
 import type { TelemetryThrottle } from './telemetry-store.js';
 
@@ -16,7 +17,15 @@ interface Waiter {
 }
 
 export class Admission {
-  private readonly waiters: Waiter[] = [];
+  /**
+   * Oldest first. A double-ended queue, not an array: up to `mqtt.receiveMaximum` readings per
+   * connection wait here (40,000 at 10,000 devices), and Array#shift on an array that large
+   * copies it (V8 moves large arrays' elements instead of trimming them), which made waking
+   * the waiters quadratic: 45 % of the main thread in a 10,000-device overload profile.
+   */
+  private readonly waiters = new Denque<Waiter>();
+  /** Points of the waiters (kept as they come and go: stats() is read on every scrape). */
+  private waitingPoints = 0;
   /** Points granted room but not yet in the queue (their write runs a microtask later). */
   private reserved = 0;
   private throttled = 0;
@@ -39,6 +48,7 @@ export class Admission {
     this.throttledPoints += n;
     const at = this.now();
     this.since ??= at;
+    this.waitingPoints += n;
     return new Promise<void>((resolve, reject) => this.waiters.push({ n, since: at, resolve, reject }));
   }
 
@@ -49,8 +59,9 @@ export class Admission {
 
   /** The store drained some points: wake waiters, oldest first, while they fit. */
   release(): void {
-    for (let w = this.waiters[0]; w && this.fits(w.n); w = this.waiters[0]) {
+    for (let w = this.waiters.peekFront(); w && this.fits(w.n); w = this.waiters.peekFront()) {
       this.waiters.shift();
+      this.waitingPoints -= w.n;
       this.reserved += w.n;
       const waited = this.now() - w.since;
       this.waitedMs += waited;
@@ -62,17 +73,19 @@ export class Admission {
 
   /** Store stopping: nobody waiting is acknowledged (the devices send again). */
   fail(why: string): void {
-    for (const w of this.waiters.splice(0)) w.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', why));
+    const failed = this.waiters.toArray();
+    this.waiters.clear();
+    this.waitingPoints = 0;
     this.since = undefined;
+    for (const w of failed) w.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', why));
   }
 
   stats(): TelemetryThrottle {
-    const waitingPoints = this.waiters.reduce((a, w) => a + w.n, 0);
     return {
       bound: this.bound,
       throttled: this.throttled,
       throttledPoints: this.throttledPoints,
-      waiting: waitingPoints,
+      waiting: this.waitingPoints,
       waitedMs: this.waitedMs,
       maxWaitMs: this.maxWaitMs,
       ...(this.since !== undefined ? { throttlingForMs: this.now() - this.since } : {}),
