@@ -50,6 +50,7 @@ const options = {
   heartbeatMin: { default: 1, min: 0.1, description: 'shortest background telemetry period (s)' },
   heartbeatMax: { default: 5, min: 0.1, description: 'longest background telemetry period (s); workers are spread evenly from min to max' },
   workers: { default: 3, min: 1, description: 'client worker processes for the background devices' },
+  clientNice: { default: 10, min: 0, description: 'nice level of the background client workers: simulated field hardware takes the CPU the gateway leaves (0: compete with it as equals)' },
   timeoutMs: { default: 5000, min: 100, description: 'a press not recorded by a receiver in this time counts as lost' },
   runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the gateway through tsx (as npm start) or bundled JavaScript' },
   gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts (e.g. one that profiles), instead of bench/gateway-entry.ts' },
@@ -221,7 +222,7 @@ export const benchmark = defineBenchmark({
     const url = `mqtt://127.0.0.1:${gw.mqttPort}`;
 
     // Background load: worker i heartbeats every heartbeatMin…heartbeatMax seconds.
-    const pool = new WorkerPool(ctx, o.devices > 0 ? o.workers : 0);
+    const pool = new WorkerPool(ctx, o.devices > 0 ? o.workers : 0, { nice: o.clientNice });
     ctx.defer(() => pool.stop());
     const per = Math.ceil(o.devices / Math.max(1, pool.size));
     const periods = Array.from({ length: pool.size }, (_v, i) => (pool.size === 1 ? o.heartbeatMin : o.heartbeatMin + ((o.heartbeatMax - o.heartbeatMin) * i) / (pool.size - 1)));
@@ -302,6 +303,7 @@ export const benchmark = defineBenchmark({
       backgroundDevices: bgConnected,
       backgroundMsgPerSecond: round(acksBg / pressSeconds, 0),
       backgroundPubackP99Ms: p(bgPuback, 99),
+      clientNice: o.clientNice,
       store: o.store,
       presses: o.presses,
       pubackP50Ms: p(pubackMs, 50),
@@ -347,6 +349,7 @@ export const benchmark = defineBenchmark({
     ];
     const notes = [
       'receiver simulators and press buttons share this process (one clock); the gateway is its own process; background buttons in client worker processes',
+      `background client workers run at nice ${o.clientNice}${o.clientNice > 0 ? ' (they stand for field hardware with CPUs of its own; --client-nice 0 makes them compete with the gateway as equals)' : ''}`,
       'hops: marks are performance.timeOrigin + performance.now() in each process (wall clock, µs); "receiver got it" is when the bench saw the receiver record it, as recordMs',
       ...(o.warmup + o.presses > path.capacity ? [`only the last ${path.capacity} presses keep their gateway marks: ${breakdown.joined} joined`] : []),
       'forward-acked is seen through the retained alarm state on MQTT (one more hop than the gateway itself sees)',

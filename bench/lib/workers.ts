@@ -3,6 +3,7 @@
  * devices, driven over IPC with bounded waits.
  */
 import type { ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BenchError, type BenchContext } from './harness.js';
 import { isRunning, sampleProcess, spawnNode, stopProcess } from './processes.js';
@@ -15,11 +16,21 @@ type MessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type:
 export class WorkerPool {
   readonly children: ChildProcess[];
 
+  /**
+   * `nice`: the workers' scheduling priority (0 to 19, lower priority when higher). Background
+   * devices simulated on the gateway's own two cores stand for hardware that, deployed, has CPUs
+   * of its own: at a nice level they take the CPU the gateway leaves instead of preempting it.
+   */
   constructor(
     private readonly ctx: BenchContext,
     count: number,
+    opts: { nice?: number } = {},
   ) {
-    this.children = Array.from({ length: count }, () => spawnNode(ctx, { script: WORKER_SCRIPT, ipc: true }));
+    this.children = Array.from({ length: count }, () => {
+      const child = spawnNode(ctx, { script: WORKER_SCRIPT, ipc: true });
+      if (opts.nice && child.pid !== undefined) setPriority(child.pid, opts.nice);
+      return child;
+    });
   }
 
   get size(): number {

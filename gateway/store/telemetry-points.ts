@@ -36,14 +36,15 @@ export function checkPoint(p: TelemetryPoint): StoredPoint | string {
   }
   if (typeof p.tags !== 'object' || p.tags === null) return 'tags missing';
   const tags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p.tags)) {
+  for (const k in p.tags) {
+    const v: unknown = p.tags[k];
     const kp = nameProblem('tag key', k);
     if (kp) return kp;
     if (typeof v !== 'string') return `tag ${k} is not a string`;
     // InfluxDB drops tags with empty values; do the same in both stores.
     if (v === '') continue;
-    const vp = nameProblem(`tag ${k}`, v);
-    if (vp) return vp;
+    // The label names the tag only when there is a problem to tell (no string built per point).
+    if (nameProblem('tag', v)) return nameProblem(`tag ${k}`, v) as string;
     tags[k] = v;
   }
   for (const required of ['site', 'device', 'kind']) {
@@ -52,7 +53,8 @@ export function checkPoint(p: TelemetryPoint): StoredPoint | string {
   if (typeof p.fields !== 'object' || p.fields === null) return 'fields missing';
   const fields: Record<string, Scalar> = {};
   let n = 0;
-  for (const [k, v] of Object.entries(p.fields)) {
+  for (const k in p.fields) {
+    const v: unknown = p.fields[k];
     const kp = nameProblem('field key', k);
     if (kp) return kp;
     // The embedded store reads fields through a quoted JSON path label.

@@ -30,6 +30,8 @@ interface DeviceHealthState {
   conditions?: Map<HealthReasonCode, { detail?: string; since: number }>;
   /** Cluster mode: what other nodes see of it (their own view, by node id); made at the first. */
   remote?: Map<string, { reasons: HealthReason[]; lastSeen?: number }>;
+  /** A condition came or went (or its detail changed) since the last publish. */
+  changed: boolean;
   /** This node's own view (without other nodes'): what it tells the others. */
   own: Health;
   /** What this node shows: its own view with every other node's reasons. */
@@ -69,7 +71,7 @@ export class HealthTracker {
       const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
       const supervised = this.isPassive(device);
       if (supervised) minTimeout = Math.min(minTimeout, timeoutMs);
-      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, lastSeen: undefined, conditions: undefined, remote: undefined, own: this.blank(device, now), last: this.blank(device, now) };
+      const state: DeviceHealthState = { device, supervised, timeoutMs, since: now, lastSeen: undefined, conditions: undefined, remote: undefined, changed: false, own: this.blank(device, now), last: this.blank(device, now) };
       this.states.set(device.id, state);
     }
     if (Number.isFinite(minTimeout)) {
@@ -92,7 +94,7 @@ export class HealthTracker {
     }
     const now = this.clock.now();
     const timeoutMs = 1000 * (device.heartbeatTimeout ?? this.opts.heartbeatTimeout[device.kind] ?? 120);
-    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, lastSeen: undefined, conditions: undefined, remote: undefined, own: this.blank(device, now), last: this.blank(device, now) });
+    this.states.set(device.id, { device, supervised: this.isPassive(device), timeoutMs, since: now, lastSeen: undefined, conditions: undefined, remote: undefined, changed: false, own: this.blank(device, now), last: this.blank(device, now) });
   }
 
   stop(): void {
@@ -224,9 +226,11 @@ export class HealthTracker {
       if (current && current.detail === detail) return;
       s.conditions ??= new Map();
       s.conditions.set(code, { since: current?.since ?? at ?? this.clock.now(), ...(detail !== undefined ? { detail } : {}) });
+      s.changed = true;
     } else if (current) {
       s.conditions?.delete(code);
       if (s.conditions?.size === 0) s.conditions = undefined;
+      s.changed = true;
     }
   }
 
@@ -257,6 +261,16 @@ export class HealthTracker {
   /** `from`: the other node whose view changed (undefined: this node's own). */
   private publish(s: DeviceHealthState, from?: string): void {
     const now = this.clock.now();
+    if (!s.changed && from === undefined && s.remote === undefined && s.own.lastSeen !== undefined) {
+      // The common case, a heartbeat of a device already heard with nothing changed: the same
+      // status and reasons, only the times move. No listener is told (nothing changed for them),
+      // and the reasons are not rebuilt and sorted on every reading (10,000 devices: ~5,000/s).
+      const next: Health = { ...s.own, ...(s.lastSeen !== undefined ? { lastSeen: s.lastSeen } : {}), checkedAt: now };
+      s.own = next;
+      s.last = next;
+      return;
+    }
+    s.changed = false;
     const reasons: HealthReason[] = [...(s.conditions?.entries() ?? [])]
       .map(([code, c]) => ({ code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
       .sort((a, b) => a.code.localeCompare(b.code));

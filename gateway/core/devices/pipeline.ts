@@ -21,6 +21,8 @@ import type { ArrivalMarks } from '../../contract/press-timing.js';
  *  ACK within seconds; a counter that restarts after a reboot must not look like a resend). */
 const SEQ_WINDOW = 64;
 const SEQ_TTL_MS = 5 * 60_000;
+/** Distinct field keys remembered with their stored form. */
+const STORED_KEYS_MEMO = 4096;
 
 /** Event types whose telemetry point waits for room in the store (back-pressure). */
 const BACK_PRESSURED: ReadonlySet<string> = new Set(['telemetry', 'status']);
@@ -38,6 +40,8 @@ export class Pipeline {
   private readonly recentSeq = new Map<string, number[]>();
   /** Last telemetry timestamp per device: a store keys a point by series and time. */
   private readonly lastTelemetryAt = new Map<string, number>();
+  /** Field key → key as stored (null: refused); see storedKey(). */
+  private readonly storedKeys = new Map<string, string | null>();
   /** Told of every event with the device time it carried (the clock view). */
   private clockObserver?: (device: Device, e: DeviceEvent, deviceAt: number | undefined) => void;
 
@@ -143,15 +147,31 @@ export class Pipeline {
    */
   private storable(data: Record<string, Scalar>): Record<string, Scalar> {
     const out: Record<string, Scalar> = {};
-    for (const [k, v] of Object.entries(data)) {
-      const key = k.replaceAll('.', '_');
-      if ((typeof v === 'number' && !Number.isFinite(v)) || fieldKeyProblem(key) !== undefined) {
+    for (const k in data) {
+      const v = data[k] as Scalar;
+      const key = this.storedKey(k);
+      if (key === null || (typeof v === 'number' && !Number.isFinite(v))) {
         this.counters.inc('telemetry.fields-dropped');
         continue;
       }
       out[key] = v;
     }
     return out;
+  }
+
+  /**
+   * A field key as stored, or null when no store can keep it. Remembered: devices send the same
+   * few keys with every reading (bounded, so a device inventing keys only empties the memo).
+   */
+  private storedKey(k: string): string | null {
+    let key = this.storedKeys.get(k);
+    if (key === undefined) {
+      const stored = k.replaceAll('.', '_');
+      key = fieldKeyProblem(stored) === undefined ? stored : null;
+      if (this.storedKeys.size >= STORED_KEYS_MEMO) this.storedKeys.clear();
+      this.storedKeys.set(k, key);
+    }
+    return key;
   }
 
   private forgetSeq(deviceId: string, seq: number): void {

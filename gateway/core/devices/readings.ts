@@ -77,6 +77,19 @@ interface Held {
   older: (string | number)[] | undefined;
 }
 
+/** Whether `fields` sets exactly the fields held, each to a storable value (no non-finite number). */
+function sameFields(held: Record<string, Scalar>, fields: Record<string, Scalar>): boolean {
+  let n = 0;
+  for (const k in fields) {
+    const v = fields[k];
+    if (!(k in held) || (typeof v === 'number' && !Number.isFinite(v))) return false;
+    n++;
+  }
+  let m = 0;
+  for (const _k in held) m++;
+  return n === m;
+}
+
 function olderAt(h: Held, field: string): number | undefined {
   const o = h.older;
   if (!o) return undefined;
@@ -131,10 +144,10 @@ export class DeviceReadings {
   }
 
   observe(e: DeviceEvent): void {
-    const fields: Record<string, Scalar> = e.type === 'telemetry' ? { ...e.data } : {};
-    Object.assign(fields, derived(e));
-    if (Object.keys(fields).length === 0) return;
-    this.set(e.deviceId, fields, e.at);
+    // A reading's own fields are all it sets (set() copies the values, never keeps the object).
+    if (e.type === 'telemetry') return this.set(e.deviceId, e.data, e.at);
+    const fields = derived(e);
+    for (const _k in fields) return this.set(e.deviceId, fields, e.at);
   }
 
   /** Readings an adapter reports outside events (a camera check's resolution and last frame). */
@@ -143,6 +156,12 @@ export class DeviceReadings {
     if (!h) {
       h = { at, values: {}, older: undefined };
       this.states.set(deviceId, h);
+    } else if (h.older === undefined && sameFields(h.values, fields)) {
+      // A heartbeat with the fields of the last one (the common case): one time for them all.
+      for (const k in fields) h.values[k] = fields[k] as Scalar;
+      h.at = at;
+      this.dirty.add(deviceId);
+      return;
     }
     const taken: string[] = [];
     let count = Object.keys(h.values).length;

@@ -51,6 +51,26 @@ describe('HealthTracker', () => {
     expect(tracker.get('b1')).toMatchObject({ status: 'ok', reasons: [] });
   });
 
+  it('moves lastSeen with every heartbeat without announcing a change, and still announces the next real one', () => {
+    tracker.observe(ev('b1', 'telemetry', { battery: 90 }));
+    const first = tracker.get('b1') as Health;
+    expect(changes.filter((h) => h.deviceId === 'b1')).toHaveLength(1);
+    vi.advanceTimersByTime(5_000);
+    tracker.observe(ev('b1', 'telemetry', { battery: 90 }));
+    vi.advanceTimersByTime(5_000);
+    tracker.observe(ev('b1', 'telemetry', { battery: 89 }));
+    const later = tracker.get('b1') as Health;
+    expect(later).toStrictEqual({ ...first, lastSeen: (first.lastSeen as number) + 10_000, checkedAt: first.checkedAt + 10_000 });
+    // The view handed out before is not changed under its holder.
+    expect(first.lastSeen).toBe(later.lastSeen as number - 10_000);
+    expect(changes.filter((h) => h.deviceId === 'b1')).toHaveLength(1);
+    tracker.observe(ev('b1', 'telemetry', { battery: 12 }));
+    expect(changes.filter((h) => h.deviceId === 'b1').at(-1)).toMatchObject({ status: 'degraded', reasons: [{ code: 'low-battery', detail: '12%' }], lastSeen: (later.lastSeen as number) });
+    tracker.observe(ev('b1', 'telemetry', { battery: 90 }));
+    expect(changes.filter((h) => h.deviceId === 'b1').at(-1)).toMatchObject({ status: 'ok', reasons: [] });
+    expect(changes.filter((h) => h.deviceId === 'b1')).toHaveLength(3);
+  });
+
   it('derives actionable reasons from telemetry, events and status', () => {
     tracker.observe(ev('b1', 'telemetry', { battery: 12, 'sim.status': 'arrears', 'sim.expires': '2026-12-01' }));
     expect(tracker.get('b1')?.reasons.map((r) => [r.code, r.detail])).toStrictEqual([

@@ -85,5 +85,9 @@ describe('Pipeline', () => {
       ['telemetry', 1_000_000, { battery: 88 }],
     ]);
     expect(counters.get('telemetry.fields-dropped')).toBe(5);
+    // The same keys again (their stored form is remembered): the same outcome, counted again.
+    await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 87, 'bad\u0001key': 1, 'sim.status': 'active' } });
+    expect(points.at(-1)?.fields).toStrictEqual({ battery: 87, sim_status: 'active' });
+    expect(counters.get('telemetry.fields-dropped')).toBe(6);
   });
 });

@@ -64,6 +64,13 @@ describe('DeviceReadings', () => {
     expect(r.get('c1')['f0']).toStrictEqual({ value: 100, at: 2_000 });
     expect(r.get('c1')['f1']).toStrictEqual({ value: 1, at: 1_000 });
     expect(r.get('c1')['f65']).toBeUndefined();
+    // A heartbeat with exactly the held fields, one of them not finite: that one keeps its reading.
+    r.set('h1', { battery: 90, rssi: -61 }, 1_000);
+    r.set('h1', { battery: 89, rssi: -60 }, 2_000);
+    r.set('h1', { battery: Number.NaN, rssi: -59 }, 3_000);
+    expect(r.get('h1')).toStrictEqual({ battery: { value: 89, at: 2_000 }, rssi: { value: -59, at: 3_000 } });
+    r.set('h1', { battery: 88, rssi: -58 }, 4_000);
+    expect(r.get('h1')).toStrictEqual({ battery: { value: 88, at: 4_000 }, rssi: { value: -58, at: 4_000 } });
   });
 
   it('writes each state as field → { value, at } and starts again from it, newer readings first', async () => {
