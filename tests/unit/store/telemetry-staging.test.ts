@@ -115,6 +115,28 @@ describe('EmbeddedSql staging table and compaction', () => {
     expect([s.compactDue(now + 61_000), count('recent')]).toStrictEqual([false, 0]);
   });
 
+  it('a compaction that cannot write (another connection holds the lock) moves nothing, keeps the points staged, and waits before the next try', () => {
+    db.close();
+    db = new Database(join(dir, 'telemetry.sqlite'), { timeout: 0 });
+    sql = new EmbeddedSql(db, { rows: 1, ms: 60_000 });
+    const s = sql;
+    s.insert([pt('d1', D0 + 1, { battery: 3 }), pt('d1', D0 + 2, { battery: 5 })]);
+    const locker = new Database(join(dir, 'telemetry.sqlite'));
+    locker.exec('BEGIN IMMEDIATE');
+    const now = Date.now();
+    try {
+      expect(() => s.compact(now)).toThrow(/locked|busy/i);
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    expect([count('recent'), dayTables()]).toStrictEqual([2, []]);
+    expect(buckets('d1', 'battery', D0, D0 + DAY, DAY)).toStrictEqual([{ b: 0, s: 8, n: 2 }]);
+    expect([s.compactDue(now + 1_000), s.compactDue(now + 10_000)]).toStrictEqual([false, true]);
+    expect(s.compact(now + 10_000)).toBe(2);
+    expect(buckets('d1', 'battery', D0, D0 + DAY, DAY)).toStrictEqual([{ b: 0, s: 8, n: 2 }]);
+  });
+
   it('retention drops staged rows of expired days with the day tables', () => {
     sql.insert([pt('d1', D0 - 3 * DAY, { v: 1 }), pt('d1', D0 - 2 * DAY, { v: 2 })]);
     sql.compact();
