@@ -149,11 +149,12 @@ function countEmbedded(dataDir: string): Map<string, number> {
   const db = new Database(join(dataDir, file), { readonly: true });
   const out = new Map<string, number>();
   try {
-    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_[0-9]*'`).all() as { name: string }[];
-    for (const { name } of tables) {
-      const rows = db.prepare(`SELECT s.device AS device, count(*) AS n FROM ${name} p JOIN series s ON s.id = p.sid WHERE s.measurement = 'telemetry' GROUP BY s.device`).all() as { device: string; n: number }[];
-      for (const r of rows) out.set(r.device, (out.get(r.device) ?? 0) + r.n);
-    }
+    // Day tables plus the staging table (telemetry-embedded-sql.ts); a (sid, at) in both is one point (UNION).
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND (name GLOB 'p_[0-9]*' OR name = 'recent')`).all() as { name: string }[];
+    if (tables.length === 0) return out;
+    const points = tables.map(({ name }) => `SELECT sid, at FROM ${name}`).join(' UNION ');
+    const rows = db.prepare(`SELECT s.device AS device, count(*) AS n FROM (${points}) p JOIN series s ON s.id = p.sid WHERE s.measurement = 'telemetry' GROUP BY s.device`).all() as { device: string; n: number }[];
+    for (const r of rows) out.set(r.device, r.n);
     return out;
   } finally {
     db.close();

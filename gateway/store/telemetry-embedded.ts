@@ -2,12 +2,16 @@
  * Embedded telemetry store: no server, one SQLite file (better-sqlite3) under the data dir.
  * Modelled on InfluxDB's own shape: a `series` table (measurement + tag set → id) and one
  * table of field values per UTC day, so retention is a DROP TABLE rather than a slow DELETE.
+ * New points land in a staging table (`recent`, time-ordered, cheap to append to) that the
+ * writer thread compacts into the day tables every 100,000 points or 60 s, sorted by series, so
+ * a disk page of a series' index is written once per compaction rather than once per point
+ * (telemetry-embedded-sql.ts has the layout and the figures); queries read both.
  * better-sqlite3 is synchronous, so the writes run in a writer thread (telemetry-writer.ts, its own
  * connection): series ids, JSON encoding, the insert transactions and the hourly retention never
  * hold the event loop that handles alarms. A batch goes to the writer in parts of 1,000 points
  * (one transaction each; copying a part costs this thread ~2 ms, then the loop gets a turn). One
  * sealed batch is with the writer at a time, so points land in arrival order; a point counts as
- * written once the writer reports its commit. A
+ * written once the writer reports its commit (into `recent`: durable, compacted later). A
  * writer that dies is replaced and gets the points it had not confirmed again: a second insert
  * of the same series and millisecond merges the same fields (json_patch), so nothing doubles.
  * Queries stay on this thread's own connection (WAL: they see every committed point) and read
@@ -49,6 +53,10 @@ export interface EmbeddedStoreOptions {
   maxBufferedPoints?: number;
   /** A failed commit (disk full, database locked) is retried after this long, its points kept. Default 1,000. */
   retryMs?: number;
+  /** Tests: rows in the staging table that make a compaction into the day tables due (telemetry-embedded-sql.ts COMPACT_ROWS). */
+  compactRows?: number;
+  /** Tests: milliseconds after which a compaction is due (COMPACT_MS). The writer thread's own time, not `clock`. */
+  compactMs?: number;
   clock?: Clock;
 }
 
@@ -73,6 +81,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   /** Set while a failed commit waits for its retry: nothing is tried before. */
   private retry: Timer | undefined;
   private commitFailures = 0;
+  private compactFailures = 0;
   private readonly rejects: RejectCounter;
   /** This thread's connection: queries only (the writer thread owns the writes). */
   private sql: EmbeddedSql | undefined;
@@ -273,7 +282,17 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   /** The writer thread, a new one if the last one died. */
   private writerNow(): WriterThread {
     if (this.writer?.alive) return this.writer;
-    const writer = new WriterThread({ file: this.file }, (code, error) => {
+    const init = {
+      file: this.file,
+      ...(this.opts.compactRows !== undefined ? { compactRows: this.opts.compactRows } : {}),
+      ...(this.opts.compactMs !== undefined ? { compactMs: this.opts.compactMs } : {}),
+    };
+    const onCompactFailed = (error: string): void => {
+      this.compactFailures++;
+      this.lastError = `GW_ERR_INTERNAL: telemetry compaction failed, points stay staged and queryable: ${error}`;
+      if (this.compactFailures <= 3 || this.compactFailures % 60 === 0) this.log.error({ error, failures: this.compactFailures }, 'telemetry compaction failed: will try again');
+    };
+    const writer = new WriterThread(init, (code, error) => {
       if (this.writer !== writer) return;
       if (!writer.ready) {
         // Never came up (cannot load or open the file): its batches fail and are retried, see pump().
@@ -286,7 +305,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       if (this.writerRestarts <= 10 || this.writerRestarts % 60 === 0) {
         this.log.error({ code, error, restarts: this.writerRestarts, unconfirmed: this.writingPoints }, 'telemetry writer thread died: a new one takes the points it had not confirmed');
       }
-    });
+    }, onCompactFailed);
     this.writer = writer;
     return writer;
   }

@@ -11,6 +11,9 @@ import type { StoredPoint } from './telemetry-points.js';
 export interface WriterInit {
   /** The SQLite file (telemetry.sqlite). */
   file: string;
+  /** Compaction thresholds of the staging table (EmbeddedSql COMPACT_ROWS / COMPACT_MS by default). */
+  compactRows?: number;
+  compactMs?: number;
 }
 
 export type ToWriter =
@@ -27,7 +30,9 @@ export type FromWriter =
   | { t: 'committed'; id: number }
   /** Request `id` failed (an insert: rolled back, or refused after an earlier part of its batch failed). */
   | { t: 'failed'; id: number; error: string }
-  | { t: 'expired'; id: number; gone: number };
+  | { t: 'expired'; id: number; gone: number }
+  /** A compaction failed (rolled back: the points stay in `recent`, queried there, and move at a later one). */
+  | { t: 'compactFailed'; error: string };
 
 export type PackedPoints = (string | number | Record<string, string> | Record<string, Scalar>)[];
 

@@ -46,8 +46,11 @@ export class WriterThread {
   /** Settles once the thread has opened the database (true) or died trying (false). */
   readonly started: Promise<boolean>;
 
-  /** `died(code, error)`: the thread ended without being closed (crash, terminate, uncaught error). */
-  constructor(init: WriterInit, died: (code: number, error: string | undefined) => void) {
+  /**
+   * `died(code, error)`: the thread ended without being closed (crash, terminate, uncaught error).
+   * `compactFailed(error)`: a compaction was rolled back (its points stay in the staging table).
+   */
+  constructor(init: WriterInit, died: (code: number, error: string | undefined) => void, compactFailed: (error: string) => void = () => {}) {
     let onStart: (ok: boolean) => void = () => {};
     this.started = new Promise((r) => (onStart = r));
     // Held until it is up (start() waits for it), then only while a reply is due.
@@ -57,6 +60,10 @@ export class WriterThread {
         this.ready = true;
         this.hold();
         onStart(true);
+        return;
+      }
+      if (m.t === 'compactFailed') {
+        compactFailed(m.error);
         return;
       }
       const p = this.pending.get(m.id);

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isGatewayError } from '../../../gateway/contract/errors.js';
 import { createEmbeddedStore, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
 import { point } from '../../contract/telemetry-store-contract.js';
+import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 
 const log = pino({ level: 'silent' });
 
@@ -36,13 +37,8 @@ describe('embedded telemetry store under back-pressure', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const rows = (): number => {
-    const db = new Database(join(dir, 'telemetry.sqlite'), { readonly: true });
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'`).all() as { name: string }[]).map((r) => r.name);
-    const n = tables.reduce((a, t) => a + (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n, 0);
-    db.close();
-    return n;
-  };
+  /** Points stored (day tables and the staging table, telemetry-embedded-sql.ts). */
+  const rows = (): number => storedPoints(join(dir, 'telemetry.sqlite')).points;
 
   it('holds readings past the bound, drops none, lets the alarm path through, and lands all once the store drains', async () => {
     let immediate = 0;

@@ -1,5 +1,6 @@
 /**
- * Embedded-store specifics: day tables and retention, on a real SQLite file.
+ * Embedded-store specifics: day tables and retention, and the staging table's compaction in the
+ * writer thread, on a real SQLite file.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,8 +9,9 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../../../gateway/contract/clock.js';
-import { createEmbeddedStore, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
+import { createEmbeddedStore, type EmbeddedStoreOptions, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
 import { point } from '../../contract/telemetry-store-contract.js';
+import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -20,8 +22,8 @@ describe('EmbeddedTelemetryStore', () => {
   let now: number;
   const clock: Clock = { ...systemClock, now: () => now };
   const stores: EmbeddedTelemetryStore[] = [];
-  const make = (): EmbeddedTelemetryStore => {
-    const s = createEmbeddedStore({ dir, retentionDays: 2, longRetentionDays: 10, clock }, log);
+  const make = (opts: Partial<EmbeddedStoreOptions> = {}): EmbeddedTelemetryStore => {
+    const s = createEmbeddedStore({ dir, retentionDays: 2, longRetentionDays: 10, clock, ...opts }, log);
     stores.push(s);
     return s;
   };
@@ -88,5 +90,52 @@ describe('EmbeddedTelemetryStore', () => {
       [{ at: now, value: 7 }],
       [{ at: now, value: -50 }],
     ]);
+  });
+
+  const stored = () => storedPoints(join(dir, 'telemetry.sqlite'));
+  const readings = (n: number, at: number) => Array.from({ length: n }, (_, i) => point(`d${i % 4}`, at + Math.floor(i / 4), { battery: i % 50 }));
+
+  it('compacts in the writer thread once enough points are staged, and after the time limit', async () => {
+    const byRows = make({ compactRows: 500 });
+    await byRows.start();
+    byRows.write(readings(1000, now));
+    await byRows.flush();
+    // The writer compacts after reporting that commit, before it takes the next insert.
+    byRows.write([point('d9', now, { battery: 1 })]);
+    await byRows.flush();
+    expect(stored()).toStrictEqual({ points: 1001, rows: 1001, staged: 1 });
+    await byRows.stop();
+
+    const byTime = make({ compactMs: 0 });
+    await byTime.start();
+    byTime.write(readings(10, now + MIN));
+    await byTime.flush();
+    byTime.write(readings(10, now + 2 * MIN));
+    await byTime.flush();
+    // The first ten are compacted (the second ten may be, once the writer gets to it).
+    expect(stored().points).toBe(1021);
+    expect(stored().staged).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps what a killed writer staged, queries it, and compacts it at the next start', async () => {
+    const first = make();
+    await first.start();
+    first.write(readings(800, now));
+    await first.flush();
+    // Killed between the inserts and any compaction: the points are staged, on disk.
+    await first.terminateWriter();
+    expect(stored()).toStrictEqual({ points: 800, rows: 800, staged: 800 });
+    const q = { deviceId: 'd1', field: 'battery', from: now, to: now + MIN, everyMs: 10_000 };
+    const staged = await first.series(q);
+    expect(staged.filter((b) => b.value !== null)).toHaveLength(1);
+    await first.stop();
+
+    const next = make();
+    await next.start();
+    next.write([point('d1', now + 30_000, { battery: 1000 })]);
+    await next.flush();
+    // The new writer compacted the 800 before taking the new point.
+    expect(stored()).toStrictEqual({ points: 801, rows: 801, staged: 1 });
+    expect(await next.series(q)).toStrictEqual([...staged.slice(0, 3), { at: now + 30_000, value: 1000 }, ...staged.slice(4)]);
   });
 });

@@ -8,12 +8,12 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../../../gateway/contract/errors.js';
 import { createEmbeddedStore, type EmbeddedStoreOptions, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
 import { point } from '../../contract/telemetry-store-contract.js';
+import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 
 const log = pino({ level: 'silent' });
 const MIN = 60_000;
@@ -29,15 +29,8 @@ describe('embedded telemetry store writer thread', () => {
     stores.push(s);
     return s;
   };
-  /** Rows in the day tables, and distinct (sid, at) among them. */
-  const rows = (): { rows: number; distinct: number } => {
-    const db = new Database(join(dir, 'telemetry.sqlite'), { readonly: true });
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'`).all() as { name: string }[]).map((r) => r.name);
-    const union = tables.map((t) => `SELECT sid, at FROM ${t}`).join(' UNION ALL ');
-    const out = tables.length === 0 ? { rows: 0, distinct: 0 } : (db.prepare(`SELECT count(*) AS rows, count(DISTINCT sid || ':' || at) AS "distinct" FROM (${union})`).get() as { rows: number; distinct: number });
-    db.close();
-    return out;
-  };
+  /** Points stored (day tables and the staging table), and rows: one point can be in both until a compaction merges it. */
+  const stored = () => storedPoints(join(dir, 'telemetry.sqlite'));
   const readings = (n: number, device = 'd1') => Array.from({ length: n }, (_, i) => point(device, T0 + i, { battery: i % 100, seq: i }));
   const meanBattery = (s: EmbeddedTelemetryStore, device = 'd1') => s.series({ deviceId: device, field: 'battery', from: T0, to: T0 + MIN, everyMs: MIN });
 
@@ -66,7 +59,8 @@ describe('embedded telemetry store writer thread', () => {
     const again = make();
     await again.start();
     expect(await meanBattery(again, 'd2')).toStrictEqual([{ at: T0, value: 49.5 }]);
-    expect(rows()).toStrictEqual({ rows: 4700, distinct: 4700 });
+    // The writer compacted at close: every point in a day table, once.
+    expect(stored()).toStrictEqual({ points: 4700, rows: 4700, staged: 0 });
   });
 
   it('replaces a writer that dies between a commit and its report, and sends what it had not confirmed again', async () => {
@@ -80,13 +74,18 @@ describe('embedded telemetry store writer thread', () => {
     await s.flush();
     expect(s.stats()).toMatchObject({ written: 5000, buffered: 0, dropped: 0, retries: 0, workerRestarts: 1 });
     expect(s.stats().lastError).toMatch(/writer thread died \(exit code 70\)/);
-    expect(rows()).toStrictEqual({ rows: 5000, distinct: 5000 });
+    // The new writer compacted the 2,000 its predecessor committed into the day table, then
+    // staged the 4,000 sent again: 1,000 of them twice on disk for now, one point each.
+    expect(stored()).toStrictEqual({ points: 5000, rows: 6000, staged: 4000 });
     expect(await meanBattery(s)).toStrictEqual([{ at: T0, value: 49.5 }]);
 
     // The new writer carries on.
     s.write(readings(10, 'd3'));
     await s.flush();
     expect(s.stats()).toMatchObject({ written: 5010, workerRestarts: 1 });
+    // Compacted at close, merged: one row a point.
+    await s.stop();
+    expect(stored()).toStrictEqual({ points: 5010, rows: 5010, staged: 0 });
   });
 
   it('replaces a writer terminated from outside mid-stream, losing nothing acknowledged', async () => {
@@ -105,7 +104,9 @@ describe('embedded telemetry store writer thread', () => {
     await Promise.all(held);
     await s.flush();
     expect(s.stats()).toMatchObject({ written: 6001, buffered: 0, dropped: 0, waiting: 0, retries: 0, workerRestarts: 1 });
-    expect(rows()).toStrictEqual({ rows: 6001, distinct: 6001 });
+    expect(stored().points).toBe(6001);
+    await s.stop();
+    expect(stored()).toStrictEqual({ points: 6001, rows: 6001, staged: 0 });
   });
 
   it('says clearly when the database cannot be opened', async () => {

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectAs, startGateway, type TestGateway } from '../../helpers/gateway.js';
+import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 
 const BOUND = 100;
 const SENDERS = ['sch-02-btn-1', 'sch-03-btn-1', 'sch-04-btn-1'];
@@ -32,18 +33,13 @@ describe('telemetry back-pressure through the gateway (embedded store)', () => {
     await t.close();
   });
 
-  const storedReadings = (devices: string[] = SENDERS): number => {
-    const db = new Database(join(t.dataDir, 'telemetry', 'telemetry.sqlite'), { readonly: true });
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'`).all() as { name: string }[]).map((r) => r.name);
-    const marks = devices.map(() => '?').join(',');
-    const n = tables.reduce(
-      (a, tb) =>
-        a + (db.prepare(`SELECT count(*) AS n FROM ${tb} WHERE sid IN (SELECT id FROM series WHERE measurement = 'telemetry' AND device IN (${marks}))`).get(...devices) as { n: number }).n,
-      0,
-    );
-    db.close();
-    return n;
-  };
+  /** Readings stored (day tables and the staging table, telemetry-embedded-sql.ts) of `devices`. */
+  const storedReadings = (devices: string[] = SENDERS): number =>
+    storedPoints(
+      join(t.dataDir, 'telemetry', 'telemetry.sqlite'),
+      `sid IN (SELECT id FROM series WHERE measurement = 'telemetry' AND device IN (${devices.map(() => '?').join(',')}))`,
+      ...devices,
+    ).points;
 
   it('withholds PUBACK past the bound, loses nothing acknowledged, and never holds a press', async () => {
     // The writer thread commits on its own: let it finish what the gateway's start wrote, so
