@@ -14,6 +14,7 @@ import { isGatewayError } from '../../../gateway/contract/errors.js';
 import { createEmbeddedStore, type EmbeddedStoreOptions, type EmbeddedTelemetryStore } from '../../../gateway/store/telemetry-embedded.js';
 import { point } from '../../contract/telemetry-store-contract.js';
 import { storedPoints } from '../../helpers/telemetry-sqlite.js';
+import { WriterThread } from '../../../gateway/store/telemetry-writer-thread.js';
 
 const log = pino({ level: 'silent' });
 const MIN = 60_000;
@@ -40,6 +41,18 @@ describe('embedded telemetry store writer thread', () => {
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('from source, runs the writer bundled by esbuild (not through tsx: ~30 MB less RSS), and it commits', async () => {
+    const writer = new WriterThread({ file: join(dir, 'telemetry.sqlite') }, () => undefined);
+    try {
+      expect(writer.load).toBe('bundle');
+      expect(await writer.started).toBe(true);
+      expect(await writer.insert(readings(3), 1)).toStrictEqual({ ok: true });
+    } finally {
+      await writer.close();
+    }
+    expect(stored().points).toBe(3);
   });
 
   it('commits in the writer thread: flushed points are queryable here, and stop() drains what is left', async () => {
