@@ -53,6 +53,7 @@ function reasonDetail(code: HealthReasonCode, e: DeviceEvent): string | undefine
 export class HealthTracker {
   private readonly states = new Map<string, DeviceHealthState>();
   private readonly ownListeners: ((own: Health) => void)[] = [];
+  private readonly expiries = new Map<string, number>();
   private timer?: Timer;
 
   constructor(
@@ -200,19 +201,35 @@ export class HealthTracker {
     return [...this.states.values()].map((s) => s.last);
   }
 
+  /** Thresholds on a reading. A condition neither met nor held is left alone (no detail built). */
   private telemetry(s: DeviceHealthState, e: DeviceEvent): void {
     const battery = e.data.battery;
     if (typeof battery === 'number') {
-      this.set(s, 'low-battery', battery < this.opts.lowBatteryPercent, `${battery}%`, e.receivedAt);
+      const low = battery < this.opts.lowBatteryPercent;
+      if (low || s.conditions?.has('low-battery')) this.set(s, 'low-battery', low, `${battery}%`, e.receivedAt);
     }
     const sim = e.data['sim.status'];
-    if (typeof sim === 'string') this.set(s, 'sim-suspended', SIM_SUSPENDED.has(sim.toLowerCase()), sim, e.receivedAt);
+    if (typeof sim === 'string') {
+      const suspended = SIM_SUSPENDED.has(sim) || SIM_SUSPENDED.has(sim.toLowerCase());
+      if (suspended || s.conditions?.has('sim-suspended')) this.set(s, 'sim-suspended', suspended, sim, e.receivedAt);
+    }
     const expires = e.data['sim.expires'];
     if (typeof expires === 'string') {
-      const at = Date.parse(expires);
+      const at = this.expiryAt(expires);
       const expiring = Number.isFinite(at) && at - e.receivedAt < this.opts.simExpiringDays * DAY_MS;
-      this.set(s, 'sim-expiring', expiring, expires, e.receivedAt);
+      if (expiring || s.conditions?.has('sim-expiring')) this.set(s, 'sim-expiring', expiring, expires, e.receivedAt);
     }
+  }
+
+  /** Date.parse of a SIM expiry, remembered: a device sends the same date with every reading. */
+  private expiryAt(text: string): number {
+    let at = this.expiries.get(text);
+    if (at === undefined) {
+      at = Date.parse(text);
+      if (this.expiries.size >= 1024) this.expiries.clear();
+      this.expiries.set(text, at);
+    }
+    return at;
   }
 
   private seen(s: DeviceHealthState, at: number): void {

@@ -193,18 +193,18 @@ export class Pipeline {
       seen = [];
       this.recentSeq.set(deviceId, seen);
     }
-    // Expired entries go (in place: no new array per message).
-    let kept = 0;
+    // Entries are oldest first, so the expired ones are a prefix: dropped in one splice, and
+    // only when there are some (the rest is read, not rewritten, per message).
+    let fresh = 0;
+    while (fresh < seen.length && now - (seen[fresh + 1] as number) >= SEQ_TTL_MS) fresh += 2;
+    if (fresh > 0) seen.splice(0, fresh);
     let duplicate = false;
     for (let i = 0; i < seen.length; i += 2) {
-      const at = seen[i + 1] as number;
-      if (now - at >= SEQ_TTL_MS) continue;
-      if (seen[i] === seq) duplicate = true;
-      seen[kept] = seen[i] as number;
-      seen[kept + 1] = at;
-      kept += 2;
+      if (seen[i] === seq) {
+        duplicate = true;
+        break;
+      }
     }
-    seen.length = kept;
     if (!duplicate) seen.push(seq, now);
     if (seen.length > 2 * SEQ_WINDOW) seen.splice(0, 2);
     return duplicate;

@@ -77,16 +77,24 @@ interface Held {
   older: (string | number)[] | undefined;
 }
 
-/** Whether `fields` sets exactly the fields held, each to a storable value (no non-finite number). */
-function sameFields(held: Record<string, Scalar>, fields: Record<string, Scalar>): boolean {
+/**
+ * Whether `fields` sets exactly the held fields that share the held time (each to a storable
+ * value, no non-finite number): then the others are exactly those with times of their own.
+ */
+function sameFields(h: Held, fields: Record<string, Scalar>): boolean {
   let n = 0;
   for (const k in fields) {
     const v = fields[k];
-    if (!(k in held) || (typeof v === 'number' && !Number.isFinite(v))) return false;
+    if (!(k in h.values) || (typeof v === 'number' && !Number.isFinite(v))) return false;
     n++;
   }
+  const o = h.older;
+  if (o) {
+    for (let i = 0; i < o.length; i += 2) if ((o[i] as string) in fields) return false;
+    n += o.length / 2;
+  }
   let m = 0;
-  for (const _k in held) m++;
+  for (const _k in h.values) m++;
   return n === m;
 }
 
@@ -156,8 +164,9 @@ export class DeviceReadings {
     if (!h) {
       h = { at, values: {}, older: undefined };
       this.states.set(deviceId, h);
-    } else if (h.older === undefined && sameFields(h.values, fields)) {
-      // A heartbeat with the fields of the last one (the common case): one time for them all.
+    } else if (sameFields(h, fields)) {
+      // A heartbeat with the fields of the last one (the common case): they share the new time,
+      // the fields it does not carry (a link state) keep theirs.
       for (const k in fields) h.values[k] = fields[k] as Scalar;
       h.at = at;
       this.dirty.add(deviceId);
