@@ -89,7 +89,7 @@ export async function startBroker(ctx: BenchContext, kind: BrokerKind, o: StartO
   const script = o.runtime === 'bundled' ? await bundle(ctx, source) : source;
   const t0 = Date.now();
   // --expose-gc only lets `mem-gc` measure the live heap; nothing calls gc otherwise.
-  const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc'], env: o.env, pipeStdout: true, pipeStdin: true });
+  const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc', ...(process.env.EXP_FLAGS ? process.env.EXP_FLAGS.split(' ') : [])], env: o.env, pipeStdout: true, pipeStdin: true });
   const lines = new JsonLines(child);
   const ready = await lines.next((l) => (l.bench === 'ready' ? l : undefined), o.timeoutMs, ctx.signal, `${kind} start`);
   const pid = child.pid;

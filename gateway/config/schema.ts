@@ -280,7 +280,13 @@ export const ConfigSchema = Type.Object(
           ),
         ),
         batchSize: Type.Integer({ minimum: 1, default: 5000 }),
-        flushIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+        /**
+         * How long readings gather before they go to the store. Short, because a reading is held
+         * in this process's memory until its store confirms it: held for 1 s at 5,000 readings/s,
+         * every young-generation GC copied the 5,000 live points (~10 ms each, 8 % of the event
+         * loop, and the press path's p99 was 41–61 ms at 10,000 devices; at 200 ms: 17 ms).
+         */
+        flushIntervalMs: Type.Integer({ minimum: 10, default: 200 }),
         spoolMaxBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
         /**
          * Points held in memory before device readings wait (back-pressure: no PUBACK until the

@@ -5,6 +5,7 @@
  * behind to the state store's device state (key `state`) so a restart, or another node of a
  * cluster when it starts, begins from the last readings rather than from nothing.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { DeviceEvent, Scalar } from '../../contract/types.js';
 import { eventMeaning } from '../../contract/vocabulary.js';
@@ -21,10 +22,17 @@ export type DeviceState = Record<string, Reading>;
 const KEY = 'state';
 /** Fields a device may send beyond these are kept too, up to this many per device. */
 const MAX_FIELDS = 64;
-/** Written behind at most this often: telemetry arrives every few seconds from thousands of devices. */
-const FLUSH_MS = 5_000;
-/** Devices per transaction when the readings are written. */
-const FLUSH_CHUNK = 500;
+/**
+ * Written behind at most this often: telemetry arrives every few seconds from thousands of
+ * devices, and writing 10,000 devices' states costs the event loop ~0.35 s (7 % of it at 5 s).
+ */
+const FLUSH_MS = 15_000;
+/**
+ * Devices per transaction when the readings are written, with a turn of the event loop between
+ * transactions: the store's calls are synchronous (SQLite), so awaiting them alone never let
+ * anything else run, and a flush of 10,000 devices held every socket (and every press) ~0.35 s.
+ */
+const FLUSH_CHUNK = 100;
 
 /** What a discrete event says about the device's state, beyond its telemetry. */
 function derived(e: DeviceEvent): Record<string, Scalar> {
@@ -208,6 +216,7 @@ export class DeviceReadings {
       this.dirty.clear();
       // In transactions of FLUSH_CHUNK devices: one commit per device cost more than the readings.
       for (let i = 0; i < ids.length; i += FLUSH_CHUNK) {
+        if (i > 0) await nextTurn();
         const part: [string, DeviceState][] = [];
         for (const id of ids.slice(i, i + FLUSH_CHUNK)) {
           const h = this.states.get(id);
