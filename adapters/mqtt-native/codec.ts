@@ -36,10 +36,14 @@ function schemaError(check: TypeCheck<TSchema>, value: unknown): string {
 /** One level of nesting is flattened with dots (`sim.status`); deeper values are refused by the schema. */
 function flatten(obj: Record<string, unknown>): Record<string, Scalar> {
   const out: Record<string, Scalar> = {};
-  for (const [k, v] of Object.entries(obj)) {
+  // for…in over JSON.parse output (own properties only): no [key, value] arrays per field.
+  for (const k in obj) {
     if (k === 'type' || k === 'at' || k === 'seq') continue;
+    const v = obj[k];
     if (typeof v === 'object' && v !== null) {
-      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
+      const inner = v as Record<string, unknown>;
+      for (const k2 in inner) {
+        const v2 = inner[k2];
         if (typeof v2 === 'string' || typeof v2 === 'number' || typeof v2 === 'boolean') out[`${k}.${k2}`] = v2;
       }
     } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {

@@ -127,6 +127,26 @@ describe('EscalationService', () => {
     await s.svc.stop();
   });
 
+  it("keeps every open alarm's next step when another alarm changes (only the changed one is decided again)", async () => {
+    vi.useFakeTimers({ now: T0 });
+    const s = setup();
+    s.svc.start();
+    const first = (await s.alarms.raise(press)).alarm;
+    await advance(s.svc, 30);
+    const second = (await s.alarms.raise({ ...press, siteId: 'sch-02', deviceId: 'sch-02-btn-1', by: 'sch-02-btn-1' })).alarm;
+    expect(s.svc.nextDueAt()).toBe(T0 + 60_000);
+    // The second alarm changes (acknowledged): the first one's step at 60 s is still due.
+    await s.alarms.acknowledge(second.id, '值班民警 王建国');
+    expect(s.svc.nextDueAt()).toBe(T0 + 60_000);
+    await advance(s.svc, 30);
+    expect(steps(await s.alarms.get(first.id))).toStrictEqual(SUPERVISOR(1));
+    expect(steps(await s.alarms.get(second.id))).toStrictEqual([]);
+    // The first acknowledged too: nothing is due any more.
+    await s.alarms.acknowledge(first.id, '值班民警 王建国');
+    expect(s.svc.nextDueAt()).toBeUndefined();
+    await s.svc.stop();
+  });
+
   it('does nothing when disabled', async () => {
     vi.useFakeTimers({ now: T0 });
     const s = setup(config({ enabled: false }));
