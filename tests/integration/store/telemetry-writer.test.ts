@@ -4,7 +4,7 @@
  * mid-batch (exits on its own, or is terminated from outside) is replaced and given the points it
  * had not confirmed again, so nothing acknowledged is lost and nothing is stored twice.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,11 +44,16 @@ describe('embedded telemetry store writer thread', () => {
   });
 
   it('from source, runs the writer bundled by esbuild (not through tsx: ~30 MB less RSS), and it commits', async () => {
+    const tasksAtNice10 = () =>
+      readdirSync('/proc/self/task').filter((tid) => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16] === '10').length;
+    const before = tasksAtNice10();
     const writer = new WriterThread({ file: join(dir, 'telemetry.sqlite') }, () => undefined);
     try {
       expect(writer.load).toBe('bundle');
       expect(await writer.started).toBe(true);
       expect(await writer.insert(readings(3), 1)).toStrictEqual({ ok: true });
+      // It runs at nice 10 (Linux: one more task of this process at 10), below the event loop that handles alarms.
+      expect(tasksAtNice10()).toBe(before + 1);
     } finally {
       await writer.close();
     }
