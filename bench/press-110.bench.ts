@@ -108,6 +108,8 @@ async function connectButtons(url: string, buttons: PressButton[], ctx: BenchCon
     await Promise.all(
       buttons.slice(i, i + batch).map(async (b) => {
         b.client = await mqtt.connectAsync(url, { clientId: b.id, username: b.id, password: b.secret, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
+        // An 'error' without a listener would throw out of mqtt.js; a press it costs is counted as lost.
+        b.client.on('error', (err) => ctx.log(`press button ${b.id}: ${err.message}`));
         // [DESIGN: Nagle] a lone QoS 1 PUBLISH must not wait for a delayed ACK.
         (b.client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
       }),
@@ -270,10 +272,15 @@ export const benchmark = defineBenchmark({
       });
       const start = performance.now();
       const pressSeq = ++seq;
-      const pubackAt = b.client?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: pressSeq }), { qos: 1 }).then(() => performance.now());
+      // Settled here, not only once awaited below: a press client whose connection drops meanwhile
+      // (its keepalive ran out while the gateway stalled) rejects at once, and an unhandled
+      // rejection would end the run instead of counting the press as lost.
+      const pubackAt = b.client
+        ?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: pressSeq }), { qos: 1 })
+        .then(() => performance.now(), () => undefined);
       const rec = await recorded(centres, b.account, o.timeoutMs).catch(() => undefined);
       const ackAt = await ackSeen;
-      const puback = await pubackAt?.catch(() => undefined);
+      const puback = await pubackAt;
       acked.delete(b.id);
       if (measured) {
         seen.push({ deviceId: b.id, seq: pressSeq, sentAt: performance.timeOrigin + start, ...(rec ? { readAt: rec.m.arrivedAt, receivedAt: performance.timeOrigin + rec.at } : {}) });
