@@ -5,7 +5,7 @@
  * committed before ingest resolves, so before the device is acknowledged), in that order, then
  * to the bus's listeners.
  */
-import { fieldKeyProblem, type TelemetrySink } from './telemetry.js';
+import { fieldKeyProblem, type TelemetryPoint, type TelemetrySink } from './telemetry.js';
 import { randomUUID } from 'node:crypto';
 import type { DeviceEventInput, DeviceRegistry } from '../../contract/adapter.js';
 import type { Clock } from '../../contract/clock.js';
@@ -40,6 +40,8 @@ export class Pipeline {
   private readonly recentSeq = new Map<string, number[]>();
   /** Last telemetry timestamp per device: a store keys a point by series and time. */
   private readonly lastTelemetryAt = new Map<string, number>();
+  /** Point tags by device id; see tagsOf(). */
+  private readonly tags = new Map<string, TelemetryPoint['tags']>();
   /** Field key → key as stored (null: refused); see storedKey(). */
   private readonly storedKeys = new Map<string, string | null>();
   /** Told of every event with the device time it carried (the clock view). */
@@ -108,7 +110,7 @@ export class Pipeline {
     const points = [
       {
         measurement: event.type === 'telemetry' ? 'telemetry' : 'event',
-        tags: { site: device.siteId, device: device.id, kind: device.kind },
+        tags: this.tagsOf(device),
         fields: event.type === 'telemetry' ? this.storable(event.data) : { ...this.storable(event.data), type: event.type },
         at: pointAt,
       },
@@ -157,6 +159,16 @@ export class Pipeline {
       out[key] = v;
     }
     return out;
+  }
+
+  /** A device's point tags: one frozen object per device, shared by all its points (the store keeps it as it is). */
+  private tagsOf(device: Device): TelemetryPoint['tags'] {
+    let tags = this.tags.get(device.id);
+    if (!tags || tags.site !== device.siteId || tags.kind !== device.kind) {
+      tags = Object.freeze({ site: device.siteId, device: device.id, kind: device.kind });
+      this.tags.set(device.id, tags);
+    }
+    return tags;
   }
 
   /**

@@ -7,7 +7,7 @@ import type { TelemetryPoint } from '../../../gateway/core/devices/telemetry.js'
 const base: TelemetryPoint = { measurement: 'telemetry', tags: { site: 's', device: 'd', kind: 'camera' }, fields: { a: 1 }, at: 1_700_000_000_000 };
 
 describe('checkPoint', () => {
-  it('copies a valid point, drops empty extra tags and rounds the timestamp', () => {
+  it('drops empty extra tags (in a copy: the caller\'s tags are left as they are) and rounds the timestamp', () => {
     const p = { ...base, tags: { ...base.tags, zone: '', gate: 'n 1' }, fields: { a: 1.5, s: 'x', b: false }, at: base.at + 0.6 };
     expect(checkPoint(p)).toStrictEqual({
       measurement: 'telemetry',
@@ -15,6 +15,15 @@ describe('checkPoint', () => {
       fields: { a: 1.5, s: 'x', b: false },
       at: base.at + 1,
     });
+    expect(p.tags.zone).toBe('');
+  });
+
+  it("keeps a valid point's own tags and fields objects (nothing copied per reading)", () => {
+    const tags = Object.freeze({ ...base.tags });
+    const fields = { a: 1 };
+    const stored = checkPoint({ ...base, tags, fields });
+    expect(typeof stored === 'object' && stored.tags).toBe(tags);
+    expect(typeof stored === 'object' && stored.fields).toBe(fields);
   });
 
   it.each([
