@@ -30,7 +30,7 @@ interface Pending {
 const fromSource = import.meta.url.endsWith('.ts');
 const writerUrl = new URL(fromSource ? './telemetry-writer.ts' : './telemetry-writer.js', import.meta.url);
 
-/** From source: the bundled writer's file URL, made at the first thread (undefined: could not be written). */
+/** From source: the bundled writer's file URL, made at the first thread (null: it could not be made; undefined: not tried yet). */
 let sourceBundle: URL | null | undefined;
 
 function bundleFromSource(): URL | undefined {

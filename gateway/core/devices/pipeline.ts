@@ -207,9 +207,9 @@ export class Pipeline {
     }
     // Entries are oldest first, so the expired ones are a prefix: dropped in one splice, and
     // only when there are some (the rest is read, not rewritten, per message).
-    let fresh = 0;
-    while (fresh < seen.length && now - (seen[fresh + 1] as number) >= SEQ_TTL_MS) fresh += 2;
-    if (fresh > 0) seen.splice(0, fresh);
+    let expired = 0;
+    while (expired < seen.length && now - (seen[expired + 1] as number) >= SEQ_TTL_MS) expired += 2;
+    if (expired > 0) seen.splice(0, expired);
     let duplicate = false;
     for (let i = 0; i < seen.length; i += 2) {
       if (seen[i] === seq) {
