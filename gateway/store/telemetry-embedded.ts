@@ -284,8 +284,10 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     if (this.writer?.alive) return this.writer;
     const init = {
       file: this.file,
-      ...(this.opts.compactRows !== undefined ? { compactRows: this.opts.compactRows } : {}),
-      ...(this.opts.compactMs !== undefined ? { compactMs: this.opts.compactMs } : {}),
+      compact: {
+        ...(this.opts.compactRows !== undefined ? { rows: this.opts.compactRows } : {}),
+        ...(this.opts.compactMs !== undefined ? { ms: this.opts.compactMs } : {}),
+      },
     };
     const onCompactFailed = (error: string): void => {
       this.compactFailures++;

@@ -5,6 +5,7 @@
  * than an array of point objects, and no class instance ever crosses.
  */
 import type { Scalar } from '../contract/types.js';
+import type { CompactOptions } from './telemetry-embedded-sql.js';
 import type { StoredPoint } from './telemetry-points.js';
 
 /** workerData of the writer thread. */
@@ -12,8 +13,7 @@ export interface WriterInit {
   /** The SQLite file (telemetry.sqlite). */
   file: string;
   /** Compaction thresholds of the staging table (EmbeddedSql COMPACT_ROWS / COMPACT_MS by default). */
-  compactRows?: number;
-  compactMs?: number;
+  compact?: CompactOptions;
 }
 
 export type ToWriter =

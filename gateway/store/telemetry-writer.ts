@@ -32,10 +32,7 @@ try {
 }
 const init = workerData as WriterInit;
 // Throws (the thread ends with an error, the store reports it) when the file cannot be opened.
-const sql = new EmbeddedSql(new Database(init.file), {
-  ...(init.compactRows !== undefined ? { rows: init.compactRows } : {}),
-  ...(init.compactMs !== undefined ? { ms: init.compactMs } : {}),
-});
+const sql = new EmbeddedSql(new Database(init.file), init.compact);
 /** Set by a 'crash' request (tests, drills): exit once this many more commits are done. */
 let crashAfter: number | undefined;
 /** The batch whose part failed: its later parts are refused, so a batch lands in order. */

@@ -210,7 +210,7 @@ export class HealthTracker {
     }
     const sim = e.data['sim.status'];
     if (typeof sim === 'string') {
-      const suspended = SIM_SUSPENDED.has(sim) || SIM_SUSPENDED.has(sim.toLowerCase());
+      const suspended = SIM_SUSPENDED.has(sim.toLowerCase());
       if (suspended || s.conditions?.has('sim-suspended')) this.set(s, 'sim-suspended', suspended, sim, e.receivedAt);
     }
     const expires = e.data['sim.expires'];

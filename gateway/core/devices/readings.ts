@@ -163,7 +163,7 @@ export class DeviceReadings {
     // A reading's own fields are all it sets (set() copies the values, never keeps the object).
     if (e.type === 'telemetry') return this.set(e.deviceId, e.data, e.at);
     const fields = derived(e);
-    for (const _k in fields) return this.set(e.deviceId, fields, e.at);
+    if (Object.keys(fields).length > 0) this.set(e.deviceId, fields, e.at);
   }
 
   /** Readings an adapter reports outside events (a camera check's resolution and last frame). */
