@@ -34,6 +34,7 @@ import { Acl, type ForwardCache, type Principal, type PublishCache } from './acl
 import { ConnectGuard, type ThrottledAddress } from './connect-guard.js';
 import { CredentialVerifier, isVerifierBusy } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
+import { ReadingSlices, type SliceStats } from './reading-slices.js';
 import { PublishRateLimiter } from './rate-limiter.js';
 import { ReceiveWindow } from './receive-window.js';
 import { createRedisTransport, type RedisTransport } from './redis-transport.js';
@@ -58,6 +59,9 @@ export type DeviceConditionListener = (deviceId: string, code: HealthReasonCode,
 
 type AuthResult = { principal: Principal; via: 'password' | 'certificate' | 'anonymous' } | { refuse: 2 | 4 | 5; why: string };
 
+/** A device's reading or status report (campus/v1/<site>/<device>/telemetry|status): handled in slices. */
+const isReading = (topic: string): boolean => topic.endsWith('/telemetry') || topic.endsWith('/status');
+
 export class Broker {
   aedes?: Aedes;
   private server?: Server;
@@ -75,6 +79,7 @@ export class Broker {
   private readonly streamAddresses = new WeakMap<object, string>();
   private readonly limiter: PublishRateLimiter;
   private readonly window: ReceiveWindow;
+  private readonly slices: ReadingSlices;
   private readonly conditionListeners: DeviceConditionListener[] = [];
 
   constructor(private readonly deps: BrokerDeps) {
@@ -83,6 +88,7 @@ export class Broker {
     this.verifier = new CredentialVerifier(deps.counters, 2, { slotsPerAddress: cl.hashSlotsPerAddress, queuePerAddress: cl.hashQueuePerAddress });
     this.connectGuard = new ConnectGuard(cl, deps.counters, deps.clock ?? systemClock, deps.log);
     this.window = new ReceiveWindow(deps.config.mqtt.receiveMaximum, deps.counters, (why) => deps.log.warn(why));
+    this.slices = new ReadingSlices();
     this.limiter = new PublishRateLimiter(
       deps.config.mqtt.rateLimit,
       {
@@ -206,8 +212,12 @@ export class Broker {
           cb(new Error(`not authorized to publish to ${packet.topic}`));
         };
         // A will (published after close) always passes: it is how the board learns the device is gone.
-        if (client && !client.closed && p?.kind === 'device') this.limiter.admit(client, p.username, decide);
-        else decide();
+        if (!client || client.closed || p?.kind !== 'device') return this.slices.now(client, decide);
+        // Run later, the client may have gone meanwhile: as for a will, no rate limit then.
+        const admit = () => (client.closed ? decide() : this.limiter.admit(client, p.username, decide));
+        // Readings and status reports wait for a slice; alarm events go at once (reading-slices.ts).
+        if (isReading(packet.topic)) this.slices.defer(client, admit, cb);
+        else this.slices.now(client, admit);
       },
       // Read access for every delivered message (live, retained, queued for a persistent
       // session), as mosquitto checks it: a deny narrower than the subscription holds.
@@ -351,6 +361,11 @@ export class Broker {
     return true;
   }
 
+  /** Device readings and status reports waiting for their slice (reading-slices.ts). */
+  readingSlices(): SliceStats {
+    return this.slices.stats();
+  }
+
   /** Connections not read now: `mqtt.receiveMaximum` of their publishes are still in progress. */
   pausedClients(): number {
     return this.window.paused();
@@ -438,6 +453,7 @@ export class Broker {
     this.server = undefined;
     this.tlsServer = undefined;
     this.limiter.stop();
+    this.slices.clear();
     const aedes = this.aedes;
     this.aedes = undefined;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -88,6 +88,7 @@ function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: ()
   gauge('open_alarms', 'Alarms not yet resolved', [], (g) => g.set(deps.alarms.openAlarms().length));
   gauge('mqtt_clients', 'MQTT clients connected to this node', [], (g) => g.set(deps.broker.connectedClients()));
   gauge('mqtt_clients_paused', 'MQTT connections not read now: mqtt.receiveMaximum of their publishes wait (back-pressure)', [], (g) => g.set(deps.broker.pausedClients()));
+  gauge('mqtt_readings_waiting', 'Device readings and status reports read and waiting for their slice (the alarm path goes first)', [], (g) => g.set(deps.broker.readingSlices().waiting));
   gauge('outbox_pending', 'Reports waiting in the durable outbox of a far-end link (110)', ['channel'], async (g) => {
     // The store unreachable: no figure rather than no /metrics (the outage shows in the counters).
     const depth = await deps.outboxDepth?.().catch(() => undefined);
