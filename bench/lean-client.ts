@@ -27,6 +27,7 @@ function main(): void {
         perSite: c.perSite,
         ratePerSecond: ((c.to - c.from) * 1000) / c.heartbeatMs,
         window: c.window ?? DEFAULT_WINDOW,
+        batch: c.batch ?? 1,
         inflight: c.inflight,
         connectTimeoutMs: c.connectTimeoutMs,
         keepaliveSeconds: c.keepaliveSeconds,

@@ -20,6 +20,8 @@ export interface ConnectCommand {
   rounds?: number;
   /** Lean client (bench/lean-client.ts) only: unacknowledged publishes per connection at most (default 16). */
   window?: number;
+  /** Lean client only: messages due to a connection before it writes them, in one write (default 1). */
+  batch?: number;
 }
 
 export type WorkerCommand = ConnectCommand | { cmd: 'stats'; latencies: boolean } | { cmd: 'disconnect'; /** How long clients may wait for their unanswered publishes before closing (default 10 s). */ drainMs?: number };

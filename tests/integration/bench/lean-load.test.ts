@@ -67,7 +67,7 @@ describe('lean load client', () => {
   it('connects each device as itself, and every QoS 1 publish is acknowledged, counted and in seq order', async () => {
     const broker = await startAedes();
     brokers.push(broker);
-    const load = new LeanLoad({ url: `mqtt://127.0.0.1:${broker.port}`, from: 40, to: 43, perSite: PER_SITE, ratePerSecond: 150, window: 4, inflight: 2, connectTimeoutMs: 20_000, keepaliveSeconds: 60 });
+    const load = new LeanLoad({ url: `mqtt://127.0.0.1:${broker.port}`, from: 40, to: 43, perSite: PER_SITE, ratePerSecond: 150, window: 4, batch: 2, inflight: 2, connectTimeoutMs: 20_000, keepaliveSeconds: 60 });
     loads.push(load);
     const { connectMs, errors } = await load.connect();
     expect(errors).toEqual([]);
@@ -104,7 +104,7 @@ describe('lean load client', () => {
     const broker = await startAedes();
     brokers.push(broker);
     broker.hold = true;
-    const load = new LeanLoad({ url: `mqtt://127.0.0.1:${broker.port}`, from: 0, to: 2, perSite: PER_SITE, ratePerSecond: 200, window: 5, inflight: 2, connectTimeoutMs: 20_000, keepaliveSeconds: 60 });
+    const load = new LeanLoad({ url: `mqtt://127.0.0.1:${broker.port}`, from: 0, to: 2, perSite: PER_SITE, ratePerSecond: 200, window: 5, batch: 1, inflight: 2, connectTimeoutMs: 20_000, keepaliveSeconds: 60 });
     loads.push(load);
     await load.connect();
     load.start();
