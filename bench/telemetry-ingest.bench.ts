@@ -366,15 +366,15 @@ async function measure(target: Target, o: MeasureOptions, plan: LevelPlan, ctx: 
 }
 
 /**
- * What limited the first level bare aedes did not sustain: the client (it could not send on
- * time: more than 1 % of the window's messages late, or a client process at ≥ 90 % of a core),
- * the machine (bare aedes below 80 % of a core: it waited for a CPU rather than ran out of one),
- * or the broker. null: no level was missed.
+ * What limited the first level bare aedes did not sustain: the client (a client process at ≥ 90 %
+ * of a core), the machine (more than 1 % of the window's messages late from a client that was not
+ * busy: it waited for a CPU; or bare aedes below 80 % of a core: it waited for a CPU rather than
+ * ran out of one), or the broker. null: no level was missed.
  */
 function limitOf(miss: Level | undefined, seconds: number): 'client' | 'machine' | 'broker' | null {
   if (!miss) return null;
-  if (miss.late > 0.01 * miss.offered * seconds || miss.clientCpuPctMax >= 90) return 'client';
-  if (miss.cpuPctCore < 80) return 'machine';
+  if (miss.clientCpuPctMax >= 90) return 'client';
+  if (miss.late > 0.01 * miss.offered * seconds || miss.cpuPctCore < 80) return 'machine';
   return 'broker';
 }
 
@@ -473,7 +473,7 @@ export const benchmark = defineBenchmark({
       });
       if (miss === undefined) notes.push('no ceiling: bare aedes sustained every level tried; the ratios below are not at a ceiling');
       else if (limit === 'client') notes.push(`the CLIENT, not bare aedes, was the limit at ${miss.offered}/s (busiest client process ${miss.clientCpuPctMax.toFixed(0)} % of a core, ${miss.late} messages not sent in time): this is no ceiling of bare aedes; add --workers or lower the client's cost`);
-      else if (limit === 'machine') notes.push(`the shared MACHINE, not bare aedes, was the limit at ${miss.offered}/s: bare aedes ran ${miss.cpuPctCore.toFixed(0)} % of a core and waited ${miss.runqueuePct.toFixed(0)} % of the window for a CPU: a ceiling of this machine's load, not of bare aedes; run again on a quieter machine`);
+      else if (limit === 'machine') notes.push(`the shared MACHINE, not bare aedes, was the limit at ${miss.offered}/s: bare aedes ran ${miss.cpuPctCore.toFixed(0)} % of a core and waited ${miss.runqueuePct.toFixed(0)} % of the window for a CPU, the client (busiest process ${miss.clientCpuPctMax.toFixed(0)} %) sent ${miss.late} messages too late to count: a ceiling of this machine's load, not of bare aedes; run again on a quieter machine`);
       for (const r of results.values()) if (r.capped) notes.push(`the --ceiling-minutes cap (${o.ceilingMinutes}) stopped the search before it was done`);
     }
     for (const t of ['embedded', 'influx'] as const) {
