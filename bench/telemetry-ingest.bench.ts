@@ -37,6 +37,8 @@ const RATIO_TARGET = 0.25;
 const CEILING_RATIO_TARGET = 0.5;
 /** The shipped mqtt.rateLimit.messagesPerSecond (gateway/config/schema.ts): one lean device stays below it. */
 const SHIPPED_DEVICE_LIMIT = 50;
+/** A missed level whose broker waited this share of the window for a CPU was starved by the machine's other work. */
+const STARVED_WAIT_PCT = 40;
 type Target = 'embedded' | 'influx' | 'bare';
 
 const options = {
@@ -79,6 +81,8 @@ interface Level {
   /** Max GET /api/health answer time during the window (gateway only). */
   httpMaxMs: number;
   sustained: boolean;
+  /** Missed while waiting for a CPU (≥ STARVED_WAIT_PCT of the window, or the client late): --rates auto runs it again. */
+  starved?: boolean;
   /** The level's devices: indexes [from, to) of the synthetic district. */
   from: number;
   to: number;
@@ -333,6 +337,7 @@ async function measure(target: Target, o: MeasureOptions, plan: LevelPlan, ctx: 
         late: sum(s1, 'late') - sum(s0, 'late'),
       };
       level.sustained = level.ackedRate >= 0.95 * offered && level.pubackP99Ms < 1000 && level.failed === 0 && level.dropped === 0;
+      level.starved = !level.sustained && (level.runqueuePct >= STARVED_WAIT_PCT || level.late > 0.01 * offered * o.seconds);
       levels.push(level);
       ctx.log(
         `${target} @ ${offered}/s (${devices} devices): ${level.ackedRate.toFixed(0)}/s acked, PUBACK p99 ${level.pubackP99Ms.toFixed(1)} ms, CPU ${level.cpuPctCore.toFixed(0)} % (waited for a CPU ${level.runqueuePct.toFixed(0)} %), client CPU ${level.clientCpuPctTotal.toFixed(0)} % (busiest process ${level.clientCpuPctMax.toFixed(0)} %)` +
@@ -451,7 +456,7 @@ export const benchmark = defineBenchmark({
         rows.push([
           t, l.offered, l.to - l.from, round(l.ackedRate, 0) ?? 0, round(l.pubackP50Ms) ?? 0, round(l.pubackP99Ms) ?? 0, round(l.cpuPctCore, 1) ?? 0, round(cpuUsPerAck(l), 1) ?? 0, round(l.runqueuePct, 1) ?? 0,
           `${round(l.clientCpuPctTotal, 0) ?? '?'} (${round(l.clientCpuPctMax, 0) ?? '?'})`, client === 'lean' ? `${l.windowFull} / ${l.late}` : '',
-          t === 'influx' ? round(l.storeCpuPctCore, 1) ?? 0 : '', t === 'bare' ? '' : round(l.httpMaxMs, 0) ?? 'none', l.levelAcked, l.unanswered, l.stored ?? '', l.dropped, l.sustained ? 'yes' : 'no',
+          t === 'influx' ? round(l.storeCpuPctCore, 1) ?? 0 : '', t === 'bare' ? '' : round(l.httpMaxMs, 0) ?? 'none', l.levelAcked, l.unanswered, l.stored ?? '', l.dropped, l.sustained ? 'yes' : l.starved ? 'no (starved)' : 'no',
         ]);
       }
       if (auto) metrics[`${t}.ceilingPerSecond`] = round(r.maxSustained, 0);
@@ -463,11 +468,14 @@ export const benchmark = defineBenchmark({
     const bare = results.get('bare');
     const notes: string[] = [];
     const ratioTarget = auto ? CEILING_RATIO_TARGET : RATIO_TARGET;
+    /** --rates auto: bare aedes's ceiling is its own (not the client's or the machine's); a ratio to another is no ceiling ratio. */
+    let bareCeiling = true;
     if (auto && bare) {
       // At the first level bare aedes did not sustain: was it the limit, the client, or the shared machine?
       const { hi } = bracket(bare.levels);
       const miss = bare.levels.find((l) => l.offered === hi);
       const limit = limitOf(miss, o.seconds);
+      bareCeiling = limit === 'broker';
       metrics['bare.limit'] = limit;
       metrics['bare.ceilingFound'] = limit === 'broker';
       targetsOut.push({
@@ -494,7 +502,11 @@ export const benchmark = defineBenchmark({
       if (bare && bare.maxSustained > 0) {
         const ratio = r.maxSustained / bare.maxSustained;
         metrics[`ratio.${t}`] = round(ratio, 3);
-        targetsOut.push({ name: `${t}: ${auto ? 'ceiling' : 'sustained rate'} gateway / bare aedes ≥ ${ratioTarget}`, met: ratio >= ratioTarget, detail: `${ratio.toFixed(2)} (${r.maxSustained.toFixed(0)}/s vs ${bare.maxSustained.toFixed(0)}/s)` });
+        targetsOut.push({
+          name: `${t}: ${auto ? 'ceiling' : 'sustained rate'} gateway / bare aedes ≥ ${ratioTarget}`,
+          met: ratio >= ratioTarget && bareCeiling,
+          detail: `${ratio.toFixed(2)} (${r.maxSustained.toFixed(0)}/s vs ${bare.maxSustained.toFixed(0)}/s)${bareCeiling ? '' : `; not a ceiling ratio: bare aedes ${metrics['bare.limit'] ? `was limited by the ${String(metrics['bare.limit'])}, not itself` : 'sustained every level tried'}`}`,
+        });
         // Less noisy than ceilings on a shared machine: broker CPU per acknowledged message at the
         // highest offered rate both sustained (bare ÷ gateway: about the ceiling ratio when CPU limits both).
         const common = Math.max(0, ...r.levels.filter((l) => l.sustained && bare.levels.some((b) => b.sustained && b.offered === l.offered)).map((l) => l.offered));

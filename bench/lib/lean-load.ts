@@ -255,6 +255,8 @@ export class LeanLoad {
     if (count === 0 || conns.length === 0) return;
     // Round-robin: each connection its share; it writes once `batch` are due, in one write.
     const batch = this.o.batch;
+    // A dropped connection leaves the list: the cursor may point past its end.
+    if (this.cursor >= conns.length) this.cursor = 0;
     for (let i = 0; i < count; i++) {
       const c = conns[this.cursor] as Conn;
       this.cursor = this.cursor + 1 === conns.length ? 0 : this.cursor + 1;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { bracket, DEFAULT_PLAN, nextRate, type CeilingPlan, type LevelOutcome } from '../../../bench/lib/ceiling.js';
 
-const plan: CeilingPlan = { start: 1000, factor: 2, refineSteps: 2, maxLevels: 10, resolution: 1.1, step: 100 };
+const plan: CeilingPlan = { start: 1000, factor: 2, refineSteps: 2, maxLevels: 10, resolution: 1.1, step: 100, retries: 2 };
 const lv = (offered: number, sustained: boolean): LevelOutcome => ({ offered, sustained });
 
 describe('ceiling search', () => {
@@ -49,6 +49,20 @@ describe('ceiling search', () => {
     expect(nextRate([lv(1000, true), lv(2000, true), lv(4000, false)], g)).toBe(3000);
     // Sustained all of bare's levels: nothing more to try.
     expect(nextRate(ladder.map((r) => lv(r, true)), g)).toBeUndefined();
+  });
+
+  it('a level missed while starved of CPU runs once more before it counts, at most `retries` times', () => {
+    const starved = (offered: number): LevelOutcome => ({ offered, sustained: false, starved: true });
+    expect(nextRate([lv(1000, true), starved(2000)], plan)).toBe(2000);
+    // Sustained the second time: the search goes on as if the first had not been.
+    expect(nextRate([lv(1000, true), starved(2000), lv(2000, true)], plan)).toBe(4000);
+    // Missed again: it counts (no third try), and the refinement starts.
+    expect(nextRate([lv(1000, true), starved(2000), starved(2000)], plan)).toBe(1500);
+    // The retries are used up: a starved miss counts at once.
+    const used = [lv(1000, true), starved(2000), lv(2000, true), starved(4000), lv(4000, true)];
+    expect(nextRate([...used, starved(8000)], plan)).toBe(6000);
+    // A miss not starved is not retried.
+    expect(nextRate([lv(1000, true), lv(2000, false)], plan)).toBe(1500);
   });
 
   it('rounds to the step and never below it', () => {
