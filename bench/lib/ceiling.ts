@@ -37,7 +37,7 @@ export interface CeilingPlan {
   ladder?: readonly number[];
 }
 
-export const DEFAULT_PLAN: CeilingPlan = { start: 2500, factor: 2, refineSteps: 2, maxLevels: 9, resolution: 1.1, step: 100, retries: 2 };
+export const DEFAULT_PLAN: CeilingPlan = { start: 2500, factor: 2, refineSteps: 2, maxLevels: 12, resolution: 1.1, step: 100, retries: 2 };
 
 /** A starved miss followed by another level at the same rate: the later one stands for it. */
 function retried(levels: readonly LevelOutcome[], i: number): boolean {
