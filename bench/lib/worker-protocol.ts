@@ -18,6 +18,10 @@ export interface ConnectCommand {
   subscribe: boolean;
   /** Heartbeat rounds a device must complete to count in `devicesWithRound` (default 1). */
   rounds?: number;
+  /** Lean client (bench/lean-client.ts) only: unacknowledged publishes per connection at most (default 16). */
+  window?: number;
+  /** Lean client only: messages due to a connection before it writes them, in one write (default 1). */
+  batch?: number;
 }
 
 export type WorkerCommand = ConnectCommand | { cmd: 'stats'; latencies: boolean } | { cmd: 'disconnect'; /** How long clients may wait for their unanswered publishes before closing (default 10 s). */ drainMs?: number };
@@ -35,6 +39,12 @@ export interface WorkerStats {
   telemetryUnanswered?: number;
   /** Devices with `rounds` + 1 telemetry messages acknowledged: the one at connect and `rounds` heartbeats. */
   devicesWithRound: number;
+  /** Lean client only: publishes written. */
+  telemetrySent?: number;
+  /** Lean client only: messages due while their connection's window was full (not sent: the broker was behind). */
+  windowFull?: number;
+  /** Lean client only: messages due while the client itself was too busy to send them (not sent: the client was the limit). */
+  late?: number;
 }
 
 export type WorkerMessage =

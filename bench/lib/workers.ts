@@ -9,7 +9,13 @@ import { BenchError, type BenchContext } from './harness.js';
 import { isRunning, sampleProcess, spawnNode, stopProcess } from './processes.js';
 import type { WorkerCommand, WorkerMessage } from './worker-protocol.js';
 
-const WORKER_SCRIPT = fileURLToPath(new URL('../client-worker.ts', import.meta.url));
+/** The full mqtt.js client (one timer per device) or the lean raw-socket client (lib/lean-load.ts). */
+export type ClientKind = 'mqttjs' | 'lean';
+
+const WORKER_SCRIPTS: Record<ClientKind, string> = {
+  mqttjs: fileURLToPath(new URL('../client-worker.ts', import.meta.url)),
+  lean: fileURLToPath(new URL('../lean-client.ts', import.meta.url)),
+};
 
 type MessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
 
@@ -24,10 +30,10 @@ export class WorkerPool {
   constructor(
     private readonly ctx: BenchContext,
     count: number,
-    opts: { nice?: number } = {},
+    opts: { nice?: number; client?: ClientKind } = {},
   ) {
     this.children = Array.from({ length: count }, () => {
-      const child = spawnNode(ctx, { script: WORKER_SCRIPT, ipc: true });
+      const child = spawnNode(ctx, { script: WORKER_SCRIPTS[opts.client ?? 'mqttjs'], ipc: true });
       if (opts.nice && child.pid !== undefined) setPriority(child.pid, opts.nice);
       return child;
     });
@@ -54,6 +60,11 @@ export class WorkerPool {
       type,
       timeoutMs,
     );
+  }
+
+  /** CPU time of each worker (ms; NaN once exited). */
+  cpuMsEach(): number[] {
+    return this.children.map((c) => (c.pid !== undefined && isRunning(c) ? sampleProcess(c.pid).cpuMs : NaN));
   }
 
   /** Total CPU time of the workers (ms), for how busy the load generator was. */
