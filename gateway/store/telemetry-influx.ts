@@ -36,6 +36,17 @@ function refusedCount(err: unknown, batch: number): number | undefined {
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** How long stop() keeps sending to InfluxDB before it spools what is left. */
+const STOP_WAIT_MS = 3000;
+
+/** Resolves when every promise has settled or after `ms`, whichever is first. */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly name = 'influx';
   private readonly o: ResolvedInfluxOptions;
@@ -55,7 +66,12 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private online = false;
   private connecting = false;
   private pumpScheduled = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Write requests sent and not answered yet, with their batch. */
+  private readonly inFlight = new Map<Promise<void>, StoredPoint[]>();
+  /** In-flight requests whose batch stop() spooled already: their late outcome is ignored. */
+  private readonly abandoned = new Set<Promise<void>>();
+  /** Set by stop() once its wait is over: whatever is queued goes to the spool, not to InfluxDB. */
+  private spillAll = false;
   private inFlightPoints = 0;
   private readonly spoolOps = new Set<Promise<void>>();
   private spoolPendingPoints = 0;
@@ -172,7 +188,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       if (this.queue.size === 0 && this.inFlight.size === 0 && this.spoolOps.size === 0) return;
       // Neither InfluxDB nor the spool will take what is left now: it stays queued.
       if (this.inFlight.size === 0 && this.spoolOps.size === 0) return;
-      await Promise.all([...this.inFlight, ...this.spoolOps]);
+      await Promise.all([...this.inFlight.keys(), ...this.spoolOps]);
     }
   }
 
@@ -191,8 +207,21 @@ export class InfluxTelemetryStore implements TelemetryStore {
     this.tick = this.probeTimer = undefined;
     this.admission.fail('telemetry store stopping');
     this.spoolBlocked = false;
-    await this.flush();
-    await this.replaying;
+    // Sent to InfluxDB as usual for up to STOP_WAIT_MS; then what it has not taken (queued, or
+    // sent and unanswered) goes to the disk spool, replayed at the next start. A slow server must
+    // not hold shutdown past a supervisor's stop timeout (Docker's is 10 s), after which all that
+    // was still in memory would be lost. If InfluxDB takes an abandoned request after all, the
+    // replay writes its points again: the same series and time, so still one point each.
+    await settledWithin([this.flush(), ...(this.replaying ? [this.replaying] : [])], STOP_WAIT_MS);
+    this.spillAll = true;
+    this.queue.seal();
+    this.pump();
+    for (const [p, batch] of this.inFlight) {
+      this.abandoned.add(p);
+      this.inFlightPoints -= batch.length;
+      this.toSpool(batch);
+    }
+    await Promise.all(this.spoolOps);
     await this.spool.idle();
     if (this.queue.size > 0) {
       // Spool full (or the disk failing) up to shutdown: these points are lost, and said so.
@@ -235,7 +264,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private pump(): void {
     if (this.state !== 'running' && this.state !== 'stopping') return;
     while (this.queue.ready > 0) {
-      if (!this.online) {
+      if (!this.online || this.spillAll) {
         if (this.spoolBlocked) break;
         this.toSpool(this.take());
       } else if (this.inFlight.size < this.o.maxInFlight) this.launch(this.take());
@@ -262,14 +291,17 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private launch(batch: StoredPoint[]): void {
     this.inFlightPoints += batch.length;
     const p: Promise<void> = this.deliver(batch)
-      .then((rest) => this.toSpool(rest))
+      .then((rest) => {
+        if (!this.abandoned.has(p)) this.toSpool(rest);
+      })
       .finally(() => {
         this.inFlight.delete(p);
-        this.inFlightPoints -= batch.length;
+        // An abandoned batch was counted out when stop() spooled it.
+        if (!this.abandoned.delete(p)) this.inFlightPoints -= batch.length;
         this.pump();
         this.admission.release();
       });
-    this.inFlight.add(p);
+    this.inFlight.set(p, batch);
   }
 
   /** Writes a batch (one request per RP); returns what is left to spool after a failure. */

@@ -181,6 +181,22 @@ describe('InfluxTelemetryStore with a real influxd', () => {
     expect(await readdir(dir)).toStrictEqual([]);
   });
 
+  it('stops without waiting out a hung server: queued and unanswered batches go to the spool, and the next start sends them', async () => {
+    const dir = await tempDir();
+    const hole = await blackHole();
+    // Requests would time out only after 10 minutes: stop() must not wait for them.
+    const hung = await makeStore({ url: hole.url, spoolDir: dir, requestTimeoutMs: 600_000, startWaitMs: 50, database: 'stop_db', batchSize: 1000 });
+    await hung.start();
+    hung.write(Array.from({ length: 5000 }, (_, i) => seqPoint(i)));
+    await vi.waitFor(() => expect(hole.sockets.size).toBeGreaterThan(0), { timeout: 10_000 });
+    await hung.stop();
+    expect(hung.stats()).toMatchObject({ written: 0, buffered: 0, spooled: 5000, dropped: 0 });
+    const up = await makeStore({ spoolDir: dir, database: 'stop_db' });
+    await up.start();
+    await up.drained();
+    expect(await countPoints('stop_db')).toBe(5000);
+  });
+
   it('never blocks write() on a hung server: the batch times out into the spool', async () => {
     const hole = await blackHole();
     const store = await makeStore({ url: hole.url, requestTimeoutMs: 300, startWaitMs: 50, database: 'hung_db' });
