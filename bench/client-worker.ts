@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { syntheticDevice, type SyntheticDevice } from './lib/synthetic-district.js';
 import type { ConnectCommand, WorkerCommand, WorkerMessage, WorkerStats } from './lib/worker-protocol.js';
+import { connectBounded } from './lib/connect-pump.js';
 
 /** Enough latency samples for stable percentiles, bounded for long runs. */
 const MAX_SAMPLES = 200_000;
@@ -52,28 +53,8 @@ class ClientWorker {
     this.roundAcks = (c.rounds ?? 1) + 1;
     this.stats = blankStats();
     this.pubackMs = [];
-    const connectMs: number[] = [];
-    const errors: string[] = [];
     const progress = setInterval(() => this.send({ type: 'progress', stats: { ...this.stats } }), 1000);
-    await new Promise<void>((resolve) => {
-      let next = c.from;
-      let active = 0;
-      const pump = () => {
-        while (active < c.inflight && next < c.to) {
-          active++;
-          this.connectOne(c, next++, (err, ms) => {
-            active--;
-            if (err) {
-              this.stats.failed++;
-              if (errors.length < 10) errors.push(err);
-            } else connectMs.push(ms);
-            pump();
-          });
-        }
-        if (active === 0 && next >= c.to) resolve();
-      };
-      pump();
-    });
+    const { connectMs, errors } = await connectBounded(c.from, c.to, c.inflight, (n, done) => this.connectOne(c, n, done), () => this.stats.failed++);
     clearInterval(progress);
     this.send({ type: 'connect-done', stats: { ...this.stats }, connectMs, errors });
   }

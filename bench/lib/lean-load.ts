@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
 import { syntheticDevice } from './synthetic-district.js';
 import type { WorkerStats } from './worker-protocol.js';
+import { connectBounded } from './connect-pump.js';
 
 export const TICK_MS = 10;
 /** Schedule debt beyond this (a starved client process) is dropped and counted, not burst out. */
@@ -94,27 +95,7 @@ export class LeanLoad {
 
   /** Connects every device (at most `inflight` waiting for CONNACK); resolves with CONNACK latencies and the first errors. */
   async connect(): Promise<{ connectMs: number[]; errors: string[] }> {
-    const connectMs: number[] = [];
-    const errors: string[] = [];
-    await new Promise<void>((resolve) => {
-      let next = this.o.from;
-      let active = 0;
-      const pump = () => {
-        while (active < this.o.inflight && next < this.o.to) {
-          active++;
-          this.connectOne(next++, (err, ms) => {
-            active--;
-            if (err) {
-              this.stats.failed++;
-              if (errors.length < 10) errors.push(err);
-            } else connectMs.push(ms);
-            pump();
-          });
-        }
-        if (active === 0 && next >= this.o.to) resolve();
-      };
-      pump();
-    });
+    const { connectMs, errors } = await connectBounded(this.o.from, this.o.to, this.o.inflight, (n, done) => this.connectOne(n, done), () => this.stats.failed++);
     // Random phase: the round-robin starts anywhere, so several loads do not move in lockstep.
     this.cursor = Math.floor(Math.random() * Math.max(1, this.conns.length));
     return { connectMs, errors };
