@@ -216,7 +216,10 @@ export class Broker {
         // Run later, the client may have gone meanwhile: as for a will, no rate limit then.
         const admit = () => (client.closed ? decide() : this.limiter.admit(client, p.username, decide));
         // Readings and status reports wait for a slice; alarm events go at once (reading-slices.ts).
-        if (isReading(packet.topic)) this.slices.defer(client, admit, cb);
+        // A device over its rate limit goes straight to the limiter, which holds it anyway: a
+        // slice's delay would let its next publish find a fresh token and end its over-limit
+        // streak, so a flooder would never be marked flooding.
+        if (isReading(packet.topic) && !this.limiter.overLimit(p.username)) this.slices.defer(client, admit, cb);
         else this.slices.now(client, admit);
       },
       // Read access for every delivered message (live, retained, queued for a persistent

@@ -114,6 +114,11 @@ export class PublishRateLimiter {
     if (!c.timer) this.schedule(conn, c, b);
   }
 
+  /** Whether the device is over its limit now (a publish of it had to wait, none found a token since). */
+  overLimit(deviceId: string): boolean {
+    return this.enabled && this.buckets.get(deviceId)?.overSince !== undefined;
+  }
+
   /** Whether the device is currently marked `flooding`. */
   isFlooding(deviceId: string): boolean {
     return this.buckets.get(deviceId)?.flagged ?? false;

@@ -85,6 +85,20 @@ describe('PublishRateLimiter', () => {
     expect(events).toStrictEqual([]);
   });
 
+  it('says whether a device is over its limit: from its first held publish until one finds a token', () => {
+    const { limiter, send } = rig();
+    const a = { name: 'a' };
+    limiter.connected(a, 'dev-a');
+    send(a, 'dev-a', 'x', 5);
+    expect(limiter.overLimit('dev-a')).toBe(false);
+    send(a, 'dev-a', 'x');
+    expect(limiter.overLimit('dev-a')).toBe(true);
+    expect(limiter.overLimit('dev-b')).toBe(false);
+    vi.advanceTimersByTime(2000); // the held one released, the bucket refilled
+    send(a, 'dev-a', 'x');
+    expect(limiter.overLimit('dev-a')).toBe(false);
+  });
+
   it('clears flooding once the device has stayed connected clearAfterSeconds without being throttled', () => {
     const { limiter, events, released, send } = rig();
     const a = { name: 'a' };
