@@ -21,7 +21,8 @@
  * before. A client is taken out before the disk is cleared and put back if clearing fails, so a
  * write racing the clear is never forgotten.
  *
- * Writes still go to disk first, so nothing is lost across a crash.
+ * Every write goes to disk as before (the retained index is updated as the write starts), so
+ * nothing more is lost across a crash than aedes itself risks.
  */
 import { Readable } from 'node:stream';
 import AsyncLevelPersistence from 'aedes-persistence-level/asyncPersistence.js';
@@ -155,9 +156,15 @@ export class IndexedLevelPersistence extends AsyncLevelPersistence {
     }
   }
 
+  /**
+   * The index first, then the disk: a subscriber arriving while the write is on its way gets what
+   * was published, not what it replaced (aedes acknowledges a publish before it stores it, so a
+   * client could clear a retained message and subscribe again before the clear reached the disk).
+   * Durability is the disk's, as before.
+   */
   override async storeRetained(packet: RetainedPacket): Promise<void> {
-    await super.storeRetained(packet);
     this.index(packet);
+    await super.storeRetained(packet);
   }
 
   override createRetainedStream(pattern: string): Readable {
