@@ -8,13 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
-import { syntheticDevice, type SyntheticDevice } from './lib/synthetic-district.js';
-import type { ConnectCommand, WorkerCommand, WorkerMessage, WorkerStats } from './lib/worker-protocol.js';
+import { buttonTelemetry, syntheticDevice, type SyntheticDevice } from './lib/synthetic-district.js';
+import { MAX_LATENCY_SAMPLES, type ConnectCommand, type WorkerCommand, type WorkerMessage, type WorkerStats } from './lib/worker-protocol.js';
 import { connectBounded } from './lib/connect-pump.js';
 
-/** Enough latency samples for stable percentiles, bounded for long runs. */
-const MAX_SAMPLES = 200_000;
-const DAY_MS = 86_400_000;
 
 interface SimDevice {
   device: SyntheticDevice;
@@ -114,7 +111,7 @@ class ClientWorker {
       this.stats.telemetryAcked++;
       sim.acked++;
       if (sim.acked === this.roundAcks) this.stats.devicesWithRound++;
-      if (sim.acked >= 2 && this.pubackMs.length < MAX_SAMPLES) this.pubackMs.push(performance.now() - t0);
+      if (sim.acked >= 2 && this.pubackMs.length < MAX_LATENCY_SAMPLES) this.pubackMs.push(performance.now() - t0);
     });
   }
 
@@ -147,16 +144,6 @@ class ClientWorker {
 
 function blankStats(): WorkerStats {
   return { connected: 0, failed: 0, dropped: 0, telemetryAcked: 0, telemetryFailed: 0, devicesWithRound: 0 };
-}
-
-/** What simulators/alarm-button.ts sends: battery, RSSI, power and SIM status. */
-function buttonTelemetry(n: number): Record<string, unknown> {
-  return {
-    battery: 80 + (n % 20),
-    rssi: -60 - (n % 25),
-    power: 'mains',
-    sim: { status: 'active', iccid: `898600${String(n).padStart(14, '0')}`, expires: new Date(Date.now() + 400 * DAY_MS).toISOString().slice(0, 10) },
-  };
 }
 
 function main(): void {

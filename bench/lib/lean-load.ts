@@ -18,16 +18,13 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
-import { syntheticDevice } from './synthetic-district.js';
-import type { WorkerStats } from './worker-protocol.js';
+import { buttonTelemetry, syntheticDevice } from './synthetic-district.js';
+import { MAX_LATENCY_SAMPLES, type WorkerStats } from './worker-protocol.js';
 import { connectBounded } from './connect-pump.js';
 
 export const TICK_MS = 10;
 /** Schedule debt beyond this (a starved client process) is dropped and counted, not burst out. */
 const LATE_MS = 200;
-/** Enough latency samples for stable percentiles, bounded for long runs. */
-const MAX_SAMPLES = 200_000;
-const DAY_MS = 86_400_000;
 const DISCONNECT = generate({ cmd: 'disconnect' });
 
 export interface LeanOptions {
@@ -69,16 +66,6 @@ interface Conn {
   due: number;
   up: boolean;
   onIdle?: () => void;
-}
-
-/** What simulators/alarm-button.ts sends (the same as bench/client-worker.ts's buttonTelemetry). */
-export function buttonTelemetry(n: number): Record<string, unknown> {
-  return {
-    battery: 80 + (n % 20),
-    rssi: -60 - (n % 25),
-    power: 'mains',
-    sim: { status: 'active', iccid: `898600${String(n).padStart(14, '0')}`, expires: new Date(Date.now() + 400 * DAY_MS).toISOString().slice(0, 10) },
-  };
 }
 
 export class LeanLoad {
@@ -179,7 +166,7 @@ export class LeanLoad {
         if (at === undefined) return;
         c.unacked.delete(id);
         this.stats.telemetryAcked++;
-        if (this.pubackMs.length < MAX_SAMPLES) this.pubackMs.push(performance.now() - at);
+        if (this.pubackMs.length < MAX_LATENCY_SAMPLES) this.pubackMs.push(performance.now() - at);
         if (c.unacked.size === 0) c.onIdle?.();
       } else if (p.cmd === 'connack') {
         if (p.returnCode !== 0) return settle(`CONNACK ${p.returnCode}`);

@@ -34,6 +34,18 @@ export function syntheticDevice(i: number, perSite: number): SyntheticDevice {
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/** What simulators/alarm-button.ts sends as telemetry for device i: battery, RSSI, power and SIM status. */
+export function buttonTelemetry(i: number): Record<string, unknown> {
+  return {
+    battery: 80 + (i % 20),
+    rssi: -60 - (i % 25),
+    power: 'mains',
+    sim: { status: 'active', iccid: `898600${String(i).padStart(14, '0')}`, expires: new Date(Date.now() + 400 * DAY_MS).toISOString().slice(0, 10) },
+  };
+}
+
 export interface DistrictOptions {
   devices: number;
   perSite: number;

@@ -57,3 +57,6 @@ export type WorkerMessage =
 
 /** One counter summed over the workers' stats answers. */
 export const sumStats = (stats: readonly { stats: WorkerStats }[], key: keyof WorkerStats): number => stats.reduce((a, s) => a + (s.stats[key] ?? 0), 0);
+
+/** PUBACK latency samples a worker keeps at most: enough for stable percentiles, bounded for long runs. */
+export const MAX_LATENCY_SAMPLES = 200_000;

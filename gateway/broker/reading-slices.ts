@@ -50,7 +50,8 @@ export class ReadingSlices {
   constructor(
     /** A slice stops once it has run this long (it always runs at least one item). */
     private readonly sliceMs = 2,
-    private readonly now_: () => number = () => performance.now(),
+    /** Milliseconds, monotonic (tests pass their own). */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /** Runs `run` in a later slice, after everything deferred before it; `fail` gets what it throws. */
@@ -84,12 +85,12 @@ export class ReadingSlices {
   private readonly slice = (): void => {
     this.immediate = undefined;
     this.slicesTotal++;
-    const until = this.now_() + this.sliceMs;
+    const until = this.clock() + this.sliceMs;
     let item: Item | undefined;
     while ((item = this.queue.shift()) !== undefined) {
       if (item.run === null) continue;
       this.runItem(item);
-      if (this.now_() >= until) break;
+      if (this.clock() >= until) break;
     }
     if (!this.queue.isEmpty()) this.immediate = setImmediate(this.slice);
   };

@@ -26,7 +26,6 @@ const MAX_AT = 9_223_372_036_854;
 /** Guards a query that would produce a runaway number of buckets. */
 export const MAX_BUCKETS = 100_000;
 
-/** Returns the stored form of a point, or the reason it is refused. */
 /**
  * The stored form of a point, or why it is refused. The caller's tags and fields objects are
  * kept as they are when nothing in them has to change (the usual case: the pipeline hands one

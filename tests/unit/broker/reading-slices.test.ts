@@ -7,39 +7,46 @@ async function turns(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await turn();
 }
 
+/** Slices whose work records its label in `ran` when it runs. */
+function rig(...args: ConstructorParameters<typeof ReadingSlices>) {
+  const s = new ReadingSlices(...args);
+  const ran: string[] = [];
+  const later = (key: object, label: string) => s.defer(key, () => ran.push(label), () => undefined);
+  const now = (key: object | null, label: string) => s.now(key, () => ran.push(label));
+  return { s, ran, later, now };
+}
+
 describe('ReadingSlices', () => {
   it('runs deferred work in a later turn, in the order it was deferred', async () => {
-    const s = new ReadingSlices();
-    const ran: string[] = [];
+    const { s, ran, later } = rig();
     const a = {};
     const b = {};
-    s.defer(a, () => ran.push('a1'), () => undefined);
-    s.defer(b, () => ran.push('b1'), () => undefined);
-    s.defer(a, () => ran.push('a2'), () => undefined);
+    later(a, 'a1');
+    later(b, 'b1');
+    later(a, 'a2');
     expect(ran).toStrictEqual([]);
-    expect(s.stats()).toMatchObject({ waiting: 3, deferred: 3 });
+    expect(s.stats()).toStrictEqual({ waiting: 3, deferred: 3, slices: 0 });
     await turns();
     expect(ran).toStrictEqual(['a1', 'b1', 'a2']);
-    expect(s.stats()).toMatchObject({ waiting: 0, deferred: 3 });
+    expect(s.stats()).toStrictEqual({ waiting: 0, deferred: 3, slices: 1 });
   });
 
   it("runs what a connection deferred before its own work that cannot wait, and nobody else's", async () => {
-    const s = new ReadingSlices();
-    const ran: string[] = [];
+    const { s, ran, later, now } = rig();
     const device = {};
     const other = {};
-    s.defer(device, () => ran.push('device status online'), () => undefined);
-    s.defer(other, () => ran.push('other reading'), () => undefined);
-    s.defer(device, () => ran.push('device reading'), () => undefined);
-    s.now(device, () => ran.push('device press'));
-    s.now({}, () => ran.push('unrelated press'));
-    s.now(null, () => ran.push('will of a client long gone'));
+    later(device, 'device status online');
+    later(other, 'other reading');
+    later(device, 'device reading');
+    now(device, 'device press');
+    now({}, 'unrelated press');
+    now(null, 'will of a client long gone');
     expect(ran).toStrictEqual(['device status online', 'device reading', 'device press', 'unrelated press', 'will of a client long gone']);
-    expect(s.stats().waiting).toBe(1);
+    expect(s.stats()).toStrictEqual({ waiting: 1, deferred: 3, slices: 0 });
     await turns();
     // What ran ahead of its turn does not run again.
     expect(ran).toStrictEqual(['device status online', 'device reading', 'device press', 'unrelated press', 'will of a client long gone', 'other reading']);
-    expect(s.stats().waiting).toBe(0);
+    expect(s.stats()).toStrictEqual({ waiting: 0, deferred: 3, slices: 1 });
   });
 
   it('ends a slice once it has run sliceMs, and goes on in the next turn', async () => {
@@ -59,7 +66,7 @@ describe('ReadingSlices', () => {
     expect(ran).toStrictEqual([0, 1]);
     await turns();
     expect(ran).toStrictEqual([0, 1, 2, 3, 4]);
-    expect(s.stats().slices).toBe(3);
+    expect(s.stats()).toStrictEqual({ waiting: 0, deferred: 5, slices: 3 });
   });
 
   it('hands what a deferred run throws to its fail callback and goes on', async () => {
@@ -80,14 +87,13 @@ describe('ReadingSlices', () => {
   });
 
   it('drops what waits when cleared (the broker is closing)', async () => {
-    const s = new ReadingSlices();
-    const ran: string[] = [];
+    const { s, ran, later, now } = rig();
     const key = {};
-    s.defer(key, () => ran.push('late'), () => undefined);
+    later(key, 'late');
     s.clear();
     await turns();
-    s.now(key, () => ran.push('now'));
+    now(key, 'now');
     expect(ran).toStrictEqual(['now']);
-    expect(s.stats().waiting).toBe(0);
+    expect(s.stats()).toStrictEqual({ waiting: 0, deferred: 1, slices: 0 });
   });
 });
