@@ -59,9 +59,8 @@ import { StorageWatch } from './core/alarms/storage-watch.js';
 import type { SimulatorControlPort } from './contract/simulator-port.js';
 import type { Duty } from './cluster/duties.js';
 import { SINGLETON_LEASE } from './cluster/duties.js';
-import { ClusterRuntime } from './cluster/runtime.js';
+import type { ClusterRuntime } from './cluster/runtime.js';
 import { NodeWatch } from './cluster/node-watch.js';
-import { LiveRelay } from './cluster/live-relay.js';
 import type { BroadcastChange } from './core/broadcast/types.js';
 import type { Health } from './contract/types.js';
 
@@ -171,7 +170,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     adapterConfigs.set(type, adapterConfig(factory, raw));
   }
 
-  const telemetry = opts.telemetry ?? createTelemetryStore(config, dataDir, log.child({ part: 'telemetry' }), clock);
+  const telemetry = opts.telemetry ?? await createTelemetryStore(config, dataDir, log.child({ part: 'telemetry' }), clock);
   const counters = new Counters();
   const bus = new EventBus(log.child({ part: 'bus' }));
   const registry = new Registry(loaded.sites, loaded.devices);
@@ -223,7 +222,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const broker = new Broker({ config, registry, log: log.child({ part: 'mqtt' }), counters, dataDir, clock });
   // Cluster mode: singleton duties run only on the node holding the lease (gateway/cluster/duties.ts).
   const databaseUrl = config.cluster.databaseUrl;
-  const cluster = databaseUrl ? new ClusterRuntime({ config: { ...config.cluster, databaseUrl }, log: log.child({ part: 'cluster' }), clients: () => broker.connectedClients() }) : undefined;
+  // PostgreSQL's and Redis's clients are loaded only in cluster mode.
+  const cluster = databaseUrl ? new (await import('./cluster/runtime.js')).ClusterRuntime({ config: { ...config.cluster, databaseUrl }, log: log.child({ part: 'cluster' }), clients: () => broker.connectedClients() }) : undefined;
   const duties = cluster?.duties;
   /** Health-derived alarms are a singleton duty: raised only by the lease holder (always, without cluster mode). */
   const raisesHealthAlarms = () => duties === undefined || duties.active();
@@ -562,7 +562,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   // go to every other node's /api/live (alarms travel by NOTIFY, with their commit). Best effort:
   // without Redis each node shows what it sees itself, and nothing else stops.
   const redisUrl = config.cluster.redisUrl;
-  const relay = cluster && redisUrl ? new LiveRelay({ url: redisUrl, nodeId: cluster.nodeId, log: log.child({ part: 'live-relay' }), counters }) : undefined;
+  const relay = cluster && redisUrl ? new (await import('./cluster/live-relay.js')).LiveRelay({ url: redisUrl, nodeId: cluster.nodeId, log: log.child({ part: 'live-relay' }), counters }) : undefined;
   const remoteBroadcastListeners = new Set<(c: BroadcastChange) => void>();
   let forgetTimer: NodeJS.Timeout | undefined;
   const relayStops: (() => void)[] = [];

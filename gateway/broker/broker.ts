@@ -37,7 +37,7 @@ import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { ReadingSlices, type SliceStats } from './reading-slices.js';
 import { PublishRateLimiter } from './rate-limiter.js';
 import { ReceiveWindow } from './receive-window.js';
-import { createRedisTransport, type RedisTransport } from './redis-transport.js';
+import type { RedisTransport } from './redis-transport.js';
 import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } from './tls-listener.js';
 import type { CertificateInfo } from '../config/tls-files.js';
 import { levelsMatch } from '../contract/topics.js';
@@ -130,7 +130,9 @@ export class Broker {
     let persistence: AedesOptions['persistence'];
     const redisUrl = config.cluster.redisUrl;
     if (redisUrl) {
-      // mqtt.persistence does not apply: sessions and retained messages live in Redis.
+      // mqtt.persistence does not apply: sessions and retained messages live in Redis. The Redis
+      // client is loaded only in cluster mode.
+      const { createRedisTransport } = await import('./redis-transport.js');
       this.redis = createRedisTransport({
         url: redisUrl,
         log: log.child({ part: 'redis' }),

@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
-import { openPgStateStore } from './pg/state-store.js';
 import { SqliteStateStore } from './sqlite/state-store.js';
 import type { StateStore } from './stores.js';
 
@@ -17,6 +16,10 @@ export interface OpenStateStoreOptions {
 
 export async function openStateStore(o: OpenStateStoreOptions): Promise<StateStore> {
   const url = o.config.cluster.databaseUrl;
-  if (url) return openPgStateStore({ url, log: o.log, ...(o.config.cluster.nodeId ? { applicationName: `campus-gateway ${o.config.cluster.nodeId}` } : {}) });
+  if (url) {
+    // PostgreSQL's client is loaded only in cluster mode.
+    const { openPgStateStore } = await import('./pg/state-store.js');
+    return openPgStateStore({ url, log: o.log, ...(o.config.cluster.nodeId ? { applicationName: `campus-gateway ${o.config.cluster.nodeId}` } : {}) });
+  }
   return new SqliteStateStore(o.dataDir);
 }

@@ -1,18 +1,19 @@
 /**
  * Picks the telemetry store the configuration asks for: InfluxDB when `telemetry.influx` is
- * set (INFLUX_URL), else the embedded store, so `npm start` needs no server.
+ * set (INFLUX_URL), else the embedded store, so `npm start` needs no server. The InfluxDB client
+ * is imported only when it is asked for: a gateway on the embedded store never loads it.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Clock } from '../contract/clock.js';
 import { createEmbeddedStore } from './telemetry-embedded.js';
-import { createInfluxStore } from './telemetry-influx.js';
 import type { TelemetryStore } from './telemetry-store.js';
 
-export function createTelemetryStore(config: GatewayConfig, dataDir: string, log: Logger, clock: Clock): TelemetryStore {
+export async function createTelemetryStore(config: GatewayConfig, dataDir: string, log: Logger, clock: Clock): Promise<TelemetryStore> {
   const t = config.telemetry;
   if (t.influx) {
+    const { createInfluxStore } = await import('./telemetry-influx.js');
     return createInfluxStore(
       {
         url: t.influx.url,
