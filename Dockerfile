@@ -25,7 +25,11 @@ FROM node:20-bookworm-slim AS runtime
 # ffmpeg: camera stream checks and the live view (the npm-bundled one is the fallback).
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production DATA_DIR=/data HTTP_PORT=8080 MQTT_PORT=1883
+# MALLOC_ARENA_MAX=2: glibc gives each thread that allocates (libuv's pool hashing passwords and
+# writing LevelDB, V8's compiler threads, the telemetry writer) an arena of its own, up to 8 per
+# core, and keeps what they freed. Two arenas: ~20 MB less RSS with 19,000 devices, the alarm
+# path as fast (bench/README.md, connections).
+ENV NODE_ENV=production DATA_DIR=/data HTTP_PORT=8080 MQTT_PORT=1883 MALLOC_ARENA_MAX=2
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY config ./config

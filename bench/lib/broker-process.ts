@@ -84,12 +84,19 @@ export interface StartOptions {
   script?: string;
 }
 
+/**
+ * The allocator setting the gateway ships with (Dockerfile, `npm run start:prod`), given to every
+ * broker a benchmark starts, bare aedes too, so that a ratio compares the programs and not their
+ * malloc settings. A value in the benchmark's own environment wins.
+ */
+export const SHIPPED_MALLOC_ENV: Record<string, string> = process.env.MALLOC_ARENA_MAX ? {} : { MALLOC_ARENA_MAX: '2' };
+
 export async function startBroker(ctx: BenchContext, kind: BrokerKind, o: StartOptions): Promise<BrokerHandle> {
   const source = o.script ? resolve(ctx.root, o.script) : BROKER_SCRIPTS[kind];
   const script = o.runtime === 'bundled' ? await bundle(ctx, source) : source;
   const t0 = Date.now();
   // --expose-gc only lets `mem-gc` measure the live heap; nothing calls gc otherwise.
-  const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc', ...(process.env.EXP_FLAGS ? process.env.EXP_FLAGS.split(' ') : [])], env: o.env, pipeStdout: true, pipeStdin: true });
+  const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc', ...(process.env.EXP_FLAGS ? process.env.EXP_FLAGS.split(' ') : [])], env: { ...SHIPPED_MALLOC_ENV, ...o.env }, pipeStdout: true, pipeStdin: true });
   const lines = new JsonLines(child);
   const ready = await lines.next((l) => (l.bench === 'ready' ? l : undefined), o.timeoutMs, ctx.signal, `${kind} start`);
   const pid = child.pid;

@@ -166,6 +166,12 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('CMD ["node", "dist/gateway/main.js"]');
   });
 
+  it('runs the gateway with two malloc arenas, as npm run start:prod and the benchmarks do', () => {
+    expect(dockerfile).toMatch(/^ENV [^\n]*\bMALLOC_ARENA_MAX=2\b/m);
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['start:prod']).toBe('MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} node dist/gateway/main.js');
+  });
+
   it('exposes the published ports and checks /api/health', () => {
     for (const port of ['8080', '1883', '12120']) expect(dockerfile).toMatch(new RegExp(`EXPOSE[^\\n]*\\b${port}\\b`));
     expect(dockerfile).toMatch(/^HEALTHCHECK [^\n]*\n?.*\/api\/health/m);
