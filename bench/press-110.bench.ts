@@ -11,6 +11,12 @@
  * press → PUBACK is the commit latency of the state store (`--store sqlite|postgres`; postgres
  * runs a durable server from the machine's packages, as a deployment would).
  *
+ * `--source dc09-panel` sends the measured presses as SIA DC-09 panic reports from alarm panels
+ * (simulators/alarm-centre/panel.ts) to the gateway's DC-09 receiver (adapters/panel-dc09), one
+ * TCP connection per message as DC-09 5.3.1 lets a panel do: the other way an alarm enters (issue
+ * 19 item 1, "and a DC-09 panel event"). The panel's ACK, sent once the event is durable, is
+ * timed where an MQTT press times its PUBACK.
+ *
  * Where the milliseconds go (issue 19): after the measured presses the bench reads the gateway's
  * marks of each press (GET /api/diagnostics/press-path: broker received, decoded, committed, DC-09
  * frame written, 110 ACK) and joins them, by button id and event seq, with its own send time and
@@ -27,6 +33,8 @@ import { DEFAULT_CONFIG_PATH } from '../gateway/config/load.js';
 import { deviceTopic } from '../gateway/contract/topics.js';
 import { startPostgres } from '../scripts/lib/postgres-engine.js';
 import { AlarmCentreSimulator, type RecordedMessage } from '../simulators/alarm-centre/alarm-centre-simulator.js';
+import { Dc09PanelSimulator } from '../simulators/alarm-centre/panel.js';
+import { createServer, type AddressInfo } from 'node:net';
 import { startBroker, type Runtime } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type Table, type TargetCheck } from './lib/harness.js';
 import { sleep } from './lib/processes.js';
@@ -55,14 +63,22 @@ const options = {
   runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the gateway through tsx (as npm start) or bundled JavaScript' },
   gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts (e.g. one that profiles), instead of bench/gateway-entry.ts' },
   store: { default: 'sqlite', choices: ['sqlite', 'postgres'], description: 'state store: SQLite in the data dir, or a PostgreSQL started for the run (DATABASE_URL)' },
+  source: { default: 'mqtt', choices: ['mqtt', 'dc09-panel'], description: 'how the measured presses arrive: MQTT buttons (a QoS 1 event), or SIA DC-09 alarm panels (panel-dc09 adapter)' },
+  panelConnection: { default: 'per-message', choices: ['per-message', 'persistent'], description: '--source dc09-panel: a TCP connection per message (DC-09 5.3.1, most panels), or one kept open (DC-09-2013), opened by a NULL link test before the presses' },
 } as const;
+
+type PressSource = 'mqtt' | 'dc09-panel';
 
 interface PressButton {
   id: string;
   siteId: string;
+  /** The school's 110 account (arcAccount): what the receivers record. */
   account: string;
   secret: string;
+  /** `--source dc09-panel`: the panel's own DC-09 account, as the gateway's receiver knows it. */
+  panelAccount: string;
   client?: MqttClient;
+  panel?: Dc09PanelSimulator;
 }
 
 /** Press buttons: one per school so every DC-09 account (SIA DC-09 5.5.1.6 `#acct`) is unique. */
@@ -70,15 +86,26 @@ function pressButtons(count: number): PressButton[] {
   return Array.from({ length: count }, (_v, i) => {
     const siteId = `bench-p${String(i).padStart(5, '0')}`;
     // Accounts are hex digits (DC-09 5.5.1.6); 'A' keeps them apart from the background ones.
-    return { id: `${siteId}-btn`, siteId, account: `A${String(i).padStart(5, '0')}`, secret: `bench-secret-${siteId}-btn` };
+    return { id: `${siteId}-btn`, siteId, account: `A${String(i).padStart(5, '0')}`, secret: `bench-secret-${siteId}-btn`, panelAccount: `C${String(i).padStart(5, '0')}` };
   });
 }
 
-function gatewayConfig(o: { devices: number; perSite: number; heartbeatMax: number }, dataDir: string, buttons: PressButton[], ports: [number, number]) {
+/** `--source dc09-panel`: where the gateway's DC-09 receiver listens (TCP only: no UDP port to find free too). */
+interface PanelReceiver {
+  port: number;
+}
+
+function pressDevice(b: PressButton, panel: PanelReceiver | undefined): Record<string, unknown> {
+  return panel
+    ? { id: b.id, kind: 'alarm-button', name: 'press panel', adapter: 'panel-dc09', options: { account: b.panelAccount, zone: 1 } }
+    : { id: b.id, kind: 'alarm-button', name: 'press button', secret: b.secret };
+}
+
+function gatewayConfig(o: { devices: number; perSite: number; heartbeatMax: number }, dataDir: string, buttons: PressButton[], ports: [number, number], panel?: PanelReceiver) {
   const base = syntheticConfig({ devices: o.devices, perSite: o.perSite, dataDir, persistence: 'level', heartbeatSeconds: Math.ceil(o.heartbeatMax) });
   const sites: Record<string, unknown>[] = (base.sites as Record<string, unknown>[]).map((s, i) => ({ ...s, arcAccount: `B${String(i).padStart(5, '0')}` }));
   for (const b of buttons) {
-    sites.push({ id: b.siteId, name: `Bench press school ${b.siteId}`, district: 'bench', arcAccount: b.account, devices: [{ id: b.id, kind: 'alarm-button', name: 'press button', secret: b.secret }] });
+    sites.push({ id: b.siteId, name: `Bench press school ${b.siteId}`, district: 'bench', arcAccount: b.account, devices: [pressDevice(b, panel)] });
   }
   sites.push({ id: 'bench-psb', name: 'Bench 110 centre', kind: 'police', district: 'bench', devices: [{ id: 'arc-110', kind: 'alarm-centre', adapter: 'alarm-centre-dc09', name: '110 link' }] });
   // One operator, to read GET /api/diagnostics/press-path after the presses.
@@ -98,8 +125,21 @@ function gatewayConfig(o: { devices: number; perSite: number; heartbeatMax: numb
         supervisionSeconds: 30,
         forward: ['panic', 'barrier-impact'],
       },
+      ...(panel ? { 'panel-dc09': { host: '127.0.0.1', port: panel.port, tcp: true, udp: false } } : {}),
     },
   };
+}
+
+/** A loopback TCP port nothing listens on now (the gateway's configuration needs a number). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function connectButtons(url: string, buttons: PressButton[], ctx: BenchContext): Promise<void> {
@@ -133,7 +173,8 @@ function runqueueWaitMs(pid: number): number {
 /** A measured press as the bench saw it: wall-clock ms (performance.timeOrigin + performance.now()). */
 interface PressSeen {
   deviceId: string;
-  seq: number;
+  /** The event's seq (MQTT presses); a DC-09 panel's press carries none, and each button presses once. */
+  seq?: number;
   sentAt: number;
   /** The receiver read the frame's bytes (its socket), then the bench saw it recorded. */
   readAt?: number;
@@ -160,8 +201,8 @@ async function pressPathMarks(httpUrl: string): Promise<{ capacity: number; pres
 
 /** The hops of a press, in order: [metric key, label, from, to]. */
 const HOPS: readonly [string, string, (s: PressSeen, m: PressMarks) => number | undefined, (s: PressSeen, m: PressMarks) => number | undefined][] = [
-  ['hopSendBroker', 'device send → broker', (s) => s.sentAt, (_s, m) => m.receivedAt],
-  ['hopBrokerDecoded', 'broker → decoded', (_s, m) => m.receivedAt, (_s, m) => m.decodedAt],
+  ['hopSendBroker', 'device send → gateway read it (broker or DC-09 receiver)', (s) => s.sentAt, (_s, m) => m.receivedAt],
+  ['hopBrokerDecoded', 'read → decoded', (_s, m) => m.receivedAt, (_s, m) => m.decodedAt],
   ['hopDecodedCommitted', 'decoded → committed', (_s, m) => m.decodedAt, (_s, m) => m.committedAt],
   ['hopCommittedFrame', 'committed → frame written', (_s, m) => m.committedAt, (_s, m) => m.frameWrittenAt],
   ['hopFrameReceiver', 'frame written → receiver got it', (_s, m) => m.frameWrittenAt, (s) => s.receivedAt],
@@ -177,7 +218,7 @@ function hopBreakdown(seen: PressSeen[], marks: PressMarks[]): { joined: number;
   const hops = HOPS.map(([key, label]) => ({ key, label, ms: [] as number[] }));
   let joined = 0;
   for (const s of seen) {
-    const m = byPress.get(`${s.deviceId}#${s.seq}`);
+    const m = byPress.get(`${s.deviceId}#${s.seq ?? ''}`);
     if (!m) continue;
     joined++;
     HOPS.forEach(([, , from, to], i) => {
@@ -205,8 +246,10 @@ export const benchmark = defineBenchmark({
     ctx.defer(() => Promise.all(centres.map((c) => c.stop())).then(() => undefined));
 
     const buttons = pressButtons(o.warmup + o.presses);
+    const source = o.source as PressSource;
+    const panel: PanelReceiver | undefined = source === 'dc09-panel' ? { port: await freePort() } : undefined;
     const configFile = join(tmp, 'gateway.yaml');
-    writeFileSync(configFile, stringify(gatewayConfig(o, join(tmp, 'data'), buttons, ports)));
+    writeFileSync(configFile, stringify(gatewayConfig(o, join(tmp, 'data'), buttons, ports, panel)));
     let databaseUrl = '';
     if (o.store === 'postgres') {
       const server = await startPostgres();
@@ -236,7 +279,14 @@ export const benchmark = defineBenchmark({
     const bgConnected = connected.reduce((a, d) => a + d.stats.connected, 0);
     ctx.log(`${bgConnected}/${o.devices} background buttons connected, heartbeats every ${periods.map((p) => p.toFixed(1)).join(', ')} s`);
 
-    await connectButtons(url, buttons, ctx);
+    if (panel) {
+      // Per message (DC-09 5.3.1), a panel connects for each report: nothing to set up but the
+      // simulator. Persistent, its connection is opened here by a link test (NULL, 5.5.2.1).
+      for (const b of buttons) b.panel = new Dc09PanelSimulator({ host: '127.0.0.1', port: panel.port, account: b.panelAccount, ackTimeoutMs: o.timeoutMs, persistent: o.panelConnection === 'persistent' });
+      await Promise.all(buttons.map((b) => b.panel?.start()));
+      if (o.panelConnection === 'persistent') for (const b of buttons) await b.panel?.linkTest();
+      ctx.defer(() => Promise.all(buttons.map((b) => b.panel?.stop())).then(() => undefined));
+    } else await connectButtons(url, buttons, ctx);
     // The integrator's view: retained alarm states, to see `forward-acked` land.
     const acked = new Map<string, (at: number) => void>();
     const integrator = await mqtt.connectAsync(url, { clientId: 'bench-integrator', username: 'integrator', password: 'demo-pass-integrator', protocolVersion: 4, reconnectPeriod: 0 });
@@ -271,19 +321,22 @@ export const benchmark = defineBenchmark({
         });
       });
       const start = performance.now();
-      const pressSeq = ++seq;
+      const pressSeq = panel ? undefined : ++seq;
       // Settled here, not only once awaited below: a press client whose connection drops meanwhile
       // (its keepalive ran out while the gateway stalled) rejects at once, and an unhandled
-      // rejection would end the run instead of counting the press as lost.
-      const pubackAt = b.client
-        ?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: pressSeq }), { qos: 1 })
-        .then(() => performance.now(), () => undefined);
+      // rejection would end the run instead of counting the press as lost. A panel's press is
+      // acknowledged by the receiver's ACK (sent once the event is durable), as an MQTT one by PUBACK.
+      const pubackAt = panel
+        ? b.panel?.panic(1).then((r) => (r.reply === 'ack' ? performance.now() : undefined), () => undefined)
+        : b.client
+            ?.publishAsync(deviceTopic(b.siteId, b.id, 'event'), JSON.stringify({ type: 'press', at: Date.now(), seq: pressSeq }), { qos: 1 })
+            .then(() => performance.now(), () => undefined);
       const rec = await recorded(centres, b.account, o.timeoutMs).catch(() => undefined);
       const ackAt = await ackSeen;
       const puback = await pubackAt;
       acked.delete(b.id);
       if (measured) {
-        seen.push({ deviceId: b.id, seq: pressSeq, sentAt: performance.timeOrigin + start, ...(rec ? { readAt: rec.m.arrivedAt, receivedAt: performance.timeOrigin + rec.at } : {}) });
+        seen.push({ deviceId: b.id, ...(pressSeq !== undefined ? { seq: pressSeq } : {}), sentAt: performance.timeOrigin + start, ...(rec ? { readAt: rec.m.arrivedAt, receivedAt: performance.timeOrigin + rec.at } : {}) });
         if (rec) recordMs.push(rec.at - start);
         else lost++;
         if (ackAt !== undefined) ackedMs.push(ackAt - start);
@@ -312,6 +365,8 @@ export const benchmark = defineBenchmark({
       backgroundPubackP99Ms: p(bgPuback, 99),
       clientNice: o.clientNice,
       store: o.store,
+      source,
+      ...(panel ? { panelConnection: o.panelConnection } : {}),
       presses: o.presses,
       pubackP50Ms: p(pubackMs, 50),
       pubackP99Ms: p(pubackMs, 99),
@@ -355,7 +410,8 @@ export const benchmark = defineBenchmark({
       { name: `every press at the 110 receiver within ${STANDARD_MS} ms (provincial standard)`, met: lost === 0 && (metrics.recordMaxMs ?? Infinity) <= STANDARD_MS, detail: `max ${metrics.recordMaxMs} ms` },
     ];
     const notes = [
-      'receiver simulators and press buttons share this process (one clock); the gateway is its own process; background buttons in client worker processes',
+      `receiver simulators and press ${panel ? `panels (SIA DC-09, ${o.panelConnection === 'persistent' ? 'one connection each, kept open' : 'a TCP connection per message'})` : 'buttons'} share this process (one clock); the gateway is its own process; background buttons in client worker processes`,
+      ...(panel ? ['pubackP*: the DC-09 ACK of each panic report, sent once the press is durable (the PUBACK of an MQTT press)'] : []),
       `background client workers run at nice ${o.clientNice}${o.clientNice > 0 ? ' (they stand for field hardware with CPUs of its own; --client-nice 0 makes them compete with the gateway as equals)' : ''}`,
       'hops: marks are performance.timeOrigin + performance.now() in each process (wall clock, µs); "receiver got it" is when the bench saw the receiver record it, as recordMs',
       ...(o.warmup + o.presses > path.capacity ? [`only the last ${path.capacity} presses keep their gateway marks: ${breakdown.joined} joined`] : []),
