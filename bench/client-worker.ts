@@ -12,7 +12,6 @@ import { buttonTelemetry, syntheticDevice, type SyntheticDevice } from './lib/sy
 import { MAX_LATENCY_SAMPLES, type ConnectCommand, type WorkerCommand, type WorkerMessage, type WorkerStats } from './lib/worker-protocol.js';
 import { connectBounded } from './lib/connect-pump.js';
 
-
 interface SimDevice {
   device: SyntheticDevice;
   n: number;

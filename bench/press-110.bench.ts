@@ -31,10 +31,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../gateway/config/load.js';
 import { deviceTopic } from '../gateway/contract/topics.js';
+import { freePort } from '../scripts/lib/engine-process.js';
 import { startPostgres } from '../scripts/lib/postgres-engine.js';
 import { AlarmCentreSimulator, type RecordedMessage } from '../simulators/alarm-centre/alarm-centre-simulator.js';
 import { Dc09PanelSimulator } from '../simulators/alarm-centre/panel.js';
-import { createServer, type AddressInfo } from 'node:net';
 import { startBroker, type Runtime } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type Table, type TargetCheck } from './lib/harness.js';
 import { sleep } from './lib/processes.js';
@@ -130,17 +130,7 @@ function gatewayConfig(o: { devices: number; perSite: number; heartbeatMax: numb
   };
 }
 
-/** A loopback TCP port nothing listens on now (the gateway's configuration needs a number). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+
 
 async function connectButtons(url: string, buttons: PressButton[], ctx: BenchContext): Promise<void> {
   const batch = 50;
@@ -247,6 +237,7 @@ export const benchmark = defineBenchmark({
 
     const buttons = pressButtons(o.warmup + o.presses);
     const source = o.source as PressSource;
+    // The gateway's configuration needs a number: a loopback port nothing listens on now.
     const panel: PanelReceiver | undefined = source === 'dc09-panel' ? { port: await freePort() } : undefined;
     const configFile = join(tmp, 'gateway.yaml');
     writeFileSync(configFile, stringify(gatewayConfig(o, join(tmp, 'data'), buttons, ports, panel)));

@@ -17,11 +17,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import { freePort } from '../scripts/lib/engine-process.js';
 import { startBroker, type BrokerHandle, type Runtime } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type MetricValue, type TargetCheck } from './lib/harness.js';
 import { bracket, DEFAULT_PLAN, nextRate, type CeilingPlan } from './lib/ceiling.js';
@@ -110,14 +110,6 @@ function runqueueWaitMs(pid: number): number {
   } catch {
     return NaN;
   }
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** influxd on loopback with a throw-away data dir (as simulators/influxd.ts, minimal config). */

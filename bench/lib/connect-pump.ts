@@ -8,15 +8,15 @@ export interface PumpResult {
   connectMs: number[];
   /** The first 10 errors, verbatim. */
   errors: string[];
-  failed: number;
 }
 
 /**
  * Connects devices [from, to), at most `inflight` at a time (keeps SYNs under the listen
- * backlog); resolves once every one has connected or failed. `onFailure` counts as it goes.
+ * backlog); resolves once every one has connected or failed. `onFailure` is told of each failure
+ * as it happens (the workers' live progress counts them).
  */
-export function connectBounded(from: number, to: number, inflight: number, connectOne: ConnectOne, onFailure: () => void = () => {}): Promise<PumpResult> {
-  const result: PumpResult = { connectMs: [], errors: [], failed: 0 };
+export function connectBounded(from: number, to: number, inflight: number, connectOne: ConnectOne, onFailure: () => void): Promise<PumpResult> {
+  const result: PumpResult = { connectMs: [], errors: [] };
   return new Promise((resolve) => {
     let next = from;
     let active = 0;
@@ -26,7 +26,6 @@ export function connectBounded(from: number, to: number, inflight: number, conne
         connectOne(next++, (err, ms) => {
           active--;
           if (err) {
-            result.failed++;
             onFailure();
             if (result.errors.length < 10) result.errors.push(err);
           } else result.connectMs.push(ms);

@@ -39,12 +39,12 @@ const errText = (err: unknown): string => (err instanceof Error ? err.message : 
 /** How long stop() keeps sending to InfluxDB before it spools what is left. */
 const STOP_WAIT_MS = 3000;
 
-/** Resolves when every promise has settled or after `ms`, whichever is first. */
-async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+/** Resolves when every promise has settled or after `ms` on `clock`, whichever is first. */
+async function settledWithin(promises: Promise<unknown>[], ms: number, clock: Clock): Promise<void> {
   if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.allSettled(promises), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+  let timer: Timer | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, ms)))]);
+  if (timer) clock.clearTimeout(timer);
 }
 
 export class InfluxTelemetryStore implements TelemetryStore {
@@ -133,14 +133,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       this.spoolBlocked = false;
       this.pump();
     }, this.o.flushIntervalMs);
-    let waitTimer: Timer | undefined;
-    await Promise.race([
-      this.connect(),
-      new Promise<void>((resolve) => {
-        waitTimer = this.clock.setTimeout(resolve, this.o.startWaitMs);
-      }),
-    ]);
-    if (waitTimer) this.clock.clearTimeout(waitTimer);
+    // connect() never rejects: an unreachable server is retried by its probe.
+    await settledWithin([this.connect()], this.o.startWaitMs, this.clock);
     this.pump();
   }
 
@@ -212,7 +206,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
     // not hold shutdown past a supervisor's stop timeout (Docker's is 10 s), after which all that
     // was still in memory would be lost. If InfluxDB takes an abandoned request after all, the
     // replay writes its points again: the same series and time, so still one point each.
-    await settledWithin([this.flush(), ...(this.replaying ? [this.replaying] : [])], STOP_WAIT_MS);
+    await settledWithin([this.flush(), ...(this.replaying ? [this.replaying] : [])], STOP_WAIT_MS, this.clock);
     this.spillAll = true;
     this.queue.seal();
     this.pump();

@@ -8,8 +8,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeanLoad } from '../../../bench/lib/lean-load.js';
-import { buttonTelemetry } from '../../../bench/lib/synthetic-district.js';
-import { syntheticDevice } from '../../../bench/lib/synthetic-district.js';
+import { buttonTelemetry, syntheticDevice } from '../../../bench/lib/synthetic-district.js';
 import { eventually } from '../../helpers/gateway.js';
 
 const PER_SITE = 20;
