@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Adapter, AdapterContext, AdapterFactory } from './contract/adapter.js';
+import type { Adapter, AdapterContext, AdapterFactory, DeviceEventInput } from './contract/adapter.js';
+import type { ArrivalMarks } from './contract/press-timing.js';
 import { findAdapter } from '../adapters/registry.js';
 import type { LoadedConfig } from './config/load.js';
 import { channelCarriers } from './config/channel-carriers.js';
@@ -304,6 +305,20 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     });
   }
 
+  /** AdapterContext.emitNow, for every adapter: an uncommitted event (the state database unreachable) is counted. */
+  const emitNow = (input: DeviceEventInput, arrival?: ArrivalMarks): Promise<void> | undefined => {
+    const uncommitted = (err: unknown) => {
+      // Not committed: the adapter does not acknowledge the device, which sends it again.
+      if (isUncommitted(err)) counters.inc('store.unavailable');
+      throw err;
+    };
+    try {
+      const r = pipeline.ingestNow(input, arrival);
+      return r instanceof Promise ? r.then(() => undefined, uncommitted) : undefined;
+    } catch (err) {
+      return uncommitted(err);
+    }
+  };
   const adapters = new Map<string, Adapter>();
   /** Cluster mode: the singleton adapters, started and stopped with the lease (after build). */
   const singletonAdapters: { type: string; adapter: Adapter; start: () => Promise<void> }[] = [];
@@ -316,15 +331,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       devices: registry,
       bus: broker.bus,
       dataDir: join(dataDir, 'adapters', type),
-      emit: async (input, arrival) => {
-        try {
-          await pipeline.ingest(input, arrival);
-        } catch (err) {
-          // Not committed: the adapter does not acknowledge the device, which sends it again.
-          if (isUncommitted(err)) counters.inc('store.unavailable');
-          throw err;
-        }
-      },
+      emit: async (input, arrival) => emitNow(input, arrival),
+      emitNow,
       setCondition: (deviceId, code, active, detail) => health.setCondition(deviceId, code, active, detail),
       addDevice: (discovered) => {
         const { device, added } = registry.add(type, discovered);
@@ -371,9 +379,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     // A new alarm's outbox entry commits with the alarm, before the device is acknowledged (on every node).
     alarms.participate(fwd);
     // A test press's report is queued before the button is acknowledged, as a press's alarm is.
-    pipeline.durable('forwarder', async (e) => {
-      if (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button') await fwd.enqueueTest(e.deviceId);
-    });
+    pipeline.durable('forwarder', (e) => (e.type === 'test' && registry.get(e.deviceId)?.kind === 'alarm-button' ? fwd.enqueueTest(e.deviceId) : undefined));
     // Cluster mode: only the lease holder pumps, its delivery writes fenced by the lease token.
     if (!duties) await fwd.start();
     forwarders.push(fwd);

@@ -38,32 +38,42 @@ class MqttNativeAdapter implements Adapter {
     await Promise.all(subs.map((u) => u()));
   }
 
-  private async onMessage(topic: string, payload: Buffer, receivedAt: number | undefined): Promise<void> {
+  /**
+   * A device's publish, before the broker acknowledges it: undefined once handled (a reading, a
+   * refused payload), else a promise that settles when the event is committed. Not async: a
+   * reading costs no promise (the broker acknowledges it in the same turn, reading-slices.ts).
+   */
+  private onMessage(topic: string, payload: Buffer, receivedAt: number | undefined): Promise<void> | undefined {
     const parsed = parseDeviceTopic(topic);
-    if (!parsed) return;
+    if (!parsed) return undefined;
     const device = this.ctx.devices.get(parsed.deviceId);
     // Other adapters own devices on the same broker (the radio box): theirs to read, and theirs
     // to refuse (at any site: the radio adapter counts a wrong site itself, so one message is
     // never counted twice).
-    if (device && device.adapter !== 'mqtt-native') return;
+    if (device && device.adapter !== 'mqtt-native') return undefined;
     if (!device || device.siteId !== parsed.siteId) {
       this.ctx.reject('unknown-device', `no mqtt-native device ${parsed.siteId}/${parsed.deviceId}`, parsed.deviceId);
-      return;
+      return undefined;
     }
     const result = decodePayload(device.id, device.kind, parsed.leaf, payload, { maxBytes: this.config.maxPayloadBytes });
     if (!result.ok) {
       this.ctx.reject(`payload-${result.reason}`, `${parsed.leaf}: ${result.detail}`, device.id);
-      return;
+      return undefined;
     }
     // A discrete event (a press) carries its arrival marks for the alarm path's timing; a
     // reading or a status report carries none (press-timing.ts).
-    const timed = receivedAt !== undefined && parsed.leaf === 'event';
-    try {
-      await (timed ? this.ctx.emit(result.event, { receivedAt, decodedAt: preciseNow() }) : this.ctx.emit(result.event));
-    } catch (err) {
+    const arrival = receivedAt !== undefined && parsed.leaf === 'event' ? { receivedAt, decodedAt: preciseNow() } : undefined;
+    const refused = (err: unknown): undefined => {
       // Not committed: the broker must not PUBACK, so the device resends it.
       if (isUncommitted(err)) throw err;
       this.ctx.reject('refused-by-core', (err as Error).message, device.id);
+      return undefined;
+    };
+    try {
+      const r = this.ctx.emitNow ? this.ctx.emitNow(result.event, arrival) : this.ctx.emit(result.event, arrival);
+      return r?.catch(refused);
+    } catch (err) {
+      return refused(err);
     }
   }
 }

@@ -195,7 +195,10 @@ export class Broker {
           if (err) return cb(err);
           // client is null for the will of a client long gone: checked when it connected.
           if (!client || (p && this.mayPublish(client, p, packet.topic))) {
-            this.dispatch(packet.topic, packet.payload, receivedAt).then(
+            // A reading is handled at once (dispatch returns nothing): acknowledged in this turn.
+            const handled = this.dispatch(packet.topic, packet.payload, receivedAt);
+            if (!handled) return cb(null);
+            handled.then(
               () => cb(null),
               (err: Error) => {
                 // Not committed (the state database is unreachable): no PUBACK. aedes closes the
@@ -390,26 +393,49 @@ export class Broker {
   private readonly handlers: { levels: string[]; handler: MqttHandler }[] = [];
 
   /**
-   * Runs every matching handler. Rejects only when a handler's work could not be committed
-   * (isUncommitted: the state database is unreachable), after the others ran; any other failure
-   * is counted and the message still acknowledged, as a malformed payload is.
+   * Runs every matching handler, in order, each after the one before is done. Undefined when
+   * all of them were done at once (a reading); else a promise that rejects only when a handler's
+   * work could not be committed (isUncommitted: the state database is unreachable), after the
+   * others ran. Any other failure is counted and the message still acknowledged, as a malformed
+   * payload is.
    */
-  private async dispatch(topic: string, payload: Buffer | string, receivedAt?: number): Promise<void> {
+  private dispatch(topic: string, payload: Buffer | string, receivedAt?: number): Promise<void> | undefined {
     const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-    let uncommitted: unknown;
     const levels = topic.split('/');
-    for (const { levels: filter, handler } of this.handlers) {
+    for (let i = 0; i < this.handlers.length; i++) {
+      const { levels: filter, handler } = this.handlers[i] as (typeof this.handlers)[number];
+      if (!levelsMatch(filter, levels)) continue;
+      let r: void | Promise<void>;
+      try {
+        r = handler(topic, buf, receivedAt);
+      } catch (err) {
+        r = Promise.reject(err);
+      }
+      // From the first handler that must wait, the rest run after it, as they always did.
+      if (r) return this.dispatchAfter(r, i + 1, topic, buf, levels, receivedAt);
+    }
+    return undefined;
+  }
+
+  private async dispatchAfter(first: Promise<void>, from: number, topic: string, buf: Buffer, levels: string[], receivedAt: number | undefined): Promise<void> {
+    let uncommitted: unknown;
+    const failed = (err: unknown) => {
+      if (isUncommitted(err)) {
+        uncommitted ??= err;
+        return;
+      }
+      // A handler bug must not lose the message silently: counted, and visible on /api/health.
+      this.deps.counters.inc('rejects.handler-failed');
+      this.deps.log.error({ err, topic }, 'mqtt handler failed');
+    };
+    await first.catch(failed);
+    for (let i = from; i < this.handlers.length; i++) {
+      const { levels: filter, handler } = this.handlers[i] as (typeof this.handlers)[number];
       if (!levelsMatch(filter, levels)) continue;
       try {
         await handler(topic, buf, receivedAt);
       } catch (err) {
-        if (isUncommitted(err)) {
-          uncommitted ??= err;
-          continue;
-        }
-        // A handler bug must not lose the message silently: counted, and visible on /api/health.
-        this.deps.counters.inc('rejects.handler-failed');
-        this.deps.log.error({ err, topic }, 'mqtt handler failed');
+        failed(err);
       }
     }
     if (uncommitted !== undefined) throw uncommitted;

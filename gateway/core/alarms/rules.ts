@@ -9,7 +9,7 @@ import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { AlarmService } from './service.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { Device, DeviceEvent, Health } from '../../contract/types.js';
-import { eventMeaning, REASON_ALARMS, type HealthReasonCode } from '../../contract/vocabulary.js';
+import { eventMeaning, REASON_ALARMS, type EventMeaning, type HealthReasonCode } from '../../contract/vocabulary.js';
 import { ALARM_TYPE_CATALOGUE, type AlarmType } from '../../contract/alarm-types.js';
 import { errorMessage } from '../../contract/errors.js';
 import type { ArrivalMarks } from '../../contract/press-timing.js';
@@ -39,40 +39,44 @@ export class AlarmRules {
   ) {}
 
   /**
-   * Resolves once what the event decides (an alarm raised, a cancel noted) is committed; rejects
-   * when it could not be (the caller must then not acknowledge the event). `arrival`: the
-   * event's marks on the alarm path (press-timing.ts), kept with the alarm it raises.
+   * What the event decides (an alarm raised, a cancel noted): a promise that resolves once that
+   * is committed and rejects when it could not be (the caller must then not acknowledge the
+   * event); undefined when the event decides nothing, as a reading or a status report (the
+   * broker's hot path then needs no promise). `arrival`: the event's marks on the alarm path
+   * (press-timing.ts), kept with the alarm it raises.
    */
-  async onEvent(e: DeviceEvent, arrival?: ArrivalMarks): Promise<void> {
-    const device = this.registry.get(e.deviceId);
-    if (!device) return;
+  onEvent(e: DeviceEvent, arrival?: ArrivalMarks): Promise<void> | undefined {
     const meaning = eventMeaning(e.type);
-    if (meaning?.raises) {
-      const type = meaning.raises;
-      // A device that serves several schools (a radio box) names the school the event concerns.
-      const named = typeof e.data.siteId === 'string' && this.registry.site(e.data.siteId) ? e.data.siteId : undefined;
-      const siteId = named ?? device.siteId;
-      const { alarm, created } = await this.alarms.raise({
-        type,
-        severity: ALARM_TYPE_CATALOGUE[type].severity,
-        siteId,
-        deviceId: device.id,
-        summary: `${this.registry.site(siteId)?.name ?? siteId} · ${device.name} · ${meaning.label ?? ALARM_TYPE_CATALOGUE[type].zh}${summaryDetail(e, meaning.summaryFrom)}`,
-        by: device.id,
-        at: e.receivedAt,
-        data: e.data,
-        // Emergencies a drill exercises; device faults and outages stay real during a drill.
-        drill: (meaning.drillable ?? false) && (this.opts.isDrill?.(siteId) ?? false),
-        ...(arrival ? { arrival: { receivedAt: arrival.receivedAt, decodedAt: arrival.decodedAt, ...(e.seq !== undefined ? { seq: e.seq } : {}) } } : {}),
-      });
-      if (created) this.log.warn({ alarmId: alarm.id, type: alarm.type, deviceId: device.id }, 'alarm raised');
-      return;
-    }
-    if (meaning?.cancels) {
-      // A school's cancel is recorded for the duty officer; it never silences the alarm by itself.
-      const open = this.alarms.openAlarms().find((a) => a.type === meaning.cancels && a.deviceId === device.id);
-      if (open) await this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
-    }
+    if (!meaning?.raises && !meaning?.cancels) return undefined;
+    const device = this.registry.get(e.deviceId);
+    if (!device) return undefined;
+    return meaning.raises ? this.raise(e, device, meaning.raises, meaning, arrival) : meaning.cancels ? this.cancel(e, device, meaning.cancels) : undefined;
+  }
+
+  private async raise(e: DeviceEvent, device: Device, type: AlarmType, meaning: EventMeaning, arrival: ArrivalMarks | undefined): Promise<void> {
+    // A device that serves several schools (a radio box) names the school the event concerns.
+    const named = typeof e.data.siteId === 'string' && this.registry.site(e.data.siteId) ? e.data.siteId : undefined;
+    const siteId = named ?? device.siteId;
+    const { alarm, created } = await this.alarms.raise({
+      type,
+      severity: ALARM_TYPE_CATALOGUE[type].severity,
+      siteId,
+      deviceId: device.id,
+      summary: `${this.registry.site(siteId)?.name ?? siteId} · ${device.name} · ${meaning.label ?? ALARM_TYPE_CATALOGUE[type].zh}${summaryDetail(e, meaning.summaryFrom)}`,
+      by: device.id,
+      at: e.receivedAt,
+      data: e.data,
+      // Emergencies a drill exercises; device faults and outages stay real during a drill.
+      drill: (meaning.drillable ?? false) && (this.opts.isDrill?.(siteId) ?? false),
+      ...(arrival ? { arrival: { receivedAt: arrival.receivedAt, decodedAt: arrival.decodedAt, ...(e.seq !== undefined ? { seq: e.seq } : {}) } } : {}),
+    });
+    if (created) this.log.warn({ alarmId: alarm.id, type: alarm.type, deviceId: device.id }, 'alarm raised');
+  }
+
+  /** A school's cancel is recorded for the duty officer; it never silences the alarm by itself. */
+  private async cancel(e: DeviceEvent, device: Device, cancels: AlarmType): Promise<void> {
+    const open = this.alarms.openAlarms().find((a) => a.type === cancels && a.deviceId === device.id);
+    if (open) await this.alarms.note(open.id, { action: 'cancel-requested', by: device.id, at: e.receivedAt });
   }
 
   /**

@@ -28,7 +28,7 @@ const STORED_KEYS_MEMO = 4096;
 const BACK_PRESSURED: ReadonlySet<string> = new Set(['telemetry', 'status']);
 
 /** A step whose work must be committed before the event is acknowledged (a test press's report). */
-export type DurableStep = (e: DeviceEvent) => Promise<void>;
+export type DurableStep = (e: DeviceEvent) => Promise<void> | undefined;
 
 export class Pipeline {
   private readonly steps: { name: string; run: DurableStep }[] = [];
@@ -78,6 +78,17 @@ export class Pipeline {
    * `arrival`: the adapter's marks on the alarm path (a press), handed to the rules.
    */
   async ingest(input: DeviceEventInput, arrival?: ArrivalMarks): Promise<DeviceEvent | undefined> {
+    return this.ingestNow(input, arrival);
+  }
+
+  /**
+   * As ingest, without a promise when nothing waits: a reading or a status report with room in
+   * the telemetry store is handled here and now, and its event (or undefined for a duplicate)
+   * returned; a promise only when something must be committed first (an alarm, a test press's
+   * report) or the store has no room yet. Throws (synchronously) what ingest would reject with.
+   * The broker's hot path: ~5,000 readings/s pay no promise, microtask turn or async frame each.
+   */
+  ingestNow(input: DeviceEventInput, arrival?: ArrivalMarks): DeviceEvent | undefined | Promise<DeviceEvent | undefined> {
     const device = this.registry.get(input.deviceId);
     if (!device) throw new GatewayError('GW_ERR_UNKNOWN_DEVICE', input.deviceId);
     // A device announcing itself online starts a new session: its counter may have restarted.
@@ -129,12 +140,34 @@ export class Pipeline {
     } else this.telemetry?.write(points);
     this.health.observe(event);
     this.clockObserver?.(device, event, input.at !== undefined && input.at > 0 ? input.at : undefined);
+    // The rules first, then the durable steps in order; from the first that must wait, the rest
+    // follow once it is committed.
+    let pending: Promise<void> | undefined;
     try {
-      await this.rules.onEvent(event, arrival);
-      for (const step of this.steps) await step.run(event);
-      if (held) await held;
+      pending = this.rules.onEvent(event, arrival)?.then(() => this.runSteps(event, 0));
+      for (let i = 0; pending === undefined && i < this.steps.length; i++) {
+        pending = this.steps[i]?.run(event)?.then(() => this.runSteps(event, i + 1));
+      }
     } catch (err) {
       if (input.seq !== undefined) this.forgetSeq(device.id, input.seq);
+      throw err;
+    }
+    if (pending || held) return this.settle(event, input.seq, pending, held);
+    this.bus.emit('device.event', event);
+    return event;
+  }
+
+  private async runSteps(e: DeviceEvent, from: number): Promise<void> {
+    for (let i = from; i < this.steps.length; i++) await this.steps[i]?.run(e);
+  }
+
+  /** Once what the event waits for is done, it is announced; if that fails, it is not remembered as seen. */
+  private async settle(event: DeviceEvent, seq: number | undefined, pending: Promise<void> | undefined, held: Promise<void> | undefined): Promise<DeviceEvent> {
+    try {
+      if (pending) await pending;
+      if (held) await held;
+    } catch (err) {
+      if (seq !== undefined) this.forgetSeq(event.deviceId, seq);
       throw err;
     }
     this.bus.emit('device.event', event);
@@ -205,11 +238,15 @@ export class Pipeline {
       seen = [];
       this.recentSeq.set(deviceId, seen);
     }
-    // Entries are oldest first, so the expired ones are a prefix: dropped in one splice, and
-    // only when there are some (the rest is read, not rewritten, per message).
+    // Entries are oldest first, so the expired ones are a prefix. Moved within the array, never
+    // spliced: splice(0, n) makes an array of what it removes and trims the array's store from the
+    // front, so the next push grows it again (a new store per reading once the window is full).
     let expired = 0;
     while (expired < seen.length && now - (seen[expired + 1] as number) >= SEQ_TTL_MS) expired += 2;
-    if (expired > 0) seen.splice(0, expired);
+    if (expired > 0) {
+      seen.copyWithin(0, expired);
+      seen.length -= expired;
+    }
     let duplicate = false;
     for (let i = 0; i < seen.length; i += 2) {
       if (seen[i] === seq) {
@@ -217,9 +254,15 @@ export class Pipeline {
         break;
       }
     }
-    if (!duplicate) seen.push(seq, now);
-    if (seen.length > 2 * SEQ_WINDOW) seen.splice(0, 2);
-    return duplicate;
+    if (duplicate) return true;
+    if (seen.length < 2 * SEQ_WINDOW) seen.push(seq, now);
+    else {
+      // Full: the oldest goes, the rest move down one entry, the new one is last.
+      seen.copyWithin(0, 2);
+      seen[seen.length - 2] = seq;
+      seen[seen.length - 1] = now;
+    }
+    return false;
   }
 }
 

@@ -20,8 +20,9 @@ function setup() {
   const health = { observe: () => undefined } as unknown as HealthTracker;
   const rules = { onEvent: async () => undefined } as unknown as AlarmRules;
   const counters = new Counters();
-  const p = new Pipeline(registry, health, rules, store, new EventBus(pino({ level: 'silent' })), clock, counters);
-  return { p, points, counters, rules, advance: (ms: number) => (now += ms) };
+  const bus = new EventBus(pino({ level: 'silent' }));
+  const p = new Pipeline(registry, health, rules, store, bus, clock, counters);
+  return { p, points, counters, rules, bus, advance: (ms: number) => (now += ms) };
 }
 
 describe('Pipeline', () => {
@@ -89,5 +90,37 @@ describe('Pipeline', () => {
     await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 87, 'bad\u0001key': 1, 'sim.status': 'active' } });
     expect(points.at(-1)?.fields).toStrictEqual({ battery: 87, sim_status: 'active' });
     expect(counters.get('telemetry.fields-dropped')).toBe(6);
+  });
+
+  it('handles a reading at once, without a promise, and waits only for what must be committed, in order', async () => {
+    const { p, rules, bus } = setup();
+    const announced: string[] = [];
+    bus.on('device.event', 'test', (e) => announced.push(e.type));
+    rules.onEvent = (e) => (e.type === 'press' ? new Promise<void>((resolve) => setTimeout(resolve, 1)) : undefined);
+    const reading = p.ingestNow({ deviceId: 'b1', type: 'telemetry', data: { battery: 90 } });
+    expect(reading).not.toBeInstanceOf(Promise);
+    expect(reading).toMatchObject({ deviceId: 'b1', type: 'telemetry', data: { battery: 90 } });
+    expect(announced).toStrictEqual(['telemetry']);
+    const press = p.ingestNow({ deviceId: 'b1', type: 'press', seq: 1 });
+    expect(press).toBeInstanceOf(Promise);
+    // Announced once what it raised is committed.
+    expect(announced).toStrictEqual(['telemetry']);
+    expect(await press).toMatchObject({ type: 'press', seq: 1 });
+    expect(announced).toStrictEqual(['telemetry', 'press']);
+    // Durable steps run in order; from the first that must commit, the rest run after it.
+    const steps: string[] = [];
+    p.durable('a', () => void steps.push('a'));
+    p.durable('b', () => {
+      steps.push('b');
+      return new Promise<void>((resolve) => setTimeout(() => resolve(void steps.push('b committed')), 1));
+    });
+    p.durable('c', () => void steps.push('c'));
+    const test = p.ingestNow({ deviceId: 'b1', type: 'test' });
+    expect(test).toBeInstanceOf(Promise);
+    expect(steps).toStrictEqual(['a', 'b']);
+    await test;
+    expect(steps).toStrictEqual(['a', 'b', 'b committed', 'c']);
+    // What ingest rejects with, ingestNow throws.
+    expect(() => p.ingestNow({ deviceId: 'nope', type: 'telemetry' })).toThrow(expect.objectContaining({ code: 'GW_ERR_UNKNOWN_DEVICE' }));
   });
 });
