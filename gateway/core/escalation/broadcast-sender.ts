@@ -79,6 +79,13 @@ export class BroadcastEscalationSender implements EscalationSender {
   }
 
   private onChange(c: BroadcastChange): void {
+    if (c.change === 'created') {
+      // Known from its start, so its receipts need no read of the whole broadcast (a copy of
+      // every recipient, or the database once it closed): every alarm's broadcast comes here.
+      const b = c.broadcast;
+      if (!this.followed.has(b.id)) this.follow(b.id, b.createdBy === ESCALATION_ACTOR && b.alarmId ? b.alarmId : null);
+      return;
+    }
     if (c.change !== 'recipient') return;
     const r = c.recipient;
     if (!FINAL.has(r.state) || !r.channel) return;
