@@ -21,5 +21,5 @@ export async function openStateStore(o: OpenStateStoreOptions): Promise<StateSto
     const { openPgStateStore } = await import('./pg/state-store.js');
     return openPgStateStore({ url, log: o.log, ...(o.config.cluster.nodeId ? { applicationName: `campus-gateway ${o.config.cluster.nodeId}` } : {}) });
   }
-  return new SqliteStateStore(o.dataDir);
+  return new SqliteStateStore(o.dataDir, { checkpointer: { log: o.log } });
 }

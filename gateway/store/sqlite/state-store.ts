@@ -13,6 +13,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { WalCheckpointer } from './checkpointer.js';
 import type { Alarm } from '../../contract/types.js';
 import { GatewayError } from '../../contract/errors.js';
 import { foldRepeat, type AlarmChange, type AlarmQuery, type NewAlarmWrites, type RaiseOutcome, type StoredAlarm, type UpdateOutcome } from '../../core/alarms/repository.js';
@@ -95,11 +97,18 @@ export interface SqliteStateStoreOptions {
   file?: string;
   /** SQLite max_page_count: a size limit for the file (tests simulate a full disk with it). */
   maxPageCount?: number;
+  /**
+   * Run the WAL checkpoints in a thread of their own (checkpointer.ts), not inside whichever
+   * commit fills the log (an alarm's, now and then). The gateway sets it; a file only.
+   */
+  checkpointer?: { log: Logger; everyMs?: number };
 }
 
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
+  /** Set with opts.checkpointer. */
+  readonly checkpointer: WalCheckpointer | undefined;
   readonly outbox: SqliteOutboxStore;
   readonly broadcasts: SqliteBroadcastStore;
   readonly sweeps: SqliteSweepStore;
@@ -132,6 +141,10 @@ export class SqliteStateStore implements StateStore {
     if (opts.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.floor(opts.maxPageCount)}`);
     this.db.exec(SCHEMA);
     upgrade(this.db);
+    if (opts.checkpointer && file !== ':memory:') {
+      this.checkpointer = new WalCheckpointer(file, { ...opts.checkpointer, setAutoCheckpoint: (pages) => this.db.open && this.db.pragma(`wal_autocheckpoint = ${pages}`) });
+      this.checkpointer.start();
+    }
     const guard = <T>(fn: () => T): T => this.guard(fn);
     this.outbox = new SqliteOutboxStore(this.db, guard);
     this.broadcasts = new SqliteBroadcastStore(this.db, guard);
@@ -358,6 +371,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }
