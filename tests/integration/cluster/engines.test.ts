@@ -3,13 +3,14 @@
  * stand on: each engine really serves, an outage keeps port and data, a fixed port already in
  * use is refused with the engine's own words, and stop() leaves no process and no folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, startPostgres, startRedis } from '../../../scripts/lib/engines.js';
+import { childrenOf, EngineProcess } from '../../../scripts/lib/engine-process.js';
 import { startTestHaproxy } from '../../helpers/haproxy.js';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
@@ -170,5 +171,28 @@ describe('HAProxy launcher', () => {
     const taken = createServer();
     const port = await listen(taken);
     await expect(startTestHaproxy([{ name: 'http', mode: 'http', port, servers: [{ name: 'a', host: '127.0.0.1', port: 1 }] }])).rejects.toThrow(/in use[\s\S]*cannot bind socket/);
+  });
+});
+
+describe('EngineProcess', () => {
+  it('a last-resort SIGKILL takes the children of a process that does not lead its own group (a postmaster and its backends)', async () => {
+    // A shell that ignores SIGTERM and has two children of its own, as a postmaster that does not
+    // finish its shutdown within the grace has its backends.
+    const p = new EngineProcess('parent', 'sh', ['-c', "trap '' TERM; sleep 600 & sleep 600 & echo started; wait"]);
+    const pid = p.pid as number;
+    await expect.poll(() => childrenOf(pid).length, { timeout: 10_000 }).toBe(2);
+    const children = childrenOf(pid);
+    await p.stop('SIGTERM', 200);
+    expect(alive(pid)).toBe(false);
+    // Killed, even if nobody has reaped them yet (a zombie is dead: state Z).
+    const running = (child: number) => {
+      try {
+        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(() => children.filter(running).length, { timeout: 10_000 }).toBe(0);
   });
 });
