@@ -238,13 +238,15 @@ export class Pipeline {
       seen = [];
       this.recentSeq.set(deviceId, seen);
     }
-    // Entries are oldest first, so the expired ones are a prefix. Moved within the array, never
-    // spliced: splice(0, n) makes an array of what it removes and trims the array's store from the
-    // front, so the next push grows it again (a new store per reading once the window is full).
+    // Entries are oldest first, so the expired ones are a prefix. Moved down within the array by a
+    // plain loop, never spliced: splice(0, n) makes an array of what it removes and trims the
+    // array's store from the front, so the next push grows it again (a new store per reading once
+    // the window is full). Not copyWithin either: V8 runs it element by element through the
+    // generic path, ~14x the time of this whole function at 20,000 readings/s (CPU profile).
     let expired = 0;
     while (expired < seen.length && now - (seen[expired + 1] as number) >= SEQ_TTL_MS) expired += 2;
     if (expired > 0) {
-      seen.copyWithin(0, expired);
+      shiftDown(seen, expired);
       seen.length -= expired;
     }
     let duplicate = false;
@@ -258,7 +260,7 @@ export class Pipeline {
     if (seen.length < 2 * SEQ_WINDOW) seen.push(seq, now);
     else {
       // Full: the oldest goes, the rest move down one entry, the new one is last.
-      seen.copyWithin(0, 2);
+      shiftDown(seen, 2);
       seen[seen.length - 2] = seq;
       seen[seen.length - 1] = now;
     }
@@ -266,4 +268,7 @@ export class Pipeline {
   }
 }
 
-
+/** Moves a[by…] to a[0…] in place (the last `by` elements are left as they were). */
+function shiftDown(a: number[], by: number): void {
+  for (let i = by; i < a.length; i++) a[i - by] = a[i] as number;
+}
