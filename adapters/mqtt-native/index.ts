@@ -63,18 +63,19 @@ class MqttNativeAdapter implements Adapter {
     // A discrete event (a press) carries its arrival marks for the alarm path's timing; a
     // reading or a status report carries none (press-timing.ts).
     const arrival = receivedAt !== undefined && parsed.leaf === 'event' ? { receivedAt, decodedAt: preciseNow() } : undefined;
-    const refused = (err: unknown): undefined => {
-      // Not committed: the broker must not PUBACK, so the device resends it.
-      if (isUncommitted(err)) throw err;
-      this.ctx.reject('refused-by-core', (err as Error).message, device.id);
-      return undefined;
-    };
     try {
       const r = this.ctx.emitNow ? this.ctx.emitNow(result.event, arrival) : this.ctx.emit(result.event, arrival);
-      return r?.catch(refused);
+      return r?.catch((err: unknown) => this.refused(err, device.id));
     } catch (err) {
-      return refused(err);
+      return this.refused(err, device.id);
     }
+  }
+
+  /** An event the core did not take: counted as refused, unless it was not committed (then no PUBACK, the device resends it). */
+  private refused(err: unknown, deviceId: string): undefined {
+    if (isUncommitted(err)) throw err;
+    this.ctx.reject('refused-by-core', (err as Error).message, deviceId);
+    return undefined;
   }
 }
 

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { procStat } from '../../scripts/lib/engine-process.js';
 import { BenchError, type BenchContext } from './harness.js';
 
 /** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks (100 on every mainstream kernel). */
@@ -77,9 +78,9 @@ export interface ProcSample {
 export function sampleProcess(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  // Fields after the parenthesised command name (which may hold spaces); utime and stime are fields 14 and 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime (fields 14 and 15 of /proc/<pid>/stat).
+  const rest = procStat(pid);
+  if (!rest) throw new Error(`process ${pid} is gone`);
   const ticks = Number(rest[11]) + Number(rest[12]);
   let fds = NaN;
   try {

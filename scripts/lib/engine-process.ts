@@ -160,6 +160,20 @@ function kill(pid: number): void {
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name, from the state on (index 0 state,
+ * 1 ppid, 11 utime, 12 stime); undefined when the process is gone or there is no /proc. The name
+ * may hold spaces and parentheses, so the fields start after the last ')'.
+ */
+export function procStat(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The processes whose parent is `pid` (Linux /proc; none where there is no /proc). */
 export function childrenOf(pid: number): number[] {
   let entries: string[];
@@ -170,14 +184,7 @@ export function childrenOf(pid: number): number[] {
   }
   const out: number[] = [];
   for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e));
-    } catch {
-      // gone meanwhile
-    }
+    if (/^\d+$/.test(e) && Number(procStat(Number(e))?.[1]) === pid) out.push(Number(e));
   }
   return out;
 }

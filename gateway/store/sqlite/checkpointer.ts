@@ -11,7 +11,7 @@
  * Here a second connection in a worker thread runs `wal_checkpoint(PASSIVE)` every `everyMs`:
  * it copies what no reader still needs without taking a lock a writer waits for, so the event
  * loop's commits only append to the log. The gateway's own connection keeps an automatic
- * checkpoint at `fallbackPages` as a safety net (a log of tens of MB, never unbounded), and goes
+ * checkpoint at FALLBACK_PAGES as a safety net (a log of tens of MB, never unbounded), and goes
  * back to SQLite's default if the thread dies or cannot start.
  *
  * The worker is plain JavaScript evaluated from a string (it needs no TypeScript loader, under
@@ -56,7 +56,6 @@ parentPort.on('message', (m) => {
   if (m === 'report') { run(); parentPort.postMessage({ type: 'report', report }); }
   if (m === 'stop') { clearInterval(timer); db.close(); parentPort.close(); }
 });
-parentPort.postMessage({ type: 'ready' });
 `;
 
 export interface CheckpointerOptions {
@@ -65,17 +64,17 @@ export interface CheckpointerOptions {
   log: Logger;
   /** Sets the gateway connection's `wal_autocheckpoint` (pages; 0 = off). */
   setAutoCheckpoint(pages: number): void;
-  /** The gateway connection's automatic checkpoint while the thread works. */
-  fallbackPages?: number;
 }
 
+/** The gateway connection's automatic checkpoint while the thread works (~80 MB of log). */
+const FALLBACK_PAGES = 20_000;
 /** SQLite's own default, used again when the thread is gone. */
 const SQLITE_DEFAULT_PAGES = 1000;
 
 export class WalCheckpointer {
   private worker: Worker | undefined;
   private stopping = false;
-  private readonly waiters: ((r: CheckpointReport) => void)[] = [];
+  private readonly waiters: ((r: CheckpointReport | undefined) => void)[] = [];
 
   constructor(
     private readonly file: string,
@@ -94,7 +93,7 @@ export class WalCheckpointer {
     this.worker = worker;
     // Never what keeps the process alive.
     worker.unref();
-    setAutoCheckpoint(this.opts.fallbackPages ?? 20_000);
+    setAutoCheckpoint(FALLBACK_PAGES);
     worker.on('message', (m: { type: string; report?: CheckpointReport }) => {
       if (m.type === 'failed' && m.report && (m.report.failures === 1 || m.report.failures % 60 === 0)) {
         log.warn({ failures: m.report.failures, error: m.report.lastError }, 'state.db checkpoint failed: the log is kept and tried again');
@@ -104,7 +103,8 @@ export class WalCheckpointer {
     worker.on('error', (err) => log.warn({ err }, 'state.db checkpoint thread failed'));
     worker.on('exit', (code) => {
       this.worker = undefined;
-      for (const w of this.waiters.splice(0)) w({ runs: 0, failures: 0, log: 0, checkpointed: 0, lastError: 'checkpoint thread gone' });
+      // Gone before it answered: as without a thread.
+      for (const w of this.waiters.splice(0)) w(undefined);
       if (this.stopping) return;
       // Back to SQLite's own checkpoints in the commits.
       setAutoCheckpoint(SQLITE_DEFAULT_PAGES);

@@ -3,14 +3,14 @@
  * stand on: each engine really serves, an outage keeps port and data, a fixed port already in
  * use is refused with the engine's own words, and stop() leaves no process and no folder.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, startPostgres, startRedis } from '../../../scripts/lib/engines.js';
-import { childrenOf, EngineProcess } from '../../../scripts/lib/engine-process.js';
+import { childrenOf, EngineProcess, procStat } from '../../../scripts/lib/engine-process.js';
 import { startTestHaproxy } from '../../helpers/haproxy.js';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
@@ -185,14 +185,7 @@ describe('EngineProcess', () => {
     await p.stop('SIGTERM', 200);
     expect(alive(pid)).toBe(false);
     // Killed, even if nobody has reaped them yet (a zombie is dead: state Z).
-    const running = (child: number) => {
-      try {
-        const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-      } catch {
-        return false;
-      }
-    };
+    const running = (child: number) => (procStat(child)?.[0] ?? 'Z') !== 'Z';
     await expect.poll(() => children.filter(running).length, { timeout: 10_000 }).toBe(0);
   });
 });
