@@ -43,6 +43,7 @@ import { ClockDriftBook } from './core/devices/clock-drift.js';
 import { PressAcks } from './core/alarms/press-acks.js';
 import { PressPathRecorder } from './core/alarms/press-path.js';
 import { checkConfig } from './contract/config-check.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { errorMessage, GatewayError, isUncommitted } from './contract/errors.js';
 import { auditConfigChange } from './auth/config-audit.js';
 import { OperatorService } from './auth/operators.js';
@@ -138,6 +139,8 @@ function adapterConfig(factory: AdapterFactory<never>, raw: unknown): unknown {
 
 export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Promise<Gateway> {
   const { config } = loaded;
+  // Process-wide and first: the start-up's own garbage (the district's objects) is collected under it too.
+  applyHeapGrowth(config.memory.heapGrowthPercent);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(config.dataDir);

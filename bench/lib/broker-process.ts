@@ -82,6 +82,8 @@ export interface StartOptions {
   runtime: Runtime;
   /** Another entry speaking broker-control (e.g. a gateway with a change under trial). */
   script?: string;
+  /** Node/V8 flags of this broker (EXP_FLAGS from the environment come after them). */
+  nodeFlags?: string[];
 }
 
 /**
@@ -96,7 +98,7 @@ export async function startBroker(ctx: BenchContext, kind: BrokerKind, o: StartO
   const script = o.runtime === 'bundled' ? await bundle(ctx, source) : source;
   const t0 = Date.now();
   // --expose-gc only lets `mem-gc` measure the live heap; nothing calls gc otherwise.
-  const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc', ...(process.env.EXP_FLAGS ? process.env.EXP_FLAGS.split(' ') : [])], env: { ...SHIPPED_MALLOC_ENV, ...o.env }, pipeStdout: true, pipeStdin: true });
+  const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc', ...(o.nodeFlags ?? []), ...(process.env.EXP_FLAGS ? process.env.EXP_FLAGS.split(' ') : [])], env: { ...SHIPPED_MALLOC_ENV, ...o.env }, pipeStdout: true, pipeStdin: true });
   const lines = new JsonLines(child);
   const ready = await lines.next((l) => (l.bench === 'ready' ? l : undefined), o.timeoutMs, ctx.signal, `${kind} start`);
   const pid = child.pid;

@@ -175,6 +175,18 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     dataDir: Type.String({ default: './data' }),
+    /** The process's memory behaviour (gateway/heap-growth.ts). */
+    memory: Type.Object(
+      {
+        /**
+         * How far the JS heap may grow past what was live at the last full garbage collection
+         * before the next one (percent): 50 keeps it within ~1.5× its live data. 0 = V8's own
+         * (up to 4× on a machine with gigabytes of memory).
+         */
+        heapGrowthPercent: Type.Integer({ minimum: 0, maximum: 300, default: 50 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
