@@ -172,7 +172,18 @@ function remembered(decisions: Map<string, boolean>, max: number, topic: string,
  * the device's registry entry is replaced (its school, hence its topics, may have changed).
  */
 export class PublishCache {
-  private readonly decisions = new Map<string, boolean>();
+  /**
+   * The first three topics' decisions are fields, the rest (integrators) a Map made when needed:
+   * a device publishes to its three leaves only, and a Map per connection cost ~250 bytes, times
+   * every connected device.
+   */
+  private t0: string | undefined = undefined;
+  private ok0 = false;
+  private t1: string | undefined = undefined;
+  private ok1 = false;
+  private t2: string | undefined = undefined;
+  private ok2 = false;
+  private more: Map<string, boolean> | undefined = undefined;
   private readonly gen: number;
   private readonly device: unknown;
 
@@ -190,6 +201,23 @@ export class PublishCache {
   }
 
   canPublish(topic: string): boolean {
-    return this.decisions.get(topic) ?? remembered(this.decisions, this.maxTopics, topic, (t) => this.acl.canPublish(this.principal, t));
+    if (topic === this.t0) return this.ok0;
+    if (topic === this.t1) return this.ok1;
+    if (topic === this.t2) return this.ok2;
+    const known = this.more?.get(topic);
+    if (known !== undefined) return known;
+    const ok = this.acl.canPublish(this.principal, topic);
+    // Up to maxTopics in all: the fields first, then the Map (its oldest goes first).
+    if (this.t0 === undefined || this.maxTopics < 2) {
+      this.t0 = topic;
+      this.ok0 = ok;
+    } else if (this.t1 === undefined || this.maxTopics < 3) {
+      this.t1 = topic;
+      this.ok1 = ok;
+    } else if (this.t2 === undefined) {
+      this.t2 = topic;
+      this.ok2 = ok;
+    } else if (this.maxTopics > 3) remembered((this.more ??= new Map()), this.maxTopics - 3, topic, () => ok);
+    return ok;
   }
 }

@@ -26,8 +26,13 @@ interface DeviceHealthState {
   timeoutMs: number;
   since: number;
   lastSeen?: number;
-  /** Made at the first condition: an empty Map costs ~230 bytes, times every device of a district. */
-  conditions?: Map<HealthReasonCode, { detail?: string; since: number }>;
+  /**
+   * The conditions now in force, made at the first and replaced (never grown in place) when one
+   * comes or goes: a few entries at most, and an array of exactly that many costs ~60 bytes where
+   * a Map of one costs ~230, times every device of a district (a button without a 110 link test
+   * holds `not-linked-110` for good).
+   */
+  conditions?: readonly Condition[];
   /** Cluster mode: what other nodes see of it (their own view, by node id); made at the first. */
   remote?: Map<string, { reasons: HealthReason[]; lastSeen?: number }>;
   /** A condition came or went (or its detail changed) since the last publish. */
@@ -43,6 +48,35 @@ interface DeviceHealthState {
    * (10,000 devices: ~5,000 a second, each outliving young-generation collections).
    */
   checkedAt: number | undefined;
+}
+
+interface Condition {
+  readonly code: HealthReasonCode;
+  readonly since: number;
+  readonly detail?: string;
+}
+
+function conditionOf(s: DeviceHealthState, code: HealthReasonCode): Condition | undefined {
+  const list = s.conditions;
+  if (list === undefined) return undefined;
+  for (let i = 0; i < list.length; i++) if ((list[i] as Condition).code === code) return list[i];
+  return undefined;
+}
+
+/**
+ * `list` without `drop` and with `add`, as a new array of exactly that many entries (undefined
+ * when none): built with `new Array(n)`, because push, spread and filter give even a one-entry
+ * array room for 17 (~180 bytes, as much as the Map this replaced).
+ */
+function replaced(list: readonly Condition[] | undefined, drop: Condition | undefined, add: Condition | undefined): readonly Condition[] | undefined {
+  const old = list ?? [];
+  const n = old.length - (drop ? 1 : 0) + (add ? 1 : 0);
+  if (n === 0) return undefined;
+  const out = new Array<Condition>(n);
+  let j = 0;
+  for (const c of old) if (c !== drop) out[j++] = c;
+  if (add) out[j] = add;
+  return out;
 }
 
 function sameHealth(a: Health, b: Health): boolean {
@@ -214,18 +248,18 @@ export class HealthTracker {
     const battery = e.data.battery;
     if (typeof battery === 'number') {
       const low = battery < this.opts.lowBatteryPercent;
-      if (low || s.conditions?.has('low-battery')) this.set(s, 'low-battery', low, `${battery}%`, e.receivedAt);
+      if (low || conditionOf(s, 'low-battery')) this.set(s, 'low-battery', low, `${battery}%`, e.receivedAt);
     }
     const sim = e.data['sim.status'];
     if (typeof sim === 'string') {
       const suspended = SIM_SUSPENDED.has(sim.toLowerCase());
-      if (suspended || s.conditions?.has('sim-suspended')) this.set(s, 'sim-suspended', suspended, sim, e.receivedAt);
+      if (suspended || conditionOf(s, 'sim-suspended')) this.set(s, 'sim-suspended', suspended, sim, e.receivedAt);
     }
     const expires = e.data['sim.expires'];
     if (typeof expires === 'string') {
       const at = this.expiryAt(expires);
       const expiring = Number.isFinite(at) && at - e.receivedAt < this.opts.simExpiringDays * DAY_MS;
-      if (expiring || s.conditions?.has('sim-expiring')) this.set(s, 'sim-expiring', expiring, expires, e.receivedAt);
+      if (expiring || conditionOf(s, 'sim-expiring')) this.set(s, 'sim-expiring', expiring, expires, e.receivedAt);
     }
   }
 
@@ -246,15 +280,13 @@ export class HealthTracker {
   }
 
   private set(s: DeviceHealthState, code: HealthReasonCode, active: boolean, detail?: string, at?: number): void {
-    const current = s.conditions?.get(code);
+    const current = conditionOf(s, code);
     if (active) {
       if (current && current.detail === detail) return;
-      s.conditions ??= new Map();
-      s.conditions.set(code, { since: current?.since ?? at ?? this.clock.now(), ...(detail !== undefined ? { detail } : {}) });
+      s.conditions = replaced(s.conditions, current, { code, since: current?.since ?? at ?? this.clock.now(), ...(detail !== undefined ? { detail } : {}) });
       s.changed = true;
     } else if (current) {
-      s.conditions?.delete(code);
-      if (s.conditions?.size === 0) s.conditions = undefined;
+      s.conditions = replaced(s.conditions, current, undefined);
       s.changed = true;
     }
   }
@@ -262,7 +294,7 @@ export class HealthTracker {
   private supervise(): void {
     const now = this.clock.now();
     for (const s of this.states.values()) {
-      if (!s.supervised || s.conditions?.has('no-heartbeat')) continue;
+      if (!s.supervised || conditionOf(s, 'no-heartbeat')) continue;
       const deadline = (s.lastSeen ?? s.since) + s.timeoutMs;
       if (now >= deadline) {
         this.set(s, 'no-heartbeat', true, s.lastSeen ? undefined : 'never reported', deadline);
@@ -307,8 +339,8 @@ export class HealthTracker {
     }
     this.fresh(s);
     s.changed = false;
-    const reasons: HealthReason[] = [...(s.conditions?.entries() ?? [])]
-      .map(([code, c]) => ({ code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
+    const reasons: HealthReason[] = (s.conditions ?? [])
+      .map((c) => ({ code: c.code, since: c.since, ...(c.detail !== undefined ? { detail: c.detail } : {}) }))
       .sort((a, b) => a.code.localeCompare(b.code));
     const own = this.view(s, reasons, s.lastSeen, now);
     const ownChanged = !sameHealth(s.own, own);

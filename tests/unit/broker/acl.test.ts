@@ -111,6 +111,18 @@ describe('Acl on delivery (canRead, ForwardCache)', () => {
     expect(cache.current).toBe(false);
     expect(acl.forwardCache(integrator).canRead('campus/v1/alarms/a1')).toBe(true);
   });
+  it('answers publish checks as the ACL does, for any number of topics, whatever the cache bound', () => {
+    const service: Principal = { username: 'bridge', clientId: 'bridge-1', kind: 'user', role: 'service' };
+    const acl = new Acl([{ user: 'bridge', topic: 'campus/v1/s2/#', access: 'deny' }], registry);
+    // Allowed and denied topics interleaved, each asked twice, past the three kept in fields.
+    const topics = Array.from({ length: 12 }, (_v, i) => `campus/v1/s${1 + (i % 2)}/d${i}/telemetry`);
+    for (const bound of [1, 2, 3, 4, 8, 4096]) {
+      const cache = acl.publishCache(service, bound);
+      const answers = [...topics, ...topics, ...[...topics].reverse()].map((t) => [t, cache.canPublish(t)]);
+      expect(answers).toStrictEqual([...topics, ...topics, ...[...topics].reverse()].map((t) => [t, acl.canPublish(service, t)]));
+      expect(answers.filter(([, ok]) => ok).length).toBe(18);
+    }
+  });
   it('remembers publish decisions per connection; stale when the rules change or the device entry is replaced', () => {
     const site = { id: 's1', name: 's1', district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] };
     const reg = new Registry([site], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);
