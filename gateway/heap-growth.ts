@@ -9,8 +9,8 @@
  * `connections` benchmark: the heap held 212 MB of live objects in 300–375 MB of old space, and
  * what RSS showed was mostly garbage not yet collected, with a spread of ±35 MB between two runs
  * of the same code. With the limit at 1.5× the live data, RSS after the heartbeat round fell
- * from 547–613 MB to ~440 MB, and under the press-110 load from ~615 to ~430 MB, with the
- * alarm path as fast (bench/README.md).
+ * from 547–613 MB to a steady ~455 MB, and under the press-110 load from ~615 to 417–442 MB,
+ * with the alarm path faster, not slower (press → 110 p99 8–10 ms; bench/README.md).
  *
  * `--heap-growing-percent` is a V8 flag; V8 reads it at every full collection, so setting it
  * once at start (v8.setFlagsFromString) holds for the whole process, its worker threads
