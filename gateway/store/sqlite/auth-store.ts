@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { OperatorConfig, Role } from '../../auth/auth-config.js';
 import type { AuthRepository, LockoutChange, LockoutState, Session, StoredOperator } from '../../auth/repository.js';
+import { inTransaction } from './transaction.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS operators (
@@ -151,13 +152,13 @@ export class SqliteAuthStore implements AuthRepository {
 
   async updateLockout(key: string, at: number, change: LockoutChange): Promise<LockoutState | undefined> {
     return this.guard(() =>
-      this.db.transaction(() => {
+      inTransaction(this.db, () => {
         const row = this.stmts.lockout.get(key);
         const next = change(row ? lockoutOf(row) : undefined);
         if (next) this.stmts.putLockout.run({ key, failures: JSON.stringify(next.failures), lockedUntil: next.lockedUntil ?? null, at });
         else if (row) this.stmts.dropLockout.run(key);
         return next;
-      })(),
+      }),
     );
   }
 

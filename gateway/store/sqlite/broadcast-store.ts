@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Broadcast, BroadcastQuery, BroadcastRecipient, BroadcastRepository, BroadcastSummary, Tally } from '../../core/broadcast/types.js';
+import { inTransaction } from './transaction.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS broadcasts (
@@ -68,10 +69,10 @@ export class SqliteBroadcastStore implements BroadcastRepository {
   async insertBroadcast(b: Broadcast): Promise<void> {
     const { recipients, ...summary } = b;
     this.guard(() =>
-      this.db.transaction(() => {
+      inTransaction(this.db, () => {
         this.stmts.insert.run({ id: b.id, alarmId: b.alarmId ?? null, state: b.state, createdAt: b.createdAt, tally: JSON.stringify(b.tally), body: bodyOf(summary) });
         recipients.forEach((r, i) => this.stmts.insertRecipient.run(b.id, r.id, i, r.state, JSON.stringify(r)));
-      })(),
+      }),
     );
   }
 
@@ -81,10 +82,10 @@ export class SqliteBroadcastStore implements BroadcastRepository {
 
   async updateRecipient(broadcastId: string, r: BroadcastRecipient, tally: Tally): Promise<void> {
     this.guard(() =>
-      this.db.transaction(() => {
+      inTransaction(this.db, () => {
         this.stmts.updateRecipient.run(r.state, JSON.stringify(r), broadcastId, r.id);
         this.stmts.tally.run(JSON.stringify(tally), broadcastId);
-      })(),
+      }),
     );
   }
 

@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SEQUENCE_WRAP, type Outbox, type OutboxEntry, type OutboxKind, type OutboxRequest, type OutboxState } from '../../core/alarms/outbox.js';
+import { inTransaction } from './transaction.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -90,7 +91,7 @@ export class SqliteOutboxStore implements Outbox {
 
   /** Adds an entry in the caller's transaction (a raise's); an alarm is queued once per channel. */
   enqueueNow(e: OutboxRequest): OutboxEntry {
-    return this.db.transaction(() => {
+    return inTransaction(this.db, () => {
       if (e.alarmId) {
         const existing = this.stmts.byAlarm.get(e.channel, e.alarmId);
         if (existing) return fromRow(existing);
@@ -98,7 +99,7 @@ export class SqliteOutboxStore implements Outbox {
       const sequence = this.stmts.nextSeq.get(e.channel)?.last ?? 1;
       this.stmts.insert.run({ ...e, alarmId: e.alarmId ?? null, deviceId: e.deviceId ?? null, sequence });
       return fromRow(this.stmts.get.get(e.id) as Row);
-    })();
+    });
   }
 
   async enqueue(e: OutboxRequest): Promise<OutboxEntry> {

@@ -25,6 +25,7 @@ import { SqliteBroadcastStore } from './broadcast-store.js';
 import { SqliteDrillStore } from './drill-store.js';
 import { SqliteOutboxStore } from './outbox-store.js';
 import { SqliteSweepStore } from './sweep-store.js';
+import { inTransaction } from './transaction.js';
 
 export type { AuditEntry, AuditInput } from '../../core/audit/log.js';
 
@@ -69,14 +70,14 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT
  */
 function upgrade(db: Database.Database): void {
   const columns = new Set((db.prepare(`SELECT name FROM pragma_table_info('alarms')`).all() as { name: string }[]).map((c) => c.name));
-  db.transaction(() => {
+  inTransaction(db, () => {
     if (!columns.has('drill')) {
       db.exec('ALTER TABLE alarms ADD COLUMN drill INTEGER NOT NULL DEFAULT 0');
       db.exec(`UPDATE alarms SET drill = CASE WHEN json_extract(body, '$.drill') THEN 1 ELSE 0 END`);
     }
     if (!columns.has('version')) db.exec('ALTER TABLE alarms ADD COLUMN version INTEGER NOT NULL DEFAULT 0');
     db.exec(`CREATE INDEX IF NOT EXISTS alarms_open_key ON alarms(type, site_id, device_id, drill) WHERE state != 'resolved'`);
-  })();
+  });
 }
 
 interface AlarmRow {
@@ -122,10 +123,10 @@ export class SqliteStateStore implements StateStore {
     onFull: (l) => void this.fullListeners.push(l),
     probeWrite: async () => {
       this.guard(() =>
-        this.db.transaction(() => {
+        inTransaction(this.db, () => {
           this.db.prepare('INSERT INTO storage_probe (b) VALUES (zeroblob(8192))').run();
           this.db.prepare('DELETE FROM storage_probe').run();
-        })(),
+        }),
       );
       this.setFull(false, 'a write went through');
     },
@@ -213,7 +214,7 @@ export class SqliteStateStore implements StateStore {
 
   async raiseAlarm(candidate: Alarm, withNew?: NewAlarmWrites): Promise<RaiseOutcome> {
     return this.guard(() =>
-      this.db.transaction((): RaiseOutcome => {
+      inTransaction(this.db, (): RaiseOutcome => {
         const open = this.stmts.openByKey.get({ type: candidate.type, siteId: candidate.siteId, deviceId: candidate.deviceId ?? '', drill: candidate.drill ? 1 : 0 });
         if (open) {
           const was = stored(open);
@@ -235,14 +236,14 @@ export class SqliteStateStore implements StateStore {
           body: JSON.stringify(alarm),
         });
         return { alarm, version: 0, created: true, queued };
-      })(),
+      }),
     );
   }
 
   async updateAlarm(id: string, change: AlarmChange, _seen?: StoredAlarm): Promise<UpdateOutcome | undefined> {
     // One process, one connection: read and write in one transaction cannot meet another writer.
     return this.guard(() =>
-      this.db.transaction((): UpdateOutcome | undefined => {
+      inTransaction(this.db, (): UpdateOutcome | undefined => {
         const row = this.stmts.getAlarm.get(id);
         if (!row) return undefined;
         const current = stored(row);
@@ -250,7 +251,7 @@ export class SqliteStateStore implements StateStore {
         if (!next) return { ...current, changed: false };
         this.writeAlarm(next, current.version);
         return { alarm: next, version: current.version + 1, changed: true };
-      })(),
+      }),
     );
   }
 
@@ -292,7 +293,7 @@ export class SqliteStateStore implements StateStore {
 
   async audit(e: AuditInput): Promise<AuditEntry> {
     return this.guard(() =>
-      this.db.transaction(() => {
+      inTransaction(this.db, () => {
         const prevHash = this.stmts.lastAudit.get()?.hash ?? AUDIT_GENESIS;
         const hash = auditHash(prevHash, e);
         const info = this.stmts.insertAudit.run({
@@ -306,7 +307,7 @@ export class SqliteStateStore implements StateStore {
           hash,
         });
         return { ...e, seq: Number(info.lastInsertRowid), prevHash, hash };
-      })(),
+      }),
     );
   }
 
@@ -360,9 +361,9 @@ export class SqliteStateStore implements StateStore {
   async setDeviceStates(key: string, values: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
     if (values.length === 0) return;
     this.guard(() =>
-      this.db.transaction(() => {
+      inTransaction(this.db, () => {
         for (const [deviceId, value] of values) this.stmts.setDeviceState.run(deviceId, key, JSON.stringify(value));
-      })(),
+      }),
     );
   }
 

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type { ReportLink, SweepContext, SweepEnd, SweepRecord, SweepRepository, SweepResult, SweepState, SweepSummary } from '../../core/sweeps/types.js';
 import { makeLink } from '../../reports/report-chain.js';
 import { contentHash, reportContent } from '../../reports/report-model.js';
+import { inTransaction } from './transaction.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sweeps (
@@ -159,7 +160,7 @@ export class SqliteSweepStore implements SweepRepository {
 
   async finish(sweepId: string, end: SweepEnd): Promise<ReportLink> {
     return this.guard(() =>
-      this.db.transaction(() => {
+      inTransaction(this.db, () => {
         const info = this.stmts.finishSweep.run({
           id: sweepId,
           state: end.state,
@@ -174,7 +175,7 @@ export class SqliteSweepStore implements SweepRepository {
         const link = makeLink(prevRow ? toLink(prevRow) : undefined, sweepId, end.finishedAt, hash);
         this.stmts.insertLink.run(link);
         return link;
-      })(),
+      }),
     );
   }
 
