@@ -6,7 +6,7 @@
  * to the bus's listeners.
  */
 import { fieldKeyProblem, type TelemetryPoint, type TelemetrySink } from './telemetry.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { DeviceEventInput, DeviceRegistry } from '../../contract/adapter.js';
 import type { Clock } from '../../contract/clock.js';
 import type { Counters } from '../counters.js';
@@ -26,6 +26,14 @@ const STORED_KEYS_MEMO = 4096;
 
 /** Event types whose telemetry point waits for room in the store (back-pressure). */
 const BACK_PRESSURED: ReadonlySet<string> = new Set(['telemetry', 'status']);
+/**
+ * Event ids: unique across processes and restarts by a random prefix, within one by a counter. A
+ * randomUUID per reading left ~0.5 KB of garbage each (sampling heap profile, press-110 at
+ * 5,150 readings/s: 4 % of all the gateway allocated), for an id nothing looks up.
+ */
+const EVENT_ID_PREFIX = randomBytes(6).toString('hex');
+/** Process-wide: two gateways in one process (tests, an in-process cluster) never share an id. */
+let eventCount = 0;
 
 /** A step whose work must be committed before the event is acknowledged (a test press's report). */
 export type DurableStep = (e: DeviceEvent) => Promise<void> | undefined;
@@ -99,7 +107,7 @@ export class Pipeline {
     }
     const receivedAt = this.clock.now();
     const event: DeviceEvent = {
-      id: randomUUID(),
+      id: `${EVENT_ID_PREFIX}-${(++eventCount).toString(36)}`,
       deviceId: device.id,
       siteId: device.siteId,
       type: input.type,

@@ -36,6 +36,17 @@ describe('Pipeline', () => {
     ]);
   });
 
+  it('gives every event its own id, unique across pipelines (processes) too', async () => {
+    const a = setup();
+    const b = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      for (const { p } of [a, b]) ids.push(((await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: i } })) as { id: string }).id);
+    }
+    expect(new Set(ids).size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+  });
+
   it('drops a resent sequence number, but not after the device announced a new session', async () => {
     const { p, counters } = setup();
     expect(await p.ingest({ deviceId: 'b1', type: 'press', seq: 1 })).toBeDefined();
