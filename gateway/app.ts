@@ -139,7 +139,7 @@ function adapterConfig(factory: AdapterFactory<never>, raw: unknown): unknown {
 
 export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Promise<Gateway> {
   const { config } = loaded;
-  // Process-wide and first: the start-up's own garbage (the district's objects) is collected under it too.
+  // Process-wide (worker threads included), set before anything of the gateway is built.
   applyHeapGrowth(config.memory.heapGrowthPercent);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: config.log.level, pretty: config.log.pretty });
