@@ -57,6 +57,7 @@ const options = {
   targets: { default: 'embedded,influx,bare', description: 'in order: embedded, influx, bare' },
   influxd: { default: '/usr/bin/influxd', description: 'InfluxDB 1.x server binary' },
   runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the brokers through tsx (as npm start) or bundled JavaScript' },
+  gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts, to try a change without editing the tree' },
 } as const;
 
 interface Level {
@@ -210,6 +211,7 @@ interface MeasureOptions {
   perSite: number;
   seconds: number;
   runtime: string;
+  gatewayEntry: string;
   influxd: string;
   workers: number;
   client: ClientKind;
@@ -240,7 +242,7 @@ async function measure(target: Target, o: MeasureOptions, plan: LevelPlan, ctx: 
     target === 'bare'
       ? { MQTT_HOST: '127.0.0.1', MQTT_PORT: '0' }
       : { BENCH_GATEWAY_CONFIG: configFile, DATA_DIR: dataDir, LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', MQTT_PORT: '0', INFLUX_URL: influx?.url ?? '' };
-  const broker = await startBroker(ctx, target === 'bare' ? 'bare' : 'gateway', { env, timeoutMs: 180_000, runtime: o.runtime as Runtime });
+  const broker = await startBroker(ctx, target === 'bare' ? 'bare' : 'gateway', { env, timeoutMs: 180_000, runtime: o.runtime as Runtime, ...(target !== 'bare' && o.gatewayEntry ? { script: o.gatewayEntry } : {}) });
   ctx.log(`${target}: broker up in ${(broker.startMs / 1000).toFixed(1)} s`);
   const pool = new WorkerPool(ctx, o.workers, { client: o.client });
   const levels: Level[] = [];
@@ -394,7 +396,7 @@ export const benchmark = defineBenchmark({
     let targets = o.targets.split(',').map((s) => s.trim()) as Target[];
     for (const t of targets) if (!['embedded', 'influx', 'bare'].includes(t)) throw new BenchError('BENCH_ERR_ARGS', `--targets: '${t}'`);
     const client = o.client as ClientKind;
-    const mo: MeasureOptions = { perSite: o.perSite, seconds: o.seconds, runtime: o.runtime, influxd: o.influxd, workers: o.workers, client, window: o.window, batch: o.batch };
+    const mo: MeasureOptions = { perSite: o.perSite, seconds: o.seconds, runtime: o.runtime, gatewayEntry: o.gatewayEntry, influxd: o.influxd, workers: o.workers, client, window: o.window, batch: o.batch };
     // The lean client keeps each device under the gateway's per-device rate limit as shipped
     // (mqtt.rateLimit.messagesPerSecond 50): more devices at a higher rate, not a raised limit.
     const devicesFor = (rate: number) => (client === 'lean' ? Math.ceil(rate / o.deviceRate) : o.devices);
