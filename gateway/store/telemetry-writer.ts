@@ -14,17 +14,16 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { EmbeddedSql } from './telemetry-embedded-sql.js';
-import { unpackPoints, type FromWriter, type ToWriter, type WriterInit } from './telemetry-writer-protocol.js';
+import { unpackPoints, WRITER_NICE, type FromWriter, type ToWriter, type WriterInit } from './telemetry-writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('telemetry-writer runs as a worker thread');
 /**
  * This thread yields the CPU to the event loop that handles alarms: on Linux a thread is a task
- * of its own (/proc/thread-self names its id) and takes a lower priority (nice 10) without any
- * privilege. Storage may then lag under load (readings wait, bounded by the store's admission);
- * a press never waits for it. Elsewhere the thread keeps the process's priority.
+ * of its own (/proc/thread-self names its id) and takes a lower priority (WRITER_NICE) without
+ * any privilege. Storage may then lag under load (readings wait, bounded by the store's
+ * admission); a press never waits for it. Elsewhere the thread keeps the process's priority.
  */
-const WRITER_NICE = 10;
 try {
   setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), WRITER_NICE);
 } catch {
