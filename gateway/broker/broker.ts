@@ -22,7 +22,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Aedes, type AedesOptions, type Client, type AuthenticateError } from 'aedes';
+import { Aedes, type AedesOptions, type Client, type AuthenticateError, type PublishPacket } from 'aedes';
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
@@ -34,9 +34,9 @@ import { Acl, type ForwardCache, type Principal, type PublishCache } from './acl
 import { ConnectGuard, type ThrottledAddress } from './connect-guard.js';
 import { CredentialVerifier, isVerifierBusy } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
-import { ReadingSlices, type SliceStats } from './reading-slices.js';
+import { ReadingSlices, type SliceStats, type SliceTask } from './reading-slices.js';
 import { PublishRateLimiter } from './rate-limiter.js';
-import { ReceiveWindow } from './receive-window.js';
+import { ReceiveWindow, type WindowHold } from './receive-window.js';
 import type { RedisTransport } from './redis-transport.js';
 import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } from './tls-listener.js';
 import type { CertificateInfo } from '../config/tls-files.js';
@@ -61,6 +61,50 @@ type AuthResult = { principal: Principal; via: 'password' | 'certificate' | 'ano
 
 /** A device's reading or status report (campus/v1/<site>/<device>/telemetry|status): handled in slices. */
 const isReading = (topic: string): boolean => topic.endsWith('/telemetry') || topic.endsWith('/status');
+
+interface PublishSteps {
+  run(job: PublishJob): void;
+  decide(job: PublishJob, err?: Error): void;
+  finish(job: PublishJob, err: Error | null | undefined): void;
+}
+
+/**
+ * One publish on its way through the broker (receive window, reading slice, rate limit, ACL,
+ * handlers), kept as one object whose methods the slices and the rate limiter call. It used to be
+ * a closure context and four closures per publish: at 36,000 readings/s that was 2.7 MB of what
+ * every young-generation collection had to copy (the publishes waiting for their turn), and
+ * ~0.9 KB of garbage per reading under press-110's background load.
+ */
+class PublishJob implements SliceTask {
+  answered = false;
+
+  constructor(
+    private readonly steps: PublishSteps,
+    readonly client: Client | null,
+    readonly packet: PublishPacket,
+    readonly answer: (err?: Error | null) => void,
+    readonly receivedAt: number,
+    readonly principal: Principal | undefined,
+    readonly held: WindowHold | null,
+    /** A device's own publish: through its rate limit first. A will or a user's publish: straight to the checks. */
+    readonly limited: boolean,
+  ) {}
+
+  /** Its turn (now, or in a reading slice). */
+  run(): void {
+    this.steps.run(this);
+  }
+
+  /** What run() threw. */
+  fail(err: Error): void {
+    this.steps.finish(this, err);
+  }
+
+  /** The rate limiter lets it go, or drops it with an error (the connection closed). */
+  admitted(err?: Error): void {
+    this.steps.decide(this, err);
+  }
+}
 
 export class Broker {
   aedes?: Aedes;
@@ -101,6 +145,54 @@ export class Broker {
       deps.counters,
       deps.clock ?? systemClock,
     );
+  }
+
+  /** What a PublishJob does at each step, bound to this broker once (not per publish). */
+  private readonly publishSteps: PublishSteps = {
+    run: (job) => {
+      const { client, principal } = job;
+      // Run later, the client may have gone meanwhile: as for a will, no rate limit then.
+      if (job.limited && client && !client.closed && principal) this.limiter.admit(client, principal.username, job);
+      else this.decidePublish(job);
+    },
+    decide: (job, err) => this.decidePublish(job, err),
+    finish: (job, err) => this.finishPublish(job, err),
+  };
+
+  /** The ACL, then the handlers; answers the publish once what it raised is committed. */
+  private decidePublish(job: PublishJob, err?: Error): void {
+    if (err) return this.finishPublish(job, err);
+    const { client, principal: p, packet } = job;
+    // client is null for the will of a client long gone: checked when it connected.
+    if (!client || (p && this.mayPublish(client, p, packet.topic))) {
+      // A reading is handled at once (dispatch returns nothing): acknowledged in this turn.
+      const handled = this.dispatch(packet.topic, packet.payload, job.receivedAt);
+      if (!handled) return this.finishPublish(job, null);
+      handled.then(
+        () => this.finishPublish(job, null),
+        (err: Error) => {
+          // Not committed (the state database is unreachable): no PUBACK. aedes closes the
+          // connection and the device's client sends the QoS 1 publish again on reconnect
+          // [MQTT-4.4.0-1]; never acknowledged and lost.
+          this.deps.counters.inc('mqtt.publish.uncommitted');
+          this.deps.log.debug({ clientId: client?.id, topic: packet.topic, err: err.message }, 'publish not acknowledged: not committed');
+          this.finishPublish(job, err);
+        },
+      );
+      return;
+    }
+    this.deps.counters.inc('mqtt.publish.denied');
+    this.deps.log.warn({ clientId: client.id, username: p?.username, topic: packet.topic }, 'publish refused by ACL');
+    // [MQTT-3.3.5-2]: no way to tell a 3.1.1 client; the connection is closed.
+    this.finishPublish(job, new Error(`not authorized to publish to ${packet.topic}`));
+  }
+
+  /** aedes' callback, once, then the connection's receive window moves on. */
+  private finishPublish(job: PublishJob, err: Error | null | undefined): void {
+    if (job.answered) return;
+    job.answered = true;
+    if (job.held && job.client) this.window.leave(job.client, job.held, job.answer, err);
+    else job.answer(err);
   }
 
   /**
@@ -190,42 +282,17 @@ export class Broker {
         const receivedAt = preciseNow();
         const p = client ? this.principals.get(client) : undefined;
         // A will (client gone) is not read from a socket: nothing to pause.
-        const cb = client && !client.closed ? this.window.enter(client, answer) : answer;
-        const decide = (err?: Error) => {
-          if (err) return cb(err);
-          // client is null for the will of a client long gone: checked when it connected.
-          if (!client || (p && this.mayPublish(client, p, packet.topic))) {
-            // A reading is handled at once (dispatch returns nothing): acknowledged in this turn.
-            const handled = this.dispatch(packet.topic, packet.payload, receivedAt);
-            if (!handled) return cb(null);
-            handled.then(
-              () => cb(null),
-              (err: Error) => {
-                // Not committed (the state database is unreachable): no PUBACK. aedes closes the
-                // connection and the device's client sends the QoS 1 publish again on reconnect
-                // [MQTT-4.4.0-1]; never acknowledged and lost.
-                counters.inc('mqtt.publish.uncommitted');
-                log.debug({ clientId: client?.id, topic: packet.topic, err: err.message }, 'publish not acknowledged: not committed');
-                cb(err);
-              },
-            );
-            return;
-          }
-          counters.inc('mqtt.publish.denied');
-          log.warn({ clientId: client.id, username: p?.username, topic: packet.topic }, 'publish refused by ACL');
-          // [MQTT-3.3.5-2]: no way to tell a 3.1.1 client; the connection is closed.
-          cb(new Error(`not authorized to publish to ${packet.topic}`));
-        };
-        // A will (published after close) always passes: it is how the board learns the device is gone.
-        if (!client || client.closed || p?.kind !== 'device') return this.slices.now(client, decide);
-        // Run later, the client may have gone meanwhile: as for a will, no rate limit then.
-        const admit = () => (client.closed ? decide() : this.limiter.admit(client, p.username, decide));
+        const held = client && !client.closed ? this.window.hold(client) : null;
+        // A will (published after close) always passes: it is how the board learns the device is
+        // gone; it and a user's publish skip the rate limit, a device's own goes through it.
+        const device = client !== null && !client.closed && p?.kind === 'device';
+        const job = new PublishJob(this.publishSteps, client, packet, answer, receivedAt, p, held, device);
         // Readings and status reports wait for a slice; alarm events go at once (reading-slices.ts).
         // A device over its rate limit goes straight to the limiter, which holds it anyway: a
         // slice's delay would let its next publish find a fresh token and end its over-limit
         // streak, so a flooder would never be marked flooding.
-        if (isReading(packet.topic) && !this.limiter.overLimit(p.username)) this.slices.defer(client, admit, cb);
-        else this.slices.now(client, admit);
+        if (device && isReading(packet.topic) && !this.limiter.overLimit((p as Principal).username)) this.slices.deferTask(client, job);
+        else this.slices.nowTask(client, job);
       },
       // Read access for every delivered message (live, retained, queued for a persistent
       // session), as mosquitto checks it: a deny narrower than the subscription holds.

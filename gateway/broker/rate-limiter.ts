@@ -32,8 +32,17 @@ export interface RateLimitHooks {
   flooding(deviceId: string, active: boolean, detail?: string): void;
 }
 
-/** Called once per publish: no argument to go on, an error to drop it (connection closing). */
-export type Release = (err?: Error) => void;
+/**
+ * Called once per publish: no argument to go on, an error to drop it (connection closing). A
+ * function, or an object whose `admitted` is called (the broker keeps each publish in one object
+ * of its own rather than a closure per publish).
+ */
+export type Release = ((err?: Error) => void) | { admitted(err?: Error): void };
+
+function go(release: Release, err?: Error): void {
+  if (typeof release === 'function') release(err);
+  else release.admitted(err);
+}
 
 interface Bucket {
   tokens: number;
@@ -92,7 +101,7 @@ export class PublishRateLimiter {
   }
 
   admit(conn: object, deviceId: string, release: Release): void {
-    if (!this.enabled) return release();
+    if (!this.enabled) return go(release);
     let c = this.conns.get(conn);
     if (!c) {
       // A publish queued by aedes before its 'client' event: track it from here.
@@ -103,7 +112,7 @@ export class PublishRateLimiter {
     if (c.queue.length === 0 && b.tokens >= 1) {
       b.tokens -= 1;
       b.overSince = undefined;
-      return release();
+      return go(release);
     }
     const now = this.clock.now();
     b.overSince ??= now;
@@ -161,7 +170,7 @@ export class PublishRateLimiter {
     const b = this.refill(this.bucket(c.deviceId));
     while (c.queue.length > 0 && b.tokens >= 1) {
       b.tokens -= 1;
-      (c.queue.shift() as Release)();
+      go(c.queue.shift() as Release);
     }
     if (c.queue.length === 0) return;
     if (b.overSince !== undefined && this.clock.now() - b.overSince >= this.opts.disconnectAfterSeconds * 1000) return this.flood(conn, c, b);
@@ -186,7 +195,7 @@ export class PublishRateLimiter {
 
   private drop(c: Connection, why: string): void {
     const held = c.queue.splice(0);
-    for (const release of held) release(new Error(why));
+    for (const release of held) go(release, new Error(why));
   }
 
   private scheduleClear(deviceId: string, b: Bucket, ms: number): void {

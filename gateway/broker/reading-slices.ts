@@ -22,11 +22,19 @@
  */
 import Denque from 'denque';
 
+/**
+ * What waits for a slice: run() in its turn, fail() with what run() threw. The broker hands its
+ * own object per publish (no closure per reading); defer() with functions wraps them in one.
+ */
+export interface SliceTask {
+  run(): void;
+  fail(err: Error): void;
+}
+
 interface Item {
   key: object;
   /** Null once run ahead of its turn by `now` for the same key. */
-  run: (() => void) | null;
-  fail: (err: Error) => void;
+  task: SliceTask | null;
 }
 
 export interface SliceStats {
@@ -56,7 +64,12 @@ export class ReadingSlices {
 
   /** Runs `run` in a later slice, after everything deferred before it; `fail` gets what it throws. */
   defer(key: object, run: () => void, fail: (err: Error) => void): void {
-    this.queue.push({ key, run, fail });
+    this.deferTask(key, { run, fail });
+  }
+
+  /** As defer(), with `task.run()` and `task.fail()`. */
+  deferTask(key: object, task: SliceTask): void {
+    this.queue.push({ key, task });
     this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
     this.waiting++;
     this.deferredTotal++;
@@ -67,6 +80,12 @@ export class ReadingSlices {
   now(key: object | null, run: () => void): void {
     if (key !== null && this.pending.has(key)) this.runAheadOf(key);
     run();
+  }
+
+  /** As now(), with `task.run()` (what it throws goes to the caller, as with now()). */
+  nowTask(key: object | null, task: SliceTask): void {
+    if (key !== null && this.pending.has(key)) this.runAheadOf(key);
+    task.run();
   }
 
   stats(): SliceStats {
@@ -88,7 +107,7 @@ export class ReadingSlices {
     const until = this.clock() + this.sliceMs;
     let item: Item | undefined;
     while ((item = this.queue.shift()) !== undefined) {
-      if (item.run === null) continue;
+      if (item.task === null) continue;
       this.runItem(item);
       if (this.clock() >= until) break;
     }
@@ -99,21 +118,22 @@ export class ReadingSlices {
   private runAheadOf(key: object): void {
     for (let i = 0; i < this.queue.length && this.pending.has(key); i++) {
       const item = this.queue.peekAt(i) as Item;
-      if (item.key === key && item.run !== null) this.runItem(item);
+      if (item.key === key && item.task !== null) this.runItem(item);
     }
   }
 
   private runItem(item: Item): void {
-    const { run, key } = item;
-    item.run = null;
+    const { task, key } = item;
+    item.task = null;
     this.waiting--;
     const left = (this.pending.get(key) ?? 1) - 1;
     if (left > 0) this.pending.set(key, left);
     else this.pending.delete(key);
+    if (task === null) return;
     try {
-      run?.();
+      task.run();
     } catch (err) {
-      item.fail(err instanceof Error ? err : new Error(String(err)));
+      task.fail(err instanceof Error ? err : new Error(String(err)));
     }
   }
 }

@@ -44,6 +44,9 @@ interface Held {
   next: NextBatch;
 }
 
+/** A connection's count of publishes in progress, as hold() hands it out (opaque to callers). */
+export type WindowHold = object;
+
 const STATE = Symbol('receive window');
 type Tracked = Client & AedesInternals & { [STATE]?: Held | null };
 
@@ -61,24 +64,41 @@ export class ReceiveWindow {
    * A publish of `client` starts: counted until the returned callback (which calls `cb`) runs.
    * The connection is not read while `max` or more are in progress.
    */
-  enter<A extends unknown[]>(client: Client, cb: (...args: A) => void): (...args: A) => void {
+  enter(client: Client, cb: (err?: Error | null) => void): (err?: Error | null) => void {
+    const h = this.hold(client);
+    if (!h) return cb;
+    let answered = false;
+    return (err) => {
+      if (answered) return;
+      answered = true;
+      this.leave(client, h, cb, err);
+    };
+  }
+
+  /**
+   * As enter(), for a caller that keeps the publish in an object of its own rather than a
+   * callback: returns the connection's count (null: nothing to count), to be handed to leave()
+   * exactly once, when the publish is answered.
+   */
+  hold(client: Client): WindowHold | null {
     const c = client as Tracked;
     const h = c[STATE] === undefined ? this.install(c) : c[STATE];
-    if (!h) return cb;
+    if (!h) return null;
     h.inProgress++;
     if (h.inProgress >= this.max && !h.paused) {
       h.paused = true;
       this.pausedNow++;
       this.counters.inc('mqtt.receive.paused');
     }
-    let answered = false;
-    return (...args: A) => {
-      if (answered) return;
-      answered = true;
-      h.inProgress--;
-      cb(...args);
-      if (h.paused && h.inProgress < this.max) this.release(c, h);
-    };
+    return h;
+  }
+
+  /** A publish hold() counted is answered: `answer(err)` runs, then the connection is read again if it was held. */
+  leave(client: Client, h: WindowHold, answer: (err?: Error | null) => void, err: Error | null | undefined): void {
+    const held = h as Held;
+    held.inProgress--;
+    answer(err);
+    if (held.paused && held.inProgress < this.max) this.release(client as Tracked, held);
   }
 
   /** Connections not being read right now. */
