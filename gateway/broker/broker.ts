@@ -35,7 +35,7 @@ import { ConnectGuard, type ThrottledAddress } from './connect-guard.js';
 import { CredentialVerifier, isVerifierBusy } from './credential-verifier.js';
 import { IndexedLevelPersistence } from './indexed-persistence.js';
 import { ReadingSlices, type SliceStats, type SliceTask } from './reading-slices.js';
-import { PublishRateLimiter } from './rate-limiter.js';
+import { PublishRateLimiter, type Release } from './rate-limiter.js';
 import { ReceiveWindow, type WindowHold } from './receive-window.js';
 import type { RedisTransport } from './redis-transport.js';
 import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } from './tls-listener.js';
@@ -75,7 +75,7 @@ interface PublishSteps {
  * every young-generation collection had to copy (the publishes waiting for their turn), and
  * ~0.9 KB of garbage per reading under press-110's background load.
  */
-class PublishJob implements SliceTask {
+class PublishJob implements SliceTask, Release {
   answered = false;
 
   constructor(
@@ -291,8 +291,8 @@ export class Broker {
         // A device over its rate limit goes straight to the limiter, which holds it anyway: a
         // slice's delay would let its next publish find a fresh token and end its over-limit
         // streak, so a flooder would never be marked flooding.
-        if (device && isReading(packet.topic) && !this.limiter.overLimit((p as Principal).username)) this.slices.deferTask(client, job);
-        else this.slices.nowTask(client, job);
+        if (device && isReading(packet.topic) && !this.limiter.overLimit((p as Principal).username)) this.slices.defer(client, job);
+        else this.slices.now(client, job);
       },
       // Read access for every delivered message (live, retained, queued for a persistent
       // session), as mosquitto checks it: a deny narrower than the subscription holds.

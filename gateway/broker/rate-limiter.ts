@@ -33,15 +33,12 @@ export interface RateLimitHooks {
 }
 
 /**
- * Called once per publish: no argument to go on, an error to drop it (connection closing). A
- * function, or an object whose `admitted` is called (the broker keeps each publish in one object
- * of its own rather than a closure per publish).
+ * What a held publish is released to, once: `admitted()` to go on, `admitted(err)` to drop it
+ * (connection closing). An object rather than a callback: the broker keeps each publish in one
+ * object of its own (broker.ts PublishJob), with no closure per publish.
  */
-export type Release = ((err?: Error) => void) | { admitted(err?: Error): void };
-
-function go(release: Release, err?: Error): void {
-  if (typeof release === 'function') release(err);
-  else release.admitted(err);
+export interface Release {
+  admitted(err?: Error): void;
 }
 
 interface Bucket {
@@ -101,7 +98,7 @@ export class PublishRateLimiter {
   }
 
   admit(conn: object, deviceId: string, release: Release): void {
-    if (!this.enabled) return go(release);
+    if (!this.enabled) return release.admitted();
     let c = this.conns.get(conn);
     if (!c) {
       // A publish queued by aedes before its 'client' event: track it from here.
@@ -112,7 +109,7 @@ export class PublishRateLimiter {
     if (c.queue.length === 0 && b.tokens >= 1) {
       b.tokens -= 1;
       b.overSince = undefined;
-      return go(release);
+      return release.admitted();
     }
     const now = this.clock.now();
     b.overSince ??= now;
@@ -170,7 +167,7 @@ export class PublishRateLimiter {
     const b = this.refill(this.bucket(c.deviceId));
     while (c.queue.length > 0 && b.tokens >= 1) {
       b.tokens -= 1;
-      go(c.queue.shift() as Release);
+      (c.queue.shift() as Release).admitted();
     }
     if (c.queue.length === 0) return;
     if (b.overSince !== undefined && this.clock.now() - b.overSince >= this.opts.disconnectAfterSeconds * 1000) return this.flood(conn, c, b);
@@ -195,7 +192,7 @@ export class PublishRateLimiter {
 
   private drop(c: Connection, why: string): void {
     const held = c.queue.splice(0);
-    for (const release of held) go(release, new Error(why));
+    for (const release of held) release.admitted(new Error(why));
   }
 
   private scheduleClear(deviceId: string, b: Bucket, ms: number): void {

@@ -23,8 +23,9 @@
 import Denque from 'denque';
 
 /**
- * What waits for a slice: run() in its turn, fail() with what run() threw. The broker hands its
- * own object per publish (no closure per reading); defer() with functions wraps them in one.
+ * What waits for a slice: run() in its turn, fail() with what run() threw. An object rather than
+ * callbacks: the broker hands its own object per publish (broker.ts PublishJob), no closure per
+ * reading.
  */
 export interface SliceTask {
   run(): void;
@@ -62,13 +63,8 @@ export class ReadingSlices {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  /** Runs `run` in a later slice, after everything deferred before it; `fail` gets what it throws. */
-  defer(key: object, run: () => void, fail: (err: Error) => void): void {
-    this.deferTask(key, { run, fail });
-  }
-
-  /** As defer(), with `task.run()` and `task.fail()`. */
-  deferTask(key: object, task: SliceTask): void {
+  /** Runs `task.run()` in a later slice, after everything deferred before it; `task.fail()` gets what it throws. */
+  defer(key: object, task: SliceTask): void {
     this.queue.push({ key, task });
     this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
     this.waiting++;
@@ -76,14 +72,8 @@ export class ReadingSlices {
     this.immediate ??= setImmediate(this.slice);
   }
 
-  /** Runs `run` now, after whatever `key` has still waiting (run first, in order). */
-  now(key: object | null, run: () => void): void {
-    if (key !== null && this.pending.has(key)) this.runAheadOf(key);
-    run();
-  }
-
-  /** As now(), with `task.run()` (what it throws goes to the caller, as with now()). */
-  nowTask(key: object | null, task: SliceTask): void {
+  /** Runs `task.run()` now, after whatever `key` has still waiting (run first, in order); what it throws goes to the caller. */
+  now(key: object | null, task: SliceTask): void {
     if (key !== null && this.pending.has(key)) this.runAheadOf(key);
     task.run();
   }
@@ -108,7 +98,7 @@ export class ReadingSlices {
     let item: Item | undefined;
     while ((item = this.queue.shift()) !== undefined) {
       if (item.task === null) continue;
-      this.runItem(item);
+      this.runItem(item, item.task);
       if (this.clock() >= until) break;
     }
     if (!this.queue.isEmpty()) this.immediate = setImmediate(this.slice);
@@ -118,18 +108,17 @@ export class ReadingSlices {
   private runAheadOf(key: object): void {
     for (let i = 0; i < this.queue.length && this.pending.has(key); i++) {
       const item = this.queue.peekAt(i) as Item;
-      if (item.key === key && item.task !== null) this.runItem(item);
+      if (item.key === key && item.task !== null) this.runItem(item, item.task);
     }
   }
 
-  private runItem(item: Item): void {
-    const { task, key } = item;
+  private runItem(item: Item, task: SliceTask): void {
+    const { key } = item;
     item.task = null;
     this.waiting--;
     const left = (this.pending.get(key) ?? 1) - 1;
     if (left > 0) this.pending.set(key, left);
     else this.pending.delete(key);
-    if (task === null) return;
     try {
       task.run();
     } catch (err) {

@@ -61,24 +61,9 @@ export class ReceiveWindow {
   ) {}
 
   /**
-   * A publish of `client` starts: counted until the returned callback (which calls `cb`) runs.
-   * The connection is not read while `max` or more are in progress.
-   */
-  enter(client: Client, cb: (err?: Error | null) => void): (err?: Error | null) => void {
-    const h = this.hold(client);
-    if (!h) return cb;
-    let answered = false;
-    return (err) => {
-      if (answered) return;
-      answered = true;
-      this.leave(client, h, cb, err);
-    };
-  }
-
-  /**
-   * As enter(), for a caller that keeps the publish in an object of its own rather than a
-   * callback: returns the connection's count (null: nothing to count), to be handed to leave()
-   * exactly once, when the publish is answered.
+   * A publish of `client` starts: counted until it is answered through leave(), which takes what
+   * this returns (null: nothing to count), exactly once. The connection is not read while `max`
+   * or more are in progress.
    */
   hold(client: Client): WindowHold | null {
     const c = client as Tracked;

@@ -36,7 +36,8 @@ async function start(): Promise<Rig> {
   const r = { window, counters, seen: [] as string[], held: [] as (() => void)[], blocked: true } as Rig;
   r.broker = await Aedes.createBroker({
     authorizePublish: (client, packet, answer) => {
-      const cb = client ? window.enter(client, answer) : answer;
+      const h = client ? window.hold(client) : null;
+      const cb = (err: Error | null) => (client && h ? window.leave(client, h, answer, err) : answer(err));
       r.seen.push(String(packet.payload));
       if (r.blocked) r.held.push(() => cb(null));
       else setImmediate(() => cb(null));

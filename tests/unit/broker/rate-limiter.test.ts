@@ -20,7 +20,7 @@ function rig(opts: Partial<RateLimitOptions> = {}) {
   const released: string[] = [];
   /** Sends n publishes on a connection; each records `label` when released (or `label!` when dropped). */
   const send = (conn: object, id: string, label: string, n = 1) => {
-    for (let i = 0; i < n; i++) limiter.admit(conn, id, (err) => released.push(err ? `${label}!` : label));
+    for (let i = 0; i < n; i++) limiter.admit(conn, id, { admitted: (err) => released.push(err ? `${label}!` : label) });
   };
   return { limiter, counters, events, released, send };
 }

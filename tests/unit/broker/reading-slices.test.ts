@@ -1,18 +1,23 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { ReadingSlices } from '../../../gateway/broker/reading-slices.js';
+import { ReadingSlices, type SliceTask } from '../../../gateway/broker/reading-slices.js';
 
 /** Lets pending immediates (slices) run, `n` turns of the event loop. */
 async function turns(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await turn();
 }
 
+/** A slice task that runs `run` and ignores a failure, or hands it to `fail`. */
+function task(run: () => unknown, fail: (err: Error) => void = () => undefined): SliceTask {
+  return { run: () => void run(), fail };
+}
+
 /** Slices whose work records its label in `ran` when it runs. */
 function rig(...args: ConstructorParameters<typeof ReadingSlices>) {
   const s = new ReadingSlices(...args);
   const ran: string[] = [];
-  const later = (key: object, label: string) => s.defer(key, () => ran.push(label), () => undefined);
-  const now = (key: object | null, label: string) => s.now(key, () => ran.push(label));
+  const later = (key: object, label: string) => s.defer(key, task(() => ran.push(label)));
+  const now = (key: object | null, label: string) => s.now(key, task(() => ran.push(label)));
   return { s, ran, later, now };
 }
 
@@ -56,11 +61,10 @@ describe('ReadingSlices', () => {
     for (let i = 0; i < 5; i++)
       s.defer(
         {},
-        () => {
+        task(() => {
           ran.push(i);
           clock += 1; // each item takes 1 ms: two per slice
-        },
-        () => undefined,
+        }),
       );
     await turn();
     expect(ran).toStrictEqual([0, 1]);
@@ -75,12 +79,14 @@ describe('ReadingSlices', () => {
     const ran: string[] = [];
     s.defer(
       {},
-      () => {
-        throw new Error('handler bug');
-      },
-      (err) => failed.push(err.message),
+      task(
+        () => {
+          throw new Error('handler bug');
+        },
+        (err) => failed.push(err.message),
+      ),
     );
-    s.defer({}, () => ran.push('next'), () => undefined);
+    s.defer({}, task(() => ran.push('next')));
     await turns();
     expect(failed).toStrictEqual(['handler bug']);
     expect(ran).toStrictEqual(['next']);
