@@ -291,7 +291,7 @@ export class Broker {
         // A device over its rate limit goes straight to the limiter, which holds it anyway: a
         // slice's delay would let its next publish find a fresh token and end its over-limit
         // streak, so a flooder would never be marked flooding.
-        if (device && isReading(packet.topic) && !this.limiter.overLimit((p as Principal).username)) this.slices.defer(client, job);
+        if (device && isReading(packet.topic) && !this.limiter.overLimit(p.username)) this.slices.defer(client, job);
         else this.slices.now(client, job);
       },
       // Read access for every delivered message (live, retained, queued for a persistent
