@@ -1,13 +1,15 @@
 /**
  * Telemetry in InfluxDB 1.x through node-influx. write() only validates and queues; batches
- * leave by size or timer with a bounded number of requests in flight. When InfluxDB refuses
+ * leave by size or timer with a bounded number of requests in flight, written by a sender
+ * thread (telemetry-influx-sender.ts: line protocol and HTTP off the event loop that handles
+ * alarms); pings, the schema and queries stay on this thread's client. When InfluxDB refuses
  * a connection, times out or answers 5xx, batches go to a disk spool instead and a ping probe
  * with backoff waits for the server; once it answers, the schema is re-checked and the spool
  * replayed oldest first. Layout and measurement design: docs/telemetry.md.
  */
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { InfluxDB, type IPoint } from 'influx';
+import { InfluxDB } from 'influx';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../contract/clock.js';
 import { GatewayError } from '../contract/errors.js';
@@ -16,6 +18,7 @@ import { InfluxQueries } from './telemetry-influx-queries.js';
 import { ensureSchema, policyFor, type InfluxLayout } from './telemetry-influx-schema.js';
 import { RejectCounter, type StoredPoint } from './telemetry-points.js';
 import { Admission } from './telemetry-admission.js';
+import { InfluxSenderThread } from './telemetry-influx-sender-thread.js';
 import { BatchQueue } from './telemetry-queue.js';
 import { TelemetrySpool } from './telemetry-spool.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
@@ -27,10 +30,8 @@ export type { InfluxStoreOptions } from './telemetry-influx-options.js';
 const NO_BACKOFF = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
 
 /** InfluxDB 1.x answers 400 for points it refuses ("partial write: … dropped=N"); a re-send cannot help. */
-function refusedCount(err: unknown, batch: number): number | undefined {
-  const status = (err as { res?: { statusCode?: number } }).res?.statusCode;
-  if (status !== 400) return undefined;
-  const m = /dropped=(\d+)/.exec(String((err as Error).message));
+function refusedCount(error: string, batch: number): number {
+  const m = /dropped=(\d+)/.exec(error);
   return m ? Math.min(batch, Number(m[1])) : batch;
 }
 
@@ -62,6 +63,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private readonly queries: InfluxQueries;
   private influx: InfluxDB | undefined;
   private agent: Agent | undefined;
+  /** Writes batches: line protocol and HTTP off this thread. */
+  private sender: InfluxSenderThread | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private online = false;
   private connecting = false;
@@ -121,10 +124,28 @@ export class InfluxTelemetryStore implements TelemetryStore {
       pool: { maxRetries: 0, requestTimeout: this.o.requestTimeoutMs, backoff: NO_BACKOFF },
       options: { agent: this.agent },
     });
+    this.sender = new InfluxSenderThread(
+      {
+        host: url.hostname,
+        port: Number(url.port || (https ? 443 : 8086)),
+        protocol: https ? 'https' : 'http',
+        path: url.pathname === '/' ? '' : url.pathname,
+        database: this.o.database,
+        ...(this.o.username !== undefined ? { username: this.o.username, password: this.o.password ?? '' } : {}),
+        requestTimeoutMs: this.o.requestTimeoutMs,
+      },
+      (error) => {
+        // Its requests failed as an unreachable server's do: their batches go to the spool.
+        this.lastError = `GW_ERR_INTERNAL: InfluxDB sender thread died: ${error}`;
+        this.log.warn({ error }, 'InfluxDB sender thread died: its batches are spooled, the next write starts a new one');
+      },
+    );
+    this.sender.start();
     try {
       await this.spool.open();
     } catch (err) {
       this.agent.destroy();
+      await this.sender.close();
       throw new GatewayError('GW_ERR_INTERNAL', `telemetry spool dir ${this.o.spoolDir} unusable`, { cause: err });
     }
     this.state = 'running';
@@ -224,6 +245,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       this.log.error({ points: this.queue.size }, 'telemetry points neither sent nor spooled at shutdown');
     }
     this.agent?.destroy();
+    await this.sender?.close();
     this.state = 'stopped';
     for (const w of this.drainWaiters.splice(0)) w.reject(new GatewayError('GW_ERR_INTERNAL', 'telemetry store stopped'));
   }
@@ -237,6 +259,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       dropped: this.dropped + s.dropped,
       ...this.admission.stats(),
       retries: this.spoolRetries,
+      workerRestarts: this.sender?.restarts ?? 0,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }
@@ -247,6 +270,16 @@ export class InfluxTelemetryStore implements TelemetryStore {
 
   availability(q: AvailabilityQuery): Promise<Record<string, number>> {
     return this.queries.availability(q);
+  }
+
+  /** Tests and drills: the sender thread dies at once, with its requests unanswered. */
+  crashSender(): void {
+    this.sender?.crash();
+  }
+
+  /** How the sender thread's code was loaded (tests: from source, the bundle), undefined when none runs. */
+  get senderLoad(): string | undefined {
+    return this.sender?.load;
   }
 
   /** Recomputes the 5-minute means for [from, to) into the long-term RP (after a replay). */
@@ -267,8 +300,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
     }
   }
 
-  /** Serializing a batch (node-influx builds the body synchronously, ~5 µs a point) is left
-   *  for after the caller's turn: write() itself only validates and queues. */
+  /** Handing a batch to the sender thread (a structured clone) is left for after the caller's
+   *  turn: write() itself only validates and queues. */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
@@ -311,22 +344,22 @@ export class InfluxTelemetryStore implements TelemetryStore {
     for (let i = 0; i < entries.length; i++) {
       const [retentionPolicy, points] = entries[i] as [string, StoredPoint[]];
       const rest = (): StoredPoint[] => entries.slice(i).flatMap(([, g]) => g);
-      if (!this.influx || !this.online) return rest();
-      try {
-        await this.influx.writePoints(points.map(toIPoint), { precision: 'ms', retentionPolicy });
+      if (!this.sender || !this.online) return rest();
+      const sent = await this.sender.write(points, retentionPolicy);
+      if (sent.ok) {
         this.written += points.length;
         this.probeDelay = this.o.probeMinMs;
-      } catch (err) {
-        const refused = refusedCount(err, points.length);
-        if (refused === undefined) {
-          this.goOffline(err);
-          return rest();
-        }
-        this.written += points.length - refused;
-        this.dropped += refused;
-        this.lastError = `GW_ERR_PAYLOAD_INVALID: InfluxDB refused points: ${errText(err)}`;
-        this.log.warn({ err, refused }, 'InfluxDB refused telemetry points');
+        continue;
       }
+      if (sent.status !== 400) {
+        this.goOffline(sent.error);
+        return rest();
+      }
+      const refused = refusedCount(sent.error, points.length);
+      this.written += points.length - refused;
+      this.dropped += refused;
+      this.lastError = `GW_ERR_PAYLOAD_INVALID: InfluxDB refused points: ${sent.error}`;
+      this.log.warn({ err: sent.error, refused }, 'InfluxDB refused telemetry points');
     }
     return [];
   }
@@ -456,8 +489,6 @@ export class InfluxTelemetryStore implements TelemetryStore {
     }
   }
 }
-
-const toIPoint = (p: StoredPoint): IPoint => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.at });
 
 export function createInfluxStore(opts: InfluxStoreOptions, log: Logger): InfluxTelemetryStore {
   return new InfluxTelemetryStore(opts, log);

@@ -52,7 +52,7 @@ export interface TelemetryStats extends Partial<TelemetryThrottle> {
   dropped: number;
   /** Commits (embedded) or spool appends (InfluxDB) that failed and were kept to be tried again. */
   retries?: number;
-  /** Embedded store: writer threads that died and were replaced (their unconfirmed points sent again). */
+  /** Store threads that died and were replaced: the embedded store's writer (its unconfirmed points sent again), InfluxDB's sender (its batches spooled, then sent again). */
   workerRestarts?: number;
   lastError?: string;
 }

@@ -1,23 +1,11 @@
 /**
  * Main-thread handle on the embedded telemetry store's writer thread (telemetry-writer.ts):
- * starts the Worker, matches its replies to requests, and settles every open request when the
- * thread dies so the store can send the unconfirmed points again to a new one.
- *
- * The thread runs the same way the gateway does: compiled, the writer is the .js file next to
- * this one. From source (tsx, vitest, whose transform does not reach a Worker) the writer and
- * what it imports are bundled once per process with esbuild (a development dependency, as tsx
- * is) into node_modules/.cache/campus-gateway/: a thread that registers tsx's loader first costs
- * ~50 MB of RSS (the loader's own hooks thread and transforms), the bundle ~19 MB (measured: the
- * difference was most of the gateway's RSS above bare aedes in `npm run bench -- connections`).
- * Where the bundle cannot be written (a read-only tree), the thread registers tsx as before.
+ * starts the Worker (store-thread.ts: compiled, or bundled from source), matches its replies to
+ * requests, and settles every open request when the thread dies so the store can send the
+ * unconfirmed points again to a new one.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import type * as Esbuild from 'esbuild';
+import type { Worker } from 'node:worker_threads';
+import { spawnStoreThread, type ThreadLoad } from './store-thread.js';
 import type { StoredPoint } from './telemetry-points.js';
 import { packPoints, type FromWriter, type ToWriter, type WriterInit } from './telemetry-writer-protocol.js';
 
@@ -27,63 +15,6 @@ interface Pending {
   settle: (r: { ok: true; gone?: number } | { ok: false; died: boolean; error: string }) => void;
 }
 
-const fromSource = import.meta.url.endsWith('.ts');
-const writerUrl = new URL(fromSource ? './telemetry-writer.ts' : './telemetry-writer.js', import.meta.url);
-
-/** From source: the bundled writer's file URL, made at the first thread (null: it could not be made; undefined: not tried yet). */
-let sourceBundle: URL | null | undefined;
-
-function bundleFromSource(): URL | undefined {
-  if (sourceBundle !== undefined) return sourceBundle ?? undefined;
-  sourceBundle = null;
-  try {
-    const require = createRequire(import.meta.url);
-    const esbuild = require('esbuild') as typeof Esbuild;
-    const out = esbuild.buildSync({
-      entryPoints: [fileURLToPath(writerUrl)],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // The native addon stays a package import, resolved from the bundle's place in node_modules.
-      external: ['better-sqlite3'],
-      write: false,
-      logLevel: 'silent',
-    });
-    const code = out.outputFiles[0]?.text;
-    if (code === undefined) return undefined;
-    // Named by content: every process of one tree shares it, an edited source gets a new one.
-    const dir = join(dirname(dirname(require.resolve('esbuild/package.json'))), '.cache', 'campus-gateway');
-    const file = join(dir, `telemetry-writer-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-    if (!existsSync(file)) {
-      mkdirSync(dir, { recursive: true });
-      const part = `${file}.${process.pid}.${Date.now()}`;
-      writeFileSync(part, code);
-      renameSync(part, file);
-    }
-    sourceBundle = pathToFileURL(file);
-    return sourceBundle;
-  } catch {
-    return undefined;
-  }
-}
-
-/** How the writer's code was loaded: the compiled file, the bundle made from source, or source through tsx. */
-export type WriterLoad = 'compiled' | 'bundle' | 'tsx';
-
-function spawn(init: WriterInit): { worker: Worker; load: WriterLoad } {
-  if (!fromSource) return { worker: new Worker(writerUrl, { workerData: init }), load: 'compiled' };
-  const bundle = bundleFromSource();
-  if (bundle) return { worker: new Worker(bundle, { workerData: init }), load: 'bundle' };
-  // tsx is a development dependency: only looked up when running from source. Its ESM entry
-  // (the CommonJS build of tsx/esm/api registers a loader path that does not exist).
-  const require = createRequire(import.meta.url);
-  const pkg = require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> };
-  const tsxApi = new URL(pkg.exports['./esm/api']?.import.default ?? './dist/esm/api/index.mjs', pathToFileURL(require.resolve('tsx/package.json'))).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(writerUrl.href)}); });`;
-  return { worker: new Worker(boot, { eval: true, workerData: init }), load: 'tsx' };
-}
-
 export class WriterThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -91,7 +22,7 @@ export class WriterThread {
   private closing = false;
   private error: string | undefined;
   /** How the thread's code was loaded (tests: from source it is the bundle unless that could not be made). */
-  readonly load: WriterLoad;
+  readonly load: ThreadLoad;
   /** True once the thread has opened the database. */
   ready = false;
   /** Exit code once the thread has ended. */
@@ -107,7 +38,7 @@ export class WriterThread {
     let onStart: (ok: boolean) => void = () => {};
     this.started = new Promise((r) => (onStart = r));
     // Held until it is up (start() waits for it), then only while a reply is due.
-    ({ worker: this.worker, load: this.load } = spawn(init));
+    ({ worker: this.worker, load: this.load } = spawnStoreThread('telemetry-writer', ['better-sqlite3'], init));
     this.worker.on('message', (m: FromWriter) => {
       if (m.t === 'ready') {
         this.ready = true;

@@ -9,26 +9,19 @@
  * also compacts at start (rows a crashed writer left) and at close. Inserts sent meanwhile wait
  * in the message port.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { EmbeddedSql } from './telemetry-embedded-sql.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import { unpackPoints, WRITER_NICE, type FromWriter, type ToWriter, type WriterInit } from './telemetry-writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('telemetry-writer runs as a worker thread');
 /**
- * This thread yields the CPU to the event loop that handles alarms: on Linux a thread is a task
- * of its own (/proc/thread-self names its id) and takes a lower priority (WRITER_NICE) without
- * any privilege. Storage may then lag under load (readings wait, bounded by the store's
- * admission); a press never waits for it. Elsewhere the thread keeps the process's priority.
+ * Below the event loop that handles alarms (WRITER_NICE): storage may then lag under load
+ * (readings wait, bounded by the store's admission); a press never waits for it.
  */
-try {
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), WRITER_NICE);
-} catch {
-  // Not Linux, or no /proc: the same priority as the event loop.
-}
+lowerThreadPriority(WRITER_NICE);
 const init = workerData as WriterInit;
 // Throws (the thread ends with an error, the store reports it) when the file cannot be opened.
 const sql = new EmbeddedSql(new Database(init.file), init.compact);

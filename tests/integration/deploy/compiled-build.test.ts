@@ -8,12 +8,13 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarm, Health } from '../../../gateway/contract/types.js';
 import { spawnSimulatedGateway, type GatewayProcess } from '../../helpers/gateway-process.js';
 import { eventually, tempDir } from '../../helpers/gateway.js';
+import { startInfluxd } from '../../../simulators/influxd.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -97,6 +98,32 @@ describe('compiled production build', () => {
     }, { timeoutMs: 30_000, everyMs: 250 });
     expect(telemetry.workerRestarts).toBe(0);
   });
+
+  it('writes InfluxDB telemetry through the sender thread, loaded from dist/ as plain JavaScript', async () => {
+    const influxd = await startInfluxd();
+    const spool = tempDir('gw-prod-spool-');
+    try {
+      // The InfluxDB store of the compiled build in a plain node process: 100 points, sent by its thread.
+      const script = `
+        const { createInfluxStore } = await import(${JSON.stringify(pathToFileURL(join(install, 'dist', 'gateway', 'store', 'telemetry-influx.js')).href)});
+        const { default: pino } = await import('pino');
+        const store = createInfluxStore({ url: ${JSON.stringify(influxd.url)}, database: 'compiled', spoolDir: ${JSON.stringify(spool)} }, pino({ level: 'silent' }));
+        await store.start();
+        store.write(Array.from({ length: 100 }, (_, i) => ({ measurement: 'telemetry', tags: { site: 'sch-01', device: 'd' + (i % 5), kind: 'alarm-button' }, fields: { seq: i }, at: Date.now() - 60000 + i })));
+        await store.drained();
+        const load = store.senderLoad;
+        await store.stop();
+        console.log(JSON.stringify({ load, stats: store.stats() }));`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: install, timeout: 60_000 });
+      const out = JSON.parse(stdout) as { load: string; stats: { written: number; dropped: number; workerRestarts: number } };
+      expect(out).toMatchObject({ load: 'compiled', stats: { written: 100, dropped: 0, workerRestarts: 0 } });
+      const res = await fetch(`${influxd.url}/query`, { method: 'POST', body: new URLSearchParams({ db: 'compiled', q: 'SELECT count("seq") FROM "raw"."telemetry"' }) });
+      expect(((await res.json()) as { results: { series?: { values: unknown[][] }[] }[] }).results[0]?.series?.[0]?.values[0]?.[1]).toBe(100);
+    } finally {
+      await influxd.stop();
+      rmSync(spool, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('keeps the simulators out of the gateway: dist/gateway imports none, and --simulate without them says so in one line', async () => {
     const imports: string[] = [];

@@ -134,6 +134,27 @@ describe('InfluxTelemetryStore with a real influxd', () => {
     expect(store.stats().written).toBeGreaterThanOrEqual(written);
   });
 
+  it('writes from its sender thread; a thread that dies loses nothing: its batches go to the spool and back through a new one', async () => {
+    const store = await makeStore({ batchSize: 500, flushIntervalMs: 20 });
+    await store.start();
+    // From source the thread runs the bundled sender (compiled: the .js file), not tsx's loader.
+    expect(store.senderLoad).toBe('bundle');
+    let written = 0;
+    store.write(Array.from({ length: 2000 }, () => seqPoint(written++)));
+    // The first batches are handed to the thread after this turn; it dies owing them.
+    await new Promise((r) => setImmediate(r));
+    store.crashSender();
+    await store.drained();
+    expect(store.stats()).toMatchObject({ buffered: 0, spooled: 0, dropped: 0, workerRestarts: 1, lastError: expect.stringMatching(/sender thread exited with code 70/) });
+    expect(await countPoints(`it_${n}`)).toBe(2000);
+    // The new thread carries on.
+    store.write(Array.from({ length: 100 }, () => seqPoint(written++)));
+    await store.drained();
+    expect(await countPoints(`it_${n}`)).toBe(2100);
+    expect(store.stats()).toMatchObject({ dropped: 0, workerRestarts: 1 });
+    expect(store.stats().written).toBeGreaterThanOrEqual(2100);
+  });
+
   it('keeps the spool within its bound: past it points stay in memory, readings wait, nothing is dropped', async () => {
     await influxd.kill();
     const dir = await tempDir();
