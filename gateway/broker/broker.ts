@@ -16,6 +16,8 @@
  * node's broker is one broker to devices; authentication, the ACL, TLS and rate limits are the
  * same, and a device's publish still reaches the gateway here, on its own node, before PUBACK.
  */
+// First: wraps the `debug` that aedes's mqtt-packet will load (quiet-debug.ts).
+import './quiet-debug.js';
 import type { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -40,7 +42,7 @@ import { ReceiveWindow, type WindowHold } from './receive-window.js';
 import type { RedisTransport } from './redis-transport.js';
 import { createTlsListener, mqttSecureContext, peerIdentity, readMqttTlsFiles } from './tls-listener.js';
 import type { CertificateInfo } from '../config/tls-files.js';
-import { levelsMatch } from '../contract/topics.js';
+import { filterMatchesTopic } from '../contract/topics.js';
 import { isUncommitted } from '../contract/errors.js';
 import { preciseNow } from '../contract/press-timing.js';
 
@@ -468,10 +470,9 @@ export class Broker {
    */
   private dispatch(topic: string, payload: Buffer | string, receivedAt?: number): Promise<void> | undefined {
     const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-    const levels = topic.split('/');
     for (let i = 0; i < this.handlers.length; i++) {
       const { levels: filter, handler } = this.handlers[i] as (typeof this.handlers)[number];
-      if (!levelsMatch(filter, levels)) continue;
+      if (!filterMatchesTopic(filter, topic)) continue;
       let r: void | Promise<void>;
       try {
         r = handler(topic, buf, receivedAt);
@@ -479,12 +480,12 @@ export class Broker {
         r = Promise.reject(err);
       }
       // From the first handler that must wait, the rest run after it, as they always did.
-      if (r) return this.dispatchAfter(r, i + 1, topic, buf, levels, receivedAt);
+      if (r) return this.dispatchAfter(r, i + 1, topic, buf, receivedAt);
     }
     return undefined;
   }
 
-  private async dispatchAfter(first: Promise<void>, from: number, topic: string, buf: Buffer, levels: string[], receivedAt: number | undefined): Promise<void> {
+  private async dispatchAfter(first: Promise<void>, from: number, topic: string, buf: Buffer, receivedAt: number | undefined): Promise<void> {
     let uncommitted: unknown;
     const failed = (err: unknown) => {
       if (isUncommitted(err)) {
@@ -498,7 +499,7 @@ export class Broker {
     await first.catch(failed);
     for (let i = from; i < this.handlers.length; i++) {
       const { levels: filter, handler } = this.handlers[i] as (typeof this.handlers)[number];
-      if (!levelsMatch(filter, levels)) continue;
+      if (!filterMatchesTopic(filter, topic)) continue;
       try {
         await handler(topic, buf, receivedAt);
       } catch (err) {

@@ -14,16 +14,44 @@ export interface ParsedDeviceTopic {
 }
 
 export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
-  const parts = topic.split('/');
-  if (parts.length !== 5 || parts[0] !== 'campus' || parts[1] !== 'v1') return undefined;
-  const [, , siteId, deviceId, leaf] = parts as [string, string, string, string, string];
-  if (!siteId || !deviceId || !(DEVICE_LEAVES as readonly string[]).includes(leaf)) return undefined;
-  return { siteId, deviceId, leaf: leaf as DeviceLeaf };
+  // Called for every device message: walks the string rather than splitting it (no array, no
+  // strings for the two fixed levels).
+  if (!topic.startsWith(DEVICE_PREFIX)) return undefined;
+  const site = DEVICE_PREFIX.length;
+  const device = topic.indexOf('/', site) + 1;
+  if (device <= site + 1) return undefined;
+  const leafAt = topic.indexOf('/', device) + 1;
+  if (leafAt <= device + 1 || topic.indexOf('/', leafAt) !== -1) return undefined;
+  const leaf = topic.slice(leafAt);
+  if (!(DEVICE_LEAVES as readonly string[]).includes(leaf)) return undefined;
+  return { siteId: topic.slice(site, device - 1), deviceId: topic.slice(device, leafAt - 1), leaf: leaf as DeviceLeaf };
 }
+
+const DEVICE_PREFIX = 'campus/v1/';
 
 /** MQTT topic filter matching with `+` and `#` [MQTT-4.7.1]. Filters starting with a wildcard do not match `$` topics [MQTT-4.7.2-1]. */
 export function topicMatches(filter: string, topic: string): boolean {
   return levelsMatch(filter.split('/'), topic.split('/'));
+}
+
+/**
+ * levelsMatch for a topic not split: for a hot path that matches every message's topic against
+ * a few filters and should not allocate an array and a string per level for it.
+ */
+export function filterMatchesTopic(f: readonly string[], topic: string): boolean {
+  if (topic.charCodeAt(0) === 36 /* $ */ && (f[0] === '+' || f[0] === '#')) return false;
+  // Start of the topic's level i; past the end once the last level is consumed.
+  let at = 0;
+  for (let i = 0; i < f.length; i++) {
+    const part = f[i] as string;
+    if (part === '#') return true;
+    if (at > topic.length) return false;
+    const slash = topic.indexOf('/', at);
+    const end = slash === -1 ? topic.length : slash;
+    if (part !== '+' && (end - at !== part.length || !topic.startsWith(part, at))) return false;
+    at = end + 1;
+  }
+  return at === topic.length + 1;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Acl, type Principal } from '../../../gateway/broker/acl.js';
-import { filterCoveredBy, parseDeviceTopic, topicMatches } from '../../../gateway/contract/topics.js';
+import { filterCoveredBy, filterMatchesTopic, levelsMatch, parseDeviceTopic, topicMatches } from '../../../gateway/contract/topics.js';
 import { Registry } from '../../../gateway/core/devices/registry.js';
 
 const registry = new Registry([], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);
@@ -20,9 +20,38 @@ describe('topics', () => {
   });
   it('parses v1 device topics only', () => {
     expect(parseDeviceTopic('campus/v1/s1/b1/event')).toStrictEqual({ siteId: 's1', deviceId: 'b1', leaf: 'event' });
+    expect(parseDeviceTopic('campus/v1/sch-01/sch-01-btn-1/telemetry')).toStrictEqual({ siteId: 'sch-01', deviceId: 'sch-01-btn-1', leaf: 'telemetry' });
     expect(parseDeviceTopic('campus/v1/s1/b1/cmd')).toBeUndefined();
     expect(parseDeviceTopic('campus/v1/s1/b1/event/x')).toBeUndefined();
+    expect(parseDeviceTopic('campus/v1/s1/b1/event/')).toBeUndefined();
     expect(parseDeviceTopic('campus/v2/s1/b1/event')).toBeUndefined();
+    // Empty or missing levels.
+    for (const t of ['campus/v1//b1/event', 'campus/v1/s1//event', 'campus/v1/s1/b1/', 'campus/v1/s1/b1', 'campus/v1/s1', 'campus/v1/', 'campus/v1', '', 'xcampus/v1/s1/b1/event', 'campus/v1/s1/b1/eventx']) {
+      expect(parseDeviceTopic(t), t).toBeUndefined();
+    }
+  });
+  it('matches an unsplit topic exactly as levelsMatch matches its levels', () => {
+    const levels = ['', 'a', 'b', '+', '#', '$SYS', 'ab'];
+    const filters: string[][] = [];
+    const topics: string[] = [];
+    // Every filter and topic of up to 3 levels from these (a filter's '#' only last).
+    const grow = (prefix: string[], depth: number): void => {
+      if (prefix.length > 0) {
+        if (prefix.slice(0, -1).every((l) => l !== '#')) filters.push(prefix);
+        if (prefix.every((l) => l !== '+' && l !== '#')) topics.push(prefix.join('/'));
+      }
+      if (depth > 0) for (const l of levels) grow([...prefix, l], depth - 1);
+    };
+    grow([], 3);
+    let agreed = 0;
+    for (const f of filters) {
+      for (const t of topics) {
+        expect(filterMatchesTopic(f, t), `${f.join('/')} ~ ${t}`).toBe(levelsMatch(f, t.split('/')));
+        agreed++;
+      }
+    }
+    expect(agreed).toBeGreaterThan(40_000);
+    expect(filterMatchesTopic(['campus', 'v1', '+', '+', 'telemetry'], 'campus/v1/s1/b1/telemetry')).toBe(true);
   });
 });
 
