@@ -8,10 +8,9 @@
  * store sends them (at most its `maxInFlight`); each is answered once InfluxDB has, or has
  * failed to. The store keeps every batch until its answer: a thread that dies loses nothing.
  */
-import { Agent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
-import { InfluxDB, type IPoint } from 'influx';
+import type { IPoint } from 'influx';
+import { createInfluxClient } from './telemetry-influx-client.js';
 import type { FromSender, SenderInit, ToSender } from './telemetry-influx-sender-protocol.js';
 import { lowerThreadPriority } from './thread-priority.js';
 import { WRITER_NICE, type PackedPoints } from './telemetry-writer-protocol.js';
@@ -20,20 +19,7 @@ const port = parentPort;
 if (!port) throw new Error('telemetry-influx-sender runs as a worker thread');
 lowerThreadPriority(WRITER_NICE);
 
-const init = workerData as SenderInit;
-/** node-influx's pool parks a failed host behind an un-cleared timer; the store backs off itself. */
-const NO_BACKOFF = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
-const agent = init.protocol === 'https' ? new HttpsAgent({ keepAlive: true }) : new Agent({ keepAlive: true });
-const influx = new InfluxDB({
-  host: init.host,
-  port: init.port,
-  protocol: init.protocol,
-  path: init.path,
-  database: init.database,
-  ...(init.username !== undefined ? { username: init.username, password: init.password ?? '' } : {}),
-  pool: { maxRetries: 0, requestTimeout: init.requestTimeoutMs, backoff: NO_BACKOFF },
-  options: { agent },
-});
+const { influx } = createInfluxClient(workerData as SenderInit);
 
 const send = (m: FromSender): void => port.postMessage(m);
 

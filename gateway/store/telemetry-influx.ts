@@ -7,9 +7,8 @@
  * with backoff waits for the server; once it answers, the schema is re-checked and the spool
  * replayed oldest first. Layout and measurement design: docs/telemetry.md.
  */
-import { Agent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { InfluxDB } from 'influx';
+import type { Agent } from 'node:http';
+import type { InfluxDB } from 'influx';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../contract/clock.js';
 import { GatewayError } from '../contract/errors.js';
@@ -18,6 +17,7 @@ import { InfluxQueries } from './telemetry-influx-queries.js';
 import { ensureSchema, policyFor, type InfluxLayout } from './telemetry-influx-schema.js';
 import { RejectCounter, type StoredPoint } from './telemetry-points.js';
 import { Admission } from './telemetry-admission.js';
+import { createInfluxClient, influxTarget } from './telemetry-influx-client.js';
 import { InfluxSenderThread } from './telemetry-influx-sender-thread.js';
 import { BatchQueue } from './telemetry-queue.js';
 import { TelemetrySpool } from './telemetry-spool.js';
@@ -25,9 +25,6 @@ import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, Telem
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
 
 export type { InfluxStoreOptions } from './telemetry-influx-options.js';
-
-/** node-influx's pool parks a failed host behind an un-cleared timer; we back off ourselves. */
-const NO_BACKOFF = { getDelay: () => 0, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
 
 /** InfluxDB 1.x answers 400 for points it refuses ("partial write: … dropped=N"); a re-send cannot help. */
 function refusedCount(error: string, batch: number): number {
@@ -111,29 +108,11 @@ export class InfluxTelemetryStore implements TelemetryStore {
     } catch (err) {
       throw new GatewayError('GW_ERR_CONFIG_INVALID', `telemetry.influx.url: not a URL: ${this.o.url}`, { cause: err });
     }
-    const https = url.protocol === 'https:';
+    const target = influxTarget(url, { database: this.o.database, username: this.o.username, password: this.o.password, requestTimeoutMs: this.o.requestTimeoutMs });
     // Own agent so stop() can close its keep-alive sockets.
-    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new Agent({ keepAlive: true });
-    this.influx = new InfluxDB({
-      host: url.hostname,
-      port: Number(url.port || (https ? 443 : 8086)),
-      protocol: https ? 'https' : 'http',
-      path: url.pathname === '/' ? '' : url.pathname,
-      database: this.o.database,
-      ...(this.o.username !== undefined ? { username: this.o.username, password: this.o.password ?? '' } : {}),
-      pool: { maxRetries: 0, requestTimeout: this.o.requestTimeoutMs, backoff: NO_BACKOFF },
-      options: { agent: this.agent },
-    });
+    ({ influx: this.influx, agent: this.agent } = createInfluxClient(target));
     this.sender = new InfluxSenderThread(
-      {
-        host: url.hostname,
-        port: Number(url.port || (https ? 443 : 8086)),
-        protocol: https ? 'https' : 'http',
-        path: url.pathname === '/' ? '' : url.pathname,
-        database: this.o.database,
-        ...(this.o.username !== undefined ? { username: this.o.username, password: this.o.password ?? '' } : {}),
-        requestTimeoutMs: this.o.requestTimeoutMs,
-      },
+      target,
       (error) => {
         // Its requests failed as an unreachable server's do: their batches go to the spool.
         this.lastError = `GW_ERR_INTERNAL: InfluxDB sender thread died: ${error}`;
