@@ -13,6 +13,8 @@ export interface ParsedDeviceTopic {
   leaf: DeviceLeaf;
 }
 
+const DEVICE_PREFIX = `${TOPIC_ROOT}/`;
+
 export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
   // Called for every device message: walks the string rather than splitting it (no array, no
   // strings for the two fixed levels).
@@ -26,8 +28,6 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
   if (!(DEVICE_LEAVES as readonly string[]).includes(leaf)) return undefined;
   return { siteId: topic.slice(site, device - 1), deviceId: topic.slice(device, leafAt - 1), leaf: leaf as DeviceLeaf };
 }
-
-const DEVICE_PREFIX = 'campus/v1/';
 
 /** MQTT topic filter matching with `+` and `#` [MQTT-4.7.1]. Filters starting with a wildcard do not match `$` topics [MQTT-4.7.2-1]. */
 export function topicMatches(filter: string, topic: string): boolean {

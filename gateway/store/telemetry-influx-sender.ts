@@ -13,11 +13,11 @@ import type { IPoint } from 'influx';
 import { createInfluxClient } from './telemetry-influx-client.js';
 import type { FromSender, SenderInit, ToSender } from './telemetry-influx-sender-protocol.js';
 import { lowerThreadPriority } from './thread-priority.js';
-import { WRITER_NICE, type PackedPoints } from './telemetry-writer-protocol.js';
+import type { PackedPoints } from './telemetry-writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('telemetry-influx-sender runs as a worker thread');
-lowerThreadPriority(WRITER_NICE);
+lowerThreadPriority();
 
 const { influx } = createInfluxClient(workerData as SenderInit);
 

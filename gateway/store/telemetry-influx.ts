@@ -19,6 +19,7 @@ import { RejectCounter, type StoredPoint } from './telemetry-points.js';
 import { Admission } from './telemetry-admission.js';
 import { createInfluxClient, influxTarget } from './telemetry-influx-client.js';
 import { InfluxSenderThread } from './telemetry-influx-sender-thread.js';
+import type { ThreadLoad } from './store-thread.js';
 import { BatchQueue } from './telemetry-queue.js';
 import { TelemetrySpool } from './telemetry-spool.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
@@ -257,7 +258,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   /** How the sender thread's code was loaded (tests: from source, the bundle), undefined when none runs. */
-  get senderLoad(): string | undefined {
+  get senderLoad(): ThreadLoad | undefined {
     return this.sender?.load;
   }
 

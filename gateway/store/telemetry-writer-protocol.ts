@@ -8,18 +8,6 @@ import type { Scalar } from '../contract/types.js';
 import type { CompactOptions } from './telemetry-embedded-sql.js';
 import type { StoredPoint } from './telemetry-points.js';
 
-/**
- * The writer thread's nice level (Linux): below the event loop that handles alarms, which wins
- * 3 to 1 when both want a core (CFS weights 1024 and 335), but not so far below that the thread
- * starves. It was 10 (weight 110): with the benchmark's clients and V8's GC threads busy on the
- * two cores, the writer got too little CPU, the store's admission filled, readings waited in the
- * heap, young-generation collections grew (9-10 MB surviving each) and ingest collapsed: 36,000
- * readings/s offered gave 25,403-28,990/s acknowledged (PUBACK p99 686-842 ms). At 5 (and at 0)
- * the same level is sustained: 35,597/s, PUBACK p99 239 ms, and the gateway used less CPU
- * (125 % of a core against 131-133 %). press-110 at 10,000 devices at 5: p99 6.3 and 8.9 ms.
- */
-export const WRITER_NICE = 5;
-
 /** workerData of the writer thread. */
 export interface WriterInit {
   /** The SQLite file (telemetry.sqlite). */

@@ -13,15 +13,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { EmbeddedSql } from './telemetry-embedded-sql.js';
 import { lowerThreadPriority } from './thread-priority.js';
-import { unpackPoints, WRITER_NICE, type FromWriter, type ToWriter, type WriterInit } from './telemetry-writer-protocol.js';
+import { unpackPoints, type FromWriter, type ToWriter, type WriterInit } from './telemetry-writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('telemetry-writer runs as a worker thread');
 /**
- * Below the event loop that handles alarms (WRITER_NICE): storage may then lag under load
+ * Below the event loop that handles alarms (STORE_THREAD_NICE): storage may then lag under load
  * (readings wait, bounded by the store's admission); a press never waits for it.
  */
-lowerThreadPriority(WRITER_NICE);
+lowerThreadPriority();
 const init = workerData as WriterInit;
 // Throws (the thread ends with an error, the store reports it) when the file cannot be opened.
 const sql = new EmbeddedSql(new Database(init.file), init.compact);

@@ -15,7 +15,7 @@ import { createEmbeddedStore, type EmbeddedStoreOptions, type EmbeddedTelemetryS
 import { point } from '../../contract/telemetry-store-contract.js';
 import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 import { WriterThread } from '../../../gateway/store/telemetry-writer-thread.js';
-import { WRITER_NICE } from '../../../gateway/store/telemetry-writer-protocol.js';
+import { STORE_THREAD_NICE } from '../../../gateway/store/thread-priority.js';
 
 const log = pino({ level: 'silent' });
 const MIN = 60_000;
@@ -46,15 +46,15 @@ describe('embedded telemetry store writer thread', () => {
 
   it('from source, runs the writer bundled by esbuild (not through tsx: ~30 MB less RSS), and it commits', async () => {
     const tasksAtWriterNice = () =>
-      readdirSync('/proc/self/task').filter((tid) => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16] === String(WRITER_NICE)).length;
+      readdirSync('/proc/self/task').filter((tid) => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16] === String(STORE_THREAD_NICE)).length;
     const before = tasksAtWriterNice();
     const writer = new WriterThread({ file: join(dir, 'telemetry.sqlite') }, () => undefined);
     try {
       expect(writer.load).toBe('bundle');
       expect(await writer.started).toBe(true);
       expect(await writer.insert(readings(3), 1)).toStrictEqual({ ok: true });
-      // It runs at WRITER_NICE (Linux: one more task of this process at that level), below the event loop that handles alarms.
-      expect(WRITER_NICE).toBeGreaterThan(0);
+      // It runs at STORE_THREAD_NICE (Linux: one more task of this process at that level), below the event loop that handles alarms.
+      expect(STORE_THREAD_NICE).toBeGreaterThan(0);
       expect(tasksAtWriterNice()).toBe(before + 1);
     } finally {
       await writer.close();
