@@ -138,12 +138,19 @@ describe('lease', () => {
     await next(a, true);
     b.start();
     const lost = next(a, false, 20_000);
+    // Its timeout may fire while halt() is still running: handled below, not reported unhandled.
+    lost.catch(() => undefined);
     const downAt = performance.now();
     await server.halt();
+    // A fast shutdown is quick here; it is the suspect when this test fails (twice in full runs on
+    // a loaded machine, never alone): the holder renews for as long as the server answers.
+    const haltMs = performance.now() - downAt;
     // Listening before the server is back: a contender may take the lease before start() returns.
     let again: Promise<{ token: number }> | undefined;
     try {
-      const { at } = await lost;
+      const { at } = await lost.catch((err: Error) => {
+        throw new Error(`${err.message} (the server's fast shutdown took ${haltMs.toFixed(0)} ms)`);
+      });
       expect(at - downAt).toBeLessThan(timings.ttlMs + 50);
       expect([a.isHeld(), b.isHeld()]).toStrictEqual([false, false]);
       again = Promise.race([next(a, true, 15_000), next(b, true, 15_000)]);
