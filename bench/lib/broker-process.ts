@@ -41,10 +41,10 @@ export interface BrokerHandle {
  * entry first (esbuild, npm packages left external) and runs plain JavaScript, as a built
  * deployment would. All `import.meta.url` in the bundle are gateway/app.ts's, so the
  * gateway's own paths (../config, ../dashboard) resolve as in the source tree; except in the
- * files of OWN_URL, which keep their own: the telemetry writer thread finds its worker file
- * beside itself (the worker then runs from source through tsx, as under `npm start`).
+ * files of OWN_URL, which keep their own: the store threads' spawner finds each thread's module
+ * beside itself (and bundles it from source, as under `npm start`).
  */
-const OWN_URL = /gateway[\\/]store[\\/]telemetry-writer-thread\.ts$/;
+const OWN_URL = /gateway[\\/]store[\\/]store-thread\.ts$/;
 
 export type Runtime = 'tsx' | 'bundled';
 
