@@ -66,6 +66,17 @@ export interface Dc09ReceiverOptions {
   connectionIdleMs?: number;
 }
 
+/** Closes a UDP socket; one that never bound (a failed start) has nothing to close. */
+function closeUdp(udp: UdpSocket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      udp.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
 type DedupeEntry = { state: 'pending'; done: Promise<boolean> } | { state: 'acked'; at: number };
 
 export class Dc09Receiver {
@@ -89,13 +100,37 @@ export class Dc09Receiver {
     return this.opts.clock ?? systemClock;
   }
 
-  /** Listens (again, on the same port after a stop()). */
+  /**
+   * Listens (again, on the same port after a stop()). With port 0 and both transports the system
+   * picks a free TCP port and UDP must take the same number, which another program's UDP socket
+   * may hold (EADDRINUSE: seen in full test runs, where a gateway's panels then never reached
+   * it). The pair is picked again then, up to 20 times. What a failed attempt opened is closed.
+   */
   async start(): Promise<{ host: string; port: number }> {
     if (this.running) throw DC09_ERRORS.error('GW_ERR_DC09_ALREADY_STARTED');
     const host = this.opts.host ?? '127.0.0.1';
-    let port = this.boundPort ?? this.opts.port ?? 0;
+    const port = this.boundPort ?? this.opts.port ?? 0;
+    const tries = port === 0 && this.opts.tcp !== false && this.opts.udp !== false ? 20 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const bound = await this.bind(host, port);
+        this.boundPort = bound;
+        this.running = true;
+        this.log.info({ host, port: bound }, 'dc09 receiver listening');
+        return { host, port: bound };
+      } catch (err) {
+        await this.closeListeners();
+        if (attempt >= tries || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        this.log.debug({ attempt, err: (err as Error).message }, 'dc09 receiver: the picked port is taken for UDP, picking again');
+      }
+    }
+  }
+
+  private async bind(host: string, wanted: number): Promise<number> {
+    let port = wanted;
     if (this.opts.tcp !== false) {
       const server = createServer({ noDelay: true }, (s) => this.onConnection(s));
+      this.tcpServer = server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -104,12 +139,12 @@ export class Dc09Receiver {
         });
       });
       server.on('error', (err) => this.log.error({ err }, 'dc09 tcp server error'));
-      this.tcpServer = server;
       const addr = server.address();
       if (addr && typeof addr === 'object') port = addr.port;
     }
     if (this.opts.udp !== false) {
       const udp = createSocket('udp4');
+      this.udpSocket = udp;
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
         udp.bind(port, host, () => {
@@ -119,13 +154,9 @@ export class Dc09Receiver {
       });
       udp.on('error', (err) => this.log.error({ err }, 'dc09 udp socket error'));
       udp.on('message', (buf, rinfo) => this.onDatagram(udp, buf, rinfo.address, rinfo.port));
-      this.udpSocket = udp;
       port = udp.address().port;
     }
-    this.boundPort = port;
-    this.running = true;
-    this.log.info({ host, port }, 'dc09 receiver listening');
-    return { host, port };
+    return port;
   }
 
   /** Closes listeners and connections; remembered sequence numbers survive a restart. */
@@ -141,7 +172,7 @@ export class Dc09Receiver {
     this.udpSocket = undefined;
     await Promise.all([
       tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
-      udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
+      udp ? closeUdp(udp) : undefined,
     ]);
   }
 
@@ -159,7 +190,7 @@ export class Dc09Receiver {
     // The server's close callback waits for its connections, which stay: the listening socket
     // itself is closed by the next turn of the event loop.
     tcp?.close();
-    await Promise.all([udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined, new Promise<void>((resolve) => setImmediate(resolve))]);
+    await Promise.all([udp ? closeUdp(udp) : undefined, new Promise<void>((resolve) => setImmediate(resolve))]);
   }
 
   get port(): number | undefined {
