@@ -15,7 +15,7 @@
  */
 import type { AclRule } from '../config/schema.js';
 import type { DeviceRegistry } from '../contract/adapter.js';
-import { DEVICE_LEAVES, deviceTopic, filterCoveredBy, TOPIC_ROOT, topicMatches } from '../contract/topics.js';
+import { DEVICE_LEAVES, deviceTopic, filterCoveredBy, isDeviceLeafTopic, TOPIC_ROOT, topicMatches } from '../contract/topics.js';
 
 export type Access = 'read' | 'write';
 
@@ -30,18 +30,41 @@ export interface Principal {
 export class Acl {
   private rules: readonly AclRule[];
   private gen = 0;
+  /** Configured deny rules: some reach every user (no `user`), or only these usernames. */
+  private denyAll = false;
+  private denyUsers = new Set<string>();
 
   constructor(
     rules: readonly AclRule[],
     private readonly registry: DeviceRegistry,
   ) {
     this.rules = rules;
+    this.indexDenies();
   }
 
   /** Replaces the configured rules; every cached delivery decision is dropped. */
   setRules(rules: readonly AclRule[]): void {
     this.rules = rules;
+    this.indexDenies();
     this.gen++;
+  }
+
+  private indexDenies(): void {
+    const denies = this.rules.filter((r) => r.access === 'deny');
+    this.denyAll = denies.some((r) => r.user === undefined);
+    this.denyUsers = new Set(denies.flatMap((r) => (r.user === undefined ? [] : [r.user])));
+  }
+
+  /**
+   * canPublish of a device that no configured deny rule names (the usual case), decided on the
+   * topic itself: its own leaves and nothing else, as canPublish decides. No per-connection cache
+   * is needed for it (a PublishCache with its topics cost ~330 bytes per connected device).
+   * Undefined when the principal is not such a device: ask a PublishCache.
+   */
+  devicePublish(p: Principal, topic: string): boolean | undefined {
+    if (p.kind !== 'device' || this.denyAll || this.denyUsers.has(p.username)) return undefined;
+    const device = this.registry.get(p.username);
+    return device !== undefined && isDeviceLeafTopic(topic, device.siteId, device.id);
   }
 
   /** Bumped by setRules: a ForwardCache made under another generation is stale. */

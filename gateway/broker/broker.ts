@@ -569,6 +569,8 @@ export class Broker {
   }
 
   private mayPublish(client: Client, p: Principal, topic: string): boolean {
+    const device = this.acl.devicePublish(p, topic);
+    if (device !== undefined) return device;
     let cache = this.publishCaches.get(client);
     if (!cache?.current) {
       cache = this.acl.publishCache(p, this.deps.config.mqtt.aclCacheTopics);

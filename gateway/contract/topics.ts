@@ -29,6 +29,22 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | undefined {
   return { siteId: topic.slice(site, device - 1), deviceId: topic.slice(device, leafAt - 1), leaf: leaf as DeviceLeaf };
 }
 
+const SLASH = 0x2f;
+
+/**
+ * Whether `topic` is one of the device's own leaves (deviceTopic(siteId, deviceId, leaf) for a
+ * leaf of DEVICE_LEAVES), compared in place: no strings made, for a check run on every message.
+ */
+export function isDeviceLeafTopic(topic: string, siteId: string, deviceId: string): boolean {
+  const site = DEVICE_PREFIX.length;
+  const device = site + siteId.length + 1;
+  const leaf = device + deviceId.length + 1;
+  if (!topic.startsWith(DEVICE_PREFIX) || !topic.startsWith(siteId, site) || topic.charCodeAt(device - 1) !== SLASH) return false;
+  if (!topic.startsWith(deviceId, device) || topic.charCodeAt(leaf - 1) !== SLASH) return false;
+  for (const l of DEVICE_LEAVES) if (topic.length === leaf + l.length && topic.startsWith(l, leaf)) return true;
+  return false;
+}
+
 /** MQTT topic filter matching with `+` and `#` [MQTT-4.7.1]. Filters starting with a wildcard do not match `$` topics [MQTT-4.7.2-1]. */
 export function topicMatches(filter: string, topic: string): boolean {
   return levelsMatch(filter.split('/'), topic.split('/'));

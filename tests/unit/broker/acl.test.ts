@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Acl, type Principal } from '../../../gateway/broker/acl.js';
-import { filterCoveredBy, filterMatchesTopic, levelsMatch, parseDeviceTopic, topicMatches } from '../../../gateway/contract/topics.js';
+import { filterCoveredBy, filterMatchesTopic, isDeviceLeafTopic, levelsMatch, parseDeviceTopic, topicMatches } from '../../../gateway/contract/topics.js';
 import { Registry } from '../../../gateway/core/devices/registry.js';
 
 const registry = new Registry([], [{ id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} }]);
@@ -151,6 +151,29 @@ describe('Acl on delivery (canRead, ForwardCache)', () => {
       expect(answers).toStrictEqual([...topics, ...topics, ...[...topics].reverse()].map((t) => [t, acl.canPublish(service, t)]));
       expect(answers.filter(([, ok]) => ok).length).toBe(18);
     }
+  });
+  it('decides a device\'s publish on the topic itself exactly as canPublish does, unless a deny rule names it', () => {
+    const site = (id: string) => ({ id, name: id, district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] });
+    const reg = new Registry([site('s1'), site('s10')], [
+      { id: 'b1', siteId: 's1', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b1', options: {} },
+      { id: 'b10', siteId: 's10', kind: 'alarm-button', adapter: 'mqtt-native', name: 'b10', options: {} },
+    ]);
+    const who: Principal[] = [device, { username: 'b10', clientId: 'b10', kind: 'device' }, { username: 'ghost', clientId: 'ghost', kind: 'device' }];
+    const topics = ['campus/v1/s1/b1/event', 'campus/v1/s1/b1/telemetry', 'campus/v1/s1/b1/status', 'campus/v1/s10/b10/event', 'campus/v1/s1/b1/cmd', 'campus/v1/s1/b10/event', 'campus/v1/s10/b1/event', 'campus/v1/s1/b1/eventx', 'campus/v1/s1/b1/even', 'campus/v1/s1/b1/event/', 'campus/v1/s1/b1/event/x', 'campus/v1/s1/b1', 'campus/v1/s1/b1/', 'campus/v1/s1b1/event', 'campus/v1/s1//b1/event', 'campus/v2/s1/b1/event', 'xcampus/v1/s1/b1/event', '$SYS/x', 'campus/v1/+/b1/event', 'campus/v1/s1/+/event', 'campus/v1/s1/b1/#', ''];
+    const free = new Acl([{ user: 'ops', topic: 'campus/#', access: 'readwrite' }, { topic: 'clients/%c/#', access: 'readwrite' }], reg);
+    for (const p of who) for (const t of topics) expect([p.username, t, free.devicePublish(p, t)]).toStrictEqual([p.username, t, free.canPublish(p, t)]);
+    expect(topics.filter((t) => free.devicePublish(device, t))).toStrictEqual(['campus/v1/s1/b1/event', 'campus/v1/s1/b1/telemetry', 'campus/v1/s1/b1/status']);
+    // Not a device, or a deny rule that reaches it: the caller asks the cached canPublish.
+    expect(free.devicePublish(integrator, 'campus/v1/s1/b1/event')).toBeUndefined();
+    const named = new Acl([{ user: 'b1', topic: 'campus/v1/s1/b1/telemetry', access: 'deny' }], reg);
+    expect(named.devicePublish(device, 'campus/v1/s1/b1/event')).toBeUndefined();
+    expect(named.devicePublish(who[1] as Principal, 'campus/v1/s10/b10/event')).toBe(true);
+    const all = new Acl([], reg);
+    expect(all.devicePublish(device, 'campus/v1/s1/b1/telemetry')).toBe(true);
+    all.setRules([{ topic: 'campus/v1/+/+/telemetry', access: 'deny' }]);
+    expect(all.devicePublish(device, 'campus/v1/s1/b1/telemetry')).toBeUndefined();
+    expect(all.publishCache(device).canPublish('campus/v1/s1/b1/telemetry')).toBe(false);
+    expect(isDeviceLeafTopic('campus/v1/s1/b1/status', 's1', 'b1')).toBe(true);
   });
   it('remembers publish decisions per connection; stale when the rules change or the device entry is replaced', () => {
     const site = { id: 's1', name: 's1', district: 'd', timeZone: 'Asia/Shanghai', protectionWindows: [], holidays: [], contacts: [] };
