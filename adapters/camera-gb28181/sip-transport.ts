@@ -77,9 +77,12 @@ export class SipTransport {
       try {
         return await this.bind();
       } catch (err) {
-        if (attempt >= tries || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-        this.udp?.close();
+        // Nothing of a failed attempt stays open: its UDP socket would keep the port (and hand
+        // datagrams to a transport that never started), and the next start would fail on it.
+        const udp = this.udp;
         this.udp = undefined;
+        if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
+        if (attempt >= tries || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       }
     }
   }
