@@ -49,6 +49,13 @@ export interface AlarmCentreStartOptions {
   host?: string;
   /** DC-09 port (TCP and UDP); 0 picks a free one. */
   port?: number;
+  /**
+   * Listen on UDP as well as TCP (default true). The gateway's 110 link sends over TCP only; a
+   * centre whose port the system picked and whose mode goes 'down' or 'blackhole' and back
+   * must bind the same number again, and its UDP side can be taken meanwhile by any socket the
+   * system gives a free port to: test far ends listen on TCP alone.
+   */
+  udp?: boolean;
   httpHost?: string;
   /** HTTP control API port; 0 picks a free one; null disables the API. */
   httpPort?: number | null;
@@ -103,6 +110,7 @@ export class AlarmCentreSimulator {
     this.receiver = new Dc09Receiver({
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 0,
+      udp: opts.udp ?? true,
       policy: {
         keys: (account) => keys[account] ?? keys['*'],
         ...(opts.window ? { window: opts.window } : {}),
