@@ -7,10 +7,10 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { outagePort } from './outage-port.js';
 
 export interface InfluxdHandle {
   url: string;
@@ -38,17 +38,7 @@ export interface InfluxdOptions {
 const execFileP = promisify(execFile);
 const MAX_OUTPUT = 16_384;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const freePort = (): Promise<number> => outagePort('127.0.0.1');
 
 /** Sets `key = value` inside `[section]` ('' = top level, before the first header). */
 export function setTomlKey(text: string, section: string, key: string, value: string): string {
@@ -158,8 +148,9 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<InfluxdHa
     clearTimeout(timer);
   };
 
-  // Ports are found by binding port 0, then released for influxd: another process may grab one
-  // in between, so an EADDRINUSE exit is retried with fresh ports.
+  // Ports are checked free, outside the system's ephemeral range (restart() needs them again:
+  // outage-port.ts), then released for influxd: another process may grab one in between, so an
+  // EADDRINUSE exit is retried with fresh ports.
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     const rpcPort = await freePort();

@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { outagePort } from '../../simulators/outage-port.js';
 
 const MAX_OUTPUT = 16_384;
 
@@ -22,17 +23,14 @@ export class EngineError extends Error {
   }
 }
 
-/** A port nothing listens on right now (bound on `host`, then released: see bindRetries). */
+/**
+ * A port nothing listens on right now (bound on `host`, then released: see BIND_RETRIES), outside
+ * the system's ephemeral range: an engine halted and started again (an outage in a test) must
+ * find its port free, and no socket the system hands a port to can take it meanwhile
+ * (simulators/outage-port.ts).
+ */
 export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+  return outagePort(host);
 }
 
 /**

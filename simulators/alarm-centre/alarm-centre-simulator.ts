@@ -18,6 +18,7 @@ import type { Dc09Payload, Dc09RejectReason } from '../../adapters/shared/dc09/d
 import type { Dc09TimeWindow } from '../../adapters/shared/dc09/dc09-time.js';
 import type { Dc09ExtendedData, Dc09Token } from '../../adapters/shared/dc09/dc09-frame.js';
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
+import { listenForOutages } from '../outage-port.js';
 import { ALARM_CENTRE_MODES, type AlarmCentreMode } from './alarm-centre-modes.js';
 import { buildHttpApi } from './http-api.js';
 import { startBlackholeListener, type BlackholeListener } from '../blackhole-listener.js';
@@ -107,24 +108,37 @@ export class AlarmCentreSimulator {
   async start(opts: AlarmCentreStartOptions = {}): Promise<{ port: number; httpPort?: number }> {
     const log = this.deps.log ?? pino({ level: 'silent' });
     const keys = opts.keys ?? {};
-    this.receiver = new Dc09Receiver({
-      host: opts.host ?? '127.0.0.1',
-      port: opts.port ?? 0,
-      udp: opts.udp ?? true,
-      policy: {
-        keys: (account) => keys[account] ?? keys['*'],
-        ...(opts.window ? { window: opts.window } : {}),
+    const host = opts.host ?? '127.0.0.1';
+    const udp = opts.udp ?? true;
+    const receiver = (port: number) =>
+      new Dc09Receiver({
+        host,
+        port,
+        udp,
+        policy: {
+          keys: (account) => keys[account] ?? keys['*'],
+          ...(opts.window ? { window: opts.window } : {}),
+        },
+        onMessage: (m) => this.onMessage(m),
+        onReject: (reason) => {
+          this.counts.rejected++;
+          this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
+        },
+        log: log.child({ sim: 'alarm-centre' }),
+        clock: this.clock,
+      });
+    this.host = host;
+    // Port 0: one outside the system's ephemeral range, so that the centre can listen on it
+    // again after an outage ('down', 'blackhole'): see outage-port.ts.
+    const { port } = await listenForOutages(
+      host,
+      opts.port ?? 0,
+      (p) => {
+        this.receiver = receiver(p);
+        return this.receiver.start();
       },
-      onMessage: (m) => this.onMessage(m),
-      onReject: (reason) => {
-        this.counts.rejected++;
-        this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
-      },
-      log: log.child({ sim: 'alarm-centre' }),
-      clock: this.clock,
-    });
-    this.host = opts.host ?? '127.0.0.1';
-    const { port } = await this.receiver.start();
+      { udp },
+    );
     if (opts.httpPort !== null) {
       this.http = buildHttpApi(this, log);
       await this.http.listen({ host: opts.httpHost ?? '127.0.0.1', port: opts.httpPort ?? 0 });

@@ -4,10 +4,10 @@
  * ids, each a barrier with the "sim-rb1" register map (register-map.ts, documented in
  * adapters/barrier-modbus/README.md).
  */
-import { createServer } from 'node:net';
 import { ServerTCP, type IServiceVector } from 'modbus-serial';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
+import { outagePort } from '../outage-port.js';
 import {
   COIL,
   COIL_COUNT,
@@ -82,18 +82,11 @@ class ModbusException extends Error {
 /** A request never answered, as from a dead unit behind a gateway. */
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
-/** A port free on `host` right now (ServerTCP reads port 0 as 502: `options.port || 502`). */
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port: 0 }, () => {
-      const addr = probe.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * A port free on `host` right now (ServerTCP reads port 0 as 502: `options.port || 502`), outside
+ * the system's ephemeral range: the controller listens on it again after an outage (outage-port.ts).
+ */
+const freePort = (host: string): Promise<number> => outagePort(host);
 
 export class BarrierControllerSimulator {
   private server: ServerTCP | undefined;

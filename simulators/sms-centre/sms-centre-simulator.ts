@@ -8,6 +8,7 @@
 import smpp from 'smpp';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock, type Timer } from '../../gateway/contract/clock.js';
+import { listenForOutages } from '../outage-port.js';
 import { concatOf, receiptText, splitMo, STAT_STATE, textOf, udhHex } from './smsc-text.js';
 import {
   DEFAULT_MODE,
@@ -69,7 +70,12 @@ export class SmsCentreSimulator {
     this.password = o.password ?? this.password;
     this.serviceNumber = o.serviceNumber ?? this.serviceNumber;
     if (o.receiptDelayMs !== undefined) this.current.receiptDelayMs = o.receiptDelayMs;
-    await this.listen();
+    // Port 0: one outside the system's ephemeral range, so that comeUp() after an outage finds
+    // it free (outage-port.ts).
+    await listenForOutages(this.host, this.port, (p) => {
+      this.port = p;
+      return this.listen();
+    });
     return { host: this.host, port: this.port };
   }
 

@@ -18,6 +18,7 @@ import { FrameDecoder } from '../../adapters/sms-cmpp/cmpp-framer.js';
 import type { CmppPdu, ConnectPdu, DeliverPdu, StatusReport, SubmitPdu } from '../../adapters/sms-cmpp/cmpp-pdu.js';
 import { concatUdh, decodeMo, ucs2, UCS2_LIMITS } from '../../adapters/sms-cmpp/cmpp-text.js';
 import { DEFAULT_ISMG_MODE, type IsmgMessage, type IsmgMode, type IsmgRecord, type IsmgStartOptions, type IsmgSubmitRecord } from './ismg-types.js';
+import { listenForOutages } from '../outage-port.js';
 
 export type { IsmgMessage, IsmgMode, IsmgRecord, IsmgStartOptions, IsmgSubmitRecord } from './ismg-types.js';
 
@@ -101,7 +102,12 @@ export class CmppIsmgSimulator {
     this.activeTestMs = o.activeTestMs ?? 0;
     this.timeZone = o.timeZone ?? this.timeZone;
     if (o.reportDelayMs !== undefined) this.current.reportDelayMs = o.reportDelayMs;
-    await this.listen();
+    // Port 0: one outside the system's ephemeral range, so that comeUp() after an outage finds
+    // it free (outage-port.ts).
+    await listenForOutages(this.host, this.port, (p) => {
+      this.port = p;
+      return this.listen();
+    });
     return { host: this.host, port: this.port };
   }
 
