@@ -29,7 +29,16 @@ import { LocalFirstEmitter } from './local-first-emitter.js';
 
 /** The list of will keys and one will's key, as aedes-persistence-redis 11 writes them. */
 const WILLS = 'will';
-const willKey = (brokerId: string, clientId: string): string => `will:${brokerId}:${encodeURIComponent(clientId)}`;
+const WILL_PREFIX = `${WILLS}:`;
+const willKey = (brokerId: string, clientId: string): string => `${WILL_PREFIX}${brokerId}:${encodeURIComponent(clientId)}`;
+
+/** The will sweep's view of this node's clients (tests give their own). */
+export interface WillSweepOptions {
+  /** Whether a client is connected to this node now; default: aedes' map of its clients. */
+  connectedHere?: (clientId: string) => boolean;
+  /** Told of each dead node's will dropped because its client is connected here. */
+  obsolete?: () => void;
+}
 /** The encoding aedes-persistence-redis stores wills in: its own msgpack-lite, resolved from it. */
 const msgpack = createRequire(createRequire(import.meta.url).resolve('aedes-persistence-redis/asyncPersistence.js'))('msgpack-lite') as { decode(buf: Buffer): unknown };
 
@@ -72,8 +81,17 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
      * them all for dead and publish every will of their devices (connected all along).
      */
     private readonly mayJudgeBrokers: () => boolean = () => true,
+    private readonly wills: WillSweepOptions = {},
   ) {
     super({ conn });
+  }
+
+  /** Whether `clientId` is connected to this node now (aedes' own map of its clients, unless told otherwise). */
+  private connectedHere(clientId: string): boolean {
+    if (this.wills.connectedHere) return this.wills.connectedHere(clientId);
+    // aedes-persistence-redis keeps the aedes instance setup() was given (its `broker` getter, untyped).
+    const aedes = (this as unknown as { broker?: { clients?: Record<string, unknown> } }).broker;
+    return aedes?.clients?.[clientId] !== undefined;
   }
 
   /**
@@ -90,6 +108,15 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
     for (const key of keys) {
       const brokerId = key.split(':')[1];
       if (brokers && brokerId !== undefined && brokers[brokerId] !== undefined) continue;
+      // A dead node's will for a client connected here now is obsolete: the client came back
+      // (through the balancer) and its old will would say it is offline. The drop at its
+      // connect (dropWillsElsewhere) should have removed it; this holds if that did not.
+      if (brokerId !== undefined && this.connectedHere(decodeURIComponent(key.slice(WILL_PREFIX.length + brokerId.length + 1)))) {
+        await this.conn.del(key);
+        await this.conn.lrem(WILLS, 0, key);
+        this.wills.obsolete?.();
+        continue;
+      }
       const value = await this.conn.getBuffer(key);
       if (value) yield msgpack.decode(value);
       else await this.conn.lrem(WILLS, 0, key); // dangling entry
@@ -217,11 +244,16 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
   });
   // Another broker is dead after 3 heartbeats unheard: only if this node listened all that time.
   const heartbeatMs = opts.heartbeatMs ?? 60_000;
-  const persistence = new TolerantRedisPersistence(dataConn, degraded, () => {
-    const judging = upSince !== undefined && Date.now() - upSince >= 3 * heartbeatMs;
-    if (!judging) counters.inc('cluster.mqtt.will-sweep-deferred');
-    return judging;
-  });
+  const persistence = new TolerantRedisPersistence(
+    dataConn,
+    degraded,
+    () => {
+      const judging = upSince !== undefined && Date.now() - upSince >= 3 * heartbeatMs;
+      if (!judging) counters.inc('cluster.mqtt.will-sweep-deferred');
+      return judging;
+    },
+    { obsolete: () => counters.inc('cluster.mqtt.wills-dropped') },
+  );
 
   return {
     mq,

@@ -90,4 +90,21 @@ describe('wills in Redis (cluster mode)', () => {
     // Nothing to drop: nothing changes.
     expect(await persistence.dropWillsElsewhere('btn-9', ['node-a', 'node-b'])).toBe(0);
   });
+
+  it("the sweep drops a dead broker's will for a client connected here now, instead of handing it out", async () => {
+    await conn.flushall();
+    // One cluster test saw the dead node's wills published for devices that had reconnected here
+    // seconds before (a false offline, then device-offline alarms): the sweep itself checks.
+    await putWills('dead-node', ['btn-1', 'btn 2/x', 'btn-3']);
+    const here = new Set(['btn-1', 'btn 2/x']);
+    let obsolete = 0;
+    const local = new TolerantRedisPersistence(conn, (op) => degraded.push(op), () => true, { connectedHere: (id) => here.has(id), obsolete: () => obsolete++ });
+    const out: { clientId: string }[] = [];
+    for await (const will of local.streamWill({})) out.push(will as { clientId: string });
+    expect(out.map((w) => w.clientId)).toStrictEqual(['btn-3']);
+    expect(obsolete).toBe(2);
+    expect(await conn.lrange('will', 0, -1)).toStrictEqual(['will:dead-node:btn-3']);
+    expect(await conn.exists('will:dead-node:btn-1', `will:dead-node:${encodeURIComponent('btn 2/x')}`)).toBe(0);
+    expect(degraded).toStrictEqual([]);
+  });
 });
