@@ -129,15 +129,23 @@ export class ClusterRuntime {
     return this.duties.active();
   }
 
+  /**
+   * Two nodes starting at once: the second one's INSERT waits for the first one's, then does
+   * nothing, and its SELECT, in the same statement, reads the snapshot taken before the first
+   * committed: no row (READ COMMITTED; `npm run cluster` failed so once, "cluster_secrets: no
+   * auth-token-key"). A new statement sees the committed row: asked again, up to 3 times.
+   */
   private async sharedSecret(name: string): Promise<string> {
-    const res = await this.pool.query<{ value: string }>(
-      `WITH ins AS (INSERT INTO cluster_secrets (name, value) VALUES ($2, $1) ON CONFLICT (name) DO NOTHING RETURNING value)
-       SELECT value FROM ins UNION ALL SELECT value FROM cluster_secrets WHERE name = $2`,
-      [randomBytes(48).toString('base64url'), name],
-    );
-    const value = res.rows[0]?.value;
-    if (!value) throw new Error(`cluster_secrets: no ${name}`);
-    return value;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const res = await this.pool.query<{ value: string }>(
+        `WITH ins AS (INSERT INTO cluster_secrets (name, value) VALUES ($2, $1) ON CONFLICT (name) DO NOTHING RETURNING value)
+         SELECT value FROM ins UNION ALL SELECT value FROM cluster_secrets WHERE name = $2`,
+        [randomBytes(48).toString('base64url'), name],
+      );
+      const value = res.rows[0]?.value;
+      if (value) return value;
+    }
+    throw new Error(`cluster_secrets: no ${name}`);
   }
 
   /** Nodes silent past the bound (node-down), by the database's clock. */
