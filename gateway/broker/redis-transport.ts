@@ -39,6 +39,7 @@ export interface WillSweepOptions {
   /** Told of each dead node's will dropped because its client is connected here. */
   obsolete?: () => void;
 }
+
 /** The encoding aedes-persistence-redis stores wills in: its own msgpack-lite, resolved from it. */
 const msgpack = createRequire(createRequire(import.meta.url).resolve('aedes-persistence-redis/asyncPersistence.js'))('msgpack-lite') as { decode(buf: Buffer): unknown };
 

@@ -51,10 +51,10 @@ export interface AlarmCentreStartOptions {
   /** DC-09 port (TCP and UDP); 0 picks a free one. */
   port?: number;
   /**
-   * Listen on UDP as well as TCP (default true). The gateway's 110 link sends over TCP only; a
-   * centre whose port the system picked and whose mode goes 'down' or 'blackhole' and back
-   * must bind the same number again, and its UDP side can be taken meanwhile by any socket the
-   * system gives a free port to: test far ends listen on TCP alone.
+   * Listen on UDP as well as TCP (default true). The gateway's 110 link sends over TCP only, so
+   * test far ends listen on TCP alone: a centre whose mode goes 'down' or 'blackhole' and back
+   * binds its number again, and each socket fewer is one fewer that another process can take
+   * meanwhile (see outage-port.ts for the rest).
    */
   udp?: boolean;
   httpHost?: string;
