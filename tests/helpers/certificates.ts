@@ -5,8 +5,8 @@
  * `httpsRequest`, one request on a fresh TLS connection (a new handshake each time) that also
  * reports the certificate the server presented.
  */
-import { X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,13 @@ import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+/**
+ * A random serial for each certificate: signings run at once (Promise.all), and the CA's shared
+ * serial file (-CAcreateserial) was once read half-written by one of them (openssl: "Unable to
+ * load number from intermediate.srl", every HTTPS test skipped).
+ */
+export const certificateSerial = (): string => `0x${randomBytes(16).toString('hex')}`;
 
 export interface ServerCertificate {
   cert: string;
@@ -42,7 +49,7 @@ export async function makeTestPki(): Promise<TestPki> {
   const sign = async (name: string, cn: string, ca: string, ext: string) => {
     await ossl('req', ...newKey, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`);
     writeFileSync(p(`${name}.ext`), ext);
-    await ossl('x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${ca}.crt`), '-CAkey', p(`${ca}.key`), '-CAcreateserial', '-out', p(`${name}.crt`), '-days', '2', '-extfile', p(`${name}.ext`));
+    await ossl('x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${ca}.crt`), '-CAkey', p(`${ca}.key`), '-set_serial', certificateSerial(), '-out', p(`${name}.crt`), '-days', '2', '-extfile', p(`${name}.ext`));
   };
   await ossl('req', '-x509', ...newKey, '-keyout', p('root.key'), '-out', p('root.crt'), '-days', '2', '-subj', '/CN=campus-test-root');
   await sign('intermediate', 'campus-test-intermediate', 'root', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');

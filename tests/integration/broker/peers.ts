@@ -14,6 +14,7 @@ import { Broker } from '../../../gateway/broker/broker.js';
 import { loadConfig, type LoadedConfig } from '../../../gateway/config/load.js';
 import { Counters } from '../../../gateway/core/counters.js';
 import { Registry } from '../../../gateway/core/devices/registry.js';
+import { certificateSerial } from '../../helpers/certificates.js';
 
 export const run = promisify(execFile);
 
@@ -140,7 +141,7 @@ export async function makePki(): Promise<Pki> {
     await ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`);
     const extArgs = ext ? ['-extfile', p(`${name}.ext`)] : [];
     if (ext) writeFileSync(p(`${name}.ext`), ext);
-    await ossl('x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${ca}.crt`), '-CAkey', p(`${ca}.key`), '-CAcreateserial', '-out', p(`${name}.crt`), '-days', '2', ...extArgs);
+    await ossl('x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${ca}.crt`), '-CAkey', p(`${ca}.key`), '-set_serial', certificateSerial(), '-out', p(`${name}.crt`), '-days', '2', ...extArgs);
   };
   await Promise.all([newCa('campus-ca'), newCa('other-ca')]);
   await issue('server', 'gateway.test', 'campus-ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
