@@ -43,10 +43,9 @@ export async function startEphemeralFarEnds(opts: EphemeralFarEndOptions = {}): 
   const plc = new BarrierControllerSimulator({ host: '127.0.0.1', port: 0, units: [1, 2, 3, 4, 5], travelMs: 200, initial: 'raised' });
   const started: { stop(): Promise<void> }[] = [];
   try {
-    // TCP only: the gateway's 110 link does not use UDP, and a UDP side could be taken while a test has the centre 'down'.
-    const a = await primary.start({ port: 0, httpPort: null, udp: false });
+    const a = await primary.start({ port: 0, httpPort: null });
     started.push(primary);
-    const b = await secondary.start({ port: 0, httpPort: null, udp: false });
+    const b = await secondary.start({ port: 0, httpPort: null });
     started.push(secondary);
     const s = await sms.start({ host: '127.0.0.1', port: 0, systemId: 'campusgw', password: 'demo1234', receiptDelayMs: 50 });
     started.push(sms);

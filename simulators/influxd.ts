@@ -38,7 +38,6 @@ export interface InfluxdOptions {
 const execFileP = promisify(execFile);
 const MAX_OUTPUT = 16_384;
 
-const freePort = (): Promise<number> => outagePort('127.0.0.1');
 
 /** Sets `key = value` inside `[section]` ('' = top level, before the first header). */
 export function setTomlKey(text: string, section: string, key: string, value: string): string {
@@ -152,8 +151,8 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<InfluxdHa
   // outage-port.ts), then released for influxd: another process may grab one in between, so an
   // EADDRINUSE exit is retried with fresh ports.
   for (let attempt = 0; ; attempt++) {
-    port = await freePort();
-    const rpcPort = await freePort();
+    port = await outagePort();
+    const rpcPort = await outagePort();
     await writeFile(configPath, renderConfig(baseConfig, dir, port, rpcPort));
     try {
       if ((await launch()) === 'ready') break;

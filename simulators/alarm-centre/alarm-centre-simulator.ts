@@ -50,13 +50,6 @@ export interface AlarmCentreStartOptions {
   host?: string;
   /** DC-09 port (TCP and UDP); 0 picks a free one. */
   port?: number;
-  /**
-   * Listen on UDP as well as TCP (default true). The gateway's 110 link sends over TCP only, so
-   * test far ends listen on TCP alone: a centre whose mode goes 'down' or 'blackhole' and back
-   * binds its number again, and each socket fewer is one fewer that another process can take
-   * meanwhile (see outage-port.ts for the rest).
-   */
-  udp?: boolean;
   httpHost?: string;
   /** HTTP control API port; 0 picks a free one; null disables the API. */
   httpPort?: number | null;
@@ -109,12 +102,10 @@ export class AlarmCentreSimulator {
     const log = this.deps.log ?? pino({ level: 'silent' });
     const keys = opts.keys ?? {};
     const host = opts.host ?? '127.0.0.1';
-    const udp = opts.udp ?? true;
     const receiver = (port: number) =>
       new Dc09Receiver({
         host,
         port,
-        udp,
         policy: {
           keys: (account) => keys[account] ?? keys['*'],
           ...(opts.window ? { window: opts.window } : {}),
@@ -128,8 +119,8 @@ export class AlarmCentreSimulator {
         clock: this.clock,
       });
     this.host = host;
-    // Port 0: one outside the system's ephemeral range, so that the centre can listen on it
-    // again after an outage ('down', 'blackhole'): see outage-port.ts.
+    // Port 0: one outside the system's ephemeral range, free for TCP and UDP, so that the centre
+    // can listen on it again after an outage ('down', 'blackhole'): see outage-port.ts.
     const { port } = await listenForOutages(
       host,
       opts.port ?? 0,
@@ -137,7 +128,7 @@ export class AlarmCentreSimulator {
         this.receiver = receiver(p);
         return this.receiver.start();
       },
-      { udp },
+      { udp: true },
     );
     if (opts.httpPort !== null) {
       this.http = buildHttpApi(this, log);

@@ -82,12 +82,6 @@ class ModbusException extends Error {
 /** A request never answered, as from a dead unit behind a gateway. */
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
-/**
- * A port free on `host` right now (ServerTCP reads port 0 as 502: `options.port || 502`), outside
- * the system's ephemeral range: the controller listens on it again after an outage (outage-port.ts).
- */
-const freePort = (host: string): Promise<number> => outagePort(host);
-
 export class BarrierControllerSimulator {
   private server: ServerTCP | undefined;
   private boundPort = 0;
@@ -333,7 +327,10 @@ export class BarrierControllerSimulator {
   private async listen(): Promise<void> {
     const fixed = this.boundPort || this.opts.port || 0;
     for (let attempt = 0; ; attempt++) {
-      const port = fixed || (await freePort(this.host));
+      // ServerTCP reads port 0 as 502 (`options.port || 502`): a free number is picked here,
+      // outside the system's ephemeral range, since the controller listens on it again after an
+      // outage (outage-port.ts).
+      const port = fixed || (await outagePort(this.host));
       try {
         this.server = await this.openServer(port);
         this.boundPort = port;
