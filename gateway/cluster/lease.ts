@@ -226,7 +226,6 @@ export class Lease {
     const wasHeld = this.isHeld() && this.token === token;
     this.token = token;
     this.validUntil = sentAt + remainingMs - this.deps.timings.safetyMarginMs;
-    clearTimeout(this.expiryTimer);
     const left = this.validUntil - this.now();
     if (left <= 0) {
       // The answer came back too late to act on: as good as not held.
