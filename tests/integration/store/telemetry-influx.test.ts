@@ -2,7 +2,6 @@
  * InfluxDB-specific behaviour against a real influxd: outages under load, the disk spool and
  * its bound, replay by a new instance, hung servers, refused points, downsampling.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { createInfluxStore, type InfluxStoreOptions, type InfluxTelemetryStore }
 import { point } from '../../contract/telemetry-store-contract.js';
 import { startInfluxd, type InfluxdHandle } from '../../../simulators/influxd.js';
 import { STORE_THREAD_NICE } from '../../../gateway/store/thread-priority.js';
+import { threadsAtNice } from '../../helpers/threads.js';
 
 const log = pino({ level: 'silent' });
 const HOUR = 3_600_000;
@@ -137,9 +137,7 @@ describe('InfluxTelemetryStore with a real influxd', () => {
   });
 
   it('writes from its sender thread; a thread that dies loses nothing: its batches go to the spool and back through a new one', async () => {
-    const tasksAtStoreNice = () =>
-      readdirSync('/proc/self/task').filter((tid) => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16] === String(STORE_THREAD_NICE)).length;
-    const before = tasksAtStoreNice();
+    const before = threadsAtNice(STORE_THREAD_NICE);
     const store = await makeStore({ batchSize: 500, flushIntervalMs: 20 });
     await store.start();
     // From source the thread runs the bundled sender (compiled: the .js file), not tsx's loader.
@@ -148,7 +146,7 @@ describe('InfluxTelemetryStore with a real influxd', () => {
     store.write(Array.from({ length: 10 }, () => seqPoint(written++)));
     await store.drained();
     // It has answered, so it is up: one more task of this process at the store threads' nice level.
-    expect(tasksAtStoreNice()).toBe(before + 1);
+    expect(threadsAtNice(STORE_THREAD_NICE)).toBe(before + 1);
     store.write(Array.from({ length: 1990 }, () => seqPoint(written++)));
     // The first batches are handed to the thread after this turn; it dies owing them.
     await new Promise((r) => setImmediate(r));

@@ -4,7 +4,7 @@
  * mid-batch (exits on its own, or is terminated from outside) is replaced and given the points it
  * had not confirmed again, so nothing acknowledged is lost and nothing is stored twice.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { point } from '../../contract/telemetry-store-contract.js';
 import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 import { WriterThread } from '../../../gateway/store/telemetry-writer-thread.js';
 import { STORE_THREAD_NICE } from '../../../gateway/store/thread-priority.js';
+import { threadsAtNice } from '../../helpers/threads.js';
 
 const log = pino({ level: 'silent' });
 const MIN = 60_000;
@@ -45,9 +46,7 @@ describe('embedded telemetry store writer thread', () => {
   });
 
   it('from source, runs the writer bundled by esbuild (not through tsx: ~30 MB less RSS), and it commits', async () => {
-    const tasksAtWriterNice = () =>
-      readdirSync('/proc/self/task').filter((tid) => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16] === String(STORE_THREAD_NICE)).length;
-    const before = tasksAtWriterNice();
+    const before = threadsAtNice(STORE_THREAD_NICE);
     const writer = new WriterThread({ file: join(dir, 'telemetry.sqlite') }, () => undefined);
     try {
       expect(writer.load).toBe('bundle');
@@ -55,7 +54,7 @@ describe('embedded telemetry store writer thread', () => {
       expect(await writer.insert(readings(3), 1)).toStrictEqual({ ok: true });
       // It runs at STORE_THREAD_NICE (Linux: one more task of this process at that level), below the event loop that handles alarms.
       expect(STORE_THREAD_NICE).toBeGreaterThan(0);
-      expect(tasksAtWriterNice()).toBe(before + 1);
+      expect(threadsAtNice(STORE_THREAD_NICE)).toBe(before + 1);
     } finally {
       await writer.close();
     }
