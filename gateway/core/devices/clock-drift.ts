@@ -54,14 +54,25 @@ export class ClockDriftBook {
   }
 
   list(): ClockReading[] {
-    return [...this.readings.values()].sort((a, b) => Math.abs(b.driftSeconds) - Math.abs(a.driftSeconds) || a.deviceId.localeCompare(b.deviceId));
+    // Copies: the book updates its readings in place.
+    return [...this.readings.values()].map((r) => ({ ...r })).sort((a, b) => Math.abs(b.driftSeconds) - Math.abs(a.driftSeconds) || a.deviceId.localeCompare(b.deviceId));
   }
 
   get limit(): number {
     return this.limitSeconds;
   }
 
+  /** A device's reading is updated in place: a new object per reading lived until the next one. */
   private put(device: Device, source: ClockSource, driftSeconds: number, measuredAt: number): void {
-    this.readings.set(device.id, { deviceId: device.id, siteId: device.siteId, kind: device.kind, source, driftSeconds, measuredAt });
+    const r = this.readings.get(device.id);
+    if (r === undefined) {
+      this.readings.set(device.id, { deviceId: device.id, siteId: device.siteId, kind: device.kind, source, driftSeconds, measuredAt });
+      return;
+    }
+    r.siteId = device.siteId;
+    r.kind = device.kind;
+    r.source = source;
+    r.driftSeconds = driftSeconds;
+    r.measuredAt = measuredAt;
   }
 }

@@ -46,8 +46,12 @@ export class Pipeline {
    * entry (~80 bytes with its boxed time): at one heartbeat per 30 s a device keeps 10 entries.
    */
   private readonly recentSeq = new Map<string, number[]>();
-  /** Last telemetry timestamp per device: a store keys a point by series and time. */
-  private readonly lastTelemetryAt = new Map<string, number>();
+  /**
+   * Last telemetry timestamp per device: a store keys a point by series and time. In a box
+   * updated in place: a Map holding the number itself boxed a new heap number at every reading,
+   * which lived until the device's next reading (seconds: past two young-generation collections).
+   */
+  private readonly lastTelemetryAt = new Map<string, { at: number }>();
   /** Point tags by device id; see tagsOf(). */
   private readonly tags = new Map<string, TelemetryPoint['tags']>();
   /** Field key → key as stored (null: refused); see storedKey(). */
@@ -123,8 +127,11 @@ export class Pipeline {
     let pointAt = event.at;
     if (event.type === 'telemetry') {
       const last = this.lastTelemetryAt.get(device.id);
-      if (last !== undefined && pointAt <= last) pointAt = last + 1;
-      this.lastTelemetryAt.set(device.id, pointAt);
+      if (last === undefined) this.lastTelemetryAt.set(device.id, { at: pointAt });
+      else {
+        if (pointAt <= last.at) pointAt = last.at + 1;
+        last.at = pointAt;
+      }
     }
     const points = [
       {

@@ -175,7 +175,12 @@ export class DeviceReadings {
     } else if (sameFields(h, fields)) {
       // A heartbeat with the fields of the last one (the common case): they share the new time,
       // the fields it does not carry (a link state) keep theirs.
-      for (const k in fields) h.values[k] = fields[k] as Scalar;
+      // A value equal to the held one stays as it is: the reading's own string (a SIM status,
+      // an ICCID) then dies young instead of being kept until the device's next heartbeat.
+      for (const k in fields) {
+        const v = fields[k] as Scalar;
+        if (h.values[k] !== v) h.values[k] = v;
+      }
       h.at = at;
       this.dirty.add(deviceId);
       return;

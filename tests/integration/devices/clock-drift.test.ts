@@ -44,6 +44,10 @@ describe('clock drift view', () => {
     // The button's clock is set right: the reason goes.
     await late.publishAsync('campus/v1/sch-01/sch-01-btn-1/telemetry', JSON.stringify({ at: Date.now(), battery: 90 }), { qos: 1 });
     await eventually(() => (g.gw.health.get('sch-01-btn-1')?.reasons.some((r) => r.code === 'clock-drift') ? undefined : true));
+    // ...and the view shows the new reading, not the first one (the book updates a device's reading in place).
+    const after = (await view()).clocks.find((c) => c.deviceId === 'sch-01-btn-1');
+    expect(Math.abs(after?.driftSeconds ?? 99)).toBeLessThan(10);
+    expect(after?.over).toBe(false);
     await late.endAsync();
     await right.endAsync();
   }, 60_000);

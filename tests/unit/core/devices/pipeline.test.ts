@@ -30,9 +30,11 @@ describe('Pipeline', () => {
     const { p, points } = setup();
     await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 90, 'sim.status': 'active' } });
     await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 89 } });
+    await p.ingest({ deviceId: 'b1', type: 'telemetry', data: { battery: 88 } });
     expect(points.map((x) => [x.at, x.fields])).toStrictEqual([
       [1_000_000, { battery: 90, sim_status: 'active' }],
       [1_000_001, { battery: 89 }],
+      [1_000_002, { battery: 88 }],
     ]);
   });
 
