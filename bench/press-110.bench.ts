@@ -31,7 +31,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../gateway/config/load.js';
 import { deviceTopic } from '../gateway/contract/topics.js';
-import { freePort } from '../scripts/lib/engine-process.js';
+import { outagePort } from '../simulators/outage-port.js';
 import { startPostgres } from '../scripts/lib/postgres-engine.js';
 import { AlarmCentreSimulator, type RecordedMessage } from '../simulators/alarm-centre/alarm-centre-simulator.js';
 import { Dc09PanelSimulator } from '../simulators/alarm-centre/panel.js';
@@ -242,7 +242,7 @@ export const benchmark = defineBenchmark({
     const buttons = pressButtons(o.warmup + o.presses);
     const source = o.source as PressSource;
     // The gateway's configuration needs a number: a loopback port nothing listens on now.
-    const panel: PanelReceiver | undefined = source === 'dc09-panel' ? { port: await freePort() } : undefined;
+    const panel: PanelReceiver | undefined = source === 'dc09-panel' ? { port: await outagePort() } : undefined;
     const configFile = join(tmp, 'gateway.yaml');
     writeFileSync(configFile, stringify(gatewayConfig(o, join(tmp, 'data'), buttons, ports, panel)));
     let databaseUrl = '';

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { freePort } from '../scripts/lib/engine-process.js';
+import { outagePort } from '../simulators/outage-port.js';
 import { startBroker, type BrokerHandle, type Runtime } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type MetricValue, type TargetCheck } from './lib/harness.js';
 import { bracket, DEFAULT_PLAN, nextRate, type CeilingPlan } from './lib/ceiling.js';
@@ -115,7 +115,7 @@ function runqueueWaitMs(pid: number): number {
 
 /** influxd on loopback with a throw-away data dir (as simulators/influxd.ts, minimal config). */
 async function startInfluxd(ctx: BenchContext, binary: string, dir: string): Promise<{ url: string; pid: number }> {
-  const [port, rpc] = [await freePort(), await freePort()];
+  const [port, rpc] = [await outagePort(), await outagePort()];
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'influxdb.conf');
   writeFileSync(

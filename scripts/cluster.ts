@@ -24,7 +24,7 @@ import { migrate } from '../gateway/store/pg/migrate.js';
 import { runCommand } from '../simulators/cli.js';
 import { DistrictSimulator } from '../simulators/district.js';
 import { startFarEnds, type FarEnds } from '../simulators/far-ends.js';
-import { freePort } from './lib/engine-process.js';
+import { outagePort } from '../simulators/outage-port.js';
 import { startGatewayNode, type GatewayNode } from './lib/gateway-node.js';
 import { startHaproxy, type HaproxyEngine } from './lib/haproxy-engine.js';
 import { startPostgres, type PostgresEngine } from './lib/postgres-engine.js';
@@ -228,7 +228,7 @@ async function start(
       // Ports are picked free and handed over; a port taken in between makes the node exit,
       // and it is started again on fresh ones.
       for (let attempt = 0; ; attempt++) {
-        const p = { http: await freePort(), mqtt: await freePort(), dc09: await freePort() };
+        const p = { http: await outagePort(), mqtt: await outagePort(), dc09: await outagePort() };
         const site = join(dataDir, 'site.json');
         const layers = mergeLayers(siteLayer, {
           adapters: { 'panel-dc09': { host: '127.0.0.1', port: p.dc09 } },

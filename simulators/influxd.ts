@@ -38,7 +38,6 @@ export interface InfluxdOptions {
 const execFileP = promisify(execFile);
 const MAX_OUTPUT = 16_384;
 
-
 /** Sets `key = value` inside `[section]` ('' = top level, before the first header). */
 export function setTomlKey(text: string, section: string, key: string, value: string): string {
   const lines = text.split('\n');

@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { outagePort } from '../../simulators/outage-port.js';
 
 const MAX_OUTPUT = 16_384;
 
@@ -24,18 +23,10 @@ export class EngineError extends Error {
 }
 
 /**
- * A port nothing listens on right now (bound on `host`, then released: see BIND_RETRIES), outside
- * the system's ephemeral range: an engine halted and started again (an outage in a test) must
- * find its port free, and no socket the system hands a port to can take it meanwhile
- * (simulators/outage-port.ts).
- */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return outagePort(host);
-}
-
-/**
- * A port picked by freePort() is free when picked, not when the engine binds it: another process
- * may take it in between. Launchers retry with fresh ports this many times on "address in use".
+ * Engines take their ports from outagePort() (simulators/outage-port.ts): outside the system's
+ * ephemeral range, so that an engine halted and started again (an outage in a test) finds its
+ * port free. Such a port is free when picked, not when the engine binds it: another process may
+ * take it in between. Launchers retry with fresh ports this many times on "address in use".
  */
 export const BIND_RETRIES = 5;
 

@@ -12,7 +12,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, freePort, waitUntil } from './engine-process.js';
+import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, waitUntil } from './engine-process.js';
+import { outagePort } from '../../simulators/outage-port.js';
 
 export interface HaproxyServer {
   name: string;
@@ -142,7 +143,7 @@ export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyEngine>
 
   try {
     for (let attempt = 0; ; attempt++) {
-      for (const fe of opts.frontends) ports[fe.name] = fe.port || (await freePort(host));
+      for (const fe of opts.frontends) ports[fe.name] = fe.port || (await outagePort(host));
       await writeFile(configPath, renderHaproxyConfig(opts, ports, adminSocket));
       const p = new EngineProcess('haproxy', binary, ['-f', configPath, '-db'], { cwd: dir, detached: opts.detached ?? false });
       proc = p;

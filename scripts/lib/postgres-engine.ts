@@ -15,7 +15,8 @@ import { chown, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, freePort, isRoot, systemAccount, waitUntil } from './engine-process.js';
+import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, isRoot, systemAccount, waitUntil } from './engine-process.js';
+import { outagePort } from '../../simulators/outage-port.js';
 
 export interface PostgresOptions {
   /** Own process group (see EngineProcess): for `npm run cluster`, which stops engines in order. */
@@ -143,7 +144,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
 
     const fixed = port !== 0;
     for (let attempt = 0; ; attempt++) {
-      if (!fixed) port = await freePort(host);
+      if (!fixed) port = await outagePort(host);
       if ((await launch()) === 'ready') break;
       if (fixed) throw new EngineError('postgres', `port ${port} is in use`, proc?.output());
       if (attempt >= BIND_RETRIES) throw new EngineError('postgres', 'free ports kept being taken before the server bound them', proc?.output());

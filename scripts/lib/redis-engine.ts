@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, freePort, waitUntil } from './engine-process.js';
+import { ADDRESS_IN_USE, BIND_RETRIES, EngineError, EngineProcess, waitUntil } from './engine-process.js';
+import { outagePort } from '../../simulators/outage-port.js';
 
 export interface RedisOptions {
   /** Own process group (see EngineProcess): for `npm run cluster`, which stops engines in order. */
@@ -102,7 +103,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisEngine> 
   try {
     const fixed = port !== 0;
     for (let attempt = 0; ; attempt++) {
-      if (!fixed) port = await freePort(host);
+      if (!fixed) port = await outagePort(host);
       if ((await launch()) === 'ready') break;
       if (fixed) throw new EngineError('redis', `port ${port} is in use`, proc?.output());
       if (attempt >= BIND_RETRIES) throw new EngineError('redis', 'free ports kept being taken before redis-server bound them', proc?.output());

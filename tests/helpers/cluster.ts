@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { mergeLayers } from '../../gateway/config/load.js';
-import { freePort } from '../../scripts/lib/engine-process.js';
+import { outagePort } from '../../simulators/outage-port.js';
 import { startGatewayNode, type GatewayNode } from '../../scripts/lib/gateway-node.js';
 import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
 import { startTestHaproxy, type TestHaproxy } from './haproxy.js';
@@ -123,7 +123,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     // One after the other: the first applies the migrations, and two tsx starts at once on a loaded machine are slower than in turn.
     for (let i = 1; i <= count; i++) {
       const id = `node-${i}`;
-      const ports = { http: await freePort(), mqtt: await freePort(), dc09: await freePort() };
+      const ports = { http: await outagePort(), mqtt: await outagePort(), dc09: await outagePort() };
       const node = await startNode(id, ports);
       const handle: ClusterNodeHandle = { id, ports, node, logFile: join(dir, `${id}.log`) };
       nodes.push(handle);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../scripts/lib/engine-process.js';
+import { outagePort } from '../../../simulators/outage-port.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -81,7 +81,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('npm run cluster', () => {
   it('starts PostgreSQL, Redis, HAProxy and 2 nodes, answers through the balancer, and SIGINT leaves nothing behind', { timeout: 240_000 }, async () => {
-    const [http, mqttPort, dc09] = [await freePort(), await freePort(), await freePort()];
+    const [http, mqttPort, dc09] = [await outagePort(), await outagePort(), await outagePort()];
     const site = join(work, 'site.yaml');
     writeFileSync(site, 'district:\n  id: cluster-test\n  name: 集群测试区\n');
     const stateFile = join(work, 'state.json');
@@ -144,7 +144,7 @@ describe('npm run cluster', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const takenPort = (taken.address() as { port: number }).port;
     try {
-      const failing = runScript(['--nodes', '1', '--http-port', String(takenPort), '--mqtt-port', String(await freePort()), '--dc09-port', String(await freePort())]);
+      const failing = runScript(['--nodes', '1', '--http-port', String(takenPort), '--mqtt-port', String(await outagePort()), '--dc09-port', String(await outagePort())]);
       expect(await failing.exited).toBe(1);
       expect(failing.out).toMatch(/cluster did not start: haproxy: a configured port is in use/);
       const runDir = /run folder (\S+)\)/.exec(failing.out)?.[1] ?? 'no run folder';
@@ -158,7 +158,7 @@ describe('npm run cluster', () => {
       await new Promise((r) => taken.close(r));
     }
 
-    const interrupted = runScript(['--nodes', '2', '--http-port', String(await freePort()), '--mqtt-port', String(await freePort()), '--dc09-port', String(await freePort())]);
+    const interrupted = runScript(['--nodes', '2', '--http-port', String(await outagePort()), '--mqtt-port', String(await outagePort()), '--dc09-port', String(await outagePort())]);
     await waitFor(() => interrupted.out.includes('starting 2 gateway node(s)'), 'node start', 120_000, () => interrupted.out);
     interrupted.child.kill('SIGINT');
     expect(await interrupted.exited).toBe(0);
