@@ -31,6 +31,12 @@ import { LocalFirstEmitter } from './local-first-emitter.js';
 const WILLS = 'will';
 const WILL_PREFIX = `${WILLS}:`;
 const willKey = (brokerId: string, clientId: string): string => `${WILL_PREFIX}${brokerId}:${encodeURIComponent(clientId)}`;
+/** willKey's parts back (undefined for a key not of that form). */
+function willKeyParts(key: string): { brokerId: string; clientId: string } | undefined {
+  const sep = key.indexOf(':', WILL_PREFIX.length);
+  if (!key.startsWith(WILL_PREFIX) || sep < 0) return undefined;
+  return { brokerId: key.slice(WILL_PREFIX.length, sep), clientId: decodeURIComponent(key.slice(sep + 1)) };
+}
 
 /** The will sweep's view of this node's clients (tests give their own). */
 export interface WillSweepOptions {
@@ -107,12 +113,12 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
     if (!this.mayJudgeBrokers()) return; // the next sweep judges, once heartbeats were heard again
     const keys = await this.conn.lrange(WILLS, 0, -1);
     for (const key of keys) {
-      const brokerId = key.split(':')[1];
-      if (brokers && brokerId !== undefined && brokers[brokerId] !== undefined) continue;
+      const parts = willKeyParts(key);
+      if (brokers && parts && brokers[parts.brokerId] !== undefined) continue;
       // A dead node's will for a client connected here now is obsolete: the client came back
       // (through the balancer) and its old will would say it is offline. The drop at its
       // connect (dropWillsElsewhere) should have removed it; this holds if that did not.
-      if (brokerId !== undefined && this.connectedHere(decodeURIComponent(key.slice(WILL_PREFIX.length + brokerId.length + 1)))) {
+      if (parts && this.connectedHere(parts.clientId)) {
         await this.conn.del(key);
         await this.conn.lrem(WILLS, 0, key);
         this.wills.obsolete?.();
