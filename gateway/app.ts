@@ -37,7 +37,7 @@ import { BroadcastEscalationSender } from './core/escalation/broadcast-sender.js
 import { isOnCallRole } from './core/oncall/config.js';
 import { OnCallService } from './core/oncall/service.js';
 import { onCallOverrideStore } from './store/oncall-overrides.js';
-import { LinkTestMonitor } from './core/devices/link-tests.js';
+import { LinkTestMonitor, parseAnnouncedTest } from './core/devices/link-tests.js';
 import { DeviceReadings } from './core/devices/readings.js';
 import { ClockDriftBook } from './core/devices/clock-drift.js';
 import { PressAcks } from './core/alarms/press-acks.js';
@@ -553,8 +553,24 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     // A drill started or ended on one node is a drill on every node (a press there is not a real alarm).
     announceDrill = (id) =>
       void cluster.pool.query("SELECT pg_notify('drill_changed', $1)", [id]).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: id }, 'drill change not announced'));
+    // A button's end-to-end 110 test is recorded by the node holding the 110 link; every node
+    // shows it (GET /api/devices `linkTest`): announced with its commit, the rest read at start
+    // and whenever the notification connection comes back.
+    linkTests.announceWith((deviceId, test) =>
+      void cluster.pool.query("SELECT pg_notify('link_test', $1)", [JSON.stringify({ deviceId, ...test })]).catch((err: unknown) => log.warn({ err: errorMessage(err), deviceId }, 'link test not announced')),
+    );
+    const reloadLinkTests = () => void linkTests.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'link tests could not be read'));
+    if (forwarders.length > 0) await linkTests.load();
     cluster.listener.onNotification((channel, payload) => {
       if (channel === 'drill_changed') drillService.refresh(payload).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: payload }, 'changed drill could not be re-read'));
+      if (channel === 'link_test') {
+        const announced = parseAnnouncedTest(payload);
+        if (announced && registry.get(announced.deviceId)) linkTests.adopt(announced.deviceId, announced.test);
+        else {
+          counters.inc('cluster.link-test.malformed');
+          log.warn({ payload: payload.slice(0, 200) }, 'announced link test not understood: ignored');
+        }
+      }
       if (channel === 'outbox') forwarders.find((f) => f.channel === payload)?.wake();
       else if (channel === 'alarm_changed') {
         // Another node's change (or this node's own, then ignored): re-read and push it to /api/live here.
@@ -565,6 +581,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     // Notifications missed while the connection was down: the open alarms as the database has them.
     cluster.listener.onReconnect(() => void alarms.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'open alarms could not be reloaded')));
     cluster.listener.onReconnect(() => void drillService.reload().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'running drills could not be reloaded')));
+    if (forwarders.length > 0) cluster.listener.onReconnect(reloadLinkTests);
   }
 
   // Live everywhere (cluster mode with Redis): this node's own health views and broadcast changes
@@ -624,6 +641,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   // A crash can come between committing an alarm and publishing it: publish open alarms again.
   await Promise.all(alarms.openAlarms().map(publishAlarm));
 
+  // Cluster mode: the key every node signs forwarded requests with (holder-forward.ts, peer-views.ts).
+  const forwardKey = cluster ? await cluster.forwardKey() : '';
   const http = await createHttpServer({
     config,
     log,
@@ -665,9 +684,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
             nodeId: cluster.nodeId,
             isHolder: () => cluster.isHolder(),
             holder: () => cluster.holder(),
-            key: await cluster.forwardKey(),
+            key: forwardKey,
             timeoutMs: config.cluster.forwardTimeoutSeconds * 1000,
             retryAfterSeconds: config.cluster.takeoverSeconds,
+          },
+          // What each node measured itself (a device's clock) is gathered from all of them (peer-views.ts).
+          peers: {
+            nodeId: cluster.nodeId,
+            key: forwardKey,
+            timeoutMs: config.cluster.forwardTimeoutSeconds * 1000,
+            others: async () =>
+              (await cluster.listNodes()).flatMap((n) => (n.id !== cluster.nodeId && !n.down && n.httpUrl !== undefined ? [{ id: n.id, httpUrl: n.httpUrl }] : [])),
           },
         }
       : {}),

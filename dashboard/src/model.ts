@@ -136,7 +136,9 @@ export const isUnackedDrill = (a: Alarm): boolean => a.state === 'active' && a.d
 /** GET /api/clock-drift (gateway/http/devices-routes.ts). */
 export interface ClockDriftView {
   limitSeconds: number;
-  clocks: { deviceId: string; siteId: string; kind: string; name: string; source: string; driftSeconds: number; measuredAt: number; over: boolean }[];
+  clocks: { deviceId: string; siteId: string; kind: string; name: string; source: string; driftSeconds: number; measuredAt: number; over: boolean; node?: string }[];
+  /** Cluster mode: the nodes whose measurements are in `clocks` (answered: false, missing). */
+  nodes?: { id: string; answered: boolean; error?: string }[];
 }
 
 /** GET /api/oncall: the gateway's own types (gateway/core/oncall), as the JSON carries them. */

@@ -57,7 +57,7 @@ export class ClusterRuntime {
     this.pool.on('error', (err) => log.debug({ err: err.message }, 'cluster pool: idle connection lost'));
     this.lease = new Lease({ pool: this.pool, name: SINGLETON_LEASE, holder: `${this.nodeId}/${process.pid}`, timings, log: log.child({ part: 'lease' }) });
     this.duties = new SingletonDuties(log.child({ part: 'duties' }));
-    this.listener = new PgListener({ url: config.databaseUrl, channels: ['outbox', 'alarm_changed', 'drill_changed'], log: log.child({ part: 'listen' }), applicationName: `campus-gateway ${this.nodeId} listen` });
+    this.listener = new PgListener({ url: config.databaseUrl, channels: ['outbox', 'alarm_changed', 'drill_changed', 'link_test'], log: log.child({ part: 'listen' }), applicationName: `campus-gateway ${this.nodeId} listen` });
   }
 
   /** LISTEN first (so no outbox wake-up is missed), then contend for the lease. */

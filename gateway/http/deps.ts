@@ -23,6 +23,7 @@ import type { TelemetryStore } from '../store/telemetry-store.js';
 import type { TlsMaterial } from '../config/tls-files.js';
 import type { ClusterView } from '../cluster/runtime.js';
 import type { HolderPort } from './holder-forward.js';
+import type { PeersPort } from './peer-views.js';
 import type { BroadcastChange } from '../core/broadcast/types.js';
 
 /** What the HTTP routes may use: the running gateway's parts, never its wiring. */
@@ -61,6 +62,8 @@ export interface HttpDeps {
   remoteBroadcasts?: (listener: (change: BroadcastChange) => void) => () => void;
   /** Cluster mode: where requests needing the singleton duties go on a node that does not hold them. */
   holder?: HolderPort;
+  /** Cluster mode: the other nodes, asked for what only they measured (GET /api/clock-drift). */
+  peers?: PeersPort;
   /** The session token key when it is not configured nor in the data dir (cluster mode: shared by every node). */
   tokenKey?: string;
   startedAt: number;

@@ -10,6 +10,35 @@ import { commandFailure } from '../contract/capabilities.js';
 import { errorMessage, GatewayError, isGatewayError } from '../contract/errors.js';
 import type { HttpDeps } from './deps.js';
 import { ErrorReply, HealthSchema, IdParam, KindSchema } from './schemas.js';
+import { mergeClockViews } from '../core/devices/clock-drift.js';
+import { askPeers } from './peer-views.js';
+
+/** One device's clock on GET /api/clock-drift (`node`: the node that measured it, in cluster mode). */
+const ClockSchema = Type.Object({
+  deviceId: Type.String(),
+  siteId: Type.String(),
+  kind: Type.String(),
+  name: Type.String(),
+  source: Type.String(),
+  driftSeconds: Type.Number(),
+  measuredAt: Type.Number(),
+  over: Type.Boolean(),
+  node: Type.Optional(Type.String()),
+});
+type Clock = Static<typeof ClockSchema>;
+
+/** Another node's GET /api/clock-drift answer: its clocks, or undefined when it is not of that shape. */
+function clocksOf(body: unknown): Clock[] | undefined {
+  const clocks = (body as { clocks?: unknown } | null)?.clocks;
+  if (!Array.isArray(clocks)) return undefined;
+  const str = (v: unknown) => typeof v === 'string';
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const ok = clocks.every((c: Partial<Record<keyof Clock, unknown>> | null) => {
+    if (typeof c !== 'object' || c === null) return false;
+    return str(c.deviceId) && str(c.siteId) && str(c.kind) && str(c.name) && str(c.source) && num(c.driftSeconds) && num(c.measuredAt) && typeof c.over === 'boolean' && (c.node === undefined || str(c.node));
+  });
+  return ok ? (clocks as Clock[]) : undefined;
+}
 
 const ListQuery = Type.Object(
   {
@@ -101,18 +130,9 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
         response: {
           200: Type.Object({
             limitSeconds: Type.Number(),
-            clocks: Type.Array(
-              Type.Object({
-                deviceId: Type.String(),
-                siteId: Type.String(),
-                kind: Type.String(),
-                name: Type.String(),
-                source: Type.String(),
-                driftSeconds: Type.Number(),
-                measuredAt: Type.Number(),
-                over: Type.Boolean(),
-              }),
-            ),
+            clocks: Type.Array(ClockSchema),
+            /** Cluster mode: the nodes whose measurements are in `clocks`, and the ones missing. */
+            nodes: Type.Optional(Type.Array(Type.Object({ id: Type.String(), answered: Type.Boolean(), error: Type.Optional(Type.String()) }))),
           }),
         },
       },
@@ -120,15 +140,23 @@ export function devicesRoutes(app: FastifyInstance, deps: HttpDeps): void {
     async (req) => {
       const scope = scopeOf(req);
       const limit = deps.clockDrift.limit;
-      const clocks = deps.clockDrift
+      const node = deps.peers?.nodeId;
+      const clocks: Clock[] = deps.clockDrift
         .list()
         .filter((c) => scope.hasSite(c.siteId))
         .map((c) => {
           // An adapter that measures a drift itself judges it by its own limit (its clock-drift reason).
           const reason = deps.health.get(c.deviceId)?.reasons.some((r) => r.code === 'clock-drift') ?? false;
-          return { ...c, name: deps.registry.get(c.deviceId)?.name ?? c.deviceId, over: reason || Math.abs(c.driftSeconds) > limit };
+          return { ...c, name: deps.registry.get(c.deviceId)?.name ?? c.deviceId, over: reason || Math.abs(c.driftSeconds) > limit, ...(node ? { node } : {}) };
         });
-      return { limitSeconds: limit, clocks };
+      if (!deps.peers || node === undefined) return { limitSeconds: limit, clocks };
+      const self = { id: node, answered: true };
+      // Asked by another node: this node's own measurements only (peer-views.ts: one hop).
+      if (req.forwardedBy !== undefined) return { limitSeconds: limit, clocks, nodes: [self] };
+      // Every node measures the devices connected to it: the whole view is every node's.
+      const { answers, parts } = await askPeers(deps.peers, req, deps.counters, clocksOf);
+      const theirs = parts.map(({ node: from, part }) => part.filter((c) => scope.hasSite(c.siteId)).map((c) => ({ ...c, node: c.node ?? from })));
+      return { limitSeconds: limit, clocks: mergeClockViews([clocks, ...theirs]), nodes: [self, ...answers] };
     },
   );
 

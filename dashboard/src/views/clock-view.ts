@@ -18,6 +18,8 @@ const SOURCES = new Set(['mqtt', 'dc09', 'onvif', '110-nak']);
 export class ClockView implements View {
   private readonly title = h('h2', { class: 'section-title' });
   private readonly summary = h('p', { class: 'outage-summary', attrs: { 'data-testid': 'clock-summary' } });
+  /** Cluster mode: the nodes that did not answer, so a partial list is never taken for the whole. */
+  private readonly partial = h('p', { class: 'clock-partial status-degraded', attrs: { 'data-testid': 'clock-partial', role: 'status' } });
   private readonly thead = h('thead');
   private readonly tbody = h('tbody');
   private readonly none = h('p', { class: 'empty-state' });
@@ -25,10 +27,12 @@ export class ClockView implements View {
     'section',
     { class: 'view clock-view', attrs: { 'data-view': 'clock' } },
     h('div', { class: 'view-head' }, this.title, this.summary),
+    this.partial,
     h('table', { class: 'data-table clock-table' }, this.thead, this.tbody),
     this.none,
   );
   private data: ClockDriftView | undefined;
+  private cluster = false;
   private timer: number | undefined;
   private disposed = false;
 
@@ -59,7 +63,14 @@ export class ClockView implements View {
     const clocks = this.data?.clocks ?? [];
     const limit = this.data?.limitSeconds ?? 0;
     this.summary.textContent = i18n.t('clock.summary', { n: clocks.length, m: clocks.filter((c) => c.over).length, limit });
-    this.thead.replaceChildren(h('tr', {}, COLUMNS.map((k) => h('th', { attrs: { scope: 'col' } }, i18n.t(k)))));
+    const missing = (this.data?.nodes ?? []).filter((n) => !n.answered);
+    this.partial.textContent = missing.length > 0 ? i18n.t('clock.partial', { nodes: missing.map((n) => n.id).join(', ') }) : '';
+    this.partial.title = missing.map((n) => `${n.id}: ${n.error ?? ''}`).join('\n');
+    this.partial.hidden = missing.length === 0;
+    // Cluster mode: which node measured each clock (the one its device is connected to).
+    this.cluster = this.data?.nodes !== undefined;
+    const columns = this.cluster ? [...COLUMNS, 'clock.col.node' as const] : COLUMNS;
+    this.thead.replaceChildren(h('tr', {}, columns.map((k) => h('th', { attrs: { scope: 'col' } }, i18n.t(k)))));
     // The gateway sorts them, furthest off first; kept here so a refresh never reorders by chance.
     const sorted = [...clocks].sort((a, b) => Math.abs(b.driftSeconds) - Math.abs(a.driftSeconds) || a.deviceId.localeCompare(b.deviceId));
     syncList(this.tbody, sorted, (c) => c.deviceId, (c, el) => this.row(c, el));
@@ -82,6 +93,7 @@ export class ClockView implements View {
       h('td', {}, SOURCES.has(c.source) ? i18n.t(`clock.source.${c.source}` as UiKey) : i18n.t('clock.source.telemetry')),
       h('td', { class: 'cell-drift', attrs: { 'data-drift': String(c.driftSeconds) } }, drift),
       h('td', {}, relTime(i18n, c.measuredAt, 'ago', this.ctx.now())),
+      ...(this.cluster ? [h('td', { class: 'cell-node' }, c.node ?? '')] : []),
     );
     return tr;
   }

@@ -26,6 +26,27 @@ const MEASURED_BY: Readonly<Record<string, ClockSource>> = { 'camera-onvif': 'on
 /** Where a device's own time on its messages comes from. */
 const STAMPED_BY: Readonly<Record<string, ClockSource>> = { 'mqtt-native': 'mqtt', 'panel-dc09': 'dc09' };
 
+/** The furthest off first, then by device id. */
+function furthestFirst(a: Pick<ClockReading, 'deviceId' | 'driftSeconds'>, b: Pick<ClockReading, 'deviceId' | 'driftSeconds'>): number {
+  return Math.abs(b.driftSeconds) - Math.abs(a.driftSeconds) || a.deviceId.localeCompare(b.deviceId);
+}
+
+/**
+ * Several nodes' views in one (cluster mode: each node measures the devices connected to it, and
+ * a device that moved between nodes is in both): per device the latest measurement, the
+ * furthest off first.
+ */
+export function mergeClockViews<T extends Pick<ClockReading, 'deviceId' | 'driftSeconds' | 'measuredAt'>>(views: readonly (readonly T[])[]): T[] {
+  const latest = new Map<string, T>();
+  for (const view of views) {
+    for (const r of view) {
+      const held = latest.get(r.deviceId);
+      if (held === undefined || held.measuredAt < r.measuredAt) latest.set(r.deviceId, r);
+    }
+  }
+  return [...latest.values()].sort(furthestFirst);
+}
+
 export class ClockDriftBook {
   private readonly readings = new Map<string, ClockReading>();
 
@@ -55,7 +76,7 @@ export class ClockDriftBook {
 
   list(): ClockReading[] {
     // Copies: the book updates its readings in place.
-    return [...this.readings.values()].map((r) => ({ ...r })).sort((a, b) => Math.abs(b.driftSeconds) - Math.abs(a.driftSeconds) || a.deviceId.localeCompare(b.deviceId));
+    return [...this.readings.values()].map((r) => ({ ...r })).sort(furthestFirst);
   }
 
   get limit(): number {

@@ -19,11 +19,27 @@ export interface LinkTest {
 export type LinkTestRepository = DeviceStateRepository;
 
 const DAY = 86_400_000;
+
+/** A link test as another node announced it (JSON `{deviceId, at, latencyMs, receiver?}`), or undefined when it is not one. */
+export function parseAnnouncedTest(payload: string): { deviceId: string; test: LinkTest } | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  const o = v as Partial<Record<'deviceId' | 'at' | 'latencyMs' | 'receiver', unknown>> | null;
+  if (typeof o !== 'object' || o === null || typeof o.deviceId !== 'string' || o.deviceId === '') return undefined;
+  if (typeof o.at !== 'number' || !Number.isFinite(o.at) || typeof o.latencyMs !== 'number' || !Number.isFinite(o.latencyMs)) return undefined;
+  if (o.receiver !== undefined && typeof o.receiver !== 'string') return undefined;
+  return { deviceId: o.deviceId, test: { at: o.at, latencyMs: o.latencyMs, ...(o.receiver !== undefined ? { receiver: o.receiver } : {}) } };
+}
 const KEY = 'linkTest';
 
 export class LinkTestMonitor {
-  private tests = new Map<string, LinkTest>();
+  private readonly tests = new Map<string, LinkTest>();
   private timer?: Timer;
+  private announce?: (deviceId: string, test: LinkTest) => void;
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -34,7 +50,7 @@ export class LinkTestMonitor {
   ) {}
 
   async start(): Promise<void> {
-    this.tests = await this.repo.deviceStates<LinkTest>(KEY);
+    await this.load();
     this.evaluate();
     // Ages cross the limit at any time of day: look again every ten minutes.
     this.timer = this.clock.setInterval(() => this.evaluate(), 10 * 60_000);
@@ -45,11 +61,37 @@ export class LinkTestMonitor {
     this.timer = undefined;
   }
 
-  /** Counts at once (the button is linked); resolves once the test is kept for the next start. */
+  /**
+   * The tests on record, merged into what this node holds (the newer of two wins, so a test
+   * adopted while the store was being read is not undone by the older row).
+   */
+  async load(): Promise<void> {
+    for (const [deviceId, test] of await this.repo.deviceStates<LinkTest>(KEY)) this.adopt(deviceId, test);
+  }
+
+  /** Counts at once (the button is linked); resolves once the test is kept for the next start (then announced, if set). */
   async record(deviceId: string, test: LinkTest): Promise<void> {
     this.tests.set(deviceId, test);
     this.health.setCondition(deviceId, 'not-linked-110', false);
     await this.repo.setDeviceState(deviceId, KEY, test);
+    this.announce?.(deviceId, test);
+  }
+
+  /**
+   * Cluster mode: `announce` is told of every test this node records, once it is kept (the node
+   * holding the 110 link records them; the others adopt what it announces).
+   */
+  announceWith(announce: (deviceId: string, test: LinkTest) => void): void {
+    this.announce = announce;
+  }
+
+  /**
+   * A test another node recorded (cluster mode): shown as this button's last test unless the one
+   * held is newer. Health is not touched: `not-linked-110` is judged by the node that records.
+   */
+  adopt(deviceId: string, test: LinkTest): void {
+    const held = this.tests.get(deviceId);
+    if (held === undefined || held.at <= test.at) this.tests.set(deviceId, test);
   }
 
   last(deviceId: string): LinkTest | undefined {

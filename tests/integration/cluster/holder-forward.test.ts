@@ -309,6 +309,69 @@ describe('cluster: actions on the node without the singleton duties', () => {
     expect(report.report?.alarms.map((a) => a.alarmId)).toEqual([alarm.id]);
   }, 120_000);
 
+  it('GET /api/clock-drift on either node lists the clocks of the devices connected to both, each with the node that measured it', async () => {
+    // A button's clock is read off its own readings, on the node its connection landed on.
+    const behind = await connectAs(holder.mqttUrl, 'sch-02-btn-1');
+    const ahead = await connectAs(other.mqttUrl, 'sch-03-btn-1');
+    try {
+      await behind.publishAsync('campus/v1/sch-02/sch-02-btn-1/telemetry', JSON.stringify({ at: Date.now() - 300_000, battery: 90 }), { qos: 1 });
+      await ahead.publishAsync('campus/v1/sch-03/sch-03-btn-1/telemetry', JSON.stringify({ at: Date.now() + 120_000, battery: 90 }), { qos: 1 });
+    } finally {
+      await behind.endAsync();
+      await ahead.endAsync();
+    }
+    type View = { clocks: { deviceId: string; node?: string; driftSeconds: number; over: boolean }[]; nodes?: { id: string; answered: boolean }[] };
+    const ours = (v: View) => v.clocks.filter((c) => c.deviceId === 'sch-02-btn-1' || c.deviceId === 'sch-03-btn-1');
+    for (const n of [holder, other]) {
+      const res = await call(n.baseUrl, '/api/clock-drift', { token: await n.login('tech') });
+      expect(res.status).toBe(200);
+      const v = res.body as unknown as View;
+      expect(v.nodes).toEqual([
+        { id: n === holder ? 'fw-a' : 'fw-b', answered: true },
+        { id: n === holder ? 'fw-b' : 'fw-a', answered: true },
+      ]);
+      // Furthest off first, from whichever node was asked.
+      expect(ours(v).map((c) => [c.deviceId, c.node, c.over])).toEqual([
+        ['sch-02-btn-1', 'fw-a', true],
+        ['sch-03-btn-1', 'fw-b', true],
+      ]);
+      expect(ours(v)[0]?.driftSeconds).toBeLessThan(-290);
+      expect(ours(v)[1]?.driftSeconds).toBeGreaterThan(110);
+    }
+    // Each node measured only the device connected to it: the other's came from asking.
+    expect(other.gw.counters.get('cluster.views.answered')).toBeGreaterThan(0);
+    // A school's security office sees its own school's clocks only, whichever node measured them.
+    const school = await call(holder.baseUrl, '/api/clock-drift', { token: await holder.login('sch-03') });
+    expect(school.status).toBe(200);
+    const seen = (school.body as unknown as View).clocks;
+    expect(seen.map((c) => [c.deviceId, c.node])).toContainEqual(['sch-03-btn-1', 'fw-b']);
+    expect(seen.every((c) => c.deviceId.startsWith('sch-03-'))).toBe(true);
+  }, 60_000);
+
+  it("a button's end-to-end 110 test, recorded by the holder, shows on the other node's device list", async () => {
+    const id = 'sch-05-btn-1';
+    const before = (await (await other.api(`/api/devices/${id}`, { as: 'tech' })).json()) as { linkTest?: { at: number } };
+    const button = await connectAs(other.mqttUrl, id);
+    const pressedAt = Date.now();
+    try {
+      // A test press: a DC-09 test report to the 110 centre, sent by the holder's link.
+      await button.publishAsync(`campus/v1/sch-05/${id}/event`, JSON.stringify({ type: 'test', at: pressedAt, seq: 1 }), { qos: 1 });
+    } finally {
+      await button.endAsync();
+    }
+    const recorded = await eventually(() => holder.gw.linkTests.last(id)?.at !== before.linkTest?.at ? holder.gw.linkTests.last(id) : undefined, { timeoutMs: 30_000 });
+    expect(recorded.latencyMs).toBeGreaterThan(0);
+    const shown = await eventually(
+      async () => {
+        const d = (await (await other.api(`/api/devices/${id}`, { as: 'tech' })).json()) as { linkTest?: { at: number; latencyMs: number } };
+        return d.linkTest?.at === recorded.at ? d.linkTest : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(shown).toEqual({ at: recorded.at, latencyMs: recorded.latencyMs, ...(recorded.receiver ? { receiver: recorded.receiver } : {}) });
+    expect(other.gw.counters.get('cluster.link-test.malformed')).toBe(0);
+  }, 60_000);
+
   // Last: the holder leaves.
   it('when the holder leaves, the other node takes the duties: it serves the actions itself and leads the open broadcasts (a roll-call reply is counted there)', async () => {
     const phone = '13900001818';
