@@ -25,7 +25,7 @@ import { runCommand } from '../simulators/cli.js';
 import { DistrictSimulator } from '../simulators/district.js';
 import { startFarEnds, type FarEnds } from '../simulators/far-ends.js';
 import { outagePort } from '../simulators/outage-port.js';
-import { startGatewayNode, type GatewayNode } from './lib/gateway-node.js';
+import { nodeEnv, startGatewayNode, type GatewayNode } from './lib/gateway-node.js';
 import { startHaproxy, type HaproxyEngine } from './lib/haproxy-engine.js';
 import { startPostgres, type PostgresEngine } from './lib/postgres-engine.js';
 import { startRedis, type RedisEngine } from './lib/redis-engine.js';
@@ -244,20 +244,17 @@ async function start(
             logFile: join(dataDir, 'gateway.log'),
             echo: (line) => console.error(line),
             onSpawn: (child) => cluster.spawned.push(child),
-            env: {
-              GATEWAY_CONFIG: site,
-              DATA_DIR: dataDir,
-              HTTP_HOST: '127.0.0.1',
-              HTTP_PORT: String(p.http),
-              MQTT_HOST: '127.0.0.1',
-              MQTT_PORT: String(p.mqtt),
+            env: nodeEnv({
+              id,
+              site,
+              dataDir,
+              httpPort: p.http,
+              mqttPort: p.mqtt,
               // The script reads the node's JSON log for its "listening" line (info).
-              LOG_FORMAT: 'json',
-              LOG_LEVEL: ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '') ? (process.env.LOG_LEVEL as string) : 'info',
-              CLUSTER_NODE_ID: id,
-              DATABASE_URL: cluster.postgres?.url ?? '',
-              REDIS_URL: cluster.redis?.url ?? '',
-            },
+              logLevel: ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '') ? (process.env.LOG_LEVEL as string) : 'info',
+              databaseUrl: cluster.postgres?.url ?? '',
+              redisUrl: cluster.redis?.url ?? '',
+            }),
           });
           ports[i] = p;
           cluster.nodes.push(node);

@@ -33,6 +33,37 @@ export interface GatewayNode {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** What a node needs to know of itself, as the environment `gateway/main.ts` reads. */
+export interface NodePlace {
+  id: string;
+  /** The site file laid over config/default.yaml (GATEWAY_CONFIG). */
+  site: string;
+  dataDir: string;
+  httpPort: number;
+  mqttPort: number;
+  databaseUrl: string;
+  redisUrl?: string;
+  /** The node's log level (info at least: startGatewayNode waits for the "listening" line). */
+  logLevel?: string;
+}
+
+/** The environment of a node on loopback: its config, folder, ports, id and the cluster's engines; JSON logs. */
+export function nodeEnv(n: NodePlace): Record<string, string> {
+  return {
+    GATEWAY_CONFIG: n.site,
+    DATA_DIR: n.dataDir,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(n.httpPort),
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(n.mqttPort),
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: n.logLevel ?? 'info',
+    CLUSTER_NODE_ID: n.id,
+    DATABASE_URL: n.databaseUrl,
+    ...(n.redisUrl !== undefined ? { REDIS_URL: n.redisUrl } : {}),
+  };
+}
+
 export async function startGatewayNode(opts: GatewayNodeOptions): Promise<GatewayNode> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
     cwd: opts.root,

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { mergeLayers } from '../../gateway/config/load.js';
 import { outagePort } from '../../simulators/outage-port.js';
-import { startGatewayNode, type GatewayNode } from '../../scripts/lib/gateway-node.js';
+import { nodeEnv, startGatewayNode, type GatewayNode } from '../../scripts/lib/gateway-node.js';
 import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
 import { startTestHaproxy, type TestHaproxy } from './haproxy.js';
 import { startTestPostgres, type TestPostgres } from './postgres.js';
@@ -105,19 +105,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         root: ROOT,
         logFile: join(dir, `${id}.log`),
         readyTimeoutMs: 180_000,
-        env: {
-          GATEWAY_CONFIG: site,
-          DATA_DIR: dataDir,
-          HTTP_HOST: '127.0.0.1',
-          HTTP_PORT: String(ports.http),
-          MQTT_HOST: '127.0.0.1',
-          MQTT_PORT: String(ports.mqtt),
-          LOG_FORMAT: 'json',
-          LOG_LEVEL: 'info',
-          CLUSTER_NODE_ID: id,
-          DATABASE_URL: databaseUrl,
-          REDIS_URL: redis.url,
-        },
+        env: nodeEnv({ id, site, dataDir, httpPort: ports.http, mqttPort: ports.mqtt, databaseUrl, redisUrl: redis.url }),
       });
     };
     // One after the other: the first applies the migrations, and two tsx starts at once on a loaded machine are slower than in turn.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeLayers } from '../../../gateway/config/load.js';
-import { startGatewayNode, type GatewayNode } from '../../../scripts/lib/gateway-node.js';
+import { nodeEnv, startGatewayNode, type GatewayNode } from '../../../scripts/lib/gateway-node.js';
 import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../../simulators/ephemeral-far-ends.js';
 import { outagePort } from '../../../simulators/outage-port.js';
 import { httpsRequest, makeTestPki, type TestPki } from '../../helpers/certificates.js';
@@ -39,16 +39,7 @@ describe('cluster nodes serving HTTPS', () => {
       logFile: join(dir, `${id}.log`),
       readyTimeoutMs: 180_000,
       env: {
-        GATEWAY_CONFIG: site,
-        DATA_DIR: join(dir, id),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: String(await outagePort()),
-        MQTT_HOST: '127.0.0.1',
-        MQTT_PORT: String(await outagePort()),
-        LOG_FORMAT: 'json',
-        LOG_LEVEL: 'info',
-        CLUSTER_NODE_ID: id,
-        DATABASE_URL: databaseUrl,
+        ...nodeEnv({ id, site, dataDir: join(dir, id), httpPort: await outagePort(), mqttPort: await outagePort(), databaseUrl }),
         // Set or emptied: the test process's own value must not leak into the node.
         NODE_EXTRA_CA_CERTS: trustCa ? pki.root : '',
       },
