@@ -45,8 +45,13 @@ const KIND_TO_EVENT: Partial<Record<Dc09EventKind, DeviceEventType>> = {
   'trouble-restore': 'fault-cleared',
 };
 
+/** A report naming an account the index does not hold makes it again at most this often. */
+const REINDEX_MS = 1000;
+
 export class PanelDc09Adapter implements Adapter {
   private receiver?: Dc09Receiver;
+  private byAccount?: Map<string, Device[]>;
+  private indexedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly config: PanelDc09Config,
@@ -91,8 +96,28 @@ export class PanelDc09Adapter implements Adapter {
     this.ctx.reject(`dc09-${reason}`, `${from}: ${detail}`, device?.id);
   }
 
+  /**
+   * The panels of an account (upper-cased), from an index of the registry: scanning it for every
+   * report cost 60-80 µs on the alarm path with press-110's 10,700 devices (micro-measure). The
+   * index is made at the first report and made again when a report names an account it does not
+   * hold (a panel added since), at most once a second, so a flood naming unknown accounts does
+   * not scan the registry per frame.
+   */
   private devicesFor(account: string): Device[] {
-    return this.ctx.devices.list({ adapter: 'panel-dc09' }).filter((d) => String(d.options.account ?? '').toUpperCase() === account.toUpperCase());
+    const key = account.toUpperCase();
+    let found = this.byAccount?.get(key);
+    if (found === undefined && this.ctx.clock.now() - this.indexedAt >= REINDEX_MS) {
+      this.indexedAt = this.ctx.clock.now();
+      this.byAccount = new Map();
+      for (const d of this.ctx.devices.list({ adapter: 'panel-dc09' })) {
+        const k = String(d.options.account ?? '').toUpperCase();
+        const list = this.byAccount.get(k);
+        if (list) list.push(d);
+        else this.byAccount.set(k, [d]);
+      }
+      found = this.byAccount.get(key);
+    }
+    return found ?? [];
   }
 
   /** Resolves once every event is durable: the receiver sends ACK only then. */
