@@ -5,13 +5,14 @@
  * English, and names a node whose heartbeat stopped.
  */
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEphemeralFarEnds, type EphemeralFarEnds } from '../../simulators/ephemeral-far-ends.js';
 import { connectAs, eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { closeAll, ensureDashboardBuilt, login, openPage, type Browser } from './browser.js';
+import { closeAll, ensureDashboardBuilt, login, openPage, screenshotDir, type Browser } from './browser.js';
 
 describe('the dashboard header in cluster mode', () => {
   let server: TestPostgres;
@@ -20,6 +21,7 @@ describe('the dashboard header in cluster mode', () => {
   const nodes: TestGateway[] = [];
   let browser: Browser;
   let page: Page;
+  const shots = screenshotDir();
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
@@ -37,7 +39,7 @@ describe('the dashboard header in cluster mode', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await closeAll({ browser, then: nodes });
+    await closeAll({ browser, then: nodes, shots });
     await sql?.end();
     await farEnds?.stop();
     await server?.stop();
@@ -103,6 +105,7 @@ describe('the dashboard header in cluster mode', () => {
       await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('未应答'), partial);
       expect(await page.textContent(partial)).toBe('集群节点 node-y 未应答：以下列表缺少其连接设备的时钟');
       expect(await page.textContent('.clock-table thead')).toContain('测量节点');
+      await page.screenshot({ path: join(shots, 'clock-cluster.png') });
     } finally {
       await sql.query(`DELETE FROM cluster_nodes WHERE id = 'node-y'`);
     }

@@ -19,7 +19,7 @@ export class ClockView implements View {
   private readonly title = h('h2', { class: 'section-title' });
   private readonly summary = h('p', { class: 'outage-summary', attrs: { 'data-testid': 'clock-summary' } });
   /** Cluster mode: the nodes that did not answer, so a partial list is never taken for the whole. */
-  private readonly partial = h('p', { class: 'clock-partial status-degraded', attrs: { 'data-testid': 'clock-partial', role: 'status' } });
+  private readonly partial = h('p', { class: 'clock-partial', attrs: { 'data-testid': 'clock-partial', role: 'status' } });
   private readonly thead = h('thead');
   private readonly tbody = h('tbody');
   private readonly none = h('p', { class: 'empty-state' });
