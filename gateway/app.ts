@@ -38,7 +38,7 @@ import { isOnCallRole } from './core/oncall/config.js';
 import { OnCallService } from './core/oncall/service.js';
 import { onCallOverrideStore } from './store/oncall-overrides.js';
 import { LinkTestMonitor, parseAnnouncedTest } from './core/devices/link-tests.js';
-import { DeviceReadings } from './core/devices/readings.js';
+import { DeviceReadings, isDeviceState } from './core/devices/readings.js';
 import { ClockDriftBook } from './core/devices/clock-drift.js';
 import { PressAcks } from './core/alarms/press-acks.js';
 import { PressPathRecorder } from './core/alarms/press-path.js';
@@ -131,6 +131,10 @@ function logCertificate(log: Logger, listener: string, certificate: CertificateI
 const DASHBOARD_DIR = join(PACKAGE_ROOT, 'dashboard', 'dist');
 /** Presses whose alarm-path marks GET /api/diagnostics/press-path keeps (the newest). */
 const PRESS_PATH_CAPACITY = 1000;
+/** Cluster mode with Redis: how often this node's changed device readings go to the others, and how many devices a message carries. */
+const READINGS_RELAY_MS = 2000;
+const READINGS_PER_MESSAGE = 500;
+const READINGS_MESSAGES = 4;
 
 /** An adapter's configuration checked against its schema; problems are named by their path in the site file. */
 function adapterConfig(factory: AdapterFactory<never>, raw: unknown): unknown {
@@ -610,8 +614,32 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       if (isHealth(h)) health.adopt(node, h);
       else counters.inc('cluster.live.malformed');
     };
+    // Device readings (GET /api/devices `state`: battery, barrier position…) are taken where a
+    // device is connected or polled; every other node adopts them (the newer reading of a field
+    // wins), in messages of at most READINGS_PER_MESSAGE devices, READINGS_MESSAGES every
+    // READINGS_RELAY_MS: bounded work per turn of this event loop; a device changed again before
+    // its turn is sent once, with its latest readings.
+    readings.trackChanges();
+    const relayReadings = setInterval(() => {
+      for (let i = 0; i < READINGS_MESSAGES; i++) {
+        const part = readings.ownChanges(READINGS_PER_MESSAGE);
+        if (part.length === 0) break;
+        void relay.publish('readings', part);
+      }
+    }, READINGS_RELAY_MS);
+    relayReadings.unref();
+    relayStops.push(() => clearInterval(relayReadings));
+    const adoptReadings = (body: unknown) => {
+      if (!Array.isArray(body)) return counters.inc('cluster.live.malformed');
+      for (const entry of body) {
+        const [id, state] = Array.isArray(entry) ? (entry as unknown[]) : [];
+        if (typeof id === 'string' && registry.get(id) && isDeviceState(state)) readings.adopt(id, state);
+        else counters.inc('cluster.live.malformed');
+      }
+    };
     relay.onMessage(({ node, kind, body }) => {
       if (kind === 'health') adopt(node, body);
+      else if (kind === 'readings') adoptReadings(body);
       else if (kind === 'health-all') for (const h of Array.isArray(body) ? body : [body]) adopt(node, h);
       else if (kind === 'health-sync') void relay.publish('health-all', health.ownViews());
       else if (kind === 'broadcast') for (const l of [...remoteBroadcastListeners]) l(body as BroadcastChange);

@@ -131,9 +131,24 @@ function hold(state: DeviceState): Held {
   return h;
 }
 
+/** Whether `v` is a device state as another node sends it: fields of `{value: scalar, at: number}`. */
+export function isDeviceState(v: unknown): v is DeviceState {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  let n = 0;
+  for (const r of Object.values(v as Record<string, unknown>)) {
+    if (++n > MAX_FIELDS || typeof r !== 'object' || r === null) return false;
+    const { value, at } = r as Partial<Reading>;
+    if (typeof at !== 'number' || !Number.isFinite(at)) return false;
+    if (typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) return false;
+  }
+  return true;
+}
+
 export class DeviceReadings {
   private readonly states = new Map<string, Held>();
   private readonly dirty = new Set<string>();
+  /** Cluster mode with the live relay: devices whose readings changed here since they were last handed to ownChanges(). */
+  private relayed?: Set<string>;
   private timer?: Timer;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -183,6 +198,7 @@ export class DeviceReadings {
       }
       h.at = at;
       this.dirty.add(deviceId);
+      this.relayed?.add(deviceId);
       return;
     }
     const taken: string[] = [];
@@ -207,6 +223,50 @@ export class DeviceReadings {
     h.older = older;
     for (const k of taken) h.values[k] = fields[k] as Scalar;
     this.dirty.add(deviceId);
+    this.relayed?.add(deviceId);
+  }
+
+  /**
+   * Cluster mode: from now on, remember which devices' readings change here, for ownChanges().
+   * A device's readings are taken where it is connected (or, for a polled device, on the node
+   * that polls it); the other nodes adopt() them, so every node's device list shows them.
+   */
+  trackChanges(): void {
+    this.relayed ??= new Set();
+  }
+
+  /** The readings of up to `max` devices that changed here since the last call, and forgets them. */
+  ownChanges(max: number): [string, DeviceState][] {
+    const out: [string, DeviceState][] = [];
+    if (!this.relayed) return out;
+    for (const id of this.relayed) {
+      if (out.length >= max) break;
+      this.relayed.delete(id);
+      const h = this.states.get(id);
+      if (h) out.push([id, materialize(h)]);
+    }
+    return out;
+  }
+
+  /**
+   * Another node's readings of a device, merged field by field: a field read later there
+   * replaces the held one, an older one does not. Not written to the store from here: the
+   * node that took the readings writes them.
+   */
+  adopt(deviceId: string, state: DeviceState): void {
+    const h = this.states.get(deviceId);
+    const held = h ? materialize(h) : {};
+    let changed = false;
+    let count = Object.keys(held).length;
+    for (const [k, r] of Object.entries(state)) {
+      const mine = held[k];
+      if (mine === undefined && count >= MAX_FIELDS) continue;
+      if (mine !== undefined && mine.at >= r.at) continue;
+      if (mine === undefined) count++;
+      held[k] = { value: r.value, at: r.at };
+      changed = true;
+    }
+    if (changed) this.states.set(deviceId, hold(held));
   }
 
   get(deviceId: string): DeviceState {

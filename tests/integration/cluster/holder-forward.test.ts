@@ -372,6 +372,30 @@ describe('cluster: actions on the node without the singleton duties', () => {
     expect(other.gw.counters.get('cluster.link-test.malformed')).toBe(0);
   }, 60_000);
 
+  it("a device's readings taken on one node show in the other node's device list: a button's battery, and the barrier position the holder polls", async () => {
+    const id = 'sch-07-btn-1';
+    const malformedBefore = other.gw.counters.get('cluster.live.malformed');
+    const button = await connectAs(holder.mqttUrl, id);
+    try {
+      await button.publishAsync(`campus/v1/sch-07/${id}/telemetry`, JSON.stringify({ at: Date.now(), battery: 42 }), { qos: 1 });
+    } finally {
+      await button.endAsync();
+    }
+    type View = { state?: Record<string, { value: unknown; at: number }> };
+    const stateOn = async (n: TestGateway, device: string) => ((await (await n.api(`/api/devices/${device}`, { as: 'tech' })).json()) as View).state ?? {};
+    const seen = await eventually(async () => ((await stateOn(other, id)).battery?.value === 42 ? stateOn(other, id) : undefined), { timeoutMs: 15_000 });
+    expect(seen.battery).toEqual((await stateOn(holder, id)).battery);
+    // Polled by the holder (Modbus, a singleton duty, every second): the other node shows the
+    // position the holder read, at most a relay interval (2 s) behind it.
+    const polled = await eventually(async () => (await stateOn(holder, BARRIER)).position, { timeoutMs: 15_000 });
+    const there = await eventually(async () => {
+      const p = (await stateOn(other, BARRIER)).position;
+      return p && p.at >= polled.at ? p : undefined;
+    }, { timeoutMs: 15_000 });
+    expect(there.value).toBe(polled.value);
+    expect(other.gw.counters.get('cluster.live.malformed')).toBe(malformedBefore);
+  }, 60_000);
+
   // Last: the holder leaves.
   it('when the holder leaves, the other node takes the duties: it serves the actions itself and leads the open broadcasts (a roll-call reply is counted there)', async () => {
     const phone = '13900001818';

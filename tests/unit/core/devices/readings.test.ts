@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../../gateway/contract/clock.js';
 import type { DeviceEvent, Scalar } from '../../../../gateway/contract/types.js';
-import { DeviceReadings, type DeviceState } from '../../../../gateway/core/devices/readings.js';
+import { DeviceReadings, isDeviceState, type DeviceState } from '../../../../gateway/core/devices/readings.js';
 import type { DeviceStateRepository } from '../../../../gateway/core/devices/state.js';
 
 /** The state store's device state, in memory: what a restart reads back. */
@@ -109,5 +109,49 @@ describe('DeviceReadings', () => {
     await r.flush();
     expect(repo.batches).toHaveLength(12);
     expect(repo.rows.size).toBe(1_200);
+  });
+
+  it('cluster mode: hands out the devices whose readings changed here, and adopts another node\'s field by field, the later reading winning, without writing it', async () => {
+    const repo = new MemoryRepo();
+    const here = new DeviceReadings(repo, systemClock);
+    // Not tracking yet: nothing to hand out.
+    here.observe(ev('telemetry', 1_000, { battery: 90 }));
+    expect(here.ownChanges(10)).toStrictEqual([]);
+    here.trackChanges();
+    here.observe(ev('telemetry', 2_000, { battery: 89, rssi: -60 }));
+    here.set('b2', { position: 'lowered' }, 2_500);
+    here.set('b3', { position: 'raised' }, 2_600);
+    // At most `max` at a time; the rest on the next call; then nothing until something changes again.
+    expect(here.ownChanges(2)).toStrictEqual([
+      ['b1', { battery: { value: 89, at: 2_000 }, rssi: { value: -60, at: 2_000 } }],
+      ['b2', { position: { value: 'lowered', at: 2_500 } }],
+    ]);
+    expect(here.ownChanges(2)).toStrictEqual([['b3', { position: { value: 'raised', at: 2_600 } }]]);
+    expect(here.ownChanges(2)).toStrictEqual([]);
+
+    const there = new DeviceReadings(repo, systemClock);
+    there.set('b1', { link: 'online', battery: 95 }, 1_500);
+    there.adopt('b1', { battery: { value: 89, at: 2_000 }, rssi: { value: -60, at: 2_000 }, link: { value: 'offline', at: 500 } });
+    // battery and rssi read later over there; link older than the one held here.
+    expect(there.get('b1')).toStrictEqual({ link: { value: 'online', at: 1_500 }, battery: { value: 89, at: 2_000 }, rssi: { value: -60, at: 2_000 } });
+    there.adopt('b9', { position: { value: 'lowered', at: 3_000 } });
+    expect(there.get('b9')).toStrictEqual({ position: { value: 'lowered', at: 3_000 } });
+    // Adopted readings are the other node's to write, and not handed on again from here.
+    there.trackChanges();
+    there.adopt('b9', { position: { value: 'raised', at: 4_000 } });
+    expect(there.ownChanges(10)).toStrictEqual([]);
+    await there.flush();
+    expect(repo.rows.has('b9/state')).toBe(false);
+    // b1 was read here too: what this node writes for it is everything it holds, the later readings included.
+    expect(repo.rows.get('b1/state')).toStrictEqual(there.get('b1'));
+  });
+
+  it('knows a device state from another node by its shape', () => {
+    expect(isDeviceState({ battery: { value: 89, at: 2_000 }, link: { value: 'online', at: 1 }, tamper: { value: false, at: 1 } })).toBe(true);
+    expect(isDeviceState({})).toBe(true);
+    for (const bad of [null, [], 'x', { battery: 89 }, { battery: { value: 89 } }, { battery: { value: { x: 1 }, at: 1 } }, { battery: { value: Number.NaN, at: 1 } }, { b: { value: 1, at: Number.POSITIVE_INFINITY } }]) {
+      expect(isDeviceState(bad), JSON.stringify(bad)).toBe(false);
+    }
+    expect(isDeviceState(Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`f${i}`, { value: i, at: 1 }])))).toBe(false);
   });
 });
