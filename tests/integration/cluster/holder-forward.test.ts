@@ -272,7 +272,7 @@ describe('cluster: actions on the node without the singleton duties', () => {
     }
   }, 120_000);
 
-  it("a malformed health view on the live relay is counted and kept out of the node's health", async () => {
+  it("a malformed health view or device state on the live relay is counted and kept out of the node's health and readings", async () => {
     const pub = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await pub.connect();
@@ -282,6 +282,13 @@ describe('cluster: actions on the node without the singleton duties', () => {
       await eventually(() => (other.gw.counters.get('cluster.live.malformed') > before ? true : undefined), { timeoutMs: 15_000 });
       expect(other.gw.health.get('sch-04-btn-1')).toStrictEqual(was);
       expect(other.gw.health.remoteNodes().has('intruder')).toBe(false);
+      // Readings likewise: a state of the wrong shape, an unknown device, a body that is no list.
+      const state = other.gw.readings.get('sch-04-btn-1');
+      const counted = other.gw.counters.get('cluster.live.malformed');
+      const bodies = [[['sch-04-btn-1', { battery: { value: { x: 1 }, at: Date.now() } }]], [['no-such-device', { battery: { value: 1, at: Date.now() } }]], { battery: 1 }];
+      for (const body of bodies) await pub.publish('campus-gateway:live', JSON.stringify({ v: 1, node: 'intruder', kind: 'readings', at: Date.now(), body }));
+      await eventually(() => (other.gw.counters.get('cluster.live.malformed') >= counted + 3 ? true : undefined), { timeoutMs: 15_000 });
+      expect(other.gw.readings.get('sch-04-btn-1')).toStrictEqual(state);
     } finally {
       pub.disconnect();
     }
