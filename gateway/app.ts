@@ -720,7 +720,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
           peers: {
             nodeId: cluster.nodeId,
             key: forwardKey,
-            timeoutMs: config.cluster.forwardTimeoutSeconds * 1000,
+            timeoutMs: config.cluster.viewTimeoutSeconds * 1000,
             others: async () =>
               (await cluster.listNodes()).flatMap((n) => (n.id !== cluster.nodeId && !n.down && n.httpUrl !== undefined ? [{ id: n.id, httpUrl: n.httpUrl }] : [])),
           },

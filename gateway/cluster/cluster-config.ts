@@ -39,6 +39,13 @@ export const ClusterConfigSchema = Type.Object(
      * GW_ERR_HOLDER_UNAVAILABLE. Longer than the slowest such route (a barrier command: 30 s).
      */
     forwardTimeoutSeconds: Type.Number({ minimum: 1, maximum: 300, default: 40 }),
+    /**
+     * A view only the whole cluster has (GET /api/clock-drift: each node measures the devices
+     * connected to it) asks every other node for its part and waits this long for each; a node
+     * slower than that is named as not answered (gateway/http/peer-views.ts). Short: a read, not
+     * an action, and a page refreshes it every 10 s.
+     */
+    viewTimeoutSeconds: Type.Number({ minimum: 0.5, maximum: 60, default: 5 }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -10,7 +10,7 @@
  * forwarding headers of holder-forward.ts; a request that carries them (`req.forwardedBy`)
  * is answered with the node's own view only: one hop, never a second round.
  *
- * A node that does not answer within `cluster.forwardTimeoutSeconds`, or answers with an
+ * A node that does not answer within `cluster.viewTimeoutSeconds` (5 s), or answers with an
  * error, leaves its part out; the answer says which nodes answered (`nodes`), so a partial
  * view is never mistaken for a whole one. Counted as `cluster.views.answered` and
  * `cluster.views.unanswered`.
