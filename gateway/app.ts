@@ -296,6 +296,20 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     // Another node's change: that node tells the button.
     if (change !== 'refreshed') pressAcks.onChange(alarm, change);
   });
+  // Cluster mode: a press taken here is reported to 110 by the lease holder; its note says when
+  // the frame was written and answered, which completes this node's press-path record.
+  bus.on('alarm.changed', 'press-path', ({ alarm, change }) => {
+    if (change !== 'refreshed') return;
+    const acked = alarm.timeline.findLast((e) => e.action === 'forward-acked');
+    const d = acked?.data as { writtenAt?: unknown; answeredAt?: unknown; receiver?: unknown; attempt?: unknown } | undefined;
+    if (typeof d?.writtenAt !== 'number') return;
+    pressPath.delivered(alarm.id, {
+      writtenAt: d.writtenAt,
+      ...(typeof d.answeredAt === 'number' ? { answeredAt: d.answeredAt } : {}),
+      ...(typeof d.receiver === 'string' ? { receiver: d.receiver } : {}),
+      ...(typeof d.attempt === 'number' ? { attempt: d.attempt } : {}),
+    });
+  });
 
   await telemetry.start();
   await broker.start();

@@ -15,6 +15,9 @@ import { CameraLivePanel } from './camera-live.js';
 import { actorName, deviceName, siteName, type ViewContext } from './context.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
+
+/** A note's press-path marks (wall-clock ms for the diagnostics, GET /api/diagnostics/press-path): its latency says it to an officer. */
+const MARKS = new Set(['writtenAt', 'answeredAt']);
 export class AlarmDetail {
   readonly root = h('aside', { class: 'alarm-detail' });
   private signature = '';
@@ -134,7 +137,7 @@ export class AlarmDetail {
 
   private entry(e: AlarmEntry, now: number): HTMLElement {
     const { i18n } = this.ctx;
-    const data = Object.entries(e.data ?? {});
+    const data = Object.entries(e.data ?? {}).filter(([k]) => !MARKS.has(k));
     return h(
       'li',
       { class: `tl-entry tl-${e.action}`, attrs: { 'data-action': e.action } },

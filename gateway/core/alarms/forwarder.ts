@@ -337,7 +337,10 @@ export class Forwarder implements RaiseParticipant {
         this.ackedUnrecorded.add(entry.id);
         this.o.log.warn({ entry: entry.id, err: errorMessage(err) }, 'forwarded, but the acknowledgement could not be recorded yet');
       }
-      const data = { channel: this.channel, attempt, ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs * 10) / 10 } : {}), ...(reference ? { receiver: reference } : {}) };
+      // The link's own marks (wall-clock ms, µs precision) travel with the note: in cluster mode
+      // the node that took the press learns from it when its report was written and answered.
+      const marks = result?.writtenAt !== undefined ? { writtenAt: result.writtenAt, ...(result.answeredAt !== undefined ? { answeredAt: result.answeredAt } : {}) } : {};
+      const data = { channel: this.channel, attempt, ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs * 10) / 10 } : {}), ...(reference ? { receiver: reference } : {}), ...marks };
       if (entry.alarmId) await this.note(entry.alarmId, { action: 'forward-acked', by: 'system', data });
       if (entry.kind === 'test-report' && entry.deviceId) await this.o.onTestAcked?.(entry.deviceId, now, latencyMs ?? 0, reference);
       this.o.log.info({ entry: entry.id, kind: entry.kind, alarmId: entry.alarmId, deviceId: entry.deviceId, latencyMs, reference }, 'forwarded');

@@ -69,7 +69,9 @@ export class PressPathRecorder {
   /**
    * The alarm's report was acknowledged by the far end: its frame was written at `writtenAt`,
    * the ACK came at `answeredAt`. Only the first acknowledgement counts; an alarm not recorded
-   * here (raised without marks, or long gone from the ring) is ignored.
+   * here (raised without marks, or long gone from the ring) is ignored. In cluster mode the node
+   * holding the 110 link tells it for its own presses, and the alarm's `forward-acked` note
+   * (which carries the marks) tells the node that took a press there.
    */
   delivered(alarmId: string, marks: { writtenAt: number; answeredAt?: number; receiver?: string; attempt?: number }): void {
     const record = this.records.get(alarmId);
@@ -78,7 +80,8 @@ export class PressPathRecorder {
     if (marks.answeredAt !== undefined) record.ackedAt = marks.answeredAt;
     if (marks.receiver !== undefined) record.receiver = marks.receiver;
     if (marks.attempt !== undefined) record.attempt = marks.attempt;
-    this.stage('commit-frame', marks.writtenAt - record.committedAt);
+    // Cluster mode: the frame may be written by another node (the lease holder), on its clock.
+    this.stage('commit-frame', Math.max(0, marks.writtenAt - record.committedAt));
     if (marks.answeredAt !== undefined) this.stage('frame-ack', marks.answeredAt - marks.writtenAt);
   }
 

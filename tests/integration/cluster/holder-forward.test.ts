@@ -403,6 +403,30 @@ describe('cluster: actions on the node without the singleton duties', () => {
     expect(other.gw.counters.get('cluster.live.malformed')).toBe(malformedBefore);
   }, 60_000);
 
+  it("a press taken on the other node gets its whole press path there: the holder's frame and ACK marks come with the alarm's note", async () => {
+    const id = 'sch-08-btn-1';
+    const button = await connectAs(other.mqttUrl, id);
+    try {
+      await button.publishAsync(`campus/v1/sch-08/${id}/event`, JSON.stringify({ type: 'press', seq: 1 }), { qos: 1 });
+    } finally {
+      await button.endAsync();
+    }
+    type Rec = { deviceId?: string; receivedAt: number; decodedAt: number; committedAt: number; frameWrittenAt?: number; ackedAt?: number; receiver?: string };
+    const rec = await eventually(
+      async () => {
+        const r = ((await (await other.api('/api/diagnostics/press-path', { as: 'admin' })).json()) as { presses: Rec[] }).presses.find((p) => p.deviceId === id);
+        return r?.ackedAt !== undefined ? r : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(rec.receivedAt).toBeLessThanOrEqual(rec.decodedAt);
+    expect(rec.decodedAt).toBeLessThanOrEqual(rec.committedAt);
+    // Written by the holder after this node committed it (one machine, one clock), answered after.
+    expect(rec.frameWrittenAt).toBeGreaterThanOrEqual(rec.committedAt);
+    expect(rec.ackedAt).toBeGreaterThanOrEqual(rec.frameWrittenAt ?? Number.POSITIVE_INFINITY);
+    expect(rec.receiver).toBe('primary');
+  }, 60_000);
+
   // Last: the holder leaves.
   it('when the holder leaves, the other node takes the duties: it serves the actions itself and leads the open broadcasts (a roll-call reply is counted there)', async () => {
     const phone = '13900001818';

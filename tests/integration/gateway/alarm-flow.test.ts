@@ -74,7 +74,7 @@ describe('button press to alarm board', () => {
         { at: live.raisedAt, action: 'raised', by: BTN, data: {} },
         { at: expect.any(Number), action: 'forward-queued', by: 'system', data: { channel: 'alarm-centre-dc09', sequence: expect.any(Number) } },
         { at: expect.any(Number), action: 'forward-sent', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1 } },
-        { at: expect.any(Number), action: 'forward-acked', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1, latencyMs: expect.any(Number), receiver: 'primary' } },
+        { at: expect.any(Number), action: 'forward-acked', by: 'system', data: { channel: 'alarm-centre-dc09', attempt: 1, latencyMs: expect.any(Number), receiver: 'primary', writtenAt: expect.any(Number), answeredAt: expect.any(Number) } },
         { at: expect.any(Number), action: 'ack-sent', by: 'system', data: { stage: '110-received', topic: `campus/v1/sch-01/${BTN}/cmd`, to: BTN } },
       ],
     });
