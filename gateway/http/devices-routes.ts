@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance } from 'fastify';
 import { deviceTopic } from '../contract/topics.js';
-import type { LinkTest } from '../core/devices/link-tests.js';
+import { LinkTestSchema, type LinkTest } from '../core/devices/link-tests.js';
 import { stateMatches, type DeviceState } from '../core/devices/readings.js';
 import type { Device, Health } from '../contract/types.js';
 import { auditActorOf, scopeOf } from '../auth/access.js';
@@ -27,17 +28,12 @@ const ClockSchema = Type.Object({
 });
 type Clock = Static<typeof ClockSchema>;
 
-/** Another node's GET /api/clock-drift answer: its clocks, or undefined when it is not of that shape. */
+/** Another node's GET /api/clock-drift answer. */
+const clockAnswer = TypeCompiler.Compile(Type.Object({ clocks: Type.Array(ClockSchema) }));
+
+/** Another node's clocks, or undefined when its answer is not of that shape. */
 function clocksOf(body: unknown): Clock[] | undefined {
-  const clocks = (body as { clocks?: unknown } | null)?.clocks;
-  if (!Array.isArray(clocks)) return undefined;
-  const str = (v: unknown) => typeof v === 'string';
-  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const ok = clocks.every((c: Partial<Record<keyof Clock, unknown>> | null) => {
-    if (typeof c !== 'object' || c === null) return false;
-    return str(c.deviceId) && str(c.siteId) && str(c.kind) && str(c.name) && str(c.source) && num(c.driftSeconds) && num(c.measuredAt) && typeof c.over === 'boolean' && (c.node === undefined || str(c.node));
-  });
-  return ok ? (clocks as Clock[]) : undefined;
+  return clockAnswer.Check(body) ? body.clocks : undefined;
 }
 
 const ListQuery = Type.Object(
@@ -61,7 +57,7 @@ const DeviceView = Type.Object({
   options: Type.Record(Type.String(), Type.Unknown()),
   health: HealthSchema,
   /** Buttons: the last end-to-end test that reached the 110 centre and was ACKed. */
-  linkTest: Type.Optional(Type.Object({ at: Type.Number(), latencyMs: Type.Number(), receiver: Type.Optional(Type.String()) })),
+  linkTest: Type.Optional(LinkTestSchema),
   /** The latest reading of each field with its time (core/devices/readings.ts). */
   state: Type.Record(Type.String(), Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]), at: Type.Number() })),
 });

@@ -4,21 +4,27 @@
  * as a DC-09 test report and ACKed) is younger than the configured age. Field sweeps found
  * buttons that had never been linked at all; this is how the gateway finds them.
  */
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DeviceRegistry } from '../../contract/adapter.js';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { HealthTracker } from './health.js';
 import type { DeviceStateRepository } from './state.js';
 
-export interface LinkTest {
-  at: number;
-  latencyMs: number;
-  receiver?: string;
-}
+/** A button's last end-to-end test: when, how long the centre took to answer, which receiver. */
+export type LinkTest = Static<typeof LinkTestSchema>;
 
 /** Where the last test of each button is kept (the state store's device state). */
 export type LinkTestRepository = DeviceStateRepository;
 
 const DAY = 86_400_000;
+const KEY = 'linkTest';
+
+/** A button's last end-to-end test as the API shows it (GET /api/devices `linkTest`). */
+export const LinkTestSchema = Type.Object({ at: Type.Number(), latencyMs: Type.Number(), receiver: Type.Optional(Type.String()) });
+
+/** A test as the node that recorded it announces it (cluster mode: NOTIFY link_test). */
+const announced = TypeCompiler.Compile(Type.Composite([Type.Object({ deviceId: Type.String({ minLength: 1 }) }), LinkTestSchema]));
 
 /** A link test as another node announced it (JSON `{deviceId, at, latencyMs, receiver?}`), or undefined when it is not one. */
 export function parseAnnouncedTest(payload: string): { deviceId: string; test: LinkTest } | undefined {
@@ -28,13 +34,9 @@ export function parseAnnouncedTest(payload: string): { deviceId: string; test: L
   } catch {
     return undefined;
   }
-  const o = v as Partial<Record<'deviceId' | 'at' | 'latencyMs' | 'receiver', unknown>> | null;
-  if (typeof o !== 'object' || o === null || typeof o.deviceId !== 'string' || o.deviceId === '') return undefined;
-  if (typeof o.at !== 'number' || !Number.isFinite(o.at) || typeof o.latencyMs !== 'number' || !Number.isFinite(o.latencyMs)) return undefined;
-  if (o.receiver !== undefined && typeof o.receiver !== 'string') return undefined;
-  return { deviceId: o.deviceId, test: { at: o.at, latencyMs: o.latencyMs, ...(o.receiver !== undefined ? { receiver: o.receiver } : {}) } };
+  if (!announced.Check(v)) return undefined;
+  return { deviceId: v.deviceId, test: { at: v.at, latencyMs: v.latencyMs, ...(v.receiver !== undefined ? { receiver: v.receiver } : {}) } };
 }
-const KEY = 'linkTest';
 
 export class LinkTestMonitor {
   private readonly tests = new Map<string, LinkTest>();

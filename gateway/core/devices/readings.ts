@@ -6,6 +6,8 @@
  * cluster when it starts, begins from the last readings rather than from nothing.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Clock, Timer } from '../../contract/clock.js';
 import type { DeviceEvent, Scalar } from '../../contract/types.js';
 import { eventMeaning } from '../../contract/vocabulary.js';
@@ -131,17 +133,14 @@ function hold(state: DeviceState): Held {
   return h;
 }
 
-/** Whether `v` is a device state as another node sends it: fields of `{value: scalar, at: number}`. */
+/** A device state as another node sends it (the live relay): fields of `{value: scalar, at: number}`, at most MAX_FIELDS. */
+const sentState = TypeCompiler.Compile(
+  Type.Record(Type.String(), Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]), at: Type.Number() }), { maxProperties: MAX_FIELDS }),
+);
+
+/** Whether `v` is a device state as another node sends it (numbers finite: TypeBox refuses NaN and infinities). */
 export function isDeviceState(v: unknown): v is DeviceState {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  let n = 0;
-  for (const r of Object.values(v as Record<string, unknown>)) {
-    if (++n > MAX_FIELDS || typeof r !== 'object' || r === null) return false;
-    const { value, at } = r as Partial<Reading>;
-    if (typeof at !== 'number' || !Number.isFinite(at)) return false;
-    if (typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) return false;
-  }
-  return true;
+  return sentState.Check(v);
 }
 
 export class DeviceReadings {
