@@ -102,6 +102,12 @@ export function trustedForward(key: string, req: { method: string; url: string; 
   return want.length === got.length && timingSafeEqual(want, got) ? { ip, node } : undefined;
 }
 
+/** Why a request to another node failed: past `timeoutMs` (fetch's TimeoutError), or not reachable (its cause: refused, TLS, …). */
+export function fetchFailure(err: unknown, timeoutMs: number): { timedOut: boolean; detail: string } {
+  const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
+  return { timedOut, detail: timedOut ? `did not answer within ${Math.round(timeoutMs / 1000)} s` : `cannot be reached (${errorMessage((err as Error).cause ?? err)})` };
+}
+
 function unavailable(port: HolderPort, detail: string, cause?: unknown): GatewayError {
   return new GatewayError('GW_ERR_HOLDER_UNAVAILABLE', detail, { retryAfterSeconds: port.retryAfterSeconds, ...(cause ? { cause } : {}) });
 }
@@ -184,10 +190,10 @@ async function forwardHttp(port: HolderPort, counters: Counting, req: FastifyReq
     });
     body = Buffer.from(await res.arrayBuffer());
   } catch (err) {
-    const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
-    counters.inc(timedOut ? 'cluster.forward.timeout' : 'cluster.forward.unreachable');
+    const failure = fetchFailure(err, port.timeoutMs);
+    counters.inc(failure.timedOut ? 'cluster.forward.timeout' : 'cluster.forward.unreachable');
     req.log.warn({ holder: holder.id, url: req.url, err: errorMessage(err) }, 'request for the duty holder not carried out');
-    throw unavailable(port, timedOut ? `${holder.id} did not answer within ${Math.round(port.timeoutMs / 1000)} s` : `${holder.id} cannot be reached (${errorMessage((err as Error).cause ?? err)})`, err);
+    throw unavailable(port, `${holder.id} ${failure.detail}`, err);
   }
   counters.inc('cluster.forward.ok');
   for (const [name, value] of res.headers) if (!NOT_PASSED_BACK.has(name)) void reply.header(name, value);

@@ -17,7 +17,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { errorMessage } from '../contract/errors.js';
-import { forwardedHeaders } from './holder-forward.js';
+import { fetchFailure, forwardedHeaders } from './holder-forward.js';
 
 /** What asking the other nodes needs from the cluster (gateway/cluster/runtime.ts). */
 export interface PeersPort {
@@ -75,8 +75,7 @@ export async function askPeers<T>(port: PeersPort, req: FastifyRequest, counters
         if (part === undefined) return { answer: { id: node.id, answered: false, error: 'the answer is not a view of the expected shape' } };
         return { answer: { id: node.id, answered: true }, part };
       } catch (err) {
-        const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
-        return { answer: { id: node.id, answered: false, error: timedOut ? `no answer within ${Math.round(port.timeoutMs / 1000)} s` : `cannot be reached (${errorMessage((err as Error).cause ?? err)})` } };
+        return { answer: { id: node.id, answered: false, error: fetchFailure(err, port.timeoutMs).detail } };
       }
     }),
   );

@@ -78,7 +78,7 @@ describe('askPeers', () => {
     expect(byId.failing?.answered).toBe(false);
     expect(byId.failing?.error).toContain('HTTP 500');
     expect(byId.garbled?.error).toBe('the answer is not a view of the expected shape');
-    expect(byId.silent?.error).toBe('no answer within 1 s');
+    expect(byId.silent?.error).toBe('did not answer within 1 s');
     expect(byId.gone?.error).toContain('cannot be reached');
     expect(byId.gone?.error).toContain('ECONNREFUSED');
     // The caller's token, and this node's signature over the same path: the peer answers for its own part only.
