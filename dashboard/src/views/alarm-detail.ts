@@ -15,9 +15,9 @@ import { CameraLivePanel } from './camera-live.js';
 import { actorName, deviceName, siteName, type ViewContext } from './context.js';
 import { reasonList, severityBadge, statusBadge } from './widgets.js';
 
-
 /** A note's press-path marks (wall-clock ms for the diagnostics, GET /api/diagnostics/press-path): its latency says it to an officer. */
 const MARKS = new Set(['writtenAt', 'answeredAt']);
+
 export class AlarmDetail {
   readonly root = h('aside', { class: 'alarm-detail' });
   private signature = '';

@@ -32,13 +32,17 @@ export class ClockView implements View {
     this.none,
   );
   private data: ClockDriftView | undefined;
-  private cluster = false;
   private timer: number | undefined;
   private disposed = false;
 
   constructor(private readonly ctx: ViewContext) {
     void this.load();
     this.timer = window.setInterval(() => void this.load(), 10_000);
+  }
+
+  /** Cluster mode: the gateway names the nodes its answer covers. */
+  private get cluster(): boolean {
+    return this.data?.nodes !== undefined;
   }
 
   dispose(): void {
@@ -68,7 +72,6 @@ export class ClockView implements View {
     this.partial.title = missing.map((n) => `${n.id}: ${n.error ?? ''}`).join('\n');
     this.partial.hidden = missing.length === 0;
     // Cluster mode: which node measured each clock (the one its device is connected to).
-    this.cluster = this.data?.nodes !== undefined;
     const columns = this.cluster ? [...COLUMNS, 'clock.col.node' as const] : COLUMNS;
     this.thead.replaceChildren(h('tr', {}, columns.map((k) => h('th', { attrs: { scope: 'col' } }, i18n.t(k)))));
     // The gateway sorts them, furthest off first; kept here so a refresh never reorders by chance.
