@@ -52,6 +52,23 @@ export class Admission {
     return new Promise<void>((resolve, reject) => this.waiters.push({ n, since: at, resolve, reject }));
   }
 
+  /**
+   * A device's points: `keep(points)` once they fit (now, or when the store has drained enough;
+   * `onWait()` is told first that they wait). Settles as `keep`'s answer does: once they are kept.
+   */
+  enter<P>(points: P[], keep: (points: P[]) => Promise<void> | undefined, onWait?: () => void): Promise<void> | undefined {
+    const wait = this.take(points.length);
+    if (!wait) return keep(points);
+    onWait?.();
+    return wait.then(() => {
+      try {
+        return keep(points);
+      } finally {
+        this.settle(points.length);
+      }
+    });
+  }
+
   /** The caller's points are in the queue now: their reservation ends. */
   settle(n: number): void {
     this.reserved = Math.max(0, this.reserved - n);

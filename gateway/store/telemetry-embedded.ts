@@ -11,8 +11,9 @@
  * hold the event loop that handles alarms. A batch goes to the writer in parts of 1,000 points
  * (one transaction each; copying a part costs this thread ~2 ms, then the loop gets a turn). One
  * sealed batch is with the writer at a time, so points land in arrival order; a point counts as
- * written once the writer reports its commit (into `recent`: durable, compacted later). A
- * writer that dies is replaced and gets the points it had not confirmed again: a second insert
+ * written once the writer reports its commit (into `recent`: durable, compacted later), and a
+ * device's reading is acknowledged only then (admit(): group commit, telemetry-queue.ts), so a
+ * kill -9 loses nothing a device was told was kept. A writer that dies is replaced and gets the points it had not confirmed again: a second insert
  * of the same series and millisecond merges the same fields (json_patch), so nothing doubles.
  * Queries stay on this thread's own connection (WAL: they see every committed point) and read
  * one day table at a time, so alarm handling is held up by a few milliseconds at most.
@@ -35,7 +36,7 @@ import {
   type UpSample,
 } from './telemetry-points.js';
 import { Admission } from './telemetry-admission.js';
-import { BatchQueue } from './telemetry-queue.js';
+import { BatchQueue, type Batch } from './telemetry-queue.js';
 import { WriterThread, type InsertOutcome } from './telemetry-writer-thread.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
@@ -94,6 +95,8 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private tick: Timer | undefined;
   private sweep: Timer | undefined;
   private writing: Promise<void> | undefined;
+  /** A commit for points someone waits for, due at the end of this turn. */
+  private commitSoon: NodeJS.Immediate | undefined;
   private writingPoints = 0;
   private written = 0;
   private dropped = 0;
@@ -167,20 +170,29 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     }
   }
 
-  admit(points: TelemetryPoint[]): Promise<void> | undefined {
+  admit(points: TelemetryPoint[], onWait?: () => void): Promise<void> | undefined {
     if (this.state === 'stopping' || this.state === 'stopped') {
       return Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped'));
     }
-    const wait = this.admission.take(points.length);
-    if (!wait) {
-      this.write(points);
-      return undefined;
-    }
-    return wait.then(() => {
-      this.write(points);
-      this.admission.settle(points.length);
-    });
+    return this.admission.enter(points, this.keep, onWait);
   }
+
+  /**
+   * Queues a device's points and answers once they are committed (group commit): with the writer
+   * idle they are sealed at the end of this turn, with other readings of the turn; while it is
+   * busy, everything that arrives meanwhile goes in its next transaction.
+   */
+  private readonly keep = (points: TelemetryPoint[]): Promise<void> | undefined => {
+    this.write(points);
+    const kept = this.queue.whenKept();
+    if (kept && !this.writing && !this.commitSoon) {
+      this.commitSoon = setImmediate(() => {
+        this.commitSoon = undefined;
+        this.pump();
+      });
+    }
+    return kept;
+  };
 
   async flush(): Promise<void> {
     if (this.state !== 'running' && this.state !== 'stopping') return;
@@ -198,13 +210,17 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     this.admission.fail('telemetry store stopping');
     if (this.retry) this.clock.clearTimeout(this.retry);
     this.retry = undefined;
+    if (this.commitSoon) clearImmediate(this.commitSoon);
+    this.commitSoon = undefined;
     await this.flush();
     if (this.queue.size > 0) {
-      // The commit kept failing (disk full) up to shutdown: these points are lost, and said so.
+      // The commit kept failing (disk full) up to shutdown: these points are lost, and said so
+      // (their readings were never acknowledged: the devices send them again).
       this.dropped += this.queue.size;
       this.lastError = `GW_ERR_INTERNAL: ${this.queue.size} telemetry points could not be committed before shutdown`;
       this.log.error({ points: this.queue.size }, 'telemetry points not committed at shutdown');
     }
+    this.queue.fail(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped before the reading was committed'));
     await this.writer?.close();
     this.writer = undefined;
     this.sql?.close();
@@ -336,7 +352,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private pump(): void {
     if (this.writing || this.retry || (this.state !== 'running' && this.state !== 'stopping')) return;
     this.writing = (async () => {
-      for (let batch = this.queue.take(); batch; batch = this.queue.take()) {
+      for (let batch = this.next(); batch; batch = this.next()) {
         this.writingPoints = batch.length;
         const id = ++this.batches;
         // Committed in order: the points confirmed are always the batch's first `done`.
@@ -351,13 +367,14 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
             await yieldToLoop();
             const n = Math.min(COMMIT_CHUNK, batch.length - i);
             parts.push(
-              writer.insert(batch.slice(i, i + n), id).then((r) => {
+              writer.insert(batch.points.slice(i, i + n), id).then((r) => {
                 if (!r.ok) out = out.ok ? r : out;
                 else if (out.ok) {
                   done += n;
                   this.written += n;
                   this.writingPoints -= n;
                   this.deathsInRow = 0;
+                  this.queue.kept(batch, n);
                   this.admission.release();
                 }
               }),
@@ -371,7 +388,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
         if (out.ok) continue;
         // Kept, first in line: what the writer did not confirm goes again (a re-insert merges, never doubles).
         this.writingPoints = 0;
-        this.queue.unshift(batch.slice(done));
+        this.queue.unshift(batch.with(batch.points.slice(done)));
         // A writer that was up and died is replaced at once (unless writers keep dying on these
         // points); a refused commit (database locked, disk full) or a writer that cannot start is
         // tried again later, while readings wait.
@@ -383,8 +400,14 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     })().finally(() => {
       this.writing = undefined;
       this.admission.release();
-      if (this.queue.ready > 0) this.pump();
+      if (this.queue.ready > 0 || this.queue.waitingOnOpen) this.pump();
     });
+  }
+
+  /** The oldest sealed batch; with none sealed, the points someone waits for (sealed now: group commit). */
+  private next(): Batch | undefined {
+    if (this.queue.ready === 0 && this.queue.waitingOnOpen) this.queue.seal();
+    return this.queue.take();
   }
 
   private scheduleRetry(): void {

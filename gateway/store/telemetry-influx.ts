@@ -20,7 +20,7 @@ import { Admission } from './telemetry-admission.js';
 import { createInfluxClient, influxTarget } from './telemetry-influx-client.js';
 import { InfluxSenderThread } from './telemetry-influx-sender-thread.js';
 import type { ThreadLoad } from './store-thread.js';
-import { BatchQueue } from './telemetry-queue.js';
+import { BatchQueue, type Batch } from './telemetry-queue.js';
 import { TelemetrySpool } from './telemetry-spool.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
@@ -68,7 +68,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private connecting = false;
   private pumpScheduled = false;
   /** Write requests sent and not answered yet, with their batch. */
-  private readonly inFlight = new Map<Promise<void>, StoredPoint[]>();
+  private readonly inFlight = new Map<Promise<void>, Batch>();
   /** In-flight requests whose batch stop() spooled already: their late outcome is ignored. */
   private readonly abandoned = new Set<Promise<void>>();
   /** Set by stop() once its wait is over: whatever is queued goes to the spool, not to InfluxDB. */
@@ -160,20 +160,24 @@ export class InfluxTelemetryStore implements TelemetryStore {
     }
   }
 
-  admit(points: TelemetryPoint[]): Promise<void> | undefined {
+  admit(points: TelemetryPoint[], onWait?: () => void): Promise<void> | undefined {
     if (this.state === 'stopping' || this.state === 'stopped') {
       return Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped'));
     }
-    const wait = this.admission.take(points.length);
-    if (!wait) {
-      this.write(points);
-      return undefined;
-    }
-    return wait.then(() => {
-      this.write(points);
-      this.admission.settle(points.length);
-    });
+    return this.admission.enter(points, this.keep, onWait);
   }
+
+  /**
+   * Queues a device's points and answers once they are kept: InfluxDB answered their write, or
+   * they are in the spool. They leave at the end of this turn when a request slot (or, offline,
+   * the spool) is free, else with everything that arrives meanwhile when one frees (group commit).
+   */
+  private readonly keep = (points: TelemetryPoint[]): Promise<void> | undefined => {
+    this.write(points);
+    const kept = this.queue.whenKept();
+    if (kept) this.schedulePump();
+    return kept;
+  };
 
   async flush(): Promise<void> {
     if (this.state !== 'running' && this.state !== 'stopping') return;
@@ -224,6 +228,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       this.lastError = `GW_ERR_INTERNAL: ${this.queue.size} telemetry points neither sent nor spooled before shutdown`;
       this.log.error({ points: this.queue.size }, 'telemetry points neither sent nor spooled at shutdown');
     }
+    // Their readings were never acknowledged: the devices send them again.
+    this.queue.fail(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped before the reading was kept'));
     this.agent?.destroy();
     await this.sender?.close();
     this.state = 'stopped';
@@ -270,7 +276,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
   /** Moves sealed batches on: to InfluxDB while it is up and a slot is free, else to disk. */
   private pump(): void {
     if (this.state !== 'running' && this.state !== 'stopping') return;
-    while (this.queue.ready > 0) {
+    while (this.queue.ready > 0 || (this.queue.waitingOnOpen && this.canTakeNow())) {
+      if (this.queue.ready === 0) this.queue.seal();
       if (!this.online || this.spillAll) {
         if (this.spoolBlocked) break;
         this.toSpool(this.take());
@@ -291,15 +298,28 @@ export class InfluxTelemetryStore implements TelemetryStore {
     });
   }
 
-  private take(): StoredPoint[] {
-    return this.queue.take() ?? [];
+  /**
+   * A batch sealed for someone waiting would leave at once: a request slot is free (online), or
+   * the spool is idle (offline: one append at a time, the rest gathered meanwhile).
+   */
+  private canTakeNow(): boolean {
+    if (this.online && !this.spillAll) return this.inFlight.size < this.o.maxInFlight;
+    return !this.spoolBlocked && this.spoolOps.size === 0;
   }
 
-  private launch(batch: StoredPoint[]): void {
+  private take(): Batch | undefined {
+    return this.queue.take();
+  }
+
+  private launch(batch: Batch | undefined): void {
+    if (!batch) return;
     this.inFlightPoints += batch.length;
-    const p: Promise<void> = this.deliver(batch)
+    const p: Promise<void> = this.deliver(batch.points)
       .then((rest) => {
-        if (!this.abandoned.has(p)) this.toSpool(rest);
+        if (this.abandoned.has(p)) return;
+        // What InfluxDB answered for (written, or refused as invalid) is kept; the rest goes to the spool.
+        this.queue.kept(batch, batch.length - rest.length);
+        this.toSpool(batch.with(rest));
       })
       .finally(() => {
         this.inFlight.delete(p);
@@ -344,11 +364,12 @@ export class InfluxTelemetryStore implements TelemetryStore {
     return [];
   }
 
-  private toSpool(batch: StoredPoint[]): void {
-    if (batch.length === 0) return;
+  private toSpool(batch: Batch | undefined): void {
+    if (!batch || batch.length === 0) return;
     this.spoolPendingPoints += batch.length;
     const op: Promise<void> = this.spool
-      .append(batch)
+      .append(batch.points)
+      .then(() => this.queue.kept(batch, batch.length))
       .catch((err: unknown) => {
         // Spool full or the disk failing: the points stay in memory, first in line; the
         // admission bound holds readings back until InfluxDB or the spool takes them.
@@ -364,6 +385,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
         this.admission.release();
         // Spilled while online (buffer full behind a slow server): send it back as slots free up.
         this.kickReplay();
+        // Offline, what arrived during this append goes in the next one.
+        if (this.queue.waitingOnOpen) this.pump();
       });
     this.spoolOps.add(op);
   }

@@ -64,8 +64,8 @@ export interface TelemetryStore extends TelemetrySink {
   stop(): Promise<void>;
   /** Never throws and never blocks on the server: points are buffered and batched. */
   write(points: TelemetryPoint[]): void;
-  /** Device readings: queued once the bounded queue has room (back-pressure), see TelemetrySink.admit. */
-  admit(points: TelemetryPoint[]): Promise<void> | undefined;
+  /** Device readings: queued once the bounded queue has room (back-pressure), answered once kept, see TelemetrySink.admit. */
+  admit(points: TelemetryPoint[], onWait?: () => void): Promise<void> | undefined;
   /** Forces buffered points out now (tests, shutdown). */
   flush(): Promise<void>;
   series(q: SeriesQuery): Promise<SeriesPoint[]>;

@@ -2,9 +2,10 @@
  * What the core writes to telemetry (readings, events, health and alarm transitions) and the
  * field names any store can keep. The stores (gateway/store/telemetry-*.ts) implement the sink;
  * write() never blocks and never throws: alarm handling never waits on telemetry. Device readings
- * go through admit() instead, which waits while the store's bounded queue is full: the device is
- * acknowledged only once its reading is held, and a store that cannot keep up slows the senders
- * rather than dropping what they were told was kept.
+ * go through admit() instead, which waits while the store's bounded queue is full and then until
+ * the reading is kept (committed, or in InfluxDB's spool): the device is acknowledged only then,
+ * so a crash never loses what a device was told was stored, and a store that cannot keep up slows
+ * the senders rather than dropping what they were told was kept.
  */
 import type { Scalar } from '../../contract/types.js';
 import type { DeviceKind } from '../../contract/vocabulary.js';
@@ -22,11 +23,12 @@ export interface TelemetrySink {
   /** Never throws and never blocks on the server: points are buffered and batched (the alarm path). */
   write(points: TelemetryPoint[]): void;
   /**
-   * Device readings under back-pressure: undefined when the points were queued at once, else a
-   * promise that resolves once they are queued (the store drained enough) and rejects
-   * (GW_ERR_STORE_UNAVAILABLE) when the store stops first. Never drops what it admitted.
+   * Device readings under back-pressure: a promise that resolves once the points are kept
+   * (committed to the store, or spooled to disk; undefined when nothing is left to wait for) and
+   * rejects (GW_ERR_STORE_UNAVAILABLE) when the store stops first. Never drops what it kept.
+   * `onWait()` is told when they must first wait for room (the store is behind).
    */
-  admit?(points: TelemetryPoint[]): Promise<void> | undefined;
+  admit?(points: TelemetryPoint[], onWait?: () => void): Promise<void> | undefined;
 }
 
 const MAX_NAME = 256;

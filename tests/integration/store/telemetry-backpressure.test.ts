@@ -41,18 +41,18 @@ describe('embedded telemetry store under back-pressure', () => {
   const rows = (): number => storedPoints(join(dir, 'telemetry.sqlite')).points;
 
   it('holds readings past the bound, drops none, lets the alarm path through, and lands all once the store drains', async () => {
-    let immediate = 0;
     const held: Promise<void>[] = [];
+    let waited = 0;
     for (let i = 0; i < 300; i++) {
-      const w = store.admit([point('d1', T0 + i, { battery: i })]);
+      const w = store.admit([point('d1', T0 + i, { battery: i })], () => waited++);
       if (w) held.push(w);
-      else immediate++;
     }
-    expect(immediate).toBe(200);
-    expect(held).toHaveLength(100);
+    // Every reading is answered once committed; 100 had to wait for room first.
+    expect(held).toHaveLength(300);
+    expect(waited).toBe(100);
     let settled = 0;
     for (const h of held) void h.then(() => settled++);
-    // The store cannot commit (locked): a retry fails and nothing moves.
+    // The store cannot commit (locked): a retry fails and nothing moves, and nothing is acknowledged.
     await vi.waitFor(() => expect(store.stats().retries).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 10 });
     expect(settled).toBe(0);
     expect(store.stats()).toMatchObject({ written: 0, buffered: 200, dropped: 0, bound: 200, waiting: 100, throttled: 100 });
@@ -69,18 +69,36 @@ describe('embedded telemetry store under back-pressure', () => {
   });
 
   it('refuses (uncommitted) the readings still waiting when it stops, and keeps the ones it admitted', async () => {
-    for (let i = 0; i < 200; i++) expect(store.admit([point('d1', T0 + i, { battery: i })])).toBeUndefined();
-    const waiting = store.admit([point('d1', T0 + 500, { battery: 1 })]);
-    expect(waiting).toBeInstanceOf(Promise);
-    const outcome = waiting?.then(
-      () => 'stored',
-      (err: unknown) => (isGatewayError(err, 'GW_ERR_STORE_UNAVAILABLE') ? 'refused' : String(err)),
-    );
+    const outcome = (w: Promise<void> | undefined): Promise<string> | string =>
+      w?.then(
+        () => 'stored',
+        (err: unknown) => (isGatewayError(err, 'GW_ERR_STORE_UNAVAILABLE') ? 'refused' : String(err)),
+      ) ?? 'answered at once';
+    let waited = 0;
+    const admitted = Array.from({ length: 200 }, (_, i) => outcome(store.admit([point('d1', T0 + i, { battery: i })], () => waited++)));
+    expect(waited).toBe(0);
+    const waiting = outcome(store.admit([point('d1', T0 + 500, { battery: 1 })], () => waited++));
+    expect(waited).toBe(1);
     locker?.exec('COMMIT');
     const stopping = store.stop();
-    expect(await outcome).toBe('refused');
+    expect(await waiting).toBe('refused');
     await stopping;
+    // The 200 admitted are answered once committed (at stop's flush), not before.
+    expect(new Set(await Promise.all(admitted))).toStrictEqual(new Set(['stored']));
     expect(store.stats()).toMatchObject({ written: 200, dropped: 0 });
     expect(rows()).toBe(200);
+  });
+
+  it('answers a reading only once it is committed: never while the database refuses the commit', async () => {
+    locker?.exec('COMMIT');
+    locker?.exec('BEGIN IMMEDIATE');
+    let answered = false;
+    const w = store.admit([point('d1', T0, { battery: 1 })]);
+    void w?.then(() => (answered = true));
+    await vi.waitFor(() => expect(store.stats().retries).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 10 });
+    expect([answered, store.stats().written]).toStrictEqual([false, 0]);
+    locker?.exec('COMMIT');
+    await w;
+    expect([store.stats().written, rows()]).toStrictEqual([1, 1]);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketStarts, checkPoint, isUp, uptimeFraction } from '../../../gateway/store/telemetry-points.js';
-import { BatchQueue } from '../../../gateway/store/telemetry-queue.js';
+import { BatchQueue, type Batch } from '../../../gateway/store/telemetry-queue.js';
 import type { TelemetryPoint } from '../../../gateway/core/devices/telemetry.js';
 
 const base: TelemetryPoint = { measurement: 'telemetry', tags: { site: 's', device: 'd', kind: 'camera' }, fields: { a: 1 }, at: 1_700_000_000_000 };
@@ -94,8 +94,109 @@ describe('BatchQueue', () => {
     [1, 2, 3].forEach((at) => q.push(p(at)));
     expect([q.size, q.ready]).toStrictEqual([3, 1]);
     q.seal();
-    expect(q.take()?.map((x) => x.at)).toStrictEqual([1, 2]);
-    expect(q.take()?.map((x) => x.at)).toStrictEqual([3]);
+    expect(q.take()?.points.map((x) => x.at)).toStrictEqual([1, 2]);
+    expect(q.take()?.points.map((x) => x.at)).toStrictEqual([3]);
     expect([q.take(), q.size]).toStrictEqual([undefined, 0]);
+  });
+
+  const p = (at: number) => ({ ...base, at });
+  /** Settles to the waiter's outcome, or 'waiting' if it has not settled by the next macrotask. */
+  const outcome = async (w: Promise<void> | undefined): Promise<string> => {
+    if (!w) return 'kept';
+    return Promise.race([w.then(() => 'kept', (e: Error) => `failed: ${e.message}`), new Promise<string>((r) => setImmediate(() => r('waiting')))]);
+  };
+
+  it('answers a waiter only once every point pushed before it is kept, whatever order batches are kept in', async () => {
+    const q = new BatchQueue(2);
+    q.push(p(1));
+    q.push(p(2));
+    const first = q.whenKept();
+    q.push(p(3));
+    const second = q.whenKept();
+    expect(q.waitingOnOpen).toBe(true);
+    q.seal();
+    expect(q.waitingOnOpen).toBe(false);
+    const [a, b] = [q.take(), q.take()];
+    if (!a || !b) throw new Error('two batches expected');
+    // The later batch is answered first (another request slot): nobody goes on yet.
+    q.kept(b, 1);
+    expect([await outcome(first), await outcome(second)]).toStrictEqual(['waiting', 'waiting']);
+    // Half of the first batch committed; the rest goes back to the head of the line, in its place.
+    q.kept(a, 1);
+    expect(await outcome(first)).toBe('waiting');
+    q.unshift(a.with(a.points.slice(1)));
+    const again = q.take();
+    expect(again?.points.map((x) => x.at)).toStrictEqual([2]);
+    if (again) q.kept(again, 1);
+    expect([await outcome(first), await outcome(second)]).toStrictEqual(['kept', 'kept']);
+    expect([q.whenKept(), q.waiting]).toStrictEqual([undefined, 0]);
+  });
+
+  it('tells the waiters whose points were not kept when the store stops', async () => {
+    const q = new BatchQueue(10);
+    q.push(p(1));
+    const w = q.whenKept();
+    q.fail(new Error('store stopped'));
+    expect(await outcome(w)).toBe('failed: store stopped');
+  });
+
+  it('never answers a waiter before all of its points are kept (random sealing, splitting and keeping)', async () => {
+    // A model: points numbered as pushed, batches taken, kept in parts in any order; a waiter
+    // answered must have every point up to its own kept.
+    const op = fc.oneof(
+      fc.constant({ k: 'push' as const }),
+      fc.constant({ k: 'wait' as const }),
+      fc.constant({ k: 'seal' as const }),
+      fc.constant({ k: 'take' as const }),
+      fc.record({ k: fc.constant('keep' as const), which: fc.nat(), part: fc.integer({ min: 1, max: 3 }), back: fc.boolean() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), async (size, ops) => {
+        const q = new BatchQueue(size);
+        const kept = new Set<number>();
+        let pushed = 0;
+        const out: Batch[] = [];
+        const waiters: { through: number; done: boolean }[] = [];
+        for (const o of ops) {
+          if (o.k === 'push') q.push(p(++pushed));
+          else if (o.k === 'wait') {
+            const w = { through: pushed, done: false };
+            waiters.push(w);
+            const pending = q.whenKept();
+            if (pending) void pending.then(() => (w.done = true));
+            else w.done = true;
+          } else if (o.k === 'seal') q.seal();
+          else if (o.k === 'take') {
+            const b = q.take();
+            if (b) out.push(b);
+          } else if (out.length > 0) {
+            const i = o.which % out.length;
+            const b = out[i] as Batch;
+            const n = Math.min(o.part, b.length);
+            for (const x of b.points.slice(0, n)) kept.add(x.at);
+            q.kept(b, n);
+            out.splice(i, 1);
+            const rest = b.with(b.points.slice(n));
+            if (rest.length > 0) {
+              if (o.back) q.unshift(rest);
+              else out.push(rest);
+            }
+          }
+          await Promise.resolve();
+          await Promise.resolve();
+          for (const w of waiters) {
+            if (!w.done) continue;
+            for (let n = 1; n <= w.through; n++) if (!kept.has(n)) throw new Error(`waiter through ${w.through} answered, point ${n} not kept`);
+          }
+        }
+        // Everything kept in the end: everyone is answered.
+        q.seal();
+        for (let b = q.take(); b; b = q.take()) out.push(b);
+        for (const b of out) q.kept(b, b.length);
+        await Promise.resolve();
+        await Promise.resolve();
+        expect(waiters.every((w) => w.done)).toBe(true);
+      }),
+    );
   });
 });
