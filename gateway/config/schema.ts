@@ -293,18 +293,18 @@ export const ConfigSchema = Type.Object(
         ),
         batchSize: Type.Integer({ minimum: 1, default: 5000 }),
         /**
-         * How long points nobody waits for (events, the gateway's own health and alarm points)
-         * gather before they go to the store. A device's reading does not wait for it: its PUBACK
-         * waits for its commit, so it leaves as soon as the store can take a batch (group commit,
-         * gateway/store/telemetry-queue.ts). Short anyway, because a point is held in this
-         * process's memory until its store confirms it: held for 1 s at 5,000 readings/s, every
-         * young-generation GC copied the 5,000 live points (~10 ms each, 8 % of the event loop).
+         * How long points gather before they go to the store (a device's reading is acknowledged
+         * once in the readings journal, gateway/store/telemetry-journal.ts, not after this). Short,
+         * because a point is held in this process's memory until its store confirms it: held for
+         * 1 s at 5,000 readings/s, every young-generation GC copied the 5,000 live points (~10 ms
+         * each, 8 % of the event loop, and the press path's p99 was 41–61 ms at 10,000 devices; at
+         * 200 ms: 17 ms).
          */
         flushIntervalMs: Type.Integer({ minimum: 10, default: 200 }),
         spoolMaxBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
         /**
          * Points held in memory before device readings wait for room (back-pressure: no PUBACK
-         * until the reading is queued and then committed). Embedded: the bound itself; InfluxDB:
+         * until the reading is queued and journaled). Embedded: the bound itself; InfluxDB:
          * batches spill to the spool past it, readings wait past twice it. Default: 20,000
          * embedded, 50,000 InfluxDB.
          */

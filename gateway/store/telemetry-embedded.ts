@@ -11,9 +11,10 @@
  * hold the event loop that handles alarms. A batch goes to the writer in parts of 1,000 points
  * (one transaction each; copying a part costs this thread ~2 ms, then the loop gets a turn). One
  * sealed batch is with the writer at a time, so points land in arrival order; a point counts as
- * written once the writer reports its commit (into `recent`: durable, compacted later), and a
- * device's reading is acknowledged only then (admit(): group commit, telemetry-queue.ts), so a
- * kill -9 loses nothing a device was told was kept. A writer that dies is replaced and gets the points it had not confirmed again: a second insert
+ * written once the writer reports its commit (into `recent`: durable, compacted later). A
+ * device's reading is acknowledged once it is in the readings journal (telemetry-journal.ts), so
+ * a kill -9 loses nothing a device was told was kept, and a compaction holding the writer for a
+ * few hundred ms does not hold acknowledgements. A writer that dies is replaced and gets the points it had not confirmed again: a second insert
  * of the same series and millisecond merges the same fields (json_patch), so nothing doubles.
  * Queries stay on this thread's own connection (WAL: they see every committed point) and read
  * one day table at a time, so alarm handling is held up by a few milliseconds at most.
@@ -26,6 +27,7 @@ import { systemClock, type Clock, type Timer } from '../contract/clock.js';
 import { GatewayError } from '../contract/errors.js';
 import { EmbeddedSql, type PointRow } from './telemetry-embedded-sql.js';
 import {
+  type StoredPoint,
   bucketStarts,
   checkAvailabilityRange,
   fillBuckets,
@@ -36,7 +38,8 @@ import {
   type UpSample,
 } from './telemetry-points.js';
 import { Admission } from './telemetry-admission.js';
-import { BatchQueue, type Batch } from './telemetry-queue.js';
+import { BatchQueue } from './telemetry-queue.js';
+import { TelemetryJournal } from './telemetry-journal.js';
 import { WriterThread, type InsertOutcome } from './telemetry-writer-thread.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
@@ -54,6 +57,8 @@ export interface EmbeddedStoreOptions {
   maxBufferedPoints?: number;
   /** A failed commit (disk full, database locked) is retried after this long, its points kept. Default 1,000. */
   retryMs?: number;
+  /** Readings journal (telemetry-journal.ts). Default `<dir>/journal`. */
+  journalDir?: string;
   /** Tests: rows in the staging table that make a compaction into the day tables due (telemetry-embedded-sql.ts COMPACT_ROWS). */
   compactRows?: number;
   /** Tests: milliseconds after which a compaction is due (COMPACT_MS). The writer thread's own time, not `clock`. */
@@ -78,6 +83,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private readonly flushIntervalMs: number;
   private readonly retryMs: number;
   private readonly queue: BatchQueue;
+  private readonly journal: TelemetryJournal;
   private readonly admission: Admission;
   /** Set while a failed commit waits for its retry: nothing is tried before. */
   private retry: Timer | undefined;
@@ -95,8 +101,6 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private tick: Timer | undefined;
   private sweep: Timer | undefined;
   private writing: Promise<void> | undefined;
-  /** A commit for points someone waits for, due at the end of this turn. */
-  private commitSoon: NodeJS.Immediate | undefined;
   private writingPoints = 0;
   private written = 0;
   private dropped = 0;
@@ -111,7 +115,8 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     this.longRetentionDays = opts.longRetentionDays ?? 730;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
     this.retryMs = opts.retryMs ?? 1000;
-    this.queue = new BatchQueue(opts.batchSize ?? 5000);
+    this.journal = new TelemetryJournal(opts.journalDir ?? join(opts.dir, 'journal'), log);
+    this.queue = new BatchQueue(opts.batchSize ?? 5000, (through) => this.journal.kept(through));
     this.admission = new Admission(opts.maxBufferedPoints ?? 20_000, () => this.queue.size + this.writingPoints, () => this.clock.now());
     this.rejects = new RejectCounter(log);
   }
@@ -125,7 +130,21 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     } catch (err) {
       throw new GatewayError('GW_ERR_INTERNAL', `telemetry database in ${this.opts.dir} unusable`, { cause: err });
     }
+    let left: StoredPoint[];
+    try {
+      left = await this.journal.open();
+    } catch (err) {
+      this.sql.close();
+      this.sql = undefined;
+      throw new GatewayError('GW_ERR_INTERNAL', `telemetry journal in ${this.opts.journalDir ?? join(this.opts.dir, 'journal')} unusable`, { cause: err });
+    }
     this.state = 'running';
+    // Readings acknowledged before a crash and perhaps never committed: stored again (a point
+    // already stored merges), their journal segments deleted once committed.
+    if (left.length > 0) {
+      for (const p of left) this.queue.push(p);
+      this.journal.recovered(this.queue.last);
+    }
     // Retention once here, before any traffic; the hourly sweep runs in the writer thread.
     await this.expire((day, longBefore) => this.need().expire(day, longBefore));
     // The writer thread comes up in the background (a few tens of ms compiled, a few hundred from
@@ -177,21 +196,10 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     return this.admission.enter(points, this.keep, onWait);
   }
 
-  /**
-   * Queues a device's points and answers once they are committed (group commit): with the writer
-   * idle they are sealed at the end of this turn, with other readings of the turn; while it is
-   * busy, everything that arrives meanwhile goes in its next transaction.
-   */
-  private readonly keep = (points: TelemetryPoint[]): Promise<void> | undefined => {
+  /** Queues a device's points and answers once they are in the journal (kept across a crash; committed later). */
+  private readonly keep = (points: TelemetryPoint[]): Promise<void> => {
     this.write(points);
-    const kept = this.queue.whenKept();
-    if (kept && !this.writing && !this.commitSoon) {
-      this.commitSoon = setImmediate(() => {
-        this.commitSoon = undefined;
-        this.pump();
-      });
-    }
-    return kept;
+    return this.journal.append(points, this.queue.last);
   };
 
   async flush(): Promise<void> {
@@ -210,17 +218,15 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     this.admission.fail('telemetry store stopping');
     if (this.retry) this.clock.clearTimeout(this.retry);
     this.retry = undefined;
-    if (this.commitSoon) clearImmediate(this.commitSoon);
-    this.commitSoon = undefined;
     await this.flush();
     if (this.queue.size > 0) {
-      // The commit kept failing (disk full) up to shutdown: these points are lost, and said so
-      // (their readings were never acknowledged: the devices send them again).
+      // The commit kept failing (disk full) up to shutdown: said so. Device readings among them
+      // stay in the journal and are stored at the next start; the rest (events, the gateway's own) are lost.
       this.dropped += this.queue.size;
       this.lastError = `GW_ERR_INTERNAL: ${this.queue.size} telemetry points could not be committed before shutdown`;
-      this.log.error({ points: this.queue.size }, 'telemetry points not committed at shutdown');
+      this.log.error({ points: this.queue.size }, 'telemetry points not committed at shutdown: device readings stay in the journal for the next start');
     }
-    this.queue.fail(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped before the reading was committed'));
+    await this.journal.close();
     await this.writer?.close();
     this.writer = undefined;
     this.sql?.close();
@@ -352,7 +358,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   private pump(): void {
     if (this.writing || this.retry || (this.state !== 'running' && this.state !== 'stopping')) return;
     this.writing = (async () => {
-      for (let batch = this.next(); batch; batch = this.next()) {
+      for (let batch = this.queue.take(); batch; batch = this.queue.take()) {
         this.writingPoints = batch.length;
         const id = ++this.batches;
         // Committed in order: the points confirmed are always the batch's first `done`.
@@ -400,14 +406,8 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     })().finally(() => {
       this.writing = undefined;
       this.admission.release();
-      if (this.queue.ready > 0 || this.queue.waitingOnOpen) this.pump();
+      if (this.queue.ready > 0) this.pump();
     });
-  }
-
-  /** The oldest sealed batch; with none sealed, the points someone waits for (sealed now: group commit). */
-  private next(): Batch | undefined {
-    if (this.queue.ready === 0 && this.queue.waitingOnOpen) this.queue.seal();
-    return this.queue.take();
   }
 
   private scheduleRetry(): void {

@@ -29,6 +29,8 @@ export interface InfluxStoreOptions {
   /** Directory for the disk spool (e.g. `${dataDir}/telemetry-spool`). Required. */
   spoolDir: string;
   spoolMaxBytes?: number;
+  /** Readings journal (telemetry-journal.ts). Default `${spoolDir}-journal`. */
+  journalDir?: string;
   /** Probe backoff bounds while InfluxDB is unreachable. Defaults 250 and 10,000. */
   probeMinMs?: number;
   probeMaxMs?: number;
@@ -56,6 +58,7 @@ export function resolveInfluxOptions(o: InfluxStoreOptions): ResolvedInfluxOptio
     probeMinMs: 250,
     probeMaxMs: 10_000,
     startWaitMs: 2000,
+    journalDir: `${o.spoolDir}-journal`,
     ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
   } as ResolvedInfluxOptions;
 }

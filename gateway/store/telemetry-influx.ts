@@ -21,6 +21,7 @@ import { createInfluxClient, influxTarget } from './telemetry-influx-client.js';
 import { InfluxSenderThread } from './telemetry-influx-sender-thread.js';
 import type { ThreadLoad } from './store-thread.js';
 import { BatchQueue, type Batch } from './telemetry-queue.js';
+import { TelemetryJournal } from './telemetry-journal.js';
 import { TelemetrySpool } from './telemetry-spool.js';
 import type { AvailabilityQuery, SeriesPoint, SeriesQuery, TelemetryStats, TelemetryStore } from './telemetry-store.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
@@ -52,6 +53,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   private readonly clock: Clock;
   private readonly layout: InfluxLayout;
   private readonly queue: BatchQueue;
+  private readonly journal: TelemetryJournal;
   private readonly spool: TelemetrySpool;
   private readonly admission: Admission;
   /** The spool refused the last append (full, or the disk failed): batches stay in memory until the next tick. */
@@ -91,7 +93,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
     this.o = resolveInfluxOptions(opts);
     this.clock = opts.clock ?? systemClock;
     this.layout = { database: this.o.database, rawPolicy: this.o.rawPolicy, longPolicy: this.o.longPolicy, retentionDays: this.o.retentionDays, longRetentionDays: this.o.longRetentionDays };
-    this.queue = new BatchQueue(this.o.batchSize);
+    this.journal = new TelemetryJournal(this.o.journalDir, log);
+    this.queue = new BatchQueue(this.o.batchSize, (through) => this.journal.kept(through));
     this.spool = new TelemetrySpool({ dir: this.o.spoolDir, maxBytes: this.o.spoolMaxBytes }, log);
     this.rejects = new RejectCounter(log);
     this.queries = new InfluxQueries(() => this.influx, this.layout, this.clock);
@@ -121,14 +124,23 @@ export class InfluxTelemetryStore implements TelemetryStore {
       },
     );
     this.sender.start();
+    let left: StoredPoint[];
     try {
       await this.spool.open();
+      left = await this.journal.open();
     } catch (err) {
       this.agent.destroy();
       await this.sender.close();
-      throw new GatewayError('GW_ERR_INTERNAL', `telemetry spool dir ${this.o.spoolDir} unusable`, { cause: err });
+      throw new GatewayError('GW_ERR_INTERNAL', `telemetry spool dir ${this.o.spoolDir} or journal dir ${this.o.journalDir} unusable`, { cause: err });
     }
     this.state = 'running';
+    // Readings acknowledged before a crash and perhaps never sent: sent again (InfluxDB overwrites
+    // the same point), their journal segments deleted once InfluxDB or the spool has them.
+    if (left.length > 0) {
+      for (const p of left) this.queue.push(p);
+      this.queue.seal();
+      this.journal.recovered(this.queue.last);
+    }
     this.tick = this.clock.setInterval(() => {
       this.queue.seal();
       this.spoolBlocked = false;
@@ -167,16 +179,10 @@ export class InfluxTelemetryStore implements TelemetryStore {
     return this.admission.enter(points, this.keep, onWait);
   }
 
-  /**
-   * Queues a device's points and answers once they are kept: InfluxDB answered their write, or
-   * they are in the spool. They leave at the end of this turn when a request slot (or, offline,
-   * the spool) is free, else with everything that arrives meanwhile when one frees (group commit).
-   */
-  private readonly keep = (points: TelemetryPoint[]): Promise<void> | undefined => {
+  /** Queues a device's points and answers once they are in the journal (kept across a crash; sent or spooled later). */
+  private readonly keep = (points: TelemetryPoint[]): Promise<void> => {
     this.write(points);
-    const kept = this.queue.whenKept();
-    if (kept) this.schedulePump();
-    return kept;
+    return this.journal.append(points, this.queue.last);
   };
 
   async flush(): Promise<void> {
@@ -228,8 +234,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
       this.lastError = `GW_ERR_INTERNAL: ${this.queue.size} telemetry points neither sent nor spooled before shutdown`;
       this.log.error({ points: this.queue.size }, 'telemetry points neither sent nor spooled at shutdown');
     }
-    // Their readings were never acknowledged: the devices send them again.
-    this.queue.fail(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'telemetry store stopped before the reading was kept'));
+    // Device readings among them stay in the journal and are sent at the next start.
+    await this.journal.close();
     this.agent?.destroy();
     await this.sender?.close();
     this.state = 'stopped';
@@ -276,8 +282,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   /** Moves sealed batches on: to InfluxDB while it is up and a slot is free, else to disk. */
   private pump(): void {
     if (this.state !== 'running' && this.state !== 'stopping') return;
-    while (this.queue.ready > 0 || (this.queue.waitingOnOpen && this.canTakeNow())) {
-      if (this.queue.ready === 0) this.queue.seal();
+    while (this.queue.ready > 0) {
       if (!this.online || this.spillAll) {
         if (this.spoolBlocked) break;
         this.toSpool(this.take());
@@ -296,15 +301,6 @@ export class InfluxTelemetryStore implements TelemetryStore {
       this.pumpScheduled = false;
       this.pump();
     });
-  }
-
-  /**
-   * A batch sealed for someone waiting would leave at once: a request slot is free (online), or
-   * the spool is idle (offline: one append at a time, the rest gathered meanwhile).
-   */
-  private canTakeNow(): boolean {
-    if (this.online && !this.spillAll) return this.inFlight.size < this.o.maxInFlight;
-    return !this.spoolBlocked && this.spoolOps.size === 0;
   }
 
   private take(): Batch | undefined {
@@ -385,8 +381,6 @@ export class InfluxTelemetryStore implements TelemetryStore {
         this.admission.release();
         // Spilled while online (buffer full behind a slow server): send it back as slots free up.
         this.kickReplay();
-        // Offline, what arrived during this append goes in the next one.
-        if (this.queue.waitingOnOpen) this.pump();
       });
     this.spoolOps.add(op);
   }

@@ -16,6 +16,24 @@ export interface StoredPoint {
   at: number;
 }
 
+/** Compact on-disk form of a point (InfluxDB spool, readings journal): one JSON array a line, [measurement, tags, fields, at]. */
+export function encodePointLine(p: StoredPoint | TelemetryPoint): string {
+  return `${JSON.stringify([p.measurement, p.tags, p.fields, p.at])}\n`;
+}
+
+/** A line of encodePointLine read back and checked again; undefined when it cannot be read (a torn last line). */
+export function decodePointLine(text: string): StoredPoint | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (!Array.isArray(v) || v.length !== 4) return undefined;
+    const [measurement, tags, fields, at] = v as unknown[];
+    const checked = checkPoint({ measurement, tags, fields, at } as TelemetryPoint);
+    return typeof checked === 'string' ? undefined : checked;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sparse measurements (transitions) kept for the long retention in both stores. */
 export const LONG_MEASUREMENTS: ReadonlySet<string> = new Set(['health', 'alarm']);
 

@@ -1,21 +1,18 @@
 /**
  * In-memory FIFO of validated points, cut into batches: a batch is sealed when it reaches the
- * batch size, when the flush timer fires, or when someone waits for its points (group commit);
- * only sealed batches leave the queue. Taking a whole batch is O(1), so a full buffer never costs
- * a large splice on the write path.
+ * batch size or when the flush timer fires; only sealed batches leave the queue. Taking a whole
+ * batch is O(1), so a full buffer never costs a large splice on the write path.
  *
- * "Acknowledged means kept": a device's reading is acknowledged (PUBACK) only once its point is
- * kept (committed to SQLite, answered by InfluxDB, or appended to the spool), so a crash never
- * loses what a device was told was stored. `whenKept()` is settled once every point pushed so
- * far is kept: stores keep batches out of order (InfluxDB has several requests in flight, a
- * batch may go to the spool while a later one is answered), so each sealed batch carries its
- * place in the push order (a segment) and waiters are released in push order, as the prefix of
- * fully kept segments grows.
+ * It also knows how far the store has kept the points, in arrival order: the readings journal
+ * (telemetry-journal.ts) deletes a segment only once every point in it is kept. Stores keep
+ * batches out of order (InfluxDB has several requests in flight, a batch may go to the spool
+ * while a later one is answered), so each sealed batch carries its place in the arrival order (a
+ * segment) and `keptThrough` grows as the prefix of wholly kept segments does.
  */
 import Denque from 'denque';
 import type { StoredPoint } from './telemetry-points.js';
 
-/** A sealed batch's place in the push order: the number of its last point and how many of its points are not kept yet. */
+/** A sealed batch's place in the arrival order: the number of its last point and how many of its points are not kept yet. */
 export class Segment {
   constructor(
     readonly end: number,
@@ -23,7 +20,7 @@ export class Segment {
   ) {}
 }
 
-/** Points on their way to storage, with their place in the acknowledgement order. */
+/** Points on their way to storage, with their place in the arrival order. */
 export class Batch {
   constructor(
     readonly points: StoredPoint[],
@@ -40,28 +37,22 @@ export class Batch {
   }
 }
 
-interface Waiter {
-  /** Every point up to this number must be kept. */
-  through: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 export class BatchQueue {
   private sealed: Batch[] = [];
   private open: StoredPoint[] = [];
   private count = 0;
   /** Points pushed since start (a point's number is the count after its push). */
   private pushed = 0;
-  /** Points sealed since start: `open` holds the numbers after it. */
-  private sealedThrough = 0;
   /** Every point up to this number is kept. */
-  private keptThrough = 0;
+  private keptUpTo = 0;
   /** Sealed segments not wholly kept yet, oldest first (including those whose batches left the queue). */
   private readonly segments = new Denque<Segment>();
-  private readonly waiters = new Denque<Waiter>();
 
-  constructor(private readonly batchSize: number) {}
+  constructor(
+    private readonly batchSize: number,
+    /** Told each time `keptThrough` grows. */
+    private readonly onKept: (through: number) => void = () => {},
+  ) {}
 
   push(p: StoredPoint): void {
     this.open.push(p);
@@ -70,11 +61,10 @@ export class BatchQueue {
     if (this.open.length >= this.batchSize) this.seal();
   }
 
-  /** Closes the batch being filled so it can leave (timer tick, flush, shutdown, a waiter). */
+  /** Closes the batch being filled so it can leave (timer tick, flush, shutdown). */
   seal(): void {
     if (this.open.length === 0) return;
     const segment = new Segment(this.pushed, this.open.length);
-    this.sealedThrough = this.pushed;
     this.segments.push(segment);
     this.sealed.push(new Batch(this.open, segment));
     this.open = [];
@@ -94,38 +84,26 @@ export class BatchQueue {
     return b;
   }
 
-  /** `n` points of `batch` are kept (committed, answered, spooled): waiters whose points all are go on. */
+  /** `n` points of `batch` are kept (committed, answered, spooled). */
   kept(batch: Batch, n: number): void {
     if (n <= 0) return;
     batch.segment.remaining -= n;
+    const before = this.keptUpTo;
     for (let s = this.segments.peekFront(); s && s.remaining <= 0; s = this.segments.peekFront()) {
       this.segments.shift();
-      this.keptThrough = s.end;
+      this.keptUpTo = s.end;
     }
-    for (let w = this.waiters.peekFront(); w && w.through <= this.keptThrough; w = this.waiters.peekFront()) {
-      this.waiters.shift();
-      w.resolve();
-    }
+    if (this.keptUpTo > before) this.onKept(this.keptUpTo);
   }
 
-  /** Undefined when every point pushed so far is kept, else a promise settled once they are (rejected by `fail`). */
-  whenKept(): Promise<void> | undefined {
-    const through = this.pushed;
-    if (through <= this.keptThrough) return undefined;
-    return new Promise<void>((resolve, reject) => this.waiters.push({ through, resolve, reject }));
+  /** Every point up to this arrival number is kept. */
+  get keptThrough(): number {
+    return this.keptUpTo;
   }
 
-  /** Someone waits for a point not sealed yet: seal it when the store can take a batch. */
-  get waitingOnOpen(): boolean {
-    const last = this.waiters.peekBack();
-    return last !== undefined && last.through > this.sealedThrough;
-  }
-
-  /** The store stops with points it could not keep: those waiting for them are told (no acknowledgement). */
-  fail(err: Error): void {
-    const failed = this.waiters.toArray();
-    this.waiters.clear();
-    for (const w of failed) w.reject(err);
+  /** Arrival number of the last point pushed (points are numbered from 1 as pushed). */
+  get last(): number {
+    return this.pushed;
   }
 
   get size(): number {
@@ -134,10 +112,5 @@ export class BatchQueue {
 
   get ready(): number {
     return this.sealed.length;
-  }
-
-  /** Acknowledgements waiting for their points to be kept. */
-  get waiting(): number {
-    return this.waiters.length;
   }
 }

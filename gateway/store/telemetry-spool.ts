@@ -9,9 +9,7 @@ import { appendFile, mkdir, readdir, readFile, stat, unlink } from 'node:fs/prom
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { GatewayError, isGatewayError } from '../contract/errors.js';
-import type { Scalar } from '../contract/types.js';
-import { checkPoint, type StoredPoint } from './telemetry-points.js';
-import type { TelemetryPoint } from '../core/devices/telemetry.js';
+import { decodePointLine, encodePointLine, type StoredPoint } from './telemetry-points.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -44,26 +42,6 @@ const SEGMENT_RE = /^seg-(\d{12})\.ndjson$/;
 const segmentName = (id: number): string => `seg-${String(id).padStart(12, '0')}.ndjson`;
 
 export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
-
-/** Compact on-disk form: [measurement, tags, fields, at]. */
-type Line = [string, Record<string, string>, Record<string, Scalar>, number];
-
-function encode(p: StoredPoint): string {
-  const line: Line = [p.measurement, p.tags, p.fields, p.at];
-  return `${JSON.stringify(line)}\n`;
-}
-
-function decode(text: string): StoredPoint | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (!Array.isArray(v) || v.length !== 4) return undefined;
-    const [measurement, tags, fields, at] = v as unknown[];
-    const checked = checkPoint({ measurement, tags, fields, at } as TelemetryPoint);
-    return typeof checked === 'string' ? undefined : checked;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The spool is at its bound (spoolMaxBytes): the points were not written (GW_ERR_INTERNAL). */
 export function spoolFull(held: number, asked: number, max: number): GatewayError {
@@ -135,7 +113,7 @@ export class TelemetrySpool {
   append(points: StoredPoint[]): Promise<void> {
     return this.serial(async () => {
       if (points.length === 0) return;
-      const lines = points.map(encode);
+      const lines = points.map(encodePointLine);
       const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
       const total = this.segments.reduce((n, s) => n + s.bytes, 0);
       if (total + bytes > this.maxBytes) throw spoolFull(total, bytes, this.maxBytes);
@@ -181,7 +159,7 @@ export class TelemetrySpool {
         let bad = 0;
         for (const line of text.split('\n')) {
           if (line === '') continue;
-          const p = decode(line);
+          const p = decodePointLine(line);
           if (p) points.push(p);
           else bad++;
         }

@@ -144,8 +144,8 @@ export class Pipeline {
       },
     ];
     // Readings and status reports wait for room in the telemetry store's bounded queue and then
-    // for their commit (the device is acknowledged only once its point is kept: a crash loses
-    // nothing acknowledged); a discrete event (a press, a fault)
+    // for its readings journal (the device is acknowledged only once its point is kept: a crash
+    // loses nothing acknowledged); a discrete event (a press, a fault)
     // is the alarm path and never waits on telemetry.
     let held: Promise<void> | undefined;
     if (BACK_PRESSURED.has(event.type) && this.telemetry?.admit) {

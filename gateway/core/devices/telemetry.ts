@@ -3,7 +3,7 @@
  * field names any store can keep. The stores (gateway/store/telemetry-*.ts) implement the sink;
  * write() never blocks and never throws: alarm handling never waits on telemetry. Device readings
  * go through admit() instead, which waits while the store's bounded queue is full and then until
- * the reading is kept (committed, or in InfluxDB's spool): the device is acknowledged only then,
+ * the reading is kept (in the store's readings journal): the device is acknowledged only then,
  * so a crash never loses what a device was told was stored, and a store that cannot keep up slows
  * the senders rather than dropping what they were told was kept.
  */
@@ -24,7 +24,7 @@ export interface TelemetrySink {
   write(points: TelemetryPoint[]): void;
   /**
    * Device readings under back-pressure: a promise that resolves once the points are kept
-   * (committed to the store, or spooled to disk; undefined when nothing is left to wait for) and
+   * (in the store's readings journal on disk; undefined when nothing is left to wait for) and
    * rejects (GW_ERR_STORE_UNAVAILABLE) when the store stops first. Never drops what it kept.
    * `onWait()` is told when they must first wait for room (the store is behind).
    */

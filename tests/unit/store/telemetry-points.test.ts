@@ -100,72 +100,46 @@ describe('BatchQueue', () => {
   });
 
   const p = (at: number) => ({ ...base, at });
-  /** Settles to the waiter's outcome, or 'waiting' if it has not settled by the next macrotask. */
-  const outcome = async (w: Promise<void> | undefined): Promise<string> => {
-    if (!w) return 'kept';
-    return Promise.race([w.then(() => 'kept', (e: Error) => `failed: ${e.message}`), new Promise<string>((r) => setImmediate(() => r('waiting')))]);
-  };
 
-  it('answers a waiter only once every point pushed before it is kept, whatever order batches are kept in', async () => {
-    const q = new BatchQueue(2);
-    q.push(p(1));
-    q.push(p(2));
-    const first = q.whenKept();
-    q.push(p(3));
-    const second = q.whenKept();
-    expect(q.waitingOnOpen).toBe(true);
+  it('counts a point kept only once every point that arrived before it is, whatever order batches are kept in', () => {
+    const told: number[] = [];
+    const q = new BatchQueue(2, (through) => told.push(through));
+    [1, 2, 3].forEach((at) => q.push(p(at)));
+    expect(q.last).toBe(3);
     q.seal();
-    expect(q.waitingOnOpen).toBe(false);
     const [a, b] = [q.take(), q.take()];
     if (!a || !b) throw new Error('two batches expected');
-    // The later batch is answered first (another request slot): nobody goes on yet.
+    // The later batch is answered first (another request slot): nothing is kept in order yet.
     q.kept(b, 1);
-    expect([await outcome(first), await outcome(second)]).toStrictEqual(['waiting', 'waiting']);
+    expect([q.keptThrough, told]).toStrictEqual([0, []]);
     // Half of the first batch committed; the rest goes back to the head of the line, in its place.
     q.kept(a, 1);
-    expect(await outcome(first)).toBe('waiting');
+    expect(q.keptThrough).toBe(0);
     q.unshift(a.with(a.points.slice(1)));
     const again = q.take();
     expect(again?.points.map((x) => x.at)).toStrictEqual([2]);
     if (again) q.kept(again, 1);
-    expect([await outcome(first), await outcome(second)]).toStrictEqual(['kept', 'kept']);
-    expect([q.whenKept(), q.waiting]).toStrictEqual([undefined, 0]);
+    expect([q.keptThrough, told]).toStrictEqual([3, [3]]);
   });
 
-  it('tells the waiters whose points were not kept when the store stops', async () => {
-    const q = new BatchQueue(10);
-    q.push(p(1));
-    const w = q.whenKept();
-    q.fail(new Error('store stopped'));
-    expect(await outcome(w)).toBe('failed: store stopped');
-  });
-
-  it('never answers a waiter before all of its points are kept (random sealing, splitting and keeping)', async () => {
-    // A model: points numbered as pushed, batches taken, kept in parts in any order; a waiter
-    // answered must have every point up to its own kept.
+  it('never counts a point kept before every point up to it is (random sealing, splitting and keeping)', () => {
+    // A model: points numbered as pushed, batches taken, kept in parts in any order; keptThrough
+    // must never pass a point not kept, and reaches the last once all are.
     const op = fc.oneof(
       fc.constant({ k: 'push' as const }),
-      fc.constant({ k: 'wait' as const }),
       fc.constant({ k: 'seal' as const }),
       fc.constant({ k: 'take' as const }),
       fc.record({ k: fc.constant('keep' as const), which: fc.nat(), part: fc.integer({ min: 1, max: 3 }), back: fc.boolean() }),
     );
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), async (size, ops) => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), (size, ops) => {
         const q = new BatchQueue(size);
         const kept = new Set<number>();
         let pushed = 0;
         const out: Batch[] = [];
-        const waiters: { through: number; done: boolean }[] = [];
         for (const o of ops) {
           if (o.k === 'push') q.push(p(++pushed));
-          else if (o.k === 'wait') {
-            const w = { through: pushed, done: false };
-            waiters.push(w);
-            const pending = q.whenKept();
-            if (pending) void pending.then(() => (w.done = true));
-            else w.done = true;
-          } else if (o.k === 'seal') q.seal();
+          else if (o.k === 'seal') q.seal();
           else if (o.k === 'take') {
             const b = q.take();
             if (b) out.push(b);
@@ -182,20 +156,13 @@ describe('BatchQueue', () => {
               else out.push(rest);
             }
           }
-          await Promise.resolve();
-          await Promise.resolve();
-          for (const w of waiters) {
-            if (!w.done) continue;
-            for (let n = 1; n <= w.through; n++) if (!kept.has(n)) throw new Error(`waiter through ${w.through} answered, point ${n} not kept`);
-          }
+          for (let n = 1; n <= q.keptThrough; n++) if (!kept.has(n)) throw new Error(`keptThrough ${q.keptThrough}, point ${n} not kept`);
         }
-        // Everything kept in the end: everyone is answered.
+        // Everything kept in the end: all of it counts.
         q.seal();
         for (let b = q.take(); b; b = q.take()) out.push(b);
         for (const b of out) q.kept(b, b.length);
-        await Promise.resolve();
-        await Promise.resolve();
-        expect(waiters.every((w) => w.done)).toBe(true);
+        expect(q.keptThrough).toBe(pushed);
       }),
     );
   });
