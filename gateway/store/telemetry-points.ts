@@ -16,9 +16,21 @@ export interface StoredPoint {
   at: number;
 }
 
+/**
+ * Tags as JSON, per tags object: the pipeline hands one frozen tags object per device, shared by
+ * all its points, so a reading's line costs one JSON.stringify (its fields), not two.
+ */
+const tagsJson = new WeakMap<object, string>();
+
 /** Compact on-disk form of a point (InfluxDB spool, readings journal): one JSON array a line, [measurement, tags, fields, at]. */
 export function encodePointLine(p: StoredPoint | TelemetryPoint): string {
-  return `${JSON.stringify([p.measurement, p.tags, p.fields, p.at])}\n`;
+  let tags = tagsJson.get(p.tags);
+  if (tags === undefined) {
+    tags = JSON.stringify(p.tags);
+    // Only an object nobody can change afterwards may keep its text.
+    if (Object.isFrozen(p.tags)) tagsJson.set(p.tags, tags);
+  }
+  return `[${JSON.stringify(p.measurement)},${tags},${JSON.stringify(p.fields)},${JSON.stringify(p.at)}]\n`;
 }
 
 /** A line of encodePointLine read back and checked again; undefined when it cannot be read (a torn last line). */
