@@ -112,6 +112,13 @@ function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: ()
     const figures = { bound: s.bound, waiting: s.waiting, throttled: s.throttled, throttled_points: s.throttledPoints, waited_ms: s.waitedMs, max_wait_ms: s.maxWaitMs, retries: s.retries, worker_restarts: s.workerRestarts };
     for (const [figure, v] of Object.entries(figures)) if (v !== undefined) g.set({ store, figure }, v);
   });
+  gauge('telemetry_journal', 'Readings journal (a reading is acknowledged once in it): segments (files on disk now), writes, failed_writes (their readings were not acknowledged), recovered (points read back after a crash), unreadable (lines skipped then)', ['store', 'figure'], (g) => {
+    const s = deps.telemetry?.stats();
+    if (!s) return;
+    const store = deps.telemetry?.name ?? '';
+    const figures = { segments: s.journalSegments, writes: s.journalWrites, failed_writes: s.journalFailedWrites, recovered: s.journalRecovered, unreadable: s.journalUnreadable };
+    for (const [figure, v] of Object.entries(figures)) if (v !== undefined) g.set({ store, figure }, v);
+  });
   // Where each millisecond of a press goes (gateway/core/alarms/press-path.ts): observed as each hop completes.
   const stages = new Histogram({
     name: `${METRICS_PREFIX}press_stage_seconds`,

@@ -243,6 +243,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       ...this.admission.stats(),
       retries: this.commitFailures,
       workerRestarts: this.writerRestarts,
+      ...this.journal.flatStats(),
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }

@@ -252,6 +252,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       ...this.admission.stats(),
       retries: this.spoolRetries,
       workerRestarts: this.sender?.restarts ?? 0,
+      ...this.journal.flatStats(),
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { decodePointLine, encodePointLine, type StoredPoint } from './telemetry-points.js';
 import type { TelemetryPoint } from '../core/devices/telemetry.js';
+import type { TelemetryStats } from './telemetry-store.js';
 
 const SEGMENT_RE = /^journal-(\d{12})\.ndjson$/;
 const segmentName = (id: number): string => `journal-${String(id).padStart(12, '0')}.ndjson`;
@@ -162,6 +163,12 @@ export class TelemetryJournal {
 
   stats(): JournalStats {
     return { segments: this.closed.length + (this.active ? 1 : 0), writes: this.counts.writes, failedWrites: this.counts.failedWrites, recovered: this.counts.recovered, unreadable: this.counts.unreadable };
+  }
+
+  /** The same figures, flat, as the store's stats() carries them (/api/health's `telemetry`). */
+  flatStats(): Pick<TelemetryStats, 'journalSegments' | 'journalWrites' | 'journalFailedWrites' | 'journalRecovered' | 'journalUnreadable'> {
+    const s = this.stats();
+    return { journalSegments: s.segments, journalWrites: s.writes, journalFailedWrites: s.failedWrites, journalRecovered: s.recovered, journalUnreadable: s.unreadable };
   }
 
   /** Starts the next write if one is gathered and none is under way. */

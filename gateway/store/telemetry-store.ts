@@ -52,6 +52,12 @@ export interface TelemetryStats extends Partial<TelemetryThrottle> {
   dropped: number;
   /** Commits (embedded) or spool appends (InfluxDB) that failed and were kept to be tried again. */
   retries?: number;
+  /** Readings journal (telemetry-journal.ts): segments on disk, writes, failed writes (those readings were not acknowledged), points read back after a crash, unreadable lines skipped then. */
+  journalSegments?: number;
+  journalWrites?: number;
+  journalFailedWrites?: number;
+  journalRecovered?: number;
+  journalUnreadable?: number;
   /** Store threads that died and were replaced: the embedded store's writer (its unconfirmed points sent again), InfluxDB's sender (its batches spooled, then sent again). */
   workerRestarts?: number;
   lastError?: string;

@@ -117,5 +117,10 @@ describe.each(['embedded', 'influx'] as const)('acknowledged readings survive ki
     // The journal was read back at the restart (what it held is more than what was missing).
     expect(replayed?.points).toBeGreaterThanOrEqual(missingAtKill);
     expect(replayed?.points).toBeGreaterThan(0);
+    // …and says so on /api/health and /metrics.
+    const health = (await (await gw.api('/api/health')).json()) as { telemetry?: Record<string, number | string> };
+    expect(health.telemetry).toMatchObject({ store: kind, journalRecovered: replayed?.points, journalFailedWrites: 0 });
+    const metrics = await (await gw.api('/metrics')).text();
+    expect(metrics).toContain(`campus_gateway_telemetry_journal{store="${kind}",figure="recovered"} ${String(replayed?.points)}`);
   }, 120_000);
 });
