@@ -326,16 +326,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     });
   }
 
-  /** AdapterContext.emitNow, for every adapter: an uncommitted event (the state database unreachable) is counted. */
+  /** An event not taken: if not committed (the state database unreachable), counted; the adapter does not acknowledge the device, which sends it again. */
+  const uncommitted = (err: unknown): never => {
+    if (isUncommitted(err)) counters.inc('store.unavailable');
+    throw err;
+  };
+  const settled = (): undefined => undefined;
+  /** AdapterContext.emitNow, for every adapter: an uncommitted event is counted (one pair of functions for all events, not one per event). */
   const emitNow = (input: DeviceEventInput, arrival?: ArrivalMarks): Promise<void> | undefined => {
-    const uncommitted = (err: unknown) => {
-      // Not committed: the adapter does not acknowledge the device, which sends it again.
-      if (isUncommitted(err)) counters.inc('store.unavailable');
-      throw err;
-    };
     try {
       const r = pipeline.ingestNow(input, arrival);
-      return r instanceof Promise ? r.then(() => undefined, uncommitted) : undefined;
+      return r instanceof Promise ? r.then(settled, uncommitted) : undefined;
     } catch (err) {
       return uncommitted(err);
     }

@@ -150,8 +150,6 @@ export class Pipeline {
     let held: Promise<void> | undefined;
     if (BACK_PRESSURED.has(event.type) && this.telemetry?.admit) {
       held = this.telemetry.admit(points, this.throttled);
-      // Awaited below, after the rules: marked handled now so a rejection meanwhile is not "unhandled".
-      held?.catch(() => undefined);
     } else this.telemetry?.write(points);
     this.health.observe(event);
     this.clockObserver?.(device, event, input.at !== undefined && input.at > 0 ? input.at : undefined);
@@ -165,8 +163,13 @@ export class Pipeline {
       }
     } catch (err) {
       if (input.seq !== undefined) this.forgetSeq(device.id, input.seq);
+      // Never awaited now: its rejection (the store stopping) is not "unhandled".
+      held?.catch(() => undefined);
       throw err;
     }
+    // Awaited after what the rules wait for: marked handled now so that a rejection meanwhile is
+    // not "unhandled" (with nothing pending, settle() awaits it in this same turn).
+    if (pending && held) held.catch(() => undefined);
     if (pending || held) return this.settle(event, input.seq, pending, held);
     this.bus.emit('device.event', event);
     return event;
