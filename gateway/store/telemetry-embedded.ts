@@ -197,8 +197,11 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
   }
 
   /** Queues a device's points and answers once they are in the journal (kept across a crash; committed later). */
-  private readonly keep = (points: TelemetryPoint[]): Promise<void> => {
+  private readonly keep = (points: TelemetryPoint[]): Promise<void> | undefined => {
+    const before = this.queue.last;
     this.write(points);
+    // Refused as invalid (counted in `dropped`): nothing to keep, nothing to journal.
+    if (this.queue.last === before) return undefined;
     return this.journal.append(points, this.queue.last);
   };
 

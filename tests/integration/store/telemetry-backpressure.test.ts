@@ -90,6 +90,11 @@ describe('embedded telemetry store under back-pressure', () => {
     expect(rows()).toBe(200);
   });
 
+  it('answers at once a reading the store refuses as invalid (counted), without journaling it', async () => {
+    expect(store.admit([point('d1', T0, {})])).toBeUndefined();
+    expect(store.stats()).toMatchObject({ dropped: 1, journalWrites: 0, journalSegments: 0 });
+  });
+
   it('answers a reading once it is in the journal, even while the database refuses the commit; the journal segment goes once committed', async () => {
     locker?.exec('COMMIT');
     locker?.exec('BEGIN IMMEDIATE');
