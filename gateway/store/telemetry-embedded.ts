@@ -14,8 +14,9 @@
  * written once the writer reports its commit (into `recent`: durable, compacted later). A
  * device's reading is acknowledged once it is in the readings journal (telemetry-journal.ts), so
  * a kill -9 loses nothing a device was told was kept, and a compaction holding the writer for a
- * few hundred ms does not hold acknowledgements. A writer that dies is replaced and gets the points it had not confirmed again: a second insert
- * of the same series and millisecond merges the same fields (json_patch), so nothing doubles.
+ * few hundred ms does not hold acknowledgements. A writer that dies is replaced and gets the
+ * points it had not confirmed again: a second insert of the same series and millisecond merges
+ * the same fields (json_patch), so nothing doubles.
  * Queries stay on this thread's own connection (WAL: they see every committed point) and read
  * one day table at a time, so alarm handling is held up by a few milliseconds at most.
  */
