@@ -180,13 +180,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   /** Queues a device's points and answers once they are in the journal (kept across a crash; sent or spooled later). */
-  private readonly keep = (points: TelemetryPoint[]): Promise<void> | undefined => {
-    const before = this.queue.last;
-    this.write(points);
-    // Refused as invalid (counted in `dropped`): nothing to keep, nothing to journal.
-    if (this.queue.last === before) return undefined;
-    return this.journal.append(points, this.queue.last);
-  };
+  private readonly keep = (points: TelemetryPoint[]): Promise<void> | undefined => this.journal.keep(points, this.queue, this);
 
   async flush(): Promise<void> {
     if (this.state !== 'running' && this.state !== 'stopping') return;

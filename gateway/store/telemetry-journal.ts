@@ -138,6 +138,18 @@ export class TelemetryJournal {
     return g.done;
   }
 
+  /**
+   * A device's points: queued by `store.write` (which may refuse them as invalid, counted there)
+   * and journaled if it took any. Settles once they are in the journal; undefined when there is
+   * nothing to keep.
+   */
+  keep(points: TelemetryPoint[], queue: { readonly last: number }, store: { write(points: TelemetryPoint[]): void }): Promise<void> | undefined {
+    const before = queue.last;
+    store.write(points);
+    if (queue.last === before) return undefined;
+    return this.append(points, queue.last);
+  }
+
   /** The store kept every point up to arrival number `through`: the segments wholly behind it go. */
   kept(through: number): void {
     this.keptThrough = Math.max(this.keptThrough, through);
