@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { addressList, allowedAddress } from './address-list.js';
 import type { HttpDeps } from './deps.js';
+import type { TelemetryStats } from '../store/telemetry-store.js';
 
 export const METRICS_PREFIX = 'campus_gateway_';
 
@@ -105,20 +106,31 @@ function metricsRegistry(deps: HttpDeps): { registry: Registry; syncCounters: ()
     const store = deps.telemetry?.name ?? '';
     for (const state of ['written', 'buffered', 'spooled', 'dropped'] as const) g.set({ store, state }, stats[state]);
   });
-  gauge('telemetry_backpressure', 'Telemetry back-pressure on device readings: bound (points), waiting (points now), throttled (readings and points held since start), waited_ms (total), max_wait_ms, retries (failed commits), worker_restarts (embedded writer threads replaced)', ['store', 'figure'], (g) => {
-    const s = deps.telemetry?.stats();
-    if (!s) return;
-    const store = deps.telemetry?.name ?? '';
-    const figures = { bound: s.bound, waiting: s.waiting, throttled: s.throttled, throttled_points: s.throttledPoints, waited_ms: s.waitedMs, max_wait_ms: s.maxWaitMs, retries: s.retries, worker_restarts: s.workerRestarts };
-    for (const [figure, v] of Object.entries(figures)) if (v !== undefined) g.set({ store, figure }, v);
-  });
-  gauge('telemetry_journal', 'Readings journal (a reading is acknowledged once in it): segments (files on disk now), writes, failed_writes (their readings were not acknowledged), recovered (points read back after a crash), unreadable (lines skipped then)', ['store', 'figure'], (g) => {
-    const s = deps.telemetry?.stats();
-    if (!s) return;
-    const store = deps.telemetry?.name ?? '';
-    const figures = { segments: s.journalSegments, writes: s.journalWrites, failed_writes: s.journalFailedWrites, recovered: s.journalRecovered, unreadable: s.journalUnreadable };
-    for (const [figure, v] of Object.entries(figures)) if (v !== undefined) g.set({ store, figure }, v);
-  });
+  /** A gauge of the telemetry store's figures, one series per figure (those the store has). */
+  const storeFigures = (name: string, help: string, figuresOf: (s: TelemetryStats) => Record<string, number | undefined>) =>
+    gauge(name, help, ['store', 'figure'], (g) => {
+      const s = deps.telemetry?.stats();
+      if (!s) return;
+      const store = deps.telemetry?.name ?? '';
+      for (const [figure, v] of Object.entries(figuresOf(s))) if (v !== undefined) g.set({ store, figure }, v);
+    });
+  storeFigures('telemetry_backpressure', 'Telemetry back-pressure on device readings: bound (points), waiting (points now), throttled (readings and points held since start), waited_ms (total), max_wait_ms, retries (failed commits), worker_restarts (embedded writer threads replaced)', (s) => ({
+    bound: s.bound,
+    waiting: s.waiting,
+    throttled: s.throttled,
+    throttled_points: s.throttledPoints,
+    waited_ms: s.waitedMs,
+    max_wait_ms: s.maxWaitMs,
+    retries: s.retries,
+    worker_restarts: s.workerRestarts,
+  }));
+  storeFigures('telemetry_journal', 'Readings journal (a reading is acknowledged once in it): segments (files on disk now), writes, failed_writes (their readings were not acknowledged), recovered (points read back after a crash), unreadable (lines skipped then)', (s) => ({
+    segments: s.journalSegments,
+    writes: s.journalWrites,
+    failed_writes: s.journalFailedWrites,
+    recovered: s.journalRecovered,
+    unreadable: s.journalUnreadable,
+  }));
   // Where each millisecond of a press goes (gateway/core/alarms/press-path.ts): observed as each hop completes.
   const stages = new Histogram({
     name: `${METRICS_PREFIX}press_stage_seconds`,

@@ -28,7 +28,6 @@ import { systemClock, type Clock, type Timer } from '../contract/clock.js';
 import { GatewayError } from '../contract/errors.js';
 import { EmbeddedSql, type PointRow } from './telemetry-embedded-sql.js';
 import {
-  type StoredPoint,
   bucketStarts,
   checkAvailabilityRange,
   fillBuckets,
@@ -131,21 +130,16 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
     } catch (err) {
       throw new GatewayError('GW_ERR_INTERNAL', `telemetry database in ${this.opts.dir} unusable`, { cause: err });
     }
-    let left: StoredPoint[];
     try {
-      left = await this.journal.open();
+      // Readings acknowledged before a crash and perhaps never committed are queued again (a
+      // point already stored merges); their segments go once committed.
+      await this.journal.open(this.queue);
     } catch (err) {
       this.sql.close();
       this.sql = undefined;
       throw new GatewayError('GW_ERR_INTERNAL', `telemetry journal in ${this.opts.journalDir ?? join(this.opts.dir, 'journal')} unusable`, { cause: err });
     }
     this.state = 'running';
-    // Readings acknowledged before a crash and perhaps never committed: stored again (a point
-    // already stored merges), their journal segments deleted once committed.
-    if (left.length > 0) {
-      for (const p of left) this.queue.push(p);
-      this.journal.recovered(this.queue.last);
-    }
     // Retention once here, before any traffic; the hourly sweep runs in the writer thread.
     await this.expire((day, longBefore) => this.need().expire(day, longBefore));
     // The writer thread comes up in the background (a few tens of ms compiled, a few hundred from
@@ -241,7 +235,7 @@ export class EmbeddedTelemetryStore implements TelemetryStore {
       ...this.admission.stats(),
       retries: this.commitFailures,
       workerRestarts: this.writerRestarts,
-      ...this.journal.flatStats(),
+      ...this.journal.stats(),
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }

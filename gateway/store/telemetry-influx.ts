@@ -124,23 +124,17 @@ export class InfluxTelemetryStore implements TelemetryStore {
       },
     );
     this.sender.start();
-    let left: StoredPoint[];
     try {
       await this.spool.open();
-      left = await this.journal.open();
+      // Readings acknowledged before a crash and perhaps never sent are queued again (InfluxDB
+      // overwrites the same point); their segments go once InfluxDB or the spool has them.
+      await this.journal.open(this.queue);
     } catch (err) {
       this.agent.destroy();
       await this.sender.close();
       throw new GatewayError('GW_ERR_INTERNAL', `telemetry spool dir ${this.o.spoolDir} or journal dir ${this.o.journalDir} unusable`, { cause: err });
     }
     this.state = 'running';
-    // Readings acknowledged before a crash and perhaps never sent: sent again (InfluxDB overwrites
-    // the same point), their journal segments deleted once InfluxDB or the spool has them.
-    if (left.length > 0) {
-      for (const p of left) this.queue.push(p);
-      this.queue.seal();
-      this.journal.recovered(this.queue.last);
-    }
     this.tick = this.clock.setInterval(() => {
       this.queue.seal();
       this.spoolBlocked = false;
@@ -249,7 +243,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       ...this.admission.stats(),
       retries: this.spoolRetries,
       workerRestarts: this.sender?.restarts ?? 0,
-      ...this.journal.flatStats(),
+      ...this.journal.stats(),
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }

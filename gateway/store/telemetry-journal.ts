@@ -46,16 +46,11 @@ interface Group {
   reject: (err: Error) => void;
 }
 
-export interface JournalStats {
-  /** Segments on disk (closed and waiting for the store, plus the one being written). */
-  segments: number;
-  /** Appends (groups) written, and those that failed (their readings were not acknowledged). */
-  writes: number;
-  failedWrites: number;
-  /** Points read back at start (left by a crash) and written to the store again. */
-  recovered: number;
-  /** Unreadable lines skipped at start (a torn last line of a crash mid-append). */
-  unreadable: number;
+/** Where a store queues points: arrival numbers are counted by the queue (telemetry-queue.ts). */
+export interface ArrivalQueue {
+  push(p: StoredPoint): void;
+  /** Arrival number of the last point pushed. */
+  readonly last: number;
 }
 
 function newGroup(): Group {
@@ -82,6 +77,7 @@ export class TelemetryJournal {
   private writing: Promise<void> | undefined;
   private keptThrough = 0;
   private removing: Promise<void> = Promise.resolve();
+  /** Appends (groups) written and failed (their readings not acknowledged); points read back at start and lines unreadable then (a torn last line). */
   private readonly counts = { writes: 0, failedWrites: 0, recovered: 0, unreadable: 0 };
 
   constructor(
@@ -91,14 +87,12 @@ export class TelemetryJournal {
   ) {}
 
   /**
-   * Creates the directory and reads back what a crashed run left: those points, oldest first.
-   * The caller writes them to its store (they get arrival numbers there) and then calls
-   * `recovered(through)` so their segments go once the store kept them.
+   * Creates the directory and hands the store's `queue` what a crashed run left, oldest first;
+   * each segment read back is deleted once the store kept its points, as any other.
    */
-  async open(): Promise<StoredPoint[]> {
+  async open(queue: ArrivalQueue): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const names = (await readdir(this.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
-    const points: StoredPoint[] = [];
     for (const name of names) {
       const id = Number(SEGMENT_RE.exec(name)?.[1]);
       this.nextId = Math.max(this.nextId, id + 1);
@@ -106,23 +100,17 @@ export class TelemetryJournal {
       for (const line of text.split('\n')) {
         if (line === '') continue;
         const p = decodePointLine(line);
-        if (p) points.push(p);
-        else this.counts.unreadable++;
+        if (!p) this.counts.unreadable++;
+        else {
+          queue.push(p);
+          this.counts.recovered++;
+        }
       }
-      // Deleted once the store kept everything read back (`recovered`); until then kept for a next crash.
-      this.closed.push({ id, last: Number.POSITIVE_INFINITY });
+      this.closed.push({ id, last: queue.last });
     }
-    this.counts.recovered = points.length;
-    if (names.length > 0) this.log.warn({ segments: names.length, points: points.length, unreadable: this.counts.unreadable }, 'telemetry journal: readings acknowledged before a crash are written to the store again');
+    if (names.length > 0) this.log.warn({ segments: names.length, points: this.counts.recovered, unreadable: this.counts.unreadable }, 'telemetry journal: readings acknowledged before a crash are written to the store again');
     this.opened = true;
     this.kick();
-    return points;
-  }
-
-  /** The points read back by open() have arrival numbers up to `through` in the store. */
-  recovered(through: number): void {
-    for (const s of this.closed) if (s.last === Number.POSITIVE_INFINITY) s.last = through;
-    this.kept(this.keptThrough);
   }
 
   /**
@@ -173,14 +161,10 @@ export class TelemetryJournal {
     await this.removing;
   }
 
-  stats(): JournalStats {
-    return { segments: this.closed.length + (this.active ? 1 : 0), writes: this.counts.writes, failedWrites: this.counts.failedWrites, recovered: this.counts.recovered, unreadable: this.counts.unreadable };
-  }
-
-  /** The same figures, flat, as the store's stats() carries them (/api/health's `telemetry`). */
-  flatStats(): Pick<TelemetryStats, 'journalSegments' | 'journalWrites' | 'journalFailedWrites' | 'journalRecovered' | 'journalUnreadable'> {
-    const s = this.stats();
-    return { journalSegments: s.segments, journalWrites: s.writes, journalFailedWrites: s.failedWrites, journalRecovered: s.recovered, journalUnreadable: s.unreadable };
+  /** Its figures as the store's stats() carries them (/api/health's `telemetry`). */
+  stats(): Pick<TelemetryStats, 'journalSegments' | 'journalWrites' | 'journalFailedWrites' | 'journalRecovered' | 'journalUnreadable'> {
+    const c = this.counts;
+    return { journalSegments: this.closed.length + (this.active ? 1 : 0), journalWrites: c.writes, journalFailedWrites: c.failedWrites, journalRecovered: c.recovered, journalUnreadable: c.unreadable };
   }
 
   /** Starts the next write if one is gathered and none is under way. */
