@@ -196,6 +196,8 @@ describe('duty-officer dashboard on the real gateway', () => {
     await live.server?.close();
     await page.waitForSelector('[data-testid="connection"][data-state="reconnecting"]');
     expect(await page.textContent('[data-testid="connection"]')).toContain('重连中');
+    // The header's clock tick may show the state before the next render shows the banner (≤ one render delay).
+    await page.waitForSelector('[data-testid="stale-banner"]', { state: 'visible', timeout: 5000 });
     expect(await page.isVisible('[data-testid="stale-banner"]')).toBe(true);
 
     // While the screen is cut off: a new alarm, and another officer acknowledges one.
