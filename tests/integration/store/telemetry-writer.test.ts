@@ -15,8 +15,9 @@ import { createEmbeddedStore, type EmbeddedStoreOptions, type EmbeddedTelemetryS
 import { point } from '../../contract/telemetry-store-contract.js';
 import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 import { WriterThread } from '../../../gateway/store/telemetry-writer-thread.js';
+import { THREAD_YOUNG_GENERATION_MB } from '../../../gateway/store/store-thread.js';
 import { STORE_THREAD_NICE } from '../../../gateway/store/thread-priority.js';
-import { threadsAtNice } from '../../helpers/threads.js';
+import { childProcesses, threadsAtNice } from '../../helpers/threads.js';
 
 const log = pino({ level: 'silent' });
 const MIN = 60_000;
@@ -45,11 +46,15 @@ describe('embedded telemetry store writer thread', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('from source, runs the writer bundled by esbuild (not through tsx: ~30 MB less RSS), and it commits', async () => {
+  // First in this file: the bundle is made once per process, at its first thread.
+  it('from source, runs the writer bundled by esbuild (not through tsx: ~30 MB less RSS) with nothing of esbuild left running, and it commits', async () => {
     const before = threadsAtNice(STORE_THREAD_NICE);
+    const esbuildBefore = childProcesses().filter((c) => c.includes('esbuild')).length;
     const writer = new WriterThread({ file: join(dir, 'telemetry.sqlite') }, () => undefined);
     try {
       expect(writer.load).toBe('bundle');
+      // esbuild's buildSync would have left its service process (and a worker thread running it) for the process's life.
+      expect(childProcesses().filter((c) => c.includes('esbuild')).length).toBe(esbuildBefore);
       expect(await writer.started).toBe(true);
       expect(await writer.insert(readings(3), 1)).toStrictEqual({ ok: true });
       // It runs at STORE_THREAD_NICE (Linux: one more task of this process at that level), below the event loop that handles alarms.
@@ -80,6 +85,26 @@ describe('embedded telemetry store writer thread', () => {
     expect(await meanBattery(again, 'd2')).toStrictEqual([{ at: T0, value: 49.5 }]);
     // The writer compacted at close: every point in a day table, once.
     expect(stored()).toStrictEqual({ points: 4700, rows: 4700, staged: 0 });
+  });
+
+  it("keeps the writer thread's young generation small: a thread that only turns batches into rows holds no 32 MB of new space", async () => {
+    const s = make({ batchSize: 5000 });
+    await s.start();
+    // 200,000 readings in batches: enough for V8 to grow an uncapped young generation to its
+    // 16 MB semi-spaces (the embedded writer's isolate held 29 MB, 16 of it new space, in
+    // `npm run bench -- connections` before the cap).
+    for (let round = 0; round < 40; round++) {
+      s.write(Array.from({ length: 5000 }, (_, i) => point(`d${i % 500}`, T0 + round * 5000 + i, { battery: i % 100, seq: i, note: `r${round}-${i}` })));
+      await s.flush();
+    }
+    expect(s.stats()).toMatchObject({ written: 200_000, dropped: 0 });
+    // Node's diagnostic report lists each worker thread's heap (this process's other threads: none of the gateway's).
+    const report = process.report.getReport() as unknown as { workers: { javascriptHeap: { heapSpaces: Record<string, { memorySize: number }> } }[] };
+    const newSpaces = report.workers.map((w) => w.javascriptHeap.heapSpaces.new_space?.memorySize ?? 0);
+    expect(newSpaces.length).toBeGreaterThan(0);
+    // Capped: 8 MB of new space (measured; 32 MB without the cap).
+    expect(THREAD_YOUNG_GENERATION_MB).toBe(8);
+    for (const bytes of newSpaces) expect(bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
   });
 
   it('replaces a writer that dies between a commit and its report, and sends what it had not confirmed again', async () => {
