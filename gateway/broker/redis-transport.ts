@@ -215,7 +215,11 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
   // rejection, which ends a Node process (measured: a node stopping during an outage died so).
   handledWhenIgnored(dataConn, ['lrem', 'rpush']);
   handledWhenIgnored(pubConn, ['quit']);
-  handledWhenIgnored(subConn, ['quit']);
+  // ioredis itself sends the subscriber's SUBSCRIBE/PSUBSCRIBE again each time it reconnects
+  // (autoResubscribe) and ignores the answer: a node stopped while that is unanswered (Redis
+  // back, then hung) had its refusal at disconnect() as an unhandled rejection (found in a full
+  // test run: "Connection is closed.").
+  handledWhenIgnored(subConn, ['quit', 'subscribe', 'psubscribe', 'ssubscribe']);
 
   // One warning per outage and one line when it ends, not one per reconnect attempt.
   let up = false;
