@@ -25,6 +25,7 @@ import { Readable } from 'node:stream';
 import AsyncRedisPersistence from 'aedes-persistence-redis/asyncPersistence.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { handledWhenIgnored, RESUBSCRIBE_COMMANDS } from '../cluster/redis-ignored.js';
 import { LocalFirstEmitter } from './local-first-emitter.js';
 
 /** The list of will keys and one will's key, as aedes-persistence-redis 11 writes them. */
@@ -184,23 +185,6 @@ export class TolerantRedisPersistence extends AsyncRedisPersistence {
   }
 }
 
-/**
- * Wraps commands that a library fires and forgets so that their refusal is handled: callers that
- * await still get the rejection; nobody awaiting no longer means an unhandled rejection.
- */
-function handledWhenIgnored(conn: Redis, commands: string[]): void {
-  const target = conn as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of commands) {
-    const original = target[name];
-    if (typeof original !== 'function') continue;
-    target[name] = (...args: unknown[]) => {
-      const result = original.apply(conn, args);
-      if (result instanceof Promise) result.catch(() => undefined);
-      return result;
-    };
-  }
-}
-
 export function createRedisTransport(opts: RedisTransportOptions): RedisTransport {
   const { log, counters } = opts;
   const name = (role: string): string => `gw:${opts.nodeId ?? process.pid}:${role}`.replace(/\s/g, '-');
@@ -219,7 +203,7 @@ export function createRedisTransport(opts: RedisTransportOptions): RedisTranspor
   // (autoResubscribe) and ignores the answer: a node stopped while that is unanswered (Redis
   // back, then hung) had its refusal at disconnect() as an unhandled rejection (found in a full
   // test run: "Connection is closed.").
-  handledWhenIgnored(subConn, ['quit', 'subscribe', 'psubscribe', 'ssubscribe']);
+  handledWhenIgnored(subConn, ['quit', ...RESUBSCRIBE_COMMANDS]);
 
   // One warning per outage and one line when it ends, not one per reconnect attempt.
   let up = false;

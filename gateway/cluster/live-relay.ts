@@ -10,6 +10,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { handledWhenIgnored, RESUBSCRIBE_COMMANDS } from './redis-ignored.js';
 
 export interface LiveMessage {
   /** Node that made the change. */
@@ -33,6 +34,8 @@ export interface LiveRelayDeps {
 }
 
 const VERSION = 1;
+/** How long stop() waits for Redis to answer QUIT before it drops the connection (a hung Redis never answers). */
+const QUIT_WAIT_MS = 2000;
 
 export class LiveRelay {
   private pub?: Redis;
@@ -53,6 +56,8 @@ export class LiveRelay {
     // No offline queue on the publisher: news from an outage is stale by the time it would go.
     this.pub = new Redis(this.deps.url, { retryStrategy, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `gw:${this.deps.nodeId}:live-pub`, lazyConnect: true });
     this.sub = new Redis(this.deps.url, { retryStrategy, maxRetriesPerRequest: null, connectionName: `gw:${this.deps.nodeId}:live-sub`, lazyConnect: true });
+    // ioredis sends the SUBSCRIBE again by itself after each reconnect and ignores the answer.
+    handledWhenIgnored(this.sub, RESUBSCRIBE_COMMANDS);
     for (const conn of [this.pub, this.sub]) conn.on('error', (err: Error) => this.deps.log?.debug({ err: err.message }, 'live relay: redis connection error'));
     this.sub.on('message', (channel: string, raw: string) => {
       if (channel === this.channel) this.receive(raw);
@@ -124,8 +129,21 @@ export class LiveRelay {
     const conns = [this.pub, this.sub];
     this.pub = undefined;
     this.sub = undefined;
-    // quit() waits for Redis; a Redis that is down gets disconnect() instead.
-    await Promise.all(conns.map((c) => (c?.status === 'ready' ? c.quit().then(() => undefined, () => c.disconnect()) : c?.disconnect())));
+    // quit() waits for Redis: a Redis that is down gets disconnect() instead, and one that hangs
+    // (its connection still 'ready') gets it after QUIT_WAIT_MS.
+    await Promise.all(
+      conns.map(async (c) => {
+        if (c?.status !== 'ready') return c?.disconnect();
+        let timer: NodeJS.Timeout | undefined;
+        const quit = c.quit().then(
+          () => true,
+          () => false,
+        );
+        const answered = await Promise.race([quit, new Promise<false>((r) => (timer = setTimeout(() => r(false), QUIT_WAIT_MS)))]);
+        clearTimeout(timer);
+        if (!answered) c.disconnect();
+      }),
+    );
   }
 
   private receive(raw: string): void {
