@@ -62,6 +62,7 @@ import type { SimulatorControlPort } from './contract/simulator-port.js';
 import type { Duty } from './cluster/duties.js';
 import { SINGLETON_LEASE } from './cluster/duties.js';
 import type { ClusterRuntime } from './cluster/runtime.js';
+import { createAnnouncer } from './cluster/announce.js';
 import { NodeWatch } from './cluster/node-watch.js';
 import type { BroadcastChange } from './core/broadcast/types.js';
 import type { Health } from './contract/types.js';
@@ -208,6 +209,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   // Rules ask the drill service whether a school is drilling; its report reads the broadcasts.
   /** Cluster mode: tells the other nodes a drill changed (NOTIFY drill_changed, set below). */
   let announceDrill: ((id: string) => void) | undefined;
+  /** Cluster mode: ends the announcer's tries (before the cluster's pool closes). */
+  let stopAnnouncer: (() => void) | undefined;
   const drillService = new DrillService({
     announce: (id) => announceDrill?.(id),
     repo: store.drills,
@@ -569,15 +572,15 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       });
       duties.add({ name: 'node-watch', start: () => watch.start(), stop: async () => watch.stop() });
     }
-    // A drill started or ended on one node is a drill on every node (a press there is not a real alarm).
-    announceDrill = (id) =>
-      void cluster.pool.query("SELECT pg_notify('drill_changed', $1)", [id]).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: id }, 'drill change not announced'));
+    // A drill started or ended on one node is a drill on every node (a press there is not a real
+    // alarm); tried again if the NOTIFY fails (announce.ts).
+    const announcer = createAnnouncer({ pool: cluster.pool, log: log.child({ part: 'announce' }), counters });
+    stopAnnouncer = () => announcer.stop();
+    announceDrill = (id) => void announcer.announce('drill_changed', id);
     // A button's end-to-end 110 test is recorded by the node holding the 110 link; every node
     // shows it (GET /api/devices `linkTest`): announced with its commit, the rest read at start
     // and whenever the notification connection comes back.
-    linkTests.announceWith((deviceId, test) =>
-      void cluster.pool.query("SELECT pg_notify('link_test', $1)", [JSON.stringify({ deviceId, ...test })]).catch((err: unknown) => log.warn({ err: errorMessage(err), deviceId }, 'link test not announced')),
-    );
+    linkTests.announceWith((deviceId, test) => void announcer.announce('link_test', JSON.stringify({ deviceId, ...test })));
     const reloadLinkTests = () => void linkTests.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'link tests could not be read'));
     if (forwarders.length > 0) await linkTests.load();
     cluster.listener.onNotification((channel, payload) => {
@@ -815,6 +818,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       for (const off of relayStops) off();
       await relay?.stop();
       // The lease is released (its duties stopped) before anything else goes: another node takes over at once.
+      stopAnnouncer?.();
       await cluster?.stop();
       sweepScheduler.stop();
       await sweeps.stop();
