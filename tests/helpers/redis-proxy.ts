@@ -1,10 +1,9 @@
 /**
- * A TCP proxy on 127.0.0.1 in front of a test Redis, for outages a stopped or paused server
- * cannot make: `swallowSubscribes()` drops every connection once (a network blip) and then hangs
- * each connection at its first SUBSCRIBE (nothing from it reaches Redis any more), as a Redis
- * that hung right after it came back.
+ * A TCP proxy (tcp-proxy.ts) in front of a test Redis: `swallowSubscribes()` drops every
+ * connection once (a network blip) and then hangs each connection at its first SUBSCRIBE
+ * (nothing from it reaches Redis any more), as a Redis that hung right after it came back.
  */
-import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { startTcpProxy } from './tcp-proxy.js';
 
 export interface RedisProxy {
   url: string;
@@ -15,43 +14,26 @@ export interface RedisProxy {
 }
 
 export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
-  const target = new URL(redisUrl);
-  const sockets = new Set<Socket>();
   let swallow = false;
   let swallowed = 0;
-  const server: Server = createServer((client) => {
-    const upstream = createConnection({ host: '127.0.0.1', port: Number(target.port) });
-    sockets.add(client).add(upstream);
-    const gone = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', gone).on('error', gone);
-    upstream.on('close', gone).on('error', gone);
-    let hung = false;
-    client.on('data', (chunk: Buffer) => {
+  const hung = new WeakSet<object>();
+  const proxy = await startTcpProxy(Number(new URL(redisUrl).port), {
+    onClientData: (chunk, connection) => {
       // RESP: a SUBSCRIBE is an array whose first bulk string is the command name.
-      if (swallow && /\r\n(p|s)?subscribe\r\n/i.test(chunk.toString('latin1'))) {
+      if (swallow && !hung.has(connection) && /\r\n(p|s)?subscribe\r\n/i.test(chunk.toString('latin1'))) {
         swallowed++;
-        hung = true;
+        hung.add(connection);
       }
-      if (!hung) upstream.write(chunk);
-    });
-    upstream.pipe(client);
+      return !hung.has(connection);
+    },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `redis://127.0.0.1:${proxy.port}`,
     swallowed: () => swallowed,
     swallowSubscribes: () => {
       swallow = true;
-      for (const s of [...sockets]) s.destroy();
+      proxy.dropAll();
     },
-    close: async () => {
-      for (const s of [...sockets]) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: () => proxy.close(),
   };
 }

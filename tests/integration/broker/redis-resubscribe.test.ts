@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisTransport, type RedisTransport } from '../../../gateway/broker/redis-transport.js';
 import { LiveRelay } from '../../../gateway/cluster/live-relay.js';
+import { eventually } from '../../helpers/gateway.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { startRedisProxy } from '../../helpers/redis-proxy.js';
 
@@ -24,14 +25,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('stopping while ioredis resubscribes', () => {
   it('the MQTT transport stops without an unhandled rejection while the resubscribe after a reconnect is unanswered', async () => {
     const proxy = await startRedisProxy(redis.url);
@@ -42,12 +35,12 @@ describe('stopping while ioredis resubscribes', () => {
     try {
       transport = createRedisTransport({ url: proxy.url, log: pino({ level: 'silent' }), counters: { inc: () => undefined } });
       const t = transport;
-      await until('the connections', () => t.connected());
+      await eventually(() => t.connected());
       // A subscription made while Redis answers: ioredis keeps it, to send again after a reconnect.
       await new Promise<void>((r) => t.mq.on('campus/v1/s1/btn-1/cmd', (_m, cb) => cb(), () => r()));
       // A network blip: every connection drops, and from now on no SUBSCRIBE reaches Redis.
       proxy.swallowSubscribes();
-      await until('the reconnect and its resubscribe', () => t.connected() && proxy.swallowed() > 0);
+      await eventually(() => t.connected() && proxy.swallowed() > 0);
       // The node stops: the emitter, then the persistence and connections (broker.ts close()).
       await new Promise<void>((r) => t.mq.close(() => r()));
       await t.close();
@@ -71,7 +64,7 @@ describe('stopping while ioredis resubscribes', () => {
     try {
       await relay.start();
       proxy.swallowSubscribes();
-      await until('the reconnect and its resubscribe', () => relay.connected() && proxy.swallowed() > 0);
+      await eventually(() => relay.connected() && proxy.swallowed() > 0);
       // Its Redis looks hung: QUIT is not answered either; stop() drops the connections instead.
       const t0 = Date.now();
       await relay.stop();

@@ -6,13 +6,14 @@
  * through a TCP proxy on 127.0.0.1 that can refuse connections (PostgreSQL unreachable from
  * this node for a moment); the listener connects directly.
  */
-import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnnouncer } from '../../../gateway/cluster/announce.js';
 import { Counters } from '../../../gateway/core/counters.js';
+import { eventually } from '../../helpers/gateway.js';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { startTcpProxy } from '../../helpers/tcp-proxy.js';
 
 let postgres: TestPostgres;
 
@@ -24,39 +25,12 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-/** Forwards to PostgreSQL, or (refusing) closes every connection at once. */
+/** The announcer's way to PostgreSQL, through a proxy that can refuse it. */
 async function startProxy(target: URL): Promise<{ url: string; refuse(on: boolean): void; close(): Promise<void> }> {
-  let refusing = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    if (refusing) return void client.destroy();
-    const upstream = createConnection({ host: '127.0.0.1', port: Number(target.port) });
-    sockets.add(client).add(upstream);
-    const gone = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', gone).on('error', gone);
-    upstream.on('close', gone).on('error', gone);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const proxy = await startTcpProxy(Number(target.port));
   const url = new URL(target.href);
-  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: url.href,
-    refuse: (on) => {
-      refusing = on;
-      if (on) for (const s of [...sockets]) s.destroy();
-    },
-    close: async () => {
-      for (const s of [...sockets]) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  url.host = `127.0.0.1:${proxy.port}`;
+  return { url: url.href, refuse: proxy.refuse, close: proxy.close };
 }
 
 async function listen(channel: string): Promise<{ got: string[]; end(): Promise<void> }> {
@@ -68,14 +42,6 @@ async function listen(channel: string): Promise<{ got: string[]; end(): Promise<
   });
   await client.query(`LISTEN ${channel}`);
   return { got, end: () => client.end() };
-}
-
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('cluster announcements (NOTIFY outside a transaction)', () => {
@@ -94,7 +60,7 @@ describe('cluster announcements (NOTIFY outside a transaction)', () => {
       expect(listener.got).toStrictEqual([]);
       proxy.refuse(false);
       expect(await sent).toBe(true);
-      await until('the notification', () => listener.got.length > 0);
+      await eventually(() => listener.got.length > 0);
       expect(listener.got).toStrictEqual(['drill-1']);
       expect(counters.get('cluster.announce.retried')).toBe(1);
       expect(counters.get('cluster.announce.lost')).toBe(0);
