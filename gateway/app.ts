@@ -573,7 +573,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       duties.add({ name: 'node-watch', start: () => watch.start(), stop: async () => watch.stop() });
     }
     // A drill started or ended on one node is a drill on every node (a press there is not a real
-    // alarm); tried again if the NOTIFY fails (announce.ts).
+    // alarm); the NOTIFY, and the re-read at each node, tried again if they fail (announce.ts).
     const announcer = createAnnouncer({ pool: cluster.pool, log: log.child({ part: 'announce' }), counters });
     stopAnnouncer = () => announcer.stop();
     announceDrill = (id) => void announcer.announce('drill_changed', id);
@@ -584,7 +584,8 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     const reloadLinkTests = () => void linkTests.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'link tests could not be read'));
     if (forwarders.length > 0) await linkTests.load();
     cluster.listener.onNotification((channel, payload) => {
-      if (channel === 'drill_changed') drillService.refresh(payload).catch((err: unknown) => log.warn({ err: errorMessage(err), drillId: payload }, 'changed drill could not be re-read'));
+      // Re-read, tried again if the read fails (announce.ts).
+      if (channel === 'drill_changed') void announcer.reread({ drillId: payload }, () => drillService.refresh(payload));
       if (channel === 'link_test') {
         const announced = parseAnnouncedTest(payload);
         if (announced && registry.get(announced.deviceId)) linkTests.adopt(announced.deviceId, announced.test);
@@ -597,7 +598,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       else if (channel === 'alarm_changed') {
         // Another node's change (or this node's own, then ignored): re-read and push it to /api/live here.
         const [id, version] = payload.split(':');
-        if (id) alarms.refresh(id, Number(version)).catch((err: unknown) => log.warn({ err: errorMessage(err), alarmId: id }, 'changed alarm could not be re-read'));
+        if (id) void announcer.reread({ alarmId: id }, () => alarms.refresh(id, Number(version)));
       }
     });
     // Notifications missed while the connection was down: the open alarms as the database has them.
