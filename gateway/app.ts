@@ -62,7 +62,7 @@ import type { SimulatorControlPort } from './contract/simulator-port.js';
 import type { Duty } from './cluster/duties.js';
 import { SINGLETON_LEASE } from './cluster/duties.js';
 import type { ClusterRuntime } from './cluster/runtime.js';
-import { createAnnouncer } from './cluster/announce.js';
+import { createAnnouncer, type Announcer } from './cluster/announce.js';
 import { NodeWatch } from './cluster/node-watch.js';
 import type { BroadcastChange } from './core/broadcast/types.js';
 import type { Health } from './contract/types.js';
@@ -207,12 +207,10 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
   const isPassive = (d: Device) => factories.get(d.adapter)?.availability !== 'active';
   const health = new HealthTracker(registry, bus, clock, config.health, isPassive);
   // Rules ask the drill service whether a school is drilling; its report reads the broadcasts.
-  /** Cluster mode: tells the other nodes a drill changed (NOTIFY drill_changed, set below). */
-  let announceDrill: ((id: string) => void) | undefined;
-  /** Cluster mode: ends the announcer's tries (before the cluster's pool closes). */
-  let stopAnnouncer: (() => void) | undefined;
+  /** Cluster mode: tells the other nodes of a drill's change (NOTIFY drill_changed) and re-reads theirs (set below). */
+  let announcer: Announcer | undefined;
   const drillService = new DrillService({
-    announce: (id) => announceDrill?.(id),
+    announce: (id) => void announcer?.announce('drill_changed', id),
     repo: store.drills,
     alarms,
     clock,
@@ -574,18 +572,17 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
     }
     // A drill started or ended on one node is a drill on every node (a press there is not a real
     // alarm); the NOTIFY, and the re-read at each node, tried again if they fail (announce.ts).
-    const announcer = createAnnouncer({ pool: cluster.pool, log: log.child({ part: 'announce' }), counters });
-    stopAnnouncer = () => announcer.stop();
-    announceDrill = (id) => void announcer.announce('drill_changed', id);
+    const clusterAnnouncer = createAnnouncer({ pool: cluster.pool, log: log.child({ part: 'announce' }), counters });
+    announcer = clusterAnnouncer;
     // A button's end-to-end 110 test is recorded by the node holding the 110 link; every node
     // shows it (GET /api/devices `linkTest`): announced with its commit, the rest read at start
     // and whenever the notification connection comes back.
-    linkTests.announceWith((deviceId, test) => void announcer.announce('link_test', JSON.stringify({ deviceId, ...test })));
+    linkTests.announceWith((deviceId, test) => void clusterAnnouncer.announce('link_test', JSON.stringify({ deviceId, ...test })));
     const reloadLinkTests = () => void linkTests.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'link tests could not be read'));
     if (forwarders.length > 0) await linkTests.load();
     cluster.listener.onNotification((channel, payload) => {
       // Re-read, tried again if the read fails (announce.ts).
-      if (channel === 'drill_changed') void announcer.reread({ drillId: payload }, () => drillService.refresh(payload));
+      if (channel === 'drill_changed') void clusterAnnouncer.reread({ drillId: payload }, () => drillService.refresh(payload));
       if (channel === 'link_test') {
         const announced = parseAnnouncedTest(payload);
         if (announced && registry.get(announced.deviceId)) linkTests.adopt(announced.deviceId, announced.test);
@@ -598,7 +595,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       else if (channel === 'alarm_changed') {
         // Another node's change (or this node's own, then ignored): re-read and push it to /api/live here.
         const [id, version] = payload.split(':');
-        if (id) void announcer.reread({ alarmId: id }, () => alarms.refresh(id, Number(version)));
+        if (id) void clusterAnnouncer.reread({ alarmId: id }, () => alarms.refresh(id, Number(version)));
       }
     });
     // Notifications missed while the connection was down: the open alarms as the database has them.
@@ -819,7 +816,7 @@ export async function build(loaded: LoadedConfig, opts: BuildOptions = {}): Prom
       for (const off of relayStops) off();
       await relay?.stop();
       // The lease is released (its duties stopped) before anything else goes: another node takes over at once.
-      stopAnnouncer?.();
+      announcer?.stop();
       await cluster?.stop();
       sweepScheduler.stop();
       await sweeps.stop();

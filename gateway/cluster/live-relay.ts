@@ -129,19 +129,12 @@ export class LiveRelay {
     const conns = [this.pub, this.sub];
     this.pub = undefined;
     this.sub = undefined;
-    // quit() waits for Redis: a Redis that is down gets disconnect() instead, and one that hangs
-    // (its connection still 'ready') gets it after QUIT_WAIT_MS.
+    // QUIT waits for Redis: one that is down gets no QUIT, one that hangs (its connection still
+    // 'ready') gets QUIT_WAIT_MS to answer; then the connection is dropped either way.
     await Promise.all(
       conns.map(async (c) => {
-        if (c?.status !== 'ready') return c?.disconnect();
-        let timer: NodeJS.Timeout | undefined;
-        const quit = c.quit().then(
-          () => true,
-          () => false,
-        );
-        const answered = await Promise.race([quit, new Promise<false>((r) => (timer = setTimeout(() => r(false), QUIT_WAIT_MS)))]);
-        clearTimeout(timer);
-        if (!answered) c.disconnect();
+        if (c?.status === 'ready') await Promise.race([c.quit().catch(() => undefined), new Promise((r) => setTimeout(r, QUIT_WAIT_MS).unref())]);
+        c?.disconnect();
       }),
     );
   }

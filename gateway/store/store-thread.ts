@@ -34,15 +34,15 @@ function bundleFromSource(module: URL, external: readonly string[]): URL | undef
     // thread of its own that stays for the process's life (an isolate, ~13 MB of RSS, and
     // esbuild's process beside it) for a bundle made once. (Its `bin/esbuild` is the native
     // binary once installed, a Node shim before: both take the same arguments.)
-    const esbuild = join(dirname(require.resolve('esbuild/package.json')), 'bin', 'esbuild');
+    const esbuildDir = dirname(require.resolve('esbuild/package.json'));
     const code = execFileSync(
-      esbuild,
+      join(esbuildDir, 'bin', 'esbuild'),
       // Packages named here stay package imports, resolved from the bundle's place in node_modules.
       [fileURLToPath(module), '--bundle', '--platform=node', '--format=esm', '--target=node20', '--log-level=error', ...external.map((e) => `--external:${e}`)],
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // Named by content: every process of one tree shares it, an edited source gets a new one.
-    const dir = join(dirname(dirname(require.resolve('esbuild/package.json'))), '.cache', 'campus-gateway');
+    const dir = join(dirname(esbuildDir), '.cache', 'campus-gateway');
     const name = fileURLToPath(module).split(/[\\/]/).pop()?.replace(/\.ts$/, '') ?? 'thread';
     const file = join(dir, `${name}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
     if (!existsSync(file)) {

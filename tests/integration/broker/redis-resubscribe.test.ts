@@ -25,12 +25,18 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** Unhandled rejections from now on, by message, until off(). */
+function watchUnhandled(): { messages: string[]; off(): void } {
+  const messages: string[] = [];
+  const on = (reason: unknown) => void messages.push(reason instanceof Error ? reason.message : String(reason));
+  process.on('unhandledRejection', on);
+  return { messages, off: () => void process.off('unhandledRejection', on) };
+}
+
 describe('stopping while ioredis resubscribes', () => {
   it('the MQTT transport stops without an unhandled rejection while the resubscribe after a reconnect is unanswered', async () => {
     const proxy = await startRedisProxy(redis.url);
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
+    const unhandled = watchUnhandled();
     let transport: RedisTransport | undefined;
     try {
       transport = createRedisTransport({ url: proxy.url, log: pino({ level: 'silent' }), counters: { inc: () => undefined } });
@@ -47,9 +53,9 @@ describe('stopping while ioredis resubscribes', () => {
       transport = undefined;
       // A refusal nobody handles is reported at the end of the turn it happened in.
       await new Promise((r) => setTimeout(r, 200));
-      expect(unhandled.map((e) => (e instanceof Error ? e.message : String(e)))).toStrictEqual([]);
+      expect(unhandled.messages).toStrictEqual([]);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      unhandled.off();
       await transport?.close();
       await proxy.close();
     }
@@ -57,9 +63,7 @@ describe('stopping while ioredis resubscribes', () => {
 
   it('the live relay stops without an unhandled rejection, and within seconds, while the resubscribe after a reconnect is unanswered', async () => {
     const proxy = await startRedisProxy(redis.url);
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
+    const unhandled = watchUnhandled();
     const relay = new LiveRelay({ url: proxy.url, nodeId: 'node-1', channel: 'test:resubscribe' });
     try {
       await relay.start();
@@ -70,9 +74,9 @@ describe('stopping while ioredis resubscribes', () => {
       await relay.stop();
       expect(Date.now() - t0).toBeLessThan(5000);
       await new Promise((r) => setTimeout(r, 200));
-      expect(unhandled.map((e) => (e instanceof Error ? e.message : String(e)))).toStrictEqual([]);
+      expect(unhandled.messages).toStrictEqual([]);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      unhandled.off();
       await relay.stop();
       await proxy.close();
     }

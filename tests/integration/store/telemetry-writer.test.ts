@@ -15,7 +15,6 @@ import { createEmbeddedStore, type EmbeddedStoreOptions, type EmbeddedTelemetryS
 import { point } from '../../contract/telemetry-store-contract.js';
 import { storedPoints } from '../../helpers/telemetry-sqlite.js';
 import { WriterThread } from '../../../gateway/store/telemetry-writer-thread.js';
-import { THREAD_YOUNG_GENERATION_MB } from '../../../gateway/store/store-thread.js';
 import { STORE_THREAD_NICE } from '../../../gateway/store/thread-priority.js';
 import { childProcesses, threadsAtNice } from '../../helpers/threads.js';
 
@@ -102,8 +101,7 @@ describe('embedded telemetry store writer thread', () => {
     const report = process.report.getReport() as unknown as { workers: { javascriptHeap: { heapSpaces: Record<string, { memorySize: number }> } }[] };
     const newSpaces = report.workers.map((w) => w.javascriptHeap.heapSpaces.new_space?.memorySize ?? 0);
     expect(newSpaces.length).toBeGreaterThan(0);
-    // Capped: 8 MB of new space (measured; 32 MB without the cap).
-    expect(THREAD_YOUNG_GENERATION_MB).toBe(8);
+    // Capped (THREAD_YOUNG_GENERATION_MB): at most 8 MB of new space (measured; 32 MB without the cap).
     for (const bytes of newSpaces) expect(bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
   });
 
