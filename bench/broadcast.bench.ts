@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../gateway/config/load.js';
 import { SmsCentreSimulator } from '../simulators/sms-centre/sms-centre-simulator.js';
-import { startBroker, type Runtime } from './lib/broker-process.js';
+import { startBroker, type Runtime, RUNTIME_OPTION } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type TargetCheck } from './lib/harness.js';
 import { sleep } from './lib/processes.js';
 import { round } from './lib/stats.js';
@@ -28,7 +28,7 @@ const options = {
   burst: { default: 100, min: 1, description: 'broadcast.rateLimits.sms.burst (the shipped default)' },
   receiptDelayMs: { default: 50, min: 0, description: 'simulated SMSC delay before each delivery receipt' },
   timeoutSeconds: { default: 300, min: 1, description: 'give up waiting for all delivered after this' },
-  runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the gateway through tsx (as npm start) or bundled JavaScript' },
+  runtime: RUNTIME_OPTION,
 } as const;
 
 interface Tally {

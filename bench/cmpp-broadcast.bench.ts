@@ -16,7 +16,7 @@ import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../gateway/config/load.js';
 import { CmppIsmgSimulator } from '../simulators/sms-cmpp/ismg-simulator.js';
 import { operatorApi } from '../tests/helpers/operator-api.js';
-import { startBroker, type Runtime } from './lib/broker-process.js';
+import { startBroker, type Runtime, RUNTIME_OPTION } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type TargetCheck } from './lib/harness.js';
 import { sleep } from './lib/processes.js';
 import { round } from './lib/stats.js';
@@ -35,7 +35,7 @@ const options = {
   ismgRate: { default: 0, min: 0, description: 'ISMG accepts at most this many SUBMITs per second, Result 8 above (0 = no limit)' },
   ismgLatencyMs: { default: 0, min: 0, description: 'ISMG holds each SUBMIT_RESP this long (a distant gateway: the window then bounds throughput)' },
   timeoutSeconds: { default: 300, min: 1, description: 'give up waiting for all delivered after this' },
-  runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the gateway through tsx (as npm start) or bundled JavaScript' },
+  runtime: RUNTIME_OPTION,
 } as const;
 
 interface Tally {

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startBroker, type BrokerHandle, type BrokerKind, type Runtime } from './lib/broker-process.js';
+import { startBroker, type BrokerHandle, type BrokerKind, type Runtime, RUNTIME_OPTION } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type MetricValue, type OptionsOf, type TargetCheck } from './lib/harness.js';
 import { MB, sleep } from './lib/processes.js';
 import { percentile, round } from './lib/stats.js';
@@ -32,7 +32,7 @@ const options = {
   subscribe: { default: true, description: 'each device subscribes to its cmd topic' },
   keepalive: { default: 60, min: 0, description: 'MQTT keepalive in seconds (the simulators use 60)' },
   connectTimeout: { default: 300, min: 1, description: 'seconds allowed for all devices to connect' },
-  runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the brokers through tsx (as npm start) or as bundled JavaScript (as a build)' },
+  runtime: RUNTIME_OPTION,
   gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts, to try a change without editing the tree' },
   bareHeapGrowth: { default: 0, min: 0, description: "bare aedes under V8's --heap-growing-percent N: 50 is what the gateway sets itself (memory.heapGrowthPercent), for a like-for-like ratio; 0 = bare aedes as Node runs it" },
   heapSnapshot: { default: false, description: 'write a heap snapshot of each broker after the heartbeat round into bench/out/' },

@@ -14,7 +14,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, type BrokerHandle, type BrokerKind, type Runtime } from './lib/broker-process.js';
+import { startBroker, type BrokerHandle, type BrokerKind, type Runtime, RUNTIME_OPTION } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type MetricValue, type OptionsOf, type Table } from './lib/harness.js';
 import { diffGroups, readSnapshot, type GroupDelta, type HeapSummary } from './lib/heap-snapshot.js';
 import { MB, sleep } from './lib/processes.js';
@@ -33,7 +33,7 @@ const options = {
   rounds: { default: 1, min: 0, description: 'heartbeats acknowledged after the first telemetry before a step is measured' },
   targets: { default: 'gateway,bare', description: 'brokers to measure, in order (gateway, bare)' },
   persistence: { default: 'level', choices: ['level', 'memory'], description: "the gateway's mqtt.persistence (default.yaml ships level)" },
-  runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the brokers through tsx or as bundled JavaScript' },
+  runtime: RUNTIME_OPTION,
   gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts' },
   top: { default: 15, min: 1, description: 'entries per table' },
   district: { default: true, description: 'also measure what each configured device costs the gateway before any connects (a second gateway with a one-step district, idle snapshots compared)' },

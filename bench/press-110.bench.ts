@@ -35,7 +35,7 @@ import { outagePort } from '../simulators/outage-port.js';
 import { startPostgres } from '../scripts/lib/postgres-engine.js';
 import { AlarmCentreSimulator, type RecordedMessage } from '../simulators/alarm-centre/alarm-centre-simulator.js';
 import { Dc09PanelSimulator } from '../simulators/alarm-centre/panel.js';
-import { startBroker, type Runtime } from './lib/broker-process.js';
+import { startBroker, type Runtime, RUNTIME_OPTION } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type Table, type TargetCheck } from './lib/harness.js';
 import { sleep } from './lib/processes.js';
 import { percentile, round } from './lib/stats.js';
@@ -60,7 +60,7 @@ const options = {
   workers: { default: 3, min: 1, description: 'client worker processes for the background devices' },
   clientNice: { default: 10, min: 0, description: 'nice level of the background client workers: simulated field hardware takes the CPU the gateway leaves (0: compete with it as equals)' },
   timeoutMs: { default: 5000, min: 100, description: 'a press not recorded by a receiver in this time counts as lost' },
-  runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the gateway through tsx (as npm start) or bundled JavaScript' },
+  runtime: RUNTIME_OPTION,
   gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts (e.g. one that profiles), instead of bench/gateway-entry.ts' },
   store: { default: 'sqlite', choices: ['sqlite', 'postgres'], description: 'state store: SQLite in the data dir, or a PostgreSQL started for the run (DATABASE_URL)' },
   source: { default: 'mqtt', choices: ['mqtt', 'dc09-panel'], description: 'how the measured presses arrive: MQTT buttons (a QoS 1 event), or SIA DC-09 alarm panels (panel-dc09 adapter)' },

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchmark as connections } from './connections.bench.js';
+import { RUNTIME_OPTION } from './lib/broker-process.js';
 import { defineBenchmark, parseOptions, type BenchContext, type BenchResult, type Benchmark, type MetricValue, type OptionSpecs } from './lib/harness.js';
 import { benchmark as press110 } from './press-110.bench.js';
 import { benchmark as ingest } from './telemetry-ingest.bench.js';
@@ -51,15 +52,18 @@ const PARTS: Part[] = [
   },
 ];
 
-/** The metrics of the last quick run on a machine like this one, if any. */
-export function lastQuickRun(resultsFile: string, machine: { cpus: number; model: string }): Record<string, MetricValue> | undefined {
+/**
+ * The metrics of the last quick run on a machine like this one with the brokers run the same
+ * way (`--runtime`; runs recorded before the option existed ran them through tsx), if any.
+ */
+export function lastQuickRun(resultsFile: string, machine: { cpus: number; model: string }, runtime: string): Record<string, MetricValue> | undefined {
   if (!existsSync(resultsFile)) return undefined;
   let last: Record<string, MetricValue> | undefined;
   for (const line of readFileSync(resultsFile, 'utf8').split('\n')) {
     if (!line.includes('"name":"quick"')) continue;
     try {
-      const r = JSON.parse(line) as { name: string; machine?: { cpus: number; model: string }; metrics: Record<string, MetricValue> };
-      if (r.name === 'quick' && r.machine?.cpus === machine.cpus && r.machine.model === machine.model) last = r.metrics;
+      const r = JSON.parse(line) as { name: string; machine?: { cpus: number; model: string }; params?: { runtime?: string }; metrics: Record<string, MetricValue> };
+      if (r.name === 'quick' && r.machine?.cpus === machine.cpus && r.machine.model === machine.model && (r.params?.runtime ?? 'tsx') === runtime) last = r.metrics;
     } catch {
       // a torn line (an interrupted run) is skipped
     }
@@ -77,17 +81,19 @@ export const benchmark = defineBenchmark({
   description: 'short press-110, connections and telemetry-ingest runs, each figure beside the last quick run on this machine (≤ ~90 s)',
   options: {
     only: { default: '', description: 'comma-separated parts to run (press-110, connections, telemetry-ingest); all when empty' },
+    runtime: RUNTIME_OPTION,
   },
   async run(opts, ctx: BenchContext): Promise<BenchResult> {
     const wanted = opts.only ? new Set(opts.only.split(',').map((s) => s.trim())) : undefined;
-    const before = lastQuickRun(join(ctx.root, 'bench', 'results.jsonl'), { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' });
+    const before = lastQuickRun(join(ctx.root, 'bench', 'results.jsonl'), { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' }, opts.runtime);
     const metrics: Record<string, MetricValue> = {};
     const started = Date.now();
     for (const part of PARTS) {
       if (wanted && !wanted.has(part.name)) continue;
-      ctx.log(`quick: ${part.name} ${part.args.join(' ')}`);
+      const args = [...part.args, '--runtime', opts.runtime];
+      ctx.log(`quick: ${part.name} ${args.join(' ')}`);
       const t0 = Date.now();
-      const result = await part.bench.run(parseOptions(part.bench.options, part.args), ctx);
+      const result = await part.bench.run(parseOptions(part.bench.options, args), ctx);
       for (const [key, metric] of Object.entries(part.pick)) metrics[key] = result.metrics[metric] ?? null;
       metrics[`${part.name}.seconds`] = Math.round((Date.now() - t0) / 1000);
     }
@@ -108,7 +114,7 @@ export const benchmark = defineBenchmark({
     const stored = metrics['ingest.embeddedStored'];
     return {
       metrics,
-      tables: [{ title: before ? 'quick: this run, the last quick run on this machine, ratio' : 'quick: this run (no earlier quick run on this machine to compare with)', columns: ['figure', 'now', 'before', 'now ÷ before'], rows }],
+      tables: [{ title: before ? `quick: this run, the last quick run on this machine (runtime ${opts.runtime}), ratio` : `quick: this run (no earlier quick run on this machine with runtime ${opts.runtime} to compare with)`, columns: ['figure', 'now', 'before', 'now ÷ before'], rows }],
       targets: [
         ...(typeof metrics['press.lost'] === 'number' ? [{ name: 'no press lost', met: metrics['press.lost'] === 0, detail: `${metrics['press.lost']} lost` }] : []),
         ...(typeof acked === 'number' && typeof stored === 'number' ? [{ name: 'every acknowledged reading stored (embedded)', met: stored >= acked, detail: `${stored} stored of ${acked} acknowledged` }] : []),

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { outagePort } from '../simulators/outage-port.js';
-import { startBroker, type BrokerHandle, type Runtime } from './lib/broker-process.js';
+import { startBroker, type BrokerHandle, type Runtime, RUNTIME_OPTION } from './lib/broker-process.js';
 import { BenchError, defineBenchmark, type BenchContext, type MetricValue, type TargetCheck } from './lib/harness.js';
 import { bracket, DEFAULT_PLAN, nextRate, type CeilingPlan } from './lib/ceiling.js';
 import { sampleProcess, sleep } from './lib/processes.js';
@@ -56,7 +56,7 @@ const options = {
   workers: { default: 2, min: 1, description: 'client worker processes' },
   targets: { default: 'embedded,influx,bare', description: 'in order: embedded, influx, bare' },
   influxd: { default: '/usr/bin/influxd', description: 'InfluxDB 1.x server binary' },
-  runtime: { default: 'tsx', choices: ['tsx', 'bundled'], description: 'run the brokers through tsx (as npm start) or bundled JavaScript' },
+  runtime: RUNTIME_OPTION,
   gatewayEntry: { default: '', description: 'another gateway entry speaking bench/lib/broker-control.ts, to try a change without editing the tree' },
 } as const;
 
