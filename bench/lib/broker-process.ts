@@ -62,12 +62,30 @@ export const RUNTIME_OPTION = {
   description: 'run the brokers as compiled JavaScript, as the image runs the gateway, or through tsx, as npm start does',
 } as const;
 
-export async function bundle(ctx: BenchContext, script: string): Promise<string> {
-  const outfile = join(ctx.root, 'bench', 'out', 'bundled', basename(script).replace(/\.ts$/, '.mjs'));
-  mkdirSync(join(ctx.root, 'bench', 'out', 'bundled'), { recursive: true });
+/**
+ * Gateway modules that must run before an npm package loads: quiet-debug.ts wraps the `debug`
+ * that aedes's mqtt-packet is about to require. In the source tree (tsx, or tsc's build) the
+ * import order does it; an ESM bundle evaluates every external import before any bundled code,
+ * so each prelude is built as a file of its own and imported first (without this the bundled
+ * gateway paid mqtt-packet's debug calls: ~1 % of its main thread in press-110's profile).
+ */
+const GATEWAY_PRELUDES = [join('gateway', 'broker', 'quiet-debug.ts')];
+
+export async function bundle(ctx: BenchContext, script: string, preludes: readonly string[] = []): Promise<string> {
+  const dir = join(ctx.root, 'bench', 'out', 'bundled');
+  const outfile = join(dir, basename(script).replace(/\.ts$/, '.mjs'));
+  mkdirSync(dir, { recursive: true });
+  const first: string[] = [];
+  for (const prelude of preludes) {
+    const source = join(ctx.root, prelude);
+    const name = `prelude-${basename(prelude).replace(/\.ts$/, '.mjs')}`;
+    await build({ entryPoints: [source], outfile: join(dir, name), bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', define: { 'import.meta.url': JSON.stringify(pathToFileURL(source).href) }, logLevel: 'warning' });
+    first.push(`import ${JSON.stringify(`./${name}`)};`);
+  }
   await build({
     entryPoints: [script],
     outfile,
+    ...(first.length ? { banner: { js: first.join('\n') } } : {}),
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -109,7 +127,7 @@ export const SHIPPED_MALLOC_ENV: Record<string, string> = process.env.MALLOC_ARE
 
 export async function startBroker(ctx: BenchContext, kind: BrokerKind, o: StartOptions): Promise<BrokerHandle> {
   const source = o.script ? resolve(ctx.root, o.script) : BROKER_SCRIPTS[kind];
-  const script = o.runtime === 'bundled' ? await bundle(ctx, source) : source;
+  const script = o.runtime === 'bundled' ? await bundle(ctx, source, kind === 'gateway' ? GATEWAY_PRELUDES : []) : source;
   const t0 = Date.now();
   // --expose-gc only lets `mem-gc` measure the live heap; nothing calls gc otherwise.
   const child = spawnNode(ctx, { script, tsx: o.runtime === 'tsx', nodeFlags: ['--expose-gc', ...(o.nodeFlags ?? []), ...(process.env.EXP_FLAGS ? process.env.EXP_FLAGS.split(' ') : [])], env: { ...SHIPPED_MALLOC_ENV, ...o.env }, pipeStdout: true, pipeStdin: true });
