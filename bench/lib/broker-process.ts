@@ -71,6 +71,9 @@ export const RUNTIME_OPTION = {
  */
 const GATEWAY_PRELUDES = [join('gateway', 'broker', 'quiet-debug.ts')];
 
+/** What every bundle of a broker shares: one ESM file for Node 20, npm packages left to node_modules. */
+const BUNDLE = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' } as const;
+
 export async function bundle(ctx: BenchContext, script: string, preludes: readonly string[] = []): Promise<string> {
   const dir = join(ctx.root, 'bench', 'out', 'bundled');
   const outfile = join(dir, basename(script).replace(/\.ts$/, '.mjs'));
@@ -79,18 +82,14 @@ export async function bundle(ctx: BenchContext, script: string, preludes: readon
   for (const prelude of preludes) {
     const source = join(ctx.root, prelude);
     const name = `prelude-${basename(prelude).replace(/\.ts$/, '.mjs')}`;
-    await build({ entryPoints: [source], outfile: join(dir, name), bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', define: { 'import.meta.url': JSON.stringify(pathToFileURL(source).href) }, logLevel: 'warning' });
+    await build({ ...BUNDLE, entryPoints: [source], outfile: join(dir, name), define: { 'import.meta.url': JSON.stringify(pathToFileURL(source).href) } });
     first.push(`import ${JSON.stringify(`./${name}`)};`);
   }
   await build({
+    ...BUNDLE,
     entryPoints: [script],
     outfile,
     ...(first.length ? { banner: { js: first.join('\n') } } : {}),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
     define: { 'import.meta.url': JSON.stringify(pathToFileURL(join(ctx.root, 'gateway', 'app.ts')).href) },
     plugins: [
       {
@@ -103,7 +102,6 @@ export async function bundle(ctx: BenchContext, script: string, preludes: readon
         },
       },
     ],
-    logLevel: 'warning',
   });
   return outfile;
 }
