@@ -14,6 +14,7 @@
  * while its own LISTEN connection is down reloads when it is back (pg-listener.ts).
  */
 import type { Logger } from 'pino';
+import { errorMessage } from '../contract/errors.js';
 
 /** Waits between tries, ms: ~8 s in all. */
 const WAITS_MS = [250, 500, 1000, 2000, 4000] as const;
@@ -63,8 +64,6 @@ export interface AnnouncerDeps {
   waitsMs?: readonly number[];
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 export function createAnnouncer(deps: AnnouncerDeps): Announcer {
   let stopped = false;
   const opts: RetryOptions = { stopped: () => stopped, ...(deps.waitsMs ? { waitsMs: deps.waitsMs } : {}) };
@@ -77,7 +76,7 @@ export function createAnnouncer(deps: AnnouncerDeps): Announcer {
     // A node stopping gives up quietly: its pool is closing under the try.
     if (stopped) return false;
     deps.counters.inc(`cluster.${kind}.lost`);
-    deps.log.warn({ ...logged, attempts: result.tries, err: message(result.lost) }, msg);
+    deps.log.warn({ ...logged, attempts: result.tries, err: errorMessage(result.lost) }, msg);
     return false;
   };
   return {

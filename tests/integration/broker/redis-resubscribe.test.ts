@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisTransport, type RedisTransport } from '../../../gateway/broker/redis-transport.js';
 import { LiveRelay } from '../../../gateway/cluster/live-relay.js';
+import { errorMessage } from '../../../gateway/contract/errors.js';
 import { eventually } from '../../helpers/gateway.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis.js';
 import { startRedisProxy } from '../../helpers/redis-proxy.js';
@@ -28,7 +29,7 @@ afterAll(async () => {
 /** Unhandled rejections from now on, by message, until off(). */
 function watchUnhandled(): { messages: string[]; off(): void } {
   const messages: string[] = [];
-  const on = (reason: unknown) => void messages.push(reason instanceof Error ? reason.message : String(reason));
+  const on = (reason: unknown) => void messages.push(errorMessage(reason));
   process.on('unhandledRejection', on);
   return { messages, off: () => void process.off('unhandledRejection', on) };
 }
