@@ -127,7 +127,7 @@ export class Pipeline {
     const points = [
       {
         measurement: event.type === 'telemetry' ? 'telemetry' : 'event',
-        tags: this.tagsOf(device, own),
+        tags: own.tags,
         fields: event.type === 'telemetry' ? this.storable(event.data) : { ...this.storable(event.data), type: event.type },
         at: pointAt,
       },
@@ -211,15 +211,6 @@ export class Pipeline {
     return own;
   }
 
-  /** A device's point tags: one frozen object per device, shared by all its points (the store keeps it as it is). */
-  private tagsOf(device: Device, own: PerDevice): TelemetryPoint['tags'] {
-    let tags = own.tags;
-    if (tags.site !== device.siteId || tags.kind !== device.kind) {
-      tags = own.tags = PerDevice.tags(device);
-    }
-    return tags;
-  }
-
   /**
    * A field key as stored, or null when no store can keep it. Remembered: devices send the same
    * few keys with every reading (bounded, so a device inventing keys only empties the memo).
@@ -293,15 +284,14 @@ class PerDevice {
    * heap number at every reading, which lived until the device's next reading.
    */
   lastAt = -Infinity;
-  /** Its points' tags, one frozen object shared by all its points (the store keeps it as it is). */
-  tags: TelemetryPoint['tags'];
+  /**
+   * Its points' tags, one frozen object shared by all its points (the store keeps it as it is).
+   * Made once: a device's site and kind never change (Registry.add refuses that).
+   */
+  readonly tags: TelemetryPoint['tags'];
 
   constructor(device: Device) {
-    this.tags = PerDevice.tags(device);
-  }
-
-  static tags(device: Device): TelemetryPoint['tags'] {
-    return Object.freeze({ site: device.siteId, device: device.id, kind: device.kind });
+    this.tags = Object.freeze({ site: device.siteId, device: device.id, kind: device.kind });
   }
 }
 
